@@ -1,0 +1,50 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#include <config.h>
+
+#include "ovs-ext.h"
+
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
+#include "unixctl.h"
+
+VLOG_DEFINE_THIS_MODULE(ovs_ext);
+
+static bool registered;
+
+const char *
+ovs_ext_version(void)
+{
+    return OVS_EXT_VERSION;
+}
+
+/* eswitch/version: proves that the extension is loaded and says which
+ * version of it and of OVS the process runs. */
+static void
+eswitch_unixctl_version(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                        const char *argv[] OVS_UNUSED, void *aux OVS_UNUSED)
+{
+    struct ds reply = DS_EMPTY_INITIALIZER;
+
+    ds_put_format(&reply, "ovs-ext %s (Open vSwitch %s)\n",
+                  ovs_ext_version(), VERSION);
+    unixctl_command_reply(conn, ds_cstr(&reply));
+    ds_destroy(&reply);
+}
+
+void
+ovs_ext_register(void)
+{
+    if (registered) {
+        return;
+    }
+    registered = true;
+
+    unixctl_command_register("eswitch/version", "", 0, 0,
+                             eswitch_unixctl_version, NULL);
+    VLOG_DBG("ovs-ext %s registered", ovs_ext_version());
+}

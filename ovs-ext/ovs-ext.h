@@ -1,0 +1,23 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef OVS_EXT_H
+#define OVS_EXT_H 1
+
+/* The one registration point of the extension.
+ *
+ * ovs_ext_register() adds everything ovs-ext contributes to an OVS process:
+ * netdev classes for representors and uplinks, the flow API provider and
+ * the "eswitch/..." unixctl commands.  It must be called once, from the
+ * main thread, after unixctl and vlog are usable and before bridge_init(),
+ * so that the interface types exist when the database is first read.
+ * Calling it again does nothing. */
+void ovs_ext_register(void);
+
+/* Version string of the extension, e.g. "0.1.0". */
+const char *ovs_ext_version(void);
+
+#endif /* ovs-ext.h */

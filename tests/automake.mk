@@ -1,0 +1,48 @@
+# tests/: the autotest suite (OVS's macros, our binary first on the PATH)
+# and the unit-test programs it runs.
+
+TESTSUITE_AT += \
+	tests/testsuite.at \
+	tests/ovs-ext-macros.at \
+	tests/vswitchd.at
+TESTSUITE = $(srcdir)/tests/testsuite
+EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
+DISTCLEANFILES += tests/atconfig tests/atlocal
+
+# The suite is generated with OVS's test macros from the pinned tree.
+AUTOM4TE = autom4te
+AUTOTEST = $(AUTOM4TE) --language=autotest
+$(TESTSUITE): $(TESTSUITE_AT) tests/package.m4
+	$(AM_V_GEN)$(AUTOTEST) -I $(srcdir) -I tests -I $(OVS_DIR) \
+	    $(srcdir)/tests/testsuite.at -o $@.tmp && mv $@.tmp $@
+MAINTAINERCLEANFILES = $(TESTSUITE)
+
+# Our binaries come first; then OVS's tools from the same pinned tree.
+AUTOTEST_PATH = $(abs_top_builddir)/vswitchd-plugin:$(abs_top_builddir)/tests:$(abs_top_builddir)/utilities:$(OVS_DIR)/utilities:$(OVS_DIR)/ovsdb:$(OVS_DIR)/tests
+
+# OVS daemons --detach, and the macros stop them by polling "kill -0",
+# which succeeds on a zombie until PID 1 reaps it: tests/subreaper reaps
+# them at once (see ../shared/notes).
+check_PROGRAMS += tests/subreaper
+tests_subreaper_SOURCES = tests/subreaper.c
+
+TESTSUITEFLAGS ?= -j2
+check-local: $(TESTSUITE) tests/atconfig tests/atlocal $(check_PROGRAMS) \
+		$(sbin_PROGRAMS) $(bin_PROGRAMS)
+	tests/subreaper $(SHELL) '$(TESTSUITE)' -C tests \
+	    AUTOTEST_PATH='$(AUTOTEST_PATH)' $(TESTSUITEFLAGS)
+
+clean-local:
+	test ! -f '$(TESTSUITE)' || $(SHELL) '$(TESTSUITE)' -C tests --clean
+
+# A selection of OVS's own tests, from the pinned tree's testsuite, run
+# against our ovs-vswitchd (tests/ovs-compat says which and why).
+EXTRA_DIST += tests/ovs-compat
+check-ovs-compat: $(sbin_PROGRAMS) tests/subreaper
+	tests/subreaper $(SHELL) $(srcdir)/tests/ovs-compat '$(OVS_DIR)' \
+	    '$(abs_top_builddir)/vswitchd-plugin' tests/ovs-compat.dir \
+	    $(TESTSUITEFLAGS)
+clean-local: clean-ovs-compat
+clean-ovs-compat:
+	rm -rf tests/ovs-compat.dir
+.PHONY: check-ovs-compat clean-ovs-compat

@@ -1,0 +1,5 @@
+# utilities/: set-up, sandbox and command-line tools.
+EXTRA_DIST += \
+	utilities/ovs-ext-setup \
+	utilities/ovs-ext-check \
+	utilities/ovs-ext-sandbox

@@ -1,0 +1,13 @@
+# vswitchd-plugin/: our ovs-vswitchd, OVS's bridge main loop plus ovs-ext.
+sbin_PROGRAMS += vswitchd-plugin/ovs-vswitchd
+vswitchd_plugin_ovs_vswitchd_SOURCES = vswitchd-plugin/ovs-vswitchd.c
+vswitchd_plugin_ovs_vswitchd_CPPFLAGS = $(OVS_EXT_CPPFLAGS)
+vswitchd_plugin_ovs_vswitchd_CFLAGS = $(OVS_EXT_CFLAGS)
+# bridge.o and system-stats.o are in none of OVS's libraries.
+vswitchd_plugin_ovs_vswitchd_LDADD = \
+	ovs-ext/libovsext.a \
+	datapath/libesw.a \
+	$(OVS_DIR)/vswitchd/bridge.o \
+	$(OVS_DIR)/vswitchd/system-stats.o \
+	$(OVS_LIBS) $(PTHREAD_LIBS)
+vswitchd_plugin_ovs_vswitchd_LDFLAGS = $(AM_LDFLAGS) $(OVS_VSWITCHD_LDFLAGS)
