@@ -1,1 +1,27 @@
-# (placeholder: filled in by the datapath work)
+# Copyright (c) 2026 The ovs-ext authors.  Licensed under the Apache License 2.0.
+
+# The eSwitch device API (esw.h), the driver interface, the "sim" emulator
+# driver and its host-side I/O backends.
+datapath_libesw_a_SOURCES += \
+	datapath/esw.c \
+	datapath/esw.h \
+	datapath/esw-provider.h \
+	datapath/esw-sim.c \
+	datapath/esw-sim.h \
+	datapath/esw-sim-fwd.c \
+	datapath/esw-sim-rules.c \
+	datapath/esw-sim-ring.h \
+	datapath/esw-io.h \
+	datapath/esw-io-capture.c \
+	datapath/esw-io-tap.c
+
+check_PROGRAMS += tests/test-esw-dev
+tests_test_esw_dev_SOURCES = tests/test-esw-dev.c
+tests_test_esw_dev_LDADD = datapath/libesw.a $(PTHREAD_LIBS)
+TESTSUITE_AT += tests/esw-dev.at
+
+# Full-pipeline benchmark: one forwarding thread, capture I/O, busy poll.
+BENCHMARKS += bench/bench-pipeline
+bench_bench_pipeline_SOURCES = bench/bench-pipeline.c
+bench_bench_pipeline_CFLAGS = $(AM_CFLAGS) -O2
+bench_bench_pipeline_LDADD = datapath/libesw.a $(PTHREAD_LIBS)

@@ -8,6 +8,9 @@
 
 #include "ovs-ext.h"
 
+#include "eswitch.h"
+#include "eswitch-unixctl.h"
+#include "netdev-esw.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "unixctl.h"
@@ -44,7 +47,15 @@ ovs_ext_register(void)
     }
     registered = true;
 
+    netdev_esw_register();
     unixctl_command_register("eswitch/version", "", 0, 0,
                              eswitch_unixctl_version, NULL);
+    eswitch_unixctl_register();
     VLOG_DBG("ovs-ext %s registered", ovs_ext_version());
+}
+
+void
+ovs_ext_set_ovs_config(const struct smap *other_config)
+{
+    eswitch_set_ovs_config(other_config);
 }

@@ -17,6 +17,11 @@
  * Calling it again does nothing. */
 void ovs_ext_register(void);
 
+/* Called with Open_vSwitch:other_config on every bridge_run(), before the
+ * bridges are reconfigured (see vswitchd-plugin/ovs-vswitchd.c). */
+struct smap;
+void ovs_ext_set_ovs_config(const struct smap *other_config);
+
 /* Version string of the extension, e.g. "0.1.0". */
 const char *ovs_ext_version(void);
 

@@ -4,7 +4,8 @@
 TESTSUITE_AT += \
 	tests/testsuite.at \
 	tests/ovs-ext-macros.at \
-	tests/vswitchd.at
+	tests/vswitchd.at \
+	tests/netdev-esw.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
 DISTCLEANFILES += tests/atconfig tests/atlocal

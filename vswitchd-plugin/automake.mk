@@ -10,4 +10,5 @@ vswitchd_plugin_ovs_vswitchd_LDADD = \
 	$(OVS_DIR)/vswitchd/bridge.o \
 	$(OVS_DIR)/vswitchd/system-stats.o \
 	$(OVS_LIBS) $(PTHREAD_LIBS)
-vswitchd_plugin_ovs_vswitchd_LDFLAGS = $(AM_LDFLAGS) $(OVS_VSWITCHD_LDFLAGS)
+vswitchd_plugin_ovs_vswitchd_LDFLAGS = $(AM_LDFLAGS) $(OVS_VSWITCHD_LDFLAGS) \
+	-Wl,--wrap=netdev_set_flow_api_enabled

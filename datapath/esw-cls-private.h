@@ -1,0 +1,199 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef ESW_CLS_PRIVATE_H
+#define ESW_CLS_PRIVATE_H 1
+
+/* Internals of the rule table, shared by esw-cls.c (API, subtables, lookups)
+ * and esw-cls-table.c (the per-subtable hash table).  Nothing outside those
+ * two files may include this header.
+ *
+ * Per-subtable hash table
+ * =======================
+ *
+ * An open-addressed table of 64-byte buckets, each with CLS_SLOTS slots
+ * holding a 32-bit hash and a pointer to the head rule of a *chain*: the
+ * rules with the same masked match, sorted by decreasing rank.  Lookups only
+ * ever look at heads (the best rule for that match), so chains are
+ * writer-private.
+ *
+ * A key's home bucket is 'hash & mask'; probing moves to the next bucket
+ * only while the current one has its 'overflow' flag set, which an insertion
+ * sets on every full bucket it passes.  A slot is empty (NULL, never used
+ * since the table was built), a tombstone (CLS_TOMB) or live.  Tombstones
+ * are reused by insertions; NULLs only reappear when the table is rebuilt
+ * (into a new array, published with RCU) because it grew, or because too
+ * many slots are used or too many buckets overflow.
+ *
+ * Slot writes: the hash first, then the pointer, both with release
+ * semantics.  A reader compares the hash first and then loads the pointer
+ * (acquire) and checks the rule's match, which is authoritative. */
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "esw-cls.h"
+
+#define CLS_SLOTS 5
+#define CLS_TOMB ((struct esw_cls_rule *) (uintptr_t) 1)
+#define CLS_CACHE_LINE 64
+
+struct cls_bucket {
+    _Atomic(uint32_t) hash[CLS_SLOTS];
+    _Atomic(uint32_t) overflow;         /* Nonzero: probe the next one. */
+    _Atomic(struct esw_cls_rule *) rule[CLS_SLOTS];
+};
+_Static_assert(sizeof(struct cls_bucket) == CLS_CACHE_LINE,
+               "a bucket must fill exactly one cache line");
+
+struct cls_table {
+    uint32_t mask;              /* Number of buckets - 1. */
+    /* Writer-only. */
+    uint32_t n_live;            /* Live slots. */
+    uint32_t n_used;            /* Live slots + tombstones. */
+    uint32_t n_overflow;        /* Buckets with 'overflow' set. */
+    char pad[CLS_CACHE_LINE - 4 * sizeof(uint32_t)];
+    struct cls_bucket b[];
+};
+
+/* One subtable per distinct mask. */
+struct esw_cls_subtable {
+    /* Read by lookups. */
+    _Atomic(struct cls_table *) table;
+    uint32_t n_words;                   /* Non-zero words of 'mask'. */
+    uint8_t words[ESW_KEY_WORDS];       /* Their indexes, ascending. */
+    uint64_t mask_w[ESW_KEY_WORDS];     /* mask.w[words[i]]. */
+
+    /* Writer-only (under the table's mutex). */
+    struct esw_key mask;
+    uint32_t mask_hash;
+    struct esw_cls_subtable *map_next;  /* In esw_cls's 'map'. */
+    size_t n_rules;                     /* Including chained rules. */
+    uint64_t max_rank;                  /* >= rank of every rule inside. */
+    bool max_exact;                     /* 'max_rank' is the maximum. */
+    size_t n_removed;                   /* Removals since it was exact. */
+    size_t vec_idx;                     /* Index in the current vec. */
+};
+
+/* Hashing and matching. */
+
+/* Used for the mask hash of the writers' map. */
+static inline uint64_t
+cls_mix(uint64_t h, uint64_t w)
+{
+    w *= UINT64_C(0x87c37b91114253d5);
+    w = (w << 31) | (w >> 33);
+    w *= UINT64_C(0x4cf5ad432745937f);
+    h ^= w;
+    h = (h << 27) | (h >> 37);
+    return h * 5 + 0x52dce729;
+}
+
+static inline uint32_t
+cls_finish(uint64_t h)
+{
+    h ^= h >> 32;
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 29;
+    return h;
+}
+
+/* Hash of 'key' masked by 'st''s mask: multilinear (a sum of products by
+ * odd constants, one per position, which multiply independently), then
+ * mixed so that every input bit reaches the low bits used as the bucket
+ * index. */
+static inline uint32_t
+cls_hash_key(const struct esw_cls_subtable *st, const struct esw_key *key)
+{
+    static const uint64_t k[ESW_KEY_WORDS] = {
+        UINT64_C(0x9e3779b97f4a7c15), UINT64_C(0xc2b2ae3d27d4eb4f),
+        UINT64_C(0x165667b19e3779f9), UINT64_C(0x85ebca77c2b2ae63),
+        UINT64_C(0x27d4eb2f165667c5), UINT64_C(0xff51afd7ed558ccd),
+        UINT64_C(0xc4ceb9fe1a85ec53), UINT64_C(0x87c37b91114253d5),
+        UINT64_C(0x4cf5ad432745937f), UINT64_C(0xbf58476d1ce4e5b9),
+    };
+    uint64_t h = st->n_words;
+
+    for (uint32_t i = 0; i < st->n_words; i++) {
+        h += (key->w[st->words[i]] & st->mask_w[i]) * k[i];
+    }
+    return cls_finish(h);
+}
+
+/* True if 'key' masked by 'st''s mask equals 'r''s match. */
+static inline bool
+cls_rule_matches(const struct esw_cls_subtable *st,
+                 const struct esw_cls_rule *r, const struct esw_key *key)
+{
+    uint64_t diff = 0;
+
+    for (uint32_t i = 0; i < st->n_words; i++) {
+        uint32_t w = st->words[i];
+        diff |= (key->w[w] & st->mask_w[i]) ^ r->match.w[w];
+    }
+    return !diff;
+}
+
+static inline uint64_t
+cls_rank(const struct esw_cls_rule *r)
+{
+    return atomic_load_explicit(&r->rank, memory_order_relaxed);
+}
+
+/* Returns the head rule in 't' matching 'key' (whose hash is 'h'), or
+ * NULL.  Lock-free. */
+static inline const struct esw_cls_rule *
+cls_table_lookup(const struct cls_table *t,
+                 const struct esw_cls_subtable *st, uint32_t h,
+                 const struct esw_key *key)
+{
+    uint32_t i = h & t->mask;
+
+    for (uint32_t n = 0; n <= t->mask; n++) {
+        const struct cls_bucket *b = &t->b[i];
+
+        for (int s = 0; s < CLS_SLOTS; s++) {
+            if (atomic_load_explicit(&b->hash[s], memory_order_relaxed)
+                == h) {
+                const struct esw_cls_rule *r
+                    = atomic_load_explicit(&b->rule[s],
+                                           memory_order_acquire);
+                if ((uintptr_t) r > (uintptr_t) CLS_TOMB
+                    && cls_rule_matches(st, r, key)) {
+                    return r;
+                }
+            }
+        }
+        if (!atomic_load_explicit(&b->overflow, memory_order_relaxed)) {
+            break;
+        }
+        i = (i + 1) & t->mask;
+    }
+    return NULL;
+}
+
+/* Writer-side table operations (esw-cls-table.c).  'st' must be locked by
+ * the caller (through its esw_cls's mutex). */
+
+/* A slot position. */
+struct cls_slot {
+    struct cls_bucket *b;
+    int s;
+};
+
+struct cls_table *cls_table_create(size_t n_rules);
+bool cls_table_find(struct cls_table *, const struct esw_cls_subtable *,
+                    uint32_t hash, const struct esw_key *match,
+                    struct cls_slot *);
+void cls_table_add(struct esw_cls_subtable *, struct esw_cls_rule *head);
+void cls_table_set(struct cls_slot *, struct esw_cls_rule *head);
+void cls_table_delete(struct esw_cls_subtable *, struct cls_slot *);
+uint64_t cls_table_max_rank(const struct cls_table *);
+size_t cls_table_collect(const struct cls_table *,
+                         struct esw_cls_rule **rules);
+
+#endif /* esw-cls-private.h */

@@ -1,0 +1,173 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* "tap" host-side backend: one Linux tap device per function.
+ *
+ * The tap fd is the switch side; the kernel interface is the function (a
+ * VM once moved into a network namespace, or the wire for the uplink):
+ * frames the interface transmits are read from the fd (rx), frames the
+ * switch delivers are written to it (tx).  The fd is non-blocking: a frame
+ * the kernel cannot take right away is dropped (counted by the caller as
+ * ESW_DROP_HOST_TX).  Opening needs /dev/net/tun and CAP_NET_ADMIN; on
+ * any failure nothing is left behind. */
+
+#include "esw-io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "esw-provider.h"
+
+struct esw_io_tap {
+    struct esw_io up;
+    int fd;
+};
+
+static struct esw_io_tap *
+esw_io_tap_cast(struct esw_io *io)
+{
+    return (struct esw_io_tap *) io;
+}
+
+static int
+tap_open(const struct esw_io_params *params, struct esw_io **iop,
+         struct esw_error *err)
+{
+    char name[IFNAMSIZ];
+    struct esw_io_tap *tap;
+    struct ifreq ifr;
+    int fd, error;
+
+    *iop = NULL;
+    if (params->cfg->ifname[0]) {
+        if (strnlen(params->cfg->ifname, sizeof params->cfg->ifname)
+            >= IFNAMSIZ) {
+            return esw_error_set(err, EINVAL, "%s: tap name too long",
+                                 params->vport_name);
+        }
+        snprintf(name, sizeof name, "%s", params->cfg->ifname);
+    } else {
+        /* "esw0" + "pf0vf3", truncated to IFNAMSIZ - 1. */
+        snprintf(name, sizeof name, "%.*s%s", IFNAMSIZ - 1,
+                 params->dev_name, params->vport_name);
+    }
+
+    fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        error = errno;
+        return esw_error_set(err, error == ENOENT ? ENODEV
+                             : error == EPERM ? EACCES : error,
+                             "%s: tap %s: cannot open /dev/net/tun: %s",
+                             params->vport_name, name, strerror(error));
+    }
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    memcpy(ifr.ifr_name, name, sizeof ifr.ifr_name);
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+        error = errno;
+        close(fd);
+        if (error == EPERM) {
+            return esw_error_set(err, EACCES, "%s: tap %s: CAP_NET_ADMIN "
+                                 "required", params->vport_name, name);
+        }
+        return esw_error_set(err, error, "%s: tap %s: %s",
+                             params->vport_name, name, strerror(error));
+    }
+
+    tap = calloc(1, sizeof *tap);
+    if (!tap) {
+        close(fd);
+        return esw_error_set(err, ENOMEM, "out of memory");
+    }
+    tap->up.ops = &esw_io_tap_ops;
+    snprintf(tap->up.name, sizeof tap->up.name, "%s", ifr.ifr_name);
+    tap->fd = fd;
+    *iop = &tap->up;
+    return 0;
+}
+
+static void
+tap_close(struct esw_io *io)
+{
+    if (io) {
+        struct esw_io_tap *tap = esw_io_tap_cast(io);
+
+        close(tap->fd);
+        free(tap);
+    }
+}
+
+static size_t
+tap_rx(struct esw_io *io, struct esw_pkt *pkts[], size_t max)
+{
+    struct esw_io_tap *tap = esw_io_tap_cast(io);
+    uint8_t buf[ESW_FRAME_MAX + 1];
+    size_t n = 0;
+
+    while (n < max) {
+        ssize_t len = read(tap->fd, buf, sizeof buf);
+        struct esw_pkt *pkt;
+
+        if (len < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            break;              /* EAGAIN, or the interface went away. */
+        }
+        /* An oversized frame becomes an empty packet, which the pipeline
+         * drops and counts as malformed. */
+        pkt = esw_pkt_from_data(buf, len <= ESW_FRAME_MAX ? len : 0);
+        if (!pkt) {
+            break;
+        }
+        pkts[n++] = pkt;
+    }
+    return n;
+}
+
+static size_t
+tap_tx(struct esw_io *io, struct esw_pkt *pkts[], size_t n)
+{
+    struct esw_io_tap *tap = esw_io_tap_cast(io);
+    size_t done = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        ssize_t retval;
+
+        do {
+            retval = write(tap->fd, pkts[i]->data, pkts[i]->len);
+        } while (retval < 0 && errno == EINTR);
+        if (retval == (ssize_t) pkts[i]->len) {
+            done++;
+        }
+        esw_pkt_free(pkts[i]);
+    }
+    return done;
+}
+
+static int
+tap_get_fd(const struct esw_io *io)
+{
+    return ((const struct esw_io_tap *) io)->fd;
+}
+
+const struct esw_io_ops esw_io_tap_ops = {
+    .type = ESW_IO_TAP,
+    .open = tap_open,
+    .close = tap_close,
+    .rx = tap_rx,
+    .tx = tap_tx,
+    .get_fd = tap_get_fd,
+    .prepare_wait = NULL,       /* Level-triggered fd. */
+    .rx_is_empty = NULL,        /* Not tracked by esw_dev_is_idle(). */
+};

@@ -1,0 +1,90 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef ESW_IO_H
+#define ESW_IO_H 1
+
+/* Host-side I/O backends of the sim driver: what the function behind a
+ * vport (a VM, the wire) sends and receives.  One file per backend
+ * (esw-io-capture.c, esw-io-tap.c), one ops table each.
+ *
+ * Error convention: 0 or a positive errno, with a reason in the
+ * 'struct esw_error' for open.  'open' either succeeds completely or
+ * leaves nothing behind.
+ *
+ * Ownership: 'tx' takes every packet it is given (delivered or freed);
+ * packets returned by 'rx' belong to the caller.
+ *
+ * Threading: 'rx', 'prepare_wait' and 'get_fd' are called by the one
+ * forwarding thread that owns the vport; 'tx' by any thread (forwarding
+ * threads and representor senders) concurrently.  'close' is called when
+ * no other thread can use the backend any more (after an RCU grace
+ * period). */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "esw.h"
+
+struct esw_io;
+
+struct esw_io_params {
+    const char *vport_name;     /* "pf0vf3". */
+    const char *dev_name;       /* "esw0". */
+    const struct esw_io_config *cfg;
+};
+
+struct esw_io_ops {
+    enum esw_io_type type;
+
+    int (*open)(const struct esw_io_params *, struct esw_io **,
+                struct esw_error *);
+    void (*close)(struct esw_io *);
+
+    /* Receives up to 'max' frames the function transmitted.  Never
+     * blocks. */
+    size_t (*rx)(struct esw_io *, struct esw_pkt *pkts[], size_t max);
+
+    /* Delivers 'n' frames to the function.  Returns how many were
+     * delivered; the others were dropped (and freed). */
+    size_t (*tx)(struct esw_io *, struct esw_pkt *pkts[], size_t n);
+
+    /* The fd to wait on for rx (level-triggered EPOLLIN), or -1. */
+    int (*get_fd)(const struct esw_io *);
+
+    /* Called before the forwarding thread sleeps on get_fd(): returns
+     * false if rx would return something right away.  May be NULL (then
+     * the fd alone tells). */
+    bool (*prepare_wait)(struct esw_io *);
+
+    /* True if no received frame is waiting (for esw_dev_is_idle()).  May
+     * be NULL: the backend is not tracked. */
+    bool (*rx_is_empty)(struct esw_io *);
+};
+
+/* Common part of every backend. */
+struct esw_io {
+    const struct esw_io_ops *ops;
+    char name[ESW_NAME_MAX];    /* Interface name, if any. */
+};
+
+extern const struct esw_io_ops esw_io_capture_ops;
+extern const struct esw_io_ops esw_io_tap_ops;
+
+/* Returns the ops for 'type', or NULL for ESW_IO_NONE. */
+const struct esw_io_ops *esw_io_ops_for_type(enum esw_io_type);
+
+/* Capture backend only. */
+
+/* Queues 'pkt' as if the function transmitted it (takes it).  ENOBUFS if
+ * the inject queue is full (then 'pkt' is freed). */
+int esw_io_capture_inject(struct esw_io *, struct esw_pkt *pkt);
+/* Dequeues up to 'max' frames the function received.  One reader at a
+ * time. */
+size_t esw_io_capture_read(struct esw_io *, struct esw_pkt *pkts[],
+                           size_t max);
+
+#endif /* esw-io.h */

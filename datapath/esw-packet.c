@@ -1,0 +1,451 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* Packet parser and rewrites of the eSwitch.
+ *
+ * Parsing rules (beyond the contract in esw-packet.h):
+ *
+ *   - Up to two tags with TPID 0x8100 or 0x88a8, in any combination.  A tag
+ *     is parsed only if its 4 bytes and the following 2-byte type are all
+ *     present; otherwise the TPID is left in 'eth_type'.  A third tag is
+ *     not parsed: 'eth_type' is its TPID and nothing after it is parsed.
+ *   - A type below 0x600 is an 802.3 length: 'eth_type' becomes
+ *     ESW_ETH_TYPE_NONE (0x05ff, as in OVS) and nothing more is parsed.
+ *   - IPv4: version 4, IHL >= 5 and the whole header (with options)
+ *     present; a total length shorter than the header is bogus (no L3
+ *     fields).  A total length beyond the frame is tolerated (truncated
+ *     capture) and a shorter one trims Ethernet padding.  Fragments set
+ *     ESW_FRAG_ANY, non-first ones also ESW_FRAG_LATER and have no L4.
+ *   - IPv6: version 6 and the 40-byte header present; a nonzero payload
+ *     length trims padding.  Extension headers hop-by-hop, routing,
+ *     fragment, destination options and AH are skipped, at most
+ *     ESW_IPV6_MAX_EXT_HDRS of them.  'ip_proto' is the last next-header
+ *     value reached: the upper-layer protocol, or the extension header
+ *     that was truncated, bogus or over the limit (then no L4 fields).
+ *   - L4 fields need the whole fixed header: TCP 20 bytes (ports, flags),
+ *     UDP 8, SCTP 12, ICMP/ICMPv6 4 (type in 'tp_src', code in 'tp_dst',
+ *     both as 16-bit network-order values like OVS).
+ *   - ARP (Ethernet/IPv4, 28 bytes): like OVS, the low byte of the
+ *     opcode goes to 'ip_proto', the sender and target protocol addresses
+ *     to 'ip_src' and 'ip_dst'.  Other ARP frames only set 'eth_type'.
+ *
+ * The common case (untagged or single-tagged IPv4/TCP/UDP) is a straight
+ * line of bounds checks and unaligned loads, with no calls except memcpy
+ * of constant size (inlined by the compiler). */
+
+#include "esw-packet.h"
+#include "esw-packet-format.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define ESW_IPV6_MAX_EXT_HDRS 8
+
+#define IPPROTO_ICMP_    1
+#define IPPROTO_TCP_     6
+#define IPPROTO_UDP_     17
+#define IPPROTO_ICMPV6_  58
+#define IPPROTO_SCTP_    132
+#define IPPROTO_HOPOPTS_ 0
+#define IPPROTO_ROUTING_ 43
+#define IPPROTO_FRAGMENT_ 44
+#define IPPROTO_AH_      51
+#define IPPROTO_DSTOPTS_ 60
+
+static inline uint16_t
+get_be16(const uint8_t *p)
+{
+    uint16_t x;
+
+    memcpy(&x, p, sizeof x);
+    return x;
+}
+
+static inline uint32_t
+get_be32(const uint8_t *p)
+{
+    uint32_t x;
+
+    memcpy(&x, p, sizeof x);
+    return x;
+}
+
+static inline bool
+is_vlan_tpid(uint16_t be_type)
+{
+    return (be_type == htons(ESW_TPID_8021Q)
+            || be_type == htons(ESW_TPID_8021AD));
+}
+
+/* Parses the L4 header at 'p' (with 'n' bytes available) for 'proto'. */
+static inline void
+parse_l4(const uint8_t *p, size_t n, uint8_t proto, struct esw_key *key)
+{
+    if (proto == IPPROTO_TCP_) {
+        if (n >= 20) {
+            key->tp_src = get_be16(p);
+            key->tp_dst = get_be16(p + 2);
+            key->tcp_flags = htons(ntohs(get_be16(p + 12)) & 0x0fff);
+        }
+    } else if (proto == IPPROTO_UDP_) {
+        if (n >= 8) {
+            key->tp_src = get_be16(p);
+            key->tp_dst = get_be16(p + 2);
+        }
+    } else if (proto == IPPROTO_ICMP_ || proto == IPPROTO_ICMPV6_) {
+        if (n >= 4) {
+            key->tp_src = htons(p[0]);
+            key->tp_dst = htons(p[1]);
+        }
+    } else if (proto == IPPROTO_SCTP_) {
+        if (n >= 12) {
+            key->tp_src = get_be16(p);
+            key->tp_dst = get_be16(p + 2);
+        }
+    }
+}
+
+static void
+parse_ipv6(const uint8_t *p, size_t n, struct esw_key *key)
+{
+    uint32_t vtcfl;
+    uint16_t plen;
+    uint8_t nh;
+
+    if (n < 40) {
+        return;
+    }
+    vtcfl = ntohl(get_be32(p));
+    if (vtcfl >> 28 != 6) {
+        return;
+    }
+    plen = ntohs(get_be16(p + 4));
+    nh = p[6];
+    key->ip_tos = (vtcfl >> 20) & 0xff;
+    key->ip_ttl = p[7];
+    memcpy(&key->ip_src.ip6, p + 8, 16);
+    memcpy(&key->ip_dst.ip6, p + 24, 16);
+    p += 40;
+    n -= 40;
+    if (plen && plen < n) {
+        n = plen;               /* Trim padding. */
+    }
+
+    for (int i = 0; ; i++) {
+        size_t hlen;
+
+        if (nh != IPPROTO_HOPOPTS_ && nh != IPPROTO_ROUTING_
+            && nh != IPPROTO_DSTOPTS_ && nh != IPPROTO_FRAGMENT_
+            && nh != IPPROTO_AH_) {
+            break;              /* Upper-layer protocol (or ESP, ...). */
+        }
+        if (i >= ESW_IPV6_MAX_EXT_HDRS || n < 8) {
+            key->ip_proto = nh; /* Too many or truncated: stop here. */
+            return;
+        }
+        if (nh == IPPROTO_FRAGMENT_) {
+            uint16_t off = ntohs(get_be16(p + 2)) & 0xfff8;
+
+            hlen = 8;
+            key->ip_frag |= ESW_FRAG_ANY;
+            if (off) {
+                key->ip_frag |= ESW_FRAG_LATER;
+                key->ip_proto = p[0];
+                return;
+            }
+        } else if (nh == IPPROTO_AH_) {
+            hlen = ((size_t) p[1] + 2) * 4;
+        } else {
+            hlen = ((size_t) p[1] + 1) * 8;
+        }
+        if (hlen > n) {
+            key->ip_proto = nh;
+            return;
+        }
+        nh = p[0];
+        p += hlen;
+        n -= hlen;
+    }
+    key->ip_proto = nh;
+    parse_l4(p, n, nh, key);
+}
+
+static void
+parse_arp(const uint8_t *p, size_t n, struct esw_key *key)
+{
+    /* htype 1, ptype 0x0800, hlen 6, plen 4. */
+    static const uint8_t eth_ip4[6] = { 0, 1, 8, 0, 6, 4 };
+
+    if (n >= 28 && !memcmp(p, eth_ip4, sizeof eth_ip4) && p[6] == 0) {
+        key->ip_proto = p[7];
+        key->ip_src.ip4 = get_be32(p + 14);
+        key->ip_dst.ip4 = get_be32(p + 24);
+    }
+}
+
+int
+esw_parse(const void *frame, size_t len, uint32_t in_vport,
+          struct esw_key *key)
+{
+    const uint8_t *p = frame;
+    size_t n = len;
+    uint16_t type;
+
+    memset(key, 0, sizeof *key);
+    key->in_vport = in_vport;
+    if (n < ESW_ETH_HDR_LEN) {
+        return EINVAL;
+    }
+
+    memcpy(&key->dst, p, ESW_ETH_ADDR_LEN);
+    memcpy(&key->src, p + ESW_ETH_ADDR_LEN, ESW_ETH_ADDR_LEN);
+    type = get_be16(p + 12);
+    p += ESW_ETH_HDR_LEN;
+    n -= ESW_ETH_HDR_LEN;
+
+    /* Tags: 'type' is the TPID, 'p' points to the TCI. */
+    if (is_vlan_tpid(type) && n >= ESW_VLAN_HDR_LEN) {
+        key->vlans[0].tpid = type;
+        key->vlans[0].tci = get_be16(p);
+        type = get_be16(p + 2);
+        p += ESW_VLAN_HDR_LEN;
+        n -= ESW_VLAN_HDR_LEN;
+        key->n_vlans = 1;
+        if (is_vlan_tpid(type) && n >= ESW_VLAN_HDR_LEN) {
+            key->vlans[1].tpid = type;
+            key->vlans[1].tci = get_be16(p);
+            type = get_be16(p + 2);
+            p += ESW_VLAN_HDR_LEN;
+            n -= ESW_VLAN_HDR_LEN;
+            key->n_vlans = 2;
+        }
+    }
+
+    if (ntohs(type) < 0x600) {
+        key->eth_type = htons(ESW_ETH_TYPE_NONE);
+        return 0;
+    }
+    key->eth_type = type;
+
+    if (type == htons(ESW_ETH_TYPE_IPV4)) {
+        size_t ihl, tot_len;
+        uint16_t frag;
+
+        if (n < 20 || p[0] >> 4 != 4) {
+            return 0;
+        }
+        ihl = (size_t) (p[0] & 0x0f) * 4;
+        tot_len = ntohs(get_be16(p + 2));
+        if (ihl < 20 || ihl > n || tot_len < ihl) {
+            return 0;
+        }
+        if (tot_len < n) {
+            n = tot_len;        /* Trim padding. */
+        }
+        key->ip_tos = p[1];
+        key->ip_ttl = p[8];
+        key->ip_proto = p[9];
+        key->ip_src.ip4 = get_be32(p + 12);
+        key->ip_dst.ip4 = get_be32(p + 16);
+        frag = ntohs(get_be16(p + 6));
+        if (frag & 0x3fff) {
+            key->ip_frag = ESW_FRAG_ANY;
+            if (frag & 0x1fff) {
+                key->ip_frag |= ESW_FRAG_LATER;
+                return 0;
+            }
+        }
+        parse_l4(p + ihl, n - ihl, key->ip_proto, key);
+    } else if (type == htons(ESW_ETH_TYPE_IPV6)) {
+        parse_ipv6(p, n, key);
+    } else if (type == htons(ESW_ETH_TYPE_ARP)) {
+        parse_arp(p, n, key);
+    }
+    return 0;
+}
+
+int
+esw_pkt_push_vlan(struct esw_pkt *pkt, uint16_t tpid, uint16_t tci)
+{
+    uint8_t *new_data;
+    uint16_t be;
+
+    if (pkt->len < 2 * ESW_ETH_ADDR_LEN) {
+        return EINVAL;
+    }
+    if (pkt->data - pkt->base < ESW_VLAN_HDR_LEN) {
+        return ENOBUFS;
+    }
+    new_data = pkt->data - ESW_VLAN_HDR_LEN;
+    memmove(new_data, pkt->data, 2 * ESW_ETH_ADDR_LEN);
+    be = htons(tpid);
+    memcpy(new_data + 12, &be, 2);
+    be = htons(tci);
+    memcpy(new_data + 14, &be, 2);
+    pkt->data = new_data;
+    pkt->len += ESW_VLAN_HDR_LEN;
+    return 0;
+}
+
+int
+esw_pkt_pop_vlan(struct esw_pkt *pkt)
+{
+    /* The tag (TPID and TCI) must be complete; what follows it need not
+     * be, so that pop undoes any push. */
+    if (pkt->len < 2 * ESW_ETH_ADDR_LEN + ESW_VLAN_HDR_LEN
+        || !is_vlan_tpid(get_be16(pkt->data + 12))) {
+        return EINVAL;
+    }
+    memmove(pkt->data + ESW_VLAN_HDR_LEN, pkt->data, 2 * ESW_ETH_ADDR_LEN);
+    pkt->data += ESW_VLAN_HDR_LEN;
+    pkt->len -= ESW_VLAN_HDR_LEN;
+    return 0;
+}
+
+/* Does nothing if the frame is shorter than an Ethernet header. */
+void
+esw_pkt_set_eth_src(struct esw_pkt *pkt, const struct esw_eth_addr *ea)
+{
+    if (pkt->len >= ESW_ETH_HDR_LEN) {
+        memcpy(pkt->data + ESW_ETH_ADDR_LEN, ea->ea, ESW_ETH_ADDR_LEN);
+    }
+}
+
+/* Does nothing if the frame is shorter than an Ethernet header. */
+void
+esw_pkt_set_eth_dst(struct esw_pkt *pkt, const struct esw_eth_addr *ea)
+{
+    if (pkt->len >= ESW_ETH_HDR_LEN) {
+        memcpy(pkt->data, ea->ea, ESW_ETH_ADDR_LEN);
+    }
+}
+
+const char *
+esw_drop_reason_name(enum esw_drop_reason reason)
+{
+    switch (reason) {
+    case ESW_DROP_MALFORMED:
+        return "malformed";
+    case ESW_DROP_SPOOF:
+        return "spoof";
+    case ESW_DROP_VLAN:
+        return "vlan";
+    case ESW_DROP_NOT_FOR_ME:
+        return "not-for-me";
+    case ESW_DROP_RATE:
+        return "rate";
+    case ESW_DROP_LINK_DOWN:
+        return "link-down";
+    case ESW_DROP_MTU:
+        return "mtu";
+    case ESW_DROP_RULE:
+        return "rule";
+    case ESW_DROP_MISS_QUEUE_FULL:
+        return "miss-queue-full";
+    case ESW_DROP_HOST_TX:
+        return "host-tx";
+    case ESW_N_DROP_REASONS:
+        break;
+    }
+    return "unknown";
+}
+
+/* Formatting. */
+
+char *
+esw_eth_addr_format(const struct esw_eth_addr *ea, char *buf, size_t size)
+{
+    if (size) {
+        snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x",
+                 ea->ea[0], ea->ea[1], ea->ea[2],
+                 ea->ea[3], ea->ea[4], ea->ea[5]);
+    }
+    return buf;
+}
+
+/* Appends printf-style output to 'buf' at '*ofs', never beyond 'size'. */
+static void __attribute__((format(printf, 4, 5)))
+append(char *buf, size_t size, size_t *ofs, const char *fmt, ...)
+{
+    va_list args;
+    int n;
+
+    if (*ofs >= size) {
+        return;
+    }
+    va_start(args, fmt);
+    n = vsnprintf(buf + *ofs, size - *ofs, fmt, args);
+    va_end(args);
+    if (n > 0) {
+        *ofs += n;
+    }
+}
+
+char *
+esw_key_format(const struct esw_key *key, char *buf, size_t size)
+{
+    char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+    char m1[ESW_ETH_ADDR_STRLEN], m2[ESW_ETH_ADDR_STRLEN];
+    uint16_t eth_type = ntohs(key->eth_type);
+    bool icmp = false;
+    size_t ofs = 0;
+
+    if (!size) {
+        return buf;
+    }
+    buf[0] = '\0';
+    append(buf, size, &ofs, "in_vport=%"PRIu32" dst=%s src=%s",
+           key->in_vport, esw_eth_addr_format(&key->dst, m1, sizeof m1),
+           esw_eth_addr_format(&key->src, m2, sizeof m2));
+    for (int i = 0; i < ESW_MAX_VLANS && i < key->n_vlans; i++) {
+        uint16_t tci = ntohs(key->vlans[i].tci);
+
+        append(buf, size, &ofs, " vlan=%04x:%d:pcp%d%s",
+               ntohs(key->vlans[i].tpid), tci & 0xfff, tci >> 13,
+               tci & 0x1000 ? ":dei" : "");
+    }
+    append(buf, size, &ofs, " eth_type=0x%04x", eth_type);
+
+    if (eth_type == ESW_ETH_TYPE_IPV4 || eth_type == ESW_ETH_TYPE_ARP) {
+        inet_ntop(AF_INET, &key->ip_src.ip4, a, sizeof a);
+        inet_ntop(AF_INET, &key->ip_dst.ip4, b, sizeof b);
+    } else if (eth_type == ESW_ETH_TYPE_IPV6) {
+        inet_ntop(AF_INET6, &key->ip_src.ip6, a, sizeof a);
+        inet_ntop(AF_INET6, &key->ip_dst.ip6, b, sizeof b);
+    } else {
+        return buf;
+    }
+    if (eth_type == ESW_ETH_TYPE_ARP) {
+        append(buf, size, &ofs, " arp_op=%d arp_spa=%s arp_tpa=%s",
+               key->ip_proto, a, b);
+        return buf;
+    }
+    append(buf, size, &ofs,
+           " ip_src=%s ip_dst=%s proto=%d tos=%d ttl=%d frag=%s",
+           a, b, key->ip_proto, key->ip_tos, key->ip_ttl,
+           key->ip_frag & ESW_FRAG_LATER ? "later"
+           : key->ip_frag & ESW_FRAG_ANY ? "first" : "no");
+    icmp = (eth_type == ESW_ETH_TYPE_IPV4
+            ? key->ip_proto == IPPROTO_ICMP_
+            : key->ip_proto == IPPROTO_ICMPV6_);
+    if (icmp) {
+        append(buf, size, &ofs, " icmp_type=%d icmp_code=%d",
+               ntohs(key->tp_src), ntohs(key->tp_dst));
+    } else if (key->ip_proto == IPPROTO_TCP_ || key->ip_proto == IPPROTO_UDP_
+               || key->ip_proto == IPPROTO_SCTP_) {
+        append(buf, size, &ofs, " tp_src=%d tp_dst=%d",
+               ntohs(key->tp_src), ntohs(key->tp_dst));
+        if (key->ip_proto == IPPROTO_TCP_) {
+            append(buf, size, &ofs, " tcp_flags=0x%03x",
+                   ntohs(key->tcp_flags));
+        }
+    }
+    return buf;
+}

@@ -1,0 +1,329 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef ESW_POLICY_H
+#define ESW_POLICY_H 1
+
+/* Vport security and VLAN policy of the eSwitch.
+ *
+ * One policy governs one function (vport): the frames the function transmits
+ * ("ingress" into the switch) and the frames delivered to it ("egress" from
+ * the switch).  The semantics follow `ip link set PF vf N ...` and the
+ * vSphere port security policy (DESIGN.md section 4).  The same compiled
+ * policy is applied to traffic the device forwards by itself and to traffic
+ * that misses and goes to the representor, so the two paths cannot disagree.
+ *
+ * Life cycle
+ * ==========
+ *
+ *   1. Fill a 'struct esw_policy_config' (start from
+ *      ESW_POLICY_CONFIG_INITIALIZER or esw_policy_config_init()).
+ *   2. esw_policy_config_validate(): EINVAL plus a one-sentence reason
+ *      naming the option and the value, e.g. "qos 9 out of range 0..7".
+ *      The caller keeps the previous good policy when this fails.
+ *   3. esw_policy_create() compiles the config into an immutable
+ *      'struct esw_policy' (together with the effective MAC and the state
+ *      of the link that link-state=auto follows).  Anything that changes
+ *      one of these inputs (new config, guest MAC change accepted, uplink
+ *      carrier change) means: create a new policy, publish it (RCU) and
+ *      destroy the old one after a grace period.  Pass the old policy as
+ *      'prev' so that the transmit rate limiter carries over (see below).
+ *   4. esw_policy_destroy() (accepts NULL).
+ *
+ * Error convention
+ * ================
+ *
+ * Functions that can fail return 0 or a positive errno value, except
+ * esw_policy_create() (NULL on invalid config or out of memory) and the
+ * hot-path decisions, which return true (pass) or false (drop, with the
+ * reason stored in '*reason').
+ *
+ * Threading
+ * =========
+ *
+ * 'struct esw_policy_config' is plain data: the caller synchronizes.
+ * A 'struct esw_policy' is immutable after creation except for the transmit
+ * rate limiter, which is a single atomic word updated lock-free.  Any
+ * number of threads may call esw_policy_ingress()/esw_policy_egress() on
+ * one policy concurrently (each on its own packet and key).  Destroying a
+ * policy while another thread still uses it is the caller's problem (RCU).
+ *
+ * Ownership
+ * =========
+ *
+ * The decision functions never free or take the packet: on a drop the
+ * caller still owns it and counts the drop under '*reason'.
+ *
+ * Rate limiting (max-tx-rate)
+ * ===========================
+ *
+ * Policed on the function's transmit (ingress), in bits of the frame as the
+ * function sent it (before any VST tag is pushed, without FCS).  It is a
+ * token bucket of rate 'max_tx_rate' Mbps and depth ESW_POLICY_BURST_BITS(),
+ * i.e. max(10 ms at the rate, two maximum-sized frames), implemented as a
+ * GCRA (virtual scheduling: one atomic "theoretical arrival time" word, so
+ * concurrent threads never lose or double-count tokens).  A frame that does
+ * not conform is dropped (ESW_DROP_RATE) and consumes nothing.  'now_ns' is
+ * any monotonic clock in nanoseconds (below 2**58, i.e. 9 years); tests pass
+ * a simulated clock.  When a policy is replaced, esw_policy_create() copies
+ * the previous policy's debt ('prev'), so a reconfiguration neither refills
+ * the bucket nor forgets a backlog; a policy created without 'prev' (or
+ * whose predecessor did not police) starts with a full bucket.
+ *
+ * 'min_tx_rate' is a bandwidth guarantee for a scheduler: it is validated,
+ * stored and reported, but the emulator does not enforce it (there is no
+ * transmit contention to arbitrate).
+ *
+ * Ingress (frames FROM the function), in this order
+ * =================================================
+ *
+ *   - link: link-state=disable, or auto while the followed link is down:
+ *     ESW_DROP_LINK_DOWN.
+ *   - length outside ESW_FRAME_MIN..ESW_FRAME_MAX: ESW_DROP_MALFORMED.
+ *   - spoofchk on: the source MAC must be the effective MAC or one of
+ *     'allowed_macs', else ESW_DROP_SPOOF (a multicast or zero source can
+ *     never match, so it is always spoofed).  With spoofchk off, sources are
+ *     not checked.
+ *   - VST (vlan != 0), 802.1Q: untagged frames get a tag TPID 0x8100,
+ *     VID = vlan, PCP = qos.  Any tagged frame (priority-tagged included)
+ *     is ESW_DROP_VLAN.
+ *   - VST, 802.1ad (QinQ): untagged frames and frames with one 802.1Q
+ *     C-tag get an outer S-tag TPID 0x88a8, VID = vlan, PCP = qos pushed in
+ *     front (the guest's C-tag is carried inside).  Frames whose outer tag
+ *     is an S-tag (0x88a8) or that already carry two tags are
+ *     ESW_DROP_VLAN.  In both modes a tag the parser could not take (a
+ *     TPID left in key->eth_type: truncated or third tag) counts as a tag.
+ *   - VGT trunks (trunk bitmap not empty): a frame whose outer tag has a VID
+ *     in 1..4094 passes iff that VID is in the bitmap; untagged and
+ *     priority-tagged (VID 0) frames pass iff 'trunk_untagged'; the
+ *     outer TPID may be 0x8100 or 0x88a8; a truncated outer tag never
+ *     passes.  Else ESW_DROP_VLAN.
+ *   - max-tx-rate (above).
+ *   The packet and the key are updated together: a pushed tag appears in
+ *   key->vlans[0] (an inner C-tag moves to vlans[1]) and key->n_vlans, so
+ *   the device's lookup sees the post-policy packet.
+ *
+ * Egress (frames TO the function), in this order
+ * ==============================================
+ *
+ *   - link: as ingress (ESW_DROP_LINK_DOWN); shorter than ESW_FRAME_MIN:
+ *     ESW_DROP_MALFORMED.
+ *   - VST: the frame must carry an outer tag with the port's TPID and
+ *     VID = vlan (PCP ignored); it is stripped.  Untagged frames, other
+ *     TPIDs or other VIDs: ESW_DROP_VLAN.  With 802.1ad an inner C-tag is
+ *     left in place for the guest.
+ *   - VGT trunks: same rule as ingress, on the outer tag.
+ *   - promisc off: unicast frames whose destination is neither the
+ *     effective MAC nor an allowed MAC are ESW_DROP_NOT_FOR_ME; broadcast
+ *     and multicast are delivered.
+ *   Egress reads the Ethernet header and tags from the packet itself (the
+ *   device may have rewritten it with actions since parsing), so 'key' is
+ *   optional there; if given, it is kept consistent with a stripped tag.
+ *
+ * Fast path
+ * =========
+ *
+ * esw_policy_ingress_is_noop() / esw_policy_egress_is_noop() are inline
+ * flag tests: when true the corresponding decision would pass every frame
+ * of ESW_FRAME_MIN..ESW_FRAME_MAX bytes unchanged and the caller may skip
+ * the call.  The default configuration
+ * (everything off, promisc on, link auto with the link up) is a no-op in
+ * both directions.
+ */
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "esw-packet.h"
+
+#define ESW_POLICY_MAX_ALLOWED_MACS 16
+#define ESW_POLICY_VLAN_MAX         4094
+#define ESW_POLICY_QOS_MAX          7
+#define ESW_POLICY_RATE_MAX         1000000     /* Mbps, i.e. 1 Tbps. */
+#define ESW_POLICY_N_VIDS           4096
+
+/* Transmit burst allowance, in bits, for a max-tx-rate of 'MBPS' (> 0):
+ * 10 ms worth of traffic, but at least two maximum-sized frames. */
+#define ESW_POLICY_BURST_BITS(MBPS)                                     \
+    ((uint64_t) (MBPS) * 10000 > 2 * ESW_FRAME_MAX * 8                  \
+     ? (uint64_t) (MBPS) * 10000 : (uint64_t) 2 * ESW_FRAME_MAX * 8)
+
+enum esw_policy_link_state {
+    ESW_POLICY_LINK_AUTO,       /* Follow the link given to create(). */
+    ESW_POLICY_LINK_ENABLE,     /* Always up. */
+    ESW_POLICY_LINK_DISABLE,    /* Always down: all traffic dropped. */
+    ESW_POLICY_N_LINK_STATES
+};
+
+/* Per-vport administrative policy.  Plain data; copy freely. */
+struct esw_policy_config {
+    struct esw_eth_addr mac;    /* Administrative MAC; all-zero = none. */
+    uint16_t vlan;              /* VST VID 1..4094; 0 = VST off. */
+    uint8_t qos;                /* VST PCP 0..7; nonzero requires vlan. */
+    uint16_t vlan_proto;        /* Host order: ESW_TPID_8021Q (default) or
+                                 * ESW_TPID_8021AD (requires vlan). */
+
+    /* VGT trunks: bit N of the bitmap = VID N allowed (N in 1..4094).
+     * An all-zero bitmap means no trunk filtering.  'trunk_untagged' says
+     * whether untagged/priority-tagged frames pass when filtering. */
+    uint64_t trunks[ESW_POLICY_N_VIDS / 64];
+    bool trunk_untagged;        /* Default true. */
+
+    bool spoofchk;              /* Default false. */
+    bool trust;                 /* Guest may change its MAC. Default false. */
+    bool promisc;               /* Default true (switchdev semantics). */
+
+    size_t n_allowed_macs;      /* 0..ESW_POLICY_MAX_ALLOWED_MACS. */
+    struct esw_eth_addr allowed_macs[ESW_POLICY_MAX_ALLOWED_MACS];
+
+    uint32_t max_tx_rate;       /* Mbps; 0 = unlimited. */
+    uint32_t min_tx_rate;       /* Mbps; 0 = none; not above max. */
+    enum esw_policy_link_state link_state;  /* Default auto. */
+};
+
+#define ESW_POLICY_CONFIG_INITIALIZER {                 \
+        .vlan_proto = ESW_TPID_8021Q,                   \
+        .trunk_untagged = true,                         \
+        .promisc = true,                                \
+        .link_state = ESW_POLICY_LINK_AUTO,             \
+    }
+
+void esw_policy_config_init(struct esw_policy_config *);
+
+static inline void
+esw_policy_config_add_trunk(struct esw_policy_config *cfg, uint16_t vid)
+{
+    if (vid < ESW_POLICY_N_VIDS) {
+        cfg->trunks[vid / 64] |= UINT64_C(1) << (vid % 64);
+    }
+}
+
+static inline bool
+esw_policy_config_has_trunk(const struct esw_policy_config *cfg,
+                            uint16_t vid)
+{
+    return (vid < ESW_POLICY_N_VIDS
+            && (cfg->trunks[vid / 64] >> (vid % 64)) & 1);
+}
+
+/* True if any trunk VID is set (trunk filtering active). */
+bool esw_policy_config_has_trunks(const struct esw_policy_config *);
+
+/* Returns 0 if 'cfg' is valid, otherwise EINVAL and, if 'reason_size' > 0,
+ * a one-sentence lowercase reason in 'reason' naming the option with its
+ * user-facing name and the offending value, e.g.
+ * "vlan 4095 out of range 0..4094", "mac 01:00:00:00:00:01 is not
+ * unicast", "qos requires vlan", "min-tx-rate 200 exceeds max-tx-rate
+ * 100".  On success 'reason' is set to "". */
+int esw_policy_config_validate(const struct esw_policy_config *cfg,
+                               char *reason, size_t reason_size);
+
+/* Mediates a guest's request to change its MAC from 'current' to
+ * 'requested' under 'cfg'.  Returns 0 if the request is accepted (the
+ * caller then makes 'requested' the effective MAC and recompiles the
+ * policy), otherwise a positive errno with a reason:
+ *   EINVAL  'requested' is zero or not unicast;
+ *   EPERM   an administrative MAC is set ("administrative mac X is set":
+ *           the admin MAC always wins), or the port is not trusted
+ *           ("port not trusted").
+ * Requesting the current MAC is accepted as a no-op even when untrusted.
+ * Logging and counting refusals is the caller's job. */
+int esw_policy_guest_mac_request(const struct esw_policy_config *cfg,
+                                 const struct esw_eth_addr *current,
+                                 const struct esw_eth_addr *requested,
+                                 char *reason, size_t reason_size);
+
+/* Compiled policy.  Members are private to esw-policy.c except through the
+ * inline accessors below. */
+struct esw_policy {
+    bool ingress_noop;          /* Ingress passes everything unchanged. */
+    bool egress_noop;           /* Egress passes everything unchanged. */
+    bool link_up;               /* Effective link state. */
+    bool spoofchk;
+    bool promisc;
+    bool has_trunks;
+    bool trunk_untagged;
+    uint16_t vst_tpid;          /* Host order; 0 if VST is off. */
+    uint16_t vst_tci;           /* Host order: PCP << 13 | VID. */
+    struct esw_eth_addr effective_mac;  /* May be zero (no MAC). */
+    uint8_t n_macs;             /* Effective MAC (if nonzero) + allowed. */
+    struct esw_eth_addr macs[ESW_POLICY_MAX_ALLOWED_MACS + 1];
+
+    /* Rate limiter (GCRA); inactive if 'tick_per_bit' is 0. */
+    uint64_t tick_per_bit;      /* Cost of one bit, in 1/64 ns units. */
+    uint64_t tolerance;         /* Burst, in 1/64 ns units. */
+    _Atomic uint64_t tat;       /* Theoretical arrival time, 1/64 ns. */
+
+    struct esw_policy_config config;    /* As given to create(). */
+};
+
+/* Compiles 'cfg' (which must be valid: NULL is returned otherwise, or if
+ * out of memory).  'effective_mac' is the admin MAC if set, else the MAC
+ * the guest was allowed to set, else the function's default; NULL or zero
+ * means the function has no MAC.  If 'cfg->mac' is nonzero it is used
+ * whatever 'effective_mac' says.  'auto_link_up' is the state of the link
+ * that link-state=auto follows (for a VF: its PF/uplink).  'prev' is the
+ * policy being replaced, or NULL; it is only read (it may still be in use
+ * by other threads). */
+struct esw_policy *esw_policy_create(const struct esw_policy_config *cfg,
+                                     const struct esw_eth_addr *effective_mac,
+                                     bool auto_link_up,
+                                     const struct esw_policy *prev);
+void esw_policy_destroy(struct esw_policy *);
+
+static inline bool
+esw_policy_ingress_is_noop(const struct esw_policy *p)
+{
+    return p->ingress_noop;
+}
+
+static inline bool
+esw_policy_egress_is_noop(const struct esw_policy *p)
+{
+    return p->egress_noop;
+}
+
+static inline bool
+esw_policy_is_link_up(const struct esw_policy *p)
+{
+    return p->link_up;
+}
+
+static inline const struct esw_policy_config *
+esw_policy_get_config(const struct esw_policy *p)
+{
+    return &p->config;
+}
+
+static inline const struct esw_eth_addr *
+esw_policy_get_effective_mac(const struct esw_policy *p)
+{
+    return &p->effective_mac;
+}
+
+/* Applies 'policy' to a frame transmitted by the function.  'key' must be
+ * esw_parse() of 'pkt'.  Returns true to let the frame into the switch
+ * (the packet and the key may have been modified: VST tag pushed), false
+ * to drop it with the reason in '*reason' (packet and key then unchanged).
+ * 'now_ns' feeds the rate limiter. */
+bool esw_policy_ingress(struct esw_policy *policy, struct esw_pkt *pkt,
+                        struct esw_key *key, uint64_t now_ns,
+                        enum esw_drop_reason *reason);
+
+/* Applies 'policy' to a frame about to be delivered to the function.
+ * Returns true to deliver it (VST tag possibly stripped; 'key', if not
+ * NULL, updated to match), false to drop it with '*reason' set. */
+bool esw_policy_egress(const struct esw_policy *policy, struct esw_pkt *pkt,
+                       struct esw_key *key, enum esw_drop_reason *reason);
+
+/* Formats the config as "key=value ..." in the option syntax, for status
+ * displays: only non-default options are printed ("" for the default). */
+void esw_policy_config_format(const struct esw_policy_config *,
+                              char *buf, size_t size);
+
+#endif /* esw-policy.h */

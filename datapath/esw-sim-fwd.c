@@ -1,0 +1,598 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* "sim" eSwitch driver: forwarding threads and the packet pipeline.
+ *
+ *   host rx -> checks (size, link, MTU) -> parse -> ingress policy
+ *           -> classifier lookup (batched, lock-free)
+ *           -> hit: rule actions -> per-output egress (esw-sim.c) -> host tx
+ *           -> miss: the source vport's representor queue
+ *
+ * Each vport's host side is received by exactly one forwarding thread
+ * (its 'rxset'), so its rx queue has a single consumer.  An idle thread
+ * sleeps in epoll_wait() on its vports' host-side fds and its wake fd,
+ * offline for RCU; with 'busy_poll' it spins instead. */
+
+#include "esw-sim.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "esw-policy.h"
+#include "esw-rcu.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+static inline uint64_t
+sim_cycles(void)
+{
+    return __rdtsc();
+}
+#else
+static inline uint64_t
+sim_cycles(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+#endif
+
+#define SIM_MAX_PENDING_OUT 8
+
+/* Packets waiting for egress to one vport. */
+struct sim_out_batch {
+    struct sim_vport *dst;
+    size_t n;
+    struct esw_pkt *pkts[SIM_MAX_BATCH];
+};
+
+/* Per-thread scratch space. */
+struct sim_fwd_ctx {
+    struct sim_thread *t;
+    struct sim_dev *dev;
+    uint64_t now_ms;
+    size_t n_out;
+    struct sim_out_batch out[SIM_MAX_PENDING_OUT];
+    struct esw_pkt *rx[SIM_MAX_BATCH];
+    struct esw_pkt *kept[SIM_MAX_BATCH];
+    struct esw_pkt *misses[SIM_MAX_BATCH];
+    struct esw_key keys[SIM_MAX_BATCH];
+    const struct esw_key *key_ptrs[SIM_MAX_BATCH];
+    const struct esw_cls_rule *hits[SIM_MAX_BATCH];
+};
+
+static void
+sim_flush_out(struct sim_fwd_ctx *ctx, struct sim_out_batch *b)
+{
+    if (b->n) {
+        sim_egress(ctx->dev, b->dst, b->pkts, b->n);
+        b->n = 0;
+    }
+}
+
+static void
+sim_flush_all(struct sim_fwd_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->n_out; i++) {
+        sim_flush_out(ctx, &ctx->out[i]);
+    }
+    ctx->n_out = 0;
+}
+
+/* Queues 'pkt' (taken) for egress to vport 'vport'. */
+static void
+sim_output(struct sim_fwd_ctx *ctx, struct esw_pkt *pkt, uint32_t vport)
+{
+    struct sim_vport *dst = sim_vport_get(ctx->dev, vport);
+    struct sim_out_batch *b;
+
+    if (!dst) {
+        /* The vport is going away and its rules with it. */
+        esw_pkt_free(pkt);
+        return;
+    }
+    for (size_t i = 0; i < ctx->n_out; i++) {
+        b = &ctx->out[i];
+        if (b->dst == dst) {
+            if (b->n >= SIM_MAX_BATCH) {
+                sim_flush_out(ctx, b);
+            }
+            b->pkts[b->n++] = pkt;
+            return;
+        }
+    }
+    if (ctx->n_out >= SIM_MAX_PENDING_OUT) {
+        sim_flush_all(ctx);
+    }
+    b = &ctx->out[ctx->n_out++];
+    b->dst = dst;
+    b->n = 1;
+    b->pkts[0] = pkt;
+}
+
+static inline void
+sim_counter_add(_Atomic uint64_t *c, uint64_t n)
+{
+    /* Single writer: no read-modify-write needed. */
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed)
+                          + n, memory_order_relaxed);
+}
+
+/* Runs the actions of 'ver' on 'pkt' (taken), received on 'src'. */
+static void
+sim_execute(struct sim_fwd_ctx *ctx, struct sim_vport *src,
+            const struct sim_rule_version *ver, struct esw_pkt *pkt)
+{
+    struct sim_rule_stats *st = &ver->rule->stats[ctx->t->idx];
+    size_t remaining = ver->n_outputs;
+
+    sim_counter_add(&st->packets, 1);
+    sim_counter_add(&st->bytes, pkt->len);
+    atomic_store_explicit(&st->used_ms, ctx->now_ms, memory_order_relaxed);
+
+    if (!remaining) {
+        sim_vport_drop(src, ESW_DROP_RULE, 1);
+        esw_pkt_free(pkt);
+        return;
+    }
+    for (size_t i = 0; i < ver->spec.n_actions; i++) {
+        const struct esw_action *a = &ver->spec.actions[i];
+
+        switch (a->type) {
+        case ESW_ACTION_OUTPUT:
+            if (!--remaining) {
+                sim_output(ctx, pkt, a->vport);
+                return;
+            } else {
+                struct esw_pkt *clone = esw_pkt_clone(pkt);
+
+                if (clone) {
+                    sim_output(ctx, clone, a->vport);
+                }
+            }
+            break;
+        case ESW_ACTION_PUSH_VLAN:
+            /* ENOBUFS cannot happen: two pushes fit the headroom. */
+            esw_pkt_push_vlan(pkt, a->vlan.tpid, a->vlan.tci);
+            break;
+        case ESW_ACTION_POP_VLAN:
+            /* EINVAL: untagged; nothing to pop. */
+            esw_pkt_pop_vlan(pkt);
+            break;
+        case ESW_ACTION_SET_ETH_SRC:
+            esw_pkt_set_eth_src(pkt, &a->mac);
+            break;
+        case ESW_ACTION_SET_ETH_DST:
+            esw_pkt_set_eth_dst(pkt, &a->mac);
+            break;
+        case ESW_ACTION_DROP:
+        case ESW_ACTION_COUNT:
+        case ESW_N_ACTION_TYPES:
+        default:
+            break;
+        }
+    }
+    esw_pkt_free(pkt);          /* Not reached: the last OUTPUT returns. */
+}
+
+static uint64_t
+sim_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t
+sim_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The pipeline for 'n' packets received from 'src''s host side. */
+static void
+sim_process(struct sim_fwd_ctx *ctx, struct sim_vport *src,
+            struct esw_pkt *pkts[], size_t n)
+{
+    struct esw_policy *policy = atomic_load_explicit(&src->policy,
+                                                     memory_order_acquire);
+    bool check_policy = policy && !esw_policy_ingress_is_noop(policy);
+    uint32_t mtu = atomic_load_explicit(&src->mtu, memory_order_relaxed);
+    uint64_t drops[ESW_N_DROP_REASONS] = { 0 };
+    uint64_t now_ns = check_policy ? sim_now_ns() : 0;
+    size_t n_kept = 0, n_miss = 0, n_drops = 0;
+    uint64_t bytes = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        bytes += pkts[i]->len;
+    }
+    atomic_fetch_add_explicit(&src->counters.rx_packets, n,
+                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&src->counters.rx_bytes, bytes,
+                              memory_order_relaxed);
+
+    if (!atomic_load_explicit(&src->admin_up, memory_order_relaxed)) {
+        for (size_t i = 0; i < n; i++) {
+            esw_pkt_free(pkts[i]);
+        }
+        sim_vport_drop(src, ESW_DROP_LINK_DOWN, n);
+        return;
+    }
+
+    for (size_t i = 0; i < n; i++) {
+        struct esw_pkt *pkt = pkts[i];
+        struct esw_key *key = &ctx->keys[n_kept];
+        enum esw_drop_reason reason;
+
+        pkt->in_vport = src->number;
+        if (pkt->len < ESW_FRAME_MIN || pkt->len > ESW_FRAME_MAX) {
+            reason = ESW_DROP_MALFORMED;
+        } else {
+            esw_parse(pkt->data, pkt->len, src->number, key);
+            if (pkt->len - ESW_ETH_HDR_LEN
+                - key->n_vlans * ESW_VLAN_HDR_LEN > mtu) {
+                reason = ESW_DROP_MTU;
+            } else if (check_policy
+                       && !esw_policy_ingress(policy, pkt, key, now_ns,
+                                              &reason)) {
+                /* 'reason' set. */
+            } else {
+                ctx->key_ptrs[n_kept] = key;
+                ctx->kept[n_kept++] = pkt;
+                continue;
+            }
+        }
+        drops[reason]++;
+        n_drops++;
+        esw_pkt_free(pkt);
+    }
+    if (n_drops) {
+        for (int i = 0; i < ESW_N_DROP_REASONS; i++) {
+            if (drops[i]) {
+                sim_vport_drop(src, i, drops[i]);
+            }
+        }
+    }
+    if (!n_kept) {
+        return;
+    }
+
+    esw_cls_lookup_batch(ctx->dev->cls, ctx->key_ptrs, n_kept, ctx->hits);
+    ctx->now_ms = sim_now_ms();
+    for (size_t i = 0; i < n_kept; i++) {
+        const struct sim_rule_version *ver
+            = (const struct sim_rule_version *) ctx->hits[i];
+
+        if (!ver) {
+            ctx->misses[n_miss++] = ctx->kept[i];
+        } else if (ver->simple_output) {
+            struct sim_rule_stats *st = &ver->rule->stats[ctx->t->idx];
+
+            sim_counter_add(&st->packets, 1);
+            sim_counter_add(&st->bytes, ctx->kept[i]->len);
+            atomic_store_explicit(&st->used_ms, ctx->now_ms,
+                                  memory_order_relaxed);
+            sim_output(ctx, ctx->kept[i], ver->out_vport);
+        } else {
+            sim_execute(ctx, src, ver, ctx->kept[i]);
+        }
+    }
+    sim_flush_all(ctx);
+
+    if (n_miss) {
+        size_t n_q = esw_ring_enqueue_burst(&src->rep_queue,
+                                            (void *const *) ctx->misses,
+                                            n_miss);
+
+        if (n_q) {
+            atomic_fetch_add_explicit(&src->counters.rep_rx_packets, n_q,
+                                      memory_order_relaxed);
+            esw_notifier_signal(&src->rep_notifier);
+        }
+        if (n_q < n_miss) {
+            for (size_t i = n_q; i < n_miss; i++) {
+                esw_pkt_free(ctx->misses[i]);
+            }
+            sim_vport_drop(src, ESW_DROP_MISS_QUEUE_FULL, n_miss - n_q);
+        }
+    }
+}
+
+/* Receives and processes one batch from each vport of 'rxset'.  Returns
+ * the number of packets received. */
+static size_t
+sim_poll(struct sim_fwd_ctx *ctx, const struct sim_rxset *rxset)
+{
+    struct sim_dev *dev = ctx->dev;
+    size_t total = 0;
+
+    for (size_t i = 0; i < rxset->n; i++) {
+        struct sim_vport *v = rxset->vports[i];
+        struct esw_io *io = v->io;
+        uint64_t start;
+        size_t n;
+
+        n = io->ops->rx(io, ctx->rx, dev->batch_size);
+        if (!n) {
+            continue;
+        }
+        start = sim_cycles();
+        sim_process(ctx, v, ctx->rx, n);
+        if (io->ops->rx_is_empty) {
+            atomic_fetch_sub_explicit(&dev->in_flight, n,
+                                      memory_order_release);
+        }
+        sim_counter_add(&ctx->t->busy_cycles, sim_cycles() - start);
+        sim_counter_add(&ctx->t->busy_packets, n);
+        total += n;
+    }
+    return total;
+}
+
+/* Returns true if every vport of 'rxset' agrees to sleep. */
+static bool
+sim_prepare_wait(const struct sim_rxset *rxset)
+{
+    bool may_sleep = true;
+
+    for (size_t i = 0; i < rxset->n; i++) {
+        struct esw_io *io = rxset->vports[i]->io;
+
+        if (io->ops->prepare_wait && !io->ops->prepare_wait(io)) {
+            may_sleep = false;
+        }
+    }
+    return may_sleep;
+}
+
+static void *
+sim_thread_main(void *t_)
+{
+    struct sim_thread *t = t_;
+    struct sim_dev *dev = t->dev;
+    struct sim_fwd_ctx *ctx = calloc(1, sizeof *ctx);
+
+    if (!ctx) {
+        abort();
+    }
+    ctx->t = t;
+    ctx->dev = dev;
+    esw_rcu_thread_register();
+    while (!atomic_load_explicit(&t->stop, memory_order_acquire)) {
+        const struct sim_rxset *rxset
+            = atomic_load_explicit(&t->rxset, memory_order_acquire);
+
+        if (!sim_poll(ctx, rxset) && !dev->cfg.busy_poll
+            && sim_prepare_wait(rxset)) {
+            struct epoll_event events[16];
+            uint64_t value;
+            ssize_t retval;
+
+            esw_rcu_quiesce_start();
+            epoll_wait(t->epfd, events, 16, -1);
+            esw_rcu_quiesce_end();
+            retval = read(t->wake.fd, &value, sizeof value);
+            (void) retval;      /* EAGAIN: not woken by control. */
+            continue;
+        }
+        esw_rcu_quiesce();
+    }
+    esw_rcu_quiesce_start();
+    free(ctx);
+    return NULL;
+}
+
+static void
+sim_thread_wake(struct sim_thread *t)
+{
+    uint64_t one = 1;
+    ssize_t retval = write(t->wake.fd, &one, sizeof one);
+
+    (void) retval;
+}
+
+static void
+sim_rxset_free_cb(void *rxset)
+{
+    free(rxset);
+}
+
+static struct sim_rxset *
+sim_rxset_alloc(size_t n)
+{
+    struct sim_rxset *s = malloc(sizeof *s + n * sizeof s->vports[0]);
+
+    if (s) {
+        s->n = 0;
+    }
+    return s;
+}
+
+int
+sim_thread_attach_vport(struct sim_dev *dev, struct sim_vport *v)
+{
+    struct sim_rxset *old, *new;
+    struct sim_thread *t;
+    int fd;
+
+    if (!v->io) {
+        return 0;
+    }
+    t = &dev->threads[0];
+    for (size_t i = 1; i < dev->n_threads; i++) {
+        if (dev->threads[i].n_vports < t->n_vports) {
+            t = &dev->threads[i];
+        }
+    }
+    fd = v->io->ops->get_fd(v->io);
+    if (fd >= 0) {
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = v };
+
+        if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+            return errno;
+        }
+    }
+    old = atomic_load(&t->rxset);
+    new = sim_rxset_alloc(old->n + 1);
+    if (!new) {
+        if (fd >= 0) {
+            epoll_ctl(t->epfd, EPOLL_CTL_DEL, fd, NULL);
+        }
+        return ENOMEM;
+    }
+    memcpy(new->vports, old->vports, old->n * sizeof old->vports[0]);
+    new->vports[old->n] = v;
+    new->n = old->n + 1;
+    v->thread = t->idx;
+    t->n_vports++;
+    atomic_store_explicit(&t->rxset, new, memory_order_release);
+    esw_rcu_postpone(sim_rxset_free_cb, old);
+    sim_thread_wake(t);
+    return 0;
+}
+
+void
+sim_thread_detach_vport(struct sim_dev *dev, struct sim_vport *v)
+{
+    struct sim_rxset *old, *new;
+    struct sim_thread *t;
+    int fd;
+
+    if (!v->io) {
+        return;
+    }
+    t = &dev->threads[v->thread];
+    fd = v->io->ops->get_fd(v->io);
+    if (fd >= 0) {
+        epoll_ctl(t->epfd, EPOLL_CTL_DEL, fd, NULL);
+    }
+    old = atomic_load(&t->rxset);
+    new = sim_rxset_alloc(old->n);
+    if (!new) {
+        abort();
+    }
+    for (size_t i = 0; i < old->n; i++) {
+        if (old->vports[i] != v) {
+            new->vports[new->n++] = old->vports[i];
+        }
+    }
+    t->n_vports--;
+    atomic_store_explicit(&t->rxset, new, memory_order_release);
+    esw_rcu_postpone(sim_rxset_free_cb, old);
+}
+
+int
+sim_threads_start(struct sim_dev *dev)
+{
+    int error = 0;
+
+    dev->threads = calloc(dev->n_threads, sizeof *dev->threads);
+    if (!dev->threads) {
+        return ENOMEM;
+    }
+    for (size_t i = 0; i < dev->n_threads; i++) {
+        struct sim_thread *t = &dev->threads[i];
+
+        t->dev = dev;
+        t->idx = i;
+        t->wake.fd = -1;
+        t->epfd = -1;
+        atomic_init(&t->stop, false);
+        atomic_init(&t->rxset, sim_rxset_alloc(0));
+        atomic_init(&t->busy_cycles, 0);
+        atomic_init(&t->busy_packets, 0);
+    }
+    for (size_t i = 0; i < dev->n_threads && !error; i++) {
+        struct sim_thread *t = &dev->threads[i];
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+
+        if (!atomic_load(&t->rxset)) {
+            error = ENOMEM;
+            break;
+        }
+        t->epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (t->epfd < 0) {
+            error = errno;
+            break;
+        }
+        error = esw_notifier_init(&t->wake);
+        if (error) {
+            break;
+        }
+        if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->wake.fd, &ev)) {
+            error = errno;
+            break;
+        }
+        error = pthread_create(&t->thread, NULL, sim_thread_main, t);
+        t->started = !error;
+    }
+    return error;
+}
+
+void
+sim_threads_stop(struct sim_dev *dev)
+{
+    if (!dev->threads) {
+        return;
+    }
+    for (size_t i = 0; i < dev->n_threads; i++) {
+        struct sim_thread *t = &dev->threads[i];
+
+        if (t->started) {
+            atomic_store(&t->stop, true);
+            sim_thread_wake(t);
+            pthread_join(t->thread, NULL);
+            t->started = false;
+        }
+    }
+}
+
+void
+sim_threads_free(struct sim_dev *dev)
+{
+    if (!dev->threads) {
+        return;
+    }
+    for (size_t i = 0; i < dev->n_threads; i++) {
+        struct sim_thread *t = &dev->threads[i];
+
+        if (t->epfd >= 0) {
+            close(t->epfd);
+        }
+        esw_notifier_destroy(&t->wake);
+        free(atomic_load(&t->rxset));
+    }
+    free(dev->threads);
+    dev->threads = NULL;
+}
+
+bool
+esw_sim_get_thread_busy(struct esw_dev *dev_, unsigned int idx,
+                        uint64_t *cycles, uint64_t *packets)
+{
+    struct sim_dev *dev;
+
+    if (dev_->driver != &esw_sim_driver) {
+        return false;
+    }
+    dev = sim_dev_cast(dev_);
+    if (idx >= dev->n_threads) {
+        return false;
+    }
+    *cycles = atomic_load(&dev->threads[idx].busy_cycles);
+    *packets = atomic_load(&dev->threads[idx].busy_packets);
+    return true;
+}

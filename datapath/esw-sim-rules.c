@@ -1,0 +1,345 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* "sim" eSwitch driver: rules.
+ *
+ * A rule handle ('struct esw_rule') points to its current version ('struct
+ * sim_rule_version'), which is what the classifier holds and what the
+ * forwarding threads execute.  esw_rule_modify() builds a new version and
+ * swaps it in with esw_cls_replace() (make-before-break); old versions and
+ * deleted handles are freed after an RCU grace period.  Counters live in
+ * the handle, so they survive modifications. */
+
+#include "esw-sim.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "esw-rcu.h"
+
+/* Checks what depends on the device state.  With 'ctl_mutex' held. */
+static int
+sim_rule_validate__(struct sim_dev *dev, const struct esw_rule_spec *spec,
+                    struct esw_error *err)
+{
+    if (spec->mask.in_vport && !sim_vport_get(dev, spec->match.in_vport)) {
+        return esw_error_set(err, ENOENT, "match on in_vport %"PRIu32": "
+                             "no such vport", spec->match.in_vport);
+    }
+    for (size_t i = 0; i < spec->n_actions; i++) {
+        const struct esw_action *a = &spec->actions[i];
+
+        if (a->type == ESW_ACTION_OUTPUT && !sim_vport_get(dev, a->vport)) {
+            return esw_error_set(err, ENOENT, "output to vport %"PRIu32": "
+                                 "no such vport", a->vport);
+        }
+    }
+    return 0;
+}
+
+int
+sim_rule_validate(struct esw_dev *dev_, const struct esw_rule_spec *spec,
+                  struct esw_error *err)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    int error;
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    error = sim_rule_validate__(dev, spec, err);
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return error;
+}
+
+static struct sim_rule_version *
+sim_rule_version_create(struct esw_rule *rule,
+                        const struct esw_rule_spec *spec)
+{
+    struct sim_rule_version *v = calloc(1, sizeof *v);
+    size_t n_rewrites = 0;
+
+    if (!v) {
+        return NULL;
+    }
+    v->rule = rule;
+    v->spec = *spec;
+    for (size_t i = 0; i < ESW_KEY_WORDS; i++) {
+        v->spec.match.w[i] &= spec->mask.w[i];
+    }
+    v->cls.match = v->spec.match;
+    v->cls.mask = v->spec.mask;
+    v->cls.priority = spec->priority;
+    for (size_t i = 0; i < spec->n_actions; i++) {
+        switch (spec->actions[i].type) {
+        case ESW_ACTION_OUTPUT:
+            v->n_outputs++;
+            v->out_vport = spec->actions[i].vport;
+            break;
+        case ESW_ACTION_PUSH_VLAN:
+        case ESW_ACTION_POP_VLAN:
+        case ESW_ACTION_SET_ETH_SRC:
+        case ESW_ACTION_SET_ETH_DST:
+            n_rewrites++;
+            break;
+        case ESW_ACTION_DROP:
+        case ESW_ACTION_COUNT:
+        case ESW_N_ACTION_TYPES:
+        default:
+            break;
+        }
+    }
+    v->simple_output = v->n_outputs == 1 && !n_rewrites;
+    return v;
+}
+
+static void
+sim_rule_version_free_cb(void *v)
+{
+    free(v);
+}
+
+static void
+sim_rule_free_cb(void *rule_)
+{
+    struct esw_rule *rule = rule_;
+
+    free(rule->cur);
+    free(rule->stats);
+    free(rule);
+}
+
+static bool
+sim_rule_uses_vport(const struct esw_rule_spec *spec, uint32_t vport)
+{
+    if (spec->mask.in_vport && spec->match.in_vport == vport) {
+        return true;
+    }
+    for (size_t i = 0; i < spec->n_actions; i++) {
+        if (spec->actions[i].type == ESW_ACTION_OUTPUT
+            && spec->actions[i].vport == vport) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int
+sim_cls_error(int error, struct esw_error *err, const struct sim_dev *dev)
+{
+    switch (error) {
+    case ENOSPC:
+        return esw_error_set(err, ENOSPC, "rule table full (%"PRIu32
+                             " rules)", dev->up.caps.max_rules);
+    case EEXIST:
+        return esw_error_set(err, EEXIST, "a rule with the same match, "
+                             "mask and priority exists");
+    default:
+        return esw_error_set(err, error, "rule table: %s", strerror(error));
+    }
+}
+
+int
+sim_rule_add(struct esw_dev *dev_, const struct esw_rule_spec *spec,
+             struct esw_error *err, struct esw_rule **rulep)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct esw_rule *rule;
+    int error;
+
+    rule = calloc(1, sizeof *rule);
+    if (!rule) {
+        return esw_error_set(err, ENOMEM, "out of memory");
+    }
+    rule->dev = dev;
+    rule->stats = aligned_alloc(64, dev->n_threads * sizeof *rule->stats);
+    rule->cur = sim_rule_version_create(rule, spec);
+    if (!rule->stats || !rule->cur) {
+        sim_rule_free_cb(rule);
+        return esw_error_set(err, ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < dev->n_threads; i++) {
+        atomic_init(&rule->stats[i].packets, 0);
+        atomic_init(&rule->stats[i].bytes, 0);
+        atomic_init(&rule->stats[i].used_ms, 0);
+    }
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    error = sim_rule_validate__(dev, spec, err);
+    if (!error) {
+        error = esw_cls_insert(dev->cls, &rule->cur->cls);
+        if (error) {
+            sim_cls_error(error, err, dev);
+        }
+    }
+    if (!error) {
+        rule->installed = true;
+        rule->prev = dev->rules_tail;
+        if (dev->rules_tail) {
+            dev->rules_tail->next = rule;
+        } else {
+            dev->rules_head = rule;
+        }
+        dev->rules_tail = rule;
+        dev->n_rules++;
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+
+    if (error) {
+        sim_rule_free_cb(rule);
+    } else {
+        *rulep = rule;
+    }
+    return error;
+}
+
+int
+sim_rule_modify(struct esw_dev *dev_, struct esw_rule *rule,
+                const struct esw_rule_spec *spec, struct esw_error *err)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_rule_version *new, *old;
+    int error;
+
+    new = sim_rule_version_create(rule, spec);
+    if (!new) {
+        return esw_error_set(err, ENOMEM, "out of memory");
+    }
+    pthread_mutex_lock(&dev->ctl_mutex);
+    old = rule->cur;
+    if (!rule->installed) {
+        error = esw_error_set(err, ENOENT, "rule is orphaned: one of its "
+                              "vports went away");
+    } else {
+        error = sim_rule_validate__(dev, spec, err);
+    }
+    if (!error) {
+        error = esw_cls_replace(dev->cls, &old->cls, &new->cls);
+        if (error) {
+            sim_cls_error(error, err, dev);
+        }
+    }
+    if (!error) {
+        rule->cur = new;
+        esw_rcu_postpone(sim_rule_version_free_cb, old);
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    if (error) {
+        free(new);
+    }
+    return error;
+}
+
+void
+sim_rule_del(struct esw_dev *dev_, struct esw_rule *rule)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    if (rule->installed) {
+        esw_cls_remove(dev->cls, &rule->cur->cls);
+        rule->installed = false;
+    }
+    if (rule->prev) {
+        rule->prev->next = rule->next;
+    } else {
+        dev->rules_head = rule->next;
+    }
+    if (rule->next) {
+        rule->next->prev = rule->prev;
+    } else {
+        dev->rules_tail = rule->prev;
+    }
+    dev->n_rules--;
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    esw_rcu_postpone(sim_rule_free_cb, rule);
+}
+
+int
+sim_rule_get_stats(struct esw_dev *dev_, const struct esw_rule *rule,
+                   struct esw_rule_stats *stats)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+
+    for (size_t i = 0; i < dev->n_threads; i++) {
+        const struct sim_rule_stats *s = &rule->stats[i];
+        uint64_t used = atomic_load_explicit(&s->used_ms,
+                                             memory_order_relaxed);
+
+        stats->packets += atomic_load_explicit(&s->packets,
+                                               memory_order_relaxed);
+        stats->bytes += atomic_load_explicit(&s->bytes,
+                                             memory_order_relaxed);
+        if (used > stats->used_ms) {
+            stats->used_ms = used;
+        }
+    }
+    /* Only the owner of the handle changes this, and it is not racing. */
+    stats->orphaned = !rule->installed;
+    return 0;
+}
+
+void
+sim_rule_get_spec(struct esw_dev *dev_, const struct esw_rule *rule,
+                  struct esw_rule_spec *spec)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    *spec = rule->cur->spec;
+    pthread_mutex_unlock(&dev->ctl_mutex);
+}
+
+size_t
+sim_rule_count(struct esw_dev *dev_)
+{
+    return esw_cls_count(sim_dev_cast(dev_)->cls);
+}
+
+void
+sim_rule_foreach(struct esw_dev *dev_,
+                 bool (*cb)(struct esw_rule *, void *), void *aux)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    for (struct esw_rule *r = dev->rules_head; r; r = r->next) {
+        if (!cb(r, aux)) {
+            break;
+        }
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+}
+
+/* Takes every rule that uses 'vport' out of the classifier.  With
+ * 'ctl_mutex' held. */
+void
+sim_rules_orphan_vport(struct sim_dev *dev, uint32_t vport)
+{
+    for (struct esw_rule *r = dev->rules_head; r; r = r->next) {
+        if (r->installed && sim_rule_uses_vport(&r->cur->spec, vport)) {
+            esw_cls_remove(dev->cls, &r->cur->cls);
+            r->installed = false;
+        }
+    }
+}
+
+/* Frees every rule (device destruction).  With 'ctl_mutex' held. */
+void
+sim_rules_destroy_all(struct sim_dev *dev)
+{
+    struct esw_rule *r, *next;
+
+    for (r = dev->rules_head; r; r = next) {
+        next = r->next;
+        if (r->installed) {
+            esw_cls_remove(dev->cls, &r->cur->cls);
+        }
+        esw_rcu_postpone(sim_rule_free_cb, r);
+    }
+    dev->rules_head = dev->rules_tail = NULL;
+    dev->n_rules = 0;
+}

@@ -1,0 +1,970 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* "sim" eSwitch driver: device lifecycle, vports, policy glue, the
+ * representor and host-side entry points, and the egress stage shared by
+ * the forwarding threads and esw_rep_send(). */
+
+#include "esw-sim.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "esw-policy.h"
+#include "esw-rcu.h"
+
+/* All match fields and actions. */
+#define SIM_ALL_MATCH_FIELDS  ((1u << ESW_N_MATCH_FIELDS) - 1)
+#define SIM_ALL_ACTIONS       ((1u << ESW_N_ACTION_TYPES) - 1)
+
+/* Vports. */
+
+struct sim_vport *
+sim_vport_get(struct sim_dev *dev, uint32_t vport)
+{
+    return (vport < dev->up.caps.max_vports
+            ? atomic_load_explicit(&dev->vports[vport], memory_order_acquire)
+            : NULL);
+}
+
+void
+sim_vport_drop(struct sim_vport *v, enum esw_drop_reason reason, uint64_t n)
+{
+    atomic_fetch_add_explicit(&v->counters.drops[reason], n,
+                              memory_order_relaxed);
+}
+
+static int
+sim_vport_name(const struct esw_vport_config *cfg, char *name, size_t size)
+{
+    int n;
+
+    switch (cfg->kind) {
+    case ESW_VPORT_UPLINK:
+        n = snprintf(name, size, "p%"PRIu32, cfg->pf);
+        break;
+    case ESW_VPORT_PF:
+        n = snprintf(name, size, "pf%"PRIu32"hpf", cfg->pf);
+        break;
+    case ESW_VPORT_VF:
+        n = snprintf(name, size, "pf%"PRIu32"vf%"PRIu32, cfg->pf, cfg->fn);
+        break;
+    case ESW_VPORT_SF:
+        n = snprintf(name, size, "pf%"PRIu32"sf%"PRIu32, cfg->pf, cfg->fn);
+        break;
+    default:
+        return EINVAL;
+    }
+    return n < 0 || (size_t) n >= size ? EINVAL : 0;
+}
+
+/* Returns whether the link that link-state=auto follows is up for 'v': the
+ * uplink's administrative state (the "wire"), or up if there is no
+ * uplink. */
+static bool
+sim_auto_link_up(struct sim_dev *dev, const struct sim_vport *v)
+{
+    if (v->kind == ESW_VPORT_UPLINK) {
+        return true;
+    }
+    for (size_t i = 0; i < dev->up.caps.max_vports; i++) {
+        struct sim_vport *u = sim_vport_get(dev, i);
+
+        if (u && u->kind == ESW_VPORT_UPLINK && u->pf == v->pf) {
+            return atomic_load(&u->admin_up);
+        }
+    }
+    return true;
+}
+
+static const struct esw_eth_addr *
+sim_vport_effective_mac(const struct sim_vport *v)
+{
+    if (v->policy_cfg && !esw_eth_addr_is_zero(&v->policy_cfg->mac)) {
+        return &v->policy_cfg->mac;
+    }
+    if (v->guest_mac_accepted) {
+        return &v->guest_mac;
+    }
+    return &v->mac;
+}
+
+static void
+sim_policy_free_cb(void *policy)
+{
+    esw_policy_destroy(policy);
+}
+
+/* Compiles 'v''s policy from its inputs and publishes it.  With
+ * 'new_cfg' nonnull, uses it (a validated config, copied) instead of the
+ * current one.  Returns ENOMEM on failure (nothing changed). */
+static int
+sim_vport_recompile(struct sim_dev *dev, struct sim_vport *v,
+                    const struct esw_policy_config *new_cfg)
+{
+    const struct esw_policy_config *cfg = new_cfg ? new_cfg : v->policy_cfg;
+    struct esw_policy *old = atomic_load(&v->policy), *p = NULL;
+    struct esw_policy_config *copy = NULL;
+
+    if (cfg) {
+        const struct esw_eth_addr *mac;
+
+        if (new_cfg) {
+            copy = malloc(sizeof *copy);
+            if (!copy) {
+                return ENOMEM;
+            }
+            *copy = *new_cfg;
+        }
+        mac = (!esw_eth_addr_is_zero(&cfg->mac) ? &cfg->mac
+               : v->guest_mac_accepted ? &v->guest_mac : &v->mac);
+        p = esw_policy_create(cfg, mac, sim_auto_link_up(dev, v), old);
+        if (!p) {
+            free(copy);
+            return ENOMEM;
+        }
+    }
+    if (new_cfg) {
+        free(v->policy_cfg);
+        v->policy_cfg = copy;
+    }
+    atomic_store_explicit(&v->policy, p, memory_order_release);
+    if (old) {
+        esw_rcu_postpone(sim_policy_free_cb, old);
+    }
+    return 0;
+}
+
+/* Recompiles every policy that follows uplink 'pf''s link. */
+static void
+sim_recompile_followers(struct sim_dev *dev, uint32_t pf)
+{
+    for (size_t i = 0; i < dev->up.caps.max_vports; i++) {
+        struct sim_vport *v = sim_vport_get(dev, i);
+
+        if (v && v->kind != ESW_VPORT_UPLINK && v->pf == pf
+            && v->policy_cfg) {
+            sim_vport_recompile(dev, v, NULL);
+        }
+    }
+}
+
+static void
+sim_vport_free(struct sim_vport *v)
+{
+    struct sim_dev *dev = v->dev;
+    struct esw_pkt *pkts[64];
+    size_t n;
+
+    if (v->io) {
+        if (v->io->ops->rx_is_empty) {
+            /* Tracked in 'in_flight': account for what never got in. */
+            while ((n = v->io->ops->rx(v->io, pkts, 64)) > 0) {
+                for (size_t i = 0; i < n; i++) {
+                    esw_pkt_free(pkts[i]);
+                }
+                atomic_fetch_sub(&dev->in_flight, n);
+            }
+        }
+        v->io->ops->close(v->io);
+    }
+    while ((n = esw_ring_dequeue_burst(&v->rep_queue, (void **) pkts, 64))) {
+        for (size_t i = 0; i < n; i++) {
+            esw_pkt_free(pkts[i]);
+        }
+    }
+    esw_ring_destroy(&v->rep_queue);
+    esw_notifier_destroy(&v->rep_notifier);
+    esw_policy_destroy(atomic_load(&v->policy));
+    free(v->policy_cfg);
+    free(v);
+}
+
+static void
+sim_vport_free_cb(void *v)
+{
+    sim_vport_free(v);
+}
+
+static int
+sim_vport_check_config(struct sim_dev *dev, const struct esw_vport_config *c,
+                       struct esw_error *err)
+{
+    if ((unsigned int) c->kind > ESW_VPORT_SF) {
+        return esw_error_set(err, EINVAL, "unknown vport kind %d",
+                             (int) c->kind);
+    }
+    if (c->vport != ESW_VPORT_AUTO && c->vport >= dev->up.caps.max_vports) {
+        return esw_error_set(err, EINVAL, "vport %"PRIu32": out of range "
+                             "0..%"PRIu32, c->vport,
+                             dev->up.caps.max_vports - 1);
+    }
+    if (c->mtu && (c->mtu < SIM_MIN_MTU || c->mtu > SIM_MAX_MTU)) {
+        return esw_error_set(err, EINVAL, "mtu %"PRIu32" out of range "
+                             "%d..%d", c->mtu, SIM_MIN_MTU, SIM_MAX_MTU);
+    }
+    if (esw_eth_addr_is_multicast(&c->mac)) {
+        return esw_error_set(err, EINVAL, "mac is not unicast");
+    }
+    if (c->rep_queue_depth > SIM_MAX_REP_DEPTH) {
+        return esw_error_set(err, EINVAL, "representor queue depth %"PRIu32
+                             " exceeds %u", c->rep_queue_depth,
+                             SIM_MAX_REP_DEPTH);
+    }
+    if ((unsigned int) c->io.type > ESW_IO_TAP) {
+        return esw_error_set(err, EINVAL, "unknown host-side type %d",
+                             (int) c->io.type);
+    }
+    if (c->kind == ESW_VPORT_SF && c->fn >= ESW_SF_VIRTIO_MIN * 1000) {
+        return esw_error_set(err, EINVAL, "sf number %"PRIu32" too large",
+                             c->fn);
+    }
+    return 0;
+}
+
+static int
+sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
+              struct esw_error *err, uint32_t *vportp)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    const struct esw_io_ops *io_ops;
+    char name[ESW_NAME_MAX];
+    struct sim_vport *v;
+    uint32_t number;
+    int error;
+
+    error = sim_vport_check_config(dev, cfg, err);
+    if (error) {
+        return error;
+    }
+    if (sim_vport_name(cfg, name, sizeof name)) {
+        return esw_error_set(err, EINVAL, "vport name too long");
+    }
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    for (size_t i = 0; i < dev->up.caps.max_vports; i++) {
+        struct sim_vport *o = sim_vport_get(dev, i);
+
+        if (o && !strcmp(o->name, name)) {
+            error = esw_error_set(err, EEXIST, "%s: vport exists", name);
+            goto out;
+        }
+    }
+    number = cfg->vport;
+    if (number == ESW_VPORT_AUTO) {
+        for (number = 0; number < dev->up.caps.max_vports; number++) {
+            if (!sim_vport_get(dev, number)) {
+                break;
+            }
+        }
+        if (number >= dev->up.caps.max_vports) {
+            error = esw_error_set(err, ENOSPC, "%s: no free vport number",
+                                  name);
+            goto out;
+        }
+    } else if (sim_vport_get(dev, number)) {
+        error = esw_error_set(err, EEXIST, "%s: vport %"PRIu32" is taken",
+                              name, number);
+        goto out;
+    }
+
+    v = calloc(1, sizeof *v);
+    if (!v) {
+        error = esw_error_set(err, ENOMEM, "out of memory");
+        goto out;
+    }
+    v->dev = dev;
+    v->number = number;
+    snprintf(v->name, sizeof v->name, "%s", name);
+    v->kind = cfg->kind;
+    v->pf = cfg->pf;
+    v->fn = cfg->fn;
+    atomic_init(&v->mtu, cfg->mtu ? cfg->mtu : SIM_DEFAULT_MTU);
+    atomic_init(&v->admin_up, !cfg->admin_down);
+    atomic_init(&v->policy, NULL);
+    v->mac = cfg->mac;
+    v->io_type = cfg->io.type;
+    v->rep_notifier.fd = -1;
+
+    error = esw_ring_init(&v->rep_queue, cfg->rep_queue_depth
+                          ? cfg->rep_queue_depth : SIM_DEFAULT_REP_DEPTH);
+    if (error) {
+        free(v);
+        error = esw_error_set(err, error, "%s: out of memory", name);
+        goto out;
+    }
+    error = esw_notifier_init(&v->rep_notifier);
+    if (error) {
+        error = esw_error_set(err, error, "%s: eventfd: %s", name,
+                              strerror(error));
+        goto err_free;
+    }
+
+    io_ops = esw_io_ops_for_type(cfg->io.type);
+    if (io_ops) {
+        struct esw_io_params params = {
+            .vport_name = name,
+            .dev_name = dev->up.name,
+            .cfg = &cfg->io,
+        };
+
+        error = io_ops->open(&params, &v->io, err);
+        if (error) {
+            goto err_free;
+        }
+    }
+
+    error = sim_thread_attach_vport(dev, v);
+    if (error) {
+        esw_error_set(err, error, "%s: cannot poll host side: %s", name,
+                      strerror(error));
+        goto err_free;
+    }
+    atomic_store_explicit(&dev->vports[number], v, memory_order_release);
+    dev->n_vports++;
+    if (vportp) {
+        *vportp = number;
+    }
+    goto out;
+
+err_free:
+    sim_vport_free(v);
+out:
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return error;
+}
+
+/* Unpublishes 'v' and frees it after a grace period.  With 'ctl_mutex'
+ * held. */
+static void
+sim_vport_del__(struct sim_dev *dev, struct sim_vport *v)
+{
+    sim_rules_orphan_vport(dev, v->number);
+    atomic_store_explicit(&dev->vports[v->number], NULL,
+                          memory_order_release);
+    dev->n_vports--;
+    sim_thread_detach_vport(dev, v);
+    if (v->kind == ESW_VPORT_UPLINK) {
+        sim_recompile_followers(dev, v->pf);
+    }
+    esw_rcu_postpone(sim_vport_free_cb, v);
+}
+
+static int
+sim_vport_del(struct esw_dev *dev_, uint32_t vport)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_vport *v;
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    v = sim_vport_get(dev, vport);
+    if (v) {
+        sim_vport_del__(dev, v);
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return v ? 0 : ENOENT;
+}
+
+static int
+sim_vport_get_info(struct esw_dev *dev_, uint32_t vport,
+                   struct esw_vport_info *info)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_vport *v;
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    v = sim_vport_get(dev, vport);
+    if (v) {
+        struct esw_policy *p = atomic_load(&v->policy);
+
+        info->vport = v->number;
+        info->kind = v->kind;
+        info->pf = v->pf;
+        info->fn = v->fn;
+        memcpy(info->name, v->name, sizeof info->name);
+        info->mac = v->mac;
+        info->guest_mac = v->guest_mac;
+        info->effective_mac = *sim_vport_effective_mac(v);
+        info->guest_mac_refused = v->guest_mac_refused;
+        info->mtu = atomic_load(&v->mtu);
+        info->admin_up = atomic_load(&v->admin_up);
+        info->oper_up = (info->admin_up && v->io
+                         && (!p || esw_policy_is_link_up(p)));
+        info->has_policy = v->policy_cfg != NULL;
+        info->io_type = v->io_type;
+        if (v->io) {
+            memcpy(info->io_name, v->io->name, sizeof info->io_name);
+        }
+        info->rep_queue_depth = esw_ring_capacity(&v->rep_queue);
+        info->rep_fd = v->rep_notifier.fd;
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return v ? 0 : ENOENT;
+}
+
+static int
+sim_vport_lookup(struct esw_dev *dev_, const char *name, uint32_t *vportp)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    int error = ENOENT;
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    for (size_t i = 0; i < dev->up.caps.max_vports; i++) {
+        struct sim_vport *v = sim_vport_get(dev, i);
+
+        if (v && !strcmp(v->name, name)) {
+            *vportp = v->number;
+            error = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return error;
+}
+
+static size_t
+sim_vport_list(struct esw_dev *dev_, uint32_t vports[], size_t max)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    size_t n = 0;
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    for (size_t i = 0; i < dev->up.caps.max_vports; i++) {
+        if (sim_vport_get(dev, i)) {
+            if (n < max) {
+                vports[n] = i;
+            }
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return n;
+}
+
+static int
+sim_vport_set_mac(struct esw_dev *dev_, uint32_t vport,
+                  const struct esw_eth_addr *mac)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_vport *v;
+    int error = ENOENT;
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    v = sim_vport_get(dev, vport);
+    if (v) {
+        struct esw_eth_addr old = v->mac;
+
+        v->mac = *mac;
+        error = sim_vport_recompile(dev, v, NULL);
+        if (error) {
+            v->mac = old;
+        }
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return error;
+}
+
+static int
+sim_vport_set_mtu(struct esw_dev *dev_, uint32_t vport, uint32_t mtu)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_vport *v;
+    int error = ENOENT;
+
+    if (mtu < SIM_MIN_MTU || mtu > SIM_MAX_MTU) {
+        return EINVAL;
+    }
+    pthread_mutex_lock(&dev->ctl_mutex);
+    v = sim_vport_get(dev, vport);
+    if (v) {
+        atomic_store(&v->mtu, mtu);
+        error = 0;
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return error;
+}
+
+static int
+sim_vport_set_admin_state(struct esw_dev *dev_, uint32_t vport, bool up)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_vport *v;
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    v = sim_vport_get(dev, vport);
+    if (v) {
+        atomic_store(&v->admin_up, up);
+        if (v->kind == ESW_VPORT_UPLINK) {
+            sim_recompile_followers(dev, v->pf);
+        }
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return v ? 0 : ENOENT;
+}
+
+static int
+sim_vport_set_policy(struct esw_dev *dev_, uint32_t vport,
+                     const struct esw_policy_config *cfg,
+                     struct esw_error *err)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_vport *v;
+    int error;
+
+    if (cfg) {
+        char reason[ESW_ERROR_MAX];
+
+        error = esw_policy_config_validate(cfg, reason, sizeof reason);
+        if (error) {
+            return esw_error_set(err, error, "%s", reason);
+        }
+    }
+    pthread_mutex_lock(&dev->ctl_mutex);
+    v = sim_vport_get(dev, vport);
+    if (!v) {
+        error = esw_error_set(err, ENOENT, "vport %"PRIu32": no such vport",
+                              vport);
+    } else if (cfg) {
+        error = sim_vport_recompile(dev, v, cfg);
+        if (error) {
+            esw_error_set(err, error, "%s: cannot compile policy", v->name);
+        }
+    } else {
+        struct esw_policy *old = atomic_load(&v->policy);
+
+        atomic_store_explicit(&v->policy, NULL, memory_order_release);
+        if (old) {
+            esw_rcu_postpone(sim_policy_free_cb, old);
+        }
+        free(v->policy_cfg);
+        v->policy_cfg = NULL;
+        error = 0;
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return error;
+}
+
+static int
+sim_vport_guest_set_mac(struct esw_dev *dev_, uint32_t vport,
+                        const struct esw_eth_addr *mac,
+                        struct esw_error *err)
+{
+    static const struct esw_policy_config default_cfg
+        = ESW_POLICY_CONFIG_INITIALIZER;
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_vport *v;
+    int error;
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    v = sim_vport_get(dev, vport);
+    if (!v) {
+        error = esw_error_set(err, ENOENT, "vport %"PRIu32": no such vport",
+                              vport);
+    } else {
+        const struct esw_policy_config *cfg = (v->policy_cfg
+                                               ? v->policy_cfg
+                                               : &default_cfg);
+        char reason[ESW_ERROR_MAX];
+        struct esw_eth_addr old_guest = v->guest_mac;
+        bool old_accepted = v->guest_mac_accepted;
+
+        error = esw_policy_guest_mac_request(cfg,
+                                             sim_vport_effective_mac(v),
+                                             mac, reason, sizeof reason);
+        if (error == EPERM) {
+            v->guest_mac = *mac;
+            v->guest_mac_refused = true;
+            atomic_fetch_add(&v->counters.guest_mac_refused, 1);
+            esw_error_set(err, EPERM, "%s: %s", v->name, reason);
+        } else if (error) {
+            esw_error_set(err, error, "%s: %s", v->name, reason);
+        } else {
+            v->guest_mac = *mac;
+            v->guest_mac_accepted = true;
+            v->guest_mac_refused = false;
+            error = sim_vport_recompile(dev, v, NULL);
+            if (error) {
+                v->guest_mac = old_guest;
+                v->guest_mac_accepted = old_accepted;
+                esw_error_set(err, error, "%s: cannot compile policy",
+                              v->name);
+            }
+        }
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return error;
+}
+
+static int
+sim_vport_get_stats(struct esw_dev *dev_, uint32_t vport,
+                    struct esw_vport_stats *s)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_vport *v;
+
+    esw_rcu_read_lock();
+    v = sim_vport_get(dev, vport);
+    if (v) {
+        const struct sim_vport_counters *c = &v->counters;
+
+        s->rx_packets = atomic_load_explicit(&c->rx_packets,
+                                             memory_order_relaxed);
+        s->rx_bytes = atomic_load_explicit(&c->rx_bytes,
+                                           memory_order_relaxed);
+        s->tx_packets = atomic_load_explicit(&c->tx_packets,
+                                             memory_order_relaxed);
+        s->tx_bytes = atomic_load_explicit(&c->tx_bytes,
+                                           memory_order_relaxed);
+        s->rep_rx_packets = atomic_load_explicit(&c->rep_rx_packets,
+                                                 memory_order_relaxed);
+        s->rep_tx_packets = atomic_load_explicit(&c->rep_tx_packets,
+                                                 memory_order_relaxed);
+        s->guest_mac_refused = atomic_load_explicit(&c->guest_mac_refused,
+                                                    memory_order_relaxed);
+        for (int i = 0; i < ESW_N_DROP_REASONS; i++) {
+            s->drops[i] = atomic_load_explicit(&c->drops[i],
+                                               memory_order_relaxed);
+        }
+    }
+    esw_rcu_read_unlock();
+    return v ? 0 : ENOENT;
+}
+
+/* Egress: policy, link, MTU, host side.  Takes the packets. */
+
+/* Returns the L3 length of 'pkt': the frame without its Ethernet header and
+ * up to two VLAN tags, as compared with the MTU. */
+static uint32_t
+sim_l3_len(const struct esw_pkt *pkt)
+{
+    uint32_t hdr = ESW_ETH_HDR_LEN;
+
+    for (int i = 0; i < ESW_MAX_VLANS; i++) {
+        uint16_t tpid;
+
+        if (pkt->len < hdr + ESW_VLAN_HDR_LEN) {
+            break;
+        }
+        tpid = pkt->data[hdr - 2] << 8 | pkt->data[hdr - 1];
+        if (tpid != ESW_TPID_8021Q && tpid != ESW_TPID_8021AD) {
+            break;
+        }
+        hdr += ESW_VLAN_HDR_LEN;
+    }
+    return pkt->len > hdr ? pkt->len - hdr : 0;
+}
+
+void
+sim_egress(struct sim_dev *dev, struct sim_vport *dst,
+           struct esw_pkt *pkts[], size_t n)
+{
+    const struct esw_policy *p = atomic_load_explicit(&dst->policy,
+                                                      memory_order_acquire);
+    uint32_t mtu = atomic_load_explicit(&dst->mtu, memory_order_relaxed);
+    uint64_t drops[ESW_N_DROP_REASONS] = { 0 };
+    bool any_drop = false;
+    uint64_t bytes = 0;
+    size_t n_ok = 0, n_tx;
+
+    if (!atomic_load_explicit(&dst->admin_up, memory_order_relaxed)) {
+        drops[ESW_DROP_LINK_DOWN] = n;
+        any_drop = true;
+        for (size_t i = 0; i < n; i++) {
+            esw_pkt_free(pkts[i]);
+        }
+        n = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct esw_pkt *pkt = pkts[i];
+        enum esw_drop_reason reason;
+
+        if (p && !esw_policy_egress_is_noop(p)
+            && !esw_policy_egress(p, pkt, NULL, &reason)) {
+            /* Dropped by policy. */
+        } else if (sim_l3_len(pkt) > mtu) {
+            reason = ESW_DROP_MTU;
+        } else {
+            bytes += pkt->len;
+            pkts[n_ok++] = pkt;
+            continue;
+        }
+        drops[reason]++;
+        any_drop = true;
+        esw_pkt_free(pkt);
+    }
+    if (n_ok) {
+        n_tx = dst->io ? dst->io->ops->tx(dst->io, pkts, n_ok) : 0;
+        if (!dst->io) {
+            for (size_t i = 0; i < n_ok; i++) {
+                esw_pkt_free(pkts[i]);
+            }
+        }
+        if (n_tx < n_ok) {
+            /* Bytes of what got through are not known exactly when a
+             * backend drops some: count the average. */
+            bytes = n_tx ? bytes / n_ok * n_tx : 0;
+            drops[ESW_DROP_HOST_TX] += n_ok - n_tx;
+            any_drop = true;
+        }
+        if (n_tx) {
+            atomic_fetch_add_explicit(&dst->counters.tx_packets, n_tx,
+                                      memory_order_relaxed);
+            atomic_fetch_add_explicit(&dst->counters.tx_bytes, bytes,
+                                      memory_order_relaxed);
+        }
+    }
+    if (any_drop) {
+        for (int i = 0; i < ESW_N_DROP_REASONS; i++) {
+            if (drops[i]) {
+                sim_vport_drop(dst, i, drops[i]);
+            }
+        }
+    }
+    (void) dev;
+}
+
+/* Representors and host side. */
+
+static size_t
+sim_rep_recv(struct esw_dev *dev_, uint32_t vport, struct esw_pkt *pkts[],
+             size_t max)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_vport *v;
+    size_t n = 0;
+
+    esw_rcu_read_lock();
+    v = sim_vport_get(dev, vport);
+    if (v) {
+        n = esw_ring_dequeue_burst(&v->rep_queue, (void **) pkts, max);
+        if (n) {
+            v->rep_empty_polls = 0;
+        }
+        /* Found it empty a few times in a row (so that a consumer that
+         * polls busily does not pay two syscalls per packet): clear and
+         * re-arm the fd.  If a packet raced in, leave the fd readable. */
+        if (!n && ++v->rep_empty_polls >= SIM_REP_REARM_POLLS) {
+            v->rep_empty_polls = 0;
+            if (!esw_notifier_prepare(&v->rep_notifier, &v->rep_queue)) {
+                uint64_t one = 1;
+                ssize_t retval;
+
+                atomic_store(&v->rep_notifier.armed, false);
+                retval = write(v->rep_notifier.fd, &one, sizeof one);
+                (void) retval;
+            }
+        }
+    }
+    esw_rcu_read_unlock();
+    return n;
+}
+
+static int
+sim_rep_get_fd(struct esw_dev *dev_, uint32_t vport)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_vport *v;
+    int fd;
+
+    esw_rcu_read_lock();
+    v = sim_vport_get(dev, vport);
+    fd = v ? v->rep_notifier.fd : -1;
+    esw_rcu_read_unlock();
+    return fd;
+}
+
+static int
+sim_rep_send(struct esw_dev *dev_, uint32_t vport, struct esw_pkt *pkt)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_vport *v;
+
+    esw_rcu_read_lock();
+    v = sim_vport_get(dev, vport);
+    if (v) {
+        atomic_fetch_add_explicit(&v->counters.rep_tx_packets, 1,
+                                  memory_order_relaxed);
+        if (pkt->len < ESW_FRAME_MIN || pkt->len > ESW_FRAME_MAX) {
+            sim_vport_drop(v, ESW_DROP_MALFORMED, 1);
+            esw_pkt_free(pkt);
+        } else {
+            sim_egress(dev, v, &pkt, 1);
+        }
+    } else {
+        esw_pkt_free(pkt);
+    }
+    esw_rcu_read_unlock();
+    return v ? 0 : ENOENT;
+}
+
+static int
+sim_host_inject(struct esw_dev *dev_, uint32_t vport, struct esw_pkt *pkt)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_vport *v;
+    int error;
+
+    esw_rcu_read_lock();
+    v = sim_vport_get(dev, vport);
+    if (!v) {
+        error = ENOENT;
+        esw_pkt_free(pkt);
+    } else if (v->io_type != ESW_IO_CAPTURE) {
+        error = EOPNOTSUPP;
+        esw_pkt_free(pkt);
+    } else {
+        atomic_fetch_add(&dev->in_flight, 1);
+        error = esw_io_capture_inject(v->io, pkt);
+        if (error) {
+            atomic_fetch_sub(&dev->in_flight, 1);
+        }
+    }
+    esw_rcu_read_unlock();
+    return error;
+}
+
+static size_t
+sim_host_capture_read(struct esw_dev *dev_, uint32_t vport,
+                      struct esw_pkt *pkts[], size_t max)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_vport *v;
+    size_t n = 0;
+
+    esw_rcu_read_lock();
+    v = sim_vport_get(dev, vport);
+    if (v && v->io_type == ESW_IO_CAPTURE) {
+        n = esw_io_capture_read(v->io, pkts, max);
+    }
+    esw_rcu_read_unlock();
+    return n;
+}
+
+static bool
+sim_is_idle(struct esw_dev *dev_)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+
+    return atomic_load(&dev->in_flight) == 0;
+}
+
+/* Device lifecycle. */
+
+static void sim_close(struct esw_dev *);
+
+static int
+sim_open(const char *name, const struct esw_dev_config *cfg,
+         struct esw_dev **devp)
+{
+    struct sim_dev *dev;
+    struct esw_caps *caps;
+    int error;
+
+    if (cfg->n_threads > SIM_MAX_THREADS
+        || cfg->max_vports > SIM_MAX_VPORTS
+        || cfg->batch_size > SIM_MAX_BATCH
+        || cfg->disabled_match_fields & ~SIM_ALL_MATCH_FIELDS
+        || cfg->disabled_actions & ~SIM_ALL_ACTIONS) {
+        return EINVAL;
+    }
+    dev = calloc(1, sizeof *dev);
+    if (!dev) {
+        return ENOMEM;
+    }
+    dev->cfg = *cfg;
+    caps = &dev->up.caps;
+    caps->match_fields = SIM_ALL_MATCH_FIELDS & ~cfg->disabled_match_fields;
+    caps->actions = SIM_ALL_ACTIONS & ~cfg->disabled_actions;
+    caps->max_rules = cfg->max_rules ? cfg->max_rules
+                                     : SIM_DEFAULT_MAX_RULES;
+    caps->max_vports = cfg->max_vports ? cfg->max_vports
+                                       : SIM_DEFAULT_MAX_VPORTS;
+    caps->max_outputs = ESW_MAX_ACTIONS;
+    caps->max_vlan_pushes = ESW_MAX_VLANS;
+    caps->n_threads = cfg->n_threads ? cfg->n_threads : 1;
+    dev->batch_size = cfg->batch_size ? cfg->batch_size : SIM_DEFAULT_BATCH;
+    dev->n_threads = caps->n_threads;
+    pthread_mutex_init(&dev->ctl_mutex, NULL);
+    atomic_init(&dev->in_flight, 0);
+
+    dev->vports = calloc(caps->max_vports, sizeof *dev->vports);
+    dev->cls = esw_cls_create(caps->max_rules);
+    if (!dev->vports || !dev->cls) {
+        sim_close(&dev->up);
+        return ENOMEM;
+    }
+    error = sim_threads_start(dev);
+    if (error) {
+        sim_close(&dev->up);
+        return error;
+    }
+    (void) name;
+    *devp = &dev->up;
+    return 0;
+}
+
+static void
+sim_close(struct esw_dev *dev_)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+
+    sim_threads_stop(dev);
+    if (dev->vports) {
+        pthread_mutex_lock(&dev->ctl_mutex);
+        for (size_t i = 0; i < dev->up.caps.max_vports; i++) {
+            struct sim_vport *v = sim_vport_get(dev, i);
+
+            if (v) {
+                sim_vport_del__(dev, v);
+            }
+        }
+        sim_rules_destroy_all(dev);
+        pthread_mutex_unlock(&dev->ctl_mutex);
+    }
+    esw_cls_destroy(dev->cls);
+    /* Runs every postponed free (vports, policies, rules, the
+     * classifier's memory) before the device goes away. */
+    esw_rcu_barrier();
+    sim_threads_free(dev);
+    free(dev->vports);
+    pthread_mutex_destroy(&dev->ctl_mutex);
+    free(dev);
+}
+
+const struct esw_driver esw_sim_driver = {
+    .name = "sim",
+    .open = sim_open,
+    .close = sim_close,
+    .vport_add = sim_vport_add,
+    .vport_del = sim_vport_del,
+    .vport_get_info = sim_vport_get_info,
+    .vport_lookup = sim_vport_lookup,
+    .vport_list = sim_vport_list,
+    .vport_set_mac = sim_vport_set_mac,
+    .vport_set_mtu = sim_vport_set_mtu,
+    .vport_set_admin_state = sim_vport_set_admin_state,
+    .vport_set_policy = sim_vport_set_policy,
+    .vport_guest_set_mac = sim_vport_guest_set_mac,
+    .vport_get_stats = sim_vport_get_stats,
+    .rule_validate = sim_rule_validate,
+    .rule_add = sim_rule_add,
+    .rule_modify = sim_rule_modify,
+    .rule_del = sim_rule_del,
+    .rule_get_stats = sim_rule_get_stats,
+    .rule_get_spec = sim_rule_get_spec,
+    .rule_count = sim_rule_count,
+    .rule_foreach = sim_rule_foreach,
+    .rep_recv = sim_rep_recv,
+    .rep_get_fd = sim_rep_get_fd,
+    .rep_send = sim_rep_send,
+    .host_inject = sim_host_inject,
+    .host_capture_read = sim_host_capture_read,
+    .is_idle = sim_is_idle,
+};

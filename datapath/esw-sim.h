@@ -1,0 +1,218 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef ESW_SIM_H
+#define ESW_SIM_H 1
+
+/* Private state of the "sim" eSwitch driver, shared by its files:
+ *
+ *   esw-sim.c        device lifecycle, vports, policy glue, representor
+ *                    and host-side entry points.
+ *   esw-sim-rules.c  rules (validation against device state, add, modify,
+ *                    delete, stats, orphaning).
+ *   esw-sim-fwd.c    forwarding threads and the packet pipeline.
+ *
+ * Locking and lifetimes
+ * =====================
+ *
+ * 'ctl_mutex' serializes every control operation (vports, rules, policy);
+ * it is the only lock.  Lock order: esw.c's registry mutex, then
+ * 'ctl_mutex'.
+ *
+ * Forwarding threads and API readers (esw_rep_*(), esw_host_*(), stats)
+ * never lock: they read RCU-protected pointers ('vports[]', each vport's
+ * 'policy', each thread's 'rxset', rule versions in the classifier) while
+ * online in the esw-rcu sense (forwarding threads are registered, API
+ * readers use esw_rcu_read_lock()).  Writers publish new objects with
+ * release stores, under 'ctl_mutex', and free the old ones with
+ * esw_rcu_postpone().
+ *
+ * Counters are relaxed atomics: vport counters are added to (fetch_add,
+ * once per batch) by any thread; rule counters are per forwarding thread,
+ * each slot written by one thread only.  Readers sum them. */
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "esw-cls.h"
+#include "esw-io.h"
+#include "esw-provider.h"
+#include "esw-sim-ring.h"
+
+struct esw_policy;
+struct sim_thread;
+
+#define SIM_DEFAULT_MAX_RULES   65536
+#define SIM_DEFAULT_MAX_VPORTS  64
+#define SIM_MAX_VPORTS          4096
+#define SIM_MAX_THREADS         64
+#define SIM_DEFAULT_BATCH       32
+#define SIM_MAX_BATCH           256
+#define SIM_DEFAULT_REP_DEPTH   1024
+#define SIM_MAX_REP_DEPTH       (1u << 20)
+#define SIM_DEFAULT_MTU         1500
+#define SIM_MIN_MTU             68
+#define SIM_REP_REARM_POLLS   4   /* Empty recvs before re-arming. */
+#define SIM_MAX_MTU             (ESW_FRAME_MAX - ESW_ETH_HDR_LEN \
+                                 - ESW_MAX_VLANS * ESW_VLAN_HDR_LEN)
+
+struct sim_vport_counters {
+    _Atomic uint64_t rx_packets, rx_bytes;
+    _Atomic uint64_t tx_packets, tx_bytes;
+    _Atomic uint64_t rep_rx_packets, rep_tx_packets;
+    _Atomic uint64_t guest_mac_refused;
+    _Atomic uint64_t drops[ESW_N_DROP_REASONS];
+};
+
+struct sim_vport {
+    struct sim_dev *dev;
+    uint32_t number;
+    char name[ESW_NAME_MAX];
+    enum esw_vport_kind kind;
+    uint32_t pf, fn;
+    unsigned int thread;        /* Index of the forwarding thread that
+                                 * receives from the host side. */
+
+    /* Read by forwarding threads, written under 'ctl_mutex'. */
+    _Atomic uint32_t mtu;
+    _Atomic bool admin_up;
+    _Atomic(struct esw_policy *) policy;    /* RCU; NULL = no policy. */
+
+    /* Under 'ctl_mutex'. */
+    struct esw_eth_addr mac;            /* Administrative default. */
+    struct esw_eth_addr guest_mac;      /* Last guest request. */
+    bool guest_mac_accepted;            /* 'guest_mac' is in effect. */
+    bool guest_mac_refused;             /* Last request refused. */
+    struct esw_policy_config *policy_cfg;   /* NULL: none. */
+
+    /* Immutable after creation. */
+    struct esw_io *io;                  /* NULL: not attached. */
+    enum esw_io_type io_type;
+
+    /* Representor (miss) queue: forwarding threads produce, the
+     * representor reader consumes. */
+    struct esw_ring rep_queue;
+    struct esw_notifier rep_notifier;
+    unsigned int rep_empty_polls;   /* Consumer only: empty recvs since
+                                     * the fd was last re-armed. */
+
+    struct sim_vport_counters counters;
+};
+
+/* A rule handle (esw.h's opaque 'struct esw_rule'). */
+struct esw_rule {
+    struct sim_dev *dev;
+    struct sim_rule_version *cur;   /* Under 'ctl_mutex'. */
+    _Atomic bool installed;         /* In the classifier (not orphaned). */
+    struct esw_rule *prev, *next;   /* 'rules' list, under 'ctl_mutex'. */
+
+    /* Per forwarding thread, written by that thread only. */
+    struct sim_rule_stats *stats;   /* [n_threads]. */
+};
+
+struct sim_rule_stats {
+    _Alignas(64) _Atomic uint64_t packets;
+    _Atomic uint64_t bytes;
+    _Atomic uint64_t used_ms;
+};
+
+/* One version of a rule, as seen by the forwarding threads.  Immutable
+ * once in the classifier; replaced as a whole by esw_rule_modify(). */
+struct sim_rule_version {
+    struct esw_cls_rule cls;        /* Must be first. */
+    struct esw_rule *rule;
+    struct esw_rule_spec spec;
+    size_t n_outputs;
+    bool simple_output;             /* Exactly one OUTPUT, no rewrite. */
+    uint32_t out_vport;             /* The OUTPUT if 'simple_output'. */
+};
+
+/* The vports a forwarding thread receives from.  RCU. */
+struct sim_rxset {
+    size_t n;
+    struct sim_vport *vports[];
+};
+
+struct sim_thread {
+    struct sim_dev *dev;
+    unsigned int idx;
+    pthread_t thread;
+    bool started;
+    int epfd;                       /* Host-side fds and 'wake'. */
+    struct esw_notifier wake;       /* Control -> thread. */
+    _Atomic(struct sim_rxset *) rxset;
+    _Atomic bool stop;
+    size_t n_vports;                /* Under 'ctl_mutex'. */
+
+    /* Busy time, for benchmarks: TSC (or ns) spent on non-empty batches,
+     * and packets received in them.  Written by this thread only. */
+    _Atomic uint64_t busy_cycles;
+    _Atomic uint64_t busy_packets;
+};
+
+struct sim_dev {
+    struct esw_dev up;
+    struct esw_dev_config cfg;
+    uint32_t batch_size;
+
+    pthread_mutex_t ctl_mutex;
+    _Atomic(struct sim_vport *) *vports;    /* [max_vports], RCU. */
+    size_t n_vports;                        /* Under 'ctl_mutex'. */
+    struct esw_cls *cls;
+    struct esw_rule *rules_head, *rules_tail;   /* Under 'ctl_mutex'. */
+    size_t n_rules;                 /* Handles, orphaned included. */
+
+    unsigned int n_threads;
+    struct sim_thread *threads;
+
+    /* Packets injected or being forwarded, not yet fully processed. */
+    _Atomic int64_t in_flight;
+};
+
+static inline struct sim_dev *
+sim_dev_cast(struct esw_dev *dev)
+{
+    return (struct sim_dev *) dev;
+}
+
+/* esw-sim.c */
+struct sim_vport *sim_vport_get(struct sim_dev *, uint32_t vport);
+void sim_egress(struct sim_dev *, struct sim_vport *dst,
+                struct esw_pkt *pkts[], size_t n);
+void sim_vport_drop(struct sim_vport *, enum esw_drop_reason, uint64_t n);
+
+/* esw-sim-rules.c */
+int sim_rule_validate(struct esw_dev *, const struct esw_rule_spec *,
+                      struct esw_error *);
+int sim_rule_add(struct esw_dev *, const struct esw_rule_spec *,
+                 struct esw_error *, struct esw_rule **);
+int sim_rule_modify(struct esw_dev *, struct esw_rule *,
+                    const struct esw_rule_spec *, struct esw_error *);
+void sim_rule_del(struct esw_dev *, struct esw_rule *);
+int sim_rule_get_stats(struct esw_dev *, const struct esw_rule *,
+                       struct esw_rule_stats *);
+void sim_rule_get_spec(struct esw_dev *, const struct esw_rule *,
+                       struct esw_rule_spec *);
+size_t sim_rule_count(struct esw_dev *);
+void sim_rule_foreach(struct esw_dev *, bool (*cb)(struct esw_rule *, void *),
+                      void *aux);
+void sim_rules_orphan_vport(struct sim_dev *, uint32_t vport);
+void sim_rules_destroy_all(struct sim_dev *);
+
+/* esw-sim-fwd.c */
+int sim_threads_start(struct sim_dev *);
+void sim_threads_stop(struct sim_dev *);   /* Joins; frees nothing. */
+void sim_threads_free(struct sim_dev *);   /* After a barrier. */
+int sim_thread_attach_vport(struct sim_dev *, struct sim_vport *);
+void sim_thread_detach_vport(struct sim_dev *, struct sim_vport *);
+
+/* For benchmarks: busy time of forwarding thread 'idx' (cycles on x86,
+ * nanoseconds elsewhere) and the packets it received meanwhile.  Returns
+ * false if 'dev' is not a sim device or 'idx' is out of range. */
+bool esw_sim_get_thread_busy(struct esw_dev *, unsigned int idx,
+                             uint64_t *cycles, uint64_t *packets);
+
+#endif /* esw-sim.h */

@@ -1,0 +1,796 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* Generic layer of the eSwitch device API: driver and device registries,
+ * reference counting, capability-based rule validation and packet
+ * helpers.  Everything else is dispatched to the driver. */
+
+#include "esw-provider.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ESW_MAX_DRIVERS 8
+#define ESW_MAX_DEVS    64
+
+/* Registry of drivers and open devices.  'registry_mutex' protects every
+ * variable below and each device's 'ref_cnt'; it is taken before any
+ * device's internal mutex. */
+static pthread_mutex_t registry_mutex = PTHREAD_MUTEX_INITIALIZER;
+static const struct esw_driver *drivers[ESW_MAX_DRIVERS];
+static size_t n_drivers;
+static bool builtins_registered;
+static struct esw_dev *devs[ESW_MAX_DEVS];
+
+static const char *const match_field_names[ESW_N_MATCH_FIELDS] = {
+    [ESW_MATCH_IN_VPORT] = "in_vport",
+    [ESW_MATCH_ETH_SRC] = "eth_src",
+    [ESW_MATCH_ETH_DST] = "eth_dst",
+    [ESW_MATCH_ETH_TYPE] = "eth_type",
+    [ESW_MATCH_VLAN] = "vlan",
+    [ESW_MATCH_VLAN2] = "vlan2",
+    [ESW_MATCH_IP_SRC] = "ip_src",
+    [ESW_MATCH_IP_DST] = "ip_dst",
+    [ESW_MATCH_IP_PROTO] = "ip_proto",
+    [ESW_MATCH_IP_TOS] = "ip_tos",
+    [ESW_MATCH_IP_TTL] = "ip_ttl",
+    [ESW_MATCH_IP_FRAG] = "ip_frag",
+    [ESW_MATCH_TP_SRC] = "tp_src",
+    [ESW_MATCH_TP_DST] = "tp_dst",
+    [ESW_MATCH_TCP_FLAGS] = "tcp_flags",
+};
+
+const char *
+esw_match_field_name(enum esw_match_field field)
+{
+    return (unsigned int) field < ESW_N_MATCH_FIELDS
+           ? match_field_names[field] : "unknown";
+}
+
+static const char *const action_names[ESW_N_ACTION_TYPES] = {
+    [ESW_ACTION_OUTPUT] = "output",
+    [ESW_ACTION_DROP] = "drop",
+    [ESW_ACTION_PUSH_VLAN] = "push_vlan",
+    [ESW_ACTION_POP_VLAN] = "pop_vlan",
+    [ESW_ACTION_SET_ETH_SRC] = "set_eth_src",
+    [ESW_ACTION_SET_ETH_DST] = "set_eth_dst",
+    [ESW_ACTION_COUNT] = "count",
+};
+
+const char *
+esw_action_type_name(enum esw_action_type type)
+{
+    return (unsigned int) type < ESW_N_ACTION_TYPES
+           ? action_names[type] : "unknown";
+}
+
+const char *
+esw_vport_kind_name(enum esw_vport_kind kind)
+{
+    switch (kind) {
+    case ESW_VPORT_UPLINK: return "uplink";
+    case ESW_VPORT_PF: return "pf";
+    case ESW_VPORT_VF: return "vf";
+    case ESW_VPORT_SF: return "sf";
+    }
+    return "unknown";
+}
+
+const char *
+esw_io_type_name(enum esw_io_type type)
+{
+    switch (type) {
+    case ESW_IO_NONE: return "none";
+    case ESW_IO_CAPTURE: return "capture";
+    case ESW_IO_TAP: return "tap";
+    }
+    return "unknown";
+}
+
+int
+esw_error_set(struct esw_error *err, int error, const char *format, ...)
+{
+    if (err) {
+        va_list args;
+
+        err->error = error;
+        va_start(args, format);
+        vsnprintf(err->reason, sizeof err->reason, format, args);
+        va_end(args);
+    }
+    return error;
+}
+
+void
+esw_error_clear(struct esw_error *err)
+{
+    if (err) {
+        err->error = 0;
+        err->reason[0] = '\0';
+    }
+}
+
+uint64_t
+esw_time_msec(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Drivers. */
+
+static int
+esw_driver_register__(const struct esw_driver *driver)
+{
+    for (size_t i = 0; i < n_drivers; i++) {
+        if (!strcmp(drivers[i]->name, driver->name)) {
+            return EEXIST;
+        }
+    }
+    if (n_drivers >= ESW_MAX_DRIVERS) {
+        return ENOSPC;
+    }
+    drivers[n_drivers++] = driver;
+    return 0;
+}
+
+static void
+esw_register_builtins__(void)
+{
+    if (!builtins_registered) {
+        builtins_registered = true;
+        esw_driver_register__(&esw_sim_driver);
+    }
+}
+
+int
+esw_driver_register(const struct esw_driver *driver)
+{
+    int error;
+
+    pthread_mutex_lock(&registry_mutex);
+    esw_register_builtins__();
+    error = esw_driver_register__(driver);
+    pthread_mutex_unlock(&registry_mutex);
+    return error;
+}
+
+size_t
+esw_driver_list(const char *names[], size_t max)
+{
+    size_t n;
+
+    pthread_mutex_lock(&registry_mutex);
+    esw_register_builtins__();
+    for (size_t i = 0; i < n_drivers && i < max; i++) {
+        names[i] = drivers[i]->name;
+    }
+    n = n_drivers;
+    pthread_mutex_unlock(&registry_mutex);
+    return n;
+}
+
+/* Devices. */
+
+static struct esw_dev **
+esw_dev_find__(const char *name)
+{
+    for (size_t i = 0; i < ESW_MAX_DEVS; i++) {
+        if (devs[i] && !strcmp(devs[i]->name, name)) {
+            return &devs[i];
+        }
+    }
+    return NULL;
+}
+
+int
+esw_dev_open(const char *name, const char *driver_name,
+             const struct esw_dev_config *cfg, struct esw_dev **devp)
+{
+    const struct esw_driver *driver = NULL;
+    struct esw_dev_config zero_cfg;
+    struct esw_dev **slot, *dev;
+    int error;
+
+    *devp = NULL;
+    if (!name || !name[0] || strlen(name) >= ESW_NAME_MAX) {
+        return EINVAL;
+    }
+    if (!driver_name) {
+        driver_name = "sim";
+    }
+    if (!cfg) {
+        memset(&zero_cfg, 0, sizeof zero_cfg);
+        cfg = &zero_cfg;
+    }
+
+    pthread_mutex_lock(&registry_mutex);
+    esw_register_builtins__();
+    slot = esw_dev_find__(name);
+    if (slot) {
+        dev = *slot;
+        if (strcmp(dev->driver->name, driver_name)) {
+            error = EEXIST;
+        } else {
+            dev->ref_cnt++;
+            *devp = dev;
+            error = 0;
+        }
+        goto out;
+    }
+
+    for (size_t i = 0; i < n_drivers; i++) {
+        if (!strcmp(drivers[i]->name, driver_name)) {
+            driver = drivers[i];
+        }
+    }
+    if (!driver) {
+        error = ENODEV;
+        goto out;
+    }
+    slot = NULL;
+    for (size_t i = 0; !slot && i < ESW_MAX_DEVS; i++) {
+        if (!devs[i]) {
+            slot = &devs[i];
+        }
+    }
+    if (!slot) {
+        error = ENOSPC;
+        goto out;
+    }
+    error = driver->open(name, cfg, &dev);
+    if (!error) {
+        dev->driver = driver;
+        snprintf(dev->name, sizeof dev->name, "%s", name);
+        dev->ref_cnt = 1;
+        *slot = dev;
+        *devp = dev;
+    }
+out:
+    pthread_mutex_unlock(&registry_mutex);
+    return error;
+}
+
+void
+esw_dev_close(struct esw_dev *dev)
+{
+    if (!dev) {
+        return;
+    }
+    pthread_mutex_lock(&registry_mutex);
+    if (!--dev->ref_cnt) {
+        struct esw_dev **slot = esw_dev_find__(dev->name);
+
+        if (slot) {
+            *slot = NULL;
+        }
+        dev->driver->close(dev);
+    }
+    pthread_mutex_unlock(&registry_mutex);
+}
+
+struct esw_dev *
+esw_dev_lookup(const char *name)
+{
+    struct esw_dev **slot, *dev = NULL;
+
+    pthread_mutex_lock(&registry_mutex);
+    slot = name && name[0] ? esw_dev_find__(name) : NULL;
+    if (slot) {
+        dev = *slot;
+        dev->ref_cnt++;
+    }
+    pthread_mutex_unlock(&registry_mutex);
+    return dev;
+}
+
+const char *
+esw_dev_name(const struct esw_dev *dev)
+{
+    return dev->name;
+}
+
+const char *
+esw_dev_driver_name(const struct esw_dev *dev)
+{
+    return dev->driver->name;
+}
+
+void
+esw_dev_get_caps(const struct esw_dev *dev, struct esw_caps *caps)
+{
+    *caps = dev->caps;
+}
+
+/* Vports: thin dispatch. */
+
+int
+esw_vport_add(struct esw_dev *dev, const struct esw_vport_config *cfg,
+              struct esw_error *err, uint32_t *vportp)
+{
+    esw_error_clear(err);
+    if (!cfg) {
+        return esw_error_set(err, EINVAL, "no vport config");
+    }
+    return dev->driver->vport_add(dev, cfg, err, vportp);
+}
+
+int
+esw_vport_del(struct esw_dev *dev, uint32_t vport)
+{
+    return dev->driver->vport_del(dev, vport);
+}
+
+int
+esw_vport_get_info(struct esw_dev *dev, uint32_t vport,
+                   struct esw_vport_info *info)
+{
+    memset(info, 0, sizeof *info);
+    return dev->driver->vport_get_info(dev, vport, info);
+}
+
+int
+esw_vport_lookup(struct esw_dev *dev, const char *name, uint32_t *vportp)
+{
+    return name ? dev->driver->vport_lookup(dev, name, vportp) : ENOENT;
+}
+
+size_t
+esw_vport_list(struct esw_dev *dev, uint32_t vports[], size_t max)
+{
+    return dev->driver->vport_list(dev, vports, max);
+}
+
+int
+esw_vport_set_mac(struct esw_dev *dev, uint32_t vport,
+                  const struct esw_eth_addr *mac)
+{
+    if (esw_eth_addr_is_multicast(mac)) {
+        return EINVAL;
+    }
+    return dev->driver->vport_set_mac(dev, vport, mac);
+}
+
+int
+esw_vport_set_mtu(struct esw_dev *dev, uint32_t vport, uint32_t mtu)
+{
+    return dev->driver->vport_set_mtu(dev, vport, mtu);
+}
+
+int
+esw_vport_set_admin_state(struct esw_dev *dev, uint32_t vport, bool up)
+{
+    return dev->driver->vport_set_admin_state(dev, vport, up);
+}
+
+int
+esw_vport_set_policy(struct esw_dev *dev, uint32_t vport,
+                     const struct esw_policy_config *cfg,
+                     struct esw_error *err)
+{
+    esw_error_clear(err);
+    return dev->driver->vport_set_policy(dev, vport, cfg, err);
+}
+
+int
+esw_vport_guest_set_mac(struct esw_dev *dev, uint32_t vport,
+                        const struct esw_eth_addr *mac,
+                        struct esw_error *err)
+{
+    esw_error_clear(err);
+    return dev->driver->vport_guest_set_mac(dev, vport, mac, err);
+}
+
+int
+esw_vport_get_stats(struct esw_dev *dev, uint32_t vport,
+                    struct esw_vport_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    return dev->driver->vport_get_stats(dev, vport, stats);
+}
+
+/* Rules. */
+
+struct field_range {
+    enum esw_match_field field;
+    size_t ofs, len;
+};
+
+#define FIELD(F, MEMBER) \
+    { F, offsetof(struct esw_key, MEMBER), \
+      sizeof ((struct esw_key *) 0)->MEMBER }
+
+static const struct field_range field_ranges[] = {
+    FIELD(ESW_MATCH_IN_VPORT, in_vport),
+    FIELD(ESW_MATCH_ETH_TYPE, eth_type),
+    FIELD(ESW_MATCH_VLAN, n_vlans),
+    FIELD(ESW_MATCH_ETH_DST, dst),
+    FIELD(ESW_MATCH_ETH_SRC, src),
+    FIELD(ESW_MATCH_VLAN, vlans[0]),
+    FIELD(ESW_MATCH_VLAN2, vlans[1]),
+    FIELD(ESW_MATCH_IP_SRC, ip_src),
+    FIELD(ESW_MATCH_IP_DST, ip_dst),
+    FIELD(ESW_MATCH_IP_PROTO, ip_proto),
+    FIELD(ESW_MATCH_IP_TOS, ip_tos),
+    FIELD(ESW_MATCH_IP_TTL, ip_ttl),
+    FIELD(ESW_MATCH_IP_FRAG, ip_frag),
+    FIELD(ESW_MATCH_TP_SRC, tp_src),
+    FIELD(ESW_MATCH_TP_DST, tp_dst),
+    FIELD(ESW_MATCH_TCP_FLAGS, tcp_flags),
+};
+
+static const struct {
+    size_t ofs, len;
+} pad_ranges[] = {
+    { offsetof(struct esw_key, pad0), sizeof ((struct esw_key *) 0)->pad0 },
+    { offsetof(struct esw_key, pad1), sizeof ((struct esw_key *) 0)->pad1 },
+    { offsetof(struct esw_key, pad2), sizeof ((struct esw_key *) 0)->pad2 },
+};
+
+static bool
+bytes_nonzero(const void *p_, size_t len)
+{
+    const uint8_t *p = p_;
+
+    for (size_t i = 0; i < len; i++) {
+        if (p[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int
+check_match(const struct esw_caps *caps, const struct esw_rule_spec *spec,
+            struct esw_error *err)
+{
+    const uint8_t *mask = (const uint8_t *) &spec->mask;
+
+    for (size_t i = 0; i < sizeof pad_ranges / sizeof *pad_ranges; i++) {
+        if (bytes_nonzero(mask + pad_ranges[i].ofs, pad_ranges[i].len)) {
+            return esw_error_set(err, EINVAL, "mask covers key padding");
+        }
+    }
+    if (spec->mask.tcp_flags & ~htons(0x0fff)) {
+        return esw_error_set(err, EINVAL,
+                             "tcp_flags mask covers reserved bits");
+    }
+    for (size_t i = 0; i < sizeof field_ranges / sizeof *field_ranges; i++) {
+        const struct field_range *r = &field_ranges[i];
+
+        if (bytes_nonzero(mask + r->ofs, r->len)
+            && !(caps->match_fields & (1u << r->field))) {
+            return esw_error_set(err, EOPNOTSUPP,
+                                 "match on %s not supported",
+                                 esw_match_field_name(r->field));
+        }
+    }
+    if (spec->mask.in_vport) {
+        if (spec->mask.in_vport != UINT32_MAX) {
+            return esw_error_set(err, EOPNOTSUPP,
+                                 "partial mask on in_vport not supported");
+        }
+        if (spec->match.in_vport >= caps->max_vports) {
+            return esw_error_set(err, EINVAL,
+                                 "match on in_vport %"PRIu32": "
+                                 "out of range", spec->match.in_vport);
+        }
+    }
+    if ((spec->mask.n_vlans & spec->match.n_vlans) > ESW_MAX_VLANS) {
+        return esw_error_set(err, EINVAL, "match on n_vlans %u: "
+                             "more than %d", spec->match.n_vlans,
+                             ESW_MAX_VLANS);
+    }
+    return 0;
+}
+
+static int
+check_actions(const struct esw_caps *caps, const struct esw_rule_spec *spec,
+              struct esw_error *err)
+{
+    size_t n_outputs = 0, n_pushes = 0, n_drops = 0, n_others = 0;
+
+    if (spec->n_actions > ESW_MAX_ACTIONS) {
+        return esw_error_set(err, EINVAL, "%zu actions: more than %d",
+                             spec->n_actions, ESW_MAX_ACTIONS);
+    }
+    for (size_t i = 0; i < spec->n_actions; i++) {
+        const struct esw_action *a = &spec->actions[i];
+
+        if ((unsigned int) a->type >= ESW_N_ACTION_TYPES) {
+            return esw_error_set(err, EINVAL, "action %zu: unknown type %d",
+                                 i, (int) a->type);
+        }
+        if (!(caps->actions & (1u << a->type))) {
+            return esw_error_set(err, EOPNOTSUPP, "action %s not supported",
+                                 esw_action_type_name(a->type));
+        }
+        switch (a->type) {
+        case ESW_ACTION_OUTPUT:
+            if (a->vport >= caps->max_vports) {
+                return esw_error_set(err, EINVAL, "output to vport %"PRIu32
+                                     ": out of range", a->vport);
+            }
+            if (++n_outputs > caps->max_outputs) {
+                return esw_error_set(err, EOPNOTSUPP,
+                                     "more than %"PRIu32" outputs",
+                                     caps->max_outputs);
+            }
+            break;
+
+        case ESW_ACTION_DROP:
+            n_drops++;
+            continue;
+
+        case ESW_ACTION_PUSH_VLAN:
+            if (a->vlan.tpid != ESW_TPID_8021Q
+                && a->vlan.tpid != ESW_TPID_8021AD) {
+                return esw_error_set(err, EINVAL, "push_vlan: tpid %#06x "
+                                     "is not 0x8100 or 0x88a8",
+                                     a->vlan.tpid);
+            }
+            if ((a->vlan.tci & 0xfff) == 0xfff) {
+                return esw_error_set(err, EINVAL,
+                                     "push_vlan: vid 4095 out of range");
+            }
+            if (++n_pushes > caps->max_vlan_pushes) {
+                return esw_error_set(err, EOPNOTSUPP,
+                                     "more than %"PRIu32" vlan pushes",
+                                     caps->max_vlan_pushes);
+            }
+            break;
+
+        case ESW_ACTION_SET_ETH_SRC:
+            if (esw_eth_addr_is_multicast(&a->mac)) {
+                return esw_error_set(err, EINVAL,
+                                     "set_eth_src: multicast address");
+            }
+            break;
+
+        case ESW_ACTION_POP_VLAN:
+        case ESW_ACTION_SET_ETH_DST:
+            break;
+
+        case ESW_ACTION_COUNT:
+        case ESW_N_ACTION_TYPES:
+        default:
+            continue;
+        }
+        n_others++;
+    }
+    if (n_drops && n_others) {
+        return esw_error_set(err, EINVAL, "drop combined with other actions");
+    }
+    return 0;
+}
+
+int
+esw_rule_check_caps(const struct esw_caps *caps,
+                    const struct esw_rule_spec *spec, struct esw_error *err)
+{
+    int error = check_match(caps, spec, err);
+
+    return error ? error : check_actions(caps, spec, err);
+}
+
+int
+esw_rule_validate(struct esw_dev *dev, const struct esw_rule_spec *spec,
+                  struct esw_error *err)
+{
+    struct esw_error tmp;
+    int error;
+
+    if (!err) {
+        err = &tmp;
+    }
+    esw_error_clear(err);
+    error = esw_rule_check_caps(&dev->caps, spec, err);
+    return error ? error : dev->driver->rule_validate(dev, spec, err);
+}
+
+int
+esw_rule_add(struct esw_dev *dev, const struct esw_rule_spec *spec,
+             struct esw_error *err, struct esw_rule **rulep)
+{
+    struct esw_error tmp;
+    int error;
+
+    *rulep = NULL;
+    if (!err) {
+        err = &tmp;
+    }
+    esw_error_clear(err);
+    error = esw_rule_check_caps(&dev->caps, spec, err);
+    return error ? error : dev->driver->rule_add(dev, spec, err, rulep);
+}
+
+int
+esw_rule_modify(struct esw_dev *dev, struct esw_rule *rule,
+                const struct esw_rule_spec *spec, struct esw_error *err)
+{
+    struct esw_error tmp;
+    int error;
+
+    if (!err) {
+        err = &tmp;
+    }
+    esw_error_clear(err);
+    error = esw_rule_check_caps(&dev->caps, spec, err);
+    return error ? error : dev->driver->rule_modify(dev, rule, spec, err);
+}
+
+void
+esw_rule_del(struct esw_dev *dev, struct esw_rule *rule)
+{
+    if (rule) {
+        dev->driver->rule_del(dev, rule);
+    }
+}
+
+int
+esw_rule_get_stats(struct esw_dev *dev, const struct esw_rule *rule,
+                   struct esw_rule_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    return dev->driver->rule_get_stats(dev, rule, stats);
+}
+
+void
+esw_rule_get_spec(struct esw_dev *dev, const struct esw_rule *rule,
+                  struct esw_rule_spec *spec)
+{
+    dev->driver->rule_get_spec(dev, rule, spec);
+}
+
+size_t
+esw_rule_count(struct esw_dev *dev)
+{
+    return dev->driver->rule_count(dev);
+}
+
+size_t
+esw_rule_capacity(struct esw_dev *dev)
+{
+    return dev->caps.max_rules;
+}
+
+void
+esw_rule_foreach(struct esw_dev *dev,
+                 bool (*cb)(struct esw_rule *, void *aux), void *aux)
+{
+    dev->driver->rule_foreach(dev, cb, aux);
+}
+
+/* Packets. */
+
+struct esw_pkt *
+esw_pkt_alloc(size_t len)
+{
+    struct esw_pkt *pkt;
+    size_t size;
+
+    if (len > ESW_FRAME_MAX) {
+        return NULL;
+    }
+    /* One allocation: the struct, then the buffer. */
+    size = ESW_PKT_HEADROOM + (len > 128 ? len : 128);
+    pkt = malloc(sizeof *pkt + size);
+    if (!pkt) {
+        return NULL;
+    }
+    pkt->base = (uint8_t *) (pkt + 1);
+    pkt->data = pkt->base + ESW_PKT_HEADROOM;
+    pkt->size = size;
+    pkt->len = len;
+    pkt->in_vport = 0;
+    pkt->mark = 0;
+    return pkt;
+}
+
+struct esw_pkt *
+esw_pkt_from_data(const void *frame, size_t len)
+{
+    struct esw_pkt *pkt = esw_pkt_alloc(len);
+
+    if (pkt) {
+        memcpy(pkt->data, frame, len);
+    }
+    return pkt;
+}
+
+struct esw_pkt *
+esw_pkt_clone(const struct esw_pkt *src)
+{
+    struct esw_pkt *pkt = esw_pkt_from_data(src->data, src->len);
+
+    if (pkt) {
+        pkt->in_vport = src->in_vport;
+        pkt->mark = src->mark;
+    }
+    return pkt;
+}
+
+void
+esw_pkt_free(struct esw_pkt *pkt)
+{
+    free(pkt);
+}
+
+/* Representors and host side. */
+
+size_t
+esw_rep_recv(struct esw_dev *dev, uint32_t vport, struct esw_pkt *pkts[],
+             size_t max)
+{
+    return max ? dev->driver->rep_recv(dev, vport, pkts, max) : 0;
+}
+
+int
+esw_rep_get_fd(struct esw_dev *dev, uint32_t vport)
+{
+    return dev->driver->rep_get_fd(dev, vport);
+}
+
+int
+esw_rep_send(struct esw_dev *dev, uint32_t vport, struct esw_pkt *pkt)
+{
+    if (!pkt) {
+        return EINVAL;
+    }
+    return dev->driver->rep_send(dev, vport, pkt);
+}
+
+int
+esw_host_inject(struct esw_dev *dev, uint32_t vport, struct esw_pkt *pkt)
+{
+    if (!pkt) {
+        return EINVAL;
+    }
+    if (!dev->driver->host_inject) {
+        esw_pkt_free(pkt);
+        return EOPNOTSUPP;
+    }
+    return dev->driver->host_inject(dev, vport, pkt);
+}
+
+size_t
+esw_host_capture_read(struct esw_dev *dev, uint32_t vport,
+                      struct esw_pkt *pkts[], size_t max)
+{
+    return (dev->driver->host_capture_read && max
+            ? dev->driver->host_capture_read(dev, vport, pkts, max) : 0);
+}
+
+bool
+esw_dev_is_idle(struct esw_dev *dev)
+{
+    return !dev->driver->is_idle || dev->driver->is_idle(dev);
+}
+
+int
+esw_dev_wait_idle(struct esw_dev *dev, unsigned int timeout_ms)
+{
+    uint64_t deadline = esw_time_msec() + timeout_ms;
+
+    for (;;) {
+        if (esw_dev_is_idle(dev)) {
+            return 0;
+        }
+        if (esw_time_msec() >= deadline) {
+            return ETIMEDOUT;
+        }
+        nanosleep(&(struct timespec) { .tv_nsec = 50 * 1000 }, NULL);
+    }
+}

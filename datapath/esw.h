@@ -1,0 +1,475 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef ESW_H
+#define ESW_H 1
+
+/* The eSwitch device API.
+ *
+ * One 'struct esw_dev' is one embedded switch of a NIC ("esw0").  It has
+ * functions (vports: the uplink, the host PF, VFs, SFs), a rule table
+ * matched on every packet a function transmits, per-vport policy (port
+ * security and VLAN), and one representor per vport through which packets
+ * that miss the rule table reach software (OVS) and through which software
+ * sends packets to the function.  The API knows nothing of bridges or
+ * OpenFlow.  A driver (datapath/esw-provider.h) implements it: "sim", the
+ * software emulator, is built in; hardware drivers can follow behind the
+ * same API.
+ *
+ * Error convention
+ * ================
+ *
+ * Every function that can fail returns 0 or a positive errno value:
+ *
+ *   EINVAL      The request is malformed (bad argument, bad field value,
+ *               contradictory actions).  Never retry as is.
+ *   EOPNOTSUPP  The request is well formed but this device cannot do it
+ *               (match field or action missing from its capabilities).
+ *   ENOSPC      A table is full (rules, vports).  Retry after freeing room.
+ *   ENODEV      No such device or driver.
+ *   ENOENT      No such vport or rule.
+ *   EEXIST      The name or vport number is taken.
+ *   EBUSY       The object is in use (not returned by "sim" today).
+ *   ENOBUFS     A bounded queue is full; the packet was dropped and counted.
+ *   EACCES      The host side cannot be attached for lack of permission.
+ *
+ * Functions that take a 'struct esw_error *' also fill in a human readable
+ * reason on failure that names the offending field, action or object
+ * ("match on ip_ttl not supported", "output to vport 9: no such vport",
+ * "more than 2 vlan pushes").  'err' may be NULL.  On success, err->reason
+ * is the empty string.
+ *
+ * Lifecycle
+ * =========
+ *
+ * esw_dev_open() creates the device on first open and otherwise returns the
+ * existing device of that name with its reference count incremented;
+ * esw_dev_close() drops a reference and destroys the device on the last
+ * one.  Destroying a device removes its vports, frees every rule still in
+ * it (rule handles become invalid) and frees every packet still queued.
+ * Vports are added and removed at run time with esw_vport_add() and
+ * esw_vport_del().  Removing a vport also takes every rule that matches on
+ * it or outputs to it out of the table: such a rule is "orphaned"; its
+ * handle stays valid (stats can still be read) until esw_rule_del(), but it
+ * no longer forwards nor uses capacity, and esw_rule_modify() on it fails
+ * with ENOENT.
+ *
+ * Ownership
+ * =========
+ *
+ * esw_rep_send() and esw_host_inject() take ownership of the packet
+ * whatever they return.  Packets returned by esw_rep_recv() and
+ * esw_host_capture_read() belong to the caller, who frees them with
+ * esw_pkt_free().  Rule specs, configs and policies are copied: the caller
+ * keeps ownership of what it passes in.  Rule handles belong to the device;
+ * they are valid from esw_rule_add() until esw_rule_del() or device
+ * destruction.
+ *
+ * Threading
+ * =========
+ *
+ * Forwarding runs in the device's own threads, never in the caller's.
+ * Every function here may be called from any thread.  Control operations
+ * (vports, rules, policy, MAC/MTU/link) are serialized inside the device
+ * by one mutex, so concurrent callers are safe but run one at a time; none
+ * of them makes the forwarding threads wait: updates are make-before-break
+ * and old state is freed after an RCU grace period.  esw_rule_del() or
+ * esw_rule_modify() of a rule must not race with another call on the same
+ * rule handle (the caller owns the handle).  esw_rule_get_stats() and
+ * esw_vport_get_stats() are lock-free reads of counters that the forwarding
+ * threads update with relaxed atomics.  Per vport, esw_rep_recv() supports
+ * one consumer at a time (many producers are internal); esw_rep_send() and
+ * esw_host_inject() may be called by many threads at once.  No call here
+ * blocks for long: representor and host-side queues are non-blocking.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "esw-packet.h"
+
+struct esw_dev;
+struct esw_rule;
+struct esw_policy_config;
+
+#define ESW_NAME_MAX      16    /* Device, vport and interface names,
+                                 * including the terminating NUL. */
+#define ESW_ERROR_MAX     128   /* Size of an error reason. */
+#define ESW_MAX_ACTIONS   16
+#define ESW_VPORT_AUTO    UINT32_MAX   /* Let the device pick the number. */
+#define ESW_SF_VIRTIO_MIN 1000         /* SF numbers of virtio-net devices. */
+
+/* A reason for a failure, for people. */
+struct esw_error {
+    int error;                          /* The errno value returned. */
+    char reason[ESW_ERROR_MAX];         /* Empty on success. */
+};
+
+/* Devices.
+ * ======== */
+
+/* Match fields, as bits of esw_caps.match_fields: one per group of
+ * 'struct esw_key' members a rule's mask may cover. */
+enum esw_match_field {
+    ESW_MATCH_IN_VPORT,         /* in_vport. */
+    ESW_MATCH_ETH_SRC,          /* src. */
+    ESW_MATCH_ETH_DST,          /* dst. */
+    ESW_MATCH_ETH_TYPE,         /* eth_type. */
+    ESW_MATCH_VLAN,             /* n_vlans, vlans[0]. */
+    ESW_MATCH_VLAN2,            /* vlans[1] (inner tag of QinQ). */
+    ESW_MATCH_IP_SRC,           /* ip_src. */
+    ESW_MATCH_IP_DST,           /* ip_dst. */
+    ESW_MATCH_IP_PROTO,         /* ip_proto. */
+    ESW_MATCH_IP_TOS,           /* ip_tos. */
+    ESW_MATCH_IP_TTL,           /* ip_ttl. */
+    ESW_MATCH_IP_FRAG,          /* ip_frag. */
+    ESW_MATCH_TP_SRC,           /* tp_src. */
+    ESW_MATCH_TP_DST,           /* tp_dst. */
+    ESW_MATCH_TCP_FLAGS,        /* tcp_flags. */
+    ESW_N_MATCH_FIELDS
+};
+
+/* Returns the name used in error reasons ("ip_ttl", "eth_src"...). */
+const char *esw_match_field_name(enum esw_match_field);
+
+enum esw_action_type {
+    ESW_ACTION_OUTPUT,          /* Send a copy to 'vport'. */
+    ESW_ACTION_DROP,            /* Explicit drop (must be alone). */
+    ESW_ACTION_PUSH_VLAN,       /* Push tag 'vlan.tpid', 'vlan.tci'. */
+    ESW_ACTION_POP_VLAN,        /* Pop the outer tag. */
+    ESW_ACTION_SET_ETH_SRC,     /* Rewrite the source MAC to 'mac'. */
+    ESW_ACTION_SET_ETH_DST,     /* Rewrite the destination MAC to 'mac'. */
+    ESW_ACTION_COUNT,           /* No-op: every rule always counts.  Kept
+                                 * so that translators can state it. */
+    ESW_N_ACTION_TYPES
+};
+
+/* Returns the name used in error reasons ("output", "push_vlan"...). */
+const char *esw_action_type_name(enum esw_action_type);
+
+struct esw_caps {
+    uint32_t match_fields;      /* Bitmap of 1 << ESW_MATCH_*. */
+    uint32_t actions;           /* Bitmap of 1 << ESW_ACTION_*. */
+    uint32_t max_rules;         /* Rule capacity. */
+    uint32_t max_vports;        /* Vport numbers are 0..max_vports-1. */
+    uint32_t max_outputs;       /* Most OUTPUT actions in one rule. */
+    uint32_t max_vlan_pushes;   /* Most PUSH_VLAN actions in one rule. */
+    uint32_t n_threads;         /* Forwarding threads. */
+};
+
+/* Device configuration.  Zero-initialize, then set what matters: zero
+ * fields mean "driver default".  The sim driver honours every field; the
+ * capability overrides let tests reach EOPNOTSUPP and ENOSPC. */
+struct esw_dev_config {
+    uint32_t n_threads;         /* Forwarding threads (sim default 1). */
+    uint32_t max_rules;         /* Rule capacity (sim default 65536). */
+    uint32_t max_vports;        /* (sim default 64, at most 4096). */
+    uint32_t disabled_match_fields;  /* 1 << ESW_MATCH_* not to offer. */
+    uint32_t disabled_actions;       /* 1 << ESW_ACTION_* not to offer. */
+    bool busy_poll;             /* Forwarding threads spin instead of
+                                 * sleeping in epoll (benchmarks). */
+    uint32_t batch_size;        /* Packets per rx burst (default 32,
+                                 * at most 256). */
+};
+
+/* Opens (creating on first use) the device 'name' with driver
+ * 'driver_name' ("sim"; NULL means "sim").  'cfg' (may be NULL) is used
+ * only when the device is created; a later open of an existing device with
+ * a different driver fails with EEXIST.  Returns 0 and stores the device
+ * in '*devp', or a positive errno: ENODEV (unknown driver), EINVAL (bad
+ * name or config), or the driver's error. */
+int esw_dev_open(const char *name, const char *driver_name,
+                 const struct esw_dev_config *cfg, struct esw_dev **devp);
+
+/* Drops a reference to 'dev', destroying it on the last one.  Accepts
+ * NULL. */
+void esw_dev_close(struct esw_dev *dev);
+
+/* Returns the device named 'name' with a new reference, or NULL. */
+struct esw_dev *esw_dev_lookup(const char *name);
+
+const char *esw_dev_name(const struct esw_dev *);
+const char *esw_dev_driver_name(const struct esw_dev *);
+void esw_dev_get_caps(const struct esw_dev *, struct esw_caps *);
+
+/* Returns the names of the registered drivers in 'names' (up to 'max')
+ * and their total number. */
+size_t esw_driver_list(const char *names[], size_t max);
+
+/* Functions (vports).
+ * =================== */
+
+enum esw_vport_kind {
+    ESW_VPORT_UPLINK,           /* The wire ("p0"). */
+    ESW_VPORT_PF,               /* The host PF ("pf0hpf"). */
+    ESW_VPORT_VF,               /* An SR-IOV VF ("pf0vf3"). */
+    ESW_VPORT_SF,               /* A sub-function; virtio-net devices use
+                                 * numbers >= ESW_SF_VIRTIO_MIN
+                                 * ("pf0sf1000"). */
+};
+
+const char *esw_vport_kind_name(enum esw_vport_kind);
+
+/* Host-side I/O of a function (emulator only; a hardware driver has a real
+ * function there and ignores it). */
+enum esw_io_type {
+    ESW_IO_NONE,                /* Not attached: host tx counts as a
+                                 * HOST_TX drop, nothing is received. */
+    ESW_IO_CAPTURE,             /* In-memory queues for tests:
+                                 * esw_host_inject()/esw_host_capture_read().
+                                 */
+    ESW_IO_TAP,                 /* A Linux tap device (needs
+                                 * CAP_NET_ADMIN and /dev/net/tun). */
+};
+
+const char *esw_io_type_name(enum esw_io_type);
+
+struct esw_io_config {
+    enum esw_io_type type;
+    char ifname[ESW_NAME_MAX];  /* tap: interface name; empty = derived
+                                 * from the vport name ("esw0-pf0vf3" is
+                                 * too long, so "<dev><vport-name>"
+                                 * truncated to 15 characters). */
+    uint32_t queue_depth;       /* capture: inject and capture queue
+                                 * depth (default 1024). */
+};
+
+struct esw_vport_config {
+    enum esw_vport_kind kind;
+    uint32_t pf;                /* PF number (not for UPLINK: port). */
+    uint32_t fn;                /* VF or SF number (VF, SF only). */
+    uint32_t vport;             /* Wanted number or ESW_VPORT_AUTO. */
+    struct esw_eth_addr mac;    /* Default MAC (zero: none). */
+    uint32_t mtu;               /* 0 means 1500.  68..9198. */
+    bool admin_down;            /* Start with the link down. */
+    uint32_t rep_queue_depth;   /* Representor (miss) queue depth,
+                                 * rounded up to a power of 2
+                                 * (0: 1024). */
+    struct esw_io_config io;
+};
+
+/* Adds a function to 'dev'.  Its name follows the BlueField convention
+ * (p<pf>, pf<pf>hpf, pf<pf>vf<fn>, pf<pf>sf<fn>).  Stores the vport number
+ * in '*vportp' (may be NULL).  Errors: EINVAL (bad config), EEXIST (name or
+ * number taken), ENOSPC (no free vport number), EACCES/ENODEV from the host
+ * side (then nothing was added). */
+int esw_vport_add(struct esw_dev *, const struct esw_vport_config *,
+                  struct esw_error *err, uint32_t *vportp);
+
+/* Removes vport 'vport': its representor queue and host side are drained
+ * and freed, its rules are orphaned (see "Lifecycle").  ENOENT if there is
+ * no such vport. */
+int esw_vport_del(struct esw_dev *, uint32_t vport);
+
+struct esw_vport_info {
+    uint32_t vport;
+    enum esw_vport_kind kind;
+    uint32_t pf, fn;
+    char name[ESW_NAME_MAX];
+    struct esw_eth_addr mac;            /* Administrative (default) MAC. */
+    struct esw_eth_addr guest_mac;      /* Last MAC the guest requested
+                                         * (zero: none). */
+    struct esw_eth_addr effective_mac;  /* What spoof check enforces. */
+    bool guest_mac_refused;             /* Last guest request refused. */
+    uint32_t mtu;
+    bool admin_up;
+    bool oper_up;               /* admin_up, host side attached, and the
+                                 * policy's link state allows it. */
+    bool has_policy;
+    enum esw_io_type io_type;
+    char io_name[ESW_NAME_MAX];  /* tap: interface name. */
+    uint32_t rep_queue_depth;
+    int rep_fd;                  /* See esw_rep_get_fd(). */
+};
+
+int esw_vport_get_info(struct esw_dev *, uint32_t vport,
+                       struct esw_vport_info *);
+
+/* Finds the vport called 'name'.  ENOENT if none. */
+int esw_vport_lookup(struct esw_dev *, const char *name, uint32_t *vportp);
+
+/* Stores up to 'max' vport numbers in increasing order in 'vports' and
+ * returns how many vports exist. */
+size_t esw_vport_list(struct esw_dev *, uint32_t vports[], size_t max);
+
+int esw_vport_set_mac(struct esw_dev *, uint32_t vport,
+                      const struct esw_eth_addr *);
+int esw_vport_set_mtu(struct esw_dev *, uint32_t vport, uint32_t mtu);
+int esw_vport_set_admin_state(struct esw_dev *, uint32_t vport, bool up);
+
+/* Replaces the policy of 'vport' by one compiled from 'cfg' (NULL: no
+ * policy, everything allowed).  The config is validated first: on any
+ * error nothing changes.  The swap is atomic for the forwarding threads:
+ * each packet sees either the old or the new policy, entirely. */
+int esw_vport_set_policy(struct esw_dev *, uint32_t vport,
+                         const struct esw_policy_config *cfg,
+                         struct esw_error *err);
+
+/* A guest on 'vport' asks to change its MAC to 'mac'.  Returns 0 if the
+ * policy accepted it (the effective MAC becomes 'mac'), EPERM if it was
+ * refused (reason in 'err'; the refusal is counted and the requested MAC
+ * kept for status), EINVAL if 'mac' is not a unicast address, ENOENT if
+ * there is no such vport. */
+int esw_vport_guest_set_mac(struct esw_dev *, uint32_t vport,
+                            const struct esw_eth_addr *mac,
+                            struct esw_error *err);
+
+struct esw_vport_stats {
+    uint64_t rx_packets, rx_bytes;   /* From the host side (function tx). */
+    uint64_t tx_packets, tx_bytes;   /* To the host side (function rx). */
+    uint64_t rep_rx_packets;         /* Missed, queued to the representor. */
+    uint64_t rep_tx_packets;         /* Sent by software on the rep. */
+    uint64_t guest_mac_refused;      /* Refused guest MAC changes. */
+    uint64_t drops[ESW_N_DROP_REASONS];  /* Per reason. */
+};
+
+int esw_vport_get_stats(struct esw_dev *, uint32_t vport,
+                        struct esw_vport_stats *);
+
+/* Rules.
+ * ====== */
+
+struct esw_action {
+    enum esw_action_type type;
+    union {
+        uint32_t vport;                         /* OUTPUT. */
+        struct {
+            uint16_t tpid;                      /* Host order: 0x8100 or
+                                                 * 0x88a8. */
+            uint16_t tci;                       /* Host order. */
+        } vlan;                                 /* PUSH_VLAN. */
+        struct esw_eth_addr mac;                /* SET_ETH_*. */
+    };
+};
+
+/* A rule: packets whose key K satisfies (K & mask) == (match & mask)
+ * are handled by 'actions', in order (an OUTPUT sends the packet as
+ * modified so far).  Bits of 'match' outside 'mask' are ignored.  Among
+ * several matching rules, the highest 'priority' wins; between rules of
+ * equal priority that overlap, which one wins is undefined.  No actions at
+ * all means drop, like a DROP action (counted as ESW_DROP_RULE). */
+struct esw_rule_spec {
+    struct esw_key match, mask;
+    uint32_t priority;
+    struct esw_action actions[ESW_MAX_ACTIONS];
+    size_t n_actions;
+};
+
+/* Checks whether 'spec' could be added to 'dev' now: EINVAL (malformed),
+ * EOPNOTSUPP (unsupported field or action), ENOENT (output to or match on
+ * a vport that does not exist).  Does not check capacity. */
+int esw_rule_validate(struct esw_dev *, const struct esw_rule_spec *,
+                      struct esw_error *err);
+
+/* Validates and adds 'spec', storing a handle in '*rulep'.  Also ENOSPC if
+ * the table is full, EEXIST if a rule with the same match, mask and
+ * priority exists.  The rule forwards as soon as this returns. */
+int esw_rule_add(struct esw_dev *, const struct esw_rule_spec *,
+                 struct esw_error *err, struct esw_rule **rulep);
+
+/* Replaces 'rule''s match, priority and actions by 'spec', keeping its
+ * handle and counters.  Make-before-break: every packet is handled by the
+ * old or the new version, never by neither.  On error the rule is left as
+ * it was. */
+int esw_rule_modify(struct esw_dev *, struct esw_rule *,
+                    const struct esw_rule_spec *, struct esw_error *err);
+
+/* Removes and frees 'rule' (orphaned or not).  Accepts NULL.  Packets
+ * being forwarded by it finish; its memory is freed after a grace
+ * period. */
+void esw_rule_del(struct esw_dev *, struct esw_rule *);
+
+struct esw_rule_stats {
+    uint64_t packets, bytes;
+    uint64_t used_ms;           /* Last hit, esw_time_msec() clock; 0 =
+                                 * never. */
+    bool orphaned;              /* A vport of the rule went away. */
+};
+
+int esw_rule_get_stats(struct esw_dev *, const struct esw_rule *,
+                       struct esw_rule_stats *);
+
+/* Copies 'rule''s current spec into 'spec'. */
+void esw_rule_get_spec(struct esw_dev *, const struct esw_rule *,
+                       struct esw_rule_spec *spec);
+
+/* Rules in the table (not orphaned) and capacity. */
+size_t esw_rule_count(struct esw_dev *);
+size_t esw_rule_capacity(struct esw_dev *);
+
+/* Calls 'cb' for each rule (including orphaned ones), in insertion order,
+ * with the control mutex held: 'cb' must not call back into 'dev' except
+ * esw_rule_get_stats() and esw_rule_get_spec().  Stops early when 'cb'
+ * returns false. */
+void esw_rule_foreach(struct esw_dev *,
+                      bool (*cb)(struct esw_rule *, void *aux), void *aux);
+
+/* Monotonic time in milliseconds, the clock of 'used_ms'. */
+uint64_t esw_time_msec(void);
+
+/* Packets.
+ * ======== */
+
+/* Allocates a packet able to hold 'len' bytes after ESW_PKT_HEADROOM, with
+ * 'len' set and 'data' uninitialized.  NULL if 'len' > ESW_FRAME_MAX or
+ * out of memory. */
+struct esw_pkt *esw_pkt_alloc(size_t len);
+/* Same, with the frame copied from 'frame'. */
+struct esw_pkt *esw_pkt_from_data(const void *frame, size_t len);
+struct esw_pkt *esw_pkt_clone(const struct esw_pkt *);
+void esw_pkt_free(struct esw_pkt *);   /* Accepts NULL. */
+
+/* Representors.
+ * ============= */
+
+/* Dequeues up to 'max' packets that missed the rule table after entering
+ * from 'vport' (after its ingress policy).  Never blocks; returns how many
+ * it stored (0 also if there is no such vport). */
+size_t esw_rep_recv(struct esw_dev *, uint32_t vport,
+                    struct esw_pkt *pkts[], size_t max);
+
+/* Returns an fd (eventfd) that is readable while the representor queue of
+ * 'vport' may be non-empty, for poll()/epoll; -1 if there is no such vport.
+ * The fd belongs to the device: do not read or close it.  It becomes
+ * readable whenever a packet is queued after esw_rep_recv() found the
+ * queue empty; it is cleared by the 4th consecutive esw_rep_recv() that
+ * finds the queue empty (so a busy consumer does not pay a syscall per
+ * packet; a poll loop may see up to 3 spurious wakeups). */
+int esw_rep_get_fd(struct esw_dev *, uint32_t vport);
+
+/* Sends 'pkt' from the representor of 'vport' to the function behind it:
+ * through the vport's egress policy to its host side, in the caller's
+ * thread (it never waits for a forwarding thread).  Takes ownership of
+ * 'pkt'.  Returns 0 once the packet was delivered or dropped (a drop by
+ * policy, link, MTU or a full host side is counted in the vport's
+ * per-reason drops, like on the forwarding path), ENOENT if there is no
+ * such vport. */
+int esw_rep_send(struct esw_dev *, uint32_t vport, struct esw_pkt *pkt);
+
+/* Host side, capture I/O (tests).
+ * =============================== */
+
+/* As if the function behind 'vport' transmitted 'pkt' (takes ownership).
+ * ENOENT (no vport), EOPNOTSUPP (host side is not capture), ENOBUFS
+ * (inject queue full). */
+int esw_host_inject(struct esw_dev *, uint32_t vport, struct esw_pkt *pkt);
+
+/* Dequeues up to 'max' packets that the function behind 'vport' received.
+ * Returns how many. */
+size_t esw_host_capture_read(struct esw_dev *, uint32_t vport,
+                             struct esw_pkt *pkts[], size_t max);
+
+/* Returns true once every packet injected, sent on a representor or in
+ * flight inside 'dev' has been fully processed (forwarded, queued to a
+ * representor or capture queue, or dropped).  For tests and benchmarks. */
+bool esw_dev_is_idle(struct esw_dev *);
+
+/* Waits until esw_dev_is_idle() or 'timeout_ms' passes.  Returns 0 or
+ * ETIMEDOUT. */
+int esw_dev_wait_idle(struct esw_dev *, unsigned int timeout_ms);
+
+#endif /* esw.h */

@@ -1,0 +1,602 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* Netdev classes for the functions of an eSwitch: "esw-uplink" (the wire
+ * port and eSwitch manager), "esw-pf" (host PF), "esw-vf" (SR-IOV VF) and
+ * "esw-virtio" (virtio-net device on an SF).
+ *
+ * Each netdev is the representor of one function, with switchdev
+ * semantics: what it receives are the packets that the function sent and
+ * that missed the eSwitch's rules (OVS's software path); what OVS sends on
+ * it goes to the function, through the function's egress policy.
+ *
+ * The ports are not PMD ports: OVS's main thread polls them and sleeps on
+ * the representor queues' eventfds, so an idle bridge costs no CPU.
+ *
+ * Threading: set_config, destruct and the status/stat callbacks run in the
+ * main thread; rxq_recv, rxq_wait and send may run in any datapath thread.
+ * These read the function's binding through RCU. */
+
+#include <config.h>
+
+#include "netdev-esw.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <string.h>
+
+#include "dp-packet.h"
+#include "dpif-netdev.h"
+#include "netdev-provider.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "ovs-atomic.h"
+#include "ovs-rcu.h"
+#include "packets.h"
+#include "smap.h"
+#include "util.h"
+
+#include "datapath/esw.h"
+#include "eswitch.h"
+
+VLOG_DEFINE_THIS_MODULE(netdev_esw);
+
+/* What a configured netdev is the representor of.  Immutable; replaced
+ * through RCU.  Holds a reference to the device. */
+struct esw_binding {
+    struct esw_dev *dev;
+    uint32_t vport;
+};
+
+struct netdev_esw {
+    struct netdev up;
+
+    /* Main thread only. */
+    struct eswitch *esw;        /* NULL until set_config succeeds. */
+    uint32_t vport;
+    struct smap options;        /* Last accepted options, for get_config. */
+
+    /* Any thread. */
+    OVSRCU_TYPE(struct esw_binding *) binding;
+    atomic_uint64_t tx_unbound;     /* Sent while not bound: dropped. */
+
+    struct ovs_mutex mutex;
+    enum netdev_flags flags OVS_GUARDED;
+};
+
+struct netdev_rxq_esw {
+    struct netdev_rxq up;
+};
+
+static bool
+is_esw_class(const struct netdev_class *class)
+{
+    return class->construct == netdev_esw_construct;
+}
+
+static struct netdev_esw *
+netdev_esw_cast(const struct netdev *netdev)
+{
+    ovs_assert(is_esw_class(netdev_get_class(netdev)));
+    return CONTAINER_OF(netdev, struct netdev_esw, up);
+}
+
+bool
+netdev_is_esw(const struct netdev *netdev)
+{
+    return is_esw_class(netdev_get_class(netdev));
+}
+
+static enum esw_vport_kind
+netdev_esw_kind(const struct netdev *netdev)
+{
+    const char *type = netdev_get_type(netdev);
+
+    return (!strcmp(type, "esw-uplink") ? ESW_VPORT_UPLINK
+            : !strcmp(type, "esw-pf") ? ESW_VPORT_PF
+            : !strcmp(type, "esw-vf") ? ESW_VPORT_VF
+            : ESW_VPORT_SF);
+}
+
+bool
+netdev_esw_get_function(const struct netdev *netdev, struct esw_dev **devp,
+                        uint32_t *vportp)
+{
+    struct netdev_esw *dev = netdev_esw_cast(netdev);
+    struct esw_binding *b = ovsrcu_get(struct esw_binding *, &dev->binding);
+
+    if (!b) {
+        return false;
+    }
+    *devp = b->dev;
+    *vportp = b->vport;
+    return true;
+}
+
+/* Life cycle. */
+
+static struct netdev *
+netdev_esw_alloc(void)
+{
+    struct netdev_esw *dev = xzalloc(sizeof *dev);
+    return &dev->up;
+}
+
+int
+netdev_esw_construct(struct netdev *netdev)
+{
+    struct netdev_esw *dev = netdev_esw_cast(netdev);
+
+    ovs_mutex_init(&dev->mutex);
+    smap_init(&dev->options);
+    ovsrcu_set_hidden(&dev->binding, NULL);
+    atomic_init(&dev->tx_unbound, 0);
+    dev->flags = NETDEV_UP;
+    return 0;
+}
+
+static void
+binding_free(struct esw_binding *b)
+{
+    esw_dev_close(b->dev);
+    free(b);
+}
+
+/* Publishes the binding to ('esw', 'vport'), or none if 'esw' is NULL, and
+ * frees the previous one after a grace period. */
+static void
+set_binding(struct netdev_esw *dev, struct eswitch *esw, uint32_t vport)
+{
+    struct esw_binding *old = ovsrcu_get_protected(struct esw_binding *,
+                                                   &dev->binding);
+    struct esw_binding *new = NULL;
+
+    if (esw) {
+        new = xmalloc(sizeof *new);
+        new->dev = esw_dev_lookup(esw_dev_name(eswitch_dev(esw)));
+        new->vport = vport;
+        ovs_assert(new->dev);
+    }
+    ovsrcu_set(&dev->binding, new);
+    if (old) {
+        ovsrcu_postpone(binding_free, old);
+    }
+    netdev_change_seq_changed(&dev->up);
+}
+
+static void
+release_function(struct netdev_esw *dev)
+{
+    if (!dev->esw) {
+        return;
+    }
+    set_binding(dev, NULL, 0);
+    if (netdev_esw_kind(&dev->up) == ESW_VPORT_UPLINK) {
+        eswitch_unmanage(dev->esw);
+    } else {
+        eswitch_release(dev->esw, dev->vport);
+    }
+    dev->esw = NULL;
+}
+
+static void
+netdev_esw_destruct(struct netdev *netdev)
+{
+    struct netdev_esw *dev = netdev_esw_cast(netdev);
+
+    release_function(dev);
+    smap_destroy(&dev->options);
+    ovs_mutex_destroy(&dev->mutex);
+}
+
+static void
+netdev_esw_dealloc(struct netdev *netdev)
+{
+    free(netdev_esw_cast(netdev));
+}
+
+/* Configuration. */
+
+static int
+netdev_esw_get_config(const struct netdev *netdev, struct smap *args)
+{
+    struct netdev_esw *dev = netdev_esw_cast(netdev);
+
+    smap_clone(args, &dev->options);
+    return 0;
+}
+
+static int
+netdev_esw_set_config(struct netdev *netdev, const struct smap *args,
+                      char **errp)
+{
+    struct netdev_esw *dev = netdev_esw_cast(netdev);
+    enum esw_vport_kind kind = netdev_esw_kind(netdev);
+    const char *name = netdev_get_name(netdev);
+    struct eswitch *esw;
+    uint32_t vport;
+    int error;
+
+    if (kind == ESW_VPORT_UPLINK) {
+        error = eswitch_manage(name, args, &esw, &vport, errp);
+    } else {
+        char esw_name[ESW_NAME_MAX];
+        struct eswitch_fn_id id;
+
+        error = eswitch_resolve_port(name, kind, args, esw_name, &id, errp);
+        if (!error) {
+            error = eswitch_claim(esw_name, &id, name, &esw, &vport, errp);
+        }
+    }
+    if (error) {
+        /* Whatever this port had before stays as it was. */
+        return error;
+    }
+
+    if (esw != dev->esw || vport != dev->vport) {
+        /* An uplink always comes back to its own eSwitch, so only
+         * representors get here with an earlier claim to give up. */
+        if (dev->esw) {
+            eswitch_release(dev->esw, dev->vport);
+        }
+        dev->esw = esw;
+        dev->vport = vport;
+        set_binding(dev, esw, vport);
+        VLOG_DBG("%s: representor of %s vport %"PRIu32, name,
+                 eswitch_name(esw), vport);
+    }
+    smap_destroy(&dev->options);
+    smap_clone(&dev->options, args);
+    return 0;
+}
+
+/* Data path. */
+
+static struct netdev_rxq *
+netdev_esw_rxq_alloc(void)
+{
+    struct netdev_rxq_esw *rx = xzalloc(sizeof *rx);
+    return &rx->up;
+}
+
+static int
+netdev_esw_rxq_construct(struct netdev_rxq *rxq OVS_UNUSED)
+{
+    return 0;
+}
+
+static void
+netdev_esw_rxq_destruct(struct netdev_rxq *rxq OVS_UNUSED)
+{
+}
+
+static void
+netdev_esw_rxq_dealloc(struct netdev_rxq *rxq)
+{
+    free(CONTAINER_OF(rxq, struct netdev_rxq_esw, up));
+}
+
+static int
+netdev_esw_rxq_recv(struct netdev_rxq *rxq, struct dp_packet_batch *batch,
+                    int *qfill)
+{
+    struct netdev_esw *dev = netdev_esw_cast(rxq->netdev);
+    struct esw_binding *b = ovsrcu_get(struct esw_binding *, &dev->binding);
+    struct esw_pkt *pkts[NETDEV_MAX_BURST];
+    size_t n;
+
+    if (qfill) {
+        *qfill = -ENOTSUP;
+    }
+    if (!b) {
+        return EAGAIN;
+    }
+    n = esw_rep_recv(b->dev, b->vport, pkts, NETDEV_MAX_BURST);
+    if (!n) {
+        return EAGAIN;
+    }
+
+    dp_packet_batch_init(batch);
+    for (size_t i = 0; i < n; i++) {
+        struct dp_packet *packet;
+
+        packet = dp_packet_new_with_headroom(pkts[i]->len,
+                                             DP_NETDEV_HEADROOM);
+        dp_packet_put(packet, pkts[i]->data, pkts[i]->len);
+        esw_pkt_free(pkts[i]);
+        dp_packet_batch_add(batch, packet);
+    }
+    return 0;
+}
+
+static void
+netdev_esw_rxq_wait(struct netdev_rxq *rxq)
+{
+    struct netdev_esw *dev = netdev_esw_cast(rxq->netdev);
+    struct esw_binding *b = ovsrcu_get(struct esw_binding *, &dev->binding);
+    int fd = b ? esw_rep_get_fd(b->dev, b->vport) : -1;
+
+    if (fd >= 0) {
+        poll_fd_wait(fd, POLLIN);
+    }
+}
+
+static int
+netdev_esw_send(struct netdev *netdev, int qid OVS_UNUSED,
+                struct dp_packet_batch *batch,
+                bool concurrent_txq OVS_UNUSED)
+{
+    struct netdev_esw *dev = netdev_esw_cast(netdev);
+    struct esw_binding *b = ovsrcu_get(struct esw_binding *, &dev->binding);
+    struct dp_packet *packet;
+
+    DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
+        struct esw_pkt *pkt = NULL;
+
+        if (b) {
+            pkt = esw_pkt_from_data(dp_packet_data(packet),
+                                    dp_packet_size(packet));
+        }
+        if (pkt) {
+            esw_rep_send(b->dev, b->vport, pkt);
+        } else {
+            uint64_t orig;
+
+            atomic_add_relaxed(&dev->tx_unbound, 1, &orig);
+        }
+    }
+    dp_packet_delete_batch(batch, true);
+    return 0;
+}
+
+/* Properties, status and statistics. */
+
+/* Reads the function's info.  Returns false if the netdev is not bound. */
+static bool
+get_info(const struct netdev *netdev, struct esw_dev **devp,
+         struct esw_vport_info *info)
+{
+    uint32_t vport;
+
+    return (netdev_esw_get_function(netdev, devp, &vport)
+            && !esw_vport_get_info(*devp, vport, info));
+}
+
+static int
+netdev_esw_get_etheraddr(const struct netdev *netdev, struct eth_addr *mac)
+{
+    struct esw_vport_info info;
+    struct esw_dev *esw_dev;
+
+    if (!get_info(netdev, &esw_dev, &info)) {
+        return ENODEV;
+    }
+    memcpy(mac->ea, info.effective_mac.ea, ETH_ADDR_LEN);
+    return 0;
+}
+
+static int
+netdev_esw_get_mtu(const struct netdev *netdev, int *mtup)
+{
+    struct esw_vport_info info;
+    struct esw_dev *esw_dev;
+
+    if (!get_info(netdev, &esw_dev, &info)) {
+        return ENODEV;
+    }
+    *mtup = info.mtu;
+    return 0;
+}
+
+static int
+netdev_esw_set_mtu(struct netdev *netdev, int mtu)
+{
+    struct esw_dev *esw_dev;
+    uint32_t vport;
+    int error;
+
+    if (!netdev_esw_get_function(netdev, &esw_dev, &vport)) {
+        return ENODEV;
+    }
+    if (mtu < 68 || mtu > 9198) {
+        return EINVAL;
+    }
+    error = esw_vport_set_mtu(esw_dev, vport, mtu);
+    if (!error) {
+        netdev_change_seq_changed(netdev);
+    }
+    return error;
+}
+
+static int
+netdev_esw_get_carrier(const struct netdev *netdev, bool *carrier)
+{
+    struct esw_vport_info info;
+    struct esw_dev *esw_dev;
+
+    *carrier = get_info(netdev, &esw_dev, &info) && info.oper_up;
+    return 0;
+}
+
+static int
+netdev_esw_update_flags(struct netdev *netdev, enum netdev_flags off,
+                        enum netdev_flags on, enum netdev_flags *old_flagsp)
+{
+    struct netdev_esw *dev = netdev_esw_cast(netdev);
+    enum netdev_flags new;
+
+    if ((off | on) & ~(NETDEV_UP | NETDEV_PROMISC)) {
+        return EINVAL;
+    }
+    ovs_mutex_lock(&dev->mutex);
+    *old_flagsp = dev->flags;
+    new = (dev->flags | on) & ~off;
+    if (new != dev->flags) {
+        dev->flags = new;
+        netdev_change_seq_changed(netdev);
+    }
+    ovs_mutex_unlock(&dev->mutex);
+    return 0;
+}
+
+static uint64_t
+sum_drops(const struct esw_vport_stats *s, bool to_function)
+{
+    uint64_t sum = 0;
+
+    for (int i = 0; i < ESW_N_DROP_REASONS; i++) {
+        bool egress = i == ESW_DROP_HOST_TX || i == ESW_DROP_NOT_FOR_ME;
+
+        if (egress == to_function) {
+            sum += s->drops[i];
+        }
+    }
+    return sum;
+}
+
+static int
+netdev_esw_get_stats(const struct netdev *netdev, struct netdev_stats *stats)
+{
+    struct netdev_esw *dev = netdev_esw_cast(netdev);
+    struct esw_vport_stats s;
+    struct esw_dev *esw_dev;
+    uint64_t unbound;
+    uint32_t vport;
+
+    memset(stats, 0xff, sizeof *stats);
+    atomic_read_relaxed(&dev->tx_unbound, &unbound);
+    if (!netdev_esw_get_function(netdev, &esw_dev, &vport)
+        || esw_vport_get_stats(esw_dev, vport, &s)) {
+        memset(&s, 0, sizeof s);
+    }
+
+    /* Like a switchdev representor: the function's traffic, including
+     * what the eSwitch forwarded without OVS.  What the function sent is
+     * received by the port, and the other way round. */
+    stats->rx_packets = s.rx_packets;
+    stats->rx_bytes = s.rx_bytes;
+    stats->tx_packets = s.tx_packets;
+    stats->tx_bytes = s.tx_bytes;
+    stats->rx_dropped = sum_drops(&s, false);
+    stats->tx_dropped = sum_drops(&s, true) + unbound;
+    stats->rx_errors = s.drops[ESW_DROP_MALFORMED];
+    stats->tx_errors = 0;
+    return 0;
+}
+
+static int
+netdev_esw_get_custom_stats(const struct netdev *netdev,
+                            struct netdev_custom_stats *custom)
+{
+    struct esw_vport_stats s;
+    struct esw_dev *esw_dev;
+    uint32_t vport;
+    size_t n = 0;
+
+    if (!netdev_esw_get_function(netdev, &esw_dev, &vport)
+        || esw_vport_get_stats(esw_dev, vport, &s)) {
+        memset(&s, 0, sizeof s);
+    }
+
+    custom->counters = xcalloc(ESW_N_DROP_REASONS + 3,
+                               sizeof *custom->counters);
+#define ADD_COUNTER(NAME, VALUE)                                          \
+    do {                                                                  \
+        snprintf(custom->counters[n].name, NETDEV_CUSTOM_STATS_NAME_SIZE, \
+                 "%s", NAME);                                             \
+        custom->counters[n++].value = VALUE;                              \
+    } while (0)
+    ADD_COUNTER("miss_to_representor", s.rep_rx_packets);
+    ADD_COUNTER("sent_by_representor", s.rep_tx_packets);
+    ADD_COUNTER("guest_mac_change_refused", s.guest_mac_refused);
+    for (int i = 0; i < ESW_N_DROP_REASONS; i++) {
+        char name[NETDEV_CUSTOM_STATS_NAME_SIZE];
+
+        snprintf(name, sizeof name, "drop_%s", esw_drop_reason_name(i));
+        for (char *p = name; *p; p++) {
+            *p = *p == '-' ? '_' : *p;    /* OVS style: drop_host_tx. */
+        }
+        ADD_COUNTER(name, s.drops[i]);
+    }
+#undef ADD_COUNTER
+    custom->size = n;
+    return 0;
+}
+
+static int
+netdev_esw_get_status(const struct netdev *netdev, struct smap *smap)
+{
+    struct netdev_esw *dev = netdev_esw_cast(netdev);
+    struct esw_vport_info info;
+    struct esw_dev *esw_dev;
+
+    if (!dev->esw || !get_info(netdev, &esw_dev, &info)) {
+        return 0;
+    }
+    smap_add(smap, "eswitch", eswitch_name(dev->esw));
+    smap_add(smap, "driver", esw_dev_driver_name(esw_dev));
+    smap_add(smap, "function", info.name);
+    smap_add(smap, "function_kind", esw_vport_kind_name(info.kind));
+    smap_add_format(smap, "vport", "%"PRIu32, info.vport);
+    if (info.io_name[0]) {
+        smap_add_format(smap, "host_side", "%s %s",
+                        esw_io_type_name(info.io_type), info.io_name);
+    } else {
+        smap_add(smap, "host_side", esw_io_type_name(info.io_type));
+    }
+    smap_add_format(smap, "mac", ETH_ADDR_FMT,
+                    ETH_ADDR_BYTES_ARGS(info.mac.ea));
+    smap_add_format(smap, "effective_mac", ETH_ADDR_FMT,
+                    ETH_ADDR_BYTES_ARGS(info.effective_mac.ea));
+    smap_add(smap, "link", info.oper_up ? "up" : "down");
+    if (!eswitch_is_managed(dev->esw)) {
+        smap_add_format(smap, "eswitch_state", "waiting for its uplink: "
+                        "add port %s (type esw-uplink) to a bridge",
+                        eswitch_uplink_name(dev->esw));
+    }
+    return 0;
+}
+
+#define NETDEV_ESW_CLASS_COMMON                         \
+    .is_pmd = false,                                    \
+    .alloc = netdev_esw_alloc,                          \
+    .construct = netdev_esw_construct,                  \
+    .destruct = netdev_esw_destruct,                    \
+    .dealloc = netdev_esw_dealloc,                      \
+    .get_config = netdev_esw_get_config,                \
+    .set_config = netdev_esw_set_config,                \
+    .send = netdev_esw_send,                            \
+    .get_etheraddr = netdev_esw_get_etheraddr,          \
+    .get_mtu = netdev_esw_get_mtu,                      \
+    .set_mtu = netdev_esw_set_mtu,                      \
+    .get_carrier = netdev_esw_get_carrier,              \
+    .get_stats = netdev_esw_get_stats,                  \
+    .get_custom_stats = netdev_esw_get_custom_stats,    \
+    .get_status = netdev_esw_get_status,                \
+    .update_flags = netdev_esw_update_flags,            \
+    .rxq_alloc = netdev_esw_rxq_alloc,                  \
+    .rxq_construct = netdev_esw_rxq_construct,          \
+    .rxq_destruct = netdev_esw_rxq_destruct,            \
+    .rxq_dealloc = netdev_esw_rxq_dealloc,              \
+    .rxq_recv = netdev_esw_rxq_recv,                    \
+    .rxq_wait = netdev_esw_rxq_wait
+
+static const struct netdev_class netdev_esw_classes[] = {
+    { .type = "esw-uplink", NETDEV_ESW_CLASS_COMMON },
+    { .type = "esw-pf", NETDEV_ESW_CLASS_COMMON },
+    { .type = "esw-vf", NETDEV_ESW_CLASS_COMMON },
+    { .type = "esw-virtio", NETDEV_ESW_CLASS_COMMON },
+};
+
+void
+netdev_esw_register(void)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(netdev_esw_classes); i++) {
+        netdev_register_provider(&netdev_esw_classes[i]);
+    }
+}

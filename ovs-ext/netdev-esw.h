@@ -1,0 +1,34 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef OVS_EXT_NETDEV_ESW_H
+#define OVS_EXT_NETDEV_ESW_H 1
+
+/* Netdev classes of the eSwitch's functions: esw-uplink, esw-pf, esw-vf,
+ * esw-virtio.  See netdev-esw.c. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct esw_dev;
+struct netdev;
+
+/* Registers the four classes with OVS (once, before bridge_init()). */
+void netdev_esw_register(void);
+
+/* True if 'netdev' is one of ours. */
+bool netdev_is_esw(const struct netdev *);
+
+/* If 'netdev' (one of ours) is bound to a function, stores its device and
+ * vport and returns true.  The device stays valid until the calling thread
+ * quiesces (RCU). */
+bool netdev_esw_get_function(const struct netdev *, struct esw_dev **devp,
+                             uint32_t *vportp);
+
+/* For class identification only. */
+int netdev_esw_construct(struct netdev *);
+
+#endif /* ovs-ext/netdev-esw.h */
