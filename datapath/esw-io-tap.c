@@ -19,7 +19,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
+#include <linux/if_arp.h>
 #include <linux/if_tun.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +39,29 @@ static struct esw_io_tap *
 esw_io_tap_cast(struct esw_io *io)
 {
     return (struct esw_io_tap *) io;
+}
+
+/* Gives the tap interface (the function's side) the function's MAC, as a
+ * VM's NIC would have it. */
+static int
+tap_set_mac(const char *name, const struct esw_eth_addr *mac)
+{
+    struct ifreq ifr;
+    int sock, error = 0;
+
+    sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) {
+        return errno;
+    }
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+    memcpy(ifr.ifr_hwaddr.sa_data, mac->ea, ESW_ETH_ADDR_LEN);
+    if (ioctl(sock, SIOCSIFHWADDR, &ifr) < 0) {
+        error = errno;
+    }
+    close(sock);
+    return error;
 }
 
 static int
@@ -82,6 +107,16 @@ tap_open(const struct esw_io_params *params, struct esw_io **iop,
         }
         return esw_error_set(err, error, "%s: tap %s: %s",
                              params->vport_name, name, strerror(error));
+    }
+
+    if (params->mac && !esw_eth_addr_is_zero(params->mac)) {
+        error = tap_set_mac(ifr.ifr_name, params->mac);
+        if (error) {
+            close(fd);
+            return esw_error_set(err, error, "%s: tap %s: cannot set its "
+                                 "MAC: %s", params->vport_name, ifr.ifr_name,
+                                 strerror(error));
+        }
     }
 
     tap = calloc(1, sizeof *tap);

@@ -35,6 +35,8 @@ struct esw_io_params {
     const char *vport_name;     /* "pf0vf3". */
     const char *dev_name;       /* "esw0". */
     const struct esw_io_config *cfg;
+    const struct esw_eth_addr *mac;     /* The function's MAC (zero: keep
+                                         * the backend's own). */
 };
 
 struct esw_io_ops {

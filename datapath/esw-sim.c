@@ -313,6 +313,7 @@ sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
             .vport_name = name,
             .dev_name = dev->up.name,
             .cfg = &cfg->io,
+            .mac = &cfg->mac,
         };
 
         error = io_ops->open(&params, &v->io, err);
