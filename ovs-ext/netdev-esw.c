@@ -136,7 +136,9 @@ netdev_esw_construct(struct netdev *netdev)
     smap_init(&dev->options);
     ovsrcu_set_hidden(&dev->binding, NULL);
     atomic_init(&dev->tx_unbound, 0);
+    ovs_mutex_lock(&dev->mutex);
     dev->flags = NETDEV_UP;
+    ovs_mutex_unlock(&dev->mutex);
     return 0;
 }
 
