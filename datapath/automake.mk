@@ -6,6 +6,8 @@ datapath_libesw_a_SOURCES += \
 	datapath/esw.c \
 	datapath/esw.h \
 	datapath/esw-provider.h \
+	datapath/esw-rule-format.c \
+	datapath/esw-rule-format.h \
 	datapath/esw-sim.c \
 	datapath/esw-sim.h \
 	datapath/esw-sim-fwd.c \
@@ -25,3 +27,7 @@ BENCHMARKS += bench/bench-pipeline
 bench_bench_pipeline_SOURCES = bench/bench-pipeline.c
 bench_bench_pipeline_CFLAGS = $(AM_CFLAGS) -O2
 bench_bench_pipeline_LDADD = datapath/libesw.a $(PTHREAD_LIBS)
+
+check_PROGRAMS += tests/test-esw-rule-format
+tests_test_esw_rule_format_SOURCES = tests/test-esw-rule-format.c
+tests_test_esw_rule_format_LDADD = datapath/libesw.a $(PTHREAD_LIBS)

@@ -281,6 +281,33 @@ esw_dev_close(struct esw_dev *dev)
     pthread_mutex_unlock(&registry_mutex);
 }
 
+static int
+compare_names(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+size_t
+esw_dev_list(char names[][ESW_NAME_MAX], size_t max)
+{
+    char all[ESW_MAX_DEVS][ESW_NAME_MAX];
+    size_t n = 0;
+
+    pthread_mutex_lock(&registry_mutex);
+    for (size_t i = 0; i < ESW_MAX_DEVS; i++) {
+        if (devs[i]) {
+            snprintf(all[n++], ESW_NAME_MAX, "%s", devs[i]->name);
+        }
+    }
+    pthread_mutex_unlock(&registry_mutex);
+
+    qsort(all, n, sizeof all[0], compare_names);
+    for (size_t i = 0; i < n && i < max; i++) {
+        memcpy(names[i], all[i], ESW_NAME_MAX);
+    }
+    return n;
+}
+
 struct esw_dev *
 esw_dev_lookup(const char *name)
 {

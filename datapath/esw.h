@@ -189,6 +189,10 @@ int esw_dev_open(const char *name, const char *driver_name,
  * NULL. */
 void esw_dev_close(struct esw_dev *dev);
 
+/* Stores the names of up to 'max' open devices, in alphabetical order,
+ * in 'names' and returns how many devices are open. */
+size_t esw_dev_list(char names[][ESW_NAME_MAX], size_t max);
+
 /* Returns the device named 'name' with a new reference, or NULL. */
 struct esw_dev *esw_dev_lookup(const char *name);
 

@@ -11,6 +11,11 @@
  *   eswitch/inject FUNCTION PACKET   the function transmits PACKET
  *   eswitch/capture FUNCTION [--hex] what the function received, drained
  *
+ * and that show the device's own state:
+ *
+ *   eswitch/dump-rules [ESWITCH] [--json]  rules with counters and use
+ *   eswitch/stats [ESWITCH] [--json]       per-function traffic and drops
+ *
  * FUNCTION is a function name ("pf0vf1"), optionally qualified by its
  * eSwitch ("esw0/pf0vf1").  PACKET is hex bytes or a datapath flow in the
  * syntax of ovs-appctl netdev-dummy/receive. */
@@ -20,6 +25,7 @@
 #include "eswitch-unixctl.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "dp-packet.h"
@@ -33,7 +39,9 @@
 #include "util.h"
 
 #include "datapath/esw.h"
+#include "datapath/esw-rule-format.h"
 #include "eswitch.h"
+#include "openvswitch/json.h"
 
 /* How long eswitch/inject waits for the device to finish with the packet,
  * so that the next command sees its effect. */
@@ -65,12 +73,22 @@ packet_from_spec(const char *spec, char **errorp)
         flow_compose(packet, &flow, NULL, 64);
         ofpbuf_uninit(&odp_key);
     } else {
-        const char *error = eth_from_hex(spec, &packet);
+        /* Hex bytes, any length: the device must survive runts too. */
+        struct ofpbuf bytes;
+        const char *end;
 
-        if (error) {
-            *errorp = xstrdup(error);
+        ofpbuf_init(&bytes, 64);
+        end = ofpbuf_put_hex(&bytes, spec, NULL);
+        end += strspn(end, " \t");
+        if (*end || !bytes.size) {
+            *errorp = (*end
+                       ? xasprintf("not hex at \"%.10s\"", end)
+                       : xstrdup("no packet bytes"));
+            ofpbuf_uninit(&bytes);
             return NULL;
         }
+        packet = dp_packet_clone_data(bytes.data, bytes.size);
+        ofpbuf_uninit(&bytes);
     }
     return packet;
 }
@@ -167,9 +185,237 @@ eswitch_unixctl_capture(struct unixctl_conn *conn, int argc,
     ds_destroy(&reply);
 }
 
+/* Parses "[ESWITCH] [--json]" from 'argv'.  Stores the names of the
+ * devices to show in 'names' and their number in '*n'.  Replies with an
+ * error and returns false on a bad argument. */
+static bool
+parse_show_args(struct unixctl_conn *conn, int argc, const char *argv[],
+                char names[][ESW_NAME_MAX], size_t max, size_t *n,
+                bool *json)
+{
+    const char *esw_name = NULL;
+
+    *json = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) {
+            *json = true;
+        } else if (argv[i][0] == '-') {
+            unixctl_command_reply_error(conn, "unknown option (expected "
+                                        "--json)");
+            return false;
+        } else if (esw_name) {
+            unixctl_command_reply_error(conn, "at most one eswitch name");
+            return false;
+        } else {
+            esw_name = argv[i];
+        }
+    }
+
+    *n = MIN(esw_dev_list(names, max), max);
+    if (esw_name) {
+        for (size_t i = 0; i < *n; i++) {
+            if (!strcmp(names[i], esw_name)) {
+                memmove(names[0], names[i], ESW_NAME_MAX);
+                *n = 1;
+                return true;
+            }
+        }
+        unixctl_command_reply_error(conn, "no such eswitch");
+        return false;
+    }
+    return true;
+}
+
+/* Replies with 'json' (owned) serialized, or with 'text'. */
+static void
+reply_json_or_text(struct unixctl_conn *conn, bool as_json,
+                   struct json *json, struct ds *text)
+{
+    if (as_json) {
+        char *s = json_to_string(json, JSSF_SORT);
+
+        unixctl_command_reply(conn, s);
+        free(s);
+    } else {
+        unixctl_command_reply(conn, ds_cstr(text));
+    }
+    json_destroy(json);
+    ds_destroy(text);
+}
+
+struct dump_rules_aux {
+    struct esw_dev *dev;
+    uint64_t now;
+    struct ds *text;
+    struct json *rules;
+};
+
+static bool
+dump_rule_cb(struct esw_rule *rule, void *aux_)
+{
+    struct dump_rules_aux *aux = aux_;
+    char buf[ESW_RULE_FORMAT_SIZE];
+    struct esw_rule_stats stats;
+    struct esw_rule_spec spec;
+    struct json *j;
+
+    esw_rule_get_spec(aux->dev, rule, &spec);
+    esw_rule_get_stats(aux->dev, rule, &stats);
+    esw_rule_spec_format(&spec, buf, sizeof buf);
+
+    ds_put_format(aux->text, "  packets=%"PRIu64", bytes=%"PRIu64", used=",
+                  stats.packets, stats.bytes);
+    if (stats.used_ms) {
+        ds_put_format(aux->text, "%.3fs", (aux->now - stats.used_ms) / 1000.0);
+    } else {
+        ds_put_cstr(aux->text, "never");
+    }
+    ds_put_format(aux->text, ", %s%s\n", stats.orphaned ? "(orphaned) " : "",
+                  buf);
+
+    j = json_object_create();
+    json_object_put_string(j, "rule", buf);
+    json_object_put(j, "packets", json_integer_create(stats.packets));
+    json_object_put(j, "bytes", json_integer_create(stats.bytes));
+    json_object_put(j, "used_ms_ago", stats.used_ms
+                    ? json_integer_create(aux->now - stats.used_ms)
+                    : json_null_create());
+    json_object_put(j, "orphaned", json_boolean_create(stats.orphaned));
+    json_array_add(aux->rules, j);
+    return true;
+}
+
+static void
+eswitch_unixctl_dump_rules(struct unixctl_conn *conn, int argc,
+                           const char *argv[], void *aux OVS_UNUSED)
+{
+    char names[16][ESW_NAME_MAX];
+    struct ds text = DS_EMPTY_INITIALIZER;
+    struct json *json = json_object_create();
+    size_t n;
+    bool as_json;
+
+    if (!parse_show_args(conn, argc, argv, names, ARRAY_SIZE(names), &n,
+                         &as_json)) {
+        json_destroy(json);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct esw_dev *dev = esw_dev_lookup(names[i]);
+        struct dump_rules_aux ra;
+        struct json *j;
+
+        if (!dev) {
+            continue;           /* Went away meanwhile. */
+        }
+        ra = (struct dump_rules_aux) {
+            .dev = dev, .now = esw_time_msec(), .text = &text,
+            .rules = json_array_create_empty(),
+        };
+        ds_put_format(&text, "%s: %"PRIuSIZE" rules (capacity %"PRIuSIZE
+                      ")\n", names[i], esw_rule_count(dev),
+                      esw_rule_capacity(dev));
+        esw_rule_foreach(dev, dump_rule_cb, &ra);
+
+        j = json_object_create();
+        json_object_put(j, "n_rules", json_integer_create(
+                            esw_rule_count(dev)));
+        json_object_put(j, "capacity", json_integer_create(
+                            esw_rule_capacity(dev)));
+        json_object_put(j, "rules", ra.rules);
+        json_object_put(json, names[i], j);
+        esw_dev_close(dev);
+    }
+    reply_json_or_text(conn, as_json, json, &text);
+}
+
+static void
+eswitch_unixctl_stats(struct unixctl_conn *conn, int argc,
+                      const char *argv[], void *aux OVS_UNUSED)
+{
+    char names[16][ESW_NAME_MAX];
+    struct ds text = DS_EMPTY_INITIALIZER;
+    struct json *json = json_object_create();
+    size_t n;
+    bool as_json;
+
+    if (!parse_show_args(conn, argc, argv, names, ARRAY_SIZE(names), &n,
+                         &as_json)) {
+        json_destroy(json);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct esw_dev *dev = esw_dev_lookup(names[i]);
+        struct json *jdev = json_object_create();
+        uint32_t vports[1024];
+        size_t n_vports;
+
+        if (!dev) {
+            json_destroy(jdev);
+            continue;
+        }
+        ds_put_format(&text, "%s:\n", names[i]);
+        n_vports = MIN(esw_vport_list(dev, vports, ARRAY_SIZE(vports)),
+                       ARRAY_SIZE(vports));
+        for (size_t k = 0; k < n_vports; k++) {
+            struct esw_vport_stats s;
+            struct esw_vport_info info;
+            struct json *jv, *jdrops;
+            bool any = false;
+
+            if (esw_vport_get_info(dev, vports[k], &info)
+                || esw_vport_get_stats(dev, vports[k], &s)) {
+                continue;
+            }
+            ds_put_format(&text, "  %s (vport %"PRIu32"): rx %"PRIu64
+                          " pkts %"PRIu64" bytes, tx %"PRIu64" pkts %"PRIu64
+                          " bytes, to representor %"PRIu64", from "
+                          "representor %"PRIu64"\n", info.name, info.vport,
+                          s.rx_packets, s.rx_bytes, s.tx_packets, s.tx_bytes,
+                          s.rep_rx_packets, s.rep_tx_packets);
+            jdrops = json_object_create();
+            ds_put_cstr(&text, "    drops:");
+            for (int r = 0; r < ESW_N_DROP_REASONS; r++) {
+                json_object_put(jdrops, esw_drop_reason_name(r),
+                                json_integer_create(s.drops[r]));
+                if (s.drops[r]) {
+                    ds_put_format(&text, " %s=%"PRIu64,
+                                  esw_drop_reason_name(r), s.drops[r]);
+                    any = true;
+                }
+            }
+            ds_put_format(&text, "%s\n", any ? "" : " none");
+
+            jv = json_object_create();
+            json_object_put(jv, "vport", json_integer_create(info.vport));
+            json_object_put(jv, "rx_packets",
+                            json_integer_create(s.rx_packets));
+            json_object_put(jv, "rx_bytes", json_integer_create(s.rx_bytes));
+            json_object_put(jv, "tx_packets",
+                            json_integer_create(s.tx_packets));
+            json_object_put(jv, "tx_bytes", json_integer_create(s.tx_bytes));
+            json_object_put(jv, "to_representor",
+                            json_integer_create(s.rep_rx_packets));
+            json_object_put(jv, "from_representor",
+                            json_integer_create(s.rep_tx_packets));
+            json_object_put(jv, "guest_mac_change_refused",
+                            json_integer_create(s.guest_mac_refused));
+            json_object_put(jv, "drops", jdrops);
+            json_object_put(jdev, info.name, jv);
+        }
+        json_object_put(json, names[i], jdev);
+        esw_dev_close(dev);
+    }
+    reply_json_or_text(conn, as_json, json, &text);
+}
+
 void
 eswitch_unixctl_register(void)
 {
+    unixctl_command_register("eswitch/dump-rules", "[ESWITCH] [--json]", 0,
+                             2, eswitch_unixctl_dump_rules, NULL);
+    unixctl_command_register("eswitch/stats", "[ESWITCH] [--json]", 0, 2,
+                             eswitch_unixctl_stats, NULL);
     unixctl_command_register("eswitch/inject", "FUNCTION PACKET", 2, 2,
                              eswitch_unixctl_inject, NULL);
     unixctl_command_register("eswitch/capture", "FUNCTION [--hex]", 1, 2,

@@ -6,7 +6,8 @@ TESTSUITE_AT += \
 	tests/ovs-ext-macros.at \
 	tests/vswitchd.at \
 	tests/netdev-esw.at \
-	tests/system-esw.at
+	tests/system-esw.at \
+	tests/diagnostics.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
 DISTCLEANFILES += tests/atconfig tests/atlocal

@@ -1,0 +1,248 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* Human-readable rule specs (see esw-rule-format.h). */
+
+#include "esw-rule-format.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "esw-packet-format.h"
+
+struct fmt {
+    char *buf;
+    size_t size;
+    size_t ofs;
+    bool first;                 /* Nothing printed in this section yet. */
+};
+
+static void
+put(struct fmt *f, const char *format, ...)
+{
+    va_list args;
+    int n;
+
+    if (f->ofs >= f->size) {
+        return;
+    }
+    va_start(args, format);
+    n = vsnprintf(f->buf + f->ofs, f->size - f->ofs, format, args);
+    va_end(args);
+    if (n > 0) {
+        f->ofs += n;
+        if (f->ofs >= f->size) {
+            f->ofs = f->size - 1;
+        }
+    }
+}
+
+/* Starts a new "name=" item of a comma-separated list. */
+static void
+item(struct fmt *f, const char *name)
+{
+    put(f, "%s%s=", f->first ? "" : ",", name);
+    f->first = false;
+}
+
+/* An unsigned field of 'bits' bits: "name=value" or "name=value/mask". */
+static void
+put_uint(struct fmt *f, const char *name, uint32_t value, uint32_t mask,
+         int bits, bool hex)
+{
+    uint32_t all = bits >= 32 ? UINT32_MAX : (UINT32_C(1) << bits) - 1;
+
+    if (!mask) {
+        return;
+    }
+    item(f, name);
+    put(f, hex ? "0x%"PRIx32 : "%"PRIu32, value & mask);
+    if (mask != all) {
+        put(f, "/0x%"PRIx32, mask);
+    }
+}
+
+static bool
+eth_is_all_ones(const struct esw_eth_addr *a)
+{
+    static const struct esw_eth_addr ones = {
+        { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }
+    };
+    return !memcmp(a, &ones, sizeof ones);
+}
+
+static void
+put_eth(struct fmt *f, const char *name, const struct esw_eth_addr *value,
+        const struct esw_eth_addr *mask)
+{
+    char s[ESW_ETH_ADDR_STRLEN];
+    struct esw_eth_addr masked;
+
+    if (esw_eth_addr_is_zero(mask)) {
+        return;
+    }
+    for (int i = 0; i < ESW_ETH_ADDR_LEN; i++) {
+        masked.ea[i] = value->ea[i] & mask->ea[i];
+    }
+    item(f, name);
+    put(f, "%s", esw_eth_addr_format(&masked, s, sizeof s));
+    if (!eth_is_all_ones(mask)) {
+        put(f, "/%s", esw_eth_addr_format(mask, s, sizeof s));
+    }
+}
+
+/* Returns the prefix length of 'mask' ('n_bytes' bytes), or -1 if it is
+ * not a CIDR mask. */
+static int
+prefix_len(const uint8_t *mask, size_t n_bytes)
+{
+    int len = 0;
+    size_t i = 0;
+
+    for (; i < n_bytes && mask[i] == 0xff; i++) {
+        len += 8;
+    }
+    if (i < n_bytes) {
+        uint8_t m = mask[i];
+
+        while (m & 0x80) {
+            len++;
+            m <<= 1;
+        }
+        if (m) {
+            return -1;
+        }
+        for (i++; i < n_bytes; i++) {
+            if (mask[i]) {
+                return -1;
+            }
+        }
+    }
+    return len;
+}
+
+static void
+put_ip(struct fmt *f, const char *name, bool ipv6,
+       const union esw_ip_addr *value, const union esw_ip_addr *mask)
+{
+    size_t n = ipv6 ? 16 : 4;
+    const uint8_t *m = ipv6 ? mask->ip6.s6_addr : (const uint8_t *) &mask->ip4;
+    char s[INET6_ADDRSTRLEN];
+    union esw_ip_addr v;
+    int plen;
+
+    if (!memcmp(m, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", n)) {
+        return;
+    }
+    memset(&v, 0, sizeof v);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *vb = ipv6 ? v.ip6.s6_addr : (uint8_t *) &v.ip4;
+        const uint8_t *ib = (ipv6 ? value->ip6.s6_addr
+                             : (const uint8_t *) &value->ip4);
+        vb[i] = ib[i] & m[i];
+    }
+    item(f, name);
+    inet_ntop(ipv6 ? AF_INET6 : AF_INET, ipv6 ? (void *) &v.ip6
+              : (void *) &v.ip4, s, sizeof s);
+    put(f, "%s", s);
+    plen = prefix_len(m, n);
+    if (plen < 0) {
+        inet_ntop(ipv6 ? AF_INET6 : AF_INET, m, s, sizeof s);
+        put(f, "/%s", s);
+    } else if (plen != (int) n * 8) {
+        put(f, "/%d", plen);
+    }
+}
+
+static void
+format_match(struct fmt *f, const struct esw_key *v, const struct esw_key *m)
+{
+    bool ipv6 = (ntohs(v->eth_type & m->eth_type) == ESW_ETH_TYPE_IPV6);
+    static const char *const vlan_names[ESW_MAX_VLANS][2] = {
+        { "vlan_tpid", "vlan_tci" }, { "vlan2_tpid", "vlan2_tci" },
+    };
+
+    put_uint(f, "in_vport", v->in_vport, m->in_vport, 32, false);
+    put_eth(f, "eth_src", &v->src, &m->src);
+    put_eth(f, "eth_dst", &v->dst, &m->dst);
+    put_uint(f, "n_vlans", v->n_vlans, m->n_vlans, 8, false);
+    for (int i = 0; i < ESW_MAX_VLANS; i++) {
+        put_uint(f, vlan_names[i][0], ntohs(v->vlans[i].tpid),
+                 ntohs(m->vlans[i].tpid), 16, true);
+        put_uint(f, vlan_names[i][1], ntohs(v->vlans[i].tci),
+                 ntohs(m->vlans[i].tci), 16, true);
+    }
+    put_uint(f, "eth_type", ntohs(v->eth_type), ntohs(m->eth_type), 16,
+             true);
+    put_ip(f, "ip_src", ipv6, &v->ip_src, &m->ip_src);
+    put_ip(f, "ip_dst", ipv6, &v->ip_dst, &m->ip_dst);
+    put_uint(f, "ip_proto", v->ip_proto, m->ip_proto, 8, false);
+    put_uint(f, "ip_tos", v->ip_tos, m->ip_tos, 8, true);
+    put_uint(f, "ip_ttl", v->ip_ttl, m->ip_ttl, 8, false);
+    put_uint(f, "ip_frag", v->ip_frag, m->ip_frag, 8, true);
+    put_uint(f, "tp_src", ntohs(v->tp_src), ntohs(m->tp_src), 16, false);
+    put_uint(f, "tp_dst", ntohs(v->tp_dst), ntohs(m->tp_dst), 16, false);
+    put_uint(f, "tcp_flags", ntohs(v->tcp_flags), ntohs(m->tcp_flags), 16,
+             true);
+}
+
+static void
+format_actions(struct fmt *f, const struct esw_rule_spec *spec)
+{
+    char s[ESW_ETH_ADDR_STRLEN];
+
+    if (!spec->n_actions) {
+        put(f, "drop");
+        return;
+    }
+    for (size_t i = 0; i < spec->n_actions; i++) {
+        const struct esw_action *a = &spec->actions[i];
+
+        put(f, "%s", i ? "," : "");
+        switch (a->type) {
+        case ESW_ACTION_OUTPUT:
+            put(f, "output:%"PRIu32, a->vport);
+            break;
+        case ESW_ACTION_PUSH_VLAN:
+            put(f, "push_vlan(tpid=0x%04x,vid=%d,pcp=%d)", a->vlan.tpid,
+                a->vlan.tci & 0xfff, a->vlan.tci >> 13);
+            break;
+        case ESW_ACTION_SET_ETH_SRC:
+        case ESW_ACTION_SET_ETH_DST:
+            put(f, "%s(%s)", esw_action_type_name(a->type),
+                esw_eth_addr_format(&a->mac, s, sizeof s));
+            break;
+        case ESW_ACTION_DROP:
+        case ESW_ACTION_POP_VLAN:
+        case ESW_ACTION_COUNT:
+        case ESW_N_ACTION_TYPES:
+        default:
+            put(f, "%s", esw_action_type_name(a->type));
+            break;
+        }
+    }
+}
+
+char *
+esw_rule_spec_format(const struct esw_rule_spec *spec, char *buf,
+                     size_t size)
+{
+    struct fmt f = { .buf = buf, .size = size, .first = true };
+
+    if (!size) {
+        return buf;
+    }
+    buf[0] = '\0';
+    put(&f, "priority=%"PRIu32, spec->priority);
+    f.first = false;
+    format_match(&f, &spec->match, &spec->mask);
+    put(&f, " actions=");
+    format_actions(&f, spec);
+    return buf;
+}
