@@ -8,3 +8,13 @@ bench: $(BENCHMARKS)
 bench-quick:
 	$(MAKE) bench BENCHFLAGS=--quick
 .PHONY: bench bench-quick
+
+# bench-hotplug.sh: 1,000 hotplugged virtio-net functions with representors
+# on one bridge (a script driving the built ovs-vswitchd and
+# ovs-eswitchctl); part of "make bench", or alone with "make bench-hotplug".
+EXTRA_DIST += bench/bench-hotplug.sh
+bench: bench-hotplug
+bench-hotplug: $(sbin_PROGRAMS) $(bin_PROGRAMS)
+	$(SHELL) $(srcdir)/bench/bench-hotplug.sh --ovs-dir='$(OVS_DIR)' \
+	    --builddir='$(abs_top_builddir)' $(BENCHFLAGS)
+.PHONY: bench-hotplug

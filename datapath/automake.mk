@@ -12,6 +12,7 @@ datapath_libesw_a_SOURCES += \
 	datapath/esw-sim.h \
 	datapath/esw-sim-fwd.c \
 	datapath/esw-sim-rules.c \
+	datapath/esw-sim-trace.c \
 	datapath/esw-sim-ring.h \
 	datapath/esw-io.h \
 	datapath/esw-io-capture.c \

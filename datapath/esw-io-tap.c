@@ -190,6 +190,23 @@ tap_tx(struct esw_io *io, struct esw_pkt *pkts[], size_t n)
     return done;
 }
 
+/* The tun driver answers SIOCGIFHWADDR on the fd itself, so this works
+ * after the interface was moved into another network namespace (a VM) or
+ * renamed there. */
+static int
+tap_get_mac(const struct esw_io *io, struct esw_eth_addr *mac)
+{
+    const struct esw_io_tap *tap = (const struct esw_io_tap *) io;
+    struct ifreq ifr;
+
+    memset(&ifr, 0, sizeof ifr);
+    if (ioctl(tap->fd, SIOCGIFHWADDR, &ifr) < 0) {
+        return errno;
+    }
+    memcpy(mac->ea, ifr.ifr_hwaddr.sa_data, ESW_ETH_ADDR_LEN);
+    return 0;
+}
+
 static int
 tap_get_fd(const struct esw_io *io)
 {
@@ -205,4 +222,5 @@ const struct esw_io_ops esw_io_tap_ops = {
     .get_fd = tap_get_fd,
     .prepare_wait = NULL,       /* Level-triggered fd. */
     .rx_is_empty = NULL,        /* Not tracked by esw_dev_is_idle(). */
+    .get_mac = tap_get_mac,
 };

@@ -65,6 +65,11 @@ struct esw_io_ops {
     /* True if no received frame is waiting (for esw_dev_is_idle()).  May
      * be NULL: the backend is not tracked. */
     bool (*rx_is_empty)(struct esw_io *);
+
+    /* Stores the MAC address the function's side of the backend has now
+     * (tap: the interface's address, wherever the interface is).  May be
+     * NULL: the backend has no address of its own.  Any thread. */
+    int (*get_mac)(const struct esw_io *, struct esw_eth_addr *);
 };
 
 /* Common part of every backend. */

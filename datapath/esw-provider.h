@@ -68,6 +68,12 @@ struct esw_driver {
                                struct esw_error *);
     int (*vport_get_stats)(struct esw_dev *, uint32_t vport,
                            struct esw_vport_stats *);
+    int (*vport_get_policy)(struct esw_dev *, uint32_t vport,
+                            struct esw_policy_config *, bool *has_policy);
+    int (*vport_guest_reset)(struct esw_dev *, uint32_t vport);
+    /* May be NULL: esw_vport_get_host_mac() then fails with EOPNOTSUPP. */
+    int (*vport_get_host_mac)(struct esw_dev *, uint32_t vport,
+                              struct esw_eth_addr *);
 
     int (*rule_validate)(struct esw_dev *, const struct esw_rule_spec *,
                          struct esw_error *);
@@ -95,6 +101,12 @@ struct esw_driver {
     size_t (*host_capture_read)(struct esw_dev *, uint32_t vport,
                                 struct esw_pkt *pkts[], size_t max);
     bool (*is_idle)(struct esw_dev *);
+
+    /* May be NULL: esw_trace_*() then fail with EOPNOTSUPP. */
+    int (*trace_packet)(struct esw_dev *, uint32_t vport,
+                        const struct esw_pkt *, struct esw_trace *);
+    int (*trace_rep_send)(struct esw_dev *, uint32_t vport,
+                          const struct esw_pkt *, struct esw_trace_output *);
 };
 
 /* Registers 'driver' (its name must be unique).  Built-in drivers ("sim")

@@ -68,7 +68,7 @@ sim_vport_name(const struct esw_vport_config *cfg, char *name, size_t size)
 /* Returns whether the link that link-state=auto follows is up for 'v': the
  * uplink's administrative state (the "wire"), or up if there is no
  * uplink. */
-static bool
+bool
 sim_auto_link_up(struct sim_dev *dev, const struct sim_vport *v)
 {
     if (v->kind == ESW_VPORT_UPLINK) {
@@ -84,7 +84,7 @@ sim_auto_link_up(struct sim_dev *dev, const struct sim_vport *v)
     return true;
 }
 
-static const struct esw_eth_addr *
+const struct esw_eth_addr *
 sim_vport_effective_mac(const struct sim_vport *v)
 {
     if (v->policy_cfg && !esw_eth_addr_is_zero(&v->policy_cfg->mac)) {
@@ -604,6 +604,69 @@ sim_vport_guest_set_mac(struct esw_dev *dev_, uint32_t vport,
 }
 
 static int
+sim_vport_get_policy(struct esw_dev *dev_, uint32_t vport,
+                     struct esw_policy_config *cfg, bool *has_policy)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_vport *v;
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    v = sim_vport_get(dev, vport);
+    if (v && v->policy_cfg) {
+        *cfg = *v->policy_cfg;
+        *has_policy = true;
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return v ? 0 : ENOENT;
+}
+
+static int
+sim_vport_guest_reset(struct esw_dev *dev_, uint32_t vport)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_vport *v;
+    int error = ENOENT;
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    v = sim_vport_get(dev, vport);
+    if (v) {
+        struct esw_eth_addr old_guest = v->guest_mac;
+        bool old_accepted = v->guest_mac_accepted;
+        bool old_refused = v->guest_mac_refused;
+
+        memset(&v->guest_mac, 0, sizeof v->guest_mac);
+        v->guest_mac_accepted = false;
+        v->guest_mac_refused = false;
+        error = old_accepted ? sim_vport_recompile(dev, v, NULL) : 0;
+        if (error) {
+            v->guest_mac = old_guest;
+            v->guest_mac_accepted = old_accepted;
+            v->guest_mac_refused = old_refused;
+        }
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return error;
+}
+
+static int
+sim_vport_get_host_mac(struct esw_dev *dev_, uint32_t vport,
+                       struct esw_eth_addr *mac)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_vport *v;
+    int error = ENOENT;
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    v = sim_vport_get(dev, vport);
+    if (v) {
+        error = (v->io && v->io->ops->get_mac
+                 ? v->io->ops->get_mac(v->io, mac) : EOPNOTSUPP);
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return error;
+}
+
+static int
 sim_vport_get_stats(struct esw_dev *dev_, uint32_t vport,
                     struct esw_vport_stats *s)
 {
@@ -642,7 +705,7 @@ sim_vport_get_stats(struct esw_dev *dev_, uint32_t vport,
 
 /* Returns the L3 length of 'pkt': the frame without its Ethernet header and
  * up to two VLAN tags, as compared with the MTU. */
-static uint32_t
+uint32_t
 sim_l3_len(const struct esw_pkt *pkt)
 {
     uint32_t hdr = ESW_ETH_HDR_LEN;
@@ -954,6 +1017,9 @@ const struct esw_driver esw_sim_driver = {
     .vport_set_policy = sim_vport_set_policy,
     .vport_guest_set_mac = sim_vport_guest_set_mac,
     .vport_get_stats = sim_vport_get_stats,
+    .vport_get_policy = sim_vport_get_policy,
+    .vport_guest_reset = sim_vport_guest_reset,
+    .vport_get_host_mac = sim_vport_get_host_mac,
     .rule_validate = sim_rule_validate,
     .rule_add = sim_rule_add,
     .rule_modify = sim_rule_modify,
@@ -968,4 +1034,6 @@ const struct esw_driver esw_sim_driver = {
     .host_inject = sim_host_inject,
     .host_capture_read = sim_host_capture_read,
     .is_idle = sim_is_idle,
+    .trace_packet = sim_trace_packet,
+    .trace_rep_send = sim_trace_rep_send,
 };

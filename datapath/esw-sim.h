@@ -14,6 +14,8 @@
  *   esw-sim-rules.c  rules (validation against device state, add, modify,
  *                    delete, stats, orphaning).
  *   esw-sim-fwd.c    forwarding threads and the packet pipeline.
+ *   esw-sim-trace.c  the pipeline's decisions for one packet, without
+ *                    side effects (esw_trace_packet()).
  *
  * Locking and lifetimes
  * =====================
@@ -180,9 +182,18 @@ sim_dev_cast(struct esw_dev *dev)
 
 /* esw-sim.c */
 struct sim_vport *sim_vport_get(struct sim_dev *, uint32_t vport);
+bool sim_auto_link_up(struct sim_dev *, const struct sim_vport *);
+const struct esw_eth_addr *sim_vport_effective_mac(const struct sim_vport *);
+uint32_t sim_l3_len(const struct esw_pkt *);
 void sim_egress(struct sim_dev *, struct sim_vport *dst,
                 struct esw_pkt *pkts[], size_t n);
 void sim_vport_drop(struct sim_vport *, enum esw_drop_reason, uint64_t n);
+
+/* esw-sim-trace.c */
+int sim_trace_packet(struct esw_dev *, uint32_t vport, const struct esw_pkt *,
+                     struct esw_trace *);
+int sim_trace_rep_send(struct esw_dev *, uint32_t vport,
+                       const struct esw_pkt *, struct esw_trace_output *);
 
 /* esw-sim-rules.c */
 int sim_rule_validate(struct esw_dev *, const struct esw_rule_spec *,

@@ -308,6 +308,26 @@ esw_dev_list(char names[][ESW_NAME_MAX], size_t max)
     return n;
 }
 
+int
+esw_trace_packet(struct esw_dev *dev, uint32_t vport,
+                 const struct esw_pkt *pkt, struct esw_trace *trace)
+{
+    memset(trace, 0, sizeof *trace);
+    return (dev->driver->trace_packet
+            ? dev->driver->trace_packet(dev, vport, pkt, trace)
+            : EOPNOTSUPP);
+}
+
+int
+esw_trace_rep_send(struct esw_dev *dev, uint32_t vport,
+                   const struct esw_pkt *pkt, struct esw_trace_output *out)
+{
+    memset(out, 0, sizeof *out);
+    return (dev->driver->trace_rep_send
+            ? dev->driver->trace_rep_send(dev, vport, pkt, out)
+            : EOPNOTSUPP);
+}
+
 struct esw_dev *
 esw_dev_lookup(const char *name)
 {
@@ -418,6 +438,30 @@ esw_vport_guest_set_mac(struct esw_dev *dev, uint32_t vport,
 {
     esw_error_clear(err);
     return dev->driver->vport_guest_set_mac(dev, vport, mac, err);
+}
+
+int
+esw_vport_get_policy(struct esw_dev *dev, uint32_t vport,
+                     struct esw_policy_config *cfg, bool *has_policy)
+{
+    *has_policy = false;
+    return dev->driver->vport_get_policy(dev, vport, cfg, has_policy);
+}
+
+int
+esw_vport_guest_reset(struct esw_dev *dev, uint32_t vport)
+{
+    return dev->driver->vport_guest_reset(dev, vport);
+}
+
+int
+esw_vport_get_host_mac(struct esw_dev *dev, uint32_t vport,
+                       struct esw_eth_addr *mac)
+{
+    memset(mac, 0, sizeof *mac);
+    return (dev->driver->vport_get_host_mac
+            ? dev->driver->vport_get_host_mac(dev, vport, mac)
+            : EOPNOTSUPP);
 }
 
 int

@@ -322,6 +322,29 @@ int esw_vport_guest_set_mac(struct esw_dev *, uint32_t vport,
                             const struct esw_eth_addr *mac,
                             struct esw_error *err);
 
+/* Stores in '*has_policy' whether 'vport' has a policy and, if so, its
+ * configuration (as last given to esw_vport_set_policy()) in '*cfg'.
+ * ENOENT if there is no such vport. */
+int esw_vport_get_policy(struct esw_dev *, uint32_t vport,
+                         struct esw_policy_config *cfg, bool *has_policy);
+
+/* Forgets what the guest on 'vport' asked for: its requested MAC, whether
+ * it was accepted (the effective MAC falls back to the administrative or
+ * the default MAC) and the refusal flag, as a function reset does when its
+ * user goes away (VM detached, port removed), so that the next user starts
+ * clean.  Counters are kept.  ENOENT if there is no such vport. */
+int esw_vport_guest_reset(struct esw_dev *, uint32_t vport);
+
+/* Stores in '*mac' the MAC address the function's host side has now (sim:
+ * the tap interface's address, which the guest may change, e.g. with "ip
+ * link set DEV address MAC").  This is what the guest believes its MAC is;
+ * the switch does not act on it by itself: a caller that mediates guest MAC
+ * changes passes a new value to esw_vport_guest_set_mac().  EOPNOTSUPP if
+ * the host side has no address of its own (capture, none, or a driver
+ * without this notion), ENOENT if there is no such vport. */
+int esw_vport_get_host_mac(struct esw_dev *, uint32_t vport,
+                           struct esw_eth_addr *mac);
+
 struct esw_vport_stats {
     uint64_t rx_packets, rx_bytes;   /* From the host side (function tx). */
     uint64_t tx_packets, tx_bytes;   /* To the host side (function rx). */
@@ -466,6 +489,53 @@ int esw_host_inject(struct esw_dev *, uint32_t vport, struct esw_pkt *pkt);
  * Returns how many. */
 size_t esw_host_capture_read(struct esw_dev *, uint32_t vport,
                              struct esw_pkt *pkts[], size_t max);
+
+/* Tracing.
+ * ======== */
+
+/* What the device would do with a packet that the function behind a vport
+ * transmits, stage by stage, for diagnostics.  Nothing is sent and no
+ * counter, rule "used" time or rate-limiter state changes; rate policing
+ * is therefore not evaluated. */
+enum esw_trace_verdict {
+    ESW_TRACE_DROP,             /* Dropped before lookup ('drop_reason'). */
+    ESW_TRACE_HIT,              /* A rule handled it ('rule', 'outputs'). */
+    ESW_TRACE_MISS,             /* Sent to the vport's representor. */
+};
+
+struct esw_trace_output {
+    uint32_t vport;
+    bool delivered;             /* Passed the vport's egress stage. */
+    enum esw_drop_reason drop_reason;   /* If not delivered. */
+    struct esw_key key;         /* The frame as delivered, parsed. */
+};
+
+struct esw_trace {
+    enum esw_trace_verdict verdict;
+    enum esw_drop_reason drop_reason;   /* ESW_TRACE_DROP. */
+    struct esw_key received;            /* As the function sent it. */
+    struct esw_key looked_up;           /* After ingress policy. */
+    struct esw_rule *rule;              /* ESW_TRACE_HIT. */
+    struct esw_rule_spec spec;          /* ESW_TRACE_HIT: 'rule''s spec. */
+    size_t n_outputs;
+    struct esw_trace_output outputs[ESW_MAX_ACTIONS];
+    struct esw_pkt *to_representor;     /* ESW_TRACE_MISS: the packet as
+                                         * the representor would receive
+                                         * it (owned by the caller: free
+                                         * with esw_pkt_free()). */
+};
+
+/* Traces 'pkt' (not taken) as if the function behind 'vport' transmitted
+ * it.  ENOENT if there is no such vport, EOPNOTSUPP if the driver cannot
+ * trace. */
+int esw_trace_packet(struct esw_dev *, uint32_t vport,
+                     const struct esw_pkt *pkt, struct esw_trace *);
+
+/* Traces the egress stage for 'pkt' (not taken) sent on the representor
+ * of 'vport' (see esw_rep_send()) into 'out'. */
+int esw_trace_rep_send(struct esw_dev *, uint32_t vport,
+                       const struct esw_pkt *pkt,
+                       struct esw_trace_output *out);
 
 /* Returns true once every packet injected, sent on a representor or in
  * flight inside 'dev' has been fully processed (forwarded, queued to a

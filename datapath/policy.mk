@@ -5,7 +5,8 @@ datapath_libesw_a_SOURCES += \
 	datapath/esw-packet.c \
 	datapath/esw-packet-format.h \
 	datapath/esw-policy.c \
-	datapath/esw-policy.h
+	datapath/esw-policy.h \
+	datapath/esw-policy-config.h
 
 check_PROGRAMS += tests/test-esw-packet tests/test-esw-policy
 tests_test_esw_packet_SOURCES = tests/test-esw-packet.c

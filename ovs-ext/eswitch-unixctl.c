@@ -93,11 +93,36 @@ packet_from_spec(const char *spec, char **errorp)
     return packet;
 }
 
+struct esw_pkt *
+eswitch_packet_from_spec(const char *spec, char **errorp)
+{
+    struct dp_packet *packet;
+    struct esw_pkt *pkt;
+    char *error;
+
+    packet = packet_from_spec(spec, &error);
+    if (!packet) {
+        *errorp = xasprintf("bad packet: %s", error);
+        free(error);
+        return NULL;
+    }
+    if (dp_packet_size(packet) > ESW_FRAME_MAX) {
+        *errorp = xstrdup("packet too long");
+        dp_packet_delete(packet);
+        return NULL;
+    }
+    pkt = esw_pkt_from_data(dp_packet_data(packet), dp_packet_size(packet));
+    dp_packet_delete(packet);
+    if (!pkt) {
+        *errorp = xstrdup(ovs_strerror(ENOMEM));
+    }
+    return pkt;
+}
+
 static void
 eswitch_unixctl_inject(struct unixctl_conn *conn, int argc OVS_UNUSED,
                        const char *argv[], void *aux OVS_UNUSED)
 {
-    struct dp_packet *packet;
     struct esw_pkt *pkt;
     struct esw_dev *dev;
     uint32_t vport;
@@ -109,24 +134,14 @@ eswitch_unixctl_inject(struct unixctl_conn *conn, int argc OVS_UNUSED,
         free(error);
         return;
     }
-    packet = packet_from_spec(argv[2], &error);
-    if (!packet) {
-        char *msg = xasprintf("bad packet: %s", error);
-
-        unixctl_command_reply_error(conn, msg);
-        free(msg);
+    pkt = eswitch_packet_from_spec(argv[2], &error);
+    if (!pkt) {
+        unixctl_command_reply_error(conn, error);
         free(error);
         return;
     }
-    if (dp_packet_size(packet) > ESW_FRAME_MAX) {
-        unixctl_command_reply_error(conn, "packet too long");
-        dp_packet_delete(packet);
-        return;
-    }
 
-    pkt = esw_pkt_from_data(dp_packet_data(packet), dp_packet_size(packet));
-    dp_packet_delete(packet);
-    err = pkt ? esw_host_inject(dev, vport, pkt) : ENOMEM;
+    err = esw_host_inject(dev, vport, pkt);
     if (err == EOPNOTSUPP) {
         unixctl_command_reply_error(conn, "function has no capture host "
                                     "side (see its status host_side)");
@@ -170,7 +185,9 @@ eswitch_unixctl_capture(struct unixctl_conn *conn, int argc,
     while ((n = esw_host_capture_read(dev, vport, pkts, ARRAY_SIZE(pkts)))) {
         for (size_t i = 0; i < n; i++) {
             if (hex) {
-                ds_put_hex(&reply, pkts[i]->data, pkts[i]->len);
+                for (size_t k = 0; k < pkts[i]->len; k++) {
+                    ds_put_format(&reply, "%02x", pkts[i]->data[k]);
+                }
                 ds_put_char(&reply, '\n');
             } else {
                 char *s = ofp_packet_to_string(pkts[i]->data, pkts[i]->len,
@@ -185,11 +202,8 @@ eswitch_unixctl_capture(struct unixctl_conn *conn, int argc,
     ds_destroy(&reply);
 }
 
-/* Parses "[ESWITCH] [--json]" from 'argv'.  Stores the names of the
- * devices to show in 'names' and their number in '*n'.  Replies with an
- * error and returns false on a bad argument. */
-static bool
-parse_show_args(struct unixctl_conn *conn, int argc, const char *argv[],
+bool
+eswitch_parse_show_args(struct unixctl_conn *conn, int argc, const char *argv[],
                 char names[][ESW_NAME_MAX], size_t max, size_t *n,
                 bool *json)
 {
@@ -226,9 +240,8 @@ parse_show_args(struct unixctl_conn *conn, int argc, const char *argv[],
     return true;
 }
 
-/* Replies with 'json' (owned) serialized, or with 'text'. */
-static void
-reply_json_or_text(struct unixctl_conn *conn, bool as_json,
+void
+eswitch_reply_json_or_text(struct unixctl_conn *conn, bool as_json,
                    struct json *json, struct ds *text)
 {
     if (as_json) {
@@ -295,7 +308,7 @@ eswitch_unixctl_dump_rules(struct unixctl_conn *conn, int argc,
     size_t n;
     bool as_json;
 
-    if (!parse_show_args(conn, argc, argv, names, ARRAY_SIZE(names), &n,
+    if (!eswitch_parse_show_args(conn, argc, argv, names, ARRAY_SIZE(names), &n,
                          &as_json)) {
         json_destroy(json);
         return;
@@ -326,7 +339,7 @@ eswitch_unixctl_dump_rules(struct unixctl_conn *conn, int argc,
         json_object_put(json, names[i], j);
         esw_dev_close(dev);
     }
-    reply_json_or_text(conn, as_json, json, &text);
+    eswitch_reply_json_or_text(conn, as_json, json, &text);
 }
 
 static void
@@ -339,7 +352,7 @@ eswitch_unixctl_stats(struct unixctl_conn *conn, int argc,
     size_t n;
     bool as_json;
 
-    if (!parse_show_args(conn, argc, argv, names, ARRAY_SIZE(names), &n,
+    if (!eswitch_parse_show_args(conn, argc, argv, names, ARRAY_SIZE(names), &n,
                          &as_json)) {
         json_destroy(json);
         return;
@@ -406,7 +419,7 @@ eswitch_unixctl_stats(struct unixctl_conn *conn, int argc,
         json_object_put(json, names[i], jdev);
         esw_dev_close(dev);
     }
-    reply_json_or_text(conn, as_json, json, &text);
+    eswitch_reply_json_or_text(conn, as_json, json, &text);
 }
 
 void

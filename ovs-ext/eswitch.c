@@ -13,13 +13,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "eswitch-config.h"
+#include "eswitch-state.h"
 #include "hash.h"
+#include "bitmap.h"
+#include "dirs.h"
 #include "if-notifier.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
+#include "openvswitch/json.h"
 #include "openvswitch/thread.h"
 #include "openvswitch/vlog.h"
+#include "port-policy.h"
 #include "smap.h"
 #include "util.h"
 
@@ -28,14 +35,11 @@ VLOG_DEFINE_THIS_MODULE(eswitch);
 /* Uplink options and their defaults. */
 #define ESWITCH_DEFAULT_VFS 4
 #define ESWITCH_DEFAULT_SFS 0
-#define ESWITCH_MAX_VFS     32
 #define ESWITCH_MAX_SFS     16
 
-enum eswitch_host_io {
-    ESWITCH_IO_AUTO,            /* tap if permitted, else capture. */
-    ESWITCH_IO_TAP,
-    ESWITCH_IO_CAPTURE,
-};
+/* Vport numbers of every eSwitch device: room for the static functions
+ * and well over 1,000 hotplugged ones. */
+#define ESWITCH_MAX_VPORTS  2048
 
 /* The functions every eSwitch has, from Open_vSwitch other_config. */
 struct eswitch_layout {
@@ -58,6 +62,7 @@ static struct hmap eswitches OVS_GUARDED_BY(eswitch_mutex)
 
 static void eswitch_destroy_if_unused(struct eswitch *)
     OVS_REQUIRES(eswitch_mutex);
+static void mgmt_start(void) OVS_REQUIRES(eswitch_mutex);
 
 /* Function names.
  * =============== */
@@ -218,11 +223,12 @@ eswitch_resolve_port(const char *port_name, enum esw_vport_kind kind,
                      const struct smap *options, char esw_name[ESW_NAME_MAX],
                      struct eswitch_fn_id *id, char **errp)
 {
-    static const char *const rep_options[] = {
-        "eswitch", "pf", "vf", "sf", NULL
-    };
     static const char *const uplink_options[] = {
         "eswitch", "pf", NULL
+    };
+    /* Representors also take the port policy options (port-policy.h). */
+    const char *rep_options[4 + PORT_POLICY_N_OPTIONS + 1] = {
+        "eswitch", "pf", "vf", "sf"
     };
     const char *fn_key = (kind == ESW_VPORT_VF ? "vf"
                           : kind == ESW_VPORT_SF ? "sf" : NULL);
@@ -230,6 +236,8 @@ eswitch_resolve_port(const char *port_name, enum esw_vport_kind kind,
     bool named;
     int error;
 
+    memcpy(&rep_options[4], port_policy_option_names,
+           sizeof port_policy_option_names);
     error = check_known_options(port_name, options,
                                 (kind == ESW_VPORT_UPLINK
                                  ? uplink_options : rep_options), errp);
@@ -315,6 +323,10 @@ eswitch_resolve_port(const char *port_name, enum esw_vport_kind kind,
 }
 
 /* The layout every eSwitch gets, from Open_vSwitch other_config. */
+/* Rule capacity of eSwitches created from now on (0: driver default);
+ * see eswitch_set_max_rules(). */
+static uint32_t eswitch_max_rules OVS_GUARDED_BY(eswitch_mutex);
+
 static struct eswitch_layout ovs_layout OVS_GUARDED_BY(eswitch_mutex) = {
     .n_vfs = ESWITCH_DEFAULT_VFS,
     .n_sfs = ESWITCH_DEFAULT_SFS,
@@ -401,9 +413,13 @@ default_mac(const struct eswitch_fn_id *id)
     return mac;
 }
 
+/* Adds function 'id' to 'dev' with 'mac' (NULL: its default MAC) and 'mtu'
+ * (0: 1500).  Stores its vport number in '*vportp' (may be NULL). */
 static int
 add_function(struct esw_dev *dev, const struct eswitch_fn_id *id,
-             enum esw_io_type io_type, bool link_up, char **errp)
+             const struct esw_eth_addr *mac, uint32_t mtu,
+             enum esw_io_type io_type, bool link_up, uint32_t *vportp,
+             char **errp)
 {
     struct esw_vport_config cfg;
     struct esw_error err;
@@ -415,11 +431,12 @@ add_function(struct esw_dev *dev, const struct eswitch_fn_id *id,
     cfg.pf = id->pf;
     cfg.fn = id->fn;
     cfg.vport = ESW_VPORT_AUTO;
-    cfg.mac = default_mac(id);
+    cfg.mac = mac ? *mac : default_mac(id);
+    cfg.mtu = mtu;
     cfg.admin_down = !link_up;
     cfg.io.type = io_type;
 
-    error = esw_vport_add(dev, &cfg, &err, NULL);
+    error = esw_vport_add(dev, &cfg, &err, vportp);
     if (error) {
         eswitch_format_fn_name(id, name);
         *errp = xasprintf("%s: cannot add function %s: %s", esw_dev_name(dev),
@@ -429,8 +446,40 @@ add_function(struct esw_dev *dev, const struct eswitch_fn_id *id,
     return error;
 }
 
+/* Every vport number of 'dev', in increasing order (malloc'd, '*np' of
+ * them). */
+static uint32_t *
+list_vports(struct esw_dev *dev, size_t *np)
+{
+    size_t max = 64;
+
+    for (;;) {
+        uint32_t *vports = xmalloc(max * sizeof *vports);
+        size_t n = esw_vport_list(dev, vports, max);
+
+        if (n <= max) {
+            *np = n;
+            return vports;
+        }
+        free(vports);
+        max = n;
+    }
+}
+
 /* eSwitch instances.
  * ================== */
+
+/* What the management plane (ovs-eswitchctl, the configuration file,
+ * recovery) knows of a function beyond what the device models. */
+struct eswitch_fn {
+    struct hmap_node node;      /* In eswitch->fns, by vport. */
+    uint32_t vport;
+    struct eswitch_fn_id id;
+    bool hotplugged;            /* Else a static function. */
+    uint64_t features;          /* Virtio-net feature bits. */
+    uint32_t queues;            /* Virtio-net queue pairs. */
+    enum eswitch_link_state link_state;
+};
 
 struct eswitch {
     struct hmap_node node;      /* In 'eswitches', by name. */
@@ -442,6 +491,29 @@ struct eswitch {
     char uplink_name[ESW_NAME_MAX];  /* Its uplink port's name. */
     bool managed;               /* The uplink port exists. */
     struct hmap claims;         /* Contains "struct eswitch_claim"s. */
+
+    /* Management. */
+    const struct eswitch_pf_config *pfc;  /* In 'file_cfg', or NULL if the
+                                           * layout is other_config's. */
+    bool pinned;                /* Stays without ports: it comes from the
+                                 * configuration file or was managed. */
+    struct hmap fns;            /* Contains "struct eswitch_fn"s. */
+    size_t n_hotplugged;        /* Hotplugged functions in 'fns'. */
+};
+
+/* The configuration file and recovery state (see eswitch_set_mgmt_options()
+ * in eswitch.h). */
+static char *config_file_name;
+static char *state_dir;
+static bool reset_state;
+static bool mgmt_started OVS_GUARDED_BY(eswitch_mutex);
+static struct eswitch_file_config file_cfg OVS_GUARDED_BY(eswitch_mutex) = {
+    .virtio_features = ESWITCH_DEFAULT_FEATURES,
+    .virtio_queues = 1,
+    .virtio_mtu = 1500,
+    .sf_first = ESW_SF_VIRTIO_MIN,
+    .sf_last = ESWITCH_MAX_SF,
+    .default_host_io = ESWITCH_IO_AUTO,
 };
 
 static struct eswitch *
@@ -491,44 +563,179 @@ remove_claim(struct eswitch *esw, struct eswitch_claim *claim)
     free(claim);
 }
 
-/* Functions' links are up only while the eSwitch has its manager. */
+static struct eswitch_fn *
+find_fn(const struct eswitch *esw, uint32_t vport) OVS_REQUIRES(eswitch_mutex)
+{
+    struct eswitch_fn *fn;
+
+    HMAP_FOR_EACH_WITH_HASH (fn, node, hash_int(vport, 0), &esw->fns) {
+        if (fn->vport == vport) {
+            return fn;
+        }
+    }
+    return NULL;
+}
+
+/* The virtio-net defaults of functions that have no record. */
+static void
+fn_defaults(const struct eswitch_fn_id *id, struct eswitch_fn *fn)
+    OVS_REQUIRES(eswitch_mutex)
+{
+    bool virtio = id->kind == ESW_VPORT_SF && id->fn >= ESW_SF_VIRTIO_MIN;
+
+    memset(fn, 0, sizeof *fn);
+    fn->id = *id;
+    fn->features = virtio ? file_cfg.virtio_features : 0;
+    fn->queues = virtio ? file_cfg.virtio_queues : 0;
+    fn->link_state = ESWITCH_LINK_AUTO;
+}
+
+/* Returns the record of 'vport' (with 'info'), created if needed. */
+static struct eswitch_fn *
+get_fn(struct eswitch *esw, const struct esw_vport_info *info)
+    OVS_REQUIRES(eswitch_mutex)
+{
+    struct eswitch_fn *fn = find_fn(esw, info->vport);
+
+    if (!fn) {
+        struct eswitch_fn_id id = { info->kind, info->pf, info->fn };
+
+        fn = xmalloc(sizeof *fn);
+        fn_defaults(&id, fn);
+        fn->vport = info->vport;
+        hmap_insert(&esw->fns, &fn->node, hash_int(fn->vport, 0));
+    }
+    return fn;
+}
+
+static void
+remove_fn(struct eswitch *esw, struct eswitch_fn *fn)
+    OVS_REQUIRES(eswitch_mutex)
+{
+    if (fn->hotplugged) {
+        esw->n_hotplugged--;
+    }
+    hmap_remove(&esw->fns, &fn->node);
+    free(fn);
+}
+
+/* Whether 'vport' of 'esw' has its link up while the eSwitch is (or is
+ * not, per 'managed') managed. */
+static bool
+link_wanted(const struct eswitch *esw, uint32_t vport, bool managed)
+    OVS_REQUIRES(eswitch_mutex)
+{
+    const struct eswitch_fn *fn = find_fn(esw, vport);
+
+    return (fn && fn->link_state != ESWITCH_LINK_AUTO
+            ? fn->link_state == ESWITCH_LINK_UP : managed);
+}
+
+/* Functions' links are up only while the eSwitch has its manager (unless
+ * forced with "ovs-eswitchctl modify --link-state"). */
 static void
 set_all_links(struct eswitch *esw, bool up) OVS_REQUIRES(eswitch_mutex)
 {
-    uint32_t vports[MAX_FUNCTIONS];
-    size_t n = esw_vport_list(esw->dev, vports, ARRAY_SIZE(vports));
+    size_t n;
+    uint32_t *vports = list_vports(esw->dev, &n);
 
-    for (size_t i = 0; i < MIN(n, ARRAY_SIZE(vports)); i++) {
-        esw_vport_set_admin_state(esw->dev, vports[i], up);
+    for (size_t i = 0; i < n; i++) {
+        esw_vport_set_admin_state(esw->dev, vports[i],
+                                  link_wanted(esw, vports[i], up));
     }
+    free(vports);
 }
 
-/* Creates eSwitch 'name' serving PF 'pf' with the functions of the current
- * layout. */
+/* The MAC of static function 'id' of an eSwitch configured by 'pfc'
+ * (NULL: its default MAC). */
+static bool
+static_mac(const struct eswitch_pf_config *pfc, const struct eswitch_fn_id *id,
+           struct esw_eth_addr *mac)
+{
+    if (!pfc) {
+        return false;
+    }
+    if (id->kind == ESW_VPORT_UPLINK) {
+        *mac = pfc->uplink_mac;
+        return pfc->has_uplink_mac;
+    }
+    if (pfc->has_mac_base) {
+        uint64_t v = 0;
+
+        for (int i = 0; i < 6; i++) {
+            v = (v << 8) | pfc->mac_base.ea[i];
+        }
+        v += id->kind == ESW_VPORT_VF ? 1 + id->fn : 0;
+        for (int i = 5; i >= 0; i--) {
+            mac->ea[i] = v & 0xff;
+            v >>= 8;
+        }
+        return true;
+    }
+    return false;
+}
+
+/* Host side of function 'id' of an eSwitch whose host sides resolved to
+ * 'esw_io'. */
+static enum esw_io_type
+fn_io_type(const struct eswitch_fn_id *id, enum esw_io_type esw_io)
+    OVS_REQUIRES(eswitch_mutex)
+{
+    char name[ESW_NAME_MAX];
+
+    eswitch_format_fn_name(id, name);
+    for (size_t i = 0; i < file_cfg.n_io_overrides; i++) {
+        const struct eswitch_io_override *o = &file_cfg.io_overrides[i];
+
+        if (!strcmp(o->function, name) && o->host_io != ESWITCH_IO_AUTO) {
+            return o->host_io == ESWITCH_IO_TAP ? ESW_IO_TAP : ESW_IO_CAPTURE;
+        }
+    }
+    return esw_io;
+}
+
+/* Creates eSwitch 'name' serving PF 'pf' with the functions of its layout:
+ * the configuration file's 'pfc' if nonnull, else other_config's. */
 static int
-eswitch_create(const char *name, uint32_t pf, struct eswitch **eswp,
+eswitch_create(const char *name, uint32_t pf,
+               const struct eswitch_pf_config *pfc, struct eswitch **eswp,
                char **errp) OVS_REQUIRES(eswitch_mutex)
 {
-    const struct eswitch_layout *layout = &ovs_layout;
+    struct eswitch_layout layout = ovs_layout;
+    struct esw_dev_config dev_cfg = { .max_vports = ESWITCH_MAX_VPORTS,
+                                      .max_rules = eswitch_max_rules };
     struct eswitch_fn_id ids[MAX_FUNCTIONS];
-    size_t n_ids = layout_functions(layout, pf, ids, ARRAY_SIZE(ids));
     enum esw_io_type io_type;
     struct esw_dev *dev;
     struct eswitch *esw;
+    size_t n_ids;
     int error;
 
-    error = esw_dev_open(name, "sim", NULL, &dev);
+    if (pfc) {
+        layout.n_vfs = pfc->n_vfs;
+        layout.n_sfs = 0;
+        layout.host_io = file_cfg.default_host_io;
+    }
+    n_ids = layout_functions(&layout, pf, ids, ARRAY_SIZE(ids));
+
+    error = esw_dev_open(name, pfc ? pfc->driver : "sim", &dev_cfg, &dev);
     if (error) {
         *errp = xasprintf("cannot open eswitch %s: %s", name,
-                          ovs_strerror(error));
+                          error == ENODEV && pfc
+                          ? "no such driver" : ovs_strerror(error));
         return error;
     }
 
-    io_type = (layout->host_io == ESWITCH_IO_CAPTURE ? ESW_IO_CAPTURE
+    io_type = (layout.host_io == ESWITCH_IO_CAPTURE ? ESW_IO_CAPTURE
                : ESW_IO_TAP);
     for (size_t i = 0; i < n_ids; i++) {
-        error = add_function(dev, &ids[i], io_type, false, errp);
-        if (error && i == 0 && layout->host_io == ESWITCH_IO_AUTO
+        struct esw_eth_addr mac;
+        bool has_mac = static_mac(pfc, &ids[i], &mac);
+
+        error = add_function(dev, &ids[i], has_mac ? &mac : NULL, 0,
+                             fn_io_type(&ids[i], io_type), false, NULL,
+                             errp);
+        if (error && i == 0 && layout.host_io == ESWITCH_IO_AUTO
             && (error == EACCES || error == ENODEV || error == EPERM)) {
             VLOG_INFO("%s: tap devices are not available (%s): the "
                       "functions' host sides are in memory (capture)",
@@ -536,7 +743,9 @@ eswitch_create(const char *name, uint32_t pf, struct eswitch **eswp,
             free(*errp);
             *errp = NULL;
             io_type = ESW_IO_CAPTURE;
-            error = add_function(dev, &ids[i], io_type, false, errp);
+            error = add_function(dev, &ids[i], has_mac ? &mac : NULL, 0,
+                                 fn_io_type(&ids[i], io_type), false, NULL,
+                                 errp);
         }
         if (error) {
             esw_dev_close(dev);     /* Takes the added vports with it. */
@@ -548,16 +757,32 @@ eswitch_create(const char *name, uint32_t pf, struct eswitch **eswp,
     ovs_strlcpy(esw->name, name, sizeof esw->name);
     esw->pf = pf;
     esw->dev = dev;
-    esw->layout = *layout;
+    esw->layout = layout;
     esw->io_type = io_type;
+    esw->pfc = pfc;
+    esw->pinned = pfc != NULL;
     snprintf(esw->uplink_name, sizeof esw->uplink_name, "p%"PRIu32, pf);
     hmap_init(&esw->claims);
+    hmap_init(&esw->fns);
     hmap_insert(&eswitches, &esw->node, hash_string(esw->name, 0));
-    VLOG_INFO("%s: eswitch created: uplink, host PF, %"PRIu32" VFs, %"PRIu32
-              " virtio-net devices, host sides %s", esw->name, layout->n_vfs,
-              layout->n_sfs, esw_io_type_name(io_type));
+    VLOG_INFO("%s: eswitch created%s: uplink, host PF, %"PRIu32" VFs, %"
+              PRIu32" virtio-net devices, host sides %s", esw->name,
+              pfc ? " from the configuration file" : "", layout.n_vfs,
+              layout.n_sfs, esw_io_type_name(io_type));
     *eswp = esw;
     return 0;
+}
+
+/* The configuration file's PF 'pf', if any. */
+static const struct eswitch_pf_config *
+file_pf(uint32_t pf) OVS_REQUIRES(eswitch_mutex)
+{
+    for (size_t i = 0; i < file_cfg.n_pfs; i++) {
+        if (file_cfg.pfs[i].pf == pf) {
+            return &file_cfg.pfs[i];
+        }
+    }
+    return NULL;
 }
 
 /* Finds eSwitch 'name' for PF 'pf', creating it if needed. */
@@ -568,7 +793,15 @@ eswitch_get(const char *name, uint32_t pf, struct eswitch **eswp,
     struct eswitch *esw = eswitch_lookup__(name);
 
     if (!esw) {
-        return eswitch_create(name, pf, eswp, errp);
+        const struct eswitch_pf_config *pfc = file_pf(pf);
+
+        if (pfc && strcmp(pfc->eswitch, name)) {
+            *errp = xasprintf("PF %"PRIu32" is served by eswitch %s (see %s),"
+                              " not %s", pf, pfc->eswitch, config_file_name,
+                              name);
+            return EINVAL;
+        }
+        return eswitch_create(name, pf, NULL, eswp, errp);
     }
     if (esw->pf != pf) {
         *errp = xasprintf("eswitch %s serves PF %"PRIu32", not PF %"PRIu32,
@@ -582,7 +815,8 @@ eswitch_get(const char *name, uint32_t pf, struct eswitch **eswp,
 /* Adjusts the functions of 'esw' to the current layout: adds missing ones
  * and removes unclaimed ones the layout no longer has.  Functions in use by
  * a port stay (and are reported), as does the host side of an eSwitch with
- * ports.  Returns true if it added functions. */
+ * ports.  Hotplugged functions and eSwitches from the configuration file
+ * are not other_config's business.  Returns true if it added functions. */
 static bool
 eswitch_relayout(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
 {
@@ -590,10 +824,13 @@ eswitch_relayout(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
     struct eswitch_fn_id ids[MAX_FUNCTIONS];
     size_t n_ids = layout_functions(layout, esw->pf, ids, ARRAY_SIZE(ids));
     bool new_io = layout->host_io != esw->layout.host_io;
-    uint32_t vports[MAX_FUNCTIONS];
     bool added = false;
+    uint32_t *vports;
     size_t n_vports;
 
+    if (esw->pfc) {
+        return false;
+    }
     if (new_io && !hmap_is_empty(&esw->claims)) {
         VLOG_WARN("%s: eswitch-host-io cannot change while ports use the "
                   "functions of the eswitch: remove them first", esw->name);
@@ -603,12 +840,14 @@ eswitch_relayout(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
                         ? ESW_IO_CAPTURE : ESW_IO_TAP);
     }
 
-    n_vports = esw_vport_list(esw->dev, vports, ARRAY_SIZE(vports));
-    for (size_t i = 0; i < MIN(n_vports, ARRAY_SIZE(vports)); i++) {
+    vports = list_vports(esw->dev, &n_vports);
+    for (size_t i = 0; i < n_vports; i++) {
+        struct eswitch_fn *fn = find_fn(esw, vports[i]);
         struct esw_vport_info info;
         bool wanted = false;
 
-        if (esw_vport_get_info(esw->dev, vports[i], &info)) {
+        if ((fn && fn->hotplugged)
+            || esw_vport_get_info(esw->dev, vports[i], &info)) {
             continue;
         }
         for (size_t j = 0; j < n_ids; j++) {
@@ -623,9 +862,21 @@ eswitch_relayout(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
                           esw->name, info.name, claim->port_name);
             } else {
                 esw_vport_del(esw->dev, vports[i]);
+                if (fn) {
+                    char *error = NULL;
+
+                    if (state_dir
+                        && eswitch_state_remove(state_dir, esw->name,
+                                                info.name, &error)) {
+                        VLOG_WARN("%s", error);
+                        free(error);
+                    }
+                    remove_fn(esw, fn);
+                }
             }
         }
     }
+    free(vports);
 
     for (size_t j = 0; j < n_ids; j++) {
         char name[ESW_NAME_MAX];
@@ -636,8 +887,9 @@ eswitch_relayout(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
         if (!esw_vport_lookup(esw->dev, name, &vport)) {
             continue;
         }
-        if (add_function(esw->dev, &ids[j], esw->io_type, esw->managed,
-                         &error)) {
+        if (add_function(esw->dev, &ids[j], NULL, 0,
+                         fn_io_type(&ids[j], esw->io_type), esw->managed,
+                         NULL, &error)) {
             VLOG_WARN("%s", error);
             free(error);
         } else {
@@ -653,15 +905,25 @@ eswitch_relayout(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
 }
 
 void
+eswitch_set_max_rules(uint32_t max_rules)
+{
+    ovs_mutex_lock(&eswitch_mutex);
+    eswitch_max_rules = max_rules;
+    ovs_mutex_unlock(&eswitch_mutex);
+}
+
+void
 eswitch_set_ovs_config(const struct smap *other_config)
 {
     static char *last_error;
     struct eswitch_layout layout;
     struct eswitch *esw;
     bool added = false;
+    bool layout_ok;
     char *error = NULL;
 
-    if (parse_ovs_layout(other_config, &layout, &error)) {
+    layout_ok = !parse_ovs_layout(other_config, &layout, &error);
+    if (!layout_ok) {
         /* There is no error column for other_config: log each new error
          * once and keep the last good layout. */
         if (!last_error || strcmp(last_error, error)) {
@@ -672,17 +934,25 @@ eswitch_set_ovs_config(const struct smap *other_config)
         } else {
             free(error);
         }
-        return;
+    } else {
+        free(last_error);
+        last_error = NULL;
     }
-    free(last_error);
-    last_error = NULL;
 
     ovs_mutex_lock(&eswitch_mutex);
-    if (memcmp(&layout, &ovs_layout, sizeof layout)) {
+    if (layout_ok && memcmp(&layout, &ovs_layout, sizeof layout)) {
         ovs_layout = layout;
         HMAP_FOR_EACH (esw, node, &eswitches) {
             added |= eswitch_relayout(esw);
         }
+    }
+    if (!mgmt_started) {
+        /* The first configuration is known: bring up the configuration
+         * file's eSwitches and restore recovery state, before any port of
+         * the database is set up. */
+        mgmt_started = true;
+        mgmt_start();
+        added = true;
     }
     ovs_mutex_unlock(&eswitch_mutex);
 
@@ -764,6 +1034,8 @@ eswitch_unmanage(struct eswitch *esw)
         VLOG_INFO("%s: uplink port %s removed: the links of the remaining "
                   "%"PRIuSIZE" functions in use are down until it returns",
                   esw->name, esw->uplink_name, hmap_count(&esw->claims));
+    }
+    if (!hmap_is_empty(&esw->claims) || esw->pinned) {
         set_all_links(esw, false);
     }
     eswitch_destroy_if_unused(esw);
@@ -834,12 +1106,18 @@ eswitch_release(struct eswitch *esw, uint32_t vport)
 static void
 eswitch_destroy_if_unused(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
 {
-    if (esw->managed || !hmap_is_empty(&esw->claims)) {
+    struct eswitch_fn *fn;
+
+    if (esw->managed || !hmap_is_empty(&esw->claims) || esw->pinned) {
         return;
     }
     VLOG_INFO("%s: eswitch destroyed: no port uses it", esw->name);
     hmap_remove(&eswitches, &esw->node);
     hmap_destroy(&esw->claims);
+    HMAP_FOR_EACH_POP (fn, node, &esw->fns) {
+        free(fn);
+    }
+    hmap_destroy(&esw->fns);
     esw_dev_close(esw->dev);
     free(esw);
 }
@@ -923,4 +1201,720 @@ eswitch_count(void)
     n = hmap_count(&eswitches);
     ovs_mutex_unlock(&eswitch_mutex);
     return n;
+}
+
+/* Management: configuration file, recovery, hotplug.
+ * =================================================== */
+
+void
+eswitch_set_mgmt_options(const char *config_file, const char *state_dir_,
+                         bool reset)
+{
+    free(config_file_name);
+    free(state_dir);
+    config_file_name = config_file ? xstrdup(config_file) : NULL;
+    state_dir = state_dir_ ? xstrdup(state_dir_) : NULL;
+    reset_state = reset;
+}
+
+static void
+format_mac(const struct esw_eth_addr *m, char buf[18])
+{
+    snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m->ea[0], m->ea[1],
+             m->ea[2], m->ea[3], m->ea[4], m->ea[5]);
+}
+
+/* Saves the recovery state of 'fn' of 'esw'. */
+static int
+save_fn(struct eswitch *esw, const struct eswitch_fn *fn, char **errp)
+    OVS_REQUIRES(eswitch_mutex)
+{
+    struct esw_vport_info info;
+    struct eswitch_fn_state st;
+    int error;
+
+    error = esw_vport_get_info(esw->dev, fn->vport, &info);
+    if (error) {
+        *errp = xasprintf("%s: vport %"PRIu32": %s", esw->name, fn->vport,
+                          ovs_strerror(error));
+        return error;
+    }
+    memset(&st, 0, sizeof st);
+    ovs_strlcpy(st.eswitch, esw->name, sizeof st.eswitch);
+    ovs_strlcpy(st.function, info.name, sizeof st.function);
+    st.kind = info.kind;
+    st.pf = info.pf;
+    st.fn = info.fn;
+    st.hotplugged = fn->hotplugged;
+    st.mac = info.mac;
+    st.mtu = info.mtu;
+    st.features = fn->features;
+    st.queues = fn->queues;
+    st.host_side = info.io_type;
+    st.link_state = fn->link_state;
+    return eswitch_state_save(state_dir, &st, errp);
+}
+
+/* Destroys 'esw' even if pinned, when nothing claims it. */
+static void
+unpin_and_destroy(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
+{
+    esw->pinned = false;
+    eswitch_destroy_if_unused(esw);
+}
+
+/* Brings up the eSwitches of the configuration file: all or none. */
+static void
+mgmt_apply_file(bool explicit) OVS_REQUIRES(eswitch_mutex)
+{
+    struct eswitch_file_config cfg;
+    struct stat st;
+    char *error = NULL;
+
+    if (!explicit && stat(config_file_name, &st) && errno == ENOENT) {
+        VLOG_DBG("no eswitch configuration file %s", config_file_name);
+        return;
+    }
+    if (eswitch_file_config_read(config_file_name, &cfg, &error)) {
+        VLOG_ERR("%s (the eswitches come from Open_vSwitch other_config "
+                 "until the file is fixed and ovs-vswitchd restarted)",
+                 error);
+        free(error);
+        return;
+    }
+
+    eswitch_file_config_destroy(&file_cfg);
+    file_cfg = cfg;
+    for (size_t i = 0; i < file_cfg.n_pfs; i++) {
+        const struct eswitch_pf_config *pfc = &file_cfg.pfs[i];
+        struct eswitch *esw = eswitch_lookup__(pfc->eswitch);
+
+        if (!esw && !eswitch_create(pfc->eswitch, pfc->pf, pfc, &esw,
+                                    &error)) {
+            continue;
+        }
+        if (esw) {
+            error = xasprintf("eswitch %s exists already", pfc->eswitch);
+        }
+        VLOG_ERR("%s: pfs[%"PRIuSIZE"]: %s (none of the file's eswitches "
+                 "is brought up; they come from Open_vSwitch other_config "
+                 "until the file is fixed and ovs-vswitchd restarted)",
+                 config_file_name, i, error);
+        free(error);
+        for (size_t j = 0; j < i; j++) {
+            struct eswitch *created = eswitch_lookup__(file_cfg.pfs[j].eswitch);
+
+            if (created) {
+                unpin_and_destroy(created);
+            }
+        }
+        eswitch_file_config_destroy(&file_cfg);
+        eswitch_file_config_init(&file_cfg);
+        return;
+    }
+    if (file_cfg.n_pfs) {
+        VLOG_INFO("%s: %"PRIuSIZE" eswitches configured", config_file_name,
+                  file_cfg.n_pfs);
+    }
+}
+
+/* Restores one function from its recovery state. */
+static int
+mgmt_restore(const struct eswitch_fn_state *st, char **errp)
+    OVS_REQUIRES(eswitch_mutex)
+{
+    struct eswitch_fn_id id = { st->kind, st->pf, st->fn };
+    char name[ESW_NAME_MAX];
+    struct esw_vport_info info;
+    struct eswitch_fn *fn;
+    struct eswitch *esw;
+    uint32_t vport;
+    int error;
+
+    eswitch_format_fn_name(&id, name);
+    if (strcmp(name, st->function)) {
+        *errp = xasprintf("function %s is not %s PF %"PRIu32" number %"
+                          PRIu32, st->function, st->hotplugged ? "hotplugged"
+                          : "static", st->pf, st->fn);
+        return EINVAL;
+    }
+    error = eswitch_get(st->eswitch, st->pf, &esw, errp);
+    if (error) {
+        return error;
+    }
+    if (st->hotplugged) {
+        if (!esw_vport_lookup(esw->dev, name, &vport)) {
+            *errp = xasprintf("function %s of eswitch %s exists already",
+                              name, esw->name);
+            eswitch_destroy_if_unused(esw);
+            return EEXIST;
+        }
+        error = add_function(esw->dev, &id, &st->mac, st->mtu, st->host_side,
+                             (st->link_state == ESWITCH_LINK_AUTO
+                              ? esw->managed
+                              : st->link_state == ESWITCH_LINK_UP),
+                             &vport, errp);
+        if (error) {
+            eswitch_destroy_if_unused(esw);
+            return error;
+        }
+    } else {
+        if (esw_vport_lookup(esw->dev, name, &vport)) {
+            *errp = xasprintf("eswitch %s has no static function %s any "
+                              "more", esw->name, name);
+            eswitch_destroy_if_unused(esw);
+            return ENOENT;
+        }
+        esw_vport_set_mac(esw->dev, vport, &st->mac);
+        esw_vport_set_mtu(esw->dev, vport, st->mtu);
+    }
+    esw->pinned = true;
+    esw_vport_get_info(esw->dev, vport, &info);
+    fn = get_fn(esw, &info);
+    fn->hotplugged = st->hotplugged;
+    esw->n_hotplugged += st->hotplugged;
+    fn->features = st->features;
+    fn->queues = st->queues;
+    fn->link_state = st->link_state;
+    esw_vport_set_admin_state(esw->dev, vport,
+                              link_wanted(esw, vport, esw->managed));
+    return 0;
+}
+
+static void
+mgmt_start(void) OVS_REQUIRES(eswitch_mutex)
+{
+    bool explicit = config_file_name != NULL;
+    struct eswitch_fn_state *states;
+    size_t n_states, n_errors, n_restored = 0;
+    char **errors;
+
+    if (!config_file_name) {
+        config_file_name = xasprintf("%s/ovs-ext/eswitch.json",
+                                     ovs_sysconfdir());
+    }
+    if (!state_dir) {
+        state_dir = xasprintf("%s/ovs-ext/eswitch-state", ovs_dbdir());
+    }
+
+    if (reset_state) {
+        char *error = NULL;
+
+        if (eswitch_state_reset(state_dir, &error)) {
+            VLOG_ERR("%s", error);
+            free(error);
+        } else {
+            VLOG_INFO("%s: recovery state wiped (--eswitch-reset)",
+                      state_dir);
+        }
+    }
+
+    mgmt_apply_file(explicit);
+
+    eswitch_state_load(state_dir, &states, &n_states, &errors, &n_errors);
+    for (size_t i = 0; i < n_errors; i++) {
+        VLOG_WARN("%s: recovery state skipped", errors[i]);
+        free(errors[i]);
+    }
+    free(errors);
+    for (size_t i = 0; i < n_states; i++) {
+        char *error = NULL;
+
+        if (mgmt_restore(&states[i], &error)) {
+            VLOG_WARN("%s/%s.%s.json: cannot restore: %s: recovery state "
+                      "skipped", state_dir, states[i].eswitch,
+                      states[i].function, error);
+            free(error);
+        } else {
+            n_restored++;
+        }
+    }
+    free(states);
+    if (n_states || n_errors) {
+        VLOG_INFO("%s: restored %"PRIuSIZE" functions", state_dir,
+                  n_restored);
+    }
+}
+
+/* Finds the function that 'spec' names: "FUNCTION", "ESWITCH/FUNCTION",
+ * or an index (vport number) "N" or "ESWITCH/N". */
+static int
+resolve_spec(const char *spec, struct eswitch **eswp, uint32_t *vportp,
+             char **errp) OVS_REQUIRES(eswitch_mutex)
+{
+    const char *slash = strchr(spec, '/');
+    const char *fn = slash ? slash + 1 : spec;
+    bool is_index = fn[0] && strspn(fn, "0123456789") == strlen(fn);
+    struct eswitch *esw, *found = NULL;
+    uint32_t vport = 0, index = 0;
+    size_t n_found = 0;
+
+    if (is_index) {
+        const char *end;
+
+        if (!parse_uint(fn, &index, &end)) {
+            *errp = xasprintf("no such function \"%s\"", spec);
+            return ENOENT;
+        }
+    }
+    HMAP_FOR_EACH (esw, node, &eswitches) {
+        struct esw_vport_info info;
+
+        if (slash && (strlen(esw->name) != (size_t) (slash - spec)
+                      || strncmp(esw->name, spec, slash - spec))) {
+            continue;
+        }
+        if (is_index ? !esw_vport_get_info(esw->dev, index, &info)
+            : !esw_vport_lookup(esw->dev, fn, &info.vport)) {
+            found = esw;
+            vport = info.vport;
+            n_found++;
+        }
+    }
+    if (n_found > 1) {
+        *errp = xasprintf("\"%s\" is ambiguous: qualify it with its eswitch "
+                          "(ESWITCH/%s)", spec, fn);
+        return EINVAL;
+    } else if (!n_found) {
+        *errp = xasprintf("no such function \"%s\"", spec);
+        return ENOENT;
+    }
+    *eswp = found;
+    *vportp = vport;
+    return 0;
+}
+
+static struct json *
+fn_to_json(struct eswitch *esw, const struct esw_vport_info *info)
+    OVS_REQUIRES(eswitch_mutex)
+{
+    const struct eswitch_fn *fn = find_fn(esw, info->vport);
+    const struct eswitch_claim *claim = find_claim(esw, info->vport);
+    struct json *json = json_object_create();
+    struct eswitch_fn defaults;
+    char mac[18];
+
+    if (!fn) {
+        struct eswitch_fn_id id = { info->kind, info->pf, info->fn };
+
+        fn_defaults(&id, &defaults);
+        fn = &defaults;
+    }
+    json_object_put_string(json, "eswitch", esw->name);
+    json_object_put_string(json, "function", info->name);
+    json_object_put(json, "index", json_integer_create(info->vport));
+    json_object_put_string(json, "kind",
+                           eswitch_kind_to_string(info->kind, info->fn));
+    json_object_put(json, "pf", json_integer_create(info->pf));
+    json_object_put(json, "number", json_integer_create(info->fn));
+    json_object_put_string(json, "origin",
+                           fn->hotplugged ? "hotplug" : "static");
+    format_mac(&info->mac, mac);
+    json_object_put_string(json, "mac", mac);
+    json_object_put(json, "mtu", json_integer_create(info->mtu));
+    if (info->kind == ESW_VPORT_SF && info->fn >= ESW_SF_VIRTIO_MIN) {
+        json_object_put_format(json, "features", "0x%"PRIx64, fn->features);
+        json_object_put(json, "queues", json_integer_create(fn->queues));
+    }
+    json_object_put_string(json, "host_side",
+                           esw_io_type_name(info->io_type));
+    json_object_put_string(json, "link_state",
+                           eswitch_link_state_to_string(fn->link_state));
+    json_object_put_string(json, "link", info->oper_up ? "up" : "down");
+    json_object_put(json, "port", (claim
+                                   ? json_string_create(claim->port_name)
+                                   : json_null_create()));
+    return json;
+}
+
+static int
+compare_eswitch_names(const void *a_, const void *b_)
+{
+    const struct eswitch *const *a = a_;
+    const struct eswitch *const *b = b_;
+
+    return strcmp((*a)->name, (*b)->name);
+}
+
+struct json *
+eswitch_mgmt_list(void)
+{
+    struct json *functions = json_array_create_empty();
+    struct json *reply = json_object_create();
+    struct eswitch **list;
+    struct eswitch *esw;
+    size_t n = 0;
+
+    ovs_mutex_lock(&eswitch_mutex);
+    list = xmalloc((hmap_count(&eswitches) + 1) * sizeof *list);
+    HMAP_FOR_EACH (esw, node, &eswitches) {
+        list[n++] = esw;
+    }
+    qsort(list, n, sizeof *list, compare_eswitch_names);
+    for (size_t i = 0; i < n; i++) {
+        size_t n_vports;
+        uint32_t *vports = list_vports(list[i]->dev, &n_vports);
+
+        for (size_t j = 0; j < n_vports; j++) {
+            struct esw_vport_info info;
+
+            if (!esw_vport_get_info(list[i]->dev, vports[j], &info)) {
+                json_array_add(functions, fn_to_json(list[i], &info));
+            }
+        }
+        free(vports);
+    }
+    free(list);
+    ovs_mutex_unlock(&eswitch_mutex);
+
+    json_object_put(reply, "functions", functions);
+    return reply;
+}
+
+int
+eswitch_mgmt_query(const char *spec, struct json **replyp, char **errp)
+{
+    struct esw_vport_info info;
+    struct eswitch *esw;
+    uint32_t vport;
+    int error;
+
+    ovs_mutex_lock(&eswitch_mutex);
+    error = resolve_spec(spec, &esw, &vport, errp);
+    if (!error) {
+        error = esw_vport_get_info(esw->dev, vport, &info);
+        if (error) {
+            *errp = xasprintf("%s: %s", spec, ovs_strerror(error));
+        } else {
+            *replyp = fn_to_json(esw, &info);
+        }
+    }
+    ovs_mutex_unlock(&eswitch_mutex);
+    return error;
+}
+
+/* Checks that no function of 'esw' other than 'except' has 'mac'. */
+static int
+check_mac_unique(struct eswitch *esw, const struct esw_eth_addr *mac,
+                 uint32_t except, char **errp) OVS_REQUIRES(eswitch_mutex)
+{
+    size_t n;
+    uint32_t *vports = list_vports(esw->dev, &n);
+    int error = 0;
+
+    for (size_t i = 0; i < n && !error; i++) {
+        struct esw_vport_info info;
+
+        if (vports[i] != except
+            && !esw_vport_get_info(esw->dev, vports[i], &info)
+            && !memcmp(&info.mac, mac, sizeof *mac)) {
+            char buf[18];
+
+            format_mac(mac, buf);
+            *errp = xasprintf("MAC %s is already used by function %s of "
+                              "eswitch %s", buf, info.name, esw->name);
+            error = EEXIST;
+        }
+    }
+    free(vports);
+    return error;
+}
+
+static int
+check_mac(const struct esw_eth_addr *mac, char **errp)
+{
+    char buf[18];
+
+    format_mac(mac, buf);
+    if (mac->ea[0] & 1) {
+        *errp = xasprintf("%s is a multicast address: a function's MAC must "
+                          "be unicast", buf);
+        return EINVAL;
+    }
+    if (!(mac->ea[0] | mac->ea[1] | mac->ea[2] | mac->ea[3] | mac->ea[4]
+          | mac->ea[5])) {
+        *errp = xstrdup("the all-zeros MAC is not valid");
+        return EINVAL;
+    }
+    return 0;
+}
+
+/* Lowest free number for a new function of 'kind' in 'esw'. */
+static int
+alloc_fn_number(struct eswitch *esw, enum esw_vport_kind kind,
+                uint32_t *fnp, char **errp) OVS_REQUIRES(eswitch_mutex)
+{
+    uint32_t first = kind == ESW_VPORT_VF ? 0 : file_cfg.sf_first;
+    uint32_t last = (kind == ESW_VPORT_VF ? ESWITCH_MAX_VFS - 1
+                     : file_cfg.sf_last);
+    size_t n_bits = last - first + 1;
+    unsigned long *used = bitmap_allocate(n_bits);
+    size_t n, free_bit;
+    uint32_t *vports = list_vports(esw->dev, &n);
+    int error = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        struct esw_vport_info info;
+
+        if (!esw_vport_get_info(esw->dev, vports[i], &info)
+            && info.kind == kind && info.fn >= first && info.fn <= last) {
+            bitmap_set1(used, info.fn - first);
+        }
+    }
+    free(vports);
+    free_bit = bitmap_scan(used, 0, 0, n_bits);
+    if (free_bit >= n_bits) {
+        *errp = xasprintf("eswitch %s has no free %s number (%"PRIu32
+                          "..%"PRIu32" are taken)", esw->name,
+                          kind == ESW_VPORT_VF ? "VF" : "virtio SF",
+                          first, last);
+        error = ENOSPC;
+    } else {
+        *fnp = first + free_bit;
+    }
+    bitmap_free(used);
+    return error;
+}
+
+int
+eswitch_hotplug(const struct eswitch_hotplug_args *a,
+                char fn_name[ESW_NAME_MAX], char **errp)
+{
+    bool virtio = a->kind == ESW_VPORT_SF;
+    struct eswitch_fn_id id = { .kind = a->kind };
+    struct esw_eth_addr mac;
+    struct eswitch_fn *fn;
+    struct esw_vport_info info;
+    struct eswitch *esw;
+    uint32_t vport, mtu;
+    char buf[18];
+    int error;
+
+    if (!virtio && (a->queues || a->has_features)) {
+        *errp = xasprintf("--%s applies only to virtio devices",
+                          a->queues ? "queues" : "features");
+        return EINVAL;
+    }
+    if (a->has_mac && check_mac(&a->mac, errp)) {
+        return EINVAL;
+    }
+
+    ovs_mutex_lock(&eswitch_mutex);
+    if (!mgmt_started) {
+        *errp = xstrdup("ovs-vswitchd has not read its configuration yet: "
+                        "try again");
+        error = EAGAIN;
+        goto out;
+    }
+    if (a->eswitch) {
+        esw = eswitch_lookup__(a->eswitch);
+        if (!esw) {
+            error = eswitch_get(a->eswitch, a->pf, &esw, errp);
+            if (error) {
+                goto out;
+            }
+        }
+    } else {
+        const struct eswitch_pf_config *pfc = file_pf(a->pf);
+        char name[ESW_NAME_MAX];
+
+        if (pfc) {
+            ovs_strlcpy(name, pfc->eswitch, sizeof name);
+        } else {
+            eswitch_default_name(a->pf, name);
+        }
+        error = eswitch_get(name, a->pf, &esw, errp);
+        if (error) {
+            goto out;
+        }
+    }
+
+    id.pf = esw->pf;
+    error = alloc_fn_number(esw, a->kind, &id.fn, errp);
+    if (error) {
+        goto undo;
+    }
+    mac = a->has_mac ? a->mac : default_mac(&id);
+    error = check_mac_unique(esw, &mac, UINT32_MAX, errp);
+    if (error) {
+        if (!a->has_mac) {
+            char *e = *errp;
+
+            *errp = xasprintf("%s: choose one with --mac", e);
+            free(e);
+        }
+        goto undo;
+    }
+    mtu = a->mtu ? a->mtu : virtio ? file_cfg.virtio_mtu : 1500;
+    error = add_function(esw->dev, &id, &mac, mtu,
+                         fn_io_type(&id, esw->io_type), esw->managed, &vport,
+                         errp);
+    if (error) {
+        goto undo;
+    }
+    esw_vport_get_info(esw->dev, vport, &info);
+    fn = get_fn(esw, &info);
+    fn->hotplugged = true;
+    esw->n_hotplugged++;
+    if (virtio) {
+        fn->queues = a->queues ? a->queues : file_cfg.virtio_queues;
+        fn->features = a->has_features ? a->features
+                                       : file_cfg.virtio_features;
+    }
+    error = save_fn(esw, fn, errp);
+    if (error) {
+        esw_vport_del(esw->dev, vport);
+        remove_fn(esw, fn);
+        goto undo;
+    }
+    esw->pinned = true;
+    ovs_strlcpy(fn_name, info.name, ESW_NAME_MAX);
+    format_mac(&mac, buf);
+    VLOG_INFO("%s: hotplugged %s %s (index %"PRIu32", MAC %s)", esw->name,
+              virtio ? "virtio-net device" : "VF", info.name, vport, buf);
+    ovs_mutex_unlock(&eswitch_mutex);
+
+    /* Ports that wait for this function get retried. */
+    if_notifier_manual_report();
+    return 0;
+
+undo:
+    eswitch_destroy_if_unused(esw);
+out:
+    ovs_mutex_unlock(&eswitch_mutex);
+    return error;
+}
+
+int
+eswitch_unplug(const char *spec, char **errp)
+{
+    const struct eswitch_claim *claim;
+    struct eswitch_fn *fn;
+    struct esw_vport_info info;
+    struct eswitch *esw;
+    uint32_t vport;
+    int error;
+
+    ovs_mutex_lock(&eswitch_mutex);
+    error = resolve_spec(spec, &esw, &vport, errp);
+    if (error) {
+        goto out;
+    }
+    esw_vport_get_info(esw->dev, vport, &info);
+    fn = find_fn(esw, vport);
+    claim = find_claim(esw, vport);
+    if (!fn || !fn->hotplugged) {
+        *errp = xasprintf("%s is a static function of eswitch %s: only "
+                          "hotplugged functions can be unplugged", info.name,
+                          esw->name);
+        error = EINVAL;
+    } else if (claim) {
+        *errp = xasprintf("%s is in use by port %s: remove the port first "
+                          "or unplug with --force", info.name,
+                          claim->port_name);
+        error = EBUSY;
+    } else {
+        error = eswitch_state_remove(state_dir, esw->name, info.name, errp);
+    }
+    if (error) {
+        goto out;
+    }
+    esw_vport_del(esw->dev, vport);
+    remove_fn(esw, fn);
+    VLOG_INFO("%s: unplugged %s", esw->name, info.name);
+out:
+    ovs_mutex_unlock(&eswitch_mutex);
+    return error;
+}
+
+int
+eswitch_modify(const char *spec, const struct eswitch_modify_args *a,
+               char **errp)
+{
+    struct esw_vport_info info;
+    struct eswitch_fn *fn;
+    struct eswitch *esw;
+    uint32_t vport;
+    bool virtio;
+    int error;
+
+    ovs_mutex_lock(&eswitch_mutex);
+    error = resolve_spec(spec, &esw, &vport, errp);
+    if (error) {
+        goto out;
+    }
+    esw_vport_get_info(esw->dev, vport, &info);
+    virtio = info.kind == ESW_VPORT_SF && info.fn >= ESW_SF_VIRTIO_MIN;
+
+    /* Check everything before changing anything. */
+    if (!virtio && (a->queues || a->has_features)) {
+        *errp = xasprintf("--%s applies only to virtio devices, and %s is "
+                          "%s", a->queues ? "queues" : "features", info.name,
+                          eswitch_kind_to_string(info.kind, info.fn));
+        error = EINVAL;
+        goto out;
+    }
+    if (a->has_mac) {
+        error = check_mac(&a->mac, errp);
+        if (!error) {
+            error = check_mac_unique(esw, &a->mac, vport, errp);
+        }
+        if (error) {
+            goto out;
+        }
+    }
+
+    if (a->has_mac) {
+        error = esw_vport_set_mac(esw->dev, vport, &a->mac);
+    }
+    if (!error && a->mtu) {
+        error = esw_vport_set_mtu(esw->dev, vport, a->mtu);
+    }
+    if (error) {
+        *errp = xasprintf("%s: %s", info.name, ovs_strerror(error));
+        goto out;
+    }
+    esw->pinned = true;
+    fn = get_fn(esw, &info);
+    if (a->queues) {
+        fn->queues = a->queues;
+    }
+    if (a->has_features) {
+        fn->features = a->features;
+    }
+    if (a->has_link_state) {
+        fn->link_state = a->link_state;
+        esw_vport_set_admin_state(esw->dev, vport,
+                                  link_wanted(esw, vport, esw->managed));
+    }
+    error = save_fn(esw, fn, errp);
+    if (!error) {
+        VLOG_INFO("%s: modified %s", esw->name, info.name);
+    }
+out:
+    ovs_mutex_unlock(&eswitch_mutex);
+    return error;
+}
+
+struct json *
+eswitch_mgmt_config(void)
+{
+    struct json *json = json_object_create();
+
+    ovs_mutex_lock(&eswitch_mutex);
+    json_object_put_string(json, "config_file",
+                           config_file_name ? config_file_name : "");
+    json_object_put_string(json, "state_dir", state_dir ? state_dir : "");
+    json_object_put(json, "configured_pfs",
+                    json_integer_create(file_cfg.n_pfs));
+    json_object_put_format(json, "virtio_features", "0x%"PRIx64,
+                           file_cfg.virtio_features);
+    json_object_put(json, "virtio_queues",
+                    json_integer_create(file_cfg.virtio_queues));
+    json_object_put(json, "virtio_mtu",
+                    json_integer_create(file_cfg.virtio_mtu));
+    json_object_put_format(json, "sf_pool", "%"PRIu32"-%"PRIu32,
+                           file_cfg.sf_first, file_cfg.sf_last);
+    ovs_mutex_unlock(&eswitch_mutex);
+    return json;
 }

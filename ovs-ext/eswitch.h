@@ -43,7 +43,9 @@
 #include <stdint.h>
 
 #include "datapath/esw.h"
+#include "eswitch-state.h"
 
+struct json;
 struct smap;
 struct eswitch;
 
@@ -77,6 +79,11 @@ int eswitch_resolve_port(const char *port_name, enum esw_vport_kind kind,
 /* Applies the eSwitch settings of Open_vSwitch 'other_config' (see
  * above).  A bad value is logged and changes nothing. */
 void eswitch_set_ovs_config(const struct smap *other_config);
+
+/* Sets the rule capacity of eSwitches created from now on (0: the
+ * driver's default); existing ones keep theirs.  The offload provider
+ * calls it with other_config:eswitch-max-rules (tests of a full table). */
+void eswitch_set_max_rules(uint32_t max_rules);
 
 /* Makes uplink port 'port_name', with Interface 'options', the manager of
  * its eSwitch (created if needed) and claims the uplink function.  On
@@ -120,5 +127,92 @@ int eswitch_find_function(const char *spec, struct esw_dev **devp,
 
 /* Number of eSwitches, for diagnostics. */
 size_t eswitch_count(void);
+
+/* Management (ovs-eswitchctl, the configuration file, recovery).
+ * ===============================================================
+ *
+ * With a configuration file (see eswitch-config.h), the eSwitches of its
+ * "pfs" are brought up when ovs-vswitchd first reads its database, with
+ * their static functions, and stay without ports; other PFs' eSwitches
+ * still come from other_config, on first use.  A file that fails
+ * validation is logged (ERR) and not used at all: ovs-vswitchd keeps
+ * running with the other_config eSwitches, as without a file; the file is
+ * read again only at the next start.
+ *
+ * Every function that management creates (hotplug) or changes (modify) has
+ * a recovery state file (see eswitch-state.h).  At start, after the
+ * configuration file, each state file is restored: hotplugged functions
+ * come back with the same numbers, names, MACs, MTUs, host sides, virtio
+ * features and queues; changes to static functions are applied again.
+ * Files that are corrupt or no longer fit the configuration are logged
+ * (WARN) and skipped.  This happens before any database port is set up, so
+ * representor ports find their functions.  An eSwitch that has ever been
+ * managed stays until ovs-vswitchd exits. */
+
+/* Sets the configuration file (NULL: $OVS_SYSCONFDIR/ovs-ext/eswitch.json,
+ * which may be absent), the state directory (NULL:
+ * $OVS_DBDIR/ovs-ext/eswitch-state) and whether to wipe the recovery state
+ * at start.  Call before the main loop. */
+void eswitch_set_mgmt_options(const char *config_file, const char *state_dir,
+                              bool reset);
+
+/* A function to hotplug. */
+struct eswitch_hotplug_args {
+    const char *eswitch;        /* NULL: the eSwitch of 'pf'. */
+    uint32_t pf;                /* Default 0. */
+    enum esw_vport_kind kind;   /* ESW_VPORT_VF or ESW_VPORT_SF (virtio). */
+    bool has_mac;
+    struct esw_eth_addr mac;    /* Else derived from the function. */
+    uint32_t mtu;               /* 0: default (virtio default MTU). */
+    uint32_t queues;            /* 0: default (virtio only). */
+    bool has_features;
+    uint64_t features;          /* Virtio only. */
+};
+
+/* Adds a function with the lowest free VF number or virtio SF number (of
+ * the configuration's SF pool), its representor and its host side, and
+ * persists it.  Stores its name ("pf0sf1000") in 'fn_name'. */
+int eswitch_hotplug(const struct eswitch_hotplug_args *,
+                    char fn_name[ESW_NAME_MAX], char **errp);
+
+/* Removes hotplugged function 'spec' ("pf0sf1000", "esw0/pf0sf1000", or
+ * an index "6" / "esw0/6") and its recovery state.  EBUSY while a port
+ * claims it, EINVAL for a static function. */
+int eswitch_unplug(const char *spec, char **errp);
+
+struct eswitch_modify_args {
+    bool has_mac;
+    struct esw_eth_addr mac;
+    uint32_t mtu;               /* 0: unchanged. */
+    bool has_link_state;
+    enum eswitch_link_state link_state;
+    uint32_t queues;            /* 0: unchanged (virtio only). */
+    bool has_features;
+    uint64_t features;          /* Virtio only. */
+};
+
+/* Changes function 'spec' (as for eswitch_unplug()) and persists it.
+ * Everything is checked before anything changes. */
+int eswitch_modify(const char *spec, const struct eswitch_modify_args *,
+                   char **errp);
+
+/* {"functions": [...]}: every function of every eSwitch, by eSwitch name
+ * and index, each as eswitch_mgmt_query() describes it.  The caller owns
+ * the returned JSON. */
+struct json *eswitch_mgmt_list(void);
+
+/* One function as a JSON object: "eswitch", "function", "index" (vport),
+ * "kind" (uplink, pf, vf, virtio), "pf", "number", "origin" (static or
+ * hotplug), "mac", "mtu", "features" and "queues" (virtio only),
+ * "host_side", "link_state" (auto, up, down), "link" (up, down), "port"
+ * (the OVS port using it, or null). */
+int eswitch_mgmt_query(const char *spec, struct json **replyp, char **errp);
+
+/* The management settings in force, as a JSON object. */
+struct json *eswitch_mgmt_config(void);
+
+/* Registers the eswitch/{list,query,hotplug,unplug,modify,mgmt-config}
+ * unixctl commands (ovs-ext/eswitch-mgmt-unixctl.c). */
+void eswitch_mgmt_unixctl_register(void);
 
 #endif /* ovs-ext/eswitch.h */

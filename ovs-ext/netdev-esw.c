@@ -43,6 +43,7 @@
 
 #include "datapath/esw.h"
 #include "eswitch.h"
+#include "port-policy.h"
 
 VLOG_DEFINE_THIS_MODULE(netdev_esw);
 
@@ -60,6 +61,10 @@ struct netdev_esw {
     struct eswitch *esw;        /* NULL until set_config succeeds. */
     uint32_t vport;
     struct smap options;        /* Last accepted options, for get_config. */
+    bool hold_on_destruct;      /* The last set_config failed: OVS takes
+                                 * the port out of the bridge, and the
+                                 * function keeps its policy for the port's
+                                 * return (port_policy_hold()). */
 
     /* Any thread. */
     OVSRCU_TYPE(struct esw_binding *) binding;
@@ -174,13 +179,18 @@ set_binding(struct netdev_esw *dev, struct eswitch *esw, uint32_t vport)
 static void
 release_function(struct netdev_esw *dev)
 {
+    const char *name = netdev_get_name(&dev->up);
+
     if (!dev->esw) {
         return;
     }
     set_binding(dev, NULL, 0);
     if (netdev_esw_kind(&dev->up) == ESW_VPORT_UPLINK) {
         eswitch_unmanage(dev->esw);
+    } else if (dev->hold_on_destruct) {
+        port_policy_hold(name, dev->esw, dev->vport);   /* Takes the claim. */
     } else {
+        port_policy_unbind(name, dev->esw, dev->vport);
         eswitch_release(dev->esw, dev->vport);
     }
     dev->esw = NULL;
@@ -220,6 +230,8 @@ netdev_esw_set_config(struct netdev *netdev, const struct smap *args,
     struct netdev_esw *dev = netdev_esw_cast(netdev);
     enum esw_vport_kind kind = netdev_esw_kind(netdev);
     const char *name = netdev_get_name(netdev);
+    struct esw_policy_config policy;
+    bool has_policy = false;
     struct eswitch *esw;
     uint32_t vport;
     int error;
@@ -230,20 +242,42 @@ netdev_esw_set_config(struct netdev *netdev, const struct smap *args,
         char esw_name[ESW_NAME_MAX];
         struct eswitch_fn_id id;
 
+        /* The whole configuration is checked before anything changes. */
         error = eswitch_resolve_port(name, kind, args, esw_name, &id, errp);
+        if (!error) {
+            error = port_policy_parse(args, &policy, &has_policy, errp);
+        }
         if (!error) {
             error = eswitch_claim(esw_name, &id, name, &esw, &vport, errp);
         }
+        if (!error) {
+            bool had = ((esw == dev->esw && vport == dev->vport)
+                        || port_policy_is_held(name, esw, vport));
+
+            error = port_policy_apply(esw, vport,
+                                      has_policy ? &policy : NULL, errp);
+            if (error && !had) {
+                eswitch_release(esw, vport);
+            }
+        }
     }
     if (error) {
-        /* Whatever this port had before stays as it was. */
+        /* Whatever this port had before stays as it was, also once OVS
+         * takes the port out of the bridge for this error. */
+        dev->hold_on_destruct = dev->esw && kind != ESW_VPORT_UPLINK;
         return error;
     }
+    dev->hold_on_destruct = false;
 
+    if (kind != ESW_VPORT_UPLINK) {
+        port_policy_bind(name, esw, vport, has_policy ? &policy : NULL,
+                         netdev);
+    }
     if (esw != dev->esw || vport != dev->vport) {
         /* An uplink always comes back to its own eSwitch, so only
          * representors get here with an earlier claim to give up. */
         if (dev->esw) {
+            port_policy_unbind(name, dev->esw, dev->vport);
             eswitch_release(dev->esw, dev->vport);
         }
         dev->esw = esw;
@@ -556,6 +590,8 @@ netdev_esw_get_status(const struct netdev *netdev, struct smap *smap)
     smap_add_format(smap, "effective_mac", ETH_ADDR_FMT,
                     ETH_ADDR_BYTES_ARGS(info.effective_mac.ea));
     smap_add(smap, "link", info.oper_up ? "up" : "down");
+    port_policy_get_status(netdev_get_name(netdev), esw_dev, info.vport,
+                           smap);
     if (!eswitch_is_managed(dev->esw)) {
         smap_add_format(smap, "eswitch_state", "waiting for its uplink: "
                         "add port %s (type esw-uplink) to a bridge",
@@ -564,8 +600,28 @@ netdev_esw_get_status(const struct netdev *netdev, struct smap *smap)
     return 0;
 }
 
+/* Runs the port policy's housekeeping once per main loop iteration (the
+ * four classes share it). */
+static void
+netdev_esw_run(const struct netdev_class *class)
+{
+    if (!strcmp(class->type, "esw-vf")) {
+        port_policy_run();
+    }
+}
+
+static void
+netdev_esw_wait(const struct netdev_class *class)
+{
+    if (!strcmp(class->type, "esw-vf")) {
+        port_policy_wait();
+    }
+}
+
 #define NETDEV_ESW_CLASS_COMMON                         \
     .is_pmd = false,                                    \
+    .run = netdev_esw_run,                              \
+    .wait = netdev_esw_wait,                            \
     .alloc = netdev_esw_alloc,                          \
     .construct = netdev_esw_construct,                  \
     .destruct = netdev_esw_destruct,                    \

@@ -9,8 +9,12 @@
 #include "ovs-ext.h"
 
 #include "eswitch.h"
+#include "eswitch-show.h"
+#include "eswitch-trace.h"
 #include "eswitch-unixctl.h"
 #include "netdev-esw.h"
+#include "port-policy.h"
+#include "netdev-offload-esw.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "unixctl.h"
@@ -48,9 +52,14 @@ ovs_ext_register(void)
     registered = true;
 
     netdev_esw_register();
+    netdev_offload_esw_register();
     unixctl_command_register("eswitch/version", "", 0, 0,
                              eswitch_unixctl_version, NULL);
     eswitch_unixctl_register();
+    eswitch_trace_register();
+    eswitch_show_register();
+    port_policy_unixctl_register();
+    eswitch_mgmt_unixctl_register();
     VLOG_DBG("ovs-ext %s registered", ovs_ext_version());
 }
 
@@ -58,4 +67,5 @@ void
 ovs_ext_set_ovs_config(const struct smap *other_config)
 {
     eswitch_set_ovs_config(other_config);
+    netdev_offload_esw_set_ovs_config(other_config);
 }

@@ -7,7 +7,10 @@ TESTSUITE_AT += \
 	tests/vswitchd.at \
 	tests/netdev-esw.at \
 	tests/system-esw.at \
-	tests/diagnostics.at
+	tests/policy.at \
+	tests/system-policy.at \
+	tests/diagnostics.at \
+	tests/eswitchctl.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
 DISTCLEANFILES += tests/atconfig tests/atlocal

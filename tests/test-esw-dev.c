@@ -1010,6 +1010,105 @@ test_policy(void)
 
 /* churn */
 
+/* trace */
+
+static void
+print_trace(const char *what, const struct esw_trace *tr)
+{
+    static const char *const verdicts[] = { "drop", "hit", "miss" };
+
+    printf("%s: %s", what, verdicts[tr->verdict]);
+    if (tr->verdict == ESW_TRACE_DROP) {
+        printf(" (%s)", esw_drop_reason_name(tr->drop_reason));
+    }
+    printf(" looked-up vlans %d", tr->looked_up.n_vlans);
+    for (size_t i = 0; i < tr->n_outputs; i++) {
+        const struct esw_trace_output *o = &tr->outputs[i];
+
+        printf(" -> vport %"PRIu32" %s", o->vport,
+               o->delivered ? "delivered" : esw_drop_reason_name(
+                   o->drop_reason));
+        if (o->delivered) {
+            printf(" vlans %d", o->key.n_vlans);
+        }
+    }
+    printf("\n");
+}
+
+static void
+test_trace(void)
+{
+    struct esw_dev *dev = open_dev("esw0", NULL);
+    uint32_t p0 = add_vport(dev, ESW_VPORT_UPLINK, 0, NULL, 0);
+    uint32_t vf0 = add_vport(dev, ESW_VPORT_VF, 0, &MAC_VF0, 0);
+    uint32_t vf1 = add_vport(dev, ESW_VPORT_VF, 1, &MAC_VF1, 0);
+    struct esw_vport_stats before, after;
+    struct esw_rule_stats rs;
+    struct esw_policy_config pc;
+    struct esw_rule_spec spec;
+    struct esw_error err;
+    struct esw_trace tr;
+    struct esw_rule *r;
+    struct esw_pkt *pkt;
+
+    /* vf0: spoof check + VST 100; rule vf0 -> p0 and vf1 (vf1: VST 200). */
+    esw_policy_config_init(&pc);
+    pc.spoofchk = true;
+    pc.vlan = 100;
+    CHECK_EQ(esw_vport_set_policy(dev, vf0, &pc, &err), 0);
+    pc.vlan = 200;
+    CHECK_EQ(esw_vport_set_policy(dev, vf1, &pc, &err), 0);
+    spec_init(&spec, vf0, 10);
+    spec_output(&spec, p0);
+    spec_output(&spec, vf1);
+    r = add_rule(dev, &spec);
+    CHECK_EQ(esw_vport_get_stats(dev, vf0, &before), 0);
+
+    pkt = simple_frame(&MAC_EXT, &MAC_VF0, 1);
+    CHECK_EQ(esw_trace_packet(dev, vf0, pkt, &tr), 0);
+    print_trace("vf0 good", &tr);
+    CHECK(tr.rule == r);
+    esw_pkt_free(pkt);
+
+    pkt = simple_frame(&MAC_EXT, &MAC_VF1, 2);
+    CHECK_EQ(esw_trace_packet(dev, vf0, pkt, &tr), 0);
+    print_trace("vf0 spoofed", &tr);
+    esw_pkt_free(pkt);
+
+    pkt = simple_frame(&MAC_EXT, &MAC_VF1, 3);
+    CHECK_EQ(esw_trace_packet(dev, vf1, pkt, &tr), 0);
+    print_trace("vf1 no rule", &tr);
+    print_frame("vf1 to representor", tr.to_representor);
+    esw_pkt_free(tr.to_representor);
+    esw_pkt_free(pkt);
+
+    /* What software sends on representors. */
+    pkt = simple_frame(&MAC_VF0, &MAC_EXT, 4);
+    CHECK_EQ(esw_trace_rep_send(dev, vf0, pkt, &tr.outputs[0]), 0);
+    tr.verdict = ESW_TRACE_HIT;
+    tr.n_outputs = 1;
+    print_trace("rep->vf0 untagged", &tr);
+    CHECK_EQ(esw_pkt_push_vlan(pkt, 0x8100, 100), 0);
+    CHECK_EQ(esw_trace_rep_send(dev, vf0, pkt, &tr.outputs[0]), 0);
+    print_trace("rep->vf0 vlan 100", &tr);
+    CHECK_EQ(esw_trace_rep_send(dev, 99, pkt, &tr.outputs[0]), ENOENT);
+    esw_pkt_free(pkt);
+
+    pkt = esw_pkt_from_data("\x01\x02", 2);
+    CHECK_EQ(esw_trace_packet(dev, vf1, pkt, &tr), 0);
+    print_trace("vf1 runt", &tr);
+    CHECK_EQ(esw_trace_packet(dev, 99, pkt, &tr), ENOENT);
+    esw_pkt_free(pkt);
+
+    /* Nothing moved. */
+    CHECK_EQ(esw_vport_get_stats(dev, vf0, &after), 0);
+    CHECK(!memcmp(&before, &after, sizeof before));
+    CHECK_EQ(esw_rule_get_stats(dev, r, &rs), 0);
+    CHECK_EQ(rs.packets, 0);
+    CHECK_EQ(capture_count(dev, p0), 0);
+    esw_dev_close(dev);
+}
+
 static uint32_t
 prng_next(uint32_t *state)
 {
@@ -1341,6 +1440,8 @@ main(int argc, char *argv[])
         test_modify();
     } else if (!strcmp(cmd, "policy")) {
         test_policy();
+    } else if (!strcmp(cmd, "trace")) {
+        test_trace();
     } else if (!strcmp(cmd, "churn") && argc == 5) {
         test_churn(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0),
                    strtoul(argv[4], NULL, 0));
@@ -1350,7 +1451,8 @@ main(int argc, char *argv[])
         test_tap();
     } else {
         fprintf(stderr, "usage: %s open|vports|forward|miss|rep-send|"
-                "validate|modify|policy|churn SEED N THREADS|shutdown|tap\n",
+                "validate|modify|policy|trace|churn SEED N THREADS|shutdown|"
+                "tap\n",
                 argv[0]);
         return 2;
     }

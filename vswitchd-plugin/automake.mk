@@ -11,4 +11,5 @@ vswitchd_plugin_ovs_vswitchd_LDADD = \
 	$(OVS_DIR)/vswitchd/system-stats.o \
 	$(OVS_LIBS) $(PTHREAD_LIBS)
 vswitchd_plugin_ovs_vswitchd_LDFLAGS = $(AM_LDFLAGS) $(OVS_VSWITCHD_LDFLAGS) \
-	-Wl,--wrap=netdev_set_flow_api_enabled
+	-Wl,--wrap=netdev_set_flow_api_enabled \
+	-Wl,--wrap=ovsrec_open_vswitch_first

@@ -47,6 +47,7 @@
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 
+#include "ovs-ext/eswitch.h"
 #include "ovs-ext/ovs-ext.h"
 
 VLOG_DEFINE_THIS_MODULE(vswitchd);
@@ -57,6 +58,9 @@ struct vswitchd_options {
     char *db_remote;            /* Database to connect to (owned). */
     const char *unixctl_path;   /* --unixctl, or NULL for the default. */
     bool mlockall;              /* --mlockall. */
+    const char *eswitch_config; /* --eswitch-config, or NULL. */
+    const char *eswitch_state_dir;  /* --eswitch-state-dir, or NULL. */
+    bool eswitch_reset;         /* --eswitch-reset. */
 };
 
 /* State of the "exit" unixctl command. */
@@ -135,6 +139,8 @@ main(int argc, char *argv[])
     /* The extension's types and commands must exist before bridge_init()
      * reads the database for the first time. */
     ovs_ext_register();
+    eswitch_set_mgmt_options(opts.eswitch_config, opts.eswitch_state_dir,
+                             opts.eswitch_reset);
 
     bridge_init(opts.db_remote);
     free(opts.db_remote);
@@ -194,6 +200,9 @@ parse_command_line(int argc, char *argv[], struct vswitchd_options *opts)
         OPT_DPDK,
         SSL_OPTION_ENUMS,
         OPT_DUMMY_NUMA,
+        OPT_ESWITCH_CONFIG,
+        OPT_ESWITCH_STATE_DIR,
+        OPT_ESWITCH_RESET,
     };
     static const struct option long_options[] = {
         {"help", no_argument, NULL, 'h'},
@@ -210,6 +219,10 @@ parse_command_line(int argc, char *argv[], struct vswitchd_options *opts)
         {"disable-system-route", no_argument, NULL, OPT_DISABLE_SYSTEM_ROUTE},
         {"dpdk", optional_argument, NULL, OPT_DPDK},
         {"dummy-numa", required_argument, NULL, OPT_DUMMY_NUMA},
+        {"eswitch-config", required_argument, NULL, OPT_ESWITCH_CONFIG},
+        {"eswitch-state-dir", required_argument, NULL,
+         OPT_ESWITCH_STATE_DIR},
+        {"eswitch-reset", no_argument, NULL, OPT_ESWITCH_RESET},
         {NULL, 0, NULL, 0},
     };
     char *short_options = ovs_cmdl_long_options_to_short_options(long_options);
@@ -264,6 +277,18 @@ parse_command_line(int argc, char *argv[], struct vswitchd_options *opts)
             ovs_numa_set_dummy(optarg);
             break;
 
+        case OPT_ESWITCH_CONFIG:
+            opts->eswitch_config = optarg;
+            break;
+
+        case OPT_ESWITCH_STATE_DIR:
+            opts->eswitch_state_dir = optarg;
+            break;
+
+        case OPT_ESWITCH_RESET:
+            opts->eswitch_reset = true;
+            break;
+
         case '?':
             exit(EXIT_FAILURE);
 
@@ -296,6 +321,13 @@ print_usage(void)
     printf("\nDPDK options:\n"
            "Configuration of DPDK via command-line is removed from this\n"
            "version of Open vSwitch. DPDK is configured through ovsdb.\n");
+    printf("\neSwitch management options (ovs-ext):\n"
+           "  --eswitch-config=FILE     eSwitch configuration file (default:\n"
+           "                            %s/ovs-ext/eswitch.json, if present)\n"
+           "  --eswitch-state-dir=DIR   recovery state of managed functions\n"
+           "                            (default: %s/ovs-ext/eswitch-state)\n"
+           "  --eswitch-reset           wipe the recovery state at start\n",
+           ovs_sysconfdir(), ovs_dbdir());
     printf("\nOther options:\n"
            "  --unixctl=SOCKET          override default control socket name\n"
            "  -h, --help                display this help message\n"

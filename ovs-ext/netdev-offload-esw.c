@@ -1,0 +1,808 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* Flow offload provider "esw".  See netdev-offload-esw.h for the contract
+ * and offload-xlate.c for the translation. */
+
+#include <config.h>
+
+#include "netdev-offload-esw.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "dpif.h"
+#include "flow.h"
+#include "hash.h"
+#include "netdev-offload-provider.h"
+#include "netdev-provider.h"
+#include "netdev.h"
+#include "odp-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/vlog.h"
+#include "ovs-thread.h"
+#include "smap.h"
+#include "sset.h"
+#include "timeval.h"
+#include "util.h"
+
+#include "datapath/esw.h"
+#include "eswitch.h"
+#include "netdev-esw.h"
+#include "offload-xlate.h"
+
+VLOG_DEFINE_THIS_MODULE(netdev_offload_esw);
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(20, 100);
+
+/* The dp_layer reported for flows whose rule is in the device. */
+#define OFFLOAD_ESW_DP_LAYER "esw"
+
+/* One datapath megaflow put on an eSwitch port, offloaded or not. */
+struct offload_flow {
+    struct hmap_node node;          /* In 'flows', by hash of 'ufid'. */
+    struct ovs_list list_node;      /* In 'flow_list', oldest first. */
+    ovs_u128 ufid;                  /* dpif-netdev's mega_ufid. */
+    struct netdev *netdev;          /* The in_port (a reference). */
+    unsigned int tid;               /* Offload thread that put it. */
+
+    struct match match;
+    struct nlattr *actions;
+    size_t actions_len;
+
+    struct esw_dev *dev;            /* In_port's device (a reference), or
+                                     * NULL if the port is not bound. */
+    uint32_t in_vport;
+    struct esw_rule *rule;          /* NULL unless in the device. */
+    struct esw_rule_spec spec;      /* What 'rule' was made from. */
+
+    enum offload_reason reason;     /* OFFLOAD_OK iff 'rule'. */
+    char *reason_text;              /* NULL iff OFFLOAD_OK. */
+
+    uint64_t base_packets;          /* Counted by earlier rules. */
+    uint64_t base_bytes;
+    uint64_t last_packets;          /* Last total seen by flow_get. */
+    long long int used;             /* time_msec() when it last moved. */
+};
+
+struct offload_counters {
+    uint64_t puts;                  /* flow_put calls (new or modified). */
+    uint64_t new_flows;
+    uint64_t modified;
+    uint64_t offloaded;             /* Rules added or updated. */
+    uint64_t retried;               /* Later attempts (room, re-enable). */
+    uint64_t failed[OFFLOAD_N_REASONS];
+    uint64_t flow_dels;             /* flow_del calls that found a flow. */
+    uint64_t flushed;               /* Flows removed by flow_flush. */
+    uint64_t rules_deleted;         /* Rules taken out of a device. */
+};
+
+static struct ovs_mutex offload_mutex = OVS_MUTEX_INITIALIZER;
+static struct hmap flows OVS_GUARDED_BY(offload_mutex)
+    = HMAP_INITIALIZER(&flows);
+static struct ovs_list flow_list OVS_GUARDED_BY(offload_mutex)
+    = OVS_LIST_INITIALIZER(&flow_list);
+static struct offload_counters counters OVS_GUARDED_BY(offload_mutex);
+static bool offload_enabled OVS_GUARDED_BY(offload_mutex);
+/* Names of the devices this provider has put rules into. */
+static struct sset devices OVS_GUARDED_BY(offload_mutex)
+    = SSET_INITIALIZER(&devices);
+
+static size_t
+ufid_hash(const ovs_u128 *ufid)
+{
+    return ufid->u32[0];
+}
+
+static struct offload_flow *
+flow_find(const ovs_u128 *ufid) OVS_REQUIRES(offload_mutex)
+{
+    struct offload_flow *f;
+
+    HMAP_FOR_EACH_WITH_HASH (f, node, ufid_hash(ufid), &flows) {
+        if (ovs_u128_equals(f->ufid, *ufid)) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+/* Takes 'f''s rule, if any, out of the device, keeping its counters.
+ * Returns true if there was one. */
+static bool
+rule_remove(struct offload_flow *f) OVS_REQUIRES(offload_mutex)
+{
+    struct esw_rule_stats s;
+
+    if (!f->rule) {
+        return false;
+    }
+    if (!esw_rule_get_stats(f->dev, f->rule, &s)) {
+        f->base_packets += s.packets;
+        f->base_bytes += s.bytes;
+    }
+    esw_rule_del(f->dev, f->rule);
+    f->rule = NULL;
+    counters.rules_deleted++;
+    return true;
+}
+
+static void
+set_state(struct offload_flow *f, enum offload_reason reason, char *text)
+    OVS_REQUIRES(offload_mutex)
+{
+    free(f->reason_text);
+    f->reason = reason;
+    f->reason_text = text;
+}
+
+/* Resolves a datapath port for offload_xlate(); 'aux' is the dpif type. */
+static bool
+resolve_port(odp_port_t port, void *aux, struct esw_dev **devp,
+             uint32_t *vportp, char name[OFFLOAD_PORT_NAME_MAX])
+{
+    struct netdev *netdev = netdev_ports_get(port, aux);
+    bool ok;
+
+    if (!netdev) {
+        snprintf(name, OFFLOAD_PORT_NAME_MAX, "port %"PRIu32,
+                 odp_to_u32(port));
+        return false;
+    }
+    snprintf(name, OFFLOAD_PORT_NAME_MAX, "%s", netdev_get_name(netdev));
+    ok = netdev_is_esw(netdev) && netdev_esw_get_function(netdev, devp,
+                                                          vportp);
+    netdev_close(netdev);
+    return ok;
+}
+
+/* Turns a device error into a reason. */
+static enum offload_reason
+device_reason(struct esw_dev *dev, int error, const struct esw_error *err,
+              struct ds *text)
+{
+    const char *why = err->reason[0] ? err->reason : ovs_strerror(error);
+
+    switch (error) {
+    case EOPNOTSUPP:
+        if (!strncmp(err->reason, "match", 5)
+            || !strncmp(err->reason, "partial mask", 12)) {
+            ds_put_format(text, "unsupported match: %s: %s",
+                          esw_dev_name(dev), why);
+            return OFFLOAD_UNSUPPORTED_MATCH;
+        }
+        ds_put_format(text, "unsupported action: %s: %s",
+                      esw_dev_name(dev), why);
+        return OFFLOAD_UNSUPPORTED_ACTION;
+    case ENOSPC:
+        ds_put_format(text, "device full: %s: %s", esw_dev_name(dev), why);
+        return OFFLOAD_DEVICE_FULL;
+    default:
+        ds_put_format(text, "device error: %s: %s", esw_dev_name(dev), why);
+        return OFFLOAD_DEVICE_ERROR;
+    }
+}
+
+/* Brings 'f''s rule in line with its match and actions: added, modified
+ * (make-before-break) or, when that is not possible, removed with the
+ * reason recorded.  'count' says whether to count a failure (a retry's
+ * failure is not counted again). */
+static enum offload_reason
+offload_try(struct offload_flow *f, bool count) OVS_REQUIRES(offload_mutex)
+{
+    struct ds text = DS_EMPTY_INITIALIZER;
+    enum offload_reason r;
+
+    if (!offload_enabled) {
+        ds_put_cstr(&text, "hw-offload disabled");
+        r = OFFLOAD_DISABLED;
+    } else if (!f->dev) {
+        ds_put_format(&text, "device error: %s is not bound to an eswitch "
+                      "function", netdev_get_name(f->netdev));
+        r = OFFLOAD_DEVICE_ERROR;
+    } else {
+        struct offload_xlate_ctx ctx = {
+            .dev = f->dev,
+            .in_vport = f->in_vport,
+            .resolve = resolve_port,
+            .aux = CONST_CAST(char *, netdev_get_dpif_type(f->netdev)),
+        };
+        struct esw_rule_spec spec;
+
+        r = offload_xlate(&ctx, &f->match, f->actions, f->actions_len,
+                          &spec, &text);
+        if (!r) {
+            struct esw_error err;
+            int error = esw_rule_validate(f->dev, &spec, &err);
+
+            if (!error) {
+                error = (f->rule
+                         ? esw_rule_modify(f->dev, f->rule, &spec, &err)
+                         : esw_rule_add(f->dev, &spec, &err, &f->rule));
+            }
+            if (error) {
+                r = device_reason(f->dev, error, &err, &text);
+            } else {
+                f->spec = spec;
+                sset_add(&devices, esw_dev_name(f->dev));
+            }
+        }
+    }
+
+    if (r) {
+        rule_remove(f);
+        if (count) {
+            counters.failed[r]++;
+        }
+        if (!VLOG_DROP_DBG(&rl)) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+
+            odp_format_ufid(&f->ufid, &s);
+            VLOG_DBG("%s: flow %s stays in software: %s",
+                     netdev_get_name(f->netdev), ds_cstr(&s), ds_cstr(&text));
+            ds_destroy(&s);
+        }
+        set_state(f, r, ds_steal_cstr(&text));
+    } else {
+        counters.offloaded++;
+        set_state(f, OFFLOAD_OK, NULL);
+        ds_destroy(&text);
+    }
+    return r;
+}
+
+/* After a rule left 'dev': offloads, oldest first, the flows that found
+ * 'dev' full, until it is full again. */
+static void
+retry_full(struct esw_dev *dev) OVS_REQUIRES(offload_mutex)
+{
+    struct offload_flow *f;
+
+    LIST_FOR_EACH (f, list_node, &flow_list) {
+        if (f->reason == OFFLOAD_DEVICE_FULL && f->dev == dev) {
+            counters.retried++;
+            if (offload_try(f, false) == OFFLOAD_DEVICE_FULL) {
+                break;
+            }
+        }
+    }
+}
+
+static void
+flow_destroy(struct offload_flow *f) OVS_REQUIRES(offload_mutex)
+{
+    rule_remove(f);
+    hmap_remove(&flows, &f->node);
+    ovs_list_remove(&f->list_node);
+    esw_dev_close(f->dev);
+    netdev_close(f->netdev);
+    free(f->actions);
+    free(f->reason_text);
+    free(f);
+}
+
+/* Binds 'f' to the function its in_port currently represents. */
+static void
+flow_bind(struct offload_flow *f) OVS_REQUIRES(offload_mutex)
+{
+    struct esw_dev *dev = NULL;
+    uint32_t vport = 0;
+
+    if (!netdev_esw_get_function(f->netdev, &dev, &vport)) {
+        dev = NULL;
+    }
+    if (dev != f->dev || vport != f->in_vport) {
+        struct esw_dev *old = f->dev;
+
+        if (rule_remove(f)) {
+            retry_full(old);
+        }
+        esw_dev_close(old);
+        f->dev = dev ? esw_dev_lookup(esw_dev_name(dev)) : NULL;
+        f->in_vport = vport;
+    }
+}
+
+static void
+fill_stats(struct offload_flow *f, struct dpif_flow_stats *stats)
+    OVS_REQUIRES(offload_mutex)
+{
+    uint64_t packets = f->base_packets, bytes = f->base_bytes;
+    struct esw_rule_stats s;
+
+    if (f->rule && !esw_rule_get_stats(f->dev, f->rule, &s)) {
+        packets += s.packets;
+        bytes += s.bytes;
+    }
+    if (packets != f->last_packets) {
+        f->last_packets = packets;
+        f->used = time_msec();
+    }
+    if (stats) {
+        memset(stats, 0, sizeof *stats);
+        stats->n_packets = packets;
+        stats->n_bytes = bytes;
+        stats->used = f->used;
+    }
+}
+
+/* The provider. */
+
+static int
+offload_esw_init_flow_api(struct netdev *netdev)
+{
+    return netdev_is_esw(netdev) ? 0 : EOPNOTSUPP;
+}
+
+static int
+offload_esw_flow_put(struct netdev *netdev, struct match *match,
+                     struct nlattr *actions, size_t actions_len,
+                     const ovs_u128 *ufid, struct offload_info *info OVS_UNUSED,
+                     struct dpif_flow_stats *stats)
+{
+    struct offload_flow *f;
+
+    ovs_mutex_lock(&offload_mutex);
+    counters.puts++;
+    f = flow_find(ufid);
+    if (!f) {
+        f = xzalloc(sizeof *f);
+        f->ufid = *ufid;
+        f->netdev = netdev_ref(netdev);
+        hmap_insert(&flows, &f->node, ufid_hash(ufid));
+        ovs_list_push_back(&flow_list, &f->list_node);
+        counters.new_flows++;
+    } else {
+        counters.modified++;
+        free(f->actions);
+        if (f->netdev != netdev) {
+            netdev_close(f->netdev);
+            f->netdev = netdev_ref(netdev);
+        }
+    }
+    f->tid = netdev_offload_thread_id();
+    f->match = *match;
+    f->actions = xmemdup(actions, actions_len);
+    f->actions_len = actions_len;
+    flow_bind(f);
+
+    offload_try(f, true);
+    if (stats) {
+        fill_stats(f, stats);
+    }
+    ovs_mutex_unlock(&offload_mutex);
+    return 0;
+}
+
+static int
+offload_esw_flow_get(struct netdev *netdev OVS_UNUSED,
+                     struct match *match OVS_UNUSED,
+                     struct nlattr **actions OVS_UNUSED,
+                     const ovs_u128 *ufid, struct dpif_flow_stats *stats,
+                     struct dpif_flow_attrs *attrs,
+                     struct ofpbuf *wbuffer OVS_UNUSED)
+{
+    struct offload_flow *f;
+    int error = 0;
+
+    ovs_mutex_lock(&offload_mutex);
+    f = flow_find(ufid);
+    if (!f) {
+        error = ENOENT;
+        goto out;
+    }
+    if (f->rule) {
+        struct esw_rule_stats s;
+
+        if (!esw_rule_get_stats(f->dev, f->rule, &s) && s.orphaned) {
+            /* A vport of the rule went away under us: the rule no longer
+             * forwards, so the flow is back in software. */
+            rule_remove(f);
+            counters.failed[OFFLOAD_DEVICE_ERROR]++;
+            set_state(f, OFFLOAD_DEVICE_ERROR,
+                      xasprintf("device error: %s: a vport of the rule "
+                                "went away", esw_dev_name(f->dev)));
+            retry_full(f->dev);
+        }
+    }
+    fill_stats(f, stats);
+    attrs->offloaded = f->rule != NULL;
+    attrs->dp_layer = f->rule ? OFFLOAD_ESW_DP_LAYER : "ovs";
+    attrs->dp_extra_info = NULL;
+out:
+    ovs_mutex_unlock(&offload_mutex);
+    return error;
+}
+
+static int
+offload_esw_flow_del(struct netdev *netdev OVS_UNUSED, const ovs_u128 *ufid,
+                     struct dpif_flow_stats *stats)
+{
+    struct offload_flow *f;
+    struct esw_dev *dev;
+    int error = 0;
+
+    ovs_mutex_lock(&offload_mutex);
+    f = flow_find(ufid);
+    if (!f) {
+        error = ENOENT;
+        goto out;
+    }
+    counters.flow_dels++;
+    fill_stats(f, stats);
+    dev = f->dev ? esw_dev_lookup(esw_dev_name(f->dev)) : NULL;
+    if (f->rule) {
+        flow_destroy(f);
+        retry_full(dev);
+    } else {
+        flow_destroy(f);
+    }
+    esw_dev_close(dev);
+out:
+    ovs_mutex_unlock(&offload_mutex);
+    return error;
+}
+
+static int
+offload_esw_flow_flush(struct netdev *netdev)
+{
+    struct esw_dev *dev = NULL;
+    struct offload_flow *f;
+    uint32_t vport = 0;
+    bool bound;
+
+    ovs_mutex_lock(&offload_mutex);
+    bound = netdev_esw_get_function(netdev, &dev, &vport);
+    if (bound) {
+        dev = esw_dev_lookup(esw_dev_name(dev));
+    }
+    LIST_FOR_EACH_SAFE (f, list_node, &flow_list) {
+        if (f->netdev == netdev) {
+            counters.flushed++;
+            flow_destroy(f);
+        } else if (bound && f->rule && f->dev == dev) {
+            /* Rules that output to the port that goes away leave the
+             * device too; OVS revalidates these flows next. */
+            for (size_t i = 0; i < f->spec.n_actions; i++) {
+                if (f->spec.actions[i].type == ESW_ACTION_OUTPUT
+                    && f->spec.actions[i].vport == vport) {
+                    rule_remove(f);
+                    counters.failed[OFFLOAD_PORT_REMOVED]++;
+                    set_state(f, OFFLOAD_PORT_REMOVED,
+                              xasprintf("output port %s removed",
+                                        netdev_get_name(netdev)));
+                    break;
+                }
+            }
+        }
+    }
+    if (dev) {
+        retry_full(dev);
+        esw_dev_close(dev);
+    }
+    ovs_mutex_unlock(&offload_mutex);
+    return 0;
+}
+
+static int
+offload_esw_flow_get_n_flows(struct netdev *netdev, uint64_t *n_flows)
+{
+    unsigned int n_threads = netdev_offload_thread_nb();
+    struct offload_flow *f;
+
+    ovs_mutex_lock(&offload_mutex);
+    LIST_FOR_EACH (f, list_node, &flow_list) {
+        if (f->netdev == netdev && f->rule && f->tid < n_threads) {
+            n_flows[f->tid]++;
+        }
+    }
+    ovs_mutex_unlock(&offload_mutex);
+    return 0;
+}
+
+static const struct netdev_flow_api netdev_offload_esw = {
+    .type = "esw",
+    .flow_flush = offload_esw_flow_flush,
+    .flow_put = offload_esw_flow_put,
+    .flow_get = offload_esw_flow_get,
+    .flow_del = offload_esw_flow_del,
+    .flow_get_n_flows = offload_esw_flow_get_n_flows,
+    .init_flow_api = offload_esw_init_flow_api,
+};
+
+void offload_unixctl_register(void);
+
+void
+netdev_offload_esw_register(void)
+{
+    static bool registered;
+
+    if (!registered) {
+        registered = true;
+        netdev_register_flow_api_provider(&netdev_offload_esw);
+        offload_unixctl_register();
+    }
+}
+
+void
+netdev_offload_esw_set_ovs_config(const struct smap *other_config)
+{
+    bool enable = smap_get_bool(other_config, "hw-offload", false);
+    unsigned long long int max_rules;
+    struct offload_flow *f;
+
+    max_rules = smap_get_ullong(other_config, "eswitch-max-rules", 0);
+    eswitch_set_max_rules(MIN(max_rules, UINT32_MAX));
+
+    ovs_mutex_lock(&offload_mutex);
+    if (enable != offload_enabled) {
+        offload_enabled = enable;
+        LIST_FOR_EACH (f, list_node, &flow_list) {
+            if (!enable || f->reason == OFFLOAD_DISABLED) {
+                struct esw_dev *dev = f->dev;
+                bool had_rule = f->rule != NULL;
+
+                if (enable) {
+                    counters.retried++;
+                }
+                offload_try(f, !enable);
+                if (had_rule && !f->rule && dev) {
+                    retry_full(dev);
+                }
+            }
+        }
+    }
+    ovs_mutex_unlock(&offload_mutex);
+}
+
+/* Diagnostics. */
+
+static void
+format_match(const struct offload_flow *f, struct ds *out)
+{
+    struct odp_flow_key_parms parms = {
+        .flow = &f->match.flow,
+        .mask = &f->match.wc.masks,
+        .support = {
+            .max_vlan_headers = SIZE_MAX,
+            .max_mpls_depth = SIZE_MAX,
+            .recirc = true,
+            .ct_state = true,
+            .ct_zone = true,
+            .ct_mark = true,
+            .ct_label = true,
+            .ct_state_nat = true,
+            .ct_orig_tuple = true,
+            .ct_orig_tuple6 = true,
+        },
+    };
+    struct ofpbuf key, mask;
+
+    ofpbuf_init(&key, 0);
+    ofpbuf_init(&mask, 0);
+    odp_flow_key_from_flow(&parms, &key);
+    parms.key_buf = &key;
+    odp_flow_key_from_mask(&parms, &mask);
+    odp_flow_format(key.data, key.size, mask.data, mask.size, NULL, out,
+                    false);
+    ofpbuf_uninit(&key);
+    ofpbuf_uninit(&mask);
+}
+
+void
+netdev_offload_esw_dump_flows(struct ds *out)
+{
+    long long int now = time_msec();
+    struct offload_flow *f;
+
+    ovs_mutex_lock(&offload_mutex);
+    LIST_FOR_EACH (f, list_node, &flow_list) {
+        struct dpif_flow_stats stats;
+
+        fill_stats(f, &stats);
+        ds_put_format(out, "%s: ", netdev_get_name(f->netdev));
+        format_match(f, out);
+        ds_put_format(out, ", packets:%"PRIu64", bytes:%"PRIu64", used:",
+                      stats.n_packets, stats.n_bytes);
+        if (stats.used) {
+            ds_put_format(out, "%.3fs", (now - stats.used) / 1000.0);
+        } else {
+            ds_put_cstr(out, "never");
+        }
+        if (f->rule) {
+            ds_put_format(out, ", offloaded:yes, dp:%s, eswitch:%s",
+                          OFFLOAD_ESW_DP_LAYER, esw_dev_name(f->dev));
+        } else {
+            ds_put_format(out, ", offloaded:no, reason:\"%s\"",
+                          f->reason_text);
+        }
+        ds_put_cstr(out, ", actions:");
+        format_odp_actions(out, f->actions, f->actions_len, NULL);
+        ds_put_char(out, '\n');
+    }
+    ovs_mutex_unlock(&offload_mutex);
+}
+
+void
+netdev_offload_esw_format_stats(struct ds *out)
+{
+    size_t n = 0, n_offloaded = 0;
+    struct offload_flow *f;
+
+    ovs_mutex_lock(&offload_mutex);
+    LIST_FOR_EACH (f, list_node, &flow_list) {
+        n++;
+        n_offloaded += f->rule != NULL;
+    }
+    ds_put_format(out, "hw-offload: %s\n",
+                  offload_enabled ? "enabled" : "disabled");
+    ds_put_format(out, "flows: %"PRIuSIZE" (offloaded %"PRIuSIZE
+                  ", in software %"PRIuSIZE")\n",
+                  n, n_offloaded, n - n_offloaded);
+    ds_put_format(out, "attempted: %"PRIu64" (new %"PRIu64", modified %"
+                  PRIu64", retried %"PRIu64")\n", counters.puts,
+                  counters.new_flows, counters.modified, counters.retried);
+    ds_put_format(out, "offloaded: %"PRIu64"\n", counters.offloaded);
+    for (int r = OFFLOAD_OK + 1; r < OFFLOAD_N_REASONS; r++) {
+        ds_put_format(out, "failed %s: %"PRIu64"\n",
+                      offload_reason_name(r), counters.failed[r]);
+    }
+    ds_put_format(out, "deleted: %"PRIu64" (flushed %"PRIu64
+                  ", rules removed %"PRIu64")\n", counters.flow_dels,
+                  counters.flushed, counters.rules_deleted);
+    ovs_mutex_unlock(&offload_mutex);
+}
+
+struct check_rule {
+    struct hmap_node node;          /* By hash of the rule pointer. */
+    const struct offload_flow *flow;
+    bool seen;
+};
+
+/* Collects the device's rules.  Only collects: the sim driver's
+ * esw_rule_get_spec() takes the control mutex that esw_rule_foreach()
+ * holds, so specs are read afterwards. */
+struct rule_list {
+    struct esw_rule **rules;
+    size_t n, allocated;
+};
+
+static bool
+collect_rule_cb(struct esw_rule *rule, void *list_)
+{
+    struct rule_list *list = list_;
+
+    if (list->n >= list->allocated) {
+        list->rules = x2nrealloc(list->rules, &list->allocated,
+                                 sizeof *list->rules);
+    }
+    list->rules[list->n++] = rule;
+    return true;
+}
+
+static struct check_rule *
+check_rule_find(struct hmap *expected, const struct esw_rule *rule)
+{
+    struct check_rule *c;
+
+    HMAP_FOR_EACH_WITH_HASH (c, node, hash_pointer(rule, 0), expected) {
+        if (c->flow->rule == rule) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static bool
+spec_equals(const struct esw_rule_spec *a, const struct esw_rule_spec *b)
+{
+    return (!memcmp(&a->match, &b->match, sizeof a->match)
+            && !memcmp(&a->mask, &b->mask, sizeof a->mask)
+            && a->priority == b->priority
+            && a->n_actions == b->n_actions
+            && !memcmp(a->actions, b->actions,
+                       a->n_actions * sizeof a->actions[0]));
+}
+
+/* Checks one device's rules against 'expected'.  Returns false and
+ * reports in 'out' on any difference. */
+static bool
+check_device(struct esw_dev *dev, struct hmap *expected, struct ds *out,
+             size_t *n_rules) OVS_REQUIRES(offload_mutex)
+{
+    struct rule_list list = { NULL, 0, 0 };
+    bool ok = true;
+
+    esw_rule_foreach(dev, collect_rule_cb, &list);
+    *n_rules += list.n;
+    for (size_t i = 0; i < list.n; i++) {
+        struct check_rule *c = check_rule_find(expected, list.rules[i]);
+        struct esw_rule_spec spec;
+
+        if (!c) {
+            ds_put_format(out, "%s: rule without a flow\n",
+                          esw_dev_name(dev));
+            ok = false;
+            continue;
+        }
+        c->seen = true;
+        esw_rule_get_spec(dev, list.rules[i], &spec);
+        if (!spec_equals(&spec, &c->flow->spec)) {
+            ds_put_format(out, "%s: flow ", esw_dev_name(dev));
+            odp_format_ufid(&c->flow->ufid, out);
+            ds_put_cstr(out, ": rule differs from the flow's "
+                        "translation\n");
+            ok = false;
+        }
+    }
+    free(list.rules);
+    return ok;
+}
+
+bool
+netdev_offload_esw_check(struct ds *out)
+{
+    size_t n_flows = 0, n_offloaded = 0, n_rules = 0;
+    const char *name;
+    bool ok = true;
+
+    ovs_mutex_lock(&offload_mutex);
+    SSET_FOR_EACH (name, &devices) {
+        struct esw_dev *dev = esw_dev_lookup(name);
+        struct hmap expected = HMAP_INITIALIZER(&expected);
+        struct check_rule *c;
+        struct offload_flow *f;
+
+        if (!dev) {
+            continue;
+        }
+        LIST_FOR_EACH (f, list_node, &flow_list) {
+            if (f->rule && f->dev == dev) {
+                c = xzalloc(sizeof *c);
+                c->flow = f;
+                hmap_insert(&expected, &c->node, hash_pointer(f->rule, 0));
+            }
+        }
+
+        ok = check_device(dev, &expected, out, &n_rules) && ok;
+
+        HMAP_FOR_EACH_POP (c, node, &expected) {
+            if (!c->seen) {
+                ds_put_format(out, "%s: flow ", name);
+                odp_format_ufid(&c->flow->ufid, out);
+                ds_put_cstr(out, " reported offloaded but its rule is not "
+                            "in the device\n");
+                ok = false;
+            }
+            free(c);
+        }
+        hmap_destroy(&expected);
+        esw_dev_close(dev);
+    }
+
+    struct offload_flow *f;
+    LIST_FOR_EACH (f, list_node, &flow_list) {
+        n_flows++;
+        n_offloaded += f->rule != NULL;
+        if ((f->rule != NULL) != (f->reason == OFFLOAD_OK)) {
+            ds_put_cstr(out, "flow ");
+            odp_format_ufid(&f->ufid, out);
+            ds_put_cstr(out, ": state and rule disagree\n");
+            ok = false;
+        }
+    }
+    ovs_mutex_unlock(&offload_mutex);
+
+    ds_put_format(out, "%s: %"PRIuSIZE" flows, %"PRIuSIZE" offloaded, %"
+                  PRIuSIZE" device rules\n", ok ? "consistent" : "INCONSISTENT",
+                  n_flows, n_offloaded, n_rules);
+    return ok;
+}

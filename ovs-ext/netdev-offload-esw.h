@@ -1,0 +1,66 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef OVS_EXT_NETDEV_OFFLOAD_ESW_H
+#define OVS_EXT_NETDEV_OFFLOAD_ESW_H 1
+
+/* Flow offload provider "esw": pushes the userspace datapath's megaflows
+ * into the eSwitch.
+ *
+ * dpif-netdev, with other_config:hw-offload=true, calls the provider of
+ * the flow's in_port netdev from its offload thread(s).  This provider
+ * claims exactly the netdevs of netdev-esw.c (esw-uplink, esw-pf, esw-vf,
+ * esw-virtio) and refuses every other netdev; OVS's own providers refuse
+ * ours (linux_tc wants an ifindex, dpdk its own classes), so the claim does
+ * not depend on the order in which OVS tries providers.
+ *
+ * Every flow put on one of our netdevs gets a record, offloaded or not, so
+ * that the reason it stays in software can be shown, and so that it can be
+ * offloaded later (when the device table had been full and room frees up,
+ * or when hw-offload comes back on).  flow_put therefore always returns 0:
+ * dpif-netdev then tracks the flow and calls flow_del when it goes away.
+ * flow_get reports the device's counters (attrs->offloaded and dp_layer
+ * "esw" only while the rule is in the device) and a 'used' time on OVS's
+ * clock: the last time the provider saw the counters move.
+ *
+ * Other config (Open_vSwitch other_config), applied live:
+ *   hw-offload=false   takes every rule out of the device (the flows stay
+ *                      in software, reason "disabled"); true puts them
+ *                      back.  OVS itself cannot switch its flow API off.
+ *   eswitch-max-rules=N  rule capacity of eSwitches created afterwards
+ *                      (tests; 0 or absent: the driver's default).
+ *
+ * Threading: all state is under one mutex; callers may be the offload
+ * threads (put, del, flush), revalidators and the main thread (get, dumps,
+ * unixctl). */
+
+#include <stdbool.h>
+
+struct ds;
+struct smap;
+
+/* Registers the provider and its unixctl commands (once, before
+ * bridge_init()). */
+void netdev_offload_esw_register(void);
+
+/* Applies Open_vSwitch other_config (see above). */
+void netdev_offload_esw_set_ovs_config(const struct smap *other_config);
+
+/* Diagnostics, for offload-unixctl.c.  Each appends text to 'out'. */
+
+/* Every flow put on an eSwitch port: state, reason, device counters. */
+void netdev_offload_esw_dump_flows(struct ds *out);
+
+/* Counters: attempted, offloaded, failed per reason, deleted. */
+void netdev_offload_esw_format_stats(struct ds *out);
+
+/* Cross-checks the records against the devices' rule tables.  Returns
+ * true if every flow reported offloaded has its rule in the device, with
+ * the spec the flow translated to, and every rule in a device belongs to
+ * an offloaded flow; otherwise lists the differences. */
+bool netdev_offload_esw_check(struct ds *out);
+
+#endif /* ovs-ext/netdev-offload-esw.h */

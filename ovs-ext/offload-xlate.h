@@ -1,0 +1,76 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef OVS_EXT_OFFLOAD_XLATE_H
+#define OVS_EXT_OFFLOAD_XLATE_H 1
+
+/* Translation of a datapath megaflow (OVS 'struct match' plus datapath
+ * actions in netlink format) into an eSwitch rule.
+ *
+ * The translation is exact or refused: a megaflow whose match or actions
+ * the device cannot reproduce bit for bit is refused with a reason naming
+ * the field or action, so that the flow stays in OVS's software path.
+ * Device capabilities are not checked here: esw_rule_validate() does that
+ * afterwards and its reason is reported as is.
+ *
+ * Pure function of its inputs, callable from any thread. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "datapath/esw.h"
+#include "openvswitch/types.h"
+
+struct ds;
+struct match;
+struct nlattr;
+
+/* Why a flow is not in the device.  OFFLOAD_OK means it is. */
+enum offload_reason {
+    OFFLOAD_OK,
+    OFFLOAD_UNSUPPORTED_ACTION,     /* "unsupported action: ct". */
+    OFFLOAD_UNSUPPORTED_MATCH,      /* "unsupported match: recirc_id". */
+    OFFLOAD_DEVICE_FULL,            /* ENOSPC from the device. */
+    OFFLOAD_DEVICE_ERROR,           /* Any other device failure. */
+    OFFLOAD_DISABLED,               /* other_config:hw-offload=false. */
+    OFFLOAD_PORT_REMOVED,           /* An output port left the bridge. */
+    OFFLOAD_N_REASONS
+};
+
+/* Short stable name, e.g. "unsupported-action", for counters. */
+const char *offload_reason_name(enum offload_reason);
+
+#define OFFLOAD_PORT_NAME_MAX 64
+
+/* Resolves datapath port 'port' to a function of an eSwitch.  Returns true
+ * and stores the device and vport if 'port' is an eSwitch port bound to a
+ * function; otherwise returns false and stores in 'name' the port's name
+ * (or its number) for the reason text. */
+typedef bool offload_resolve_port_cb(odp_port_t port, void *aux,
+                                     struct esw_dev **devp, uint32_t *vportp,
+                                     char name[OFFLOAD_PORT_NAME_MAX]);
+
+struct offload_xlate_ctx {
+    struct esw_dev *dev;            /* Device of the flow's in_port. */
+    uint32_t in_vport;              /* Its vport. */
+    offload_resolve_port_cb *resolve;
+    void *aux;
+};
+
+/* Translates 'match' and the 'actions_len' bytes of datapath 'actions'
+ * into 'spec' (priority 0).  Returns OFFLOAD_OK or
+ * OFFLOAD_UNSUPPORTED_MATCH / OFFLOAD_UNSUPPORTED_ACTION with the reason
+ * appended to 'reason' ("unsupported match: ct_state",
+ * "unsupported action: output to br0 (not on esw0)"). */
+enum offload_reason offload_xlate(const struct offload_xlate_ctx *,
+                                  const struct match *match,
+                                  const struct nlattr *actions,
+                                  size_t actions_len,
+                                  struct esw_rule_spec *spec,
+                                  struct ds *reason);
+
+#endif /* ovs-ext/offload-xlate.h */
