@@ -18,3 +18,5 @@ bench-hotplug: $(sbin_PROGRAMS) $(bin_PROGRAMS)
 	$(SHELL) $(srcdir)/bench/bench-hotplug.sh --ovs-dir='$(OVS_DIR)' \
 	    --builddir='$(abs_top_builddir)' $(BENCHFLAGS)
 .PHONY: bench-hotplug
+
+include bench/offload.mk

@@ -282,12 +282,20 @@ sim_rule_get_stats(struct esw_dev *dev_, const struct esw_rule *rule,
     return 0;
 }
 
+/* The device whose sim_rule_foreach() runs in this thread, if any: its
+ * callback already holds 'ctl_mutex', which is not recursive. */
+static _Thread_local const struct sim_dev *foreach_dev;
+
 void
 sim_rule_get_spec(struct esw_dev *dev_, const struct esw_rule *rule,
                   struct esw_rule_spec *spec)
 {
     struct sim_dev *dev = sim_dev_cast(dev_);
 
+    if (foreach_dev == dev) {
+        *spec = rule->cur->spec;
+        return;
+    }
     pthread_mutex_lock(&dev->ctl_mutex);
     *spec = rule->cur->spec;
     pthread_mutex_unlock(&dev->ctl_mutex);
@@ -306,11 +314,13 @@ sim_rule_foreach(struct esw_dev *dev_,
     struct sim_dev *dev = sim_dev_cast(dev_);
 
     pthread_mutex_lock(&dev->ctl_mutex);
+    foreach_dev = dev;
     for (struct esw_rule *r = dev->rules_head; r; r = r->next) {
         if (!cb(r, aux)) {
             break;
         }
     }
+    foreach_dev = NULL;
     pthread_mutex_unlock(&dev->ctl_mutex);
 }
 

@@ -794,6 +794,17 @@ eswitch_get(const char *name, uint32_t pf, struct eswitch **eswp,
 
     if (!esw) {
         const struct eswitch_pf_config *pfc = file_pf(pf);
+        char default_name[ESW_NAME_MAX];
+
+        eswitch_default_name(pf, default_name);
+        if (pfc && !strcmp(name, default_name)) {
+            /* A port that names no eSwitch gets the one the configuration
+             * file gives its PF. */
+            esw = eswitch_lookup__(pfc->eswitch);
+        }
+    }
+    if (!esw) {
+        const struct eswitch_pf_config *pfc = file_pf(pf);
 
         if (pfc && strcmp(pfc->eswitch, name)) {
             *errp = xasprintf("PF %"PRIu32" is served by eswitch %s (see %s),"

@@ -345,7 +345,8 @@ offload_esw_init_flow_api(struct netdev *netdev)
 static int
 offload_esw_flow_put(struct netdev *netdev, struct match *match,
                      struct nlattr *actions, size_t actions_len,
-                     const ovs_u128 *ufid, struct offload_info *info OVS_UNUSED,
+                     const ovs_u128 *ufid,
+                     struct offload_info *info OVS_UNUSED,
                      struct dpif_flow_stats *stats)
 {
     struct offload_flow *f;
@@ -600,14 +601,15 @@ format_match(const struct offload_flow *f, struct ds *out)
 void
 netdev_offload_esw_dump_flows(struct ds *out)
 {
-    long long int now = time_msec();
     struct offload_flow *f;
 
     ovs_mutex_lock(&offload_mutex);
     LIST_FOR_EACH (f, list_node, &flow_list) {
         struct dpif_flow_stats stats;
+        long long int now;
 
         fill_stats(f, &stats);
+        now = MAX(time_msec(), stats.used);
         ds_put_format(out, "%s: ", netdev_get_name(f->netdev));
         format_match(f, out);
         ds_put_format(out, ", packets:%"PRIu64", bytes:%"PRIu64", used:",
@@ -802,7 +804,8 @@ netdev_offload_esw_check(struct ds *out)
     ovs_mutex_unlock(&offload_mutex);
 
     ds_put_format(out, "%s: %"PRIuSIZE" flows, %"PRIuSIZE" offloaded, %"
-                  PRIuSIZE" device rules\n", ok ? "consistent" : "INCONSISTENT",
+                  PRIuSIZE" device rules\n",
+                  ok ? "consistent" : "INCONSISTENT",
                   n_flows, n_offloaded, n_rules);
     return ok;
 }

@@ -51,7 +51,10 @@ void netdev_offload_esw_set_ovs_config(const struct smap *other_config);
 
 /* Diagnostics, for offload-unixctl.c.  Each appends text to 'out'. */
 
-/* Every flow put on an eSwitch port: state, reason, device counters. */
+/* Every flow put on an eSwitch port, one line each, oldest first: port,
+ * match, the device's counters for it (packets, bytes, used: what its
+ * rules counted, not OVS's software path), "offloaded:yes, dp:esw,
+ * eswitch:NAME" or "offloaded:no, reason:\"...\"", actions. */
 void netdev_offload_esw_dump_flows(struct ds *out);
 
 /* Counters: attempted, offloaded, failed per reason, deleted. */

@@ -63,9 +63,12 @@ struct offload_xlate_ctx {
 
 /* Translates 'match' and the 'actions_len' bytes of datapath 'actions'
  * into 'spec' (priority 0).  Returns OFFLOAD_OK or
- * OFFLOAD_UNSUPPORTED_MATCH / OFFLOAD_UNSUPPORTED_ACTION with the reason
- * appended to 'reason' ("unsupported match: ct_state",
- * "unsupported action: output to br0 (not on esw0)"). */
+ * OFFLOAD_UNSUPPORTED_MATCH (the first field the device cannot match:
+ * "unsupported match: arp_sha", "unsupported match: recirc_id=0x1") or
+ * OFFLOAD_UNSUPPORTED_ACTION (every action it cannot do, in order:
+ * "unsupported action: ct, recirc",
+ * "unsupported action: output to br0 (not on esw0)"), with the reason
+ * appended to 'reason'.  Actions without any output become one DROP. */
 enum offload_reason offload_xlate(const struct offload_xlate_ctx *,
                                   const struct match *match,
                                   const struct nlattr *actions,

@@ -785,10 +785,22 @@ test_validate(void)
 
 /* modify */
 
+struct count_rules {
+    struct esw_dev *dev;
+    size_t n;
+};
+
+/* Also reads each rule's spec and stats, as the contract allows. */
 static bool
-count_rule_cb(struct esw_rule *rule, void *aux)
+count_rule_cb(struct esw_rule *rule, void *aux_)
 {
-    (*(size_t *) aux)++;
+    struct count_rules *aux = aux_;
+    struct esw_rule_spec spec;
+    struct esw_rule_stats st;
+
+    esw_rule_get_spec(aux->dev, rule, &spec);
+    CHECK_EQ(esw_rule_get_stats(aux->dev, rule, &st), 0);
+    aux->n += spec.n_actions > 0;
     return true;
 }
 
@@ -804,7 +816,7 @@ test_modify(void)
     struct esw_rule *r, *r2;
     struct esw_error err;
     uint64_t t0 = esw_time_msec();
-    size_t n = 0;
+    struct count_rules cr = { .dev = dev, .n = 0 };
 
     spec_init(&spec, vf0, 10);
     spec.match.eth_type = htons(0x0800);
@@ -858,8 +870,8 @@ test_modify(void)
     inject(dev, vf0, simple_frame(&MAC_EXT, &MAC_VF0, 10));
     wait_idle(dev);
     CHECK_EQ(capture_count(dev, p0), 1);
-    esw_rule_foreach(dev, count_rule_cb, &n);
-    printf("rules: %zu (foreach %zu)\n", esw_rule_count(dev), n);
+    esw_rule_foreach(dev, count_rule_cb, &cr);
+    printf("rules: %zu (foreach %zu)\n", esw_rule_count(dev), cr.n);
 
     /* Delete r2: r takes over. */
     esw_rule_del(dev, r2);
