@@ -88,51 +88,31 @@ show_function(struct esw_dev *dev, uint32_t vport, struct ds *s,
 }
 
 static void
+show_device(struct esw_dev *dev, const char *name, const uint32_t *vports,
+            size_t n_vports, struct ds *s, struct json *jdev)
+{
+    struct json *jfns = json_object_create();
+
+    ds_put_format(s, "%s: driver %s, %"PRIuSIZE" functions, %"PRIuSIZE
+                  " rules (capacity %"PRIuSIZE")\n", name,
+                  esw_dev_driver_name(dev), n_vports,
+                  esw_rule_count(dev), esw_rule_capacity(dev));
+    for (size_t k = 0; k < n_vports; k++) {
+        show_function(dev, vports[k], s, jfns);
+    }
+    json_object_put_string(jdev, "driver", esw_dev_driver_name(dev));
+    json_object_put(jdev, "n_rules",
+                    json_integer_create(esw_rule_count(dev)));
+    json_object_put(jdev, "capacity",
+                    json_integer_create(esw_rule_capacity(dev)));
+    json_object_put(jdev, "functions", jfns);
+}
+
+static void
 eswitch_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
                      void *aux OVS_UNUSED)
 {
-    char names[16][ESW_NAME_MAX];
-    struct ds s = DS_EMPTY_INITIALIZER;
-    struct json *json = json_object_create();
-    size_t n;
-    bool as_json;
-
-    if (!eswitch_parse_show_args(conn, argc, argv, names, ARRAY_SIZE(names),
-                                 &n, &as_json)) {
-        json_destroy(json);
-        ds_destroy(&s);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct esw_dev *dev = esw_dev_lookup(names[i]);
-        struct json *jdev, *jfns;
-        uint32_t vports[1024];
-        size_t n_vports;
-
-        if (!dev) {
-            continue;
-        }
-        n_vports = MIN(esw_vport_list(dev, vports, ARRAY_SIZE(vports)),
-                       ARRAY_SIZE(vports));
-        ds_put_format(&s, "%s: driver %s, %"PRIuSIZE" functions, %"PRIuSIZE
-                      " rules (capacity %"PRIuSIZE")\n", names[i],
-                      esw_dev_driver_name(dev), n_vports,
-                      esw_rule_count(dev), esw_rule_capacity(dev));
-        jfns = json_object_create();
-        for (size_t k = 0; k < n_vports; k++) {
-            show_function(dev, vports[k], &s, jfns);
-        }
-        jdev = json_object_create();
-        json_object_put_string(jdev, "driver", esw_dev_driver_name(dev));
-        json_object_put(jdev, "n_rules",
-                        json_integer_create(esw_rule_count(dev)));
-        json_object_put(jdev, "capacity",
-                        json_integer_create(esw_rule_capacity(dev)));
-        json_object_put(jdev, "functions", jfns);
-        json_object_put(json, names[i], jdev);
-        esw_dev_close(dev);
-    }
-    eswitch_reply_json_or_text(conn, as_json, json, &s);
+    eswitch_unixctl_show_devices(conn, argc, argv, show_device);
 }
 
 void

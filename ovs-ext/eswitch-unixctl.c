@@ -202,46 +202,8 @@ eswitch_unixctl_capture(struct unixctl_conn *conn, int argc,
     ds_destroy(&reply);
 }
 
-bool
-eswitch_parse_show_args(struct unixctl_conn *conn, int argc, const char *argv[],
-                char names[][ESW_NAME_MAX], size_t max, size_t *n,
-                bool *json)
-{
-    const char *esw_name = NULL;
-
-    *json = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) {
-            *json = true;
-        } else if (argv[i][0] == '-') {
-            unixctl_command_reply_error(conn, "unknown option (expected "
-                                        "--json)");
-            return false;
-        } else if (esw_name) {
-            unixctl_command_reply_error(conn, "at most one eswitch name");
-            return false;
-        } else {
-            esw_name = argv[i];
-        }
-    }
-
-    *n = MIN(esw_dev_list(names, max), max);
-    if (esw_name) {
-        for (size_t i = 0; i < *n; i++) {
-            if (!strcmp(names[i], esw_name)) {
-                memmove(names[0], names[i], ESW_NAME_MAX);
-                *n = 1;
-                return true;
-            }
-        }
-        unixctl_command_reply_error(conn, "no such eswitch");
-        return false;
-    }
-    return true;
-}
-
-void
-eswitch_reply_json_or_text(struct unixctl_conn *conn, bool as_json,
+static void
+reply_json_or_text(struct unixctl_conn *conn, bool as_json,
                    struct json *json, struct ds *text)
 {
     if (as_json) {
@@ -254,6 +216,96 @@ eswitch_reply_json_or_text(struct unixctl_conn *conn, bool as_json,
     }
     json_destroy(json);
     ds_destroy(text);
+}
+
+/* Parses "[ESWITCH] [--json]".  On success stores the selected eSwitch
+ * name (or NULL for all) in '*esw_name'; otherwise replies with an error. */
+static bool
+parse_show_args(struct unixctl_conn *conn, int argc, const char *argv[],
+                const char **esw_name, bool *json)
+{
+    *esw_name = NULL;
+    *json = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) {
+            *json = true;
+        } else if (argv[i][0] == '-') {
+            unixctl_command_reply_error(conn, "unknown option (expected "
+                                        "--json)");
+            return false;
+        } else if (*esw_name) {
+            unixctl_command_reply_error(conn, "at most one eswitch name");
+            return false;
+        } else {
+            *esw_name = argv[i];
+        }
+    }
+    return true;
+}
+
+void
+eswitch_unixctl_show_devices(struct unixctl_conn *conn, int argc,
+                             const char *argv[], eswitch_show_cb *show)
+{
+    struct ds text = DS_EMPTY_INITIALIZER;
+    struct json *json;
+    const char *esw_name;
+    char (*names)[ESW_NAME_MAX];
+    size_t n, max;
+    bool as_json;
+
+    if (!parse_show_args(conn, argc, argv, &esw_name, &as_json)) {
+        return;
+    }
+
+    /* Devices may come and go meanwhile: those gone are skipped. */
+    max = esw_dev_list(NULL, 0);
+    names = xcalloc(MAX(max, 1), sizeof *names);
+    n = MIN(esw_dev_list(names, max), max);
+    if (esw_name) {
+        size_t i;
+
+        for (i = 0; i < n && strcmp(names[i], esw_name); i++) {
+            continue;
+        }
+        if (i >= n) {
+            unixctl_command_reply_error(conn, "no such eswitch");
+            free(names);
+            return;
+        }
+        memmove(names[0], names[i], ESW_NAME_MAX);
+        n = 1;
+    }
+
+    json = json_object_create();
+    for (size_t i = 0; i < n; i++) {
+        struct esw_dev *dev = esw_dev_lookup(names[i]);
+        uint32_t *vports = NULL;
+        size_t n_vports = 0;
+        struct json *jdev;
+
+        if (!dev) {
+            continue;
+        }
+        for (;;) {
+            size_t total = esw_vport_list(dev, vports, n_vports);
+
+            if (total <= n_vports) {
+                n_vports = total;
+                break;
+            }
+            n_vports = total + 16;
+            vports = xrealloc(vports, n_vports * sizeof *vports);
+        }
+
+        jdev = json_object_create();
+        show(dev, names[i], vports, n_vports, &text, jdev);
+        json_object_put(json, names[i], jdev);
+        free(vports);
+        esw_dev_close(dev);
+    }
+    free(names);
+    reply_json_or_text(conn, as_json, json, &text);
 }
 
 struct dump_rules_aux {
@@ -299,127 +351,90 @@ dump_rule_cb(struct esw_rule *rule, void *aux_)
 }
 
 static void
+show_rules(struct esw_dev *dev, const char *name,
+           const uint32_t *vports OVS_UNUSED, size_t n_vports OVS_UNUSED,
+           struct ds *text, struct json *jdev)
+{
+    struct dump_rules_aux ra = {
+        .dev = dev, .now = esw_time_msec(), .text = text,
+        .rules = json_array_create_empty(),
+    };
+
+    ds_put_format(text, "%s: %"PRIuSIZE" rules (capacity %"PRIuSIZE")\n",
+                  name, esw_rule_count(dev), esw_rule_capacity(dev));
+    esw_rule_foreach(dev, dump_rule_cb, &ra);
+    json_object_put(jdev, "n_rules",
+                    json_integer_create(esw_rule_count(dev)));
+    json_object_put(jdev, "capacity",
+                    json_integer_create(esw_rule_capacity(dev)));
+    json_object_put(jdev, "rules", ra.rules);
+}
+
+static void
 eswitch_unixctl_dump_rules(struct unixctl_conn *conn, int argc,
                            const char *argv[], void *aux OVS_UNUSED)
 {
-    char names[16][ESW_NAME_MAX];
-    struct ds text = DS_EMPTY_INITIALIZER;
-    struct json *json = json_object_create();
-    size_t n;
-    bool as_json;
+    eswitch_unixctl_show_devices(conn, argc, argv, show_rules);
+}
 
-    if (!eswitch_parse_show_args(conn, argc, argv, names, ARRAY_SIZE(names), &n,
-                         &as_json)) {
-        json_destroy(json);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct esw_dev *dev = esw_dev_lookup(names[i]);
-        struct dump_rules_aux ra;
-        struct json *j;
+static void
+show_stats(struct esw_dev *dev, const char *name, const uint32_t *vports,
+           size_t n_vports, struct ds *text, struct json *jdev)
+{
+    ds_put_format(text, "%s:\n", name);
+    for (size_t k = 0; k < n_vports; k++) {
+        struct esw_vport_stats s;
+        struct esw_vport_info info;
+        struct json *jv, *jdrops;
+        bool any = false;
 
-        if (!dev) {
-            continue;           /* Went away meanwhile. */
+        if (esw_vport_get_info(dev, vports[k], &info)
+            || esw_vport_get_stats(dev, vports[k], &s)) {
+            continue;
         }
-        ra = (struct dump_rules_aux) {
-            .dev = dev, .now = esw_time_msec(), .text = &text,
-            .rules = json_array_create_empty(),
-        };
-        ds_put_format(&text, "%s: %"PRIuSIZE" rules (capacity %"PRIuSIZE
-                      ")\n", names[i], esw_rule_count(dev),
-                      esw_rule_capacity(dev));
-        esw_rule_foreach(dev, dump_rule_cb, &ra);
+        ds_put_format(text, "  %s (vport %"PRIu32"): rx %"PRIu64
+                      " pkts %"PRIu64" bytes, tx %"PRIu64" pkts %"PRIu64
+                      " bytes, to representor %"PRIu64", from "
+                      "representor %"PRIu64"\n", info.name, info.vport,
+                      s.rx_packets, s.rx_bytes, s.tx_packets, s.tx_bytes,
+                      s.rep_rx_packets, s.rep_tx_packets);
+        jdrops = json_object_create();
+        ds_put_cstr(text, "    drops:");
+        for (int r = 0; r < ESW_N_DROP_REASONS; r++) {
+            json_object_put(jdrops, esw_drop_reason_name(r),
+                            json_integer_create(s.drops[r]));
+            if (s.drops[r]) {
+                ds_put_format(text, " %s=%"PRIu64,
+                              esw_drop_reason_name(r), s.drops[r]);
+                any = true;
+            }
+        }
+        ds_put_format(text, "%s\n", any ? "" : " none");
 
-        j = json_object_create();
-        json_object_put(j, "n_rules", json_integer_create(
-                            esw_rule_count(dev)));
-        json_object_put(j, "capacity", json_integer_create(
-                            esw_rule_capacity(dev)));
-        json_object_put(j, "rules", ra.rules);
-        json_object_put(json, names[i], j);
-        esw_dev_close(dev);
+        jv = json_object_create();
+        json_object_put(jv, "vport", json_integer_create(info.vport));
+        json_object_put(jv, "rx_packets",
+                        json_integer_create(s.rx_packets));
+        json_object_put(jv, "rx_bytes", json_integer_create(s.rx_bytes));
+        json_object_put(jv, "tx_packets",
+                        json_integer_create(s.tx_packets));
+        json_object_put(jv, "tx_bytes", json_integer_create(s.tx_bytes));
+        json_object_put(jv, "to_representor",
+                        json_integer_create(s.rep_rx_packets));
+        json_object_put(jv, "from_representor",
+                        json_integer_create(s.rep_tx_packets));
+        json_object_put(jv, "guest_mac_change_refused",
+                        json_integer_create(s.guest_mac_refused));
+        json_object_put(jv, "drops", jdrops);
+        json_object_put(jdev, info.name, jv);
     }
-    eswitch_reply_json_or_text(conn, as_json, json, &text);
 }
 
 static void
 eswitch_unixctl_stats(struct unixctl_conn *conn, int argc,
                       const char *argv[], void *aux OVS_UNUSED)
 {
-    char names[16][ESW_NAME_MAX];
-    struct ds text = DS_EMPTY_INITIALIZER;
-    struct json *json = json_object_create();
-    size_t n;
-    bool as_json;
-
-    if (!eswitch_parse_show_args(conn, argc, argv, names, ARRAY_SIZE(names), &n,
-                         &as_json)) {
-        json_destroy(json);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct esw_dev *dev = esw_dev_lookup(names[i]);
-        struct json *jdev = json_object_create();
-        uint32_t vports[1024];
-        size_t n_vports;
-
-        if (!dev) {
-            json_destroy(jdev);
-            continue;
-        }
-        ds_put_format(&text, "%s:\n", names[i]);
-        n_vports = MIN(esw_vport_list(dev, vports, ARRAY_SIZE(vports)),
-                       ARRAY_SIZE(vports));
-        for (size_t k = 0; k < n_vports; k++) {
-            struct esw_vport_stats s;
-            struct esw_vport_info info;
-            struct json *jv, *jdrops;
-            bool any = false;
-
-            if (esw_vport_get_info(dev, vports[k], &info)
-                || esw_vport_get_stats(dev, vports[k], &s)) {
-                continue;
-            }
-            ds_put_format(&text, "  %s (vport %"PRIu32"): rx %"PRIu64
-                          " pkts %"PRIu64" bytes, tx %"PRIu64" pkts %"PRIu64
-                          " bytes, to representor %"PRIu64", from "
-                          "representor %"PRIu64"\n", info.name, info.vport,
-                          s.rx_packets, s.rx_bytes, s.tx_packets, s.tx_bytes,
-                          s.rep_rx_packets, s.rep_tx_packets);
-            jdrops = json_object_create();
-            ds_put_cstr(&text, "    drops:");
-            for (int r = 0; r < ESW_N_DROP_REASONS; r++) {
-                json_object_put(jdrops, esw_drop_reason_name(r),
-                                json_integer_create(s.drops[r]));
-                if (s.drops[r]) {
-                    ds_put_format(&text, " %s=%"PRIu64,
-                                  esw_drop_reason_name(r), s.drops[r]);
-                    any = true;
-                }
-            }
-            ds_put_format(&text, "%s\n", any ? "" : " none");
-
-            jv = json_object_create();
-            json_object_put(jv, "vport", json_integer_create(info.vport));
-            json_object_put(jv, "rx_packets",
-                            json_integer_create(s.rx_packets));
-            json_object_put(jv, "rx_bytes", json_integer_create(s.rx_bytes));
-            json_object_put(jv, "tx_packets",
-                            json_integer_create(s.tx_packets));
-            json_object_put(jv, "tx_bytes", json_integer_create(s.tx_bytes));
-            json_object_put(jv, "to_representor",
-                            json_integer_create(s.rep_rx_packets));
-            json_object_put(jv, "from_representor",
-                            json_integer_create(s.rep_tx_packets));
-            json_object_put(jv, "guest_mac_change_refused",
-                            json_integer_create(s.guest_mac_refused));
-            json_object_put(jv, "drops", jdrops);
-            json_object_put(jdev, info.name, jv);
-        }
-        json_object_put(json, names[i], jdev);
-        esw_dev_close(dev);
-    }
-    eswitch_reply_json_or_text(conn, as_json, json, &text);
+    eswitch_unixctl_show_devices(conn, argc, argv, show_stats);
 }
 
 void

@@ -30,13 +30,16 @@ struct esw_pkt *eswitch_packet_from_spec(const char *spec, char **errorp);
  * names of the eSwitches to show (all, or the one named) in 'names' (up to
  * 'max') and their number in '*n'.  Replies with an error and returns
  * false on a bad argument. */
-bool eswitch_parse_show_args(struct unixctl_conn *, int argc,
-                             const char *argv[], char names[][ESW_NAME_MAX],
-                             size_t max, size_t *n, bool *json);
-
-/* Replies with 'json' serialized if 'as_json', else with 'text'; destroys
- * both. */
-void eswitch_reply_json_or_text(struct unixctl_conn *, bool as_json,
-                                struct json *json, struct ds *text);
+/* For commands that take "[ESWITCH] [--json]": calls 'show' for each
+ * eSwitch selected (all of them, alphabetically, or the one named), with
+ * its vports in increasing order; 'show' appends text to 'text' and puts
+ * members into 'jdev', the device's JSON object.  Then replies with the
+ * text or with a JSON object of the devices' objects by name.  Replies with
+ * an error for bad arguments or an unknown eSwitch. */
+typedef void eswitch_show_cb(struct esw_dev *, const char *name,
+                             const uint32_t *vports, size_t n_vports,
+                             struct ds *text, struct json *jdev);
+void eswitch_unixctl_show_devices(struct unixctl_conn *, int argc,
+                                  const char *argv[], eswitch_show_cb *);
 
 #endif /* ovs-ext/eswitch-unixctl.h */
