@@ -19,6 +19,11 @@
  * packet's result is compared between the two tables (same priority, or
  * both miss).
  *
+ * Timing: each lookup figure is the median of ROUNDS measurements, the
+ * three kinds of lookup (esw single, esw batch, OVS) taking turns, so
+ * that a disturbance from elsewhere on the machine hits all of them
+ * alike rather than one.
+ *
  * OVS's classifier is set up as ofproto does (staged lookup with
  * flow_segment_u64s), without prefix tries, and looked up with
  * classifier_lookup(cls, OVS_VERSION_MAX, &flow, NULL).
@@ -45,6 +50,7 @@
 #include "datapath/esw-rcu.h"
 
 #define N_PACKETS 8192
+#define ROUNDS 3                /* Measurements per figure (median). */
 
 static uint64_t prng_state = 12345;
 
@@ -339,6 +345,43 @@ time_ovs(struct bench *b)
     return n / elapsed / 1e6;
 }
 
+static int
+compare_doubles(const void *a_, const void *b_)
+{
+    double a = *(const double *) a_, b = *(const double *) b_;
+
+    return a < b ? -1 : a > b;
+}
+
+static double
+median(double v[], int n)
+{
+    qsort(v, n, sizeof *v, compare_doubles);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Measures the three kinds of lookup in turns, ROUNDS times, each for
+ * 'b->duration' / ROUNDS seconds, and returns the medians. */
+static struct result
+time_all(struct bench *b)
+{
+    double esw[ROUNDS], esw_batch[ROUNDS], ovs[ROUNDS];
+    double duration = b->duration;
+    struct result r;
+
+    b->duration = duration / ROUNDS;
+    for (int i = 0; i < ROUNDS; i++) {
+        esw[i] = time_esw(b);
+        esw_batch[i] = time_esw_batch(b);
+        ovs[i] = time_ovs(b);
+    }
+    b->duration = duration;
+    r.esw = median(esw, ROUNDS);
+    r.esw_batch = median(esw_batch, ROUNDS);
+    r.ovs = median(ovs, ROUNDS);
+    return r;
+}
+
 static void
 delete_rules(struct bench *b)
 {
@@ -403,7 +446,8 @@ main(int argc, char *argv[])
     esw_rcu_thread_register();
     b = xzalloc(sizeof *b);
     printf("esw-cls vs. OVS %s classifier, %d packets per traffic set, "
-           "%.2f s per measurement\n\n", VERSION, N_PACKETS, duration);
+           "%.2f s per figure (median of %d turns)\n\n", VERSION,
+           N_PACKETS, duration, ROUNDS);
     printf("%8s %5s %7s | %8s %9s | %8s %9s | %8s %9s | %6s\n",
            "rules", "masks", "traffic", "esw", "ns/lookup", "esw-bat",
            "ns/lookup", "ovs", "ns/lookup", "ratio");
@@ -437,9 +481,7 @@ main(int argc, char *argv[])
                     fprintf(stderr, "bench-cls: unexpected %d hits\n", hits);
                     return 1;
                 }
-                r.esw = time_esw(b);
-                r.esw_batch = time_esw_batch(b);
-                r.ovs = time_ovs(b);
+                r = time_all(b);
                 printf("%8zu %5d %7s | %8.2f %9.1f | %8.2f %9.1f | "
                        "%8.2f %9.1f | %6.2f\n",
                        b->n_rules, b->n_masks, hit ? "hit" : "miss",

@@ -42,9 +42,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -78,7 +80,12 @@ static const unsigned int fwd_flows[N_FWD_CASES] = { 1, 1000, 100000 };
 
 struct result {
     double setup_rate;                  /* New flows/s. */
+    double setup_cpu_us;                /* CPU (all threads but the
+                                         * injector) per new flow. */
+    double setup_cpu_util;              /* That CPU / wall time (cores). */
     double lat_p50_us, lat_p99_us;      /* hw only; < 0 if not measured. */
+    double miss_p50_us, miss_p99_us;    /* First packet -> upcall. */
+    double ofl_p50_us, ofl_p99_us;      /* Upcall -> in device. */
     unsigned int lat_n;
     double mpps[N_FWD_CASES];
 };
@@ -96,15 +103,34 @@ struct bench {
     uint32_t vf0, vf1;
 
     atomic_bool stop;                   /* Stops the datapath thread. */
+
+    /* Latency phase: when the slow path (upcall) saw flow k. */
+    uint64_t *t_upcall;
+    unsigned int n_t_upcall;
 };
+
+static uint64_t
+clock_ns(clockid_t clock)
+{
+    struct timespec ts;
+
+    clock_gettime(clock, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static uint64_t
 now_ns(void)
 {
-    struct timespec ts;
+    return clock_ns(CLOCK_MONOTONIC);
+}
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+/* CPU time consumed by every thread of this process except the calling
+ * one (the injector, which stands for the traffic source). */
+static uint64_t
+datapath_cpu_ns(void)
+{
+    return clock_ns(CLOCK_PROCESS_CPUTIME_ID)
+           - clock_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
 /* Stands for OVS's slow path: pf0vf0 -> pf0vf1, mask in_port, eth_type,
@@ -118,7 +144,11 @@ upcall_cb(const struct dp_packet *packet OVS_UNUSED, const struct flow *flow,
           void *aux)
 {
     struct bench *b = aux;
+    uint32_t k = ntohl(flow->nw_dst) - 0x0a400000;
 
+    if (b->t_upcall && k < b->n_t_upcall && !b->t_upcall[k]) {
+        b->t_upcall[k] = now_ns();
+    }
     if (flow->in_port.odp_port == b->vf0_port) {
         nl_msg_put_odp_port(actions, OVS_ACTION_ATTR_OUTPUT, b->vf1_port);
     }
@@ -279,19 +309,40 @@ struct monitor {
     atomic_bool stop;
 };
 
+/* Polls the device's rule count, without sleeping (a sleep would make
+ * the times it records later by the sleep and the wakeup), but as a
+ * SCHED_IDLE thread: it runs only on a CPU that the datapath's threads
+ * leave idle, and any of them that wakes up preempts it, so that it does
+ * not slow down what it observes (on a 2-core machine a spinning observer
+ * at normal priority takes a core from them).  Its times are never early;
+ * they are late when no CPU is idle.  BENCH_MONITOR=spin: normal priority
+ * (the original monitor); BENCH_MONITOR=sleep: 20-us polls. */
+#define MONITOR_POLL_NS 20000
 static void *
 monitor_main(void *m_)
 {
     struct monitor *m = m_;
+    const char *mode = getenv("BENCH_MONITOR");
+    bool sleep = mode && !strcmp(mode, "sleep");
+    struct timespec poll = { 0, MONITOR_POLL_NS };
     unsigned int seen = 0;
     bool stop = false;
 
+    if (!mode || strcmp(mode, "spin")) {
+        struct sched_param param = { .sched_priority = 0 };
+
+        pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
+    }
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     while (seen < m->n && !stop) {
         size_t count = esw_rule_count(m->b->dev);
         uint64_t t = now_ns();
 
         while (seen < m->n && count > m->base + seen) {
             m->t_rule[seen++] = t;
+        }
+        if (sleep) {
+            nanosleep(&poll, NULL);
         }
         atomic_read(&m->stop, &stop);
     }
@@ -302,19 +353,44 @@ static void
 run_setup(struct bench *b, struct result *r)
 {
     uint8_t frame[FRAME_LEN];
-    uint64_t injected = 0, delivered = 0, t0;
+    uint64_t injected = 0, delivered = 0, t0, t1, cpu0;
 
     drain(b);
     t0 = now_ns();
+    cpu0 = datapath_cpu_ns();
     for (unsigned int i = 0; i < b->n_setup; i++) {
         make_frame(frame, 0x0a000001, 0x0a010000 + i, 1);
         inject(b, frame, &injected, &delivered);
     }
     wait_delivered(b, &delivered, b->n_setup);
-    r->setup_rate = b->n_setup / ((now_ns() - t0) / 1e9);
+    t1 = now_ns();
+    r->setup_rate = b->n_setup / ((t1 - t0) / 1e9);
     if (b->hw) {
+        /* The offload work belongs to the setup cost. */
         wait_rules(b, b->n_setup);
+        t1 = now_ns();
     }
+    r->setup_cpu_us = (datapath_cpu_ns() - cpu0) / 1e3 / b->n_setup;
+    r->setup_cpu_util = (datapath_cpu_ns() - cpu0) / (double) (t1 - t0);
+}
+
+/* Median and p99 in us of b[k] - a[k] over the k where both are known;
+ * 'lat' is scratch space. */
+static void
+percentiles(const uint64_t *a, const uint64_t *b, unsigned int n_in,
+            uint64_t *lat, unsigned int *np, double *p50, double *p99)
+{
+    unsigned int n = 0;
+
+    for (unsigned int i = 0; i < n_in; i++) {
+        if (a[i] && b[i]) {
+            lat[n++] = b[i] > a[i] ? b[i] - a[i] : 0;
+        }
+    }
+    qsort(lat, n, sizeof *lat, cmp_u64);
+    *np = n;
+    *p50 = n ? lat[n / 2] / 1e3 : -1;
+    *p99 = n ? lat[MIN(n - 1, n * 99 / 100)] / 1e3 : -1;
 }
 
 static void
@@ -323,52 +399,73 @@ run_latency(struct bench *b, struct result *r)
     struct monitor m = { .b = b, .n = b->n_lat };
     uint64_t *t_inject = xcalloc(b->n_lat, sizeof *t_inject);
     uint64_t *lat = xcalloc(b->n_lat, sizeof *lat);
+    uint64_t *t_upcall;
     uint64_t period = 1000000000ULL / b->lat_rate, start;
     uint64_t injected = 0, delivered = 0;
     uint8_t frame[FRAME_LEN];
     pthread_t monitor;
     unsigned int n = 0;
 
+    bool spin = getenv("BENCH_SPIN_PACING") != NULL;
+
     r->lat_p50_us = r->lat_p99_us = -1;
-    if (!b->hw) {
-        free(t_inject);
-        free(lat);
-        return;
-    }
+    r->ofl_p50_us = r->ofl_p99_us = -1;
+    b->t_upcall = xcalloc(b->n_lat, sizeof *b->t_upcall);
+    b->n_t_upcall = b->n_lat;
     m.base = esw_rule_count(b->dev);
     m.t_rule = xcalloc(b->n_lat, sizeof *m.t_rule);
     atomic_init(&m.stop, false);
-    pthread_create(&monitor, NULL, monitor_main, &m);
+    if (b->hw) {
+        pthread_create(&monitor, NULL, monitor_main, &m);
+    }
 
+    /* Paced injection.  The injector stands for a traffic source outside
+     * the machine: between two flows it sleeps (to the ns: timer slack 1)
+     * rather than spinning, which would take one of the 2 cores from the
+     * datapath.  't_inject' is when the frame was really injected.
+     * BENCH_SPIN_PACING: spin instead (the original pacing). */
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     start = now_ns();
     for (unsigned int i = 0; i < b->n_lat; i++) {
-        while (now_ns() < start + i * period) {
-            continue;
+        uint64_t due = start + i * period;
+
+        if (spin) {
+            while (now_ns() < due) {
+                continue;
+            }
+        } else if (now_ns() < due) {
+            struct timespec ts = { due / 1000000000, due % 1000000000 };
+
+            clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
         }
         make_frame(frame, 0x0a000001, 0x0a400000 + i, 1);
         t_inject[i] = now_ns();
         inject(b, frame, &injected, &delivered);
         delivered += drain(b);
     }
-    wait_rules(b, m.base + b->n_lat);
-    atomic_store(&m.stop, true);
-    pthread_join(monitor, NULL);
-
-    for (unsigned int i = 0; i < b->n_lat; i++) {
-        if (m.t_rule[i]) {
-            lat[n++] = m.t_rule[i] > t_inject[i]
-                       ? m.t_rule[i] - t_inject[i] : 0;
+    wait_delivered(b, &delivered, b->n_lat);
+    if (b->hw) {
+        /* The monitor stops by itself once it saw every rule; stopping it
+         * as soon as they are all in could lose the last times. */
+        wait_rules(b, m.base + b->n_lat);
+        if (esw_rule_count(b->dev) < m.base + b->n_lat) {
+            atomic_store(&m.stop, true);
         }
+        pthread_join(monitor, NULL);
     }
-    qsort(lat, n, sizeof *lat, cmp_u64);
-    r->lat_n = n;
-    if (n) {
-        r->lat_p50_us = lat[n / 2] / 1e3;
-        r->lat_p99_us = lat[MIN(n - 1, n * 99 / 100)] / 1e3;
-    }
+
+    percentiles(t_inject, m.t_rule, b->n_lat, lat, &r->lat_n,
+                &r->lat_p50_us, &r->lat_p99_us);
+    percentiles(t_inject, b->t_upcall, b->n_lat, lat, &n,
+                &r->miss_p50_us, &r->miss_p99_us);
+    percentiles(b->t_upcall, m.t_rule, b->n_lat, lat, &n,
+                &r->ofl_p50_us, &r->ofl_p99_us);
     free(m.t_rule);
     free(t_inject);
     free(lat);
+    t_upcall = b->t_upcall;
+    b->t_upcall = NULL;
+    free(t_upcall);
 }
 
 static void
@@ -601,11 +698,22 @@ main(int argc, char *argv[])
     printf("%-44s %16.0f %16.0f  (offload adds %+.1f%% to setup cost)\n",
            "new-flow setup rate (flows/s)", sw.setup_rate, hw.setup_rate,
            (sw.setup_rate / hw.setup_rate - 1) * 100);
+    printf("%-44s %16.2f %16.2f  (offload adds %+.1f%%; %.2f vs %.2f "
+           "cores busy)\n", "  CPU per new flow, all but injector (us)",
+           sw.setup_cpu_us, hw.setup_cpu_us,
+           (hw.setup_cpu_us / sw.setup_cpu_us - 1) * 100,
+           sw.setup_cpu_util, hw.setup_cpu_util);
     printf("%-44s %16s %16.0f  (%u flows at %u flows/s)\n",
            "first packet -> in device, median (us)", "-", hw.lat_p50_us,
            hw.lat_n, b.lat_rate);
     printf("%-44s %16s %16.0f\n",
            "first packet -> in device, p99 (us)", "-", hw.lat_p99_us);
+    printf("%-44s %9.0f /%5.0f %9.0f /%5.0f\n",
+           "  first packet -> upcall, median / p99 (us)",
+           sw.miss_p50_us, sw.miss_p99_us, hw.miss_p50_us, hw.miss_p99_us);
+    printf("%-44s %16s %9.0f /%5.0f\n",
+           "  upcall -> in device, median / p99 (us)", "-",
+           hw.ofl_p50_us, hw.ofl_p99_us);
     for (int c = 0; c < N_FWD_CASES; c++) {
         char label[64];
 

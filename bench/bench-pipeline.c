@@ -24,21 +24,39 @@
  * Mpps is packets forwarded per wall-clock second, which the injector may
  * limit on a machine with fewer than two free cores.
  *
+ * With two CPUs or more, the forwarding thread and the injector are pinned
+ * to two different CPUs (the first two this process may use), so that the
+ * scheduler never runs them on the same one: otherwise a preemption in the
+ * middle of a batch would be counted as forwarding time.
+ *
+ * The machine may be shared and the two threads interact (batch sizes
+ * depend on their relative speed), so one run of a scenario is noisy: the
+ * time of each scenario is split into ROUNDS runs, the scenarios take
+ * turns (hit, hit with policy, miss, hit, ...), and each figure reported
+ * is the median over the runs of its scenario (cycles/packet, Mpps and
+ * injector cost each taken separately), with the range of cycles/packet.
+ *
  * Usage: bench-pipeline [--quick] [--seconds S]
  * Targets: <= 150 cycles/packet on a hit with policy off; policy adds
  * <= 15%. */
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1           /* sched_setaffinity() */
+#endif
 
 #include "datapath/esw.h"
 #include "datapath/esw-policy.h"
 #include "datapath/esw-sim.h"
 
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define POOL 1024               /* Packets circulating. */
+#define ROUNDS 5                /* Runs per scenario (median reported). */
 #define FRAME_LEN 60
 
 static const struct esw_eth_addr MAC_VF0 = { { 2, 0, 0, 0, 0, 0x10 } };
@@ -82,6 +100,46 @@ struct result {
 
 enum scenario { HIT, HIT_POLICY, MISS };
 
+/* CPUs for the forwarding thread and the injector, or -1 (no pinning). */
+static int fwd_cpu = -1, inj_cpu = -1;
+
+static void
+choose_cpus(void)
+{
+    cpu_set_t set;
+
+    if (sched_getaffinity(0, sizeof set, &set)) {
+        return;
+    }
+    for (int i = 0; i < CPU_SETSIZE; i++) {
+        if (CPU_ISSET(i, &set)) {
+            if (fwd_cpu < 0) {
+                fwd_cpu = i;
+            } else {
+                inj_cpu = i;
+                return;
+            }
+        }
+    }
+    fwd_cpu = -1;               /* A single CPU: nothing to separate. */
+}
+
+/* Pins the calling thread (and the threads it creates afterwards) to
+ * 'cpu', if 'cpu' >= 0. */
+static void
+pin_to(int cpu)
+{
+    cpu_set_t set;
+
+    if (cpu >= 0) {
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        if (sched_setaffinity(0, sizeof set, &set)) {
+            perror("bench-pipeline: sched_setaffinity");
+        }
+    }
+}
+
 static void
 fail(const char *what)
 {
@@ -104,9 +162,11 @@ run(enum scenario sc, double seconds)
     struct esw_dev *dev;
     uint64_t deadline;
 
+    pin_to(fwd_cpu);            /* Inherited by the forwarding thread. */
     if (esw_dev_open("bench0", "sim", &cfg, &dev)) {
         fail("cannot open device");
     }
+    pin_to(inj_cpu);
     vc.kind = ESW_VPORT_UPLINK;
     if (esw_vport_add(dev, &vc, NULL, &p0)) {
         fail("cannot add p0");
@@ -194,6 +254,21 @@ run(enum scenario sc, double seconds)
     return res;
 }
 
+static int
+compare_doubles(const void *a_, const void *b_)
+{
+    double a = *(const double *) a_, b = *(const double *) b_;
+
+    return a < b ? -1 : a > b;
+}
+
+static double
+median(double v[], int n)
+{
+    qsort(v, n, sizeof *v, compare_doubles);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /* Cycles of the forwarding thread's clock per nanosecond. */
 static double
 cycles_per_ns(void)
@@ -220,6 +295,8 @@ main(int argc, char *argv[])
         [MISS] = "miss",
     };
     double seconds = 2.0, ghz;
+    double mpps[3][ROUNDS], cpp[3][ROUNDS], inj[3][ROUNDS];
+    double lo[3], hi[3];
     struct result r[3];
 
     for (int i = 1; i < argc; i++) {
@@ -241,19 +318,42 @@ main(int argc, char *argv[])
     template[13] = 0x00;
 
     ghz = cycles_per_ns();
+    choose_cpus();
+    for (int round = 0; round < ROUNDS; round++) {
+        for (int i = 0; i < 3; i++) {
+            struct result x = run(i, seconds / ROUNDS);
+
+            mpps[i][round] = x.mpps;
+            cpp[i][round] = x.cycles_per_pkt;
+            inj[i][round] = x.injector_cycles_per_pkt;
+        }
+    }
     for (int i = 0; i < 3; i++) {
-        r[i] = run(i, seconds);
+        r[i].mpps = median(mpps[i], ROUNDS);
+        r[i].cycles_per_pkt = median(cpp[i], ROUNDS);   /* Sorts 'cpp'. */
+        r[i].injector_cycles_per_pkt = median(inj[i], ROUNDS);
+        lo[i] = cpp[i][0];
+        hi[i] = cpp[i][ROUNDS - 1];
     }
 
     printf("sim eSwitch pipeline, 1 forwarding thread (busy poll), "
            "capture I/O, %d-byte frames, %.1f s per scenario, TSC %.2f "
-           "GHz\n\n", FRAME_LEN + 4, seconds, ghz);
-    printf("%-18s %8s %11s %8s %20s\n", "scenario", "Mpps",
-           "cycles/pkt", "ns/pkt", "injector cycles/pkt");
+           "GHz\nmedians of %d runs of %.2f s per scenario, taking turns\n",
+           FRAME_LEN + 4, seconds, ghz, ROUNDS, seconds / ROUNDS);
+    if (fwd_cpu >= 0) {
+        printf("forwarding thread on CPU %d, injector on CPU %d\n",
+               fwd_cpu, inj_cpu);
+    }
+    printf("\n");
+    printf("%-18s %8s %11s %15s %8s %20s\n", "scenario", "Mpps",
+           "cycles/pkt", "(range)", "ns/pkt", "injector cycles/pkt");
     for (int i = 0; i < 3; i++) {
-        printf("%-18s %8.2f %11.1f %8.1f %20.1f\n", names[i], r[i].mpps,
-               r[i].cycles_per_pkt, r[i].cycles_per_pkt / ghz,
-               r[i].injector_cycles_per_pkt);
+        char range[32];
+
+        snprintf(range, sizeof range, "(%.0f-%.0f)", lo[i], hi[i]);
+        printf("%-18s %8.2f %11.1f %15s %8.1f %20.1f\n", names[i],
+               r[i].mpps, r[i].cycles_per_pkt, range,
+               r[i].cycles_per_pkt / ghz, r[i].injector_cycles_per_pkt);
     }
     printf("\npolicy overhead on a hit: %+.1f%% (target <= 15%%); hit "
            "cost %.1f cycles/pkt (target <= 150)\n",

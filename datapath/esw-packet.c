@@ -274,8 +274,10 @@ esw_parse(const void *frame, size_t len, uint32_t in_vport,
 int
 esw_pkt_push_vlan(struct esw_pkt *pkt, uint16_t tpid, uint16_t tci)
 {
-    uint8_t *new_data;
-    uint16_t be;
+    uint8_t tag[ESW_VLAN_HDR_LEN] = {
+        (uint8_t) (tpid >> 8), (uint8_t) tpid,
+        (uint8_t) (tci >> 8), (uint8_t) tci,
+    };
 
     if (pkt->len < 2 * ESW_ETH_ADDR_LEN) {
         return EINVAL;
@@ -283,28 +285,28 @@ esw_pkt_push_vlan(struct esw_pkt *pkt, uint16_t tpid, uint16_t tci)
     if (pkt->data - pkt->base < ESW_VLAN_HDR_LEN) {
         return ENOBUFS;
     }
-    new_data = pkt->data - ESW_VLAN_HDR_LEN;
-    memmove(new_data, pkt->data, 2 * ESW_ETH_ADDR_LEN);
-    be = htons(tpid);
-    memcpy(new_data + 12, &be, 2);
-    be = htons(tci);
-    memcpy(new_data + 14, &be, 2);
-    pkt->data = new_data;
-    pkt->len += ESW_VLAN_HDR_LEN;
+    esw_pkt_push_tag_unchecked(pkt, tag);
     return 0;
 }
 
 int
 esw_pkt_pop_vlan(struct esw_pkt *pkt)
 {
+    uint64_t macs_lo;
+    uint32_t macs_hi;
+
     /* The tag (TPID and TCI) must be complete; what follows it need not
      * be, so that pop undoes any push. */
     if (pkt->len < 2 * ESW_ETH_ADDR_LEN + ESW_VLAN_HDR_LEN
         || !is_vlan_tpid(get_be16(pkt->data + 12))) {
         return EINVAL;
     }
-    memmove(pkt->data + ESW_VLAN_HDR_LEN, pkt->data, 2 * ESW_ETH_ADDR_LEN);
+    /* Through registers: the regions overlap. */
+    memcpy(&macs_lo, pkt->data, 8);
+    memcpy(&macs_hi, pkt->data + 8, 4);
     pkt->data += ESW_VLAN_HDR_LEN;
+    memcpy(pkt->data, &macs_lo, 8);
+    memcpy(pkt->data + 8, &macs_hi, 4);
     pkt->len -= ESW_VLAN_HDR_LEN;
     return 0;
 }

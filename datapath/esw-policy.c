@@ -266,8 +266,16 @@ esw_policy_create(const struct esw_policy_config *cfg,
         atomic_init(&p->tat, 0);
     }
 
+    p->vst_tag[0] = p->vst_tpid >> 8;
+    p->vst_tag[1] = p->vst_tpid & 0xff;
+    p->vst_tag[2] = p->vst_tci >> 8;
+    p->vst_tag[3] = p->vst_tci & 0xff;
+
     p->ingress_noop = (p->link_up && !p->spoofchk && !p->vst_tpid
                        && !p->has_trunks && !p->tick_per_bit);
+    p->ingress_inline = (p->link_up && !p->has_trunks && !p->tick_per_bit
+                         && (!p->vst_tpid
+                             || p->vst_tpid == ESW_TPID_8021Q));
     p->egress_noop = (p->link_up && !p->vst_tpid && !p->has_trunks
                       && p->promisc);
     return p;
@@ -282,12 +290,7 @@ esw_policy_destroy(struct esw_policy *p)
 static inline bool
 policy_has_mac(const struct esw_policy *p, const uint8_t ea[6])
 {
-    for (size_t i = 0; i < p->n_macs; i++) {
-        if (!memcmp(p->macs[i].ea, ea, ESW_ETH_ADDR_LEN)) {
-            return true;
-        }
-    }
-    return false;
+    return esw_policy_has_mac__(p, ea);
 }
 
 static inline bool
@@ -347,9 +350,9 @@ drop(enum esw_drop_reason *reason, enum esw_drop_reason r)
 }
 
 bool
-esw_policy_ingress(struct esw_policy *p, struct esw_pkt *pkt,
-                   struct esw_key *key, uint64_t now_ns,
-                   enum esw_drop_reason *reason)
+esw_policy_ingress__(struct esw_policy *p, struct esw_pkt *pkt,
+                     struct esw_key *key, uint64_t now_ns,
+                     enum esw_drop_reason *reason)
 {
     bool push = false;
 

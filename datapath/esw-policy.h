@@ -131,7 +131,11 @@
  * of ESW_FRAME_MIN..ESW_FRAME_MAX bytes unchanged and the caller may skip
  * the call.  The default configuration
  * (everything off, promisc on, link auto with the link up) is a no-op in
- * both directions.
+ * both directions.  esw_policy_ingress() itself is inline for the common
+ * configurations (link up, no trunks, no rate limit, VST off or 802.1Q:
+ * spoof check and tag push, the tag prebuilt at create time) and calls
+ * out of line otherwise; esw_policy_ingress_needs_clock() tells whether
+ * 'now_ns' is used at all.
  */
 
 #include <stdatomic.h>
@@ -147,6 +151,9 @@
 struct esw_policy {
     bool ingress_noop;          /* Ingress passes everything unchanged. */
     bool egress_noop;           /* Egress passes everything unchanged. */
+    bool ingress_inline;        /* Link up, no trunks, no rate limit, VST
+                                 * off or 802.1Q: esw_policy_ingress()
+                                 * decides inline. */
     bool link_up;               /* Effective link state. */
     bool spoofchk;
     bool promisc;
@@ -154,6 +161,7 @@ struct esw_policy {
     bool trunk_untagged;
     uint16_t vst_tpid;          /* Host order; 0 if VST is off. */
     uint16_t vst_tci;           /* Host order: PCP << 13 | VID. */
+    uint8_t vst_tag[4];         /* The VST tag as on the wire. */
     struct esw_eth_addr effective_mac;  /* May be zero (no MAC). */
     uint8_t n_macs;             /* Effective MAC (if nonzero) + allowed. */
     struct esw_eth_addr macs[ESW_POLICY_MAX_ALLOWED_MACS + 1];
@@ -210,14 +218,74 @@ esw_policy_get_effective_mac(const struct esw_policy *p)
     return &p->effective_mac;
 }
 
+/* True if esw_policy_ingress() needs 'now_ns' (the rate limiter is on);
+ * otherwise callers may pass 0 and skip reading the clock. */
+static inline bool
+esw_policy_ingress_needs_clock(const struct esw_policy *p)
+{
+    return p->tick_per_bit != 0;
+}
+
+/* The general case of esw_policy_ingress(), out of line.  Call
+ * esw_policy_ingress() instead. */
+bool esw_policy_ingress__(struct esw_policy *policy, struct esw_pkt *pkt,
+                          struct esw_key *key, uint64_t now_ns,
+                          enum esw_drop_reason *reason);
+
+static inline bool
+esw_policy_has_mac__(const struct esw_policy *p, const uint8_t ea[6])
+{
+    for (size_t i = 0; i < p->n_macs; i++) {
+        if (!__builtin_memcmp(p->macs[i].ea, ea, ESW_ETH_ADDR_LEN)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Applies 'policy' to a frame transmitted by the function.  'key' must be
  * esw_parse() of 'pkt'.  Returns true to let the frame into the switch
  * (the packet and the key may have been modified: VST tag pushed), false
  * to drop it with the reason in '*reason' (packet and key then unchanged).
- * 'now_ns' feeds the rate limiter. */
-bool esw_policy_ingress(struct esw_policy *policy, struct esw_pkt *pkt,
-                        struct esw_key *key, uint64_t now_ns,
-                        enum esw_drop_reason *reason);
+ * 'now_ns' feeds the rate limiter.
+ *
+ * The common configurations (see 'ingress_inline') are decided inline,
+ * with the same checks in the same order as esw_policy_ingress__(). */
+static inline bool
+esw_policy_ingress(struct esw_policy *p, struct esw_pkt *pkt,
+                   struct esw_key *key, uint64_t now_ns,
+                   enum esw_drop_reason *reason)
+{
+    if (!p->ingress_inline) {
+        return esw_policy_ingress__(p, pkt, key, now_ns, reason);
+    }
+    if (pkt->len < ESW_ETH_HDR_LEN || pkt->len > ESW_FRAME_MAX) {
+        *reason = ESW_DROP_MALFORMED;
+        return false;
+    }
+    if (p->spoofchk && !esw_policy_has_mac__(p, key->src.ea)) {
+        *reason = ESW_DROP_SPOOF;
+        return false;
+    }
+    if (p->vst_tpid) {
+        /* 802.1Q VST: any tag, parsed or not, is a violation. */
+        if (key->n_vlans || key->eth_type == htons(ESW_TPID_8021Q)
+            || key->eth_type == htons(ESW_TPID_8021AD)) {
+            *reason = ESW_DROP_VLAN;
+            return false;
+        }
+        if (pkt->data - pkt->base < ESW_VLAN_HDR_LEN) {
+            *reason = ESW_DROP_MALFORMED;
+            return false;
+        }
+        esw_pkt_push_tag_unchecked(pkt, p->vst_tag);
+        key->vlans[1] = key->vlans[0];
+        key->vlans[0].tpid = htons(p->vst_tpid);
+        key->vlans[0].tci = htons(p->vst_tci);
+        key->n_vlans++;
+    }
+    return true;
+}
 
 /* Applies 'policy' to a frame about to be delivered to the function.
  * Returns true to deliver it (VST tag possibly stripped; 'key', if not

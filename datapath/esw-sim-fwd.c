@@ -212,7 +212,8 @@ sim_process(struct sim_fwd_ctx *ctx, struct sim_vport *src,
     bool check_policy = policy && !esw_policy_ingress_is_noop(policy);
     uint32_t mtu = atomic_load_explicit(&src->mtu, memory_order_relaxed);
     uint64_t drops[ESW_N_DROP_REASONS] = { 0 };
-    uint64_t now_ns = check_policy ? sim_now_ns() : 0;
+    uint64_t now_ns = (check_policy && esw_policy_ingress_needs_clock(policy)
+                       ? sim_now_ns() : 0);
     size_t n_kept = 0, n_miss = 0, n_drops = 0;
     uint64_t bytes = 0;
 

@@ -54,7 +54,10 @@ struct offload_flow {
     struct netdev *netdev;          /* The in_port (a reference). */
     unsigned int tid;               /* Offload thread that put it. */
 
-    struct match match;
+    /* The match, compressed: a 'struct match' is 3.4 kB, mostly zeros, and
+     * is only needed again to retry or to print. */
+    struct miniflow *flow;          /* Not masked, as given to flow_put. */
+    struct minimask *mask;
     struct nlattr *actions;
     size_t actions_len;
 
@@ -195,8 +198,19 @@ device_reason(struct esw_dev *dev, int error, const struct esw_error *err,
  * (make-before-break) or, when that is not possible, removed with the
  * reason recorded.  'count' says whether to count a failure (a retry's
  * failure is not counted again). */
+/* Expands 'f''s match into 'match'. */
+static void
+flow_get_match(const struct offload_flow *f, struct match *match)
+{
+    miniflow_expand(f->flow, &match->flow);
+    minimask_expand(f->mask, &match->wc);
+    memset(&match->tun_md, 0, sizeof match->tun_md);
+}
+
+/* 'match' is 'f''s match, expanded, or NULL to expand it here. */
 static enum offload_reason
-offload_try(struct offload_flow *f, bool count) OVS_REQUIRES(offload_mutex)
+offload_try__(struct offload_flow *f, const struct match *match, bool count)
+    OVS_REQUIRES(offload_mutex)
 {
     struct ds text = DS_EMPTY_INITIALIZER;
     enum offload_reason r;
@@ -216,17 +230,28 @@ offload_try(struct offload_flow *f, bool count) OVS_REQUIRES(offload_mutex)
             .aux = CONST_CAST(char *, netdev_get_dpif_type(f->netdev)),
         };
         struct esw_rule_spec spec;
+        struct match expanded;
 
-        r = offload_xlate(&ctx, &f->match, f->actions, f->actions_len,
+        if (!match) {
+            flow_get_match(f, &expanded);
+            match = &expanded;
+        }
+        r = offload_xlate(&ctx, match, f->actions, f->actions_len,
                           &spec, &text);
         if (!r) {
             struct esw_error err;
-            int error = esw_rule_validate(f->dev, &spec, &err);
+            int error;
 
-            if (!error) {
-                error = (f->rule
-                         ? esw_rule_modify(f->dev, f->rule, &spec, &err)
-                         : esw_rule_add(f->dev, &spec, &err, &f->rule));
+            if (!f->rule) {
+                /* esw_rule_add() validates: no esw_rule_validate() first,
+                 * which would take the device's control lock once more
+                 * and check the same things. */
+                error = esw_rule_add(f->dev, &spec, &err, &f->rule);
+            } else {
+                error = esw_rule_validate(f->dev, &spec, &err);
+                if (!error) {
+                    error = esw_rule_modify(f->dev, f->rule, &spec, &err);
+                }
             }
             if (error) {
                 r = device_reason(f->dev, error, &err, &text);
@@ -259,6 +284,12 @@ offload_try(struct offload_flow *f, bool count) OVS_REQUIRES(offload_mutex)
     return r;
 }
 
+static enum offload_reason
+offload_try(struct offload_flow *f, bool count) OVS_REQUIRES(offload_mutex)
+{
+    return offload_try__(f, NULL, count);
+}
+
 /* After a rule left 'dev': offloads, oldest first, the flows that found
  * 'dev' full, until it is full again. */
 static void
@@ -284,6 +315,8 @@ flow_destroy(struct offload_flow *f) OVS_REQUIRES(offload_mutex)
     ovs_list_remove(&f->list_node);
     esw_dev_close(f->dev);
     netdev_close(f->netdev);
+    free(f->flow);
+    free(f->mask);
     free(f->actions);
     free(f->reason_text);
     free(f);
@@ -363,6 +396,8 @@ offload_esw_flow_put(struct netdev *netdev, struct match *match,
         counters.new_flows++;
     } else {
         counters.modified++;
+        free(f->flow);
+        free(f->mask);
         free(f->actions);
         if (f->netdev != netdev) {
             netdev_close(f->netdev);
@@ -370,12 +405,13 @@ offload_esw_flow_put(struct netdev *netdev, struct match *match,
         }
     }
     f->tid = netdev_offload_thread_id();
-    f->match = *match;
+    f->flow = miniflow_create(&match->flow);
+    f->mask = minimask_create(&match->wc);
     f->actions = xmemdup(actions, actions_len);
     f->actions_len = actions_len;
     flow_bind(f);
 
-    offload_try(f, true);
+    offload_try__(f, match, true);
     if (stats) {
         fill_stats(f, stats);
     }
@@ -569,9 +605,11 @@ netdev_offload_esw_set_ovs_config(const struct smap *other_config)
 static void
 format_match(const struct offload_flow *f, struct ds *out)
 {
+    struct flow flow;
+    struct flow_wildcards wc;
     struct odp_flow_key_parms parms = {
-        .flow = &f->match.flow,
-        .mask = &f->match.wc.masks,
+        .flow = &flow,
+        .mask = &wc.masks,
         .support = {
             .max_vlan_headers = SIZE_MAX,
             .max_mpls_depth = SIZE_MAX,
@@ -587,6 +625,8 @@ format_match(const struct offload_flow *f, struct ds *out)
     };
     struct ofpbuf key, mask;
 
+    miniflow_expand(f->flow, &flow);
+    minimask_expand(f->mask, &wc);
     ofpbuf_init(&key, 0);
     ofpbuf_init(&mask, 0);
     odp_flow_key_from_flow(&parms, &key);

@@ -136,6 +136,20 @@ xlate_vlan(const struct flow *flow, struct flow *mask, int i,
     memset(&mask->vlans[i], 0, sizeof mask->vlans[i]);
 }
 
+/* Like is_all_zeros(mask, sizeof *mask), a word at a time ('struct flow'
+ * is a whole number of 64-bit words, see FLOW_U64S). */
+static bool
+flow_mask_is_empty(const struct flow *mask)
+{
+    const uint64_t *w = (const uint64_t *) mask;
+    uint64_t any = 0;
+
+    for (size_t i = 0; i < FLOW_U64S; i++) {
+        any |= w[i];
+    }
+    return !any;
+}
+
 static enum offload_reason
 xlate_match(const struct offload_xlate_ctx *ctx, const struct match *match,
             struct esw_rule_spec *spec, struct ds *reason)
@@ -220,14 +234,15 @@ xlate_match(const struct offload_xlate_ctx *ctx, const struct match *match,
         }
     }
 
-    for (size_t i = 0; i < ARRAY_SIZE(flow_fields); i++) {
-        const struct flow_field *f = &flow_fields[i];
+    if (!flow_mask_is_empty(&mask)) {
+        /* Rare: name the first field left. */
+        for (size_t i = 0; i < ARRAY_SIZE(flow_fields); i++) {
+            const struct flow_field *f = &flow_fields[i];
 
-        if (!is_all_zeros((const uint8_t *) &mask + f->ofs, f->len)) {
-            return unsupported_match(reason, f->name);
+            if (!is_all_zeros((const uint8_t *) &mask + f->ofs, f->len)) {
+                return unsupported_match(reason, f->name);
+            }
         }
-    }
-    if (!is_all_zeros(&mask, sizeof mask)) {
         return unsupported_match(reason, "padding");
     }
 
