@@ -223,7 +223,7 @@ run(enum scenario sc, double seconds)
         inj_cycles = 0;
         for (uint64_t iter = 0; ; iter++) {
             size_t n = (sc == MISS
-                        ? esw_rep_recv(dev, vf0, pkts, 64)
+                        ? esw_rep_recv(dev, vf0, 0, pkts, 64)
                         : esw_host_capture_read(dev, p0, pkts, 64));
 
             if (n) {

@@ -90,9 +90,11 @@ struct esw_driver {
     void (*rule_foreach)(struct esw_dev *,
                          bool (*cb)(struct esw_rule *, void *), void *);
 
-    size_t (*rep_recv)(struct esw_dev *, uint32_t vport,
+    size_t (*rep_recv)(struct esw_dev *, uint32_t vport, uint32_t queue,
                        struct esw_pkt *pkts[], size_t max);
-    int (*rep_get_fd)(struct esw_dev *, uint32_t vport);
+    int (*rep_get_fd)(struct esw_dev *, uint32_t vport, uint32_t queue);
+    int (*vport_set_rep_queues)(struct esw_dev *, uint32_t vport,
+                                uint32_t n, struct esw_error *);
     int (*rep_send)(struct esw_dev *, uint32_t vport, struct esw_pkt *);
 
     /* May be NULL (hardware drivers): the esw.h calls then fail with

@@ -294,21 +294,7 @@ sim_process(struct sim_fwd_ctx *ctx, struct sim_vport *src,
     sim_flush_all(ctx);
 
     if (n_miss) {
-        size_t n_q = esw_ring_enqueue_burst(&src->rep_queue,
-                                            (void *const *) ctx->misses,
-                                            n_miss);
-
-        if (n_q) {
-            atomic_fetch_add_explicit(&src->counters.rep_rx_packets, n_q,
-                                      memory_order_relaxed);
-            esw_notifier_signal(&src->rep_notifier);
-        }
-        if (n_q < n_miss) {
-            for (size_t i = n_q; i < n_miss; i++) {
-                esw_pkt_free(ctx->misses[i]);
-            }
-            sim_vport_drop(src, ESW_DROP_MISS_QUEUE_FULL, n_miss - n_q);
-        }
+        sim_rep_enqueue(src, ctx->misses, n_miss);
     }
 }
 

@@ -41,6 +41,137 @@ sim_vport_drop(struct sim_vport *v, enum esw_drop_reason reason, uint64_t n)
                               memory_order_relaxed);
 }
 
+/* Representor queues. */
+
+static void
+sim_rep_queues_free(struct sim_rep_queues *rq)
+{
+    if (rq) {
+        for (uint32_t i = 0; i < rq->n; i++) {
+            struct esw_pkt *pkts[64];
+            size_t n;
+
+            while ((n = esw_ring_dequeue_burst(&rq->q[i].ring,
+                                               (void **) pkts, 64))) {
+                for (size_t j = 0; j < n; j++) {
+                    esw_pkt_free(pkts[j]);
+                }
+            }
+            esw_ring_destroy(&rq->q[i].ring);
+            esw_notifier_destroy(&rq->q[i].notifier);
+        }
+        free(rq);
+    }
+}
+
+/* Creates 'n' empty queues of 'depth' packets each for 'owner', or returns NULL with
+ * an errno value in '*errorp'. */
+static struct sim_rep_queues *
+sim_rep_queues_create(struct sim_vport *owner, uint32_t n, uint32_t depth,
+                      int *errorp)
+{
+    struct sim_rep_queues *rq = calloc(1, sizeof *rq + n * sizeof rq->q[0]);
+
+    if (!rq) {
+        *errorp = ENOMEM;
+        return NULL;
+    }
+    rq->owner = owner;
+    for (uint32_t i = 0; i < n; i++) {
+        rq->q[i].notifier.fd = -1;
+    }
+    for (; rq->n < n; rq->n++) {
+        struct sim_rep_queue *q = &rq->q[rq->n];
+
+        *errorp = esw_ring_init(&q->ring, depth);
+        if (*errorp) {
+            break;
+        }
+        *errorp = esw_notifier_init(&q->notifier);
+        if (*errorp) {
+            esw_ring_destroy(&q->ring);
+            break;
+        }
+    }
+    if (rq->n < n) {
+        sim_rep_queues_free(rq);
+        return NULL;
+    }
+    return rq;
+}
+
+/* The queue that a miss goes to: one flow's packets always to the same
+ * one.  Hashes what identifies a flow in the frame: MAC and IP addresses,
+ * IP protocol and L4 ports.  Misses only: the parse is not repeated on
+ * the forwarding fast path. */
+static uint32_t
+sim_rep_queue_select(const struct esw_pkt *pkt, uint32_t n)
+{
+    struct esw_key key;
+    uint64_t words[7];
+    uint64_t h = 0;
+
+    esw_parse(pkt->data, pkt->len, pkt->in_vport, &key);
+    memcpy(&words[0], &key.dst, 6);
+    memcpy((uint8_t *) &words[0] + 6, &key.src, 2);
+    memcpy(&words[1], (uint8_t *) &key.src + 2, 4);
+    memcpy((uint8_t *) &words[1] + 4, &key.eth_type, 2);
+    memset((uint8_t *) &words[1] + 6, 0, 2);
+    memcpy(&words[2], &key.ip_src, sizeof key.ip_src);     /* [2], [3] */
+    memcpy(&words[4], &key.ip_dst, sizeof key.ip_dst);     /* [4], [5] */
+    words[6] = (key.ip_proto | (uint64_t) key.tp_src << 16
+                | (uint64_t) key.tp_dst << 32);
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        h = (h ^ words[i]) * UINT64_C(0x9e3779b97f4a7c15);
+    }
+    return (uint32_t) (h >> 32) % n;
+}
+
+void
+sim_rep_enqueue(struct sim_vport *src, struct esw_pkt *pkts[], size_t n)
+{
+    struct sim_rep_queues *rq = atomic_load_explicit(&src->rep,
+                                                     memory_order_acquire);
+    size_t n_queued = 0;
+
+    if (rq->n == 1) {
+        n_queued = esw_ring_enqueue_burst(&rq->q[0].ring,
+                                          (void *const *) pkts, n);
+        if (n_queued) {
+            esw_notifier_signal(&rq->q[0].notifier);
+        }
+        for (size_t i = n_queued; i < n; i++) {
+            esw_pkt_free(pkts[i]);
+        }
+    } else {
+        uint32_t signal = 0;
+
+        for (size_t i = 0; i < n; i++) {
+            uint32_t qi = sim_rep_queue_select(pkts[i], rq->n);
+
+            if (esw_ring_enqueue_burst(&rq->q[qi].ring,
+                                       (void *const *) &pkts[i], 1)) {
+                signal |= 1u << qi;
+                n_queued++;
+            } else {
+                esw_pkt_free(pkts[i]);
+            }
+        }
+        for (uint32_t qi = 0; qi < rq->n; qi++) {
+            if (signal & (1u << qi)) {
+                esw_notifier_signal(&rq->q[qi].notifier);
+            }
+        }
+    }
+    if (n_queued) {
+        atomic_fetch_add_explicit(&src->counters.rep_rx_packets, n_queued,
+                                  memory_order_relaxed);
+    }
+    if (n_queued < n) {
+        sim_vport_drop(src, ESW_DROP_MISS_QUEUE_FULL, n - n_queued);
+    }
+}
+
 static int
 sim_vport_name(const struct esw_vport_config *cfg, char *name, size_t size)
 {
@@ -175,13 +306,7 @@ sim_vport_free(struct sim_vport *v)
         }
         v->io->ops->close(v->io);
     }
-    while ((n = esw_ring_dequeue_burst(&v->rep_queue, (void **) pkts, 64))) {
-        for (size_t i = 0; i < n; i++) {
-            esw_pkt_free(pkts[i]);
-        }
-    }
-    esw_ring_destroy(&v->rep_queue);
-    esw_notifier_destroy(&v->rep_notifier);
+    sim_rep_queues_free(atomic_load(&v->rep));
     esw_policy_destroy(atomic_load(&v->policy));
     free(v->policy_cfg);
     free(v);
@@ -212,6 +337,11 @@ sim_vport_check_config(struct sim_dev *dev, const struct esw_vport_config *c,
     }
     if (esw_eth_addr_is_multicast(&c->mac)) {
         return esw_error_set(err, EINVAL, "mac is not unicast");
+    }
+    if (c->n_rep_queues > ESW_MAX_REP_QUEUES) {
+        return esw_error_set(err, EINVAL, "%"PRIu32" representor queues: "
+                             "expected 1..%d", c->n_rep_queues,
+                             ESW_MAX_REP_QUEUES);
     }
     if (c->rep_queue_depth > SIM_MAX_REP_DEPTH) {
         return esw_error_set(err, EINVAL, "representor queue depth %"PRIu32
@@ -291,20 +421,15 @@ sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
     atomic_init(&v->policy, NULL);
     v->mac = cfg->mac;
     v->io_type = cfg->io.type;
-    v->rep_notifier.fd = -1;
-
-    error = esw_ring_init(&v->rep_queue, cfg->rep_queue_depth
-                          ? cfg->rep_queue_depth : SIM_DEFAULT_REP_DEPTH);
-    if (error) {
+    v->rep_queue_depth = (cfg->rep_queue_depth ? cfg->rep_queue_depth
+                          : SIM_DEFAULT_REP_DEPTH);
+    atomic_init(&v->rep, sim_rep_queues_create(v, cfg->n_rep_queues ? cfg->n_rep_queues : 1,
+                                               v->rep_queue_depth, &error));
+    if (!atomic_load(&v->rep)) {
         free(v);
-        error = esw_error_set(err, error, "%s: out of memory", name);
+        error = esw_error_set(err, error, "%s: representor queues: %s",
+                              name, strerror(error));
         goto out;
-    }
-    error = esw_notifier_init(&v->rep_notifier);
-    if (error) {
-        error = esw_error_set(err, error, "%s: eventfd: %s", name,
-                              strerror(error));
-        goto err_free;
     }
 
     io_ops = esw_io_ops_for_type(cfg->io.type);
@@ -403,8 +528,11 @@ sim_vport_get_info(struct esw_dev *dev_, uint32_t vport,
         if (v->io) {
             memcpy(info->io_name, v->io->name, sizeof info->io_name);
         }
-        info->rep_queue_depth = esw_ring_capacity(&v->rep_queue);
-        info->rep_fd = v->rep_notifier.fd;
+        struct sim_rep_queues *rq = atomic_load(&v->rep);
+
+        info->rep_queue_depth = esw_ring_capacity(&rq->q[0].ring);
+        info->n_rep_queues = rq->n;
+        info->rep_fd = rq->q[0].notifier.fd;
     }
     pthread_mutex_unlock(&dev->ctl_mutex);
     return v ? 0 : ENOENT;
@@ -796,32 +924,47 @@ sim_egress(struct sim_dev *dev, struct sim_vport *dst,
 
 /* Representors and host side. */
 
+/* Representor queue 'queue' of 'vport', or NULL.  Within an RCU read-side
+ * critical section. */
+static struct sim_rep_queue *
+sim_rep_queue_get(struct sim_dev *dev, uint32_t vport, uint32_t queue)
+{
+    struct sim_vport *v = sim_vport_get(dev, vport);
+    struct sim_rep_queues *rq;
+
+    if (!v) {
+        return NULL;
+    }
+    rq = atomic_load_explicit(&v->rep, memory_order_acquire);
+    return queue < rq->n ? &rq->q[queue] : NULL;
+}
+
 static size_t
-sim_rep_recv(struct esw_dev *dev_, uint32_t vport, struct esw_pkt *pkts[],
-             size_t max)
+sim_rep_recv(struct esw_dev *dev_, uint32_t vport, uint32_t queue,
+             struct esw_pkt *pkts[], size_t max)
 {
     struct sim_dev *dev = sim_dev_cast(dev_);
-    struct sim_vport *v;
+    struct sim_rep_queue *q;
     size_t n = 0;
 
     esw_rcu_read_lock();
-    v = sim_vport_get(dev, vport);
-    if (v) {
-        n = esw_ring_dequeue_burst(&v->rep_queue, (void **) pkts, max);
+    q = sim_rep_queue_get(dev, vport, queue);
+    if (q) {
+        n = esw_ring_dequeue_burst(&q->ring, (void **) pkts, max);
         if (n) {
-            v->rep_empty_polls = 0;
+            q->empty_polls = 0;
         }
         /* Found it empty a few times in a row (so that a consumer that
          * polls busily does not pay two syscalls per packet): clear and
          * re-arm the fd.  If a packet raced in, leave the fd readable. */
-        if (!n && ++v->rep_empty_polls >= SIM_REP_REARM_POLLS) {
-            v->rep_empty_polls = 0;
-            if (!esw_notifier_prepare(&v->rep_notifier, &v->rep_queue)) {
+        if (!n && ++q->empty_polls >= SIM_REP_REARM_POLLS) {
+            q->empty_polls = 0;
+            if (!esw_notifier_prepare(&q->notifier, &q->ring)) {
                 uint64_t one = 1;
                 ssize_t retval;
 
-                atomic_store(&v->rep_notifier.armed, false);
-                retval = write(v->rep_notifier.fd, &one, sizeof one);
+                atomic_store(&q->notifier.armed, false);
+                retval = write(q->notifier.fd, &one, sizeof one);
                 (void) retval;
             }
         }
@@ -831,17 +974,77 @@ sim_rep_recv(struct esw_dev *dev_, uint32_t vport, struct esw_pkt *pkts[],
 }
 
 static int
-sim_rep_get_fd(struct esw_dev *dev_, uint32_t vport)
+sim_rep_get_fd(struct esw_dev *dev_, uint32_t vport, uint32_t queue)
 {
     struct sim_dev *dev = sim_dev_cast(dev_);
-    struct sim_vport *v;
+    struct sim_rep_queue *q;
     int fd;
 
     esw_rcu_read_lock();
-    v = sim_vport_get(dev, vport);
-    fd = v ? v->rep_notifier.fd : -1;
+    q = sim_rep_queue_get(dev, vport, queue);
+    fd = q ? q->notifier.fd : -1;
     esw_rcu_read_unlock();
     return fd;
+}
+
+/* After a grace period that followed the replacement of 'old_' (so no
+ * forwarding thread enqueues to it any more and nobody consumes it): moves
+ * its packets to the vport's current queues and frees it.  Runs before the
+ * vport itself can be freed (callbacks run in order, and the vport's
+ * deletion postpones its free after this). */
+static void
+sim_rep_queues_retire_cb(void *old_)
+{
+    struct sim_rep_queues *old = old_;
+    struct sim_vport *v = old->owner;
+
+    for (uint32_t i = 0; i < old->n; i++) {
+        struct esw_pkt *pkts[64];
+        size_t n;
+
+        while ((n = esw_ring_dequeue_burst(&old->q[i].ring,
+                                           (void **) pkts, 64))) {
+            atomic_fetch_sub_explicit(&v->counters.rep_rx_packets, n,
+                                      memory_order_relaxed);
+            sim_rep_enqueue(v, pkts, n);
+        }
+    }
+    sim_rep_queues_free(old);
+}
+
+static int
+sim_vport_set_rep_queues(struct esw_dev *dev_, uint32_t vport, uint32_t n,
+                         struct esw_error *err)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_rep_queues *old, *new;
+    struct sim_vport *v;
+    int error = 0;
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    v = sim_vport_get(dev, vport);
+    if (!v) {
+        error = esw_error_set(err, ENOENT, "vport %"PRIu32": no such vport",
+                              vport);
+        goto out;
+    }
+    old = atomic_load(&v->rep);
+    if (old->n == n) {
+        goto out;
+    }
+    new = sim_rep_queues_create(v, n, v->rep_queue_depth, &error);
+    if (!new) {
+        error = esw_error_set(err, error, "%s: representor queues: %s",
+                              v->name, strerror(error));
+        goto out;
+    }
+    atomic_store_explicit(&v->rep, new, memory_order_release);
+    /* Forwarding threads may still enqueue to 'old' until they quiesce. */
+    esw_rcu_postpone(sim_rep_queues_retire_cb, old);
+
+out:
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return error;
 }
 
 static int
@@ -1030,6 +1233,7 @@ const struct esw_driver esw_sim_driver = {
     .rule_foreach = sim_rule_foreach,
     .rep_recv = sim_rep_recv,
     .rep_get_fd = sim_rep_get_fd,
+    .vport_set_rep_queues = sim_vport_set_rep_queues,
     .rep_send = sim_rep_send,
     .host_inject = sim_host_inject,
     .host_capture_read = sim_host_capture_read,

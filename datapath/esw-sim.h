@@ -69,6 +69,24 @@ struct sim_vport_counters {
     _Atomic uint64_t drops[ESW_N_DROP_REASONS];
 };
 
+/* One representor (miss) queue: forwarding threads produce, the
+ * representor reader of that queue consumes. */
+struct sim_rep_queue {
+    struct esw_ring ring;
+    struct esw_notifier notifier;
+    unsigned int empty_polls;   /* Consumer only: empty recvs since the fd
+                                 * was last re-armed. */
+};
+
+/* A vport's representor queues.  Immutable once published (the count and
+ * the queues themselves; the rings are concurrent), replaced as a whole
+ * through RCU by esw_vport_set_rep_queues(). */
+struct sim_rep_queues {
+    struct sim_vport *owner;
+    uint32_t n;
+    struct sim_rep_queue q[];
+};
+
 struct sim_vport {
     struct sim_dev *dev;
     uint32_t number;
@@ -94,12 +112,9 @@ struct sim_vport {
     struct esw_io *io;                  /* NULL: not attached. */
     enum esw_io_type io_type;
 
-    /* Representor (miss) queue: forwarding threads produce, the
-     * representor reader consumes. */
-    struct esw_ring rep_queue;
-    struct esw_notifier rep_notifier;
-    unsigned int rep_empty_polls;   /* Consumer only: empty recvs since
-                                     * the fd was last re-armed. */
+    /* Representor (miss) queues, RCU; never NULL once added. */
+    _Atomic(struct sim_rep_queues *) rep;
+    uint32_t rep_queue_depth;       /* Per queue, immutable. */
 
     struct sim_vport_counters counters;
 };
@@ -188,6 +203,9 @@ uint32_t sim_l3_len(const struct esw_pkt *);
 void sim_egress(struct sim_dev *, struct sim_vport *dst,
                 struct esw_pkt *pkts[], size_t n);
 void sim_vport_drop(struct sim_vport *, enum esw_drop_reason, uint64_t n);
+/* Queues the misses 'pkts' (their ownership passes) to 'src''s
+ * representor queues, counting those that do not fit as drops. */
+void sim_rep_enqueue(struct sim_vport *src, struct esw_pkt *pkts[], size_t n);
 
 /* esw-sim-trace.c */
 int sim_trace_packet(struct esw_dev *, uint32_t vport, const struct esw_pkt *,

@@ -417,6 +417,18 @@ esw_vport_set_mtu(struct esw_dev *dev, uint32_t vport, uint32_t mtu)
 }
 
 int
+esw_vport_set_rep_queues(struct esw_dev *dev, uint32_t vport, uint32_t n,
+                         struct esw_error *err)
+{
+    esw_error_clear(err);
+    if (n < 1 || n > ESW_MAX_REP_QUEUES) {
+        return esw_error_set(err, EINVAL, "%"PRIu32" representor queues: "
+                             "expected 1..%d", n, ESW_MAX_REP_QUEUES);
+    }
+    return dev->driver->vport_set_rep_queues(dev, vport, n, err);
+}
+
+int
 esw_vport_set_admin_state(struct esw_dev *dev, uint32_t vport, bool up)
 {
     return dev->driver->vport_set_admin_state(dev, vport, up);
@@ -802,16 +814,16 @@ esw_pkt_free(struct esw_pkt *pkt)
 /* Representors and host side. */
 
 size_t
-esw_rep_recv(struct esw_dev *dev, uint32_t vport, struct esw_pkt *pkts[],
-             size_t max)
+esw_rep_recv(struct esw_dev *dev, uint32_t vport, uint32_t queue,
+             struct esw_pkt *pkts[], size_t max)
 {
-    return max ? dev->driver->rep_recv(dev, vport, pkts, max) : 0;
+    return max ? dev->driver->rep_recv(dev, vport, queue, pkts, max) : 0;
 }
 
 int
-esw_rep_get_fd(struct esw_dev *dev, uint32_t vport)
+esw_rep_get_fd(struct esw_dev *dev, uint32_t vport, uint32_t queue)
 {
-    return dev->driver->rep_get_fd(dev, vport);
+    return dev->driver->rep_get_fd(dev, vport, queue);
 }
 
 int

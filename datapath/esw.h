@@ -252,9 +252,16 @@ struct esw_vport_config {
     bool admin_down;            /* Start with the link down. */
     uint32_t rep_queue_depth;   /* Representor (miss) queue depth,
                                  * rounded up to a power of 2
-                                 * (0: 1024). */
+                                 * (0: 1024), per queue. */
+    uint32_t n_rep_queues;      /* Representor (miss) queues,
+                                 * 1..ESW_MAX_REP_QUEUES (0: 1). */
     struct esw_io_config io;
 };
+
+/* Most representor queues a vport may have.  A vport with several spreads
+ * its misses over them by a hash of the frame's addresses and L4 ports
+ * (RSS): the packets of one flow stay in order on one queue. */
+#define ESW_MAX_REP_QUEUES 16
 
 /* Adds a function to 'dev'.  Its name follows the BlueField convention
  * (p<pf>, pf<pf>hpf, pf<pf>vf<fn>, pf<pf>sf<fn>).  Stores the vport number
@@ -286,8 +293,9 @@ struct esw_vport_info {
     bool has_policy;
     enum esw_io_type io_type;
     char io_name[ESW_NAME_MAX];  /* tap: interface name. */
-    uint32_t rep_queue_depth;
-    int rep_fd;                  /* See esw_rep_get_fd(). */
+    uint32_t rep_queue_depth;    /* Per queue. */
+    uint32_t n_rep_queues;
+    int rep_fd;                  /* Queue 0's, see esw_rep_get_fd(). */
 };
 
 int esw_vport_get_info(struct esw_dev *, uint32_t vport,
@@ -453,20 +461,35 @@ void esw_pkt_free(struct esw_pkt *);   /* Accepts NULL. */
 /* Representors.
  * ============= */
 
-/* Dequeues up to 'max' packets that missed the rule table after entering
- * from 'vport' (after its ingress policy).  Never blocks; returns how many
- * it stored (0 also if there is no such vport). */
-size_t esw_rep_recv(struct esw_dev *, uint32_t vport,
+/* Dequeues up to 'max' packets from representor queue 'queue' of 'vport':
+ * packets that missed the rule table after entering from 'vport' (after
+ * its ingress policy).  Never blocks; returns how many it stored (0 also
+ * if there is no such vport or queue).  One consumer per queue at a
+ * time. */
+size_t esw_rep_recv(struct esw_dev *, uint32_t vport, uint32_t queue,
                     struct esw_pkt *pkts[], size_t max);
 
-/* Returns an fd (eventfd) that is readable while the representor queue of
- * 'vport' may be non-empty, for poll()/epoll; -1 if there is no such vport.
+/* Changes the number of representor queues of 'vport' to 'n'
+ * (1..ESW_MAX_REP_QUEUES).  Packets waiting in the old queues move to the
+ * new ones once the device's forwarding threads are done with the old
+ * ones (an RCU grace period, see esw-rcu.h); none is lost, unless the new
+ * queues are full (counted as miss-queue-full drops).  The queues' fds
+ * change.  The caller makes sure
+ * that nobody consumes the vport's queues meanwhile (its representor is
+ * not in use).  EINVAL (bad 'n'), ENOENT (no such vport), ENOMEM/EMFILE
+ * (then nothing changed). */
+int esw_vport_set_rep_queues(struct esw_dev *, uint32_t vport, uint32_t n,
+                             struct esw_error *);
+
+/* Returns an fd (eventfd) that is readable while representor queue 'queue'
+ * of 'vport' may be non-empty, for poll()/epoll; -1 if there is no such
+ * vport or queue.
  * The fd belongs to the device: do not read or close it.  It becomes
  * readable whenever a packet is queued after esw_rep_recv() found the
  * queue empty; it is cleared by the 4th consecutive esw_rep_recv() that
  * finds the queue empty (so a busy consumer does not pay a syscall per
  * packet; a poll loop may see up to 3 spurious wakeups). */
-int esw_rep_get_fd(struct esw_dev *, uint32_t vport);
+int esw_rep_get_fd(struct esw_dev *, uint32_t vport, uint32_t queue);
 
 /* Sends 'pkt' from the representor of 'vport' to the function behind it:
  * through the vport's egress policy to its host side, in the caller's

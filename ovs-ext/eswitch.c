@@ -413,11 +413,21 @@ default_mac(const struct eswitch_fn_id *id)
     return mac;
 }
 
-/* Adds function 'id' to 'dev' with 'mac' (NULL: its default MAC) and 'mtu'
- * (0: 1500).  Stores its vport number in '*vportp' (may be NULL). */
+/* The representor queues of a function with 'queues' virtio-net queue
+ * pairs (0: not a virtio-net device): one per queue pair, up to
+ * ESW_MAX_REP_QUEUES. */
+static uint32_t
+rep_queues(uint32_t queues)
+{
+    return MIN(MAX(queues, 1), ESW_MAX_REP_QUEUES);
+}
+
+/* Adds function 'id' to 'dev' with 'mac' (NULL: its default MAC), 'mtu'
+ * (0: 1500) and 'queues' virtio-net queue pairs (0: not virtio).  Stores
+ * its vport number in '*vportp' (may be NULL). */
 static int
 add_function(struct esw_dev *dev, const struct eswitch_fn_id *id,
-             const struct esw_eth_addr *mac, uint32_t mtu,
+             const struct esw_eth_addr *mac, uint32_t mtu, uint32_t queues,
              enum esw_io_type io_type, bool link_up, uint32_t *vportp,
              char **errp)
 {
@@ -434,6 +444,7 @@ add_function(struct esw_dev *dev, const struct eswitch_fn_id *id,
     cfg.mac = mac ? *mac : default_mac(id);
     cfg.mtu = mtu;
     cfg.admin_down = !link_up;
+    cfg.n_rep_queues = rep_queues(queues);
     cfg.io.type = io_type;
 
     error = esw_vport_add(dev, &cfg, &err, vportp);
@@ -576,17 +587,28 @@ find_fn(const struct eswitch *esw, uint32_t vport) OVS_REQUIRES(eswitch_mutex)
     return NULL;
 }
 
+static bool
+is_virtio(const struct eswitch_fn_id *id)
+{
+    return id->kind == ESW_VPORT_SF && id->fn >= ESW_SF_VIRTIO_MIN;
+}
+
+/* The queue pairs of function 'id' until it has a record of its own. */
+static uint32_t
+default_queues(const struct eswitch_fn_id *id) OVS_REQUIRES(eswitch_mutex)
+{
+    return is_virtio(id) ? file_cfg.virtio_queues : 0;
+}
+
 /* The virtio-net defaults of functions that have no record. */
 static void
 fn_defaults(const struct eswitch_fn_id *id, struct eswitch_fn *fn)
     OVS_REQUIRES(eswitch_mutex)
 {
-    bool virtio = id->kind == ESW_VPORT_SF && id->fn >= ESW_SF_VIRTIO_MIN;
-
     memset(fn, 0, sizeof *fn);
     fn->id = *id;
-    fn->features = virtio ? file_cfg.virtio_features : 0;
-    fn->queues = virtio ? file_cfg.virtio_queues : 0;
+    fn->features = is_virtio(id) ? file_cfg.virtio_features : 0;
+    fn->queues = default_queues(id);
     fn->link_state = ESWITCH_LINK_AUTO;
 }
 
@@ -733,6 +755,7 @@ eswitch_create(const char *name, uint32_t pf,
         bool has_mac = static_mac(pfc, &ids[i], &mac);
 
         error = add_function(dev, &ids[i], has_mac ? &mac : NULL, 0,
+                             default_queues(&ids[i]),
                              fn_io_type(&ids[i], io_type), false, NULL,
                              errp);
         if (error && i == 0 && layout.host_io == ESWITCH_IO_AUTO
@@ -744,6 +767,7 @@ eswitch_create(const char *name, uint32_t pf,
             *errp = NULL;
             io_type = ESW_IO_CAPTURE;
             error = add_function(dev, &ids[i], has_mac ? &mac : NULL, 0,
+                                 default_queues(&ids[i]),
                                  fn_io_type(&ids[i], io_type), false, NULL,
                                  errp);
         }
@@ -898,7 +922,7 @@ eswitch_relayout(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
         if (!esw_vport_lookup(esw->dev, name, &vport)) {
             continue;
         }
-        if (add_function(esw->dev, &ids[j], NULL, 0,
+        if (add_function(esw->dev, &ids[j], NULL, 0, default_queues(&ids[j]),
                          fn_io_type(&ids[j], esw->io_type), esw->managed,
                          NULL, &error)) {
             VLOG_WARN("%s", error);
@@ -1360,7 +1384,8 @@ mgmt_restore(const struct eswitch_fn_state *st, char **errp)
             eswitch_destroy_if_unused(esw);
             return EEXIST;
         }
-        error = add_function(esw->dev, &id, &st->mac, st->mtu, st->host_side,
+        error = add_function(esw->dev, &id, &st->mac, st->mtu, st->queues,
+                             st->host_side,
                              (st->link_state == ESWITCH_LINK_AUTO
                               ? esw->managed
                               : st->link_state == ESWITCH_LINK_UP),
@@ -1697,7 +1722,7 @@ eswitch_hotplug(const struct eswitch_hotplug_args *a,
     struct eswitch_fn *fn;
     struct esw_vport_info info;
     struct eswitch *esw;
-    uint32_t vport, mtu;
+    uint32_t vport, mtu, queues;
     char buf[18];
     int error;
 
@@ -1757,7 +1782,8 @@ eswitch_hotplug(const struct eswitch_hotplug_args *a,
         goto undo;
     }
     mtu = a->mtu ? a->mtu : virtio ? file_cfg.virtio_mtu : 1500;
-    error = add_function(esw->dev, &id, &mac, mtu,
+    queues = !virtio ? 0 : a->queues ? a->queues : file_cfg.virtio_queues;
+    error = add_function(esw->dev, &id, &mac, mtu, queues,
                          fn_io_type(&id, esw->io_type), esw->managed, &vport,
                          errp);
     if (error) {
@@ -1768,7 +1794,7 @@ eswitch_hotplug(const struct eswitch_hotplug_args *a,
     fn->hotplugged = true;
     esw->n_hotplugged++;
     if (virtio) {
-        fn->queues = a->queues ? a->queues : file_cfg.virtio_queues;
+        fn->queues = queues;
         fn->features = a->has_features ? a->features
                                        : file_cfg.virtio_features;
     }
@@ -1865,6 +1891,16 @@ eswitch_modify(const char *spec, const struct eswitch_modify_args *a,
         error = EINVAL;
         goto out;
     }
+    if (a->queues && rep_queues(a->queues) != info.n_rep_queues
+        && find_claim(esw, vport)) {
+        /* OVS polls the representor's queues: they cannot change under
+         * it. */
+        *errp = xasprintf("%s is in use by port %s: remove the port first "
+                          "to change its queues",
+                          info.name, find_claim(esw, vport)->port_name);
+        error = EBUSY;
+        goto out;
+    }
     if (a->has_mac) {
         error = check_mac(&a->mac, errp);
         if (!error) {
@@ -1875,6 +1911,16 @@ eswitch_modify(const char *spec, const struct eswitch_modify_args *a,
         }
     }
 
+    if (a->queues) {
+        struct esw_error err;
+
+        error = esw_vport_set_rep_queues(esw->dev, vport,
+                                         rep_queues(a->queues), &err);
+        if (error) {
+            *errp = xasprintf("%s: %s", info.name, err.reason);
+            goto out;
+        }
+    }
     if (a->has_mac) {
         error = esw_vport_set_mac(esw->dev, vport, &a->mac);
     }

@@ -13,8 +13,11 @@
  * that missed the eSwitch's rules (OVS's software path); what OVS sends on
  * it goes to the function, through the function's egress policy.
  *
- * The ports are not PMD ports: OVS's main thread polls them and sleeps on
- * the representor queues' eventfds, so an idle bridge costs no CPU.
+ * By default the ports are not PMD ports: OVS's main thread polls them and
+ * sleeps on the representor queues' eventfds, so an idle bridge costs no
+ * CPU.  With other_config:eswitch-pmd=true they are PMD ports,
+ * with one rx queue per representor queue of the function, polled by
+ * OVS's PMD threads (which spin unless pmd-maxsleep lets them sleep).
  *
  * Threading: set_config, destruct and the status/stat callbacks run in the
  * main thread; rxq_recv, rxq_wait and send may run in any datapath thread.
@@ -65,6 +68,7 @@ struct netdev_esw {
                                  * the port out of the bridge, and the
                                  * function keeps its policy for the port's
                                  * return (port_policy_hold()). */
+    int requested_n_rxq;        /* The function's representor queues. */
 
     /* Any thread. */
     OVSRCU_TYPE(struct esw_binding *) binding;
@@ -77,6 +81,9 @@ struct netdev_esw {
 struct netdev_rxq_esw {
     struct netdev_rxq up;
 };
+
+/* Netdevs of the classes below that exist (constructed, not destructed). */
+static struct atomic_count n_netdevs = ATOMIC_COUNT_INIT(0);
 
 static bool
 is_esw_class(const struct netdev_class *class)
@@ -137,8 +144,10 @@ netdev_esw_construct(struct netdev *netdev)
 {
     struct netdev_esw *dev = netdev_esw_cast(netdev);
 
+    atomic_count_inc(&n_netdevs);
     ovs_mutex_init(&dev->mutex);
     smap_init(&dev->options);
+    dev->requested_n_rxq = 1;
     ovsrcu_set_hidden(&dev->binding, NULL);
     atomic_init(&dev->tx_unbound, 0);
     ovs_mutex_lock(&dev->mutex);
@@ -204,6 +213,7 @@ netdev_esw_destruct(struct netdev *netdev)
     release_function(dev);
     smap_destroy(&dev->options);
     ovs_mutex_destroy(&dev->mutex);
+    atomic_count_dec(&n_netdevs);
 }
 
 static void
@@ -213,6 +223,36 @@ netdev_esw_dealloc(struct netdev *netdev)
 }
 
 /* Configuration. */
+
+/* One rx queue per representor queue of the function: asks OVS to
+ * reconfigure the port when that number changed. */
+static void
+update_n_rxq(struct netdev_esw *dev)
+{
+    struct esw_vport_info info;
+    int n = 1;
+
+    if (dev->esw && !esw_vport_get_info(eswitch_dev(dev->esw), dev->vport,
+                                        &info)) {
+        n = info.n_rep_queues;
+    }
+    if (n != dev->requested_n_rxq) {
+        dev->requested_n_rxq = n;
+        if (n != netdev_n_rxq(&dev->up)) {
+            netdev_request_reconfigure(&dev->up);
+        }
+    }
+}
+
+static int
+netdev_esw_reconfigure(struct netdev *netdev)
+{
+    struct netdev_esw *dev = netdev_esw_cast(netdev);
+
+    netdev->n_rxq = dev->requested_n_rxq;
+    netdev_change_seq_changed(netdev);
+    return 0;
+}
 
 static int
 netdev_esw_get_config(const struct netdev *netdev, struct smap *args)
@@ -286,6 +326,7 @@ netdev_esw_set_config(struct netdev *netdev, const struct smap *args,
         VLOG_DBG("%s: representor of %s vport %"PRIu32, name,
                  eswitch_name(esw), vport);
     }
+    update_n_rxq(dev);
     smap_destroy(&dev->options);
     smap_clone(&dev->options, args);
     return 0;
@@ -332,7 +373,8 @@ netdev_esw_rxq_recv(struct netdev_rxq *rxq, struct dp_packet_batch *batch,
     if (!b) {
         return EAGAIN;
     }
-    n = esw_rep_recv(b->dev, b->vport, pkts, NETDEV_MAX_BURST);
+    n = esw_rep_recv(b->dev, b->vport, rxq->queue_id, pkts,
+                     NETDEV_MAX_BURST);
     if (!n) {
         return EAGAIN;
     }
@@ -355,7 +397,7 @@ netdev_esw_rxq_wait(struct netdev_rxq *rxq)
 {
     struct netdev_esw *dev = netdev_esw_cast(rxq->netdev);
     struct esw_binding *b = ovsrcu_get(struct esw_binding *, &dev->binding);
-    int fd = b ? esw_rep_get_fd(b->dev, b->vport) : -1;
+    int fd = b ? esw_rep_get_fd(b->dev, b->vport, rxq->queue_id) : -1;
 
     if (fd >= 0) {
         poll_fd_wait(fd, POLLIN);
@@ -619,7 +661,7 @@ netdev_esw_wait(const struct netdev_class *class)
 }
 
 #define NETDEV_ESW_CLASS_COMMON                         \
-    .is_pmd = false,                                    \
+    .is_pmd = false,            /* See netdev_esw_set_ovs_config(). */ \
     .run = netdev_esw_run,                              \
     .wait = netdev_esw_wait,                            \
     .alloc = netdev_esw_alloc,                          \
@@ -628,6 +670,7 @@ netdev_esw_wait(const struct netdev_class *class)
     .dealloc = netdev_esw_dealloc,                      \
     .get_config = netdev_esw_get_config,                \
     .set_config = netdev_esw_set_config,                \
+    .reconfigure = netdev_esw_reconfigure,              \
     .send = netdev_esw_send,                            \
     .get_etheraddr = netdev_esw_get_etheraddr,          \
     .get_mtu = netdev_esw_get_mtu,                      \
@@ -644,12 +687,39 @@ netdev_esw_wait(const struct netdev_class *class)
     .rxq_recv = netdev_esw_rxq_recv,                    \
     .rxq_wait = netdev_esw_rxq_wait
 
-static const struct netdev_class netdev_esw_classes[] = {
+/* Not const: 'is_pmd' follows other_config:eswitch-pmd, changed only while
+ * no netdev of these classes exists ('n_netdevs' is 0). */
+static struct netdev_class netdev_esw_classes[] = {
     { .type = "esw-uplink", NETDEV_ESW_CLASS_COMMON },
     { .type = "esw-pf", NETDEV_ESW_CLASS_COMMON },
     { .type = "esw-vf", NETDEV_ESW_CLASS_COMMON },
     { .type = "esw-virtio", NETDEV_ESW_CLASS_COMMON },
 };
+
+void
+netdev_esw_set_ovs_config(const struct smap *other_config)
+{
+    static bool pending_logged;
+    bool pmd = smap_get_bool(other_config, "eswitch-pmd", false);
+
+    if (pmd == netdev_esw_classes[0].is_pmd) {
+        pending_logged = false;
+    } else if (!atomic_count_get(&n_netdevs)) {
+        /* No netdev of these classes exists: nobody has seen 'is_pmd'. */
+        for (size_t i = 0; i < ARRAY_SIZE(netdev_esw_classes); i++) {
+            netdev_esw_classes[i].is_pmd = pmd;
+        }
+        pending_logged = false;
+        VLOG_INFO("eswitch representors are %s (other_config:eswitch-pmd="
+                  "%s)", pmd ? "PMD ports" : "polled by the main thread",
+                  pmd ? "true" : "false");
+    } else if (!pending_logged) {
+        pending_logged = true;
+        VLOG_INFO("other_config:eswitch-pmd=%s takes effect once no eSwitch "
+                  "port exists, or when ovs-vswitchd restarts",
+                  pmd ? "true" : "false");
+    }
+}
 
 void
 netdev_esw_register(void)

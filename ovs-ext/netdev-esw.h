@@ -19,6 +19,14 @@ struct netdev;
 /* Registers the four classes with OVS (once, before bridge_init()). */
 void netdev_esw_register(void);
 
+/* Open_vSwitch other_config, on every configuration: with
+ * "eswitch-pmd=true", representors are PMD ports (polled by OVS's PMD
+ * threads, see pmd-cpu-mask and pmd-maxsleep), otherwise OVS's main thread
+ * polls them.  A change takes effect while no eSwitch port exists (at
+ * start, or once all are removed), or when ovs-vswitchd restarts. */
+struct smap;
+void netdev_esw_set_ovs_config(const struct smap *other_config);
+
 /* True if 'netdev' is one of ours. */
 bool netdev_is_esw(const struct netdev *);
 

@@ -66,6 +66,7 @@ ovs_ext_register(void)
 void
 ovs_ext_set_ovs_config(const struct smap *other_config)
 {
+    netdev_esw_set_ovs_config(other_config);
     eswitch_set_ovs_config(other_config);
     netdev_offload_esw_set_ovs_config(other_config);
 }

@@ -25,6 +25,7 @@
 
 #include "datapath/esw.h"
 #include "datapath/esw-policy.h"
+#include "datapath/esw-rcu.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -236,7 +237,7 @@ rep_count(struct esw_dev *dev, uint32_t vport)
     struct esw_pkt *pkts[64];
     size_t n, total = 0;
 
-    while ((n = esw_rep_recv(dev, vport, pkts, 64)) > 0) {
+    while ((n = esw_rep_recv(dev, vport, 0, pkts, 64)) > 0) {
         free_pkts(pkts, n);
         total += n;
     }
@@ -570,16 +571,16 @@ test_miss(void)
     uint32_t p0 = add_vport(dev, ESW_VPORT_UPLINK, 0, NULL, 0);
     uint32_t vf0 = add_vport(dev, ESW_VPORT_VF, 0, &MAC_VF0, 4);
     struct esw_pkt *pkts[8];
-    int fd = esw_rep_get_fd(dev, vf0);
+    int fd = esw_rep_get_fd(dev, vf0, 0);
     size_t n;
 
     CHECK(fd >= 0);
-    CHECK_EQ(esw_rep_get_fd(dev, 99), -1);
+    CHECK_EQ(esw_rep_get_fd(dev, 99, 0), -1);
     printf("fd readable before: %d\n", fd_readable(fd));
     inject(dev, vf0, simple_frame(&MAC_EXT, &MAC_VF0, 1));
     wait_idle(dev);
     printf("fd readable after miss: %d\n", fd_readable(fd));
-    n = esw_rep_recv(dev, vf0, pkts, 8);
+    n = esw_rep_recv(dev, vf0, 0, pkts, 8);
     CHECK_EQ(n, 1);
     CHECK_EQ(pkts[0]->in_vport, vf0);
     print_frame("missed", pkts[0]);
@@ -588,10 +589,10 @@ test_miss(void)
     /* The fd is cleared after 4 empty receives in a row. */
     for (int i = 0; i < 4; i++) {
         printf("fd readable before empty recv %d: %d\n", i, fd_readable(fd));
-        CHECK_EQ(esw_rep_recv(dev, vf0, pkts, 8), 0);
+        CHECK_EQ(esw_rep_recv(dev, vf0, 0, pkts, 8), 0);
     }
     printf("fd readable after empty recvs: %d\n", fd_readable(fd));
-    CHECK_EQ(esw_rep_recv(dev, p0, pkts, 8), 0);
+    CHECK_EQ(esw_rep_recv(dev, p0, 0, pkts, 8), 0);
 
     /* Overflow: queue depth 4. */
     for (uint32_t i = 0; i < 10; i++) {
@@ -599,7 +600,7 @@ test_miss(void)
     }
     wait_idle(dev);
     printf("fd readable after 10 misses: %d\n", fd_readable(fd));
-    n = esw_rep_recv(dev, vf0, pkts, 8);
+    n = esw_rep_recv(dev, vf0, 0, pkts, 8);
     printf("recv: %zu\n", n);
     for (size_t i = 0; i < n; i++) {
         uint32_t seq;
@@ -610,10 +611,122 @@ test_miss(void)
     free_pkts(pkts, n);
     CHECK_EQ(rep_count(dev, vf0), 0);
     for (int i = 0; i < 4; i++) {
-        CHECK_EQ(esw_rep_recv(dev, vf0, pkts, 8), 0);
+        CHECK_EQ(esw_rep_recv(dev, vf0, 0, pkts, 8), 0);
     }
     printf("fd readable after drain: %d\n", fd_readable(fd));
     print_drops(dev, vf0);
+    esw_dev_close(dev);
+}
+
+/* rep-queues */
+
+/* Receives everything waiting on each of the 'n' queues of 'vport' and
+ * checks that each flow (source MAC) uses one queue only and arrives in
+ * order (the sequence numbers of one flow increase).  Prints how many
+ * packets and queues were used. */
+static void
+check_rep_queues(struct esw_dev *dev, uint32_t vport, uint32_t n)
+{
+    int queue_of[256];
+    uint32_t last_seq[256];
+    size_t total = 0, split = 0, disorder = 0;
+    uint32_t used = 0;
+
+    for (int i = 0; i < 256; i++) {
+        queue_of[i] = -1;
+    }
+    for (uint32_t q = 0; q < n; q++) {
+        struct esw_pkt *pkts[64];
+        size_t n_pkts, in_queue = 0;
+
+        while ((n_pkts = esw_rep_recv(dev, vport, q, pkts, 64)) > 0) {
+            for (size_t i = 0; i < n_pkts; i++) {
+                uint8_t flow = pkts[i]->data[11];
+                uint32_t seq;
+
+                memcpy(&seq, pkts[i]->data + 14, 4);
+                seq = ntohl(seq);
+                if (queue_of[flow] < 0) {
+                    queue_of[flow] = q;
+                } else if (queue_of[flow] != (int) q) {
+                    split++;
+                } else if (seq <= last_seq[flow]) {
+                    disorder++;
+                }
+                last_seq[flow] = seq;
+            }
+            free_pkts(pkts, n_pkts);
+            in_queue += n_pkts;
+        }
+        total += in_queue;
+        used += in_queue > 0;
+    }
+    printf("%zu packets on %"PRIu32" of %"PRIu32" queues, flows split "
+           "across queues: %zu, out of order: %zu\n", total, used, n, split,
+           disorder);
+}
+
+static void
+test_rep_queues(void)
+{
+    struct esw_dev *dev = open_dev("esw0", NULL);
+    struct esw_vport_config cfg = {
+        .kind = ESW_VPORT_SF, .pf = 0, .fn = 1000, .vport = ESW_VPORT_AUTO,
+        .mac = MAC_VF0, .n_rep_queues = 4,
+        .io = { .type = ESW_IO_CAPTURE, .queue_depth = 4096 },
+    };
+    struct esw_vport_info info;
+    struct esw_error err;
+    uint32_t sf, seq = 0;
+
+    CHECK_EQ(esw_vport_add(dev, &cfg, &err, &sf), 0);
+    CHECK_EQ(esw_vport_get_info(dev, sf, &info), 0);
+    printf("queues: %"PRIu32"\n", info.n_rep_queues);
+    for (uint32_t q = 0; q < 4; q++) {
+        CHECK(esw_rep_get_fd(dev, sf, q) >= 0);
+    }
+    CHECK_EQ(esw_rep_get_fd(dev, sf, 4), -1);
+
+    /* 32 flows (source MACs) of 8 packets each, interleaved. */
+    for (uint32_t i = 0; i < 8; i++) {
+        for (uint8_t flow = 0; flow < 32; flow++) {
+            struct esw_eth_addr src = { { 2, 0, 0, 0, 1, flow } };
+
+            inject(dev, sf, simple_frame(&MAC_EXT, &src, seq++));
+        }
+    }
+    wait_idle(dev);
+    check_rep_queues(dev, sf, 4);
+
+    /* Fewer queues: what waits in the old ones moves over. */
+    for (uint8_t flow = 0; flow < 32; flow++) {
+        struct esw_eth_addr src = { { 2, 0, 0, 0, 1, flow } };
+
+        inject(dev, sf, simple_frame(&MAC_EXT, &src, seq++));
+    }
+    wait_idle(dev);
+    CHECK_EQ(esw_vport_set_rep_queues(dev, sf, 2, &err), 0);
+    esw_rcu_barrier();
+    CHECK_EQ(esw_vport_get_info(dev, sf, &info), 0);
+    printf("queues: %"PRIu32"\n", info.n_rep_queues);
+    CHECK_EQ(esw_rep_get_fd(dev, sf, 2), -1);
+    check_rep_queues(dev, sf, 2);
+
+    /* Errors change nothing. */
+    CHECK_EQ(esw_vport_set_rep_queues(dev, sf, 0, &err), EINVAL);
+    printf("%s\n", err.reason);
+    CHECK_EQ(esw_vport_set_rep_queues(dev, sf, ESW_MAX_REP_QUEUES + 1, &err),
+             EINVAL);
+    CHECK_EQ(esw_vport_set_rep_queues(dev, 99, 2, &err), ENOENT);
+    printf("%s\n", err.reason);
+    cfg.fn = 1001;
+    cfg.mac.ea[5]++;
+    cfg.n_rep_queues = ESW_MAX_REP_QUEUES + 1;
+    CHECK_EQ(esw_vport_add(dev, &cfg, &err, NULL), EINVAL);
+    printf("%s\n", err.reason);
+    CHECK_EQ(esw_vport_get_info(dev, sf, &info), 0);
+    printf("queues: %"PRIu32"\n", info.n_rep_queues);
+    print_drops(dev, sf);
     esw_dev_close(dev);
 }
 
@@ -949,7 +1062,7 @@ test_policy(void)
     fs.src = MAC_VF1;
     inject(dev, vf1, make_frame(&fs));                        /* vlan */
     wait_idle(dev);
-    CHECK_EQ(esw_rep_recv(dev, vf1, pkts, 4), 1);
+    CHECK_EQ(esw_rep_recv(dev, vf1, 0, pkts, 4), 1);
     print_frame("vf1 missed", pkts[0]);
     esw_pkt_free(pkts[0]);
 
@@ -1444,6 +1557,8 @@ main(int argc, char *argv[])
         test_forward();
     } else if (!strcmp(cmd, "miss")) {
         test_miss();
+    } else if (!strcmp(cmd, "rep-queues")) {
+        test_rep_queues();
     } else if (!strcmp(cmd, "rep-send")) {
         test_rep_send();
     } else if (!strcmp(cmd, "validate")) {
@@ -1462,7 +1577,7 @@ main(int argc, char *argv[])
     } else if (!strcmp(cmd, "tap")) {
         test_tap();
     } else {
-        fprintf(stderr, "usage: %s open|vports|forward|miss|rep-send|"
+        fprintf(stderr, "usage: %s open|vports|forward|miss|rep-queues|rep-send|"
                 "validate|modify|policy|trace|churn SEED N THREADS|shutdown|"
                 "tap\n",
                 argv[0]);
