@@ -186,28 +186,30 @@ eswitch_unixctl_trace(struct unixctl_conn *conn, int argc,
     char key[ESW_KEY_FORMAT_SIZE], name[ESW_NAME_MAX];
     struct json *jtrace = json_object_create();
     struct ds s = DS_EMPTY_INITIALIZER;
+    const char *args[2];
     struct esw_trace tr;
-    bool as_json = false;
     struct esw_pkt *pkt;
     struct esw_dev *dev;
+    size_t n_args;
     uint32_t vport;
+    bool as_json;
     char *error;
     int err;
 
-    if (argc > 3) {
-        if (strcmp(argv[3], "--json")) {
-            unixctl_command_reply_error(conn, "unknown option (expected "
-                                        "--json)");
-            goto out;
-        }
-        as_json = true;
+    if (!eswitch_unixctl_parse_args(conn, argc, argv, ARRAY_SIZE(args), args,
+                                    &n_args, &as_json)) {
+        goto out;
     }
-    if (eswitch_find_function(argv[1], &dev, &vport, &error)) {
+    if (n_args < 2) {
+        unixctl_command_reply_error(conn, "missing packet");
+        goto out;
+    }
+    if (eswitch_find_function(args[0], &dev, &vport, &error)) {
         unixctl_command_reply_error(conn, error);
         free(error);
         goto out;
     }
-    pkt = eswitch_packet_from_spec(argv[2], &error);
+    pkt = eswitch_packet_from_spec(args[1], &error);
     if (!pkt) {
         unixctl_command_reply_error(conn, error);
         free(error);
@@ -277,15 +279,9 @@ eswitch_unixctl_trace(struct unixctl_conn *conn, int argc,
         esw_pkt_free(tr.to_representor);
     }
     esw_pkt_free(pkt);
+    eswitch_unixctl_reply(conn, as_json, jtrace, &s);
+    return;
 
-    if (as_json) {
-        char *j = json_to_string(jtrace, JSSF_SORT);
-
-        unixctl_command_reply(conn, j);
-        free(j);
-    } else {
-        unixctl_command_reply(conn, ds_cstr(&s));
-    }
 out:
     json_destroy(jtrace);
     ds_destroy(&s);

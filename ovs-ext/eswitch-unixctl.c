@@ -202,45 +202,59 @@ eswitch_unixctl_capture(struct unixctl_conn *conn, int argc,
     ds_destroy(&reply);
 }
 
-static void
-reply_json_or_text(struct unixctl_conn *conn, bool as_json,
-                   struct json *json, struct ds *text)
+bool
+eswitch_unixctl_parse_args(struct unixctl_conn *conn, int argc,
+                           const char *argv[], size_t max_args,
+                           const char *args[], size_t *n_args, bool *as_json)
 {
-    if (as_json) {
-        char *s = json_to_string(json, JSSF_SORT);
-
-        unixctl_command_reply(conn, s);
-        free(s);
-    } else {
-        unixctl_command_reply(conn, ds_cstr(text));
+    *n_args = 0;
+    *as_json = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) {
+            *as_json = true;
+        } else if (argv[i][0] == '-' || !max_args) {
+            unixctl_command_reply_error(conn, "unknown option (expected "
+                                        "--json)");
+            return false;
+        } else if (*n_args >= max_args) {
+            unixctl_command_reply_error(conn, "too many arguments");
+            return false;
+        } else {
+            args[(*n_args)++] = argv[i];
+        }
     }
+    return true;
+}
+
+static void
+reply__(struct unixctl_conn *conn, bool as_json, struct json *json,
+        struct ds *text, bool error)
+{
+    char *s = as_json ? json_to_string(json, JSSF_SORT) : NULL;
+    const char *body = s ? s : ds_cstr(text);
+
+    if (error) {
+        unixctl_command_reply_error(conn, body);
+    } else {
+        unixctl_command_reply(conn, body);
+    }
+    free(s);
     json_destroy(json);
     ds_destroy(text);
 }
 
-/* Parses "[ESWITCH] [--json]".  On success stores the selected eSwitch
- * name (or NULL for all) in '*esw_name'; otherwise replies with an error. */
-static bool
-parse_show_args(struct unixctl_conn *conn, int argc, const char *argv[],
-                const char **esw_name, bool *json)
+void
+eswitch_unixctl_reply(struct unixctl_conn *conn, bool as_json,
+                      struct json *json, struct ds *text)
 {
-    *esw_name = NULL;
-    *json = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) {
-            *json = true;
-        } else if (argv[i][0] == '-') {
-            unixctl_command_reply_error(conn, "unknown option (expected "
-                                        "--json)");
-            return false;
-        } else if (*esw_name) {
-            unixctl_command_reply_error(conn, "at most one eswitch name");
-            return false;
-        } else {
-            *esw_name = argv[i];
-        }
-    }
-    return true;
+    reply__(conn, as_json, json, text, false);
+}
+
+void
+eswitch_unixctl_reply_error(struct unixctl_conn *conn, bool as_json,
+                            struct json *json, struct ds *text)
+{
+    reply__(conn, as_json, json, text, true);
 }
 
 void
@@ -249,12 +263,19 @@ eswitch_unixctl_show_devices(struct unixctl_conn *conn, int argc,
 {
     struct ds text = DS_EMPTY_INITIALIZER;
     struct json *json;
-    const char *esw_name;
     char (*names)[ESW_NAME_MAX];
-    size_t n, max;
+    const char *args[2];        /* The commands take at most 2 arguments. */
+    const char *esw_name;
+    size_t n, n_args, max;
     bool as_json;
 
-    if (!parse_show_args(conn, argc, argv, &esw_name, &as_json)) {
+    if (!eswitch_unixctl_parse_args(conn, argc, argv, ARRAY_SIZE(args), args,
+                                    &n_args, &as_json)) {
+        return;
+    }
+    esw_name = n_args ? args[0] : NULL;
+    if (n_args > 1) {
+        unixctl_command_reply_error(conn, "at most one eswitch name");
         return;
     }
 
@@ -305,7 +326,7 @@ eswitch_unixctl_show_devices(struct unixctl_conn *conn, int argc,
         esw_dev_close(dev);
     }
     free(names);
-    reply_json_or_text(conn, as_json, json, &text);
+    eswitch_unixctl_reply(conn, as_json, json, &text);
 }
 
 struct dump_rules_aux {

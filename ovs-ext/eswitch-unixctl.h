@@ -18,7 +18,10 @@ struct json;
 struct unixctl_conn;
 
 /* Registers eswitch/inject, eswitch/capture, eswitch/dump-rules and
- * eswitch/stats. */
+ * eswitch/stats.  The other commands register themselves: eswitch/show
+ * (eswitch-show.c), eswitch/trace (eswitch-trace.c), the offload commands
+ * (offload-unixctl.c), the port policy commands (port-policy-unixctl.c)
+ * and management (eswitch-mgmt-unixctl.c). */
 void eswitch_unixctl_register(void);
 
 /* Builds a packet from 'spec', hex bytes or a datapath flow in the syntax
@@ -26,10 +29,32 @@ void eswitch_unixctl_register(void);
  * (malloc'd, "bad packet: ...") in '*errorp' on failure. */
 struct esw_pkt *eswitch_packet_from_spec(const char *spec, char **errorp);
 
-/* For "eswitch/... [ESWITCH] [--json]" commands: parses 'argv', stores the
- * names of the eSwitches to show (all, or the one named) in 'names' (up to
- * 'max') and their number in '*n'.  Replies with an error and returns
- * false on a bad argument. */
+/* Arguments of diagnostics commands: positional arguments (names,
+ * packets: none starts with '-') with an optional "--json" anywhere among
+ * them.
+ *
+ * Parses argv[1..argc-1]: stores the positional arguments, in order, in
+ * 'args' (room for 'max_args' pointers, into 'argv'), their number in
+ * '*n_args' and whether --json was given in '*as_json'.  Replies with an
+ * error and returns false for an option other than --json or for more
+ * than 'max_args' positional arguments ("unknown option (expected
+ * --json)" if the command takes none, else "too many arguments").  The
+ * caller checks the minimum, before replying anything. */
+bool eswitch_unixctl_parse_args(struct unixctl_conn *, int argc,
+                                const char *argv[], size_t max_args,
+                                const char *args[], size_t *n_args,
+                                bool *as_json);
+
+/* Replies with 'json' (sorted keys) if 'as_json', else with 'text', and
+ * frees both ('json' may be NULL if not 'as_json'; 'text' may be empty if
+ * 'as_json'). */
+void eswitch_unixctl_reply(struct unixctl_conn *, bool as_json,
+                           struct json *json, struct ds *text);
+
+/* The same, as an error reply (ovs-appctl exits with status 2). */
+void eswitch_unixctl_reply_error(struct unixctl_conn *, bool as_json,
+                                 struct json *json, struct ds *text);
+
 /* For commands that take "[ESWITCH] [--json]": calls 'show' for each
  * eSwitch selected (all of them, alphabetically, or the one named), with
  * its vports in increasing order; 'show' appends text to 'text' and puts

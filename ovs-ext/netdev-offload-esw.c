@@ -24,6 +24,7 @@
 #include "odp-util.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
+#include "openvswitch/json.h"
 #include "openvswitch/list.h"
 #include "openvswitch/match.h"
 #include "openvswitch/ofpbuf.h"
@@ -31,6 +32,7 @@
 #include "ovs-thread.h"
 #include "smap.h"
 #include "sset.h"
+#include "svec.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -638,8 +640,66 @@ format_match(const struct offload_flow *f, struct ds *out)
     ofpbuf_uninit(&mask);
 }
 
+static void
+dump_flow_text(const struct offload_flow *f,
+               const struct dpif_flow_stats *stats, long long int now,
+               struct ds *out)
+{
+    ds_put_format(out, "%s: ", netdev_get_name(f->netdev));
+    format_match(f, out);
+    ds_put_format(out, ", packets:%"PRIu64", bytes:%"PRIu64", used:",
+                  stats->n_packets, stats->n_bytes);
+    if (stats->used) {
+        ds_put_format(out, "%.3fs", (now - stats->used) / 1000.0);
+    } else {
+        ds_put_cstr(out, "never");
+    }
+    if (f->rule) {
+        ds_put_format(out, ", offloaded:yes, dp:%s, eswitch:%s",
+                      OFFLOAD_ESW_DP_LAYER, esw_dev_name(f->dev));
+    } else {
+        ds_put_format(out, ", offloaded:no, reason:\"%s\"", f->reason_text);
+    }
+    ds_put_cstr(out, ", actions:");
+    format_odp_actions(out, f->actions, f->actions_len, NULL);
+    ds_put_char(out, '\n');
+}
+
+static struct json *
+dump_flow_json(const struct offload_flow *f,
+               const struct dpif_flow_stats *stats, long long int now)
+{
+    struct json *j = json_object_create();
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    odp_format_ufid(&f->ufid, &s);
+    json_object_put_string(j, "ufid", ds_cstr(&s));
+    json_object_put_string(j, "in_port", netdev_get_name(f->netdev));
+    ds_clear(&s);
+    format_match(f, &s);
+    json_object_put_string(j, "match", ds_cstr(&s));
+    json_object_put(j, "packets", json_integer_create(stats->n_packets));
+    json_object_put(j, "bytes", json_integer_create(stats->n_bytes));
+    json_object_put(j, "used_ms_ago", (stats->used
+                                       ? json_integer_create(now - stats->used)
+                                       : json_null_create()));
+    json_object_put(j, "offloaded", json_boolean_create(f->rule != NULL));
+    if (f->rule) {
+        json_object_put_string(j, "dp", OFFLOAD_ESW_DP_LAYER);
+        json_object_put_string(j, "eswitch", esw_dev_name(f->dev));
+    } else {
+        json_object_put_string(j, "reason", offload_reason_name(f->reason));
+        json_object_put_string(j, "reason_text", f->reason_text);
+    }
+    ds_clear(&s);
+    format_odp_actions(&s, f->actions, f->actions_len, NULL);
+    json_object_put_string(j, "actions", ds_cstr(&s));
+    ds_destroy(&s);
+    return j;
+}
+
 void
-netdev_offload_esw_dump_flows(struct ds *out)
+netdev_offload_esw_dump_flows(struct ds *out, struct json *jflows)
 {
     struct offload_flow *f;
 
@@ -650,31 +710,18 @@ netdev_offload_esw_dump_flows(struct ds *out)
 
         fill_stats(f, &stats);
         now = MAX(time_msec(), stats.used);
-        ds_put_format(out, "%s: ", netdev_get_name(f->netdev));
-        format_match(f, out);
-        ds_put_format(out, ", packets:%"PRIu64", bytes:%"PRIu64", used:",
-                      stats.n_packets, stats.n_bytes);
-        if (stats.used) {
-            ds_put_format(out, "%.3fs", (now - stats.used) / 1000.0);
-        } else {
-            ds_put_cstr(out, "never");
+        if (out) {
+            dump_flow_text(f, &stats, now, out);
         }
-        if (f->rule) {
-            ds_put_format(out, ", offloaded:yes, dp:%s, eswitch:%s",
-                          OFFLOAD_ESW_DP_LAYER, esw_dev_name(f->dev));
-        } else {
-            ds_put_format(out, ", offloaded:no, reason:\"%s\"",
-                          f->reason_text);
+        if (jflows) {
+            json_array_add(jflows, dump_flow_json(f, &stats, now));
         }
-        ds_put_cstr(out, ", actions:");
-        format_odp_actions(out, f->actions, f->actions_len, NULL);
-        ds_put_char(out, '\n');
     }
     ovs_mutex_unlock(&offload_mutex);
 }
 
 void
-netdev_offload_esw_format_stats(struct ds *out)
+netdev_offload_esw_format_stats(struct ds *out, struct json *json)
 {
     size_t n = 0, n_offloaded = 0;
     struct offload_flow *f;
@@ -684,22 +731,56 @@ netdev_offload_esw_format_stats(struct ds *out)
         n++;
         n_offloaded += f->rule != NULL;
     }
-    ds_put_format(out, "hw-offload: %s\n",
-                  offload_enabled ? "enabled" : "disabled");
-    ds_put_format(out, "flows: %"PRIuSIZE" (offloaded %"PRIuSIZE
-                  ", in software %"PRIuSIZE")\n",
-                  n, n_offloaded, n - n_offloaded);
-    ds_put_format(out, "attempted: %"PRIu64" (new %"PRIu64", modified %"
-                  PRIu64", retried %"PRIu64")\n", counters.puts,
-                  counters.new_flows, counters.modified, counters.retried);
-    ds_put_format(out, "offloaded: %"PRIu64"\n", counters.offloaded);
-    for (int r = OFFLOAD_OK + 1; r < OFFLOAD_N_REASONS; r++) {
-        ds_put_format(out, "failed %s: %"PRIu64"\n",
-                      offload_reason_name(r), counters.failed[r]);
+    if (out) {
+        ds_put_format(out, "hw-offload: %s\n",
+                      offload_enabled ? "enabled" : "disabled");
+        ds_put_format(out, "flows: %"PRIuSIZE" (offloaded %"PRIuSIZE
+                      ", in software %"PRIuSIZE")\n",
+                      n, n_offloaded, n - n_offloaded);
+        ds_put_format(out, "attempted: %"PRIu64" (new %"PRIu64", modified %"
+                      PRIu64", retried %"PRIu64")\n", counters.puts,
+                      counters.new_flows, counters.modified,
+                      counters.retried);
+        ds_put_format(out, "offloaded: %"PRIu64"\n", counters.offloaded);
+        for (int r = OFFLOAD_OK + 1; r < OFFLOAD_N_REASONS; r++) {
+            ds_put_format(out, "failed %s: %"PRIu64"\n",
+                          offload_reason_name(r), counters.failed[r]);
+        }
+        ds_put_format(out, "deleted: %"PRIu64" (flushed %"PRIu64
+                      ", rules removed %"PRIu64")\n", counters.flow_dels,
+                      counters.flushed, counters.rules_deleted);
     }
-    ds_put_format(out, "deleted: %"PRIu64" (flushed %"PRIu64
-                  ", rules removed %"PRIu64")\n", counters.flow_dels,
-                  counters.flushed, counters.rules_deleted);
+    if (json) {
+        struct json *failed = json_object_create();
+
+        json_object_put(json, "hw_offload",
+                        json_boolean_create(offload_enabled));
+        json_object_put(json, "flows", json_integer_create(n));
+        json_object_put(json, "flows_offloaded",
+                        json_integer_create(n_offloaded));
+        json_object_put(json, "flows_in_software",
+                        json_integer_create(n - n_offloaded));
+        json_object_put(json, "attempted",
+                        json_integer_create(counters.puts));
+        json_object_put(json, "new", json_integer_create(counters.new_flows));
+        json_object_put(json, "modified",
+                        json_integer_create(counters.modified));
+        json_object_put(json, "retried",
+                        json_integer_create(counters.retried));
+        json_object_put(json, "offloaded",
+                        json_integer_create(counters.offloaded));
+        for (int r = OFFLOAD_OK + 1; r < OFFLOAD_N_REASONS; r++) {
+            json_object_put(failed, offload_reason_name(r),
+                            json_integer_create(counters.failed[r]));
+        }
+        json_object_put(json, "failed", failed);
+        json_object_put(json, "deleted",
+                        json_integer_create(counters.flow_dels));
+        json_object_put(json, "flushed",
+                        json_integer_create(counters.flushed));
+        json_object_put(json, "rules_removed",
+                        json_integer_create(counters.rules_deleted));
+    }
     ovs_mutex_unlock(&offload_mutex);
 }
 
@@ -754,14 +835,30 @@ spec_equals(const struct esw_rule_spec *a, const struct esw_rule_spec *b)
                        a->n_actions * sizeof a->actions[0]));
 }
 
-/* Checks one device's rules against 'expected'.  Returns false and
- * reports in 'out' on any difference. */
-static bool
-check_device(struct esw_dev *dev, struct hmap *expected, struct ds *out,
-             size_t *n_rules) OVS_REQUIRES(offload_mutex)
+/* Adds a problem to 'problems': 'prefix', the ufid of 'f' (if not NULL)
+ * and 'suffix'. */
+static void
+add_problem(struct svec *problems, const char *prefix,
+            const struct offload_flow *f, const char *suffix)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    ds_put_cstr(&s, prefix);
+    if (f) {
+        odp_format_ufid(&f->ufid, &s);
+    }
+    ds_put_cstr(&s, suffix);
+    svec_add_nocopy(problems, ds_steal_cstr(&s));
+}
+
+/* Checks one device's rules against 'expected'.  Adds any difference to
+ * 'problems'. */
+static void
+check_device(struct esw_dev *dev, struct hmap *expected,
+             struct svec *problems, size_t *n_rules)
+    OVS_REQUIRES(offload_mutex)
 {
     struct rule_list list = { NULL, 0, 0 };
-    bool ok = true;
 
     esw_rule_foreach(dev, collect_rule_cb, &list);
     *n_rules += list.n;
@@ -770,31 +867,30 @@ check_device(struct esw_dev *dev, struct hmap *expected, struct ds *out,
         struct esw_rule_spec spec;
 
         if (!c) {
-            ds_put_format(out, "%s: rule without a flow\n",
-                          esw_dev_name(dev));
-            ok = false;
+            svec_add_nocopy(problems, xasprintf("%s: rule without a flow",
+                                                esw_dev_name(dev)));
             continue;
         }
         c->seen = true;
         esw_rule_get_spec(dev, list.rules[i], &spec);
         if (!spec_equals(&spec, &c->flow->spec)) {
-            ds_put_format(out, "%s: flow ", esw_dev_name(dev));
-            odp_format_ufid(&c->flow->ufid, out);
-            ds_put_cstr(out, ": rule differs from the flow's "
-                        "translation\n");
-            ok = false;
+            char *prefix = xasprintf("%s: flow ", esw_dev_name(dev));
+
+            add_problem(problems, prefix, c->flow,
+                        ": rule differs from the flow's translation");
+            free(prefix);
         }
     }
     free(list.rules);
-    return ok;
 }
 
 bool
-netdev_offload_esw_check(struct ds *out)
+netdev_offload_esw_check(struct ds *out, struct json *json)
 {
     size_t n_flows = 0, n_offloaded = 0, n_rules = 0;
+    struct svec problems = SVEC_EMPTY_INITIALIZER;
     const char *name;
-    bool ok = true;
+    bool ok;
 
     ovs_mutex_lock(&offload_mutex);
     SSET_FOR_EACH (name, &devices) {
@@ -814,15 +910,15 @@ netdev_offload_esw_check(struct ds *out)
             }
         }
 
-        ok = check_device(dev, &expected, out, &n_rules) && ok;
+        check_device(dev, &expected, &problems, &n_rules);
 
         HMAP_FOR_EACH_POP (c, node, &expected) {
             if (!c->seen) {
-                ds_put_format(out, "%s: flow ", name);
-                odp_format_ufid(&c->flow->ufid, out);
-                ds_put_cstr(out, " reported offloaded but its rule is not "
-                            "in the device\n");
-                ok = false;
+                char *prefix = xasprintf("%s: flow ", name);
+
+                add_problem(&problems, prefix, c->flow, " reported "
+                            "offloaded but its rule is not in the device");
+                free(prefix);
             }
             free(c);
         }
@@ -835,17 +931,33 @@ netdev_offload_esw_check(struct ds *out)
         n_flows++;
         n_offloaded += f->rule != NULL;
         if ((f->rule != NULL) != (f->reason == OFFLOAD_OK)) {
-            ds_put_cstr(out, "flow ");
-            odp_format_ufid(&f->ufid, out);
-            ds_put_cstr(out, ": state and rule disagree\n");
-            ok = false;
+            add_problem(&problems, "flow ", f, ": state and rule disagree");
         }
     }
     ovs_mutex_unlock(&offload_mutex);
 
-    ds_put_format(out, "%s: %"PRIuSIZE" flows, %"PRIuSIZE" offloaded, %"
-                  PRIuSIZE" device rules\n",
-                  ok ? "consistent" : "INCONSISTENT",
-                  n_flows, n_offloaded, n_rules);
+    ok = !problems.n;
+    if (out) {
+        for (size_t i = 0; i < problems.n; i++) {
+            ds_put_format(out, "%s\n", problems.names[i]);
+        }
+        ds_put_format(out, "%s: %"PRIuSIZE" flows, %"PRIuSIZE" offloaded, %"
+                      PRIuSIZE" device rules\n",
+                      ok ? "consistent" : "INCONSISTENT",
+                      n_flows, n_offloaded, n_rules);
+    }
+    if (json) {
+        struct json *jproblems = json_array_create_empty();
+
+        for (size_t i = 0; i < problems.n; i++) {
+            json_array_add(jproblems, json_string_create(problems.names[i]));
+        }
+        json_object_put(json, "consistent", json_boolean_create(ok));
+        json_object_put(json, "flows", json_integer_create(n_flows));
+        json_object_put(json, "offloaded", json_integer_create(n_offloaded));
+        json_object_put(json, "device_rules", json_integer_create(n_rules));
+        json_object_put(json, "problems", jproblems);
+    }
+    svec_destroy(&problems);
     return ok;
 }

@@ -12,10 +12,11 @@
  *       request is mediated by the port's policy, as one from a tap host
  *       side is.  Replies "accepted", or fails with "refused: REASON".
  *
- *   eswitch/policy/show FUNCTION
+ *   eswitch/policy/show FUNCTION [--json]
  *       What the device has for the function: its port (or none), policy,
  *       default and effective MAC, what the guest asked for, refused
- *       changes, rules that reference it, and drops per policy reason.
+ *       changes, rules that reference it, and drops per policy reason
+ *       (see port_policy_format()).
  *
  * FUNCTION is a function name ("pf0vf1"), optionally qualified by its
  * eSwitch ("esw0/pf0vf1"). */
@@ -28,10 +29,12 @@
 #include <stdlib.h>
 
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
 #include "unixctl.h"
 #include "util.h"
 
 #include "eswitch.h"
+#include "eswitch-unixctl.h"
 
 static void
 port_policy_unixctl_guest_set_mac(struct unixctl_conn *conn,
@@ -72,22 +75,39 @@ port_policy_unixctl_guest_set_mac(struct unixctl_conn *conn,
 }
 
 static void
-port_policy_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
+port_policy_unixctl_show(struct unixctl_conn *conn, int argc,
                          const char *argv[], void *aux OVS_UNUSED)
 {
-    struct ds reply = DS_EMPTY_INITIALIZER;
+    struct ds text = DS_EMPTY_INITIALIZER;
     struct esw_dev *dev;
+    const char *args[1];
+    struct json *json;
+    size_t n_args;
     uint32_t vport;
+    bool as_json;
     char *error;
 
-    if (eswitch_find_function(argv[1], &dev, &vport, &error)) {
+    if (!eswitch_unixctl_parse_args(conn, argc, argv, ARRAY_SIZE(args), args,
+                                    &n_args, &as_json)) {
+        return;
+    }
+    if (!n_args) {
+        unixctl_command_reply_error(conn, "missing function name");
+        return;
+    }
+    if (eswitch_find_function(args[0], &dev, &vport, &error)) {
         unixctl_command_reply_error(conn, error);
         free(error);
         return;
     }
-    port_policy_format(dev, vport, &reply);
-    unixctl_command_reply(conn, ds_cstr(&reply));
-    ds_destroy(&reply);
+    json = as_json ? json_object_create() : NULL;
+    if (port_policy_format(dev, vport, as_json ? NULL : &text, json)) {
+        unixctl_command_reply_error(conn, "no such function");
+        json_destroy(json);
+        ds_destroy(&text);
+        return;
+    }
+    eswitch_unixctl_reply(conn, as_json, json, &text);
 }
 
 void
@@ -95,6 +115,6 @@ port_policy_unixctl_register(void)
 {
     unixctl_command_register("eswitch/guest-set-mac", "FUNCTION MAC", 2, 2,
                              port_policy_unixctl_guest_set_mac, NULL);
-    unixctl_command_register("eswitch/policy/show", "FUNCTION", 1, 1,
-                             port_policy_unixctl_show, NULL);
+    unixctl_command_register("eswitch/policy/show", "FUNCTION [--json]", 1,
+                             2, port_policy_unixctl_show, NULL);
 }

@@ -21,6 +21,7 @@
 #include "netdev-provider.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
+#include "openvswitch/json.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/thread.h"
 #include "openvswitch/vlog.h"
@@ -758,71 +759,138 @@ count_rule_refs(struct esw_dev *dev, uint32_t vport)
     return aux.n;
 }
 
-void
-port_policy_format(struct esw_dev *dev, uint32_t vport, struct ds *s)
+/* Policy options as esw_policy_config_format() writes them ("key=value
+ * ...", values without spaces), as a JSON object of strings. */
+static struct json *
+policy_options_json(const char *formatted)
+{
+    struct json *options = json_object_create();
+    char *copy = xstrdup(formatted);
+    char *save = NULL, *token;
+
+    for (token = strtok_r(copy, " ", &save); token;
+         token = strtok_r(NULL, " ", &save)) {
+        char *value = strchr(token, '=');
+
+        if (value) {
+            *value++ = '\0';
+            json_object_put_string(options, token, value);
+        }
+    }
+    free(copy);
+    return options;
+}
+
+int
+port_policy_format(struct esw_dev *dev, uint32_t vport, struct ds *s,
+                   struct json *json)
 {
     static const enum esw_drop_reason reasons[] = {
         ESW_DROP_SPOOF, ESW_DROP_VLAN, ESW_DROP_NOT_FOR_ME, ESW_DROP_RATE,
         ESW_DROP_LINK_DOWN,
     };
     char mac_s[ESW_ETH_ADDR_STRLEN], eff_s[ESW_ETH_ADDR_STRLEN];
+    char guest_s[ESW_ETH_ADDR_STRLEN];
     struct esw_policy_config cfg;
     struct esw_vport_stats stats;
     struct esw_vport_info info;
+    char *guest_state = NULL;
+    char policy[512] = "";
+    char *port = NULL;
     bool has_policy;
+    bool held = false;
+    size_t n_rules;
     struct pp_port *p;
 
     if (esw_vport_get_info(dev, vport, &info)
         || esw_vport_get_policy(dev, vport, &cfg, &has_policy)
         || esw_vport_get_stats(dev, vport, &stats)) {
-        ds_put_cstr(s, "no such function\n");
-        return;
+        return ENOENT;
     }
 
     ovs_mutex_lock(&pp_mutex);
     p = pp_find_function(dev, vport);
-    ds_put_format(s, "function: %s/%s (vport %"PRIu32")\n", esw_dev_name(dev),
-                  info.name, vport);
-    if (!p) {
-        ds_put_cstr(s, "port: none\n");
-    } else if (!p->netdev) {
-        ds_put_format(s, "port: %s (out of the bridge: its new configuration "
-                      "was refused, the previous policy stays)\n", p->name);
-    } else {
-        ds_put_format(s, "port: %s\n", p->name);
+    if (p) {
+        port = xstrdup(p->name);
+        held = !p->netdev;
     }
-    if (has_policy) {
-        char buf[512];
-
-        esw_policy_config_format(&cfg, buf, sizeof buf);
-        ds_put_format(s, "policy: %s\n", buf[0] ? buf : "default");
-    } else {
-        ds_put_cstr(s, "policy: none\n");
-    }
-    format_mac(&info.mac, mac_s);
-    format_mac(&info.effective_mac, eff_s);
-    ds_put_format(s, "mac: default %s, effective %s\n", mac_s, eff_s);
-    if (esw_eth_addr_is_zero(&info.guest_mac)) {
-        ds_put_cstr(s, "guest mac: none\n");
-    } else {
-        char *state = guest_mac_change_state(p, &info);
-
-        format_mac(&info.guest_mac, mac_s);
-        ds_put_format(s, "guest mac: %s (%s)\n", mac_s, state);
-        free(state);
+    if (!esw_eth_addr_is_zero(&info.guest_mac)) {
+        guest_state = guest_mac_change_state(p, &info);
     }
     ovs_mutex_unlock(&pp_mutex);
 
-    ds_put_format(s, "guest mac changes refused: %"PRIu64"\n",
-                  stats.guest_mac_refused);
-    ds_put_format(s, "rules: %"PRIuSIZE"\n", count_rule_refs(dev, vport));
-    ds_put_cstr(s, "drops:");
-    for (size_t i = 0; i < ARRAY_SIZE(reasons); i++) {
-        ds_put_format(s, "%s %s %"PRIu64, i ? "," : "",
-                      esw_drop_reason_name(reasons[i]),
-                      stats.drops[reasons[i]]);
+    if (has_policy) {
+        esw_policy_config_format(&cfg, policy, sizeof policy);
     }
-    ds_put_char(s, '\n');
+    format_mac(&info.mac, mac_s);
+    format_mac(&info.effective_mac, eff_s);
+    format_mac(&info.guest_mac, guest_s);
+    n_rules = count_rule_refs(dev, vport);
+
+    if (s) {
+        ds_put_format(s, "function: %s/%s (vport %"PRIu32")\n",
+                      esw_dev_name(dev), info.name, vport);
+        if (!port) {
+            ds_put_cstr(s, "port: none\n");
+        } else if (held) {
+            ds_put_format(s, "port: %s (out of the bridge: its new "
+                          "configuration was refused, the previous policy "
+                          "stays)\n", port);
+        } else {
+            ds_put_format(s, "port: %s\n", port);
+        }
+        ds_put_format(s, "policy: %s\n",
+                      !has_policy ? "none" : policy[0] ? policy : "default");
+        ds_put_format(s, "mac: default %s, effective %s\n", mac_s, eff_s);
+        if (guest_state) {
+            ds_put_format(s, "guest mac: %s (%s)\n", guest_s, guest_state);
+        } else {
+            ds_put_cstr(s, "guest mac: none\n");
+        }
+        ds_put_format(s, "guest mac changes refused: %"PRIu64"\n",
+                      stats.guest_mac_refused);
+        ds_put_format(s, "rules: %"PRIuSIZE"\n", n_rules);
+        ds_put_cstr(s, "drops:");
+        for (size_t i = 0; i < ARRAY_SIZE(reasons); i++) {
+            ds_put_format(s, "%s %s %"PRIu64, i ? "," : "",
+                          esw_drop_reason_name(reasons[i]),
+                          stats.drops[reasons[i]]);
+        }
+        ds_put_char(s, '\n');
+    }
+
+    if (json) {
+        struct json *drops = json_object_create();
+
+        json_object_put_string(json, "function", info.name);
+        json_object_put_string(json, "eswitch", esw_dev_name(dev));
+        json_object_put(json, "vport", json_integer_create(vport));
+        json_object_put(json, "port", (port ? json_string_create(port)
+                                       : json_null_create()));
+        json_object_put(json, "held", json_boolean_create(held));
+        json_object_put(json, "policy", (has_policy
+                                         ? policy_options_json(policy)
+                                         : json_null_create()));
+        json_object_put_string(json, "mac", mac_s);
+        json_object_put_string(json, "effective_mac", eff_s);
+        json_object_put(json, "guest_mac", (guest_state
+                                            ? json_string_create(guest_s)
+                                            : json_null_create()));
+        json_object_put(json, "guest_mac_change",
+                        (guest_state ? json_string_create(guest_state)
+                         : json_null_create()));
+        json_object_put(json, "guest_mac_changes_refused",
+                        json_integer_create(stats.guest_mac_refused));
+        json_object_put(json, "rules", json_integer_create(n_rules));
+        for (size_t i = 0; i < ARRAY_SIZE(reasons); i++) {
+            json_object_put(drops, esw_drop_reason_name(reasons[i]),
+                            json_integer_create(stats.drops[reasons[i]]));
+        }
+        json_object_put(json, "drops", drops);
+    }
+    free(guest_state);
+    free(port);
+    return 0;
 }
 
 /* Main loop.

@@ -79,6 +79,7 @@
 
 struct ds;
 struct eswitch;
+struct json;
 struct netdev;
 struct smap;
 
@@ -148,8 +149,16 @@ int port_policy_guest_request(struct esw_dev *dev, uint32_t vport,
 void port_policy_get_status(const char *port_name, struct esw_dev *dev,
                             uint32_t vport, struct smap *status);
 
-/* Describes function 'vport' of 'dev' (eswitch/policy/show). */
-void port_policy_format(struct esw_dev *dev, uint32_t vport, struct ds *);
+/* Describes function 'vport' of 'dev' (eswitch/policy/show): appends text
+ * to 's' if it is not NULL, puts the same facts into the JSON object
+ * 'json' if it is not NULL ("function", "eswitch", "vport", "port" (null
+ * if none), "held" (out of the bridge, previous policy kept), "policy"
+ * (null if none, else an object of the non-default options), "mac",
+ * "effective_mac", "guest_mac" and "guest_mac_change" (null if the guest
+ * asked for nothing), "guest_mac_changes_refused", "rules" and "drops"
+ * (by reason)).  Returns 0, or ENOENT if there is no such vport. */
+int port_policy_format(struct esw_dev *dev, uint32_t vport, struct ds *s,
+                       struct json *json);
 
 /* Main loop: watches the tap host sides' addresses (guest MAC changes) and
  * garbage-collects held functions whose Interface is gone. */
