@@ -80,24 +80,28 @@ printf "  total: %.2f s (%.1f ms per function)\n" "$t_hotplug" \
     "$(echo "$t_hotplug * 1000 / $n" | bc -l)"
 echo "ovs-vswitchd RSS, functions:   $(rss)"
 
-echo "add-port (one ovs-vsctl transaction per slice of $slice ports):"
-t0=$(now); i=0
-while [ $i -lt $n ]; do
-    args=""
-    j=0
-    while [ $j -lt $slice ] && [ $i -lt $n ]; do
-        name=pf0sf$((1000 + i))
-        args="$args -- add-port br0 $name -- set interface $name type=esw-virtio"
-        i=$((i + 1)); j=$((j + 1))
+# add_ports BRIDGE PREFIX FIRST TYPE: adds N ports PREFIX<FIRST>... of TYPE
+# to BRIDGE, one ovs-vsctl transaction per slice, and prints the time of
+# each slice on one line.
+add_ports () {
+    i=0
+    while [ $i -lt $n ]; do
+        args=""
+        j=0
+        while [ $j -lt $slice ] && [ $i -lt $n ]; do
+            name=$2$(($3 + i))
+            args="$args -- add-port $1 $name -- set interface $name type=$4"
+            i=$((i + 1)); j=$((j + 1))
+        done
+        ts=$(now)
+        # shellcheck disable=SC2086
+        ovs-vsctl --timeout=600 $args
+        printf "%.2f\n" "$(elapsed "$ts" "$(now)")"
     done
-    ts=$(now)
-    # shellcheck disable=SC2086
-    ovs-vsctl --timeout=600 $args
-    printf "  ports %5d..%5d: %6.2f s\n" $((i - j + 1)) $i \
-        "$(elapsed "$ts" "$(now)")"
-done
+}
+t0=$(now)
+esw_slices=$(add_ports br0 pf0sf 1000 esw-virtio)
 t_ports=$(elapsed "$t0" "$(now)")
-printf "  total: %.2f s\n" "$t_ports"
 echo "ovs-vswitchd RSS, ports:       $(rss)"
 
 lat () {
@@ -125,3 +129,22 @@ printf "restart until %d functions restored and ports reattached: %.2f s\n" \
 errors=$(ovs-vsctl --bare --columns=error find interface 'error!=[]' | grep -c . || true)
 echo "interfaces with an error after restart: $errors"
 echo "ovs-vswitchd RSS after restart: $(rss)"
+
+# The peer: the same add-port slices with OVS's own dummy ports, on a
+# fresh bridge of the same daemon once the eSwitch ports are gone, so
+# that a cost growing with the number of ports shows whose it is.
+ovs-vsctl --timeout=600 del-br br0
+ovs-vsctl add-br br1 -- set bridge br1 datapath_type=dummy fail_mode=secure
+t0=$(now)
+dummy_slices=$(add_ports br1 dummy 0 dummy)
+t_dummy=$(elapsed "$t0" "$(now)")
+echo "add-port, one ovs-vsctl transaction per slice of $slice ports (time per transaction):"
+printf "  %-13s %12s %18s\n" ports esw-virtio "dummy (stock OVS)"
+printf "%s\n" "$esw_slices" > "$dir/slices.esw"
+printf "%s\n" "$dummy_slices" > "$dir/slices.dummy"
+k=0
+paste "$dir/slices.esw" "$dir/slices.dummy" | while read -r esw dummy; do
+    printf "  %5d..%5d %10s s %16s s\n" $((k * slice + 1)) $(((k + 1) * slice)) "$esw" "$dummy"
+    k=$((k + 1))
+done
+printf "  total       %10.2f s %16.2f s\n" "$t_ports" "$t_dummy"
