@@ -120,7 +120,7 @@ ovs-appctl -t ovs-vswitchd exit
 while test -e "$dir/ovs-vswitchd.pid"; do sleep 0.1; done
 t0=$(now)
 start_vswitchd
-until [ "$(ovs-eswitchctl list | grep -c hotplug)" -eq "$n" ]; do
+until [ "$(ovs-eswitchctl list 2>/dev/null | grep -c hotplug)" -eq "$n" ]; do
     sleep 0.1
 done
 ovs-vsctl --timeout=600 set Open_vSwitch . other_config:bench=1

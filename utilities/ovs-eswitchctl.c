@@ -262,6 +262,11 @@ cmd_list(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
         }
         free(cells[i]);
     }
+    if (!fns->n) {
+        fprintf(stderr, "ovs-eswitchctl: no eswitch is up yet: one comes up "
+                "with the first port of its functions, a hotplug or the "
+                "configuration file\n");
+    }
     free(cells);
     json_destroy(json);
     free(reply);
