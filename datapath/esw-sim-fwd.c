@@ -575,6 +575,7 @@ sim_threads_free(struct sim_dev *dev)
         }
         esw_notifier_destroy(&t->wake);
         free(atomic_load(&t->rxset));
+        free(t->poll_ctx);
     }
     free(dev->threads);
     dev->threads = NULL;
@@ -596,4 +597,40 @@ esw_sim_get_thread_busy(struct esw_dev *dev_, unsigned int idx,
     *cycles = atomic_load(&dev->threads[idx].busy_cycles);
     *packets = atomic_load(&dev->threads[idx].busy_packets);
     return true;
+}
+
+int
+esw_sim_stop_threads(struct esw_dev *dev_)
+{
+    if (dev_->driver != &esw_sim_driver) {
+        return EINVAL;
+    }
+    sim_threads_stop(sim_dev_cast(dev_));
+    return 0;
+}
+
+size_t
+esw_sim_poll_once(struct esw_dev *dev_, unsigned int idx)
+{
+    struct sim_dev *dev;
+    struct sim_thread *t;
+
+    if (dev_->driver != &esw_sim_driver) {
+        return 0;
+    }
+    dev = sim_dev_cast(dev_);
+    if (idx >= dev->n_threads || dev->threads[idx].started) {
+        return 0;
+    }
+    t = &dev->threads[idx];
+    if (!t->poll_ctx) {
+        t->poll_ctx = calloc(1, sizeof *t->poll_ctx);
+        if (!t->poll_ctx) {
+            abort();
+        }
+        t->poll_ctx->t = t;
+        t->poll_ctx->dev = dev;
+    }
+    return sim_poll(t->poll_ctx,
+                    atomic_load_explicit(&t->rxset, memory_order_acquire));
 }
