@@ -60,8 +60,19 @@ struct sim_fwd_ctx {
     struct sim_thread *t;
     struct sim_dev *dev;
     uint64_t now_ms;
+
+    /* Rule stats not yet added: consecutive hits on one rule are counted
+     * once (a batch usually hits few rules).  Added before any egress. */
+    struct sim_rule_stats *st;      /* NULL: nothing pending. */
+    uint64_t st_packets, st_bytes;
+
+    /* Pending egress, by destination; 'last' is the batch the previous
+     * packet went to, valid until the next sim_flush_all(). */
     size_t n_out;
+    struct sim_out_batch *last;
+    uint32_t last_vport;
     struct sim_out_batch out[SIM_MAX_PENDING_OUT];
+
     struct esw_pkt *rx[SIM_MAX_BATCH];
     struct esw_pkt *kept[SIM_MAX_BATCH];
     struct esw_pkt *misses[SIM_MAX_BATCH];
@@ -70,10 +81,51 @@ struct sim_fwd_ctx {
     const struct esw_cls_rule *hits[SIM_MAX_BATCH];
 };
 
+static inline void
+sim_counter_add(_Atomic uint64_t *c, uint64_t n)
+{
+    /* Single writer: no read-modify-write needed. */
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed)
+                          + n, memory_order_relaxed);
+}
+
+/* Adds the pending rule stats. */
+static void
+sim_stats_flush(struct sim_fwd_ctx *ctx)
+{
+    struct sim_rule_stats *st = ctx->st;
+
+    if (st) {
+        sim_counter_add(&st->packets, ctx->st_packets);
+        sim_counter_add(&st->bytes, ctx->st_bytes);
+        atomic_store_explicit(&st->used_ms, ctx->now_ms,
+                              memory_order_relaxed);
+        ctx->st = NULL;
+    }
+}
+
+/* Counts a hit of 'ver' by a packet of 'len' bytes. */
+static inline void
+sim_stats_hit(struct sim_fwd_ctx *ctx, const struct sim_rule_version *ver,
+              uint32_t len)
+{
+    struct sim_rule_stats *st = &ver->rule->stats[ctx->t->idx];
+
+    if (st != ctx->st) {
+        sim_stats_flush(ctx);
+        ctx->st = st;
+        ctx->st_packets = 0;
+        ctx->st_bytes = 0;
+    }
+    ctx->st_packets++;
+    ctx->st_bytes += len;
+}
+
 static void
 sim_flush_out(struct sim_fwd_ctx *ctx, struct sim_out_batch *b)
 {
     if (b->n) {
+        sim_stats_flush(ctx);   /* Stats never lag behind deliveries. */
         sim_egress(ctx->dev, b->dst, b->pkts, b->n);
         b->n = 0;
     }
@@ -86,11 +138,12 @@ sim_flush_all(struct sim_fwd_ctx *ctx)
         sim_flush_out(ctx, &ctx->out[i]);
     }
     ctx->n_out = 0;
+    ctx->last = NULL;
 }
 
-/* Queues 'pkt' (taken) for egress to vport 'vport'. */
+/* sim_output() when 'pkt' does not go where the previous packet went. */
 static void
-sim_output(struct sim_fwd_ctx *ctx, struct esw_pkt *pkt, uint32_t vport)
+sim_output__(struct sim_fwd_ctx *ctx, struct esw_pkt *pkt, uint32_t vport)
 {
     struct sim_vport *dst = sim_vport_get(ctx->dev, vport);
     struct sim_out_batch *b;
@@ -107,7 +160,7 @@ sim_output(struct sim_fwd_ctx *ctx, struct esw_pkt *pkt, uint32_t vport)
                 sim_flush_out(ctx, b);
             }
             b->pkts[b->n++] = pkt;
-            return;
+            goto done;
         }
     }
     if (ctx->n_out >= SIM_MAX_PENDING_OUT) {
@@ -117,27 +170,31 @@ sim_output(struct sim_fwd_ctx *ctx, struct esw_pkt *pkt, uint32_t vport)
     b->dst = dst;
     b->n = 1;
     b->pkts[0] = pkt;
+done:
+    ctx->last = b;
+    ctx->last_vport = vport;
 }
 
+/* Queues 'pkt' (taken) for egress to vport 'vport'. */
 static inline void
-sim_counter_add(_Atomic uint64_t *c, uint64_t n)
+sim_output(struct sim_fwd_ctx *ctx, struct esw_pkt *pkt, uint32_t vport)
 {
-    /* Single writer: no read-modify-write needed. */
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed)
-                          + n, memory_order_relaxed);
+    struct sim_out_batch *b = ctx->last;
+
+    if (b && ctx->last_vport == vport && b->n < SIM_MAX_BATCH) {
+        b->pkts[b->n++] = pkt;
+    } else {
+        sim_output__(ctx, pkt, vport);
+    }
 }
 
-/* Runs the actions of 'ver' on 'pkt' (taken), received on 'src'. */
+/* Runs the actions of 'ver' on 'pkt' (taken), received on 'src'.  The hit
+ * is already counted. */
 static void
 sim_execute(struct sim_fwd_ctx *ctx, struct sim_vport *src,
             const struct sim_rule_version *ver, struct esw_pkt *pkt)
 {
-    struct sim_rule_stats *st = &ver->rule->stats[ctx->t->idx];
     size_t remaining = ver->n_outputs;
-
-    sim_counter_add(&st->packets, 1);
-    sim_counter_add(&st->bytes, pkt->len);
-    atomic_store_explicit(&st->used_ms, ctx->now_ms, memory_order_relaxed);
 
     if (!remaining) {
         sim_vport_drop(src, ESW_DROP_RULE, 1);
@@ -215,40 +272,45 @@ sim_process(struct sim_fwd_ctx *ctx, struct sim_vport *src,
     uint64_t now_ns = (check_policy && esw_policy_ingress_needs_clock(policy)
                        ? sim_now_ns() : 0);
     size_t n_kept = 0, n_miss = 0, n_drops = 0;
+    uint32_t in_vport = src->number;
+    struct esw_policy_fast fast = { .ingress_inline = false };
     uint64_t bytes = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        bytes += pkts[i]->len;
-    }
-    atomic_fetch_add_explicit(&src->counters.rx_packets, n,
-                              memory_order_relaxed);
-    atomic_fetch_add_explicit(&src->counters.rx_bytes, bytes,
-                              memory_order_relaxed);
 
     if (!atomic_load_explicit(&src->admin_up, memory_order_relaxed)) {
         for (size_t i = 0; i < n; i++) {
+            bytes += pkts[i]->len;
             esw_pkt_free(pkts[i]);
         }
+        atomic_fetch_add_explicit(&src->counters.rx_packets, n,
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&src->counters.rx_bytes, bytes,
+                                  memory_order_relaxed);
         sim_vport_drop(src, ESW_DROP_LINK_DOWN, n);
         return;
     }
 
+    if (check_policy) {
+        fast = policy->fast;
+    }
     for (size_t i = 0; i < n; i++) {
         struct esw_pkt *pkt = pkts[i];
         struct esw_key *key = &ctx->keys[n_kept];
+        uint32_t len = pkt->len;
         enum esw_drop_reason reason;
 
-        pkt->in_vport = src->number;
-        if (pkt->len < ESW_FRAME_MIN || pkt->len > ESW_FRAME_MAX) {
+        bytes += len;
+        pkt->in_vport = in_vport;
+        if (len < ESW_FRAME_MIN || len > ESW_FRAME_MAX) {
             reason = ESW_DROP_MALFORMED;
         } else {
-            esw_parse(pkt->data, pkt->len, src->number, key);
-            if (pkt->len - ESW_ETH_HDR_LEN
-                - key->n_vlans * ESW_VLAN_HDR_LEN > mtu) {
+            esw_parse(pkt->data, len, in_vport, key);
+            if (len - ESW_ETH_HDR_LEN > mtu
+                && (len - ESW_ETH_HDR_LEN - key->n_vlans * ESW_VLAN_HDR_LEN
+                    > mtu)) {
                 reason = ESW_DROP_MTU;
             } else if (check_policy
-                       && !esw_policy_ingress(policy, pkt, key, now_ns,
-                                              &reason)) {
+                       && !esw_policy_ingress_fast(&fast, policy, pkt, key,
+                                                   now_ns, &reason)) {
                 /* 'reason' set. */
             } else {
                 ctx->key_ptrs[n_kept] = key;
@@ -260,6 +322,10 @@ sim_process(struct sim_fwd_ctx *ctx, struct sim_vport *src,
         n_drops++;
         esw_pkt_free(pkt);
     }
+    atomic_fetch_add_explicit(&src->counters.rx_packets, n,
+                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&src->counters.rx_bytes, bytes,
+                              memory_order_relaxed);
     if (n_drops) {
         for (int i = 0; i < ESW_N_DROP_REASONS; i++) {
             if (drops[i]) {
@@ -276,21 +342,20 @@ sim_process(struct sim_fwd_ctx *ctx, struct sim_vport *src,
     for (size_t i = 0; i < n_kept; i++) {
         const struct sim_rule_version *ver
             = (const struct sim_rule_version *) ctx->hits[i];
+        struct esw_pkt *pkt = ctx->kept[i];
 
         if (!ver) {
-            ctx->misses[n_miss++] = ctx->kept[i];
-        } else if (ver->simple_output) {
-            struct sim_rule_stats *st = &ver->rule->stats[ctx->t->idx];
-
-            sim_counter_add(&st->packets, 1);
-            sim_counter_add(&st->bytes, ctx->kept[i]->len);
-            atomic_store_explicit(&st->used_ms, ctx->now_ms,
-                                  memory_order_relaxed);
-            sim_output(ctx, ctx->kept[i], ver->out_vport);
+            ctx->misses[n_miss++] = pkt;
+            continue;
+        }
+        sim_stats_hit(ctx, ver, pkt->len);
+        if (ver->simple_output) {
+            sim_output(ctx, pkt, ver->out_vport);
         } else {
-            sim_execute(ctx, src, ver, ctx->kept[i]);
+            sim_execute(ctx, src, ver, pkt);
         }
     }
+    sim_stats_flush(ctx);
     sim_flush_all(ctx);
 
     if (n_miss) {

@@ -752,7 +752,9 @@ sim_egress(struct sim_dev *dev, struct sim_vport *dst,
         if (p && !esw_policy_egress_is_noop(p)
             && !esw_policy_egress(p, pkt, NULL, &reason)) {
             /* Dropped by policy. */
-        } else if (sim_l3_len(pkt) > mtu) {
+        } else if (pkt->len > mtu + ESW_ETH_HDR_LEN
+                   && sim_l3_len(pkt) > mtu) {
+            /* (The L3 length is at most the length minus 14.) */
             reason = ESW_DROP_MTU;
         } else {
             bytes += pkt->len;
