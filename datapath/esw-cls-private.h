@@ -113,8 +113,8 @@ cls_finish(uint64_t h)
  * a parameter, so that callers that know it at compile time get unrolled
  * code. */
 static inline __attribute__((always_inline)) uint32_t
-cls_hash_key_n(const struct esw_cls_subtable *st, const struct esw_key *key,
-               uint32_t n_words)
+cls_hash_words(const uint8_t words[], const uint64_t mask_w[],
+               const struct esw_key *key, uint32_t n_words)
 {
     static const uint64_t k[ESW_KEY_WORDS] = {
         UINT64_C(0x9e3779b97f4a7c15), UINT64_C(0xc2b2ae3d27d4eb4f),
@@ -126,9 +126,16 @@ cls_hash_key_n(const struct esw_cls_subtable *st, const struct esw_key *key,
     uint64_t h = n_words;
 
     for (uint32_t i = 0; i < n_words; i++) {
-        h += (key->w[st->words[i]] & st->mask_w[i]) * k[i];
+        h += (key->w[words[i]] & mask_w[i]) * k[i];
     }
     return cls_finish(h);
+}
+
+static inline __attribute__((always_inline)) uint32_t
+cls_hash_key_n(const struct esw_cls_subtable *st, const struct esw_key *key,
+               uint32_t n_words)
+{
+    return cls_hash_words(st->words, st->mask_w, key, n_words);
 }
 
 static inline uint32_t
@@ -137,26 +144,28 @@ cls_hash_key(const struct esw_cls_subtable *st, const struct esw_key *key)
     return cls_hash_key_n(st, key, st->n_words);
 }
 
-/* True if 'key' masked by 'st''s mask equals 'r''s match. */
+/* True if 'key' masked by the mask ('words' and 'mask_w' of a subtable)
+ * equals 'r''s match. */
 static inline __attribute__((always_inline)) bool
-cls_rule_matches_n(const struct esw_cls_subtable *st,
-                   const struct esw_cls_rule *r, const struct esw_key *key,
-                   uint32_t n_words)
+cls_words_match(const uint8_t words[], const uint64_t mask_w[],
+                const struct esw_cls_rule *r, const struct esw_key *key,
+                uint32_t n_words)
 {
     uint64_t diff = 0;
 
     for (uint32_t i = 0; i < n_words; i++) {
-        uint32_t w = st->words[i];
-        diff |= (key->w[w] & st->mask_w[i]) ^ r->match.w[w];
+        uint32_t w = words[i];
+        diff |= (key->w[w] & mask_w[i]) ^ r->match.w[w];
     }
     return !diff;
 }
 
+/* True if 'key' masked by 'st''s mask equals 'r''s match. */
 static inline bool
 cls_rule_matches(const struct esw_cls_subtable *st,
                  const struct esw_cls_rule *r, const struct esw_key *key)
 {
-    return cls_rule_matches_n(st, r, key, st->n_words);
+    return cls_words_match(st->words, st->mask_w, r, key, st->n_words);
 }
 
 static inline uint64_t
@@ -192,11 +201,12 @@ cls_bucket_hits(const struct cls_bucket *b, uint32_t h)
 }
 
 /* Returns the head rule in 't' matching 'key' (whose hash is 'h'), or
- * NULL.  Lock-free. */
+ * NULL, for a subtable whose mask is 'words' and 'mask_w' ('n_words' of
+ * them).  Lock-free. */
 static inline __attribute__((always_inline)) const struct esw_cls_rule *
-cls_table_lookup_n(const struct cls_table *t,
-                   const struct esw_cls_subtable *st, uint32_t h,
-                   const struct esw_key *key, uint32_t n_words)
+cls_table_lookup_words(const struct cls_table *t, const uint8_t words[],
+                       const uint64_t mask_w[], uint32_t h,
+                       const struct esw_key *key, uint32_t n_words)
 {
     uint32_t i = h & t->mask;
 
@@ -210,7 +220,7 @@ cls_table_lookup_n(const struct cls_table *t,
                 = atomic_load_explicit(&b->rule[s], memory_order_acquire);
 
             if ((uintptr_t) r > (uintptr_t) CLS_TOMB
-                && cls_rule_matches_n(st, r, key, n_words)) {
+                && cls_words_match(words, mask_w, r, key, n_words)) {
                 return r;
             }
             hits &= hits - 1;
@@ -228,7 +238,8 @@ cls_table_lookup(const struct cls_table *t,
                  const struct esw_cls_subtable *st, uint32_t h,
                  const struct esw_key *key)
 {
-    return cls_table_lookup_n(t, st, h, key, st->n_words);
+    return cls_table_lookup_words(t, st->words, st->mask_w, h, key,
+                                  st->n_words);
 }
 
 /* Writer-side table operations (esw-cls-table.c).  'st' must be locked by

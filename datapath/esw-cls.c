@@ -767,19 +767,28 @@ cls_probe(const struct esw_cls_subtable *st, const struct cls_table *t,
           const struct esw_cls_rule *out[], uint64_t best_rank[],
           uint32_t n_words, bool first)
 {
+    uint8_t words[ESW_KEY_WORDS];
+    uint64_t mask_w[ESW_KEY_WORDS];
     uint32_t hashes[CLS_BATCH];
 
+    /* Local copies: stores through out[] may alias 'st''s bytes, which
+     * would otherwise be reloaded for every key. */
+    for (uint32_t w = 0; w < n_words; w++) {
+        words[w] = st->words[w];
+        mask_w[w] = st->mask_w[w];
+    }
     for (size_t j = 0; j < m; j++) {
         size_t i = todo ? todo[j] : j;
 
-        hashes[j] = cls_hash_key_n(st, keys[i], n_words);
+        hashes[j] = cls_hash_words(words, mask_w, keys[i], n_words);
         __builtin_prefetch(&t->b[hashes[j] & t->mask]);
     }
     for (size_t j = 0; j < m; j++) {
         size_t i = todo ? todo[j] : j;
         const struct esw_cls_rule *r;
 
-        r = cls_table_lookup_n(t, st, hashes[j], keys[i], n_words);
+        r = cls_table_lookup_words(t, words, mask_w, hashes[j], keys[i],
+                                   n_words);
         if (first) {
             out[i] = r;
             best_rank[i] = r ? cls_rank(r) : 0;

@@ -244,7 +244,7 @@ esw_policy_create(const struct esw_policy_config *cfg,
         uint8_t buf[8] = { 0 };
 
         memcpy(buf, p->macs[i].ea, ESW_ETH_ADDR_LEN);
-        p->mac_words[i] = esw_policy_mac_word__(buf);
+        p->mac_words[i] = esw_policy_mac_word__(esw_policy_load8__(buf));
     }
 
     p->link_up = (cfg->link_state == ESW_POLICY_LINK_ENABLE ? true

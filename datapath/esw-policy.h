@@ -246,18 +246,35 @@ bool esw_policy_ingress__(struct esw_policy *policy, struct esw_pkt *pkt,
                           struct esw_key *key, uint64_t now_ns,
                           enum esw_drop_reason *reason);
 
-/* The 6 bytes at 'p' as one integer (for comparisons only); reads 8
- * bytes. */
+/* The 8 bytes at 'p' as one integer, from which esw_policy_mac_word__()
+ * takes the first 6 (for comparisons only) and esw_policy_type16__() the
+ * last 2 (as they are in memory: network order for a frame's type). */
 static inline uint64_t
-esw_policy_mac_word__(const void *p)
+esw_policy_load8__(const void *p)
 {
     uint64_t w;
 
     __builtin_memcpy(&w, p, sizeof w);
+    return w;
+}
+
+static inline uint64_t
+esw_policy_mac_word__(uint64_t w)
+{
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     return w & UINT64_C(0xffffffffffff);
 #else
     return w >> 16;
+#endif
+}
+
+static inline uint16_t
+esw_policy_type16__(uint64_t w)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return w >> 48;
+#else
+    return w;
 #endif
 }
 
@@ -295,14 +312,20 @@ esw_policy_ingress_fast(const struct esw_policy_fast *f,
                         struct esw_key *key, uint64_t now_ns,
                         enum esw_drop_reason *reason)
 {
+    uint64_t w;
+
     if (!f->ingress_inline) {
         return esw_policy_ingress__(p, pkt, key, now_ns, reason);
     }
+
+    /* The source MAC and the first type, from the frame rather than the
+     * key: the parser has just written the key's fields in pieces, and a
+     * wide load of those would wait for the stores.  A tag is there,
+     * parsed (key->n_vlans) or not (its TPID in key->eth_type), iff the
+     * first type is a TPID. */
+    w = esw_policy_load8__(pkt->data + ESW_ETH_ADDR_LEN);
     if (f->spoofchk) {
-        /* The source MAC is read from the frame rather than the key: the
-         * parser has just written the key's copy in pieces, and one wide
-         * load of those would wait for the stores. */
-        uint64_t src = esw_policy_mac_word__(pkt->data + ESW_ETH_ADDR_LEN);
+        uint64_t src = esw_policy_mac_word__(w);
         bool ok = src == f->mac0;
 
         for (size_t i = 1; !ok && i < f->n_macs; i++) {
@@ -314,9 +337,10 @@ esw_policy_ingress_fast(const struct esw_policy_fast *f,
         }
     }
     if (f->vst) {
+        uint16_t type = esw_policy_type16__(w);
+
         /* 802.1Q VST: any tag, parsed or not, is a violation. */
-        if (key->n_vlans || key->eth_type == htons(ESW_TPID_8021Q)
-            || key->eth_type == htons(ESW_TPID_8021AD)) {
+        if (type == htons(ESW_TPID_8021Q) || type == htons(ESW_TPID_8021AD)) {
             *reason = ESW_DROP_VLAN;
             return false;
         }

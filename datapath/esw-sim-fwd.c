@@ -104,10 +104,10 @@ sim_stats_flush(struct sim_fwd_ctx *ctx)
     }
 }
 
-/* Counts a hit of 'ver' by a packet of 'len' bytes. */
+/* Counts 'n' hits of 'ver' by packets of 'bytes' bytes in all. */
 static inline void
 sim_stats_hit(struct sim_fwd_ctx *ctx, const struct sim_rule_version *ver,
-              uint32_t len)
+              uint64_t n, uint64_t bytes)
 {
     struct sim_rule_stats *st = &ver->rule->stats[ctx->t->idx];
 
@@ -117,8 +117,8 @@ sim_stats_hit(struct sim_fwd_ctx *ctx, const struct sim_rule_version *ver,
         ctx->st_packets = 0;
         ctx->st_bytes = 0;
     }
-    ctx->st_packets++;
-    ctx->st_bytes += len;
+    ctx->st_packets += n;
+    ctx->st_bytes += bytes;
 }
 
 static void
@@ -185,6 +185,28 @@ sim_output(struct sim_fwd_ctx *ctx, struct esw_pkt *pkt, uint32_t vport)
         b->pkts[b->n++] = pkt;
     } else {
         sim_output__(ctx, pkt, vport);
+    }
+}
+
+/* Queues the 'n' packets in 'pkts' (taken) for egress to vport 'vport'. */
+static void
+sim_output_run(struct sim_fwd_ctx *ctx, struct esw_pkt *pkts[], size_t n,
+               uint32_t vport)
+{
+    struct sim_out_batch *b;
+    size_t i = 1, k;
+
+    sim_output(ctx, pkts[0], vport);
+    b = ctx->last;
+    if (b && ctx->last_vport == vport) {
+        k = SIM_MAX_BATCH - b->n;
+        k = k < n - 1 ? k : n - 1;
+        memcpy(&b->pkts[b->n], &pkts[1], k * sizeof pkts[0]);
+        b->n += k;
+        i += k;
+    }
+    for (; i < n; i++) {
+        sim_output(ctx, pkts[i], vport);
     }
 }
 
@@ -259,6 +281,58 @@ sim_now_ns(void)
     return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The first stage of the pipeline for the 'n' packets in 'pkts' received
+ * on vport 'in_vport': parsing into ctx->keys[], length and MTU checks and
+ * the ingress policy 'policy' with 'f' a copy of its fast part (both NULL
+ * if the policy passes everything).  Frees and counts (in 'drops' and
+ * '*n_drops') the packets that stop here, adds the length of every packet
+ * to '*bytes', and stores the others in ctx->kept[] and their keys in
+ * ctx->key_ptrs[].  Returns how many were kept.  Inlined with constant
+ * flags in '*f' by the caller. */
+static inline __attribute__((always_inline)) size_t
+sim_ingress(struct sim_fwd_ctx *ctx, struct esw_pkt *pkts[], size_t n,
+            uint32_t in_vport, uint32_t mtu, struct esw_policy *policy,
+            const struct esw_policy_fast *f, uint64_t now_ns,
+            uint64_t drops[], size_t *n_drops, uint64_t *bytes)
+{
+    size_t n_kept = 0;
+
+    /* Parsing first, in a loop of its own: few values live across the
+     * calls, so none of the checks' state is spilled around each. */
+    for (size_t i = 0; i < n; i++) {
+        struct esw_pkt *pkt = pkts[i];
+
+        pkt->in_vport = in_vport;
+        esw_parse(pkt->data, pkt->len, in_vport, &ctx->keys[i]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct esw_pkt *pkt = pkts[i];
+        struct esw_key *key = &ctx->keys[i];
+        uint32_t len = pkt->len;
+        enum esw_drop_reason reason;
+
+        *bytes += len;
+        if (len < ESW_FRAME_MIN || len > ESW_FRAME_MAX) {
+            reason = ESW_DROP_MALFORMED;
+        } else if (len - ESW_ETH_HDR_LEN > mtu
+                   && (len - ESW_ETH_HDR_LEN
+                       - key->n_vlans * ESW_VLAN_HDR_LEN > mtu)) {
+            reason = ESW_DROP_MTU;
+        } else if (f && !esw_policy_ingress_fast(f, policy, pkt, key,
+                                                 now_ns, &reason)) {
+            /* 'reason' set. */
+        } else {
+            ctx->key_ptrs[n_kept] = key;
+            ctx->kept[n_kept++] = pkt;
+            continue;
+        }
+        drops[reason]++;
+        (*n_drops)++;
+        esw_pkt_free(pkt);
+    }
+    return n_kept;
+}
+
 /* The pipeline for 'n' packets received from 'src''s host side. */
 static void
 sim_process(struct sim_fwd_ctx *ctx, struct sim_vport *src,
@@ -271,9 +345,8 @@ sim_process(struct sim_fwd_ctx *ctx, struct sim_vport *src,
     uint64_t drops[ESW_N_DROP_REASONS] = { 0 };
     uint64_t now_ns = (check_policy && esw_policy_ingress_needs_clock(policy)
                        ? sim_now_ns() : 0);
-    size_t n_kept = 0, n_miss = 0, n_drops = 0;
+    size_t n_kept, n_miss = 0, n_drops = 0;
     uint32_t in_vport = src->number;
-    struct esw_policy_fast fast = { .ingress_inline = false };
     uint64_t bytes = 0;
 
     if (!atomic_load_explicit(&src->admin_up, memory_order_relaxed)) {
@@ -289,38 +362,32 @@ sim_process(struct sim_fwd_ctx *ctx, struct sim_vport *src,
         return;
     }
 
-    if (check_policy) {
-        fast = policy->fast;
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct esw_pkt *pkt = pkts[i];
-        struct esw_key *key = &ctx->keys[n_kept];
-        uint32_t len = pkt->len;
-        enum esw_drop_reason reason;
+    if (!check_policy) {
+        n_kept = sim_ingress(ctx, pkts, n, in_vport, mtu, NULL, NULL, 0,
+                             drops, &n_drops, &bytes);
+    } else {
+        struct esw_policy_fast f = policy->fast;
 
-        bytes += len;
-        pkt->in_vport = in_vport;
-        if (len < ESW_FRAME_MIN || len > ESW_FRAME_MAX) {
-            reason = ESW_DROP_MALFORMED;
+        /* The usual inline configurations get code of their own, without
+         * per-packet tests of the flags. */
+        if (!f.ingress_inline) {
+            n_kept = sim_ingress(ctx, pkts, n, in_vport, mtu, policy, &f,
+                                 now_ns, drops, &n_drops, &bytes);
+        } else if (f.spoofchk && f.vst) {
+            f.ingress_inline = f.spoofchk = f.vst = true;
+            n_kept = sim_ingress(ctx, pkts, n, in_vport, mtu, policy, &f,
+                                 now_ns, drops, &n_drops, &bytes);
+        } else if (f.spoofchk) {
+            f.ingress_inline = f.spoofchk = true;
+            f.vst = false;
+            n_kept = sim_ingress(ctx, pkts, n, in_vport, mtu, policy, &f,
+                                 now_ns, drops, &n_drops, &bytes);
         } else {
-            esw_parse(pkt->data, len, in_vport, key);
-            if (len - ESW_ETH_HDR_LEN > mtu
-                && (len - ESW_ETH_HDR_LEN - key->n_vlans * ESW_VLAN_HDR_LEN
-                    > mtu)) {
-                reason = ESW_DROP_MTU;
-            } else if (check_policy
-                       && !esw_policy_ingress_fast(&fast, policy, pkt, key,
-                                                   now_ns, &reason)) {
-                /* 'reason' set. */
-            } else {
-                ctx->key_ptrs[n_kept] = key;
-                ctx->kept[n_kept++] = pkt;
-                continue;
-            }
+            f.ingress_inline = true;
+            f.spoofchk = false;
+            n_kept = sim_ingress(ctx, pkts, n, in_vport, mtu, policy, &f,
+                                 now_ns, drops, &n_drops, &bytes);
         }
-        drops[reason]++;
-        n_drops++;
-        esw_pkt_free(pkt);
     }
     atomic_fetch_add_explicit(&src->counters.rx_packets, n,
                               memory_order_relaxed);
@@ -339,20 +406,27 @@ sim_process(struct sim_fwd_ctx *ctx, struct sim_vport *src,
 
     esw_cls_lookup_batch(ctx->dev->cls, ctx->key_ptrs, n_kept, ctx->hits);
     ctx->now_ms = sim_now_ms();
-    for (size_t i = 0; i < n_kept; i++) {
+    /* In runs of consecutive packets that hit the same rule. */
+    for (size_t i = 0, j; i < n_kept; i = j) {
         const struct sim_rule_version *ver
             = (const struct sim_rule_version *) ctx->hits[i];
-        struct esw_pkt *pkt = ctx->kept[i];
+        uint64_t run_bytes = ctx->kept[i]->len;
 
         if (!ver) {
-            ctx->misses[n_miss++] = pkt;
+            ctx->misses[n_miss++] = ctx->kept[i];
+            j = i + 1;
             continue;
         }
-        sim_stats_hit(ctx, ver, pkt->len);
+        for (j = i + 1; j < n_kept && ctx->hits[j] == &ver->cls; j++) {
+            run_bytes += ctx->kept[j]->len;
+        }
+        sim_stats_hit(ctx, ver, j - i, run_bytes);
         if (ver->simple_output) {
-            sim_output(ctx, pkt, ver->out_vport);
+            sim_output_run(ctx, &ctx->kept[i], j - i, ver->out_vport);
         } else {
-            sim_execute(ctx, src, ver, pkt);
+            for (size_t k = i; k < j; k++) {
+                sim_execute(ctx, src, ver, ctx->kept[k]);
+            }
         }
     }
     sim_stats_flush(ctx);
