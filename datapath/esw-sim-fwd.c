@@ -28,24 +28,6 @@
 #include "esw-policy.h"
 #include "esw-rcu.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-static inline uint64_t
-sim_cycles(void)
-{
-    return __rdtsc();
-}
-#else
-static inline uint64_t
-sim_cycles(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-#endif
-
 #define SIM_MAX_PENDING_OUT 8
 
 /* Packets waiting for egress to one vport. */
@@ -462,21 +444,17 @@ sim_poll(struct sim_fwd_ctx *ctx, const struct sim_rxset *rxset)
     for (size_t i = 0; i < rxset->n; i++) {
         struct sim_vport *v = rxset->vports[i];
         struct esw_io *io = v->io;
-        uint64_t start;
         size_t n;
 
         n = io->ops->rx(io, ctx->rx, dev->batch_size);
         if (!n) {
             continue;
         }
-        start = sim_cycles();
         sim_process(ctx, v, ctx->rx, n);
         if (io->ops->rx_is_empty) {
             atomic_fetch_sub_explicit(&dev->in_flight, n,
                                       memory_order_release);
         }
-        sim_counter_add(&ctx->t->busy_cycles, sim_cycles() - start);
-        sim_counter_add(&ctx->t->busy_packets, n);
         total += n;
     }
     return total;
@@ -652,8 +630,6 @@ sim_threads_start(struct sim_dev *dev)
         t->epfd = -1;
         atomic_init(&t->stop, false);
         atomic_init(&t->rxset, sim_rxset_alloc(0));
-        atomic_init(&t->busy_cycles, 0);
-        atomic_init(&t->busy_packets, 0);
     }
     for (size_t i = 0; i < dev->n_threads && !error; i++) {
         struct sim_thread *t = &dev->threads[i];
@@ -718,24 +694,6 @@ sim_threads_free(struct sim_dev *dev)
     }
     free(dev->threads);
     dev->threads = NULL;
-}
-
-bool
-esw_sim_get_thread_busy(struct esw_dev *dev_, unsigned int idx,
-                        uint64_t *cycles, uint64_t *packets)
-{
-    struct sim_dev *dev;
-
-    if (dev_->driver != &esw_sim_driver) {
-        return false;
-    }
-    dev = sim_dev_cast(dev_);
-    if (idx >= dev->n_threads) {
-        return false;
-    }
-    *cycles = atomic_load(&dev->threads[idx].busy_cycles);
-    *packets = atomic_load(&dev->threads[idx].busy_packets);
-    return true;
 }
 
 int

@@ -149,11 +149,6 @@ struct sim_thread {
     _Atomic bool stop;
     size_t n_vports;                /* Under 'ctl_mutex'. */
 
-    /* Busy time, for benchmarks: TSC (or ns) spent on non-empty batches,
-     * and packets received in them.  Written by this thread only. */
-    _Atomic uint64_t busy_cycles;
-    _Atomic uint64_t busy_packets;
-
     /* Scratch space of esw_sim_poll_once(), allocated on first use. */
     struct sim_fwd_ctx *poll_ctx;
 };
@@ -222,12 +217,6 @@ void sim_threads_stop(struct sim_dev *);   /* Joins; frees nothing. */
 void sim_threads_free(struct sim_dev *);   /* After a barrier. */
 int sim_thread_attach_vport(struct sim_dev *, struct sim_vport *);
 void sim_thread_detach_vport(struct sim_dev *, struct sim_vport *);
-
-/* For benchmarks: busy time of forwarding thread 'idx' (cycles on x86,
- * nanoseconds elsewhere) and the packets it received meanwhile.  Returns
- * false if 'dev' is not a sim device or 'idx' is out of range. */
-bool esw_sim_get_thread_busy(struct esw_dev *, unsigned int idx,
-                             uint64_t *cycles, uint64_t *packets);
 
 /* For benchmarks and profiling: the forwarding step, driven synchronously.
  *
