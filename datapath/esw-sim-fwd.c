@@ -41,7 +41,7 @@ struct sim_out_batch {
 struct sim_fwd_ctx {
     struct sim_thread *t;
     struct sim_dev *dev;
-    uint64_t now_ms;
+    uint64_t now_ms;                /* This batch's time, 0 until read. */
 
     /* Rule stats not yet added: consecutive hits on one rule are counted
      * once (a batch usually hits few rules).  Added before any egress. */
@@ -71,6 +71,15 @@ sim_counter_add(_Atomic uint64_t *c, uint64_t n)
                           + n, memory_order_relaxed);
 }
 
+static uint64_t
+sim_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Adds the pending rule stats. */
 static void
 sim_stats_flush(struct sim_fwd_ctx *ctx)
@@ -78,6 +87,9 @@ sim_stats_flush(struct sim_fwd_ctx *ctx)
     struct sim_rule_stats *st = ctx->st;
 
     if (st) {
+        if (!ctx->now_ms) {
+            ctx->now_ms = sim_now_ms();
+        }
         sim_counter_add(&st->packets, ctx->st_packets);
         sim_counter_add(&st->bytes, ctx->st_bytes);
         atomic_store_explicit(&st->used_ms, ctx->now_ms,
@@ -246,15 +258,6 @@ sim_execute(struct sim_fwd_ctx *ctx, struct sim_vport *src,
 }
 
 static uint64_t
-sim_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t
 sim_now_ns(void)
 {
     struct timespec ts;
@@ -284,6 +287,10 @@ sim_ingress(struct sim_fwd_ctx *ctx, struct esw_pkt *pkts[], size_t n,
     for (size_t i = 0; i < n; i++) {
         struct esw_pkt *pkt = pkts[i];
 
+        if (i + 4 < n) {
+            __builtin_prefetch(pkts[i + 4]);
+            __builtin_prefetch(pkts[i + 2]->data);
+        }
         pkt->in_vport = in_vport;
         esw_parse(pkt->data, pkt->len, in_vport, &ctx->keys[i]);
     }
@@ -387,7 +394,7 @@ sim_process(struct sim_fwd_ctx *ctx, struct sim_vport *src,
     }
 
     esw_cls_lookup_batch(ctx->dev->cls, ctx->key_ptrs, n_kept, ctx->hits);
-    ctx->now_ms = sim_now_ms();
+    ctx->now_ms = 0;            /* Read when the first hit is counted. */
     /* In runs of consecutive packets that hit the same rule. */
     for (size_t i = 0, j; i < n_kept; i = j) {
         const struct sim_rule_version *ver
