@@ -119,7 +119,7 @@ bench_init(struct bench *b, enum scenario sc)
         .vport = ESW_VPORT_AUTO, .rep_queue_depth = 4 * POOL,
         .io = { .type = ESW_IO_CAPTURE, .queue_depth = 4 * POOL },
     };
-    char name[16];
+    char name[32];
 
     memset(b, 0, sizeof *b);
     b->sc = sc;
