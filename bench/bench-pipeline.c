@@ -4,59 +4,52 @@
  * Licensed under the Apache License, Version 2.0.
  */
 
-/* Full-pipeline benchmark of the sim eSwitch: one forwarding thread in
- * busy-poll mode, capture I/O, 64-byte frames, three scenarios side by
- * side:
+/* Full-pipeline benchmark of the sim eSwitch: the forwarding step of one
+ * thread, capture I/O, 64-byte IPv4/UDP frames, three scenarios side by side:
  *
  *   hit, policy off   vf0 -> rule (in_vport) -> p0
  *   hit, policy on    vf0 with spoof check + VST 100 -> rule -> p0
  *   miss              vf0 -> no rule -> vf0's representor queue
  *
- * What is measured: the forwarding thread timestamps (rdtsc) every
- * non-empty batch from rx to the end of its processing (parse, policy,
- * lookup, actions, egress, enqueue to the capture or representor queue);
- * cycles/packet is that busy time over the packets received, so time the
- * thread spends spinning on an empty queue is excluded.  The injector (this
- * program's main thread) recycles packets: it reads what came out (capture
- * of p0, or the representor queue), resets the frame and injects it again.
- * Its own cost is reported separately, measured the same way (rdtsc around
- * each non-empty reset-and-inject batch, excluding its empty polls).
- * Mpps is packets forwarded per wall-clock second, which the injector may
- * limit on a machine with fewer than two free cores.
+ * Method.  The device's forwarding thread is stopped and this program
+ * drives the forwarding step itself, synchronously, in one thread
+ * (esw_sim_poll_once(), see esw-sim.h), so that nothing races: a round
+ * injects POOL frames into vf0's host-rx (capture inject) queue, then
+ * times (rdtsc) the polls that drain them, in full batches of the
+ * device's batch size (rx from the queue, checks, parse, policy, lookup,
+ * actions, egress, enqueue to p0's capture queue or the representor
+ * queue), then takes the frames back from where they went (checking that
+ * none was lost), resets and reinjects them.  Only the drain is timed.
+ * The three scenarios (three devices) take turns round by round; each
+ * figure is the median over the rounds of a scenario (the first rounds
+ * are a warm-up), with the 10th-90th percentile range.  Cycles are TSC
+ * ticks; Mpps is the rate of one core doing nothing but this forwarding.
  *
- * With two CPUs or more, the forwarding thread and the injector are pinned
- * to two different CPUs (the first two this process may use), so that the
- * scheduler never runs them on the same one: otherwise a preemption in the
- * middle of a batch would be counted as forwarding time.
+ * Instructions per packet, a machine-independent figure, are counted by
+ * running this program again under callgrind (valgrind), counting only
+ * inside esw_sim_poll_once() (hardware counters are often unavailable in
+ * VMs); "n/a" if valgrind is not installed, skipped with --no-insns.
  *
- * The machine may be shared and the two threads interact (batch sizes
- * depend on their relative speed), so one run of a scenario is noisy: the
- * time of each scenario is split into ROUNDS runs, the scenarios take
- * turns (hit, hit with policy, miss, hit, ...), and each figure reported
- * is the median over the runs of its scenario (cycles/packet, Mpps and
- * injector cost each taken separately), with the range of cycles/packet.
- *
- * Usage: bench-pipeline [--quick] [--seconds S]
+ * Usage: bench-pipeline [--quick] [--seconds S] [--no-insns]
+ *        bench-pipeline --rounds N --scenario hit|policy|miss
+ *            (N rounds of one scenario, untimed: for callgrind or perf)
  * Targets: <= 150 cycles/packet on a hit with policy off; policy adds
  * <= 15%. */
 
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1           /* sched_setaffinity() */
-#endif
-
 #include "datapath/esw.h"
 #include "datapath/esw-policy.h"
+#include "datapath/esw-rcu.h"
 #include "datapath/esw-sim.h"
 
 #include <inttypes.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-#define POOL 1024               /* Packets circulating. */
-#define ROUNDS 5                /* Runs per scenario (median reported). */
+#define POOL 1024               /* Frames per round. */
+#define WARMUP_ROUNDS 50        /* Per scenario, not counted. */
 #define FRAME_LEN 60
 
 static const struct esw_eth_addr MAC_VF0 = { { 2, 0, 0, 0, 0, 0x10 } };
@@ -64,12 +57,43 @@ static const struct esw_eth_addr MAC_EXT = { { 2, 0, 0, 0, 0, 0xee } };
 
 static uint8_t template[FRAME_LEN];
 
+/* A well-formed 60-byte IPv4/UDP frame from vf0 (10.0.0.1:1000) to
+ * 192.0.2.1:53, so that the parser goes through L3 and L4 as with real
+ * traffic. */
+static void
+init_template(void)
+{
+    static const uint8_t ip_udp[28] = {
+        0x45, 0x00, 0x00, 46, 0x00, 0x01, 0x00, 0x00,   /* IPv4, len 46 */
+        64, 17, 0x00, 0x00,                             /* TTL, UDP, csum */
+        10, 0, 0, 1, 192, 0, 2, 1,                      /* src, dst */
+        0x03, 0xe8, 0x00, 0x35, 0x00, 26, 0x00, 0x00,   /* UDP 1000 -> 53 */
+    };
+
+    memset(template, 0, sizeof template);
+    memcpy(template, MAC_EXT.ea, 6);
+    memcpy(template + 6, MAC_VF0.ea, 6);
+    template[12] = 0x08;
+    template[13] = 0x00;
+    memcpy(template + 14, ip_udp, sizeof ip_udp);
+}
+
+enum scenario { HIT, HIT_POLICY, MISS, N_SCENARIOS };
+
+static const char *const names[N_SCENARIOS] = {
+    [HIT] = "hit, policy off", [HIT_POLICY] = "hit, policy on",
+    [MISS] = "miss",
+};
+static const char *const short_names[N_SCENARIOS] = {
+    [HIT] = "hit", [HIT_POLICY] = "policy", [MISS] = "miss",
+};
+
 static uint64_t
-now_ns(clockid_t clock)
+now_ns(void)
 {
     struct timespec ts;
 
-    clock_gettime(clock, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
@@ -79,8 +103,15 @@ cycles(void)
 #if defined(__x86_64__) || defined(__i386__)
     return __builtin_ia32_rdtsc();
 #else
-    return now_ns(CLOCK_MONOTONIC);
+    return now_ns();
 #endif
+}
+
+static void
+fail(const char *what)
+{
+    fprintf(stderr, "bench-pipeline: %s\n", what);
+    exit(1);
 }
 
 static void
@@ -91,89 +122,39 @@ reset_frame(struct esw_pkt *pkt)
     memcpy(pkt->data, template, FRAME_LEN);
 }
 
-struct result {
-    double mpps;
-    double cycles_per_pkt;
-    double injector_cycles_per_pkt;
-    uint64_t packets;
+/* One scenario: a device and its frames. */
+struct bench {
+    enum scenario sc;
+    struct esw_dev *dev;
+    uint32_t p0, vf0;
+    struct esw_pkt *pkts[POOL];
+    double *samples;            /* Cycles/packet of each counted round. */
+    size_t n_samples, alloc_samples;
 };
 
-enum scenario { HIT, HIT_POLICY, MISS };
-
-/* CPUs for the forwarding thread and the injector, or -1 (no pinning). */
-static int fwd_cpu = -1, inj_cpu = -1;
-
 static void
-choose_cpus(void)
+bench_init(struct bench *b, enum scenario sc)
 {
-    cpu_set_t set;
-
-    if (sched_getaffinity(0, sizeof set, &set)) {
-        return;
-    }
-    for (int i = 0; i < CPU_SETSIZE; i++) {
-        if (CPU_ISSET(i, &set)) {
-            if (fwd_cpu < 0) {
-                fwd_cpu = i;
-            } else {
-                inj_cpu = i;
-                return;
-            }
-        }
-    }
-    fwd_cpu = -1;               /* A single CPU: nothing to separate. */
-}
-
-/* Pins the calling thread (and the threads it creates afterwards) to
- * 'cpu', if 'cpu' >= 0. */
-static void
-pin_to(int cpu)
-{
-    cpu_set_t set;
-
-    if (cpu >= 0) {
-        CPU_ZERO(&set);
-        CPU_SET(cpu, &set);
-        if (sched_setaffinity(0, sizeof set, &set)) {
-            perror("bench-pipeline: sched_setaffinity");
-        }
-    }
-}
-
-static void
-fail(const char *what)
-{
-    fprintf(stderr, "bench-pipeline: %s\n", what);
-    exit(1);
-}
-
-static struct result
-run(enum scenario sc, double seconds)
-{
-    struct esw_dev_config cfg = { .n_threads = 1, .busy_poll = true };
+    struct esw_dev_config cfg = { .n_threads = 1 };
     struct esw_vport_config vc = {
-        .vport = ESW_VPORT_AUTO, .rep_queue_depth = 4096,
-        .io = { .type = ESW_IO_CAPTURE, .queue_depth = 4096 },
+        .vport = ESW_VPORT_AUTO, .rep_queue_depth = 4 * POOL,
+        .io = { .type = ESW_IO_CAPTURE, .queue_depth = 4 * POOL },
     };
-    uint64_t c0, p0_pkts, c1, p1_pkts, t0, t1, inj_cycles = 0;
-    uint32_t p0, vf0;
-    struct esw_pkt *pkts[64];
-    struct result res;
-    struct esw_dev *dev;
-    uint64_t deadline;
+    char name[32];
 
-    pin_to(fwd_cpu);            /* Inherited by the forwarding thread. */
-    if (esw_dev_open("bench0", "sim", &cfg, &dev)) {
+    memset(b, 0, sizeof *b);
+    b->sc = sc;
+    snprintf(name, sizeof name, "bench%d", (int) sc);
+    if (esw_dev_open(name, "sim", &cfg, &b->dev)) {
         fail("cannot open device");
     }
-    pin_to(inj_cpu);
     vc.kind = ESW_VPORT_UPLINK;
-    if (esw_vport_add(dev, &vc, NULL, &p0)) {
+    if (esw_vport_add(b->dev, &vc, NULL, &b->p0)) {
         fail("cannot add p0");
     }
     vc.kind = ESW_VPORT_VF;
     vc.mac = MAC_VF0;
-    if (esw_vport_add(dev, &vc, NULL, &vf0)) {
+    if (esw_vport_add(b->dev, &vc, NULL, &b->vf0)) {
         fail("cannot add vf0");
     }
     if (sc != MISS) {
@@ -181,13 +162,13 @@ run(enum scenario sc, double seconds)
         struct esw_rule *rule;
 
         memset(&spec, 0, sizeof spec);
-        spec.match.in_vport = vf0;
+        spec.match.in_vport = b->vf0;
         spec.mask.in_vport = UINT32_MAX;
         spec.priority = 1;
         spec.actions[0].type = ESW_ACTION_OUTPUT;
-        spec.actions[0].vport = p0;
+        spec.actions[0].vport = b->p0;
         spec.n_actions = 1;
-        if (esw_rule_add(dev, &spec, NULL, &rule)) {
+        if (esw_rule_add(b->dev, &spec, NULL, &rule)) {
             fail("cannot add rule");
         }
     }
@@ -197,61 +178,82 @@ run(enum scenario sc, double seconds)
         esw_policy_config_init(&pc);
         pc.spoofchk = true;
         pc.vlan = 100;
-        if (esw_vport_set_policy(dev, vf0, &pc, NULL)) {
+        if (esw_vport_set_policy(b->dev, b->vf0, &pc, NULL)) {
             fail("cannot set policy");
         }
     }
-
+    if (esw_sim_stop_threads(b->dev)) {
+        fail("not a sim device");
+    }
     for (int i = 0; i < POOL; i++) {
-        struct esw_pkt *pkt = esw_pkt_alloc(FRAME_LEN);
-
-        if (!pkt) {
+        b->pkts[i] = esw_pkt_alloc(FRAME_LEN);
+        if (!b->pkts[i]) {
             fail("out of memory");
         }
-        reset_frame(pkt);
-        if (esw_host_inject(dev, vf0, pkt)) {
+    }
+}
+
+/* Runs one round; returns its cycles per packet. */
+static double
+bench_round(struct bench *b)
+{
+    size_t n = 0;
+    uint64_t c0, c1;
+
+    for (int i = 0; i < POOL; i++) {
+        reset_frame(b->pkts[i]);
+        if (esw_host_inject(b->dev, b->vf0, b->pkts[i])) {
             fail("inject queue full");
         }
     }
 
-    /* Warm up for 10% of the run, then measure. */
-    for (int phase = 0; phase < 2; phase++) {
-        deadline = now_ns(CLOCK_MONOTONIC)
-                   + (uint64_t) (seconds * (phase ? 1e9 : 1e8));
-        esw_sim_get_thread_busy(dev, 0, &c0, &p0_pkts);
-        t0 = now_ns(CLOCK_MONOTONIC);
-        inj_cycles = 0;
-        for (uint64_t iter = 0; ; iter++) {
-            size_t n = (sc == MISS
-                        ? esw_rep_recv(dev, vf0, 0, pkts, 64)
-                        : esw_host_capture_read(dev, p0, pkts, 64));
+    c0 = cycles();
+    while (n < POOL) {
+        size_t k = esw_sim_poll_once(b->dev, 0);
 
-            if (n) {
-                uint64_t start = cycles();
-
-                for (size_t i = 0; i < n; i++) {
-                    reset_frame(pkts[i]);
-                    if (esw_host_inject(dev, vf0, pkts[i])) {
-                        fail("inject queue full");
-                    }
-                }
-                inj_cycles += cycles() - start;
-            }
-            if (!(iter & 255) && now_ns(CLOCK_MONOTONIC) >= deadline) {
-                break;
-            }
+        if (!k) {
+            fail("forwarding stalled");
         }
-        t1 = now_ns(CLOCK_MONOTONIC);
-        esw_sim_get_thread_busy(dev, 0, &c1, &p1_pkts);
+        n += k;
     }
+    c1 = cycles();
 
-    res.packets = p1_pkts - p0_pkts;
-    res.mpps = res.packets / ((t1 - t0) / 1e3);
-    res.cycles_per_pkt = res.packets ? (double) (c1 - c0) / res.packets : 0;
-    res.injector_cycles_per_pkt = (res.packets
-                                   ? (double) inj_cycles / res.packets : 0);
-    esw_dev_close(dev);         /* Frees the circulating packets. */
-    return res;
+    for (n = 0; n < POOL; ) {
+        size_t k = (b->sc == MISS
+                    ? esw_rep_recv(b->dev, b->vf0, 0, b->pkts + n, POOL - n)
+                    : esw_host_capture_read(b->dev, b->p0, b->pkts + n,
+                                            POOL - n));
+        if (!k) {
+            fail("packets lost");
+        }
+        n += k;
+    }
+    esw_rcu_quiesce();
+    return (double) (c1 - c0) / POOL;
+}
+
+static void
+bench_record(struct bench *b, double cpp)
+{
+    if (b->n_samples >= b->alloc_samples) {
+        b->alloc_samples = b->alloc_samples ? 2 * b->alloc_samples : 1024;
+        b->samples = realloc(b->samples,
+                             b->alloc_samples * sizeof *b->samples);
+        if (!b->samples) {
+            fail("out of memory");
+        }
+    }
+    b->samples[b->n_samples++] = cpp;
+}
+
+static void
+bench_destroy(struct bench *b)
+{
+    esw_dev_close(b->dev);      /* Frees the injected frames, if any. */
+    for (int i = 0; i < POOL; i++) {
+        esw_pkt_free(b->pkts[i]);
+    }
+    free(b->samples);
 }
 
 static int
@@ -262,23 +264,26 @@ compare_doubles(const void *a_, const void *b_)
     return a < b ? -1 : a > b;
 }
 
+/* The 'q' quantile of sorted 'v'. */
 static double
-median(double v[], int n)
+quantile(const double v[], size_t n, double q)
 {
-    qsort(v, n, sizeof *v, compare_doubles);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    double pos = q * (n - 1);
+    size_t i = pos;
+
+    return i + 1 < n ? v[i] + (v[i + 1] - v[i]) * (pos - i) : v[n - 1];
 }
 
-/* Cycles of the forwarding thread's clock per nanosecond. */
+/* TSC cycles per nanosecond. */
 static double
 cycles_per_ns(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
-    uint64_t t0 = now_ns(CLOCK_MONOTONIC), c0 = __builtin_ia32_rdtsc();
+    uint64_t t0 = now_ns(), c0 = __builtin_ia32_rdtsc();
     uint64_t t1, c1;
 
     do {
-        t1 = now_ns(CLOCK_MONOTONIC);
+        t1 = now_ns();
     } while (t1 - t0 < 50 * 1000 * 1000);
     c1 = __builtin_ia32_rdtsc();
     return (double) (c1 - c0) / (t1 - t0);
@@ -287,77 +292,154 @@ cycles_per_ns(void)
 #endif
 }
 
+/* Runs 'rounds' rounds of scenario 'sc', untimed (for callgrind). */
+static void
+run_rounds(enum scenario sc, long rounds)
+{
+    static struct bench b;
+
+    bench_init(&b, sc);
+    for (long i = 0; i < rounds; i++) {
+        bench_round(&b);
+    }
+    bench_destroy(&b);
+}
+
+/* Instructions per packet of scenario 'sc' inside esw_sim_poll_once(),
+ * counted by callgrind, or a negative number if that failed. */
+static double
+count_instructions(enum scenario sc, long rounds)
+{
+    char out[64], cmd[512], line[256];
+    double insns = -1;
+    FILE *f;
+
+    snprintf(out, sizeof out, "/tmp/bench-pipeline.%ld.callgrind",
+             (long) getpid());
+    snprintf(cmd, sizeof cmd, "valgrind --tool=callgrind --collect-atstart=no"
+             " --toggle-collect=esw_sim_poll_once --callgrind-out-file=%s"
+             " /proc/%ld/exe --rounds %ld --scenario %s >/dev/null 2>&1",
+             out, (long) getpid(), rounds, short_names[sc]);
+    if (system(cmd)) {
+        unlink(out);
+        return -1;
+    }
+    f = fopen(out, "r");
+    if (f) {
+        while (fgets(line, sizeof line, f)) {
+            unsigned long long total;
+
+            if (sscanf(line, "totals: %llu", &total) == 1
+                || sscanf(line, "summary: %llu", &total) == 1) {
+                insns = (double) total / ((double) rounds * POOL);
+            }
+        }
+        fclose(f);
+    }
+    unlink(out);
+    return insns;
+}
+
 int
 main(int argc, char *argv[])
 {
-    static const char *const names[] = {
-        [HIT] = "hit, policy off", [HIT_POLICY] = "hit, policy on",
-        [MISS] = "miss",
-    };
-    double seconds = 2.0, ghz;
-    double mpps[3][ROUNDS], cpp[3][ROUNDS], inj[3][ROUNDS];
-    double lo[3], hi[3];
-    struct result r[3];
+    static struct bench benches[N_SCENARIOS];
+    double seconds = 3.0, ghz, insns[N_SCENARIOS], med[N_SCENARIOS];
+    bool do_insns = true;
+    long rounds = -1;
+    int only = -1;
+    uint64_t deadline;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) {
-            seconds = 0.5;
+            seconds = 0.6;
         } else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
             seconds = atof(argv[++i]);
+        } else if (!strcmp(argv[i], "--no-insns")) {
+            do_insns = false;
+        } else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
+            rounds = atol(argv[++i]);
+        } else if (!strcmp(argv[i], "--scenario") && i + 1 < argc) {
+            i++;
+            for (int j = 0; j < N_SCENARIOS; j++) {
+                if (!strcmp(argv[i], short_names[j])) {
+                    only = j;
+                }
+            }
+            if (only < 0) {
+                fprintf(stderr, "bench-pipeline: unknown scenario %s\n",
+                        argv[i]);
+                return 2;
+            }
         } else {
-            fprintf(stderr, "usage: %s [--quick] [--seconds S]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--quick] [--seconds S] [--no-insns]"
+                    "\n       %s --rounds N --scenario hit|policy|miss\n",
+                    argv[0], argv[0]);
             return 2;
         }
     }
-    for (size_t i = 0; i < FRAME_LEN; i++) {
-        template[i] = i;
+    init_template();
+
+    esw_rcu_thread_register();
+    if (rounds >= 0 || only >= 0) {
+        if (rounds < 0 || only < 0) {
+            fail("--rounds and --scenario go together");
+        }
+        run_rounds(only, rounds);
+        return 0;
     }
-    memcpy(template, MAC_EXT.ea, 6);
-    memcpy(template + 6, MAC_VF0.ea, 6);
-    template[12] = 0x08;
-    template[13] = 0x00;
 
     ghz = cycles_per_ns();
-    choose_cpus();
-    for (int round = 0; round < ROUNDS; round++) {
-        for (int i = 0; i < 3; i++) {
-            struct result x = run(i, seconds / ROUNDS);
-
-            mpps[i][round] = x.mpps;
-            cpp[i][round] = x.cycles_per_pkt;
-            inj[i][round] = x.injector_cycles_per_pkt;
+    for (int i = 0; i < N_SCENARIOS; i++) {
+        bench_init(&benches[i], i);
+    }
+    for (int r = 0; r < WARMUP_ROUNDS; r++) {
+        for (int i = 0; i < N_SCENARIOS; i++) {
+            bench_round(&benches[i]);
         }
     }
-    for (int i = 0; i < 3; i++) {
-        r[i].mpps = median(mpps[i], ROUNDS);
-        r[i].cycles_per_pkt = median(cpp[i], ROUNDS);   /* Sorts 'cpp'. */
-        r[i].injector_cycles_per_pkt = median(inj[i], ROUNDS);
-        lo[i] = cpp[i][0];
-        hi[i] = cpp[i][ROUNDS - 1];
+    deadline = now_ns() + (uint64_t) (seconds * 1e9);
+    do {
+        for (int i = 0; i < N_SCENARIOS; i++) {
+            bench_record(&benches[i], bench_round(&benches[i]));
+        }
+    } while (now_ns() < deadline);
+
+    for (int i = 0; i < N_SCENARIOS; i++) {
+        insns[i] = do_insns ? count_instructions(i, 200) : -1;
     }
 
-    printf("sim eSwitch pipeline, 1 forwarding thread (busy poll), "
-           "capture I/O, %d-byte frames, %.1f s per scenario, TSC %.2f "
-           "GHz\nmedians of %d runs of %.2f s per scenario, taking turns\n",
-           FRAME_LEN + 4, seconds, ghz, ROUNDS, seconds / ROUNDS);
-    if (fwd_cpu >= 0) {
-        printf("forwarding thread on CPU %d, injector on CPU %d\n",
-               fwd_cpu, inj_cpu);
-    }
-    printf("\n");
-    printf("%-18s %8s %11s %15s %8s %20s\n", "scenario", "Mpps",
-           "cycles/pkt", "(range)", "ns/pkt", "injector cycles/pkt");
-    for (int i = 0; i < 3; i++) {
-        char range[32];
+    printf("sim eSwitch pipeline, forwarding step driven synchronously "
+           "(one thread), capture I/O, %d-byte IPv4/UDP frames, batches of "
+           "%d\n%zu rounds of %d frames per scenario, taking turns, %.1f s; "
+           "TSC %.2f GHz\n\n", FRAME_LEN + 4, SIM_DEFAULT_BATCH,
+           benches[0].n_samples, POOL,
+           seconds, ghz);
+    printf("%-18s %8s %11s %15s %8s %11s\n", "scenario", "Mpps",
+           "cycles/pkt", "(p10-p90)", "ns/pkt", "instr/pkt");
+    for (int i = 0; i < N_SCENARIOS; i++) {
+        struct bench *b = &benches[i];
+        char range[32], ins[32];
 
-        snprintf(range, sizeof range, "(%.0f-%.0f)", lo[i], hi[i]);
-        printf("%-18s %8.2f %11.1f %15s %8.1f %20.1f\n", names[i],
-               r[i].mpps, r[i].cycles_per_pkt, range,
-               r[i].cycles_per_pkt / ghz, r[i].injector_cycles_per_pkt);
+        qsort(b->samples, b->n_samples, sizeof *b->samples,
+              compare_doubles);
+        med[i] = quantile(b->samples, b->n_samples, 0.5);
+        snprintf(range, sizeof range, "(%.0f-%.0f)",
+                 quantile(b->samples, b->n_samples, 0.1),
+                 quantile(b->samples, b->n_samples, 0.9));
+        if (insns[i] >= 0) {
+            snprintf(ins, sizeof ins, "%.1f", insns[i]);
+        } else {
+            snprintf(ins, sizeof ins, "n/a");
+        }
+        printf("%-18s %8.2f %11.1f %15s %8.1f %11s\n", names[i],
+               ghz * 1e3 / med[i], med[i], range, med[i] / ghz, ins);
     }
     printf("\npolicy overhead on a hit: %+.1f%% (target <= 15%%); hit "
            "cost %.1f cycles/pkt (target <= 150)\n",
-           (r[HIT_POLICY].cycles_per_pkt / r[HIT].cycles_per_pkt - 1) * 100,
-           r[HIT].cycles_per_pkt);
+           (med[HIT_POLICY] / med[HIT] - 1) * 100, med[HIT]);
+    for (int i = 0; i < N_SCENARIOS; i++) {
+        bench_destroy(&benches[i]);
+    }
     return 0;
 }

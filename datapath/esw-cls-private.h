@@ -38,6 +38,10 @@
 #include <stdint.h>
 #include "esw-cls.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define CLS_SLOTS 5
 #define CLS_TOMB ((struct esw_cls_rule *) (uintptr_t) 1)
 #define CLS_CACHE_LINE 64
@@ -105,9 +109,12 @@ cls_finish(uint64_t h)
 /* Hash of 'key' masked by 'st''s mask: multilinear (a sum of products by
  * odd constants, one per position, which multiply independently), then
  * mixed so that every input bit reaches the low bits used as the bucket
- * index. */
-static inline uint32_t
-cls_hash_key(const struct esw_cls_subtable *st, const struct esw_key *key)
+ * index.  The "_n" variants take 'n_words' (which must be st->n_words) as
+ * a parameter, so that callers that know it at compile time get unrolled
+ * code. */
+static inline __attribute__((always_inline)) uint32_t
+cls_hash_words(const uint8_t words[], const uint64_t mask_w[],
+               const struct esw_key *key, uint32_t n_words)
 {
     static const uint64_t k[ESW_KEY_WORDS] = {
         UINT64_C(0x9e3779b97f4a7c15), UINT64_C(0xc2b2ae3d27d4eb4f),
@@ -116,12 +123,41 @@ cls_hash_key(const struct esw_cls_subtable *st, const struct esw_key *key)
         UINT64_C(0xc4ceb9fe1a85ec53), UINT64_C(0x87c37b91114253d5),
         UINT64_C(0x4cf5ad432745937f), UINT64_C(0xbf58476d1ce4e5b9),
     };
-    uint64_t h = st->n_words;
+    uint64_t h = n_words;
 
-    for (uint32_t i = 0; i < st->n_words; i++) {
-        h += (key->w[st->words[i]] & st->mask_w[i]) * k[i];
+    for (uint32_t i = 0; i < n_words; i++) {
+        h += (key->w[words[i]] & mask_w[i]) * k[i];
     }
     return cls_finish(h);
+}
+
+static inline __attribute__((always_inline)) uint32_t
+cls_hash_key_n(const struct esw_cls_subtable *st, const struct esw_key *key,
+               uint32_t n_words)
+{
+    return cls_hash_words(st->words, st->mask_w, key, n_words);
+}
+
+static inline uint32_t
+cls_hash_key(const struct esw_cls_subtable *st, const struct esw_key *key)
+{
+    return cls_hash_key_n(st, key, st->n_words);
+}
+
+/* True if 'key' masked by the mask ('words' and 'mask_w' of a subtable)
+ * equals 'r''s match. */
+static inline __attribute__((always_inline)) bool
+cls_words_match(const uint8_t words[], const uint64_t mask_w[],
+                const struct esw_cls_rule *r, const struct esw_key *key,
+                uint32_t n_words)
+{
+    uint64_t diff = 0;
+
+    for (uint32_t i = 0; i < n_words; i++) {
+        uint32_t w = words[i];
+        diff |= (key->w[w] & mask_w[i]) ^ r->match.w[w];
+    }
+    return !diff;
 }
 
 /* True if 'key' masked by 'st''s mask equals 'r''s match. */
@@ -129,13 +165,7 @@ static inline bool
 cls_rule_matches(const struct esw_cls_subtable *st,
                  const struct esw_cls_rule *r, const struct esw_key *key)
 {
-    uint64_t diff = 0;
-
-    for (uint32_t i = 0; i < st->n_words; i++) {
-        uint32_t w = st->words[i];
-        diff |= (key->w[w] & st->mask_w[i]) ^ r->match.w[w];
-    }
-    return !diff;
+    return cls_words_match(st->words, st->mask_w, r, key, st->n_words);
 }
 
 static inline uint64_t
@@ -144,29 +174,56 @@ cls_rank(const struct esw_cls_rule *r)
     return atomic_load_explicit(&r->rank, memory_order_relaxed);
 }
 
+/* Returns a bitmap of the slots of 'b' whose hash is 'h'.
+ *
+ * With SSE2, the first four hashes are compared at once, from one 16-byte
+ * load: on x86 each aligned 32-bit lane of such a load is read atomically,
+ * like the relaxed loads of the portable version (compilers do not
+ * combine or unroll those), and a stale hash is harmless anyway: the
+ * pointer is then loaded with acquire semantics and the rule's match
+ * decides. */
+static inline uint32_t
+cls_bucket_hits(const struct cls_bucket *b, uint32_t h)
+{
+    _Static_assert(CLS_SLOTS == 5, "cls_bucket_hits() assumes 5 slots");
+#define CLS_HIT(S) \
+    ((uint32_t) (atomic_load_explicit(&b->hash[S], memory_order_relaxed) \
+                 == h) << (S))
+#ifdef __SSE2__
+    __m128i v = _mm_load_si128((const __m128i *) (const void *) b->hash);
+    __m128i eq = _mm_cmpeq_epi32(v, _mm_set1_epi32(h));
+
+    return _mm_movemask_ps(_mm_castsi128_ps(eq)) | CLS_HIT(4);
+#else
+    return CLS_HIT(0) | CLS_HIT(1) | CLS_HIT(2) | CLS_HIT(3) | CLS_HIT(4);
+#endif
+#undef CLS_HIT
+}
+
 /* Returns the head rule in 't' matching 'key' (whose hash is 'h'), or
- * NULL.  Lock-free. */
-static inline const struct esw_cls_rule *
-cls_table_lookup(const struct cls_table *t,
-                 const struct esw_cls_subtable *st, uint32_t h,
-                 const struct esw_key *key)
+ * NULL, for a subtable whose mask is 'words' and 'mask_w' ('n_words' of
+ * them).  Lock-free. */
+static inline __attribute__((always_inline)) const struct esw_cls_rule *
+cls_table_lookup_words(const struct cls_table *t, const uint8_t words[],
+                       const uint64_t mask_w[], uint32_t h,
+                       const struct esw_key *key, uint32_t n_words)
 {
     uint32_t i = h & t->mask;
 
     for (uint32_t n = 0; n <= t->mask; n++) {
         const struct cls_bucket *b = &t->b[i];
+        uint32_t hits = cls_bucket_hits(b, h);
 
-        for (int s = 0; s < CLS_SLOTS; s++) {
-            if (atomic_load_explicit(&b->hash[s], memory_order_relaxed)
-                == h) {
-                const struct esw_cls_rule *r
-                    = atomic_load_explicit(&b->rule[s],
-                                           memory_order_acquire);
-                if ((uintptr_t) r > (uintptr_t) CLS_TOMB
-                    && cls_rule_matches(st, r, key)) {
-                    return r;
-                }
+        while (hits) {
+            int s = __builtin_ctz(hits);
+            const struct esw_cls_rule *r
+                = atomic_load_explicit(&b->rule[s], memory_order_acquire);
+
+            if ((uintptr_t) r > (uintptr_t) CLS_TOMB
+                && cls_words_match(words, mask_w, r, key, n_words)) {
+                return r;
             }
+            hits &= hits - 1;
         }
         if (!atomic_load_explicit(&b->overflow, memory_order_relaxed)) {
             break;
@@ -174,6 +231,15 @@ cls_table_lookup(const struct cls_table *t,
         i = (i + 1) & t->mask;
     }
     return NULL;
+}
+
+static inline const struct esw_cls_rule *
+cls_table_lookup(const struct cls_table *t,
+                 const struct esw_cls_subtable *st, uint32_t h,
+                 const struct esw_key *key)
+{
+    return cls_table_lookup_words(t, st->words, st->mask_w, h, key,
+                                  st->n_words);
 }
 
 /* Writer-side table operations (esw-cls-table.c).  'st' must be locked by

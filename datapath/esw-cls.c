@@ -755,13 +755,100 @@ esw_cls_lookup(const struct esw_cls *cls, const struct esw_key *key)
 
 #define CLS_BATCH 32
 
+/* Probes subtable 'st' (table 't') for keys[todo[0..m-1]], or for
+ * keys[0..m-1] if 'todo' is NULL, and keeps in out[i] and best_rank[i] the
+ * better of what they hold and what 'st' has.  With 'first', out[] and
+ * best_rank[] are not read, only written (the first subtable of a
+ * lookup: nothing found yet).  Inlined with constant 'n_words' and
+ * 'first' for unrolled code. */
+static inline __attribute__((always_inline)) void
+cls_probe(const struct esw_cls_subtable *st, const struct cls_table *t,
+          const struct esw_key *const keys[], const uint8_t todo[], size_t m,
+          const struct esw_cls_rule *out[], uint64_t best_rank[],
+          uint32_t n_words, bool first)
+{
+    uint8_t words[ESW_KEY_WORDS];
+    uint64_t mask_w[ESW_KEY_WORDS];
+    uint32_t hashes[CLS_BATCH];
+
+    /* Local copies: stores through out[] may alias 'st''s bytes, which
+     * would otherwise be reloaded for every key. */
+    for (uint32_t w = 0; w < n_words; w++) {
+        words[w] = st->words[w];
+        mask_w[w] = st->mask_w[w];
+    }
+    for (size_t j = 0; j < m; j++) {
+        size_t i = todo ? todo[j] : j;
+
+        hashes[j] = cls_hash_words(words, mask_w, keys[i], n_words);
+        __builtin_prefetch(&t->b[hashes[j] & t->mask]);
+    }
+    for (size_t j = 0; j < m; j++) {
+        size_t i = todo ? todo[j] : j;
+        const struct esw_cls_rule *r;
+
+        r = cls_table_lookup_words(t, words, mask_w, hashes[j], keys[i],
+                                   n_words);
+        if (first) {
+            out[i] = r;
+            best_rank[i] = r ? cls_rank(r) : 0;
+        } else if (r) {
+            uint64_t rank = cls_rank(r);
+
+            if (rank > best_rank[i]) {
+                out[i] = r;
+                best_rank[i] = rank;
+            }
+        }
+    }
+}
+
+/* cls_probe() specialized for the usual numbers of mask words. */
+#define CLS_PROBE_DISPATCH(FIRST)                                          \
+    switch (st->n_words) {                                              \
+    case 1:                                                             \
+        cls_probe(st, t, keys, todo, m, out, best_rank, 1, FIRST);      \
+        break;                                                          \
+    case 2:                                                             \
+        cls_probe(st, t, keys, todo, m, out, best_rank, 2, FIRST);      \
+        break;                                                          \
+    case 3:                                                             \
+        cls_probe(st, t, keys, todo, m, out, best_rank, 3, FIRST);      \
+        break;                                                          \
+    case 4:                                                             \
+        cls_probe(st, t, keys, todo, m, out, best_rank, 4, FIRST);      \
+        break;                                                          \
+    default:                                                            \
+        cls_probe(st, t, keys, todo, m, out, best_rank, st->n_words,    \
+                  FIRST);                                               \
+        break;                                                          \
+    }
+
+static void
+cls_probe_first(const struct esw_cls_subtable *st, const struct cls_table *t,
+                const struct esw_key *const keys[], size_t m,
+                const struct esw_cls_rule *out[], uint64_t best_rank[])
+{
+    const uint8_t *todo = NULL;
+
+    CLS_PROBE_DISPATCH(true);
+}
+
+static void
+cls_probe_rest(const struct esw_cls_subtable *st, const struct cls_table *t,
+               const struct esw_key *const keys[], const uint8_t todo[],
+               size_t m, const struct esw_cls_rule *out[],
+               uint64_t best_rank[])
+{
+    CLS_PROBE_DISPATCH(false);
+}
+
 static void
 cls_lookup_batch__(const struct esw_cls *cls,
                    const struct esw_key *const keys[], size_t n,
                    const struct esw_cls_rule *out[])
 {
     uint64_t best_rank[CLS_BATCH];
-    uint32_t hashes[CLS_BATCH];
     uint8_t todo[CLS_BATCH];
 
     for (;;) {
@@ -769,16 +856,22 @@ cls_lookup_batch__(const struct esw_cls *cls,
         const struct cls_vec *vec = atomic_load_explicit(
             &cls->vec, memory_order_acquire);
 
-        for (size_t i = 0; i < n; i++) {
-            out[i] = NULL;
-            best_rank[i] = 0;
+        if (!vec->n) {
+            for (size_t i = 0; i < n; i++) {
+                out[i] = NULL;
+            }
+        } else {
+            /* Every key needs the first subtable: its bound is a rank,
+             * never 0. */
+            cls_probe_first(vec->e[0].st,
+                            atomic_load_explicit(&vec->e[0].st->table,
+                                                 memory_order_acquire),
+                            keys, n, out, best_rank);
         }
-        for (size_t v = 0; v < vec->n; v++) {
+        for (size_t v = 1; v < vec->n; v++) {
             const struct cls_vec_entry *e = &vec->e[v];
             uint64_t max = atomic_load_explicit(&e->max_rank,
                                                 memory_order_relaxed);
-            const struct esw_cls_subtable *st = e->st;
-            const struct cls_table *t;
             size_t m = 0;
 
             for (size_t i = 0; i < n; i++) {
@@ -788,22 +881,9 @@ cls_lookup_batch__(const struct esw_cls *cls,
             if (!m) {
                 break;
             }
-
-            t = atomic_load_explicit(&st->table, memory_order_acquire);
-            for (size_t j = 0; j < m; j++) {
-                hashes[j] = cls_hash_key(st, keys[todo[j]]);
-                __builtin_prefetch(&t->b[hashes[j] & t->mask]);
-            }
-            for (size_t j = 0; j < m; j++) {
-                size_t i = todo[j];
-                const struct esw_cls_rule *r;
-
-                r = cls_table_lookup(t, st, hashes[j], keys[i]);
-                if (r && cls_rank(r) > best_rank[i]) {
-                    out[i] = r;
-                    best_rank[i] = cls_rank(r);
-                }
-            }
+            cls_probe_rest(e->st, atomic_load_explicit(&e->st->table,
+                                                       memory_order_acquire),
+                           keys, todo, m, out, best_rank);
         }
 
         atomic_thread_fence(memory_order_acquire);

@@ -190,61 +190,38 @@ parse_arp(const uint8_t *p, size_t n, struct esw_key *key)
     }
 }
 
-int
-esw_parse(const void *frame, size_t len, uint32_t in_vport,
-          struct esw_key *key)
+/* Stores word 0 of 'key' with one store: 'in_vport', 'eth_type' (network
+ * order) and 'n_vlans', padding zero. */
+static inline void
+set_word0(struct esw_key *key, uint32_t in_vport, uint16_t eth_type,
+          uint8_t n_vlans)
 {
-    const uint8_t *p = frame;
-    size_t n = len;
-    uint16_t type;
+    struct {
+        uint32_t in_vport;
+        uint16_t eth_type;
+        uint8_t n_vlans;
+        uint8_t pad0;
+    } w0 = { in_vport, eth_type, n_vlans, 0 };
 
-    memset(key, 0, sizeof *key);
-    key->in_vport = in_vport;
-    if (n < ESW_ETH_HDR_LEN) {
-        return EINVAL;
-    }
+    _Static_assert(sizeof w0 == sizeof key->w[0], "word 0 layout");
+    memcpy(&key->w[0], &w0, sizeof w0);
+}
 
-    memcpy(&key->dst, p, ESW_ETH_ADDR_LEN);
-    memcpy(&key->src, p + ESW_ETH_ADDR_LEN, ESW_ETH_ADDR_LEN);
-    type = get_be16(p + 12);
-    p += ESW_ETH_HDR_LEN;
-    n -= ESW_ETH_HDR_LEN;
-
-    /* Tags: 'type' is the TPID, 'p' points to the TCI. */
-    if (is_vlan_tpid(type) && n >= ESW_VLAN_HDR_LEN) {
-        key->vlans[0].tpid = type;
-        key->vlans[0].tci = get_be16(p);
-        type = get_be16(p + 2);
-        p += ESW_VLAN_HDR_LEN;
-        n -= ESW_VLAN_HDR_LEN;
-        key->n_vlans = 1;
-        if (is_vlan_tpid(type) && n >= ESW_VLAN_HDR_LEN) {
-            key->vlans[1].tpid = type;
-            key->vlans[1].tci = get_be16(p);
-            type = get_be16(p + 2);
-            p += ESW_VLAN_HDR_LEN;
-            n -= ESW_VLAN_HDR_LEN;
-            key->n_vlans = 2;
-        }
-    }
-
-    if (ntohs(type) < 0x600) {
-        key->eth_type = htons(ESW_ETH_TYPE_NONE);
-        return 0;
-    }
-    key->eth_type = type;
-
+/* Parses the L3 (and L4) header at 'p' ('n' bytes) of ethertype 'type'. */
+static inline void
+parse_l3(const uint8_t *p, size_t n, uint16_t type, struct esw_key *key)
+{
     if (type == htons(ESW_ETH_TYPE_IPV4)) {
         size_t ihl, tot_len;
         uint16_t frag;
 
         if (n < 20 || p[0] >> 4 != 4) {
-            return 0;
+            return;
         }
         ihl = (size_t) (p[0] & 0x0f) * 4;
         tot_len = ntohs(get_be16(p + 2));
         if (ihl < 20 || ihl > n || tot_len < ihl) {
-            return 0;
+            return;
         }
         if (tot_len < n) {
             n = tot_len;        /* Trim padding. */
@@ -259,7 +236,7 @@ esw_parse(const void *frame, size_t len, uint32_t in_vport,
             key->ip_frag = ESW_FRAG_ANY;
             if (frag & 0x1fff) {
                 key->ip_frag |= ESW_FRAG_LATER;
-                return 0;
+                return;
             }
         }
         parse_l4(p + ihl, n - ihl, key->ip_proto, key);
@@ -268,6 +245,56 @@ esw_parse(const void *frame, size_t len, uint32_t in_vport,
     } else if (type == htons(ESW_ETH_TYPE_ARP)) {
         parse_arp(p, n, key);
     }
+}
+
+int
+esw_parse(const void *frame, size_t len, uint32_t in_vport,
+          struct esw_key *key)
+{
+    const uint8_t *p = frame;
+    size_t n = len;
+    uint8_t n_vlans = 0;
+    uint16_t type;
+
+    /* Words 0 and 1 are written whole below (one store for word 0, the
+     * two MACs as 8 + 4 bytes), so that later wide loads of them are
+     * forwarded from single stores. */
+    memset(&key->w[2], 0, sizeof *key - 2 * sizeof key->w[0]);
+    if (n < ESW_ETH_HDR_LEN) {
+        set_word0(key, in_vport, 0, 0);
+        key->w[1] = 0;
+        return EINVAL;
+    }
+
+    memcpy(&key->dst, p, 2 * ESW_ETH_ADDR_LEN);     /* 'dst' then 'src'. */
+    type = get_be16(p + 12);
+    p += ESW_ETH_HDR_LEN;
+    n -= ESW_ETH_HDR_LEN;
+
+    /* Tags: 'type' is the TPID, 'p' points to the TCI. */
+    if (is_vlan_tpid(type) && n >= ESW_VLAN_HDR_LEN) {
+        key->vlans[0].tpid = type;
+        key->vlans[0].tci = get_be16(p);
+        type = get_be16(p + 2);
+        p += ESW_VLAN_HDR_LEN;
+        n -= ESW_VLAN_HDR_LEN;
+        n_vlans = 1;
+        if (is_vlan_tpid(type) && n >= ESW_VLAN_HDR_LEN) {
+            key->vlans[1].tpid = type;
+            key->vlans[1].tci = get_be16(p);
+            type = get_be16(p + 2);
+            p += ESW_VLAN_HDR_LEN;
+            n -= ESW_VLAN_HDR_LEN;
+            n_vlans = 2;
+        }
+    }
+
+    if (ntohs(type) < 0x600) {
+        set_word0(key, in_vport, htons(ESW_ETH_TYPE_NONE), n_vlans);
+        return 0;
+    }
+    set_word0(key, in_vport, type, n_vlans);
+    parse_l3(p, n, type, key);
     return 0;
 }
 

@@ -240,6 +240,13 @@ esw_policy_create(const struct esw_policy_config *cfg,
         }
     }
 
+    for (size_t i = 0; i < p->n_macs; i++) {
+        uint8_t buf[8] = { 0 };
+
+        memcpy(buf, p->macs[i].ea, ESW_ETH_ADDR_LEN);
+        p->mac_words[i] = esw_policy_mac_word__(esw_policy_load8__(buf));
+    }
+
     p->link_up = (cfg->link_state == ESW_POLICY_LINK_ENABLE ? true
                   : cfg->link_state == ESW_POLICY_LINK_DISABLE ? false
                   : auto_link_up);
@@ -266,16 +273,20 @@ esw_policy_create(const struct esw_policy_config *cfg,
         atomic_init(&p->tat, 0);
     }
 
-    p->vst_tag[0] = p->vst_tpid >> 8;
-    p->vst_tag[1] = p->vst_tpid & 0xff;
-    p->vst_tag[2] = p->vst_tci >> 8;
-    p->vst_tag[3] = p->vst_tci & 0xff;
-
     p->ingress_noop = (p->link_up && !p->spoofchk && !p->vst_tpid
                        && !p->has_trunks && !p->tick_per_bit);
-    p->ingress_inline = (p->link_up && !p->has_trunks && !p->tick_per_bit
-                         && (!p->vst_tpid
-                             || p->vst_tpid == ESW_TPID_8021Q));
+    p->fast.ingress_inline = (p->link_up && !p->has_trunks
+                              && !p->tick_per_bit
+                              && (!p->vst_tpid
+                                  || p->vst_tpid == ESW_TPID_8021Q));
+    p->fast.spoofchk = p->spoofchk;
+    p->fast.vst = p->vst_tpid != 0;
+    p->fast.n_macs = p->n_macs;
+    p->fast.vst_tag[0] = p->vst_tpid >> 8;
+    p->fast.vst_tag[1] = p->vst_tpid & 0xff;
+    p->fast.vst_tag[2] = p->vst_tci >> 8;
+    p->fast.vst_tag[3] = p->vst_tci & 0xff;
+    p->fast.mac0 = p->n_macs ? p->mac_words[0] : UINT64_MAX;
     p->egress_noop = (p->link_up && !p->vst_tpid && !p->has_trunks
                       && p->promisc);
     return p;

@@ -146,14 +146,27 @@
 #include "esw-packet.h"
 #include "esw-policy-config.h"
 
-/* Compiled policy.  Members are private to esw-policy.c except through the
- * inline accessors below. */
-struct esw_policy {
-    bool ingress_noop;          /* Ingress passes everything unchanged. */
-    bool egress_noop;           /* Egress passes everything unchanged. */
+/* What esw_policy_ingress() decides inline, packed together so that a
+ * caller applying one policy to a batch of frames can copy it once (into
+ * registers) with esw_policy_ingress_fast(). */
+struct esw_policy_fast {
     bool ingress_inline;        /* Link up, no trunks, no rate limit, VST
                                  * off or 802.1Q: esw_policy_ingress()
                                  * decides inline. */
+    bool spoofchk;
+    bool vst;                   /* 802.1Q VST: push 'vst_tag'. */
+    uint8_t n_macs;
+    uint8_t vst_tag[4];         /* The VST tag as on the wire. */
+    uint64_t mac0;              /* mac_words[0], or UINT64_MAX (matches
+                                 * nothing) if 'n_macs' is 0. */
+};
+
+/* Compiled policy.  Members are private to esw-policy.c except through the
+ * inline accessors below. */
+struct esw_policy {
+    struct esw_policy_fast fast;
+    bool ingress_noop;          /* Ingress passes everything unchanged. */
+    bool egress_noop;           /* Egress passes everything unchanged. */
     bool link_up;               /* Effective link state. */
     bool spoofchk;
     bool promisc;
@@ -161,10 +174,11 @@ struct esw_policy {
     bool trunk_untagged;
     uint16_t vst_tpid;          /* Host order; 0 if VST is off. */
     uint16_t vst_tci;           /* Host order: PCP << 13 | VID. */
-    uint8_t vst_tag[4];         /* The VST tag as on the wire. */
     struct esw_eth_addr effective_mac;  /* May be zero (no MAC). */
     uint8_t n_macs;             /* Effective MAC (if nonzero) + allowed. */
     struct esw_eth_addr macs[ESW_POLICY_MAX_ALLOWED_MACS + 1];
+    uint64_t mac_words[ESW_POLICY_MAX_ALLOWED_MACS + 1];  /* 'macs' as
+                                 * esw_policy_mac_word__() values. */
 
     /* Rate limiter (GCRA); inactive if 'tick_per_bit' is 0. */
     uint64_t tick_per_bit;      /* Cost of one bit, in 1/64 ns units. */
@@ -232,6 +246,38 @@ bool esw_policy_ingress__(struct esw_policy *policy, struct esw_pkt *pkt,
                           struct esw_key *key, uint64_t now_ns,
                           enum esw_drop_reason *reason);
 
+/* The 8 bytes at 'p' as one integer, from which esw_policy_mac_word__()
+ * takes the first 6 (for comparisons only) and esw_policy_type16__() the
+ * last 2 (as they are in memory: network order for a frame's type). */
+static inline uint64_t
+esw_policy_load8__(const void *p)
+{
+    uint64_t w;
+
+    __builtin_memcpy(&w, p, sizeof w);
+    return w;
+}
+
+static inline uint64_t
+esw_policy_mac_word__(uint64_t w)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return w & UINT64_C(0xffffffffffff);
+#else
+    return w >> 16;
+#endif
+}
+
+static inline uint16_t
+esw_policy_type16__(uint64_t w)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return w >> 48;
+#else
+    return w;
+#endif
+}
+
 static inline bool
 esw_policy_has_mac__(const struct esw_policy *p, const uint8_t ea[6])
 {
@@ -249,28 +295,52 @@ esw_policy_has_mac__(const struct esw_policy *p, const uint8_t ea[6])
  * to drop it with the reason in '*reason' (packet and key then unchanged).
  * 'now_ns' feeds the rate limiter.
  *
- * The common configurations (see 'ingress_inline') are decided inline,
+ * The common configurations (see esw_policy_fast's 'ingress_inline') are
+ * decided inline,
  * with the same checks in the same order as esw_policy_ingress__(). */
-static inline bool
-esw_policy_ingress(struct esw_policy *p, struct esw_pkt *pkt,
-                   struct esw_key *key, uint64_t now_ns,
-                   enum esw_drop_reason *reason)
+static inline bool esw_policy_ingress(struct esw_policy *, struct esw_pkt *,
+                                      struct esw_key *, uint64_t now_ns,
+                                      enum esw_drop_reason *);
+
+/* esw_policy_ingress() for a frame whose length the caller has already
+ * checked to be in ESW_FRAME_MIN..ESW_FRAME_MAX, with 'f' a copy of
+ * p->fast (taken once for a batch: the compiler can then keep it in
+ * registers, as nothing the function stores can alias it). */
+static inline __attribute__((always_inline)) bool
+esw_policy_ingress_fast(const struct esw_policy_fast *f,
+                        struct esw_policy *p, struct esw_pkt *pkt,
+                        struct esw_key *key, uint64_t now_ns,
+                        enum esw_drop_reason *reason)
 {
-    if (!p->ingress_inline) {
+    uint64_t w;
+
+    if (!f->ingress_inline) {
         return esw_policy_ingress__(p, pkt, key, now_ns, reason);
     }
-    if (pkt->len < ESW_ETH_HDR_LEN || pkt->len > ESW_FRAME_MAX) {
-        *reason = ESW_DROP_MALFORMED;
-        return false;
+
+    /* The source MAC and the first type, from the frame rather than the
+     * key: the parser has just written the key's fields in pieces, and a
+     * wide load of those would wait for the stores.  A tag is there,
+     * parsed (key->n_vlans) or not (its TPID in key->eth_type), iff the
+     * first type is a TPID. */
+    w = esw_policy_load8__(pkt->data + ESW_ETH_ADDR_LEN);
+    if (f->spoofchk) {
+        uint64_t src = esw_policy_mac_word__(w);
+        bool ok = src == f->mac0;
+
+        for (size_t i = 1; !ok && i < f->n_macs; i++) {
+            ok = p->mac_words[i] == src;
+        }
+        if (!ok) {
+            *reason = ESW_DROP_SPOOF;
+            return false;
+        }
     }
-    if (p->spoofchk && !esw_policy_has_mac__(p, key->src.ea)) {
-        *reason = ESW_DROP_SPOOF;
-        return false;
-    }
-    if (p->vst_tpid) {
+    if (f->vst) {
+        uint16_t type = esw_policy_type16__(w);
+
         /* 802.1Q VST: any tag, parsed or not, is a violation. */
-        if (key->n_vlans || key->eth_type == htons(ESW_TPID_8021Q)
-            || key->eth_type == htons(ESW_TPID_8021AD)) {
+        if (type == htons(ESW_TPID_8021Q) || type == htons(ESW_TPID_8021AD)) {
             *reason = ESW_DROP_VLAN;
             return false;
         }
@@ -278,13 +348,28 @@ esw_policy_ingress(struct esw_policy *p, struct esw_pkt *pkt,
             *reason = ESW_DROP_MALFORMED;
             return false;
         }
-        esw_pkt_push_tag_unchecked(pkt, p->vst_tag);
-        key->vlans[1] = key->vlans[0];
-        key->vlans[0].tpid = htons(p->vst_tpid);
-        key->vlans[0].tci = htons(p->vst_tci);
-        key->n_vlans++;
+        esw_pkt_push_tag_unchecked(pkt, f->vst_tag);
+        /* No tag before: vlans[] is all zero and n_vlans is 0; the tag
+         * as on the wire is the key's 'struct esw_vlan'. */
+        __builtin_memcpy(&key->vlans[0], f->vst_tag, sizeof key->vlans[0]);
+        key->n_vlans = 1;
     }
     return true;
+}
+
+static inline bool
+esw_policy_ingress(struct esw_policy *p, struct esw_pkt *pkt,
+                   struct esw_key *key, uint64_t now_ns,
+                   enum esw_drop_reason *reason)
+{
+    if (!p->fast.ingress_inline) {
+        return esw_policy_ingress__(p, pkt, key, now_ns, reason);
+    }
+    if (pkt->len < ESW_ETH_HDR_LEN || pkt->len > ESW_FRAME_MAX) {
+        *reason = ESW_DROP_MALFORMED;
+        return false;
+    }
+    return esw_policy_ingress_fast(&p->fast, p, pkt, key, now_ns, reason);
 }
 
 /* Applies 'policy' to a frame about to be delivered to the function.

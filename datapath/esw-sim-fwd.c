@@ -28,24 +28,6 @@
 #include "esw-policy.h"
 #include "esw-rcu.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-static inline uint64_t
-sim_cycles(void)
-{
-    return __rdtsc();
-}
-#else
-static inline uint64_t
-sim_cycles(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-#endif
-
 #define SIM_MAX_PENDING_OUT 8
 
 /* Packets waiting for egress to one vport. */
@@ -59,9 +41,20 @@ struct sim_out_batch {
 struct sim_fwd_ctx {
     struct sim_thread *t;
     struct sim_dev *dev;
-    uint64_t now_ms;
+    uint64_t now_ms;                /* This batch's time, 0 until read. */
+
+    /* Rule stats not yet added: consecutive hits on one rule are counted
+     * once (a batch usually hits few rules).  Added before any egress. */
+    struct sim_rule_stats *st;      /* NULL: nothing pending. */
+    uint64_t st_packets, st_bytes;
+
+    /* Pending egress, by destination; 'last' is the batch the previous
+     * packet went to, valid until the next sim_flush_all(). */
     size_t n_out;
+    struct sim_out_batch *last;
+    uint32_t last_vport;
     struct sim_out_batch out[SIM_MAX_PENDING_OUT];
+
     struct esw_pkt *rx[SIM_MAX_BATCH];
     struct esw_pkt *kept[SIM_MAX_BATCH];
     struct esw_pkt *misses[SIM_MAX_BATCH];
@@ -70,10 +63,63 @@ struct sim_fwd_ctx {
     const struct esw_cls_rule *hits[SIM_MAX_BATCH];
 };
 
+static inline void
+sim_counter_add(_Atomic uint64_t *c, uint64_t n)
+{
+    /* Single writer: no read-modify-write needed. */
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed)
+                          + n, memory_order_relaxed);
+}
+
+static uint64_t
+sim_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Adds the pending rule stats. */
+static void
+sim_stats_flush(struct sim_fwd_ctx *ctx)
+{
+    struct sim_rule_stats *st = ctx->st;
+
+    if (st) {
+        if (!ctx->now_ms) {
+            ctx->now_ms = sim_now_ms();
+        }
+        sim_counter_add(&st->packets, ctx->st_packets);
+        sim_counter_add(&st->bytes, ctx->st_bytes);
+        atomic_store_explicit(&st->used_ms, ctx->now_ms,
+                              memory_order_relaxed);
+        ctx->st = NULL;
+    }
+}
+
+/* Counts 'n' hits of 'ver' by packets of 'bytes' bytes in all. */
+static inline void
+sim_stats_hit(struct sim_fwd_ctx *ctx, const struct sim_rule_version *ver,
+              uint64_t n, uint64_t bytes)
+{
+    struct sim_rule_stats *st = &ver->rule->stats[ctx->t->idx];
+
+    if (st != ctx->st) {
+        sim_stats_flush(ctx);
+        ctx->st = st;
+        ctx->st_packets = 0;
+        ctx->st_bytes = 0;
+    }
+    ctx->st_packets += n;
+    ctx->st_bytes += bytes;
+}
+
 static void
 sim_flush_out(struct sim_fwd_ctx *ctx, struct sim_out_batch *b)
 {
     if (b->n) {
+        sim_stats_flush(ctx);   /* Stats never lag behind deliveries. */
         sim_egress(ctx->dev, b->dst, b->pkts, b->n);
         b->n = 0;
     }
@@ -86,11 +132,12 @@ sim_flush_all(struct sim_fwd_ctx *ctx)
         sim_flush_out(ctx, &ctx->out[i]);
     }
     ctx->n_out = 0;
+    ctx->last = NULL;
 }
 
-/* Queues 'pkt' (taken) for egress to vport 'vport'. */
+/* sim_output() when 'pkt' does not go where the previous packet went. */
 static void
-sim_output(struct sim_fwd_ctx *ctx, struct esw_pkt *pkt, uint32_t vport)
+sim_output__(struct sim_fwd_ctx *ctx, struct esw_pkt *pkt, uint32_t vport)
 {
     struct sim_vport *dst = sim_vport_get(ctx->dev, vport);
     struct sim_out_batch *b;
@@ -107,7 +154,7 @@ sim_output(struct sim_fwd_ctx *ctx, struct esw_pkt *pkt, uint32_t vport)
                 sim_flush_out(ctx, b);
             }
             b->pkts[b->n++] = pkt;
-            return;
+            goto done;
         }
     }
     if (ctx->n_out >= SIM_MAX_PENDING_OUT) {
@@ -117,27 +164,53 @@ sim_output(struct sim_fwd_ctx *ctx, struct esw_pkt *pkt, uint32_t vport)
     b->dst = dst;
     b->n = 1;
     b->pkts[0] = pkt;
+done:
+    ctx->last = b;
+    ctx->last_vport = vport;
 }
 
+/* Queues 'pkt' (taken) for egress to vport 'vport'. */
 static inline void
-sim_counter_add(_Atomic uint64_t *c, uint64_t n)
+sim_output(struct sim_fwd_ctx *ctx, struct esw_pkt *pkt, uint32_t vport)
 {
-    /* Single writer: no read-modify-write needed. */
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed)
-                          + n, memory_order_relaxed);
+    struct sim_out_batch *b = ctx->last;
+
+    if (b && ctx->last_vport == vport && b->n < SIM_MAX_BATCH) {
+        b->pkts[b->n++] = pkt;
+    } else {
+        sim_output__(ctx, pkt, vport);
+    }
 }
 
-/* Runs the actions of 'ver' on 'pkt' (taken), received on 'src'. */
+/* Queues the 'n' packets in 'pkts' (taken) for egress to vport 'vport'. */
+static void
+sim_output_run(struct sim_fwd_ctx *ctx, struct esw_pkt *pkts[], size_t n,
+               uint32_t vport)
+{
+    struct sim_out_batch *b;
+    size_t i = 1, k;
+
+    sim_output(ctx, pkts[0], vport);
+    b = ctx->last;
+    if (b && ctx->last_vport == vport) {
+        k = SIM_MAX_BATCH - b->n;
+        k = k < n - 1 ? k : n - 1;
+        memcpy(&b->pkts[b->n], &pkts[1], k * sizeof pkts[0]);
+        b->n += k;
+        i += k;
+    }
+    for (; i < n; i++) {
+        sim_output(ctx, pkts[i], vport);
+    }
+}
+
+/* Runs the actions of 'ver' on 'pkt' (taken), received on 'src'.  The hit
+ * is already counted. */
 static void
 sim_execute(struct sim_fwd_ctx *ctx, struct sim_vport *src,
             const struct sim_rule_version *ver, struct esw_pkt *pkt)
 {
-    struct sim_rule_stats *st = &ver->rule->stats[ctx->t->idx];
     size_t remaining = ver->n_outputs;
-
-    sim_counter_add(&st->packets, 1);
-    sim_counter_add(&st->bytes, pkt->len);
-    atomic_store_explicit(&st->used_ms, ctx->now_ms, memory_order_relaxed);
 
     if (!remaining) {
         sim_vport_drop(src, ESW_DROP_RULE, 1);
@@ -185,21 +258,68 @@ sim_execute(struct sim_fwd_ctx *ctx, struct sim_vport *src,
 }
 
 static uint64_t
-sim_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t
 sim_now_ns(void)
 {
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The first stage of the pipeline for the 'n' packets in 'pkts' received
+ * on vport 'in_vport': parsing into ctx->keys[], length and MTU checks and
+ * the ingress policy 'policy' with 'f' a copy of its fast part (both NULL
+ * if the policy passes everything).  Frees and counts (in 'drops' and
+ * '*n_drops') the packets that stop here, adds the length of every packet
+ * to '*bytes', and stores the others in ctx->kept[] and their keys in
+ * ctx->key_ptrs[].  Returns how many were kept.  Inlined with constant
+ * flags in '*f' by the caller. */
+static inline __attribute__((always_inline)) size_t
+sim_ingress(struct sim_fwd_ctx *ctx, struct esw_pkt *pkts[], size_t n,
+            uint32_t in_vport, uint32_t mtu, struct esw_policy *policy,
+            const struct esw_policy_fast *f, uint64_t now_ns,
+            uint64_t drops[], size_t *n_drops, uint64_t *bytes)
+{
+    size_t n_kept = 0;
+
+    /* Parsing first, in a loop of its own: few values live across the
+     * calls, so none of the checks' state is spilled around each. */
+    for (size_t i = 0; i < n; i++) {
+        struct esw_pkt *pkt = pkts[i];
+
+        if (i + 4 < n) {
+            __builtin_prefetch(pkts[i + 4]);
+            __builtin_prefetch(pkts[i + 2]->data);
+        }
+        pkt->in_vport = in_vport;
+        esw_parse(pkt->data, pkt->len, in_vport, &ctx->keys[i]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct esw_pkt *pkt = pkts[i];
+        struct esw_key *key = &ctx->keys[i];
+        uint32_t len = pkt->len;
+        enum esw_drop_reason reason;
+
+        *bytes += len;
+        if (len < ESW_FRAME_MIN || len > ESW_FRAME_MAX) {
+            reason = ESW_DROP_MALFORMED;
+        } else if (len - ESW_ETH_HDR_LEN > mtu
+                   && (len - ESW_ETH_HDR_LEN
+                       - key->n_vlans * ESW_VLAN_HDR_LEN > mtu)) {
+            reason = ESW_DROP_MTU;
+        } else if (f && !esw_policy_ingress_fast(f, policy, pkt, key,
+                                                 now_ns, &reason)) {
+            /* 'reason' set. */
+        } else {
+            ctx->key_ptrs[n_kept] = key;
+            ctx->kept[n_kept++] = pkt;
+            continue;
+        }
+        drops[reason]++;
+        (*n_drops)++;
+        esw_pkt_free(pkt);
+    }
+    return n_kept;
 }
 
 /* The pipeline for 'n' packets received from 'src''s host side. */
@@ -214,52 +334,54 @@ sim_process(struct sim_fwd_ctx *ctx, struct sim_vport *src,
     uint64_t drops[ESW_N_DROP_REASONS] = { 0 };
     uint64_t now_ns = (check_policy && esw_policy_ingress_needs_clock(policy)
                        ? sim_now_ns() : 0);
-    size_t n_kept = 0, n_miss = 0, n_drops = 0;
+    size_t n_kept, n_miss = 0, n_drops = 0;
+    uint32_t in_vport = src->number;
     uint64_t bytes = 0;
 
-    for (size_t i = 0; i < n; i++) {
-        bytes += pkts[i]->len;
+    if (!atomic_load_explicit(&src->admin_up, memory_order_relaxed)) {
+        for (size_t i = 0; i < n; i++) {
+            bytes += pkts[i]->len;
+            esw_pkt_free(pkts[i]);
+        }
+        atomic_fetch_add_explicit(&src->counters.rx_packets, n,
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&src->counters.rx_bytes, bytes,
+                                  memory_order_relaxed);
+        sim_vport_drop(src, ESW_DROP_LINK_DOWN, n);
+        return;
+    }
+
+    if (!check_policy) {
+        n_kept = sim_ingress(ctx, pkts, n, in_vport, mtu, NULL, NULL, 0,
+                             drops, &n_drops, &bytes);
+    } else {
+        struct esw_policy_fast f = policy->fast;
+
+        /* The usual inline configurations get code of their own, without
+         * per-packet tests of the flags. */
+        if (!f.ingress_inline) {
+            n_kept = sim_ingress(ctx, pkts, n, in_vport, mtu, policy, &f,
+                                 now_ns, drops, &n_drops, &bytes);
+        } else if (f.spoofchk && f.vst) {
+            f.ingress_inline = f.spoofchk = f.vst = true;
+            n_kept = sim_ingress(ctx, pkts, n, in_vport, mtu, policy, &f,
+                                 now_ns, drops, &n_drops, &bytes);
+        } else if (f.spoofchk) {
+            f.ingress_inline = f.spoofchk = true;
+            f.vst = false;
+            n_kept = sim_ingress(ctx, pkts, n, in_vport, mtu, policy, &f,
+                                 now_ns, drops, &n_drops, &bytes);
+        } else {
+            f.ingress_inline = true;
+            f.spoofchk = false;
+            n_kept = sim_ingress(ctx, pkts, n, in_vport, mtu, policy, &f,
+                                 now_ns, drops, &n_drops, &bytes);
+        }
     }
     atomic_fetch_add_explicit(&src->counters.rx_packets, n,
                               memory_order_relaxed);
     atomic_fetch_add_explicit(&src->counters.rx_bytes, bytes,
                               memory_order_relaxed);
-
-    if (!atomic_load_explicit(&src->admin_up, memory_order_relaxed)) {
-        for (size_t i = 0; i < n; i++) {
-            esw_pkt_free(pkts[i]);
-        }
-        sim_vport_drop(src, ESW_DROP_LINK_DOWN, n);
-        return;
-    }
-
-    for (size_t i = 0; i < n; i++) {
-        struct esw_pkt *pkt = pkts[i];
-        struct esw_key *key = &ctx->keys[n_kept];
-        enum esw_drop_reason reason;
-
-        pkt->in_vport = src->number;
-        if (pkt->len < ESW_FRAME_MIN || pkt->len > ESW_FRAME_MAX) {
-            reason = ESW_DROP_MALFORMED;
-        } else {
-            esw_parse(pkt->data, pkt->len, src->number, key);
-            if (pkt->len - ESW_ETH_HDR_LEN
-                - key->n_vlans * ESW_VLAN_HDR_LEN > mtu) {
-                reason = ESW_DROP_MTU;
-            } else if (check_policy
-                       && !esw_policy_ingress(policy, pkt, key, now_ns,
-                                              &reason)) {
-                /* 'reason' set. */
-            } else {
-                ctx->key_ptrs[n_kept] = key;
-                ctx->kept[n_kept++] = pkt;
-                continue;
-            }
-        }
-        drops[reason]++;
-        n_drops++;
-        esw_pkt_free(pkt);
-    }
     if (n_drops) {
         for (int i = 0; i < ESW_N_DROP_REASONS; i++) {
             if (drops[i]) {
@@ -272,25 +394,31 @@ sim_process(struct sim_fwd_ctx *ctx, struct sim_vport *src,
     }
 
     esw_cls_lookup_batch(ctx->dev->cls, ctx->key_ptrs, n_kept, ctx->hits);
-    ctx->now_ms = sim_now_ms();
-    for (size_t i = 0; i < n_kept; i++) {
+    ctx->now_ms = 0;            /* Read when the first hit is counted. */
+    /* In runs of consecutive packets that hit the same rule. */
+    for (size_t i = 0, j; i < n_kept; i = j) {
         const struct sim_rule_version *ver
             = (const struct sim_rule_version *) ctx->hits[i];
+        uint64_t run_bytes = ctx->kept[i]->len;
 
         if (!ver) {
             ctx->misses[n_miss++] = ctx->kept[i];
-        } else if (ver->simple_output) {
-            struct sim_rule_stats *st = &ver->rule->stats[ctx->t->idx];
-
-            sim_counter_add(&st->packets, 1);
-            sim_counter_add(&st->bytes, ctx->kept[i]->len);
-            atomic_store_explicit(&st->used_ms, ctx->now_ms,
-                                  memory_order_relaxed);
-            sim_output(ctx, ctx->kept[i], ver->out_vport);
+            j = i + 1;
+            continue;
+        }
+        for (j = i + 1; j < n_kept && ctx->hits[j] == &ver->cls; j++) {
+            run_bytes += ctx->kept[j]->len;
+        }
+        sim_stats_hit(ctx, ver, j - i, run_bytes);
+        if (ver->simple_output) {
+            sim_output_run(ctx, &ctx->kept[i], j - i, ver->out_vport);
         } else {
-            sim_execute(ctx, src, ver, ctx->kept[i]);
+            for (size_t k = i; k < j; k++) {
+                sim_execute(ctx, src, ver, ctx->kept[k]);
+            }
         }
     }
+    sim_stats_flush(ctx);
     sim_flush_all(ctx);
 
     if (n_miss) {
@@ -309,21 +437,17 @@ sim_poll(struct sim_fwd_ctx *ctx, const struct sim_rxset *rxset)
     for (size_t i = 0; i < rxset->n; i++) {
         struct sim_vport *v = rxset->vports[i];
         struct esw_io *io = v->io;
-        uint64_t start;
         size_t n;
 
         n = io->ops->rx(io, ctx->rx, dev->batch_size);
         if (!n) {
             continue;
         }
-        start = sim_cycles();
         sim_process(ctx, v, ctx->rx, n);
         if (io->ops->rx_is_empty) {
             atomic_fetch_sub_explicit(&dev->in_flight, n,
                                       memory_order_release);
         }
-        sim_counter_add(&ctx->t->busy_cycles, sim_cycles() - start);
-        sim_counter_add(&ctx->t->busy_packets, n);
         total += n;
     }
     return total;
@@ -499,8 +623,6 @@ sim_threads_start(struct sim_dev *dev)
         t->epfd = -1;
         atomic_init(&t->stop, false);
         atomic_init(&t->rxset, sim_rxset_alloc(0));
-        atomic_init(&t->busy_cycles, 0);
-        atomic_init(&t->busy_packets, 0);
     }
     for (size_t i = 0; i < dev->n_threads && !error; i++) {
         struct sim_thread *t = &dev->threads[i];
@@ -561,25 +683,44 @@ sim_threads_free(struct sim_dev *dev)
         }
         esw_notifier_destroy(&t->wake);
         free(atomic_load(&t->rxset));
+        free(t->poll_ctx);
     }
     free(dev->threads);
     dev->threads = NULL;
 }
 
-bool
-esw_sim_get_thread_busy(struct esw_dev *dev_, unsigned int idx,
-                        uint64_t *cycles, uint64_t *packets)
+int
+esw_sim_stop_threads(struct esw_dev *dev_)
+{
+    if (dev_->driver != &esw_sim_driver) {
+        return EINVAL;
+    }
+    sim_threads_stop(sim_dev_cast(dev_));
+    return 0;
+}
+
+size_t
+esw_sim_poll_once(struct esw_dev *dev_, unsigned int idx)
 {
     struct sim_dev *dev;
+    struct sim_thread *t;
 
     if (dev_->driver != &esw_sim_driver) {
-        return false;
+        return 0;
     }
     dev = sim_dev_cast(dev_);
-    if (idx >= dev->n_threads) {
-        return false;
+    if (idx >= dev->n_threads || dev->threads[idx].started) {
+        return 0;
     }
-    *cycles = atomic_load(&dev->threads[idx].busy_cycles);
-    *packets = atomic_load(&dev->threads[idx].busy_packets);
-    return true;
+    t = &dev->threads[idx];
+    if (!t->poll_ctx) {
+        t->poll_ctx = calloc(1, sizeof *t->poll_ctx);
+        if (!t->poll_ctx) {
+            abort();
+        }
+        t->poll_ctx->t = t;
+        t->poll_ctx->dev = dev;
+    }
+    return sim_poll(t->poll_ctx,
+                    atomic_load_explicit(&t->rxset, memory_order_acquire));
 }

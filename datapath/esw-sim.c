@@ -64,8 +64,8 @@ sim_rep_queues_free(struct sim_rep_queues *rq)
     }
 }
 
-/* Creates 'n' empty queues of 'depth' packets each for 'owner', or returns NULL with
- * an errno value in '*errorp'. */
+/* Creates 'n' empty queues of 'depth' packets each for 'owner', or returns
+ * NULL with an errno value in '*errorp'. */
 static struct sim_rep_queues *
 sim_rep_queues_create(struct sim_vport *owner, uint32_t n, uint32_t depth,
                       int *errorp)
@@ -423,8 +423,10 @@ sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
     v->io_type = cfg->io.type;
     v->rep_queue_depth = (cfg->rep_queue_depth ? cfg->rep_queue_depth
                           : SIM_DEFAULT_REP_DEPTH);
-    atomic_init(&v->rep, sim_rep_queues_create(v, cfg->n_rep_queues ? cfg->n_rep_queues : 1,
-                                               v->rep_queue_depth, &error));
+    atomic_init(&v->rep,
+                sim_rep_queues_create(v, (cfg->n_rep_queues
+                                          ? cfg->n_rep_queues : 1),
+                                      v->rep_queue_depth, &error));
     if (!atomic_load(&v->rep)) {
         free(v);
         error = esw_error_set(err, error, "%s: representor queues: %s",
@@ -880,7 +882,9 @@ sim_egress(struct sim_dev *dev, struct sim_vport *dst,
         if (p && !esw_policy_egress_is_noop(p)
             && !esw_policy_egress(p, pkt, NULL, &reason)) {
             /* Dropped by policy. */
-        } else if (sim_l3_len(pkt) > mtu) {
+        } else if (pkt->len > mtu + ESW_ETH_HDR_LEN
+                   && sim_l3_len(pkt) > mtu) {
+            /* (The L3 length is at most the length minus 14.) */
             reason = ESW_DROP_MTU;
         } else {
             bytes += pkt->len;

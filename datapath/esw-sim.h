@@ -164,10 +164,8 @@ struct sim_thread {
     _Atomic bool stop;
     size_t n_vports;                /* Under 'ctl_mutex'. */
 
-    /* Busy time, for benchmarks: TSC (or ns) spent on non-empty batches,
-     * and packets received in them.  Written by this thread only. */
-    _Atomic uint64_t busy_cycles;
-    _Atomic uint64_t busy_packets;
+    /* Scratch space of esw_sim_poll_once(), allocated on first use. */
+    struct sim_fwd_ctx *poll_ctx;
 };
 
 struct sim_dev {
@@ -238,10 +236,19 @@ void sim_threads_free(struct sim_dev *);   /* After a barrier. */
 int sim_thread_attach_vport(struct sim_dev *, struct sim_vport *);
 void sim_thread_detach_vport(struct sim_dev *, struct sim_vport *);
 
-/* For benchmarks: busy time of forwarding thread 'idx' (cycles on x86,
- * nanoseconds elsewhere) and the packets it received meanwhile.  Returns
- * false if 'dev' is not a sim device or 'idx' is out of range. */
-bool esw_sim_get_thread_busy(struct esw_dev *, unsigned int idx,
-                             uint64_t *cycles, uint64_t *packets);
+/* For benchmarks and profiling: the forwarding step, driven synchronously.
+ *
+ * esw_sim_stop_threads() stops (and joins) the forwarding threads of sim
+ * device 'dev' for good: from then on nothing forwards unless the caller
+ * calls esw_sim_poll_once(), which runs one iteration of forwarding thread
+ * 'idx''s loop in the calling thread: one rx batch (the device's batch
+ * size) from each vport of that thread, through the whole pipeline.  It
+ * returns the number of packets received.  One caller at a time per
+ * 'idx'; the caller must be online in the esw-rcu sense (registered, or
+ * inside esw_rcu_read_lock()).  Control operations (vports, rules,
+ * policies) keep working meanwhile.  EINVAL / 0 for a device that is not
+ * "sim", an 'idx' out of range or threads still running. */
+int esw_sim_stop_threads(struct esw_dev *);
+size_t esw_sim_poll_once(struct esw_dev *, unsigned int idx);
 
 #endif /* esw-sim.h */

@@ -1337,7 +1337,8 @@ mgmt_apply_file(bool explicit) OVS_REQUIRES(eswitch_mutex)
                  config_file_name, i, error);
         free(error);
         for (size_t j = 0; j < i; j++) {
-            struct eswitch *created = eswitch_lookup__(file_cfg.pfs[j].eswitch);
+            struct eswitch *created
+                = eswitch_lookup__(file_cfg.pfs[j].eswitch);
 
             if (created) {
                 unpin_and_destroy(created);
