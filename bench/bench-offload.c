@@ -25,20 +25,23 @@
  *   - first packet -> offloaded (hw only): new flows at a paced rate
  *     (default 10000 flows/s); a monitor thread sees the device's rule
  *     count grow; the k-th rule is the k-th flow (one offload thread, FIFO).
- *     Median and p99.
+ *     Median and p99, and the bursts in which rules appear (OVS's offload
+ *     thread polls its queue: it sleeps 1 ms or more when it is empty).
  *   - forwarding: 1, 1K and 100K active 5-tuples (one megaflow: only
  *     ip_dst is in the mask), Mpps delivered to pf0vf1 over the measuring
  *     window; in hw mode after the rule is in the device; the second of
  *     two passes (the first warms up).  Injection is closed-loop (at most
  *     WINDOW packets in flight), so nothing is lost to queue overflow.
  *
- * Usage: bench-offload [--quick] [--seconds S]
+ * Usage: bench-offload [--quick] [--seconds S] [--setup-flows N]
+ * (--setup-flows: flows in the setup phase, e.g. many for a profile.)
  * Targets (issue 6): offloaded forwarding >= 3x the software path; offload
  * adds <= 10% to flow-setup cost; p99 first-packet-to-offloaded < 1 ms at
  * 10K flows/s. */
 
 #include <config.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -83,7 +86,11 @@ struct result {
     double setup_cpu_us;                /* CPU (all threads but the
                                          * injector) per new flow. */
     double setup_cpu_util;              /* That CPU / wall time (cores). */
+    double setup_main_us;               /* Of which dpif-netdev's thread. */
+    double setup_offload_us;            /* Of which OVS's offload thread. */
     double lat_p50_us, lat_p99_us;      /* hw only; < 0 if not measured. */
+    unsigned int lat_batches;           /* Bursts of rules (hw only). */
+    double lat_gap_us;                  /* Median time between bursts. */
     double miss_p50_us, miss_p99_us;    /* First packet -> upcall. */
     double ofl_p50_us, ofl_p99_us;      /* Upcall -> in device. */
     unsigned int lat_n;
@@ -103,6 +110,11 @@ struct bench {
     uint32_t vf0, vf1;
 
     atomic_bool stop;                   /* Stops the datapath thread. */
+    pthread_t dp_thread;
+
+    /* Whether the injector sleeps (rather than yields) while waiting for
+     * room in its window, see inject(). */
+    bool sleep_wait;
 
     /* Latency phase: when the slow path (upcall) saw flow k. */
     uint64_t *t_upcall;
@@ -213,6 +225,24 @@ make_frame(uint8_t *f, uint32_t ip_src, uint32_t ip_dst, uint16_t sport)
 
 static uint64_t drain(struct bench *);
 
+/* Waits a little for the datapath.  With 'sleep_wait' the injector sleeps
+ * (a traffic source outside the machine uses none of its CPU); otherwise
+ * it yields, which keeps it runnable: on a 2-core machine it then takes a
+ * core from the datapath's threads whenever more than one of them wants
+ * to run (hw-offload=true: dpif-netdev's thread and its offload thread),
+ * so that a rate compares the scheduler's sharing more than the work. */
+static void
+inject_wait(const struct bench *b)
+{
+    if (b->sleep_wait) {
+        struct timespec ts = { 0, 20000 };
+
+        nanosleep(&ts, NULL);
+    } else {
+        sched_yield();
+    }
+}
+
 /* Injects one frame once fewer than WINDOW packets are in flight,
  * draining pf0vf1 meanwhile.  '*injected' and '*delivered' count. */
 static void
@@ -234,7 +264,7 @@ inject(struct bench *b, const uint8_t *frame, uint64_t *injected,
                 *delivered = *injected - WINDOW + 1;
                 break;
             }
-            sched_yield();
+            inject_wait(b);
         }
     }
     for (;;) {
@@ -245,7 +275,7 @@ inject(struct bench *b, const uint8_t *frame, uint64_t *injected,
             return;
         }
         *delivered += drain(b);
-        sched_yield();
+        inject_wait(b);
     }
 }
 
@@ -349,15 +379,83 @@ monitor_main(void *m_)
     return NULL;
 }
 
+/* CPU time of thread 'tid' of this process (Linux's encoding of a thread
+ * CPU clock), 0 if unknown. */
+static uint64_t
+tid_cpu_ns(pid_t tid)
+{
+    clockid_t clock = (~(clockid_t) tid << 3) | 6;
+    struct timespec ts;
+
+    return (tid && !clock_gettime(clock, &ts)
+            ? (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec : 0);
+}
+
+/* The thread id of OVS's (first) offload thread, 0 if there is none. */
+static pid_t
+offload_tid(void)
+{
+    DIR *dir = opendir("/proc/self/task");
+    struct dirent *de;
+    pid_t tid = 0;
+
+    while (dir && !tid && (de = readdir(dir))) {
+        char path[300], comm[32] = "";
+        FILE *f;
+
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", de->d_name);
+        f = fopen(path, "r");
+        if (f) {
+            if (fgets(comm, sizeof comm, f)
+                && !strncmp(comm, "hw_offload", 10)) {
+                tid = atoi(de->d_name);
+            }
+            fclose(f);
+        }
+    }
+    if (dir) {
+        closedir(dir);
+    }
+    return tid;
+}
+
+static uint64_t
+dp_thread_cpu_ns(const struct bench *b)
+{
+    clockid_t clock;
+    struct timespec ts;
+
+    return (!pthread_getcpuclockid(b->dp_thread, &clock)
+            && !clock_gettime(clock, &ts)
+            ? (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec : 0);
+}
+
 static void
 run_setup(struct bench *b, struct result *r)
 {
     uint8_t frame[FRAME_LEN];
-    uint64_t injected = 0, delivered = 0, t0, t1, cpu0;
+    uint64_t injected = 0, delivered = 0, t0, t1, cpu0, main0, ofl0;
+    pid_t ofl_tid;
 
+    /* The first offload creates OVS's offload thread: one flow before the
+     * measurement, so that its CPU can be read. */
+    make_frame(frame, 0x0a000001, 0x0a3f0000, 1);
+    inject(b, frame, &injected, &delivered);
+    wait_delivered(b, &delivered, 1);
+    if (b->hw) {
+        wait_rules(b, 1);
+    }
+    ofl_tid = offload_tid();
+    injected = delivered = 0;
+
+    /* The injector stands for a traffic source outside the machine: it
+     * sleeps while its window is full (see inject_wait()). */
+    b->sleep_wait = true;
     drain(b);
     t0 = now_ns();
     cpu0 = datapath_cpu_ns();
+    main0 = dp_thread_cpu_ns(b);
+    ofl0 = tid_cpu_ns(ofl_tid);
     for (unsigned int i = 0; i < b->n_setup; i++) {
         make_frame(frame, 0x0a000001, 0x0a010000 + i, 1);
         inject(b, frame, &injected, &delivered);
@@ -367,11 +465,15 @@ run_setup(struct bench *b, struct result *r)
     r->setup_rate = b->n_setup / ((t1 - t0) / 1e9);
     if (b->hw) {
         /* The offload work belongs to the setup cost. */
-        wait_rules(b, b->n_setup);
+        wait_rules(b, b->n_setup + 1);
         t1 = now_ns();
     }
+    b->sleep_wait = false;
     r->setup_cpu_us = (datapath_cpu_ns() - cpu0) / 1e3 / b->n_setup;
     r->setup_cpu_util = (datapath_cpu_ns() - cpu0) / (double) (t1 - t0);
+    r->setup_main_us = (dp_thread_cpu_ns(b) - main0) / 1e3 / b->n_setup;
+    r->setup_offload_us = (ofl_tid ? (tid_cpu_ns(ofl_tid) - ofl0) / 1e3
+                           / b->n_setup : 0);
 }
 
 /* Median and p99 in us of b[k] - a[k] over the k where both are known;
@@ -454,6 +556,34 @@ run_latency(struct bench *b, struct result *r)
         pthread_join(monitor, NULL);
     }
 
+    /* OVS's offload thread takes flows in bursts (it polls its queue,
+     * sleeping 1 ms or more in between): rules that appear within 100 us
+     * of each other are one burst. */
+    r->lat_batches = 0;
+    r->lat_gap_us = -1;
+    if (b->hw) {
+        uint64_t last = 0, prev_start = 0;
+        unsigned int n_gaps = 0;
+
+        for (unsigned int i = 0; i < b->n_lat; i++) {
+            uint64_t t = m.t_rule[i];
+
+            if (t && (!last || t - last > 100000)) {
+                if (prev_start) {
+                    lat[n_gaps++] = t - prev_start;
+                }
+                prev_start = t;
+                r->lat_batches++;
+            }
+            if (t) {
+                last = t;
+            }
+        }
+        if (n_gaps) {
+            qsort(lat, n_gaps, sizeof *lat, cmp_u64);
+            r->lat_gap_us = lat[n_gaps / 2] / 1e3;
+        }
+    }
     percentiles(t_inject, m.t_rule, b->n_lat, lat, &r->lat_n,
                 &r->lat_p50_us, &r->lat_p99_us);
     percentiles(t_inject, b->t_upcall, b->n_lat, lat, &n,
@@ -597,6 +727,7 @@ run_mode(struct bench *b, struct result *r)
 
     atomic_init(&b->stop, false);
     pthread_create(&dp_thread, NULL, datapath_main, b);
+    b->dp_thread = dp_thread;
     /* This thread only injects and reads packets from now on. */
     ovsrcu_quiesce_start();
 
@@ -673,8 +804,13 @@ main(int argc, char *argv[])
             b.n_lat = 2000;
         } else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
             b.seconds = atof(argv[++i]);
+        } else if (!strcmp(argv[i], "--setup-flows") && i + 1 < argc) {
+            int n = atoi(argv[++i]);
+
+            b.n_setup = MAX(n, 1);
         } else {
-            fprintf(stderr, "usage: %s [--quick] [--seconds S]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--quick] [--seconds S] "
+                    "[--setup-flows N]\n", argv[0]);
             return 2;
         }
     }
@@ -703,6 +839,9 @@ main(int argc, char *argv[])
            sw.setup_cpu_us, hw.setup_cpu_us,
            (hw.setup_cpu_us / sw.setup_cpu_us - 1) * 100,
            sw.setup_cpu_util, hw.setup_cpu_util);
+    printf("%-44s %7.2f / %6s %7.2f / %6.2f\n",
+           "    dpif-netdev thread / offload thread (us)",
+           sw.setup_main_us, "-", hw.setup_main_us, hw.setup_offload_us);
     printf("%-44s %16s %16.0f  (%u flows at %u flows/s)\n",
            "first packet -> in device, median (us)", "-", hw.lat_p50_us,
            hw.lat_n, b.lat_rate);
@@ -714,6 +853,10 @@ main(int argc, char *argv[])
     printf("%-44s %16s %9.0f /%5.0f\n",
            "  upcall -> in device, median / p99 (us)", "-",
            hw.ofl_p50_us, hw.ofl_p99_us);
+    printf("%-44s %16s %16u  (%.1f flows each, median %.0f us apart)\n",
+           "  bursts of rules (OVS offload thread polls)", "-",
+           hw.lat_batches, hw.lat_batches ? (double) hw.lat_n
+           / hw.lat_batches : 0, hw.lat_gap_us);
     for (int c = 0; c < N_FWD_CASES; c++) {
         char label[64];
 

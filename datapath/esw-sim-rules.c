@@ -55,16 +55,14 @@ sim_rule_validate(struct esw_dev *dev_, const struct esw_rule_spec *spec,
     return error;
 }
 
-static struct sim_rule_version *
-sim_rule_version_create(struct esw_rule *rule,
-                        const struct esw_rule_spec *spec)
+/* Fills in 'v', a version of 'rule' made from 'spec'. */
+static void
+sim_rule_version_init(struct sim_rule_version *v, struct esw_rule *rule,
+                      const struct esw_rule_spec *spec)
 {
-    struct sim_rule_version *v = calloc(1, sizeof *v);
     size_t n_rewrites = 0;
 
-    if (!v) {
-        return NULL;
-    }
+    memset(v, 0, sizeof *v);
     v->rule = rule;
     v->spec = *spec;
     for (size_t i = 0; i < ESW_KEY_WORDS; i++) {
@@ -93,6 +91,17 @@ sim_rule_version_create(struct esw_rule *rule,
         }
     }
     v->simple_output = v->n_outputs == 1 && !n_rewrites;
+}
+
+static struct sim_rule_version *
+sim_rule_version_create(struct esw_rule *rule,
+                        const struct esw_rule_spec *spec)
+{
+    struct sim_rule_version *v = malloc(sizeof *v);
+
+    if (v) {
+        sim_rule_version_init(v, rule, spec);
+    }
     return v;
 }
 
@@ -102,13 +111,57 @@ sim_rule_version_free_cb(void *v)
     free(v);
 }
 
+/* A rule is one allocation: the handle, its per-thread counters (each on
+ * its own cache line) and its first version, so that adding a rule costs a
+ * single malloc() (no memalign()).  Later versions (esw_rule_modify()) are
+ * allocated on their own. */
+static size_t
+sim_rule_stats_ofs(const struct esw_rule *rule)
+{
+    uintptr_t p = (uintptr_t) (rule + 1);
+
+    return ((p + 63) & ~(uintptr_t) 63) - (uintptr_t) rule;
+}
+
+static struct sim_rule_version *
+sim_rule_first_version(struct esw_rule *rule)
+{
+    return (struct sim_rule_version *) (rule->stats + rule->dev->n_threads);
+}
+
+static struct esw_rule *
+sim_rule_alloc(struct sim_dev *dev, const struct esw_rule_spec *spec)
+{
+    size_t size = (sizeof(struct esw_rule) + 63
+                   + dev->n_threads * sizeof(struct sim_rule_stats)
+                   + sizeof(struct sim_rule_version));
+    struct esw_rule *rule = malloc(size);
+
+    if (!rule) {
+        return NULL;
+    }
+    memset(rule, 0, sizeof *rule);
+    rule->dev = dev;
+    rule->stats = (struct sim_rule_stats *) ((char *) rule
+                                             + sim_rule_stats_ofs(rule));
+    for (size_t i = 0; i < dev->n_threads; i++) {
+        atomic_init(&rule->stats[i].packets, 0);
+        atomic_init(&rule->stats[i].bytes, 0);
+        atomic_init(&rule->stats[i].used_ms, 0);
+    }
+    rule->cur = sim_rule_first_version(rule);
+    sim_rule_version_init(rule->cur, rule, spec);
+    return rule;
+}
+
 static void
 sim_rule_free_cb(void *rule_)
 {
     struct esw_rule *rule = rule_;
 
-    free(rule->cur);
-    free(rule->stats);
+    if (rule->cur != sim_rule_first_version(rule)) {
+        free(rule->cur);
+    }
     free(rule);
 }
 
@@ -150,21 +203,9 @@ sim_rule_add(struct esw_dev *dev_, const struct esw_rule_spec *spec,
     struct esw_rule *rule;
     int error;
 
-    rule = calloc(1, sizeof *rule);
+    rule = sim_rule_alloc(dev, spec);
     if (!rule) {
         return esw_error_set(err, ENOMEM, "out of memory");
-    }
-    rule->dev = dev;
-    rule->stats = aligned_alloc(64, dev->n_threads * sizeof *rule->stats);
-    rule->cur = sim_rule_version_create(rule, spec);
-    if (!rule->stats || !rule->cur) {
-        sim_rule_free_cb(rule);
-        return esw_error_set(err, ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < dev->n_threads; i++) {
-        atomic_init(&rule->stats[i].packets, 0);
-        atomic_init(&rule->stats[i].bytes, 0);
-        atomic_init(&rule->stats[i].used_ms, 0);
     }
 
     pthread_mutex_lock(&dev->ctl_mutex);
@@ -224,7 +265,9 @@ sim_rule_modify(struct esw_dev *dev_, struct esw_rule *rule,
     }
     if (!error) {
         rule->cur = new;
-        esw_rcu_postpone(sim_rule_version_free_cb, old);
+        if (old != sim_rule_first_version(rule)) {
+            esw_rcu_postpone(sim_rule_version_free_cb, old);
+        }
     }
     pthread_mutex_unlock(&dev->ctl_mutex);
     if (error) {

@@ -57,7 +57,8 @@ struct offload_flow {
     unsigned int tid;               /* Offload thread that put it. */
 
     /* The match, compressed: a 'struct match' is 3.4 kB, mostly zeros, and
-     * is only needed again to retry or to print. */
+     * is only needed again to retry or to print.  'flow', 'mask' and
+     * 'actions' are one allocation, that 'flow' points to. */
     struct miniflow *flow;          /* Not masked, as given to flow_put. */
     struct minimask *mask;
     struct nlattr *actions;
@@ -162,7 +163,7 @@ resolve_port(odp_port_t port, void *aux, struct esw_dev **devp,
                  odp_to_u32(port));
         return false;
     }
-    snprintf(name, OFFLOAD_PORT_NAME_MAX, "%s", netdev_get_name(netdev));
+    ovs_strlcpy(name, netdev_get_name(netdev), OFFLOAD_PORT_NAME_MAX);
     ok = netdev_is_esw(netdev) && netdev_esw_get_function(netdev, devp,
                                                           vportp);
     netdev_close(netdev);
@@ -244,15 +245,24 @@ offload_try__(struct offload_flow *f, const struct match *match, bool count)
             struct esw_error err;
             int error;
 
+            /* esw_rule_add() and esw_rule_modify() validate: no
+             * esw_rule_validate() first, which would take the device's
+             * control lock once more and check the same things. */
             if (!f->rule) {
-                /* esw_rule_add() validates: no esw_rule_validate() first,
-                 * which would take the device's control lock once more
-                 * and check the same things. */
                 error = esw_rule_add(f->dev, &spec, &err, &f->rule);
             } else {
-                error = esw_rule_validate(f->dev, &spec, &err);
-                if (!error) {
-                    error = esw_rule_modify(f->dev, f->rule, &spec, &err);
+                error = esw_rule_modify(f->dev, f->rule, &spec, &err);
+                if (error) {
+                    /* Report what esw_rule_validate() would have refused
+                     * first (e.g. "no such vport" rather than "rule is
+                     * orphaned"), as when validation came first. */
+                    struct esw_error verr;
+                    int verror = esw_rule_validate(f->dev, &spec, &verr);
+
+                    if (verror) {
+                        error = verror;
+                        err = verr;
+                    }
                 }
             }
             if (error) {
@@ -318,8 +328,6 @@ flow_destroy(struct offload_flow *f) OVS_REQUIRES(offload_mutex)
     esw_dev_close(f->dev);
     netdev_close(f->netdev);
     free(f->flow);
-    free(f->mask);
-    free(f->actions);
     free(f->reason_text);
     free(f);
 }
@@ -369,6 +377,56 @@ fill_stats(struct offload_flow *f, struct dpif_flow_stats *stats)
     }
 }
 
+/* Compresses 'src' into 'values' (room for FLOW_U64S) and 'map', in one
+ * pass (miniflow_create() takes two and a malloc()).  Returns the number of
+ * values. */
+static size_t
+compress_flow(const struct flow *src, struct flowmap *map, uint64_t *values)
+{
+    const uint64_t *w = (const uint64_t *) src;
+    size_t n = 0;
+
+    flowmap_init(map);
+    for (size_t i = 0; i < FLOW_U64S; i++) {
+        if (w[i]) {
+            flowmap_set(map, i, 1);
+            values[n++] = w[i];
+        }
+    }
+    return n;
+}
+
+/* Stores 'match' and 'actions' in 'f', in a single allocation, freeing what
+ * 'f' had. */
+static void
+flow_set_match(struct offload_flow *f, const struct match *match,
+               const struct nlattr *actions, size_t actions_len)
+{
+    uint64_t flow_values[FLOW_U64S], mask_values[FLOW_U64S];
+    struct flowmap flow_map, mask_map;
+    size_t n_flow, n_mask, flow_size, mask_size;
+    char *p;
+
+    n_flow = compress_flow(&match->flow, &flow_map, flow_values);
+    n_mask = compress_flow(&match->wc.masks, &mask_map, mask_values);
+    flow_size = sizeof(struct miniflow) + MINIFLOW_VALUES_SIZE(n_flow);
+    mask_size = sizeof(struct miniflow) + MINIFLOW_VALUES_SIZE(n_mask);
+
+    free(f->flow);
+    p = xmalloc(flow_size + mask_size + actions_len);
+    f->flow = (struct miniflow *) p;
+    f->flow->map = flow_map;
+    memcpy(miniflow_values(f->flow), flow_values,
+           MINIFLOW_VALUES_SIZE(n_flow));
+    f->mask = (struct minimask *) (p + flow_size);
+    f->mask->masks.map = mask_map;
+    memcpy(miniflow_values(&f->mask->masks), mask_values,
+           MINIFLOW_VALUES_SIZE(n_mask));
+    f->actions = (struct nlattr *) (p + flow_size + mask_size);
+    memcpy(f->actions, actions, actions_len);
+    f->actions_len = actions_len;
+}
+
 /* The provider. */
 
 static int
@@ -398,19 +456,13 @@ offload_esw_flow_put(struct netdev *netdev, struct match *match,
         counters.new_flows++;
     } else {
         counters.modified++;
-        free(f->flow);
-        free(f->mask);
-        free(f->actions);
         if (f->netdev != netdev) {
             netdev_close(f->netdev);
             f->netdev = netdev_ref(netdev);
         }
     }
     f->tid = netdev_offload_thread_id();
-    f->flow = miniflow_create(&match->flow);
-    f->mask = minimask_create(&match->wc);
-    f->actions = xmemdup(actions, actions_len);
-    f->actions_len = actions_len;
+    flow_set_match(f, match, actions, actions_len);
     flow_bind(f);
 
     offload_try__(f, match, true);
