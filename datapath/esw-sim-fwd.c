@@ -19,9 +19,11 @@
 #include "esw-sim.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -475,29 +477,62 @@ sim_thread_main(void *t_)
     struct sim_thread *t = t_;
     struct sim_dev *dev = t->dev;
     struct sim_fwd_ctx *ctx = calloc(1, sizeof *ctx);
+    char name[16];
 
     if (!ctx) {
         abort();
     }
+    /* "esw0-fwd0" in top -H, perf and /proc/PID/task/TID/comm. */
+    snprintf(name, sizeof name, "%.8s-fwd%u", dev->up.name, t->idx);
+    prctl(PR_SET_NAME, name);
     ctx->t = t;
     ctx->dev = dev;
     esw_rcu_thread_register();
+
+    /* When its host sides run dry, the thread keeps polling them for
+     * SIM_POLL_LINGER_NS and only then sleeps: a steady stream of frames then costs no wake-up (an
+     * eventfd write and a context switch) per few frames, and an idle
+     * device still costs nothing.  With 'busy_poll' it never sleeps. */
+    uint64_t idle_since = 0;
     while (!atomic_load_explicit(&t->stop, memory_order_acquire)) {
         const struct sim_rxset *rxset
             = atomic_load_explicit(&t->rxset, memory_order_acquire);
 
-        if (!sim_poll(ctx, rxset) && !dev->cfg.busy_poll
-            && sim_prepare_wait(rxset)) {
-            struct epoll_event events[16];
-            uint64_t value;
-            ssize_t retval;
+        size_t n = sim_poll(ctx, rxset);
 
-            esw_rcu_quiesce_start();
-            epoll_wait(t->epfd, events, 16, -1);
-            esw_rcu_quiesce_end();
-            retval = read(t->wake.fd, &value, sizeof value);
-            (void) retval;      /* EAGAIN: not woken by control. */
-            continue;
+        if (n) {
+            idle_since = 0;
+            if (n < dev->batch_size / 4) {
+                /* A trickle: let a batch build up for a moment rather
+                 * than pay a poll per frame or two (interrupt
+                 * moderation). */
+                uint64_t until = sim_now_ns() + SIM_POLL_COALESCE_NS;
+
+                while (sim_now_ns() < until) {
+                    continue;
+                }
+            }
+        } else if (!dev->cfg.busy_poll) {
+            uint64_t now = sim_now_ns();
+
+            if (!idle_since) {
+                idle_since = now;
+            }
+            if (now - idle_since < SIM_POLL_LINGER_NS) {
+                /* Poll again. */
+            } else if (sim_prepare_wait(rxset)) {
+                struct epoll_event events[16];
+                uint64_t value;
+                ssize_t retval;
+
+                esw_rcu_quiesce_start();
+                epoll_wait(t->epfd, events, 16, -1);
+                esw_rcu_quiesce_end();
+                retval = read(t->wake.fd, &value, sizeof value);
+                (void) retval;  /* EAGAIN: not woken by control. */
+                idle_since = 0;
+                continue;
+            }
         }
         esw_rcu_quiesce();
     }

@@ -327,6 +327,10 @@ eswitch_resolve_port(const char *port_name, enum esw_vport_kind kind,
  * see eswitch_set_max_rules(). */
 static uint32_t eswitch_max_rules OVS_GUARDED_BY(eswitch_mutex);
 
+/* Whether eSwitches created from now on spin on their host sides instead
+ * of sleeping (other_config:eswitch-busy-poll, for benchmarks). */
+static bool eswitch_busy_poll OVS_GUARDED_BY(eswitch_mutex);
+
 static struct eswitch_layout ovs_layout OVS_GUARDED_BY(eswitch_mutex) = {
     .n_vfs = ESWITCH_DEFAULT_VFS,
     .n_sfs = ESWITCH_DEFAULT_SFS,
@@ -725,7 +729,8 @@ eswitch_create(const char *name, uint32_t pf,
 {
     struct eswitch_layout layout = ovs_layout;
     struct esw_dev_config dev_cfg = { .max_vports = ESWITCH_MAX_VPORTS,
-                                      .max_rules = eswitch_max_rules };
+                                      .max_rules = eswitch_max_rules,
+                                      .busy_poll = eswitch_busy_poll };
     struct eswitch_fn_id ids[MAX_FUNCTIONS];
     enum esw_io_type io_type;
     struct esw_dev *dev;
@@ -975,6 +980,8 @@ eswitch_set_ovs_config(const struct smap *other_config)
     }
 
     ovs_mutex_lock(&eswitch_mutex);
+    eswitch_busy_poll = smap_get_bool(other_config, "eswitch-busy-poll",
+                                      false);
     if (layout_ok && memcmp(&layout, &ovs_layout, sizeof layout)) {
         ovs_layout = layout;
         HMAP_FOR_EACH (esw, node, &eswitches) {
