@@ -197,10 +197,6 @@ device_reason(struct esw_dev *dev, int error, const struct esw_error *err,
     }
 }
 
-/* Brings 'f''s rule in line with its match and actions: added, modified
- * (make-before-break) or, when that is not possible, removed with the
- * reason recorded.  'count' says whether to count a failure (a retry's
- * failure is not counted again). */
 /* Expands 'f''s match into 'match'. */
 static void
 flow_get_match(const struct offload_flow *f, struct match *match)
@@ -210,7 +206,11 @@ flow_get_match(const struct offload_flow *f, struct match *match)
     memset(&match->tun_md, 0, sizeof match->tun_md);
 }
 
-/* 'match' is 'f''s match, expanded, or NULL to expand it here. */
+/* Brings 'f''s rule in line with its match and actions: added, modified
+ * (make-before-break) or, when that is not possible, removed with the
+ * reason recorded.  'count' says whether to count a failure (a retry's
+ * failure is not counted again).  'match' is 'f''s match, expanded, or
+ * NULL to expand it here. */
 static enum offload_reason
 offload_try__(struct offload_flow *f, const struct match *match, bool count)
     OVS_REQUIRES(offload_mutex)
