@@ -159,7 +159,10 @@ resolve_port(odp_port_t port, void *aux, struct esw_dev **devp,
     bool ok;
 
     if (!netdev) {
-        snprintf(name, OFFLOAD_PORT_NAME_MAX, "port %"PRIu32,
+        /* OVS does not register tap ports (a netdev bridge's internal
+         * port, e.g. LOCAL) with the flow API: only the number is known
+         * here ("ovs-appctl dpif/show" maps it to a name). */
+        snprintf(name, OFFLOAD_PORT_NAME_MAX, "datapath port %"PRIu32,
                  odp_to_u32(port));
         return false;
     }
