@@ -11,7 +11,8 @@ TESTSUITE_AT += \
 	tests/system-policy.at \
 	tests/diagnostics.at \
 	tests/eswitchctl.at \
-	tests/offload.at
+	tests/offload.at \
+	tests/security.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
 DISTCLEANFILES += tests/atconfig tests/atlocal
