@@ -221,8 +221,8 @@ sim_vport_effective_mac(const struct sim_vport *v)
     if (v->policy_cfg && !esw_eth_addr_is_zero(&v->policy_cfg->mac)) {
         return &v->policy_cfg->mac;
     }
-    if (v->guest_mac_accepted) {
-        return &v->guest_mac;
+    if (!esw_eth_addr_is_zero(&v->granted_mac)) {
+        return &v->granted_mac;
     }
     return &v->mac;
 }
@@ -255,7 +255,8 @@ sim_vport_recompile(struct sim_dev *dev, struct sim_vport *v,
             *copy = *new_cfg;
         }
         mac = (!esw_eth_addr_is_zero(&cfg->mac) ? &cfg->mac
-               : v->guest_mac_accepted ? &v->guest_mac : &v->mac);
+               : !esw_eth_addr_is_zero(&v->granted_mac) ? &v->granted_mac
+               : &v->mac);
         p = esw_policy_create(cfg, mac, sim_auto_link_up(dev, v), old);
         if (!p) {
             free(copy);
@@ -704,12 +705,13 @@ sim_vport_guest_set_mac(struct esw_dev *dev_, uint32_t vport,
                                                : &default_cfg);
         char reason[ESW_ERROR_MAX];
         struct esw_eth_addr old_guest = v->guest_mac;
-        bool old_accepted = v->guest_mac_accepted;
+        struct esw_eth_addr old_granted = v->granted_mac;
 
         error = esw_policy_guest_mac_request(cfg,
                                              sim_vport_effective_mac(v),
                                              mac, reason, sizeof reason);
         if (error == EPERM) {
+            /* Kept for status; what is in effect does not change. */
             v->guest_mac = *mac;
             v->guest_mac_refused = true;
             atomic_fetch_add(&v->counters.guest_mac_refused, 1);
@@ -718,12 +720,12 @@ sim_vport_guest_set_mac(struct esw_dev *dev_, uint32_t vport,
             esw_error_set(err, error, "%s: %s", v->name, reason);
         } else {
             v->guest_mac = *mac;
-            v->guest_mac_accepted = true;
+            v->granted_mac = *mac;
             v->guest_mac_refused = false;
             error = sim_vport_recompile(dev, v, NULL);
             if (error) {
                 v->guest_mac = old_guest;
-                v->guest_mac_accepted = old_accepted;
+                v->granted_mac = old_granted;
                 esw_error_set(err, error, "%s: cannot compile policy",
                               v->name);
             }
@@ -761,16 +763,17 @@ sim_vport_guest_reset(struct esw_dev *dev_, uint32_t vport)
     v = sim_vport_get(dev, vport);
     if (v) {
         struct esw_eth_addr old_guest = v->guest_mac;
-        bool old_accepted = v->guest_mac_accepted;
+        struct esw_eth_addr old_granted = v->granted_mac;
         bool old_refused = v->guest_mac_refused;
 
         memset(&v->guest_mac, 0, sizeof v->guest_mac);
-        v->guest_mac_accepted = false;
+        memset(&v->granted_mac, 0, sizeof v->granted_mac);
         v->guest_mac_refused = false;
-        error = old_accepted ? sim_vport_recompile(dev, v, NULL) : 0;
+        error = (!esw_eth_addr_is_zero(&old_granted)
+                 ? sim_vport_recompile(dev, v, NULL) : 0);
         if (error) {
             v->guest_mac = old_guest;
-            v->guest_mac_accepted = old_accepted;
+            v->granted_mac = old_granted;
             v->guest_mac_refused = old_refused;
         }
     }

@@ -108,8 +108,13 @@ struct sim_vport {
 
     /* Under 'ctl_mutex'. */
     struct esw_eth_addr mac;            /* Administrative default. */
-    struct esw_eth_addr guest_mac;      /* Last guest request. */
-    bool guest_mac_accepted;            /* 'guest_mac' is in effect. */
+    struct esw_eth_addr guest_mac;      /* Last guest request, accepted or
+                                         * not: for status only. */
+    struct esw_eth_addr granted_mac;    /* Last request the policy
+                                         * accepted (zero: none): the only
+                                         * guest MAC that can be in effect.
+                                         * A refused request never changes
+                                         * it. */
     bool guest_mac_refused;             /* Last request refused. */
     struct esw_policy_config *policy_cfg;   /* NULL: none. */
 
