@@ -324,37 +324,45 @@ sim_vport_check_config(struct sim_dev *dev, const struct esw_vport_config *c,
                        struct esw_error *err)
 {
     if ((unsigned int) c->kind > ESW_VPORT_SF) {
-        return esw_error_set(err, EINVAL, "unknown vport kind %d",
+        return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
+                             "unknown vport kind %d",
                              (int) c->kind);
     }
     if (c->vport != ESW_VPORT_AUTO && c->vport >= dev->up.caps.max_vports) {
-        return esw_error_set(err, EINVAL, "vport %"PRIu32": out of range "
+        return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
+                             "vport %"PRIu32": out of range "
                              "0..%"PRIu32, c->vport,
                              dev->up.caps.max_vports - 1);
     }
     if (c->mtu && (c->mtu < SIM_MIN_MTU || c->mtu > SIM_MAX_MTU)) {
-        return esw_error_set(err, EINVAL, "mtu %"PRIu32" out of range "
+        return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
+                             "mtu %"PRIu32" out of range "
                              "%d..%d", c->mtu, SIM_MIN_MTU, SIM_MAX_MTU);
     }
     if (esw_eth_addr_is_multicast(&c->mac)) {
-        return esw_error_set(err, EINVAL, "mac is not unicast");
+        return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
+                             "mac is not unicast");
     }
     if (c->n_rep_queues > ESW_MAX_REP_QUEUES) {
-        return esw_error_set(err, EINVAL, "%"PRIu32" representor queues: "
+        return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
+                             "%"PRIu32" representor queues: "
                              "expected 1..%d", c->n_rep_queues,
                              ESW_MAX_REP_QUEUES);
     }
     if (c->rep_queue_depth > SIM_MAX_REP_DEPTH) {
-        return esw_error_set(err, EINVAL, "representor queue depth %"PRIu32
+        return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
+                             "representor queue depth %"PRIu32
                              " exceeds %u", c->rep_queue_depth,
                              SIM_MAX_REP_DEPTH);
     }
     if ((unsigned int) c->io.type > ESW_IO_TAP) {
-        return esw_error_set(err, EINVAL, "unknown host-side type %d",
+        return esw_error_set(err, EINVAL, ESW_ERROR_HOST_IO, -1,
+                             "unknown host-side type %d",
                              (int) c->io.type);
     }
     if (c->kind == ESW_VPORT_SF && c->fn >= ESW_SF_VIRTIO_MIN * 1000) {
-        return esw_error_set(err, EINVAL, "sf number %"PRIu32" too large",
+        return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
+                             "sf number %"PRIu32" too large",
                              c->fn);
     }
     return 0;
@@ -376,7 +384,8 @@ sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
         return error;
     }
     if (sim_vport_name(cfg, name, sizeof name)) {
-        return esw_error_set(err, EINVAL, "vport name too long");
+        return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
+                             "vport name too long");
     }
 
     pthread_mutex_lock(&dev->ctl_mutex);
@@ -384,7 +393,8 @@ sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
         struct sim_vport *o = sim_vport_get(dev, i);
 
         if (o && !strcmp(o->name, name)) {
-            error = esw_error_set(err, EEXIST, "%s: vport exists", name);
+            error = esw_error_set(err, EEXIST, ESW_ERROR_VPORT, -1,
+                                  "%s: vport exists", name);
             goto out;
         }
     }
@@ -396,19 +406,22 @@ sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
             }
         }
         if (number >= dev->up.caps.max_vports) {
-            error = esw_error_set(err, ENOSPC, "%s: no free vport number",
+            error = esw_error_set(err, ENOSPC, ESW_ERROR_CAPACITY, -1,
+                                  "%s: no free vport number",
                                   name);
             goto out;
         }
     } else if (sim_vport_get(dev, number)) {
-        error = esw_error_set(err, EEXIST, "%s: vport %"PRIu32" is taken",
+        error = esw_error_set(err, EEXIST, ESW_ERROR_VPORT, (int) number,
+                              "%s: vport %"PRIu32" is taken",
                               name, number);
         goto out;
     }
 
     v = calloc(1, sizeof *v);
     if (!v) {
-        error = esw_error_set(err, ENOMEM, "out of memory");
+        error = esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
+                              "out of memory");
         goto out;
     }
     v->dev = dev;
@@ -430,7 +443,8 @@ sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
                                       v->rep_queue_depth, &error));
     if (!atomic_load(&v->rep)) {
         free(v);
-        error = esw_error_set(err, error, "%s: representor queues: %s",
+        error = esw_error_set(err, error, ESW_ERROR_UNSPECIFIED, -1,
+                              "%s: representor queues: %s",
                               name, strerror(error));
         goto out;
     }
@@ -452,7 +466,8 @@ sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
 
     error = sim_thread_attach_vport(dev, v);
     if (error) {
-        esw_error_set(err, error, "%s: cannot poll host side: %s", name,
+        esw_error_set(err, error, ESW_ERROR_HOST_IO, -1,
+                      "%s: cannot poll host side: %s", name,
                       strerror(error));
         goto err_free;
     }
@@ -655,18 +670,21 @@ sim_vport_set_policy(struct esw_dev *dev_, uint32_t vport,
 
         error = esw_policy_config_validate(cfg, reason, sizeof reason);
         if (error) {
-            return esw_error_set(err, error, "%s", reason);
+            return esw_error_set(err, error, ESW_ERROR_POLICY, -1,
+                                 "%s", reason);
         }
     }
     pthread_mutex_lock(&dev->ctl_mutex);
     v = sim_vport_get(dev, vport);
     if (!v) {
-        error = esw_error_set(err, ENOENT, "vport %"PRIu32": no such vport",
+        error = esw_error_set(err, ENOENT, ESW_ERROR_VPORT, (int) vport,
+                              "vport %"PRIu32": no such vport",
                               vport);
     } else if (cfg) {
         error = sim_vport_recompile(dev, v, cfg);
         if (error) {
-            esw_error_set(err, error, "%s: cannot compile policy", v->name);
+            esw_error_set(err, error, ESW_ERROR_UNSPECIFIED, -1,
+                          "%s: cannot compile policy", v->name);
         }
     } else {
         struct esw_policy *old = atomic_load(&v->policy);
@@ -697,7 +715,8 @@ sim_vport_guest_set_mac(struct esw_dev *dev_, uint32_t vport,
     pthread_mutex_lock(&dev->ctl_mutex);
     v = sim_vport_get(dev, vport);
     if (!v) {
-        error = esw_error_set(err, ENOENT, "vport %"PRIu32": no such vport",
+        error = esw_error_set(err, ENOENT, ESW_ERROR_VPORT, (int) vport,
+                              "vport %"PRIu32": no such vport",
                               vport);
     } else {
         const struct esw_policy_config *cfg = (v->policy_cfg
@@ -715,9 +734,11 @@ sim_vport_guest_set_mac(struct esw_dev *dev_, uint32_t vport,
             v->guest_mac = *mac;
             v->guest_mac_refused = true;
             atomic_fetch_add(&v->counters.guest_mac_refused, 1);
-            esw_error_set(err, EPERM, "%s: %s", v->name, reason);
+            esw_error_set(err, EPERM, ESW_ERROR_POLICY, -1,
+                          "%s: %s", v->name, reason);
         } else if (error) {
-            esw_error_set(err, error, "%s: %s", v->name, reason);
+            esw_error_set(err, error, ESW_ERROR_POLICY, -1,
+                          "%s: %s", v->name, reason);
         } else {
             v->guest_mac = *mac;
             v->granted_mac = *mac;
@@ -726,7 +747,8 @@ sim_vport_guest_set_mac(struct esw_dev *dev_, uint32_t vport,
             if (error) {
                 v->guest_mac = old_guest;
                 v->granted_mac = old_granted;
-                esw_error_set(err, error, "%s: cannot compile policy",
+                esw_error_set(err, error, ESW_ERROR_UNSPECIFIED, -1,
+                              "%s: cannot compile policy",
                               v->name);
             }
         }
@@ -1031,7 +1053,8 @@ sim_vport_set_rep_queues(struct esw_dev *dev_, uint32_t vport, uint32_t n,
     pthread_mutex_lock(&dev->ctl_mutex);
     v = sim_vport_get(dev, vport);
     if (!v) {
-        error = esw_error_set(err, ENOENT, "vport %"PRIu32": no such vport",
+        error = esw_error_set(err, ENOENT, ESW_ERROR_VPORT, (int) vport,
+                              "vport %"PRIu32": no such vport",
                               vport);
         goto out;
     }
@@ -1041,7 +1064,8 @@ sim_vport_set_rep_queues(struct esw_dev *dev_, uint32_t vport, uint32_t n,
     }
     new = sim_rep_queues_create(v, n, v->rep_queue_depth, &error);
     if (!new) {
-        error = esw_error_set(err, error, "%s: representor queues: %s",
+        error = esw_error_set(err, error, ESW_ERROR_UNSPECIFIED, -1,
+                              "%s: representor queues: %s",
                               v->name, strerror(error));
         goto out;
     }
