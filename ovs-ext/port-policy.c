@@ -395,27 +395,16 @@ static struct hmap pp_ports OVS_GUARDED_BY(pp_mutex)
 static size_t pp_n_held OVS_GUARDED_BY(pp_mutex);
 static long long int pp_next_poll OVS_GUARDED_BY(pp_mutex);
 
-/* The bridge's database, captured by the wrap below; its seqno when the
+/* The bridge's database (see port_policy_set_idl()); its seqno when the
  * held functions were last checked against it. */
 static const struct ovsdb_idl *pp_idl;
 static unsigned int pp_idl_seqno OVS_GUARDED_BY(pp_mutex);
 static bool pp_gc_needed OVS_GUARDED_BY(pp_mutex);
 
-/* ovs-vswitchd is linked with -Wl,--wrap=ovsrec_open_vswitch_first
- * (vswitchd-plugin/automake.mk): bridge_run() calls it with the bridge's
- * IDL on every iteration, which tells us which Interfaces exist.  The
- * reference to the real function is weak so that a program linked without
- * the wrap still links (it then never calls this). */
-const struct ovsrec_open_vswitch *__real_ovsrec_open_vswitch_first(
-    const struct ovsdb_idl *) __attribute__((weak));
-const struct ovsrec_open_vswitch *__wrap_ovsrec_open_vswitch_first(
-    const struct ovsdb_idl *);
-
-const struct ovsrec_open_vswitch *
-__wrap_ovsrec_open_vswitch_first(const struct ovsdb_idl *idl)
+void
+port_policy_set_idl(const struct ovsdb_idl *idl)
 {
     pp_idl = idl;
-    return __real_ovsrec_open_vswitch_first(idl);
 }
 
 static struct pp_port *

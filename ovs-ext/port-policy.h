@@ -160,6 +160,11 @@ void port_policy_get_status(const char *port_name, struct esw_dev *dev,
 int port_policy_format(struct esw_dev *dev, uint32_t vport, struct ds *s,
                        struct json *json);
 
+/* The bridge's database, from which port_policy_run() learns which
+ * Interfaces exist (see ovs_ext_set_ovs_idl()). */
+struct ovsdb_idl;
+void port_policy_set_idl(const struct ovsdb_idl *);
+
 /* Main loop: watches the tap host sides' addresses (guest MAC changes) and
  * garbage-collects held functions whose Interface is gone. */
 void port_policy_run(void);
