@@ -33,6 +33,7 @@
 #include "vswitch-idl.h"
 
 #include "datapath/esw-packet-format.h"
+#include "echo-arg.h"
 #include "eswitch.h"
 
 VLOG_DEFINE_THIS_MODULE(port_policy);
@@ -68,8 +69,10 @@ static int
 bad_value(char **errp, const char *key, const char *value,
           const char *expected)
 {
-    *errp = xasprintf("invalid %s \"%s\": expected %s", key, value,
-                      expected);
+    struct echo_buf b;
+
+    *errp = xasprintf("invalid %s \"%s\": expected %s", key,
+                      echo_arg(value, &b), expected);
     return EINVAL;
 }
 
