@@ -180,6 +180,12 @@ parse_mac_option(const char *key, const char *value,
         return bad_value(errp, key, value,
                          "a MAC address such as 02:00:00:00:00:01");
     }
+    if (esw_eth_addr_is_zero(mac)) {
+        /* Not "no MAC" (the option unset): refused as multicast addresses
+         * are, by esw_policy_config_validate(). */
+        *errp = xasprintf("%s 00:00:00:00:00:00 is not unicast", key);
+        return EINVAL;
+    }
     return 0;
 }
 
