@@ -20,9 +20,10 @@
  *                               two sides to show (a pointer, a flag).
  *   CHECK_EQ(A, B), CHECK_NE, CHECK_LT, CHECK_LE, CHECK_GT, CHECK_GE
  *                               integer (enum, bool) comparisons.  Each
- *                               side is evaluated once, in its own type,
- *                               and compared as the plain C operator
- *                               would.
+ *                               side is evaluated once and the two values
+ *                               are compared as integers, whatever their
+ *                               types: CHECK_LT(-1, 0u) holds (in C,
+ *                               -1 < 0u does not).
  *   CHECK_PTR_EQ(A, B)          pointers (NULL included) are equal.
  *   CHECK_STREQ(A, B)           strings are equal: shows both, quoted.
  *   CHECK_MEMEQ(A, B, N)        N bytes are equal: shows the first
@@ -120,16 +121,41 @@ check_fail_ints_(const char *file, int line, const char *expr,
                 check_int_format_(b, bbuf, sizeof bbuf));
 }
 
+/* Compares 'a' and 'b' as the integers they are (so that -1 is less than
+ * any unsigned value, whatever the types): returns -1, 0 or 1. */
+static inline int
+check_int_cmp_(struct check_int_ a, struct check_int_ b)
+{
+    bool a_neg = a.is_signed && a.s < 0;
+    bool b_neg = b.is_signed && b.s < 0;
+
+    if (a_neg || b_neg) {
+        if (!b_neg) {
+            return -1;
+        } else if (!a_neg) {
+            return 1;
+        }
+        return a.s < b.s ? -1 : a.s > b.s;
+    } else {
+        uintmax_t au = a.is_signed ? (uintmax_t) a.s : a.u;
+        uintmax_t bu = b.is_signed ? (uintmax_t) b.s : b.u;
+
+        return au < bu ? -1 : au > bu;
+    }
+}
+
 /* 'EXPR' is the comparison as written, stringified by the caller before
  * its arguments are macro-expanded (so that "EINVAL" does not print as
- * "22"). */
+ * "22").  Each side is evaluated once. */
 #define CHECK_CMP_(A, OP, B, EXPR)                                      \
     do {                                                                \
         __typeof__(A) check_a_ = (A);                                   \
         __typeof__(B) check_b_ = (B);                                   \
-        if (!(check_a_ OP check_b_)) {                                  \
-            check_fail_ints_(__FILE__, __LINE__, EXPR,                  \
-                             CHECK_INT_(check_a_), CHECK_INT_(check_b_)); \
+        struct check_int_ check_ia_ = CHECK_INT_(check_a_);             \
+        struct check_int_ check_ib_ = CHECK_INT_(check_b_);             \
+        if (!(check_int_cmp_(check_ia_, check_ib_) OP 0)) {             \
+            check_fail_ints_(__FILE__, __LINE__, EXPR, check_ia_,       \
+                             check_ib_);                                \
         }                                                               \
     } while (0)
 
