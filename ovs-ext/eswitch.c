@@ -28,6 +28,7 @@
 #include "openvswitch/thread.h"
 #include "openvswitch/vlog.h"
 #include "port-policy.h"
+#include "seq.h"
 #include "smap.h"
 #include "util.h"
 
@@ -63,6 +64,20 @@ static struct hmap eswitches OVS_GUARDED_BY(eswitch_mutex)
 
 static void eswitch_destroy_if_unused(struct eswitch *)
     OVS_REQUIRES(eswitch_mutex);
+
+struct seq *
+eswitch_link_seq(void)
+{
+    static struct ovsthread_once once = OVSTHREAD_ONCE_INITIALIZER;
+    static struct seq *link_seq;
+
+    if (ovsthread_once_start(&once)) {
+        link_seq = seq_create();
+        ovsthread_once_done(&once);
+    }
+    return link_seq;
+}
+
 static void mgmt_start(void) OVS_REQUIRES(eswitch_mutex);
 
 /* Function names.
@@ -668,6 +683,17 @@ link_wanted(const struct eswitch *esw, uint32_t vport, bool managed)
 
 /* Functions' links are up only while the eSwitch has its manager (unless
  * forced with "ovs-eswitchctl modify --link-state"). */
+/* Sets the administrative link state of 'vport' and tells the
+ * representors (eswitch_link_seq()): the uplink's state also moves every
+ * function whose link state is "auto". */
+static void
+set_link(struct eswitch *esw, uint32_t vport, bool up)
+    OVS_REQUIRES(eswitch_mutex)
+{
+    esw_vport_set_admin_state(esw->dev, vport, up);
+    seq_change(eswitch_link_seq());
+}
+
 static void
 set_all_links(struct eswitch *esw, bool up) OVS_REQUIRES(eswitch_mutex)
 {
@@ -675,8 +701,7 @@ set_all_links(struct eswitch *esw, bool up) OVS_REQUIRES(eswitch_mutex)
     uint32_t *vports = list_vports(esw->dev, &n);
 
     for (size_t i = 0; i < n; i++) {
-        esw_vport_set_admin_state(esw->dev, vports[i],
-                                  link_wanted(esw, vports[i], up));
+        set_link(esw, vports[i], link_wanted(esw, vports[i], up));
     }
     free(vports);
 }
@@ -1431,8 +1456,7 @@ mgmt_restore(const struct eswitch_fn_state *st, char **errp)
     fn->features = st->features;
     fn->queues = st->queues;
     fn->link_state = st->link_state;
-    esw_vport_set_admin_state(esw->dev, vport,
-                              link_wanted(esw, vport, esw->managed));
+    set_link(esw, vport, link_wanted(esw, vport, esw->managed));
     return 0;
 }
 
@@ -1964,8 +1988,7 @@ eswitch_modify(const char *spec, const struct eswitch_modify_args *a,
     }
     if (a->has_link_state) {
         fn->link_state = a->link_state;
-        esw_vport_set_admin_state(esw->dev, vport,
-                                  link_wanted(esw, vport, esw->managed));
+        set_link(esw, vport, link_wanted(esw, vport, esw->managed));
     }
     error = save_fn(esw, fn, errp);
     if (!error) {

@@ -109,6 +109,11 @@ int eswitch_claim(const char *esw_name, const struct eswitch_fn_id *id,
 /* Releases the claim of 'vport' on 'esw' (which may be destroyed). */
 void eswitch_release(struct eswitch *esw, uint32_t vport);
 
+/* Changes whenever eswitch.c changed the link of a function (directly, or
+ * of every "auto" function through their uplink): representors refresh
+ * their status then (netdev-esw.c). */
+struct seq *eswitch_link_seq(void);
+
 struct esw_dev *eswitch_dev(const struct eswitch *);
 const char *eswitch_name(const struct eswitch *);
 

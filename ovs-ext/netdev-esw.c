@@ -41,7 +41,10 @@
 #include "ovs-atomic.h"
 #include "ovs-rcu.h"
 #include "packets.h"
+#include "seq.h"
+#include "openvswitch/shash.h"
 #include "smap.h"
+#include "timeval.h"
 #include "util.h"
 
 #include "datapath/esw.h"
@@ -649,13 +652,61 @@ netdev_esw_get_status(const struct netdev *netdev, struct smap *smap)
     return 0;
 }
 
-/* Runs the port policy's housekeeping once per main loop iteration (the
- * four classes share it). */
+static struct netdev_class netdev_esw_classes[4];
+
+/* eswitch_link_seq() when the representors last refreshed their status,
+ * and when to refresh it once more (0: no need). */
+static uint64_t link_seqno;
+static long long int link_recheck;
+
+/* After a link change, the status is refreshed once more this much later.
+ * OVS writes an Interface's status in a transaction of its own and skips
+ * writing a value equal to the one its database cache holds; at start-up
+ * a representor's first status (its uplink not there yet) may still be in
+ * flight when the link changes, the cache then holds the previous
+ * process's value, equal to the new one, and the transient value would
+ * win.  A second refresh, once the first has settled, cannot lose. */
+#define LINK_RECHECK_MSEC 500
+
+/* A function's link (carrier) moved without its representor knowing:
+ * tells OVS to read every representor's status again (link_state,
+ * carrier), which it does only for netdevs whose change_seq changed. */
+static void
+refresh_links(void)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(netdev_esw_classes); i++) {
+        struct shash_node *node;
+        struct shash devices;
+
+        shash_init(&devices);
+        netdev_get_devices(&netdev_esw_classes[i], &devices);
+        SHASH_FOR_EACH (node, &devices) {
+            struct netdev *netdev = node->data;
+
+            netdev_change_seq_changed(netdev);
+            netdev_close(netdev);
+        }
+        shash_destroy(&devices);
+    }
+}
+
+/* Runs the port policy's housekeeping and follows link changes once per
+ * main loop iteration (the four classes share it). */
 static void
 netdev_esw_run(const struct netdev_class *class)
 {
     if (!strcmp(class->type, "esw-vf")) {
+        uint64_t seqno = seq_read(eswitch_link_seq());
+
         port_policy_run();
+        if (seqno != link_seqno) {
+            link_seqno = seqno;
+            link_recheck = time_msec() + LINK_RECHECK_MSEC;
+            refresh_links();
+        } else if (link_recheck && time_msec() >= link_recheck) {
+            link_recheck = 0;
+            refresh_links();
+        }
     }
 }
 
@@ -664,6 +715,10 @@ netdev_esw_wait(const struct netdev_class *class)
 {
     if (!strcmp(class->type, "esw-vf")) {
         port_policy_wait();
+        seq_wait(eswitch_link_seq(), link_seqno);
+        if (link_recheck) {
+            poll_timer_wait_until(link_recheck);
+        }
     }
 }
 
@@ -696,7 +751,7 @@ netdev_esw_wait(const struct netdev_class *class)
 
 /* Not const: 'is_pmd' follows other_config:eswitch-pmd, changed only while
  * no netdev of these classes exists ('n_netdevs' is 0). */
-static struct netdev_class netdev_esw_classes[] = {
+static struct netdev_class netdev_esw_classes[4] = {
     { .type = "esw-uplink", NETDEV_ESW_CLASS_COMMON },
     { .type = "esw-pf", NETDEV_ESW_CLASS_COMMON },
     { .type = "esw-vf", NETDEV_ESW_CLASS_COMMON },
