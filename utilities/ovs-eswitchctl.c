@@ -99,15 +99,22 @@ target_socket(bool must)
     return socket_name;
 }
 
+/* Connects to the target, within the time left.  If 'must' is false,
+ * returns NULL if it is not running, or with a note on stderr if it cannot
+ * be reached (e.g. its socket is root's); otherwise dies then. */
 static struct jsonrpc *
-connect_to_target(void)
+connect_to_target(bool must)
 {
-    char *socket_name = target_socket(true);
-    char *name = xasprintf("unix:%s", socket_name);
+    char *socket_name = target_socket(must);
     struct stream *stream;
     long long int left;
+    char *name;
     int error;
 
+    if (!socket_name) {
+        return NULL;
+    }
+    name = xasprintf("unix:%s", socket_name);
     left = MAX(deadline - time_msec(), 0);
     error = stream_open_block(stream_open(name, &stream, DSCP_DEFAULT), left,
                               &stream);
@@ -115,12 +122,16 @@ connect_to_target(void)
         char *what = xasprintf("could not connect to \"%s\"", socket_name);
 
         die_timeout(what, NULL);
-    } else if (error) {
+    } else if (error && must) {
         ovs_fatal(error, "cannot connect to \"%s\"", socket_name);
+    } else if (error) {
+        fprintf(stderr, "ovs-eswitchctl: cannot connect to \"%s\" (%s): not "
+                "checked against the running ovs-vswitchd\n", socket_name,
+                ovs_strerror(error));
     }
     free(name);
     free(socket_name);
-    return jsonrpc_open(stream);
+    return error ? NULL : jsonrpc_open(stream);
 }
 
 /* What may still happen after ovs-vswitchd did not answer 'cmd' with
@@ -138,13 +149,13 @@ late_effect(const char *cmd, int argc)
             : NULL);
 }
 
-/* Runs unixctl 'cmd' with 'argv' on the target, within the time left.
- * Returns the result (malloc'd) or NULL with the server's error in
- * '*errorp'. */
+/* Runs unixctl 'cmd' with 'argv' on 'client' (closed here), within the
+ * time left.  Returns the result (malloc'd) or NULL with the server's error
+ * in '*errorp'. */
 static char *
-transact(const char *cmd, int argc, char *argv[], char **errorp)
+transact__(struct jsonrpc *client, const char *cmd, int argc, char *argv[],
+           char **errorp)
 {
-    struct jsonrpc *client = connect_to_target();
     struct jsonrpc_msg *request, *reply = NULL;
     struct json **args = xmalloc((argc + 1) * sizeof *args);
     char *result = NULL;
@@ -198,6 +209,13 @@ transact(const char *cmd, int argc, char *argv[], char **errorp)
     }
     jsonrpc_msg_destroy(reply);
     return result;
+}
+
+/* As transact__(), on a new connection to the target. */
+static char *
+transact(const char *cmd, int argc, char *argv[], char **errorp)
+{
+    return transact__(connect_to_target(true), cmd, argc, argv, errorp);
 }
 
 OVS_NO_RETURN static void
@@ -714,18 +732,20 @@ static void
 validate_against_running(const char *file_name,
                          const struct eswitch_file_config *cfg)
 {
+    struct jsonrpc *client = connect_to_target(false);
     const struct json_array *fns;
     struct eswitch_file_mac *macs;
     struct json *json;
+    char *reply, *error;
     size_t n_macs;
-    char *socket_name = target_socket(false);
-    char *reply;
 
-    if (!socket_name) {
+    if (!client) {
         return;                 /* Not running: offline checks only. */
     }
-    free(socket_name);
-    reply = transact_or_die("eswitch/list", 0, NULL);
+    reply = transact__(client, "eswitch/list", 0, NULL, &error);
+    if (!reply) {
+        die_server_error(error);
+    }
     json = parse_reply(reply);
     fns = json_array(shash_find_data(json_object(json), "functions"));
     n_macs = eswitch_file_config_macs(cfg, &macs);
@@ -819,9 +839,8 @@ usage(void)
            "qualified by its eSwitch (esw0/pf0vf2, esw0/3).\n"
            "\nOptions:\n"
            "  -t, --target=TARGET        pidfile or socket of ovs-vswitchd\n"
-           "  -T, --timeout=SECS         give up after SECS seconds "
-           "(default: $OVS_CTL_TIMEOUT,\n"
-           "                             else %d)\n"
+           "  -T, --timeout=SECS         give up after SECS seconds\n"
+           "                             (default $OVS_CTL_TIMEOUT, else %d)\n"
            "  --json                     JSON output\n"
            "  -h, --help                 display this help message\n"
            "  -V, --version              display version information\n",
