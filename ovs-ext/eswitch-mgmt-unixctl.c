@@ -12,7 +12,7 @@
  *   eswitch/query FUNCTION
  *   eswitch/hotplug vf|virtio [--eswitch E] [--pf N] [--mac M] [--mtu N]
  *                             [--queues N] [--features HEX]
- *   eswitch/unplug FUNCTION
+ *   eswitch/unplug FUNCTION [--check]
  *   eswitch/modify FUNCTION [--mac M] [--mtu N] [--link-state auto|up|down]
  *                           [--queues N] [--features HEX]
  *   eswitch/mgmt-config
@@ -198,6 +198,7 @@ mgmt_hotplug(struct unixctl_conn *conn, int argc, const char *argv[],
     }
     memset(&args, 0, sizeof args);
     args.eswitch = o.eswitch;
+    args.has_pf = o.has_pf;
     args.pf = o.pf;
     args.kind = strcmp(argv[1], "vf") ? ESW_VPORT_SF : ESW_VPORT_VF;
     args.has_mac = o.has_mac;
@@ -220,12 +221,21 @@ mgmt_hotplug(struct unixctl_conn *conn, int argc, const char *argv[],
 }
 
 static void
-mgmt_unplug(struct unixctl_conn *conn, int argc OVS_UNUSED,
-            const char *argv[], void *aux OVS_UNUSED)
+mgmt_unplug(struct unixctl_conn *conn, int argc, const char *argv[],
+            void *aux OVS_UNUSED)
 {
+    struct json *json;
     char *error;
 
-    if (eswitch_unplug(argv[1], &error)) {
+    if (argc > 2 && strcmp(argv[2], "--check")) {
+        reply_error(conn, xasprintf("unexpected argument \"%s\"", argv[2]));
+    } else if (argc > 2) {
+        if (eswitch_unplug_check(argv[1], &json, &error)) {
+            reply_error(conn, error);
+        } else {
+            reply_json(conn, json);
+        }
+    } else if (eswitch_unplug(argv[1], &error)) {
         reply_error(conn, error);
     } else {
         unixctl_command_reply(conn, NULL);
@@ -284,8 +294,8 @@ eswitch_mgmt_unixctl_register(void)
                              "vf|virtio [--eswitch E] [--pf N] [--mac M] "
                              "[--mtu N] [--queues N] [--features HEX]",
                              1, 15, mgmt_hotplug, NULL);
-    unixctl_command_register("eswitch/unplug", "FUNCTION", 1, 1, mgmt_unplug,
-                             NULL);
+    unixctl_command_register("eswitch/unplug", "FUNCTION [--check]", 1, 2,
+                             mgmt_unplug, NULL);
     unixctl_command_register("eswitch/modify",
                              "FUNCTION [--mac M] [--mtu N] [--link-state "
                              "auto|up|down] [--queues N] [--features HEX]",

@@ -163,7 +163,10 @@ void eswitch_set_mgmt_options(const char *config_file, const char *state_dir,
 
 /* A function to hotplug. */
 struct eswitch_hotplug_args {
-    const char *eswitch;        /* NULL: the eSwitch of 'pf'. */
+    const char *eswitch;        /* NULL: the eSwitch of 'pf' (created if
+                                 * needed).  Else an existing eSwitch,
+                                 * which must serve 'pf' if 'has_pf'. */
+    bool has_pf;
     uint32_t pf;                /* Default 0. */
     enum esw_vport_kind kind;   /* ESW_VPORT_VF or ESW_VPORT_SF (virtio). */
     bool has_mac;
@@ -184,6 +187,13 @@ int eswitch_hotplug(const struct eswitch_hotplug_args *,
  * an index "6" / "esw0/6") and its recovery state.  EBUSY while a port
  * claims it, EINVAL for a static function. */
 int eswitch_unplug(const char *spec, char **errp);
+
+/* Checks everything eswitch_unplug() does except whether a port claims
+ * the function, and changes nothing: what "ovs-eswitchctl unplug --force"
+ * asks before it removes the port.  Stores the function (as
+ * eswitch_mgmt_query()) in '*replyp'. */
+int eswitch_unplug_check(const char *spec, struct json **replyp,
+                         char **errp);
 
 struct eswitch_modify_args {
     bool has_mac;
