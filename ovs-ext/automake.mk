@@ -6,7 +6,10 @@ ovs_ext_libovsext_a_SOURCES = \
 	ovs-ext/eswitch.h \
 	ovs-ext/eswitch-config.c \
 	ovs-ext/eswitch-config.h \
+	ovs-ext/eswitch-mgmt.c \
 	ovs-ext/eswitch-mgmt-unixctl.c \
+	ovs-ext/eswitch-names.c \
+	ovs-ext/eswitch-private.h \
 	ovs-ext/eswitch-state.c \
 	ovs-ext/eswitch-state.h \
 	ovs-ext/eswitch-show.c \

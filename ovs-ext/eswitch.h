@@ -31,6 +31,10 @@
  * one port.  The eSwitch exists as long as any of its functions is
  * claimed.
  *
+ * Implemented by eswitch-names.c (names, ports' options, "FUNCTION"
+ * arguments), eswitch.c (instances, claims, links) and eswitch-mgmt.c
+ * (management); see eswitch-private.h.
+ *
  * All functions here are called from the main thread (netdev set_config
  * and destruct, bridge_run); they are serialized by an internal mutex
  * anyway.
@@ -98,16 +102,50 @@ int eswitch_manage(const char *port_name, const struct smap *options,
  * nothing else claims a function of it. */
 void eswitch_unmanage(struct eswitch *);
 
+/* Claims.
+ * =======
+ *
+ * A claim says that a port holds a function: the one record of which port
+ * holds which function, for everyone (representors, the port policy,
+ * diagnostics, management).  A function is claimed by at most one port
+ * name.  A claim is "held" while its port is out of the bridge after OVS
+ * refused its new configuration: the function keeps its policy for the
+ * port's return (see port-policy.h). */
+
 /* Claims function 'id' of eSwitch 'esw_name' (created if needed) for port
- * 'port_name'.  On
- * success stores the eSwitch in '*eswp' and the function's vport number in
- * '*vportp'.  A claim the same port already holds succeeds again. */
+ * 'port_name'.  On success stores the eSwitch in '*eswp', the function's
+ * vport number in '*vportp' and whether the claim is new in '*newp': a
+ * claim the same port already holds (bound or held) succeeds again. */
 int eswitch_claim(const char *esw_name, const struct eswitch_fn_id *id,
                   const char *port_name, struct eswitch **eswp,
-                  uint32_t *vportp, char **errp);
+                  uint32_t *vportp, bool *newp, char **errp);
 
 /* Releases the claim of 'vport' on 'esw' (which may be destroyed). */
 void eswitch_release(struct eswitch *esw, uint32_t vport);
+
+/* Marks the claim of 'vport' on 'esw' held or not. */
+void eswitch_claim_set_held(struct eswitch *esw, uint32_t vport, bool held);
+
+/* Which port holds function 'vport' of 'dev': returns false if none, else
+ * true and, if nonnull, the port's name in '*port_namep' (malloc'd) and
+ * whether the claim is held in '*heldp'. */
+bool eswitch_function_port(const struct esw_dev *dev, uint32_t vport,
+                           char **port_namep, bool *heldp);
+
+/* A claim, as eswitch_list_claims() returns it. */
+struct eswitch_claim_info {
+    struct eswitch *esw;
+    uint32_t vport;
+    char *port_name;            /* Owned. */
+    bool held;
+};
+
+/* Stores in '*infosp' (malloc'd; free with eswitch_claim_infos_destroy())
+ * the claims of port 'port_name' (NULL: of every port), only the held ones
+ * if 'held_only', and returns how many. */
+size_t eswitch_list_claims(const char *port_name, bool held_only,
+                           struct eswitch_claim_info **infosp);
+void eswitch_claim_infos_destroy(struct eswitch_claim_info *, size_t n);
 
 /* Changes whenever eswitch.c changed the link of a function (directly, or
  * of every "auto" function through their uplink): representors refresh
@@ -123,10 +161,15 @@ bool eswitch_is_managed(const struct eswitch *);
 /* Name of the uplink of 'esw' ("p0"), even when its port is absent. */
 const char *eswitch_uplink_name(const struct eswitch *);
 
-/* Looks up a function by "FUNCTION" (searched in every eSwitch) or
- * "ESWITCH/FUNCTION".  On success stores the device (without a new
- * reference: valid until the caller returns to the main loop) and the
- * vport. */
+/* Finds the function that 'spec' names, as every command argument
+ * "FUNCTION" does: a function name ("pf0vf1") or an index, the function's
+ * vport number ("2"), searched in every eSwitch, or either qualified by
+ * its eSwitch ("esw0/pf0vf1", "esw0/2").  On success stores the device
+ * (without a new reference: valid until the caller returns to the main
+ * loop) and the vport.  Errors: ENOENT, "no such eswitch \"E\"
+ * (eswitches: ...)" or "no such function \"SPEC\""; EINVAL, "\"SPEC\" is
+ * ambiguous: qualify it with its eswitch (esw0/pf0vf1, esw1/pf0vf1)" when
+ * several eSwitches have such a function. */
 int eswitch_find_function(const char *spec, struct esw_dev **devp,
                           uint32_t *vportp, char **errp);
 
@@ -183,8 +226,8 @@ struct eswitch_hotplug_args {
 int eswitch_hotplug(const struct eswitch_hotplug_args *,
                     char fn_name[ESW_NAME_MAX], char **errp);
 
-/* Removes hotplugged function 'spec' ("pf0sf1000", "esw0/pf0sf1000", or
- * an index "6" / "esw0/6") and its recovery state.  EBUSY while a port
+/* Removes hotplugged function 'spec' (as for eswitch_find_function():
+ * "pf0sf1000", "esw0/pf0sf1000", "6", "esw0/6") and its recovery state.  EBUSY while a port
  * claims it, EINVAL for a static function. */
 int eswitch_unplug(const char *spec, char **errp);
 

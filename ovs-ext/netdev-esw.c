@@ -279,6 +279,7 @@ netdev_esw_set_config(struct netdev *netdev, const struct smap *args,
     struct esw_policy_config policy;
     bool has_policy = false;
     struct eswitch *esw;
+    bool fresh = false;
     uint32_t vport;
     int error;
 
@@ -294,15 +295,13 @@ netdev_esw_set_config(struct netdev *netdev, const struct smap *args,
             error = port_policy_parse(args, &policy, &has_policy, errp);
         }
         if (!error) {
-            error = eswitch_claim(esw_name, &id, name, &esw, &vport, errp);
+            error = eswitch_claim(esw_name, &id, name, &esw, &vport, &fresh,
+                                  errp);
         }
         if (!error) {
-            bool had = ((esw == dev->esw && vport == dev->vport)
-                        || port_policy_is_held(name, esw, vport));
-
             error = port_policy_apply(esw, vport,
                                       has_policy ? &policy : NULL, errp);
-            if (error && !had) {
+            if (error && fresh) {
                 eswitch_release(esw, vport);
             }
         }
@@ -320,8 +319,7 @@ netdev_esw_set_config(struct netdev *netdev, const struct smap *args,
     dev->refusal = NULL;
 
     if (kind != ESW_VPORT_UPLINK) {
-        port_policy_bind(name, esw, vport, has_policy ? &policy : NULL,
-                         netdev);
+        port_policy_bind(name, esw, vport, has_policy ? &policy : NULL);
     }
     if (esw != dev->esw || vport != dev->vport) {
         /* An uplink always comes back to its own eSwitch, so only

@@ -380,28 +380,31 @@ port_policy_parse(const struct smap *options, struct esw_policy_config *cfg,
     return 0;
 }
 
-/* The ports whose functions have (or may have) a policy.
- * ====================================================== */
+/* The functions that representors hold.
+ * ======================================
+ *
+ * Which port holds which function, and whether the claim is held (its
+ * port out of the bridge), is the eSwitch claims' business
+ * (eswitch_function_port(), eswitch_list_claims()).  This module keeps,
+ * per function that a representor holds, only what guest MAC mediation
+ * needs. */
 
-struct pp_port {
-    struct hmap_node node;      /* In 'pp_ports', by hash of 'name'. */
-    char *name;                 /* Port (Interface) name. */
+struct pp_fn {
+    struct hmap_node node;      /* In 'pp_fns', by pp_fn_hash(). */
     struct eswitch *esw;
     uint32_t vport;
-    struct netdev *netdev;      /* The representor; NULL while held. */
 
-    /* Guest MAC mediation. */
     bool polls_host_mac;        /* The host side has an address to watch. */
     struct esw_eth_addr host_mac;   /* Its value when last looked at. */
     char *refusal;              /* Reason of the last refusal, or NULL. */
 };
 
-/* Protects the registry.  Taken before eswitch.c's mutex (which the device
- * and eswitch calls made under it may take), never the other way. */
+/* Protects 'pp_fns' and the garbage collection state.  Taken before
+ * eswitch.c's mutex (which the device and eswitch calls made under it may
+ * take), never the other way. */
 static struct ovs_mutex pp_mutex = OVS_MUTEX_INITIALIZER;
-static struct hmap pp_ports OVS_GUARDED_BY(pp_mutex)
-    = HMAP_INITIALIZER(&pp_ports);
-static size_t pp_n_held OVS_GUARDED_BY(pp_mutex);
+static struct hmap pp_fns OVS_GUARDED_BY(pp_mutex)
+    = HMAP_INITIALIZER(&pp_fns);
 static long long int pp_next_poll OVS_GUARDED_BY(pp_mutex);
 
 /* The bridge's database (see port_policy_set_idl()); its seqno when the
@@ -416,26 +419,18 @@ port_policy_set_idl(const struct ovsdb_idl *idl)
     pp_idl = idl;
 }
 
-static struct pp_port *
-pp_find(const char *name) OVS_REQUIRES(pp_mutex)
+static uint32_t
+pp_fn_hash(const struct esw_dev *dev, uint32_t vport)
 {
-    struct pp_port *p;
-
-    HMAP_FOR_EACH_WITH_HASH (p, node, hash_string(name, 0), &pp_ports) {
-        if (!strcmp(p->name, name)) {
-            return p;
-        }
-    }
-    return NULL;
+    return hash_int(vport, hash_pointer(dev, 0));
 }
 
-static struct pp_port *
-pp_find_function(const struct esw_dev *dev, uint32_t vport)
-    OVS_REQUIRES(pp_mutex)
+static struct pp_fn *
+pp_fn_find(const struct esw_dev *dev, uint32_t vport) OVS_REQUIRES(pp_mutex)
 {
-    struct pp_port *p;
+    struct pp_fn *p;
 
-    HMAP_FOR_EACH (p, node, &pp_ports) {
+    HMAP_FOR_EACH_WITH_HASH (p, node, pp_fn_hash(dev, vport), &pp_fns) {
         if (eswitch_dev(p->esw) == dev && p->vport == vport) {
             return p;
         }
@@ -444,15 +439,22 @@ pp_find_function(const struct esw_dev *dev, uint32_t vport)
 }
 
 static void
-pp_remove(struct pp_port *p) OVS_REQUIRES(pp_mutex)
+pp_fn_remove(struct pp_fn *p) OVS_REQUIRES(pp_mutex)
 {
-    if (!p->netdev) {
-        pp_n_held--;
-    }
-    hmap_remove(&pp_ports, &p->node);
+    hmap_remove(&pp_fns, &p->node);
     free(p->refusal);
-    free(p->name);
     free(p);
+}
+
+/* Whether 'p''s function is held by a port in a bridge (not held out of
+ * it). */
+static bool
+pp_fn_is_bound(const struct pp_fn *p) OVS_REQUIRES(pp_mutex)
+{
+    bool held;
+
+    return (eswitch_function_port(eswitch_dev(p->esw), p->vport, NULL, &held)
+            && !held);
 }
 
 /* The name of function 'vport' of 'esw' in messages, "esw0/pf0vf1" as
@@ -495,6 +497,21 @@ reset_function(const char *port_name, struct eswitch *esw, uint32_t vport)
     }
 }
 
+/* Garbage-collects function 'vport' of 'esw' that port 'port_name' held:
+ * its policy and guest MAC go, and its claim is released. */
+static void
+drop_held(const char *port_name, struct eswitch *esw, uint32_t vport)
+    OVS_REQUIRES(pp_mutex)
+{
+    struct pp_fn *p = pp_fn_find(eswitch_dev(esw), vport);
+
+    if (p) {
+        pp_fn_remove(p);
+    }
+    reset_function(port_name, esw, vport);
+    eswitch_release(esw, vport);
+}
+
 int
 port_policy_apply(struct eswitch *esw, uint32_t vport,
                   const struct esw_policy_config *cfg, char **errp)
@@ -510,20 +527,6 @@ port_policy_apply(struct eswitch *esw, uint32_t vport,
     return error;
 }
 
-bool
-port_policy_is_held(const char *port_name, const struct eswitch *esw,
-                    uint32_t vport)
-{
-    struct pp_port *p;
-    bool held;
-
-    ovs_mutex_lock(&pp_mutex);
-    p = pp_find(port_name);
-    held = p && !p->netdev && p->esw == esw && p->vport == vport;
-    ovs_mutex_unlock(&pp_mutex);
-    return held;
-}
-
 /* Strips the "<function>: " prefix of a device error reason. */
 static const char *
 device_reason(const char *reason, const char *fn_name)
@@ -534,10 +537,29 @@ device_reason(const char *reason, const char *fn_name)
             ? reason + len + 2 : reason);
 }
 
-/* The guest of 'p''s function (or of 'vport' of 'dev' when 'p' is NULL)
- * asks for 'mac'. */
+/* Tells the representor that holds function 'vport' of 'dev', if it is in
+ * a bridge, that its MAC or status changed. */
+static void
+notify_representor(const struct esw_dev *dev, uint32_t vport)
+{
+    struct netdev *netdev;
+    char *port = NULL;
+    bool held;
+
+    if (eswitch_function_port(dev, vport, &port, &held) && !held) {
+        netdev = netdev_from_name(port);
+        if (netdev) {
+            netdev_change_seq_changed(netdev);
+            netdev_close(netdev);
+        }
+    }
+    free(port);
+}
+
+/* The guest of function 'vport' of 'dev' (whose mediation state is 'p',
+ * or NULL if no representor holds it) asks for 'mac'. */
 static int
-guest_request__(struct pp_port *p, struct esw_dev *dev, uint32_t vport,
+guest_request__(struct pp_fn *p, struct esw_dev *dev, uint32_t vport,
                 const struct esw_eth_addr *mac, const char *source,
                 char **reasonp) OVS_REQUIRES(pp_mutex)
 {
@@ -545,6 +567,8 @@ guest_request__(struct pp_port *p, struct esw_dev *dev, uint32_t vport,
     struct esw_vport_info info;
     struct esw_error err;
     const char *reason;
+    char *port = NULL;
+    const char *who;
     int error;
 
     error = esw_vport_get_info(dev, vport, &info);
@@ -553,6 +577,8 @@ guest_request__(struct pp_port *p, struct esw_dev *dev, uint32_t vport,
     }
     esw_eth_addr_format(&info.effective_mac, old_s, sizeof old_s);
     esw_eth_addr_format(mac, new_s, sizeof new_s);
+    eswitch_function_port(dev, vport, &port, NULL);
+    who = port ? port : info.name;
 
     error = esw_vport_guest_set_mac(dev, vport, mac, &err);
     reason = device_reason(err.reason, info.name);
@@ -560,30 +586,25 @@ guest_request__(struct pp_port *p, struct esw_dev *dev, uint32_t vport,
         if (p) {
             free(p->refusal);
             p->refusal = NULL;
-            if (p->netdev) {
-                netdev_change_seq_changed(p->netdev);   /* mac_in_use. */
-            }
         }
+        notify_representor(dev, vport);         /* mac_in_use. */
         if (strcmp(old_s, new_s)) {
             VLOG_INFO_RL(&guest_rl, "%s: guest MAC change (%s) from %s to "
-                         "%s accepted", p ? p->name : info.name, source,
-                         old_s, new_s);
+                         "%s accepted", who, source, old_s, new_s);
         }
     } else if (error == EPERM) {
         if (p) {
             free(p->refusal);
             p->refusal = xstrdup(reason);
-            if (p->netdev) {
-                netdev_change_seq_changed(p->netdev);   /* Status. */
-            }
         }
+        notify_representor(dev, vport);         /* Status. */
         VLOG_INFO_RL(&guest_rl, "%s: guest MAC change (%s) from %s to %s "
-                     "refused: %s", p ? p->name : info.name, source, old_s,
-                     new_s, reason);
+                     "refused: %s", who, source, old_s, new_s, reason);
     }
     if (error && reasonp) {
         *reasonp = xstrdup(reason[0] ? reason : ovs_strerror(error));
     }
+    free(port);
     return error;
 }
 
@@ -595,50 +616,49 @@ port_policy_guest_request(struct esw_dev *dev, uint32_t vport,
     int error;
 
     ovs_mutex_lock(&pp_mutex);
-    error = guest_request__(pp_find_function(dev, vport), dev, vport, mac,
-                            source, reasonp);
+    error = guest_request__(pp_fn_find(dev, vport), dev, vport, mac, source,
+                            reasonp);
     ovs_mutex_unlock(&pp_mutex);
     return error;
 }
 
 void
 port_policy_bind(const char *port_name, struct eswitch *esw, uint32_t vport,
-                 const struct esw_policy_config *cfg, struct netdev *netdev)
+                 const struct esw_policy_config *cfg)
 {
     struct esw_dev *dev = eswitch_dev(esw);
+    struct eswitch_claim_info *held;
     struct esw_vport_info info;
     struct fn_name name;
-    struct pp_port *p;
+    struct pp_fn *p;
+    size_t n_held;
 
     ovs_mutex_lock(&pp_mutex);
-    p = pp_find(port_name);
-    if (p && (p->esw != esw || p->vport != vport)) {
-        /* The port came back for another function: the one it held (or,
-         * if it was bound, had) is garbage. */
-        VLOG_DBG("%s: function %s no longer held", port_name,
-                 fn_name(p->esw, p->vport, &name));
-        reset_function(port_name, p->esw, p->vport);
-        if (!p->netdev) {
-            eswitch_release(p->esw, p->vport);
+    n_held = eswitch_list_claims(port_name, true, &held);
+    for (size_t i = 0; i < n_held; i++) {
+        if (held[i].esw == esw && held[i].vport == vport) {
+            VLOG_DBG("%s: takes back function %s", port_name,
+                     fn_name(esw, vport, &name));
+            eswitch_claim_set_held(esw, vport, false);
+        } else {
+            /* The port came back for another function: the one it held
+             * is garbage. */
+            VLOG_DBG("%s: function %s no longer held", port_name,
+                     fn_name(held[i].esw, held[i].vport, &name));
+            drop_held(port_name, held[i].esw, held[i].vport);
         }
-        pp_remove(p);
-        p = NULL;
     }
+    eswitch_claim_infos_destroy(held, n_held);
+
+    p = pp_fn_find(dev, vport);
     if (!p) {
         p = xzalloc(sizeof *p);
-        p->name = xstrdup(port_name);
         p->esw = esw;
         p->vport = vport;
-        p->netdev = netdev;
-        hmap_insert(&pp_ports, &p->node, hash_string(port_name, 0));
         p->polls_host_mac = !esw_vport_get_host_mac(dev, vport,
                                                     &p->host_mac);
-    } else if (!p->netdev) {
-        VLOG_DBG("%s: takes back function %s", port_name,
-                 fn_name(esw, vport, &name));
-        pp_n_held--;
+        hmap_insert(&pp_fns, &p->node, pp_fn_hash(dev, vport));
     }
-    p->netdev = netdev;
 
     /* A port that becomes trusted gets what its guest asked for (the
      * only case where asking again can have another answer). */
@@ -654,12 +674,12 @@ void
 port_policy_unbind(const char *port_name, struct eswitch *esw,
                    uint32_t vport)
 {
-    struct pp_port *p;
+    struct pp_fn *p;
 
     ovs_mutex_lock(&pp_mutex);
-    p = pp_find(port_name);
-    if (p && p->esw == esw && p->vport == vport) {
-        pp_remove(p);
+    p = pp_fn_find(eswitch_dev(esw), vport);
+    if (p) {
+        pp_fn_remove(p);
     }
     ovs_mutex_unlock(&pp_mutex);
     reset_function(port_name, esw, vport);
@@ -670,22 +690,9 @@ port_policy_hold(const char *port_name, struct eswitch *esw, uint32_t vport,
                  const char *reason)
 {
     struct fn_name name;
-    struct pp_port *p;
 
     ovs_mutex_lock(&pp_mutex);
-    p = pp_find(port_name);
-    if (!p) {
-        p = xzalloc(sizeof *p);
-        p->name = xstrdup(port_name);
-        p->esw = esw;
-        p->vport = vport;
-        hmap_insert(&pp_ports, &p->node, hash_string(port_name, 0));
-    }
-    ovs_assert(p->esw == esw && p->vport == vport);
-    if (p->netdev) {
-        p->netdev = NULL;
-        pp_n_held++;
-    }
+    eswitch_claim_set_held(esw, vport, true);
     pp_gc_needed = true;
     /* INFO: the user's error is in the Interface's error column, and OVS
      * warns that it could not set the configuration. */
@@ -707,7 +714,7 @@ format_mac(const struct esw_eth_addr *mac, char s[ESW_ETH_ADDR_STRLEN])
 
 /* What the guest asked for, as "accepted" or "refused: REASON". */
 static char *
-guest_mac_change_state(const struct pp_port *p,
+guest_mac_change_state(const struct pp_fn *p,
                        const struct esw_vport_info *info)
     OVS_REQUIRES(pp_mutex)
 {
@@ -723,14 +730,14 @@ port_policy_get_status(const char *port_name, struct esw_dev *dev,
                        uint32_t vport, struct smap *status)
 {
     struct esw_vport_info info;
-    struct pp_port *p;
+    struct pp_fn *p;
     char s[ESW_ETH_ADDR_STRLEN];
 
     if (esw_vport_get_info(dev, vport, &info)) {
         return;
     }
     ovs_mutex_lock(&pp_mutex);
-    p = pp_find(port_name);
+    p = pp_fn_find(dev, vport);
     if (info.has_policy) {
         struct esw_policy_config cfg;
         bool has_policy;
@@ -826,7 +833,7 @@ port_policy_format(struct esw_dev *dev, uint32_t vport, struct ds *s,
     bool has_policy;
     bool held = false;
     size_t n_rules;
-    struct pp_port *p;
+    struct pp_fn *p;
 
     if (esw_vport_get_info(dev, vport, &info)
         || esw_vport_get_policy(dev, vport, &cfg, &has_policy)
@@ -835,11 +842,8 @@ port_policy_format(struct esw_dev *dev, uint32_t vport, struct ds *s,
     }
 
     ovs_mutex_lock(&pp_mutex);
-    p = pp_find_function(dev, vport);
-    if (p) {
-        port = xstrdup(p->name);
-        held = !p->netdev;
-    }
+    p = pp_fn_find(dev, vport);
+    eswitch_function_port(dev, vport, &port, &held);
     if (!esw_eth_addr_is_zero(&info.guest_mac)) {
         guest_state = guest_mac_change_state(p, &info);
     }
@@ -927,13 +931,13 @@ port_policy_format(struct esw_dev *dev, uint32_t vport, struct ds *s,
 static void
 poll_host_macs(void) OVS_REQUIRES(pp_mutex)
 {
-    struct pp_port *p;
+    struct pp_fn *p;
 
-    HMAP_FOR_EACH (p, node, &pp_ports) {
+    HMAP_FOR_EACH (p, node, &pp_fns) {
         struct esw_dev *dev = eswitch_dev(p->esw);
         struct esw_eth_addr mac;
 
-        if (!p->polls_host_mac || !p->netdev
+        if (!p->polls_host_mac || !pp_fn_is_bound(p)
             || esw_vport_get_host_mac(dev, p->vport, &mac)
             || !memcmp(&mac, &p->host_mac, sizeof mac)) {
             continue;
@@ -957,25 +961,28 @@ gc_held(void) OVS_REQUIRES(pp_mutex)
 {
     const struct ovsrec_interface *iface;
     struct sset names = SSET_INITIALIZER(&names);
-    struct pp_port *p;
+    struct eswitch_claim_info *held;
+    size_t n_held;
 
-    OVSREC_INTERFACE_FOR_EACH (iface, pp_idl) {
-        if (is_rep_type(iface->type)) {
-            sset_add(&names, iface->name);
+    n_held = eswitch_list_claims(NULL, true, &held);
+    if (n_held) {
+        OVSREC_INTERFACE_FOR_EACH (iface, pp_idl) {
+            if (is_rep_type(iface->type)) {
+                sset_add(&names, iface->name);
+            }
         }
     }
-    HMAP_FOR_EACH_SAFE (p, node, &pp_ports) {
-        if (!p->netdev && !sset_contains(&names, p->name)) {
+    for (size_t i = 0; i < n_held; i++) {
+        if (!sset_contains(&names, held[i].port_name)) {
             struct fn_name name;
 
             VLOG_INFO("%s: interface deleted: function %s released and its "
-                      "policy removed", p->name,
-                      fn_name(p->esw, p->vport, &name));
-            reset_function(p->name, p->esw, p->vport);
-            eswitch_release(p->esw, p->vport);
-            pp_remove(p);
+                      "policy removed", held[i].port_name,
+                      fn_name(held[i].esw, held[i].vport, &name));
+            drop_held(held[i].port_name, held[i].esw, held[i].vport);
         }
     }
+    eswitch_claim_infos_destroy(held, n_held);
     sset_destroy(&names);
 }
 
@@ -989,7 +996,7 @@ port_policy_run(void)
         pp_next_poll = now + PORT_POLICY_POLL_MS;
         poll_host_macs();
     }
-    if (pp_n_held && pp_idl
+    if (pp_idl
         && (pp_gc_needed || ovsdb_idl_get_seqno(pp_idl) != pp_idl_seqno)) {
         pp_gc_needed = false;
         pp_idl_seqno = ovsdb_idl_get_seqno(pp_idl);
@@ -1001,16 +1008,16 @@ port_policy_run(void)
 void
 port_policy_wait(void)
 {
-    struct pp_port *p;
+    struct pp_fn *p;
 
     ovs_mutex_lock(&pp_mutex);
-    HMAP_FOR_EACH (p, node, &pp_ports) {
-        if (p->polls_host_mac && p->netdev) {
+    HMAP_FOR_EACH (p, node, &pp_fns) {
+        if (p->polls_host_mac && pp_fn_is_bound(p)) {
             poll_timer_wait_until(pp_next_poll);
             break;
         }
     }
-    if (pp_gc_needed && pp_n_held) {
+    if (pp_gc_needed) {
         poll_immediate_wake();
     }
     ovs_mutex_unlock(&pp_mutex);

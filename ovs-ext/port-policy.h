@@ -40,15 +40,18 @@
  * set_config of a port already in a bridge fails, OVS's bridge takes the
  * port out of the bridge (closing its netdev) and only writes the error
  * column when it tries to add it again.  So that the function stays under
- * its previous policy meanwhile, the netdev hands its claim on the function
- * to this module instead of releasing it (port_policy_hold()): the policy,
- * MACs and claim stay in the device, "held" for the same port name.  When
- * a configuration of that port name succeeds again, the new netdev takes
- * the claim back (port_policy_bind()); if the Interface disappears from the
- * database instead, port_policy_run() garbage-collects the held function
- * (policy removed, guest MAC forgotten, claim released).  Which Interfaces
- * exist is read from the bridge's database IDL, captured by a link-time
- * wrap of ovsrec_open_vswitch_first() (see port-policy.c).
+ * its previous policy meanwhile, the netdev does not release its claim on
+ * the function but marks it "held" (port_policy_hold(),
+ * eswitch_claim_set_held()): the policy, MACs and claim stay in the
+ * device, held for the same port name.  When a configuration of that port
+ * name succeeds again, the new netdev takes the claim back
+ * (port_policy_bind()); if the Interface disappears from the database
+ * instead, port_policy_run() garbage-collects the held function (policy
+ * removed, guest MAC forgotten, claim released).  Which Interfaces exist
+ * is read from the bridge's database IDL (port_policy_set_idl()).  The
+ * claims (eswitch.h) are the one record of which port holds which
+ * function and whether it is held; this module keeps only the guest MAC
+ * mediation state of the functions representors hold.
  *
  * Guest MAC changes
  * =================
@@ -108,20 +111,14 @@ bool port_policy_parse_mac(const char *s, struct esw_eth_addr *mac);
 int port_policy_apply(struct eswitch *esw, uint32_t vport,
                       const struct esw_policy_config *cfg, char **errp);
 
-/* True if 'port_name' holds ('esw', 'vport') (see "Bad configuration"
- * above). */
-bool port_policy_is_held(const char *port_name, const struct eswitch *esw,
-                         uint32_t vport);
-
-/* Records that 'netdev' (port 'port_name') is now the representor of
- * 'vport' of 'esw', with policy 'cfg' (NULL: none) applied by
- * port_policy_apply(), and takes over a claim held
- * for 'port_name': kept if it is the same function, else the held function
- * is garbage-collected.  A guest MAC request refused earlier is retried if
- * the policy now trusts the port. */
+/* Records that port 'port_name', which claimed 'vport' of 'esw', is now
+ * its representor, with policy 'cfg' (NULL: none) applied by
+ * port_policy_apply(): a claim the port held for this function is taken
+ * back, one it held for another function is garbage-collected.  A guest
+ * MAC request refused earlier is retried if the policy now trusts the
+ * port. */
 void port_policy_bind(const char *port_name, struct eswitch *esw,
-                      uint32_t vport, const struct esw_policy_config *cfg,
-                      struct netdev *netdev);
+                      uint32_t vport, const struct esw_policy_config *cfg);
 
 /* Port 'port_name' lets go of 'vport' of 'esw': its policy is removed and
  * the guest's MAC forgotten.  The caller then releases its claim. */
@@ -130,9 +127,9 @@ void port_policy_unbind(const char *port_name, struct eswitch *esw,
 
 /* Port 'port_name' leaves the bridge because its new configuration was
  * refused for 'reason' (the error OVS writes into the Interface's error
- * column; NULL if unknown): this module takes over its claim on 'vport' of
- * 'esw', which keeps its policy until the port is configured again or its
- * Interface is deleted, and logs that, with the reason.  The caller must
+ * column; NULL if unknown): its claim on 'vport' of 'esw' becomes held,
+ * and the function keeps its policy until the port is configured again or
+ * its Interface is deleted; logs that, with the reason.  The caller must
  * not release the claim. */
 void port_policy_hold(const char *port_name, struct eswitch *esw,
                       uint32_t vport, const char *reason);
@@ -153,8 +150,9 @@ void port_policy_get_status(const char *port_name, struct esw_dev *dev,
 
 /* Describes function 'vport' of 'dev' (eswitch/policy/show): appends text
  * to 's' if it is not NULL, puts the same facts into the JSON object
- * 'json' if it is not NULL ("function", "eswitch", "vport", "port" (null
- * if none), "held" (out of the bridge, previous policy kept), "policy"
+ * 'json' if it is not NULL ("function", "eswitch", "vport", "port" (the
+ * port that holds the function, null if none), "held" (that port is out
+ * of the bridge, the previous policy kept), "policy"
  * (null if none, else an object of the non-default options), "mac",
  * "effective_mac", "guest_mac" and "guest_mac_change" (null if the guest
  * asked for nothing), "guest_mac_changes_refused", "rules" and "drops"

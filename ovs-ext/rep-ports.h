@@ -7,8 +7,9 @@
 #ifndef OVS_EXT_REP_PORTS_H
 #define OVS_EXT_REP_PORTS_H 1
 
-/* Which bridge port is the representor of which eSwitch function, as the
- * bridges have them now (main thread only: it walks OVS's ofprotos). */
+/* Where the representor of an eSwitch function is: the port that holds
+ * the function (its claim, eswitch_function_port()) and the bridge that
+ * port is on now (main thread only: it asks OVS's ofprotos). */
 
 #include <stdint.h>
 #include "openflow/openflow.h"

@@ -1,0 +1,857 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* ovs-ext/eswitch-mgmt.c: management of the eSwitches' functions: the
+ * configuration file, recovery state, hotplug, unplug, modify, list. */
+
+#include <config.h>
+
+#include "eswitch-private.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bitmap.h"
+#include "dirs.h"
+#include "eswitch-state.h"
+#include "if-notifier.h"
+#include "openvswitch/json.h"
+#include "openvswitch/vlog.h"
+#include "util.h"
+
+/* Logs as module "eswitch" (see eswitch-private.h). */
+#define this_module (*VLM_eswitch)
+
+void
+eswitch_set_mgmt_options(const char *config_file, const char *state_dir,
+                         bool reset)
+{
+    free(eswitch_config_file);
+    free(eswitch_state_dir);
+    eswitch_config_file = config_file ? xstrdup(config_file) : NULL;
+    eswitch_state_dir = state_dir ? xstrdup(state_dir) : NULL;
+    eswitch_reset_state = reset;
+}
+
+static void
+format_mac(const struct esw_eth_addr *m, char buf[18])
+{
+    snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m->ea[0], m->ea[1],
+             m->ea[2], m->ea[3], m->ea[4], m->ea[5]);
+}
+
+/* Checks that no function of any eSwitch but function 'except' of 'esw'
+ * (UINT32_MAX: none) has 'mac'. */
+static int
+check_mac_unique__(const struct eswitch *esw, const struct esw_eth_addr *mac,
+                   uint32_t except, char **errp) OVS_REQUIRES(eswitch_mutex)
+{
+    const struct eswitch *other;
+    int error = 0;
+
+    HMAP_FOR_EACH (other, node, &eswitches) {
+        size_t n;
+        uint32_t *vports = eswitch_list_vports(other->dev, &n);
+
+        for (size_t i = 0; i < n && !error; i++) {
+            struct esw_vport_info info;
+
+            if ((other != esw || vports[i] != except)
+                && !esw_vport_get_info(other->dev, vports[i], &info)
+                && !memcmp(&info.mac, mac, sizeof *mac)) {
+                char buf[18];
+
+                format_mac(mac, buf);
+                *errp = xasprintf("MAC %s is already used by function %s of "
+                                  "eswitch %s", buf, info.name, other->name);
+                error = EEXIST;
+            }
+        }
+        free(vports);
+        if (error) {
+            break;
+        }
+    }
+    return error;
+}
+
+/* Recovery state.
+ * =============== */
+
+/* The recovery state of 'fn' of 'esw', whose device function is 'info'. */
+static void
+fn_state(const struct eswitch *esw, const struct eswitch_fn *fn,
+         const struct esw_vport_info *info, struct eswitch_fn_state *st)
+    OVS_REQUIRES(eswitch_mutex)
+{
+    memset(st, 0, sizeof *st);
+    ovs_strlcpy(st->eswitch, esw->name, sizeof st->eswitch);
+    ovs_strlcpy(st->function, info->name, sizeof st->function);
+    st->kind = info->kind;
+    st->pf = info->pf;
+    st->fn = info->fn;
+    st->hotplugged = fn->hotplugged;
+    st->mac = info->mac;
+    st->mtu = info->mtu;
+    st->features = fn->features;
+    st->queues = fn->queues;
+    st->host_side = info->io_type;
+    st->link_state = fn->link_state;
+}
+
+/* Saves the recovery state of 'fn' of 'esw'. */
+static int
+save_fn__(struct eswitch *esw, const struct eswitch_fn *fn, char **errp)
+    OVS_REQUIRES(eswitch_mutex)
+{
+    struct esw_vport_info info;
+    struct eswitch_fn_state st;
+    int error;
+
+    error = esw_vport_get_info(esw->dev, fn->vport, &info);
+    if (error) {
+        *errp = xasprintf("%s: vport %"PRIu32": %s", esw->name, fn->vport,
+                          ovs_strerror(error));
+        return error;
+    }
+    fn_state(esw, fn, &info, &st);
+    return eswitch_state_save(eswitch_state_dir, &st, errp);
+}
+
+/* Brings up the eSwitches of the configuration file: all or none. */
+static void
+mgmt_apply_file__(bool explicit) OVS_REQUIRES(eswitch_mutex)
+{
+    struct eswitch_file_config cfg;
+    struct stat st;
+    char *error = NULL;
+
+    if (!explicit && lstat(eswitch_config_file, &st) && errno == ENOENT) {
+        VLOG_DBG("no eswitch configuration file %s", eswitch_config_file);
+        return;
+    }
+    if (eswitch_file_config_read(eswitch_config_file, &cfg, &error)) {
+        VLOG_ERR("%s (the eswitches come from Open_vSwitch other_config "
+                 "until the file is fixed and ovs-vswitchd restarted)",
+                 error);
+        free(error);
+        return;
+    }
+
+    eswitch_file_config_destroy(&eswitch_file_cfg);
+    eswitch_file_cfg = cfg;
+    for (size_t i = 0; i < eswitch_file_cfg.n_pfs; i++) {
+        const struct eswitch_pf_config *pfc = &eswitch_file_cfg.pfs[i];
+        struct eswitch *esw = eswitch_lookup__(pfc->eswitch);
+
+        if (!esw && !eswitch_create__(pfc->eswitch, pfc->pf, pfc, &esw,
+                                      &error)) {
+            continue;
+        }
+        if (esw) {
+            error = xasprintf("eswitch %s exists already", pfc->eswitch);
+        }
+        VLOG_ERR("%s: pfs[%"PRIuSIZE"]: %s (none of the file's eswitches "
+                 "is brought up; they come from Open_vSwitch other_config "
+                 "until the file is fixed and ovs-vswitchd restarted)",
+                 eswitch_config_file, i, error);
+        free(error);
+        /* Unwinds what this loop created, in reverse order. */
+        for (size_t j = i; j-- > 0;) {
+            struct eswitch *created
+                = eswitch_lookup__(eswitch_file_cfg.pfs[j].eswitch);
+
+            if (created) {
+                created->pinned = false;
+                eswitch_destroy_if_unused__(created);
+            }
+        }
+        eswitch_file_config_destroy(&eswitch_file_cfg);
+        eswitch_file_config_init(&eswitch_file_cfg);
+        return;
+    }
+    if (eswitch_file_cfg.n_pfs) {
+        VLOG_INFO("%s: %"PRIuSIZE" eswitches configured",
+                  eswitch_config_file, eswitch_file_cfg.n_pfs);
+    }
+}
+
+/* Restores one function from its recovery state. */
+static int
+mgmt_restore__(const struct eswitch_fn_state *st, char **errp)
+    OVS_REQUIRES(eswitch_mutex)
+{
+    struct eswitch_fn_id id = { st->kind, st->pf, st->fn };
+    char name[ESW_NAME_MAX];
+    struct esw_vport_info info;
+    struct eswitch_fn *fn;
+    struct eswitch *esw;
+    uint32_t vport;
+    int error;
+
+    eswitch_format_fn_name(&id, name);
+    if (strcmp(name, st->function)) {
+        *errp = xasprintf("function %s is not %s PF %"PRIu32" number %"
+                          PRIu32, st->function, st->hotplugged ? "hotplugged"
+                          : "static", st->pf, st->fn);
+        return EINVAL;
+    }
+    error = eswitch_get__(st->eswitch, st->pf, &esw, errp);
+    if (error) {
+        return error;
+    }
+    if (st->hotplugged) {
+        if (!esw_vport_lookup(esw->dev, name, &vport)) {
+            *errp = xasprintf("function %s of eswitch %s exists already",
+                              name, esw->name);
+            error = EEXIST;
+        }
+        if (!error) {
+            error = check_mac_unique__(esw, &st->mac, UINT32_MAX, errp);
+        }
+        if (!error) {
+            error = eswitch_add_function(
+                esw->dev, &id, &st->mac, st->mtu, st->queues, st->host_side,
+                (st->link_state == ESWITCH_LINK_AUTO ? esw->managed
+                 : st->link_state == ESWITCH_LINK_UP), &vport, errp);
+        }
+    } else {
+        if (esw_vport_lookup(esw->dev, name, &vport)) {
+            *errp = xasprintf("eswitch %s has no static function %s any "
+                              "more", esw->name, name);
+            error = ENOENT;
+        }
+        if (!error) {
+            error = check_mac_unique__(esw, &st->mac, vport, errp);
+        }
+        if (!error) {
+            esw_vport_set_mac(esw->dev, vport, &st->mac);
+            esw_vport_set_mtu(esw->dev, vport, st->mtu);
+        }
+    }
+    if (error) {
+        eswitch_destroy_if_unused__(esw);
+        return error;
+    }
+    esw->pinned = true;
+    esw_vport_get_info(esw->dev, vport, &info);
+    fn = eswitch_fn_get__(esw, &info);
+    fn->hotplugged = st->hotplugged;
+    esw->n_hotplugged += st->hotplugged;
+    fn->features = st->features;
+    fn->queues = st->queues;
+    fn->link_state = st->link_state;
+    eswitch_set_link__(esw, vport,
+                       eswitch_link_wanted__(esw, vport, esw->managed));
+    return 0;
+}
+
+/* Brings up the configuration file's eSwitches and restores the recovery
+ * state, once, at the first configuration (eswitch_set_ovs_config()). */
+void
+eswitch_mgmt_start__(void) OVS_REQUIRES(eswitch_mutex)
+{
+    bool explicit = eswitch_config_file != NULL;
+    struct eswitch_fn_state *states;
+    size_t n_states, n_errors, n_restored = 0;
+    char **errors;
+
+    if (!eswitch_config_file) {
+        eswitch_config_file = xasprintf("%s/ovs-ext/eswitch.json",
+                                        ovs_sysconfdir());
+    }
+    if (!eswitch_state_dir) {
+        eswitch_state_dir = xasprintf("%s/ovs-ext/eswitch-state",
+                                      ovs_dbdir());
+    }
+
+    if (eswitch_reset_state) {
+        char *error = NULL;
+
+        if (eswitch_state_reset(eswitch_state_dir, &error)) {
+            VLOG_ERR("%s", error);
+            free(error);
+        } else {
+            VLOG_INFO("%s: recovery state wiped (--eswitch-reset)",
+                      eswitch_state_dir);
+        }
+    }
+
+    mgmt_apply_file__(explicit);
+
+    eswitch_state_load(eswitch_state_dir, &states, &n_states, &errors,
+                       &n_errors);
+    for (size_t i = 0; i < n_errors; i++) {
+        VLOG_WARN("%s: recovery state skipped", errors[i]);
+        free(errors[i]);
+    }
+    free(errors);
+    for (size_t i = 0; i < n_states; i++) {
+        char *error = NULL;
+
+        if (mgmt_restore__(&states[i], &error)) {
+            VLOG_WARN("%s/%s.%s.json: cannot restore: %s: recovery state "
+                      "skipped", eswitch_state_dir, states[i].eswitch,
+                      states[i].function, error);
+            free(error);
+        } else {
+            n_restored++;
+        }
+    }
+    free(states);
+    if (n_states || n_errors) {
+        VLOG_INFO("%s: restored %"PRIuSIZE" functions", eswitch_state_dir,
+                  n_restored);
+    }
+}
+
+/* List and query.
+ * =============== */
+
+static struct json *
+fn_to_json__(struct eswitch *esw, const struct esw_vport_info *info)
+    OVS_REQUIRES(eswitch_mutex)
+{
+    const struct eswitch_fn *fn = eswitch_fn_find__(esw, info->vport);
+    const struct eswitch_claim *claim = eswitch_claim_find__(esw,
+                                                             info->vport);
+    struct json *json = json_object_create();
+    struct eswitch_fn defaults;
+    char mac[18];
+
+    if (!fn) {
+        struct eswitch_fn_id id = { info->kind, info->pf, info->fn };
+
+        eswitch_fn_defaults__(&id, &defaults);
+        fn = &defaults;
+    }
+    json_object_put_string(json, "eswitch", esw->name);
+    json_object_put_string(json, "function", info->name);
+    json_object_put(json, "index", json_integer_create(info->vport));
+    json_object_put_string(json, "kind",
+                           eswitch_kind_to_string(info->kind, info->fn));
+    json_object_put(json, "pf", json_integer_create(info->pf));
+    json_object_put(json, "number", json_integer_create(info->fn));
+    json_object_put_string(json, "origin",
+                           fn->hotplugged ? "hotplug" : "static");
+    format_mac(&info->mac, mac);
+    json_object_put_string(json, "mac", mac);
+    json_object_put(json, "mtu", json_integer_create(info->mtu));
+    if (info->kind == ESW_VPORT_SF && info->fn >= ESW_SF_VIRTIO_MIN) {
+        json_object_put_format(json, "features", "0x%"PRIx64, fn->features);
+        json_object_put(json, "queues", json_integer_create(fn->queues));
+    }
+    json_object_put_string(json, "host_side",
+                           esw_io_type_name(info->io_type));
+    json_object_put_string(json, "link_state",
+                           eswitch_link_state_to_string(fn->link_state));
+    json_object_put_string(json, "link", info->oper_up ? "up" : "down");
+    json_object_put(json, "port", (claim
+                                   ? json_string_create(claim->port_name)
+                                   : json_null_create()));
+    return json;
+}
+
+struct json *
+eswitch_mgmt_list(void)
+{
+    struct json *functions = json_array_create_empty();
+    struct json *reply = json_object_create();
+    struct eswitch **list;
+    size_t n;
+
+    ovs_mutex_lock(&eswitch_mutex);
+    n = eswitch_sorted__(&list);
+    for (size_t i = 0; i < n; i++) {
+        size_t n_vports;
+        uint32_t *vports = eswitch_list_vports(list[i]->dev, &n_vports);
+
+        for (size_t j = 0; j < n_vports; j++) {
+            struct esw_vport_info info;
+
+            if (!esw_vport_get_info(list[i]->dev, vports[j], &info)) {
+                json_array_add(functions, fn_to_json__(list[i], &info));
+            }
+        }
+        free(vports);
+    }
+    free(list);
+    ovs_mutex_unlock(&eswitch_mutex);
+
+    json_object_put(reply, "functions", functions);
+    return reply;
+}
+
+int
+eswitch_mgmt_query(const char *spec, struct json **replyp, char **errp)
+{
+    struct esw_vport_info info;
+    struct eswitch *esw;
+    uint32_t vport;
+    int error;
+
+    ovs_mutex_lock(&eswitch_mutex);
+    error = eswitch_resolve_spec__(spec, &esw, &vport, errp);
+    if (!error) {
+        error = esw_vport_get_info(esw->dev, vport, &info);
+        if (error) {
+            *errp = xasprintf("%s: %s", spec, ovs_strerror(error));
+        } else {
+            *replyp = fn_to_json__(esw, &info);
+        }
+    }
+    ovs_mutex_unlock(&eswitch_mutex);
+    return error;
+}
+
+struct json *
+eswitch_mgmt_config(void)
+{
+    struct json *json = json_object_create();
+
+    ovs_mutex_lock(&eswitch_mutex);
+    json_object_put_string(json, "config_file",
+                           eswitch_config_file ? eswitch_config_file : "");
+    json_object_put_string(json, "state_dir",
+                           eswitch_state_dir ? eswitch_state_dir : "");
+    json_object_put(json, "configured_pfs",
+                    json_integer_create(eswitch_file_cfg.n_pfs));
+    json_object_put_format(json, "virtio_features", "0x%"PRIx64,
+                           eswitch_file_cfg.virtio_features);
+    json_object_put(json, "virtio_queues",
+                    json_integer_create(eswitch_file_cfg.virtio_queues));
+    json_object_put(json, "virtio_mtu",
+                    json_integer_create(eswitch_file_cfg.virtio_mtu));
+    json_object_put_format(json, "sf_pool", "%"PRIu32"-%"PRIu32,
+                           eswitch_file_cfg.sf_first,
+                           eswitch_file_cfg.sf_last);
+    ovs_mutex_unlock(&eswitch_mutex);
+    return json;
+}
+
+/* Hotplug, unplug, modify.
+ * ======================== */
+
+static int
+check_mac(const struct esw_eth_addr *mac, char **errp)
+{
+    char buf[18];
+
+    format_mac(mac, buf);
+    if (mac->ea[0] & 1) {
+        *errp = xasprintf("%s is a multicast address: a function's MAC must "
+                          "be unicast", buf);
+        return EINVAL;
+    }
+    if (!(mac->ea[0] | mac->ea[1] | mac->ea[2] | mac->ea[3] | mac->ea[4]
+          | mac->ea[5])) {
+        *errp = xstrdup("the all-zeros MAC is not valid");
+        return EINVAL;
+    }
+    return 0;
+}
+
+/* Lowest free number for a new function of 'kind' in 'esw'. */
+static int
+alloc_fn_number__(struct eswitch *esw, enum esw_vport_kind kind,
+                  uint32_t *fnp, char **errp) OVS_REQUIRES(eswitch_mutex)
+{
+    uint32_t first = kind == ESW_VPORT_VF ? 0 : eswitch_file_cfg.sf_first;
+    uint32_t last = (kind == ESW_VPORT_VF ? ESWITCH_MAX_VFS - 1
+                     : eswitch_file_cfg.sf_last);
+    size_t n_bits = last - first + 1;
+    unsigned long *used = bitmap_allocate(n_bits);
+    size_t n, free_bit;
+    uint32_t *vports = eswitch_list_vports(esw->dev, &n);
+    int error = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        struct esw_vport_info info;
+
+        if (!esw_vport_get_info(esw->dev, vports[i], &info)
+            && info.kind == kind && info.fn >= first && info.fn <= last) {
+            bitmap_set1(used, info.fn - first);
+        }
+    }
+    free(vports);
+    free_bit = bitmap_scan(used, 0, 0, n_bits);
+    if (free_bit >= n_bits) {
+        *errp = xasprintf("eswitch %s has no free %s number (%"PRIu32
+                          "..%"PRIu32" are taken)", esw->name,
+                          kind == ESW_VPORT_VF ? "VF" : "virtio SF",
+                          first, last);
+        error = ENOSPC;
+    } else {
+        *fnp = first + free_bit;
+    }
+    bitmap_free(used);
+    return error;
+}
+
+/* The eSwitch a hotplug goes to (see struct eswitch_hotplug_args). */
+static int
+hotplug_eswitch__(const struct eswitch_hotplug_args *a, struct eswitch **eswp,
+                  char **errp) OVS_REQUIRES(eswitch_mutex)
+{
+    if (a->eswitch) {
+        /* A management command creates no eSwitch by name: a typo would
+         * make one with the MACs of another. */
+        struct eswitch *esw = eswitch_lookup__(a->eswitch);
+
+        if (!esw) {
+            *errp = eswitch_no_such__(a->eswitch);
+            return ENOENT;
+        }
+        if (a->has_pf && esw->pf != a->pf) {
+            *errp = xasprintf("eswitch %s serves PF %"PRIu32", not PF %"
+                              PRIu32, esw->name, esw->pf, a->pf);
+            return EINVAL;
+        }
+        *eswp = esw;
+        return 0;
+    } else {
+        const struct eswitch_pf_config *pfc = eswitch_file_pf__(a->pf);
+        char name[ESW_NAME_MAX];
+
+        if (pfc) {
+            ovs_strlcpy(name, pfc->eswitch, sizeof name);
+        } else {
+            eswitch_default_name(a->pf, name);
+        }
+        return eswitch_get__(name, a->pf, eswp, errp);
+    }
+}
+
+int
+eswitch_hotplug(const struct eswitch_hotplug_args *a,
+                char fn_name[ESW_NAME_MAX], char **errp)
+{
+    bool virtio = a->kind == ESW_VPORT_SF;
+    struct eswitch_fn_id id = { .kind = a->kind };
+    struct esw_eth_addr mac;
+    struct eswitch_fn *fn;
+    struct esw_vport_info info;
+    struct eswitch *esw;
+    uint32_t vport, mtu, queues;
+    char buf[18];
+    int error;
+
+    if (!virtio && (a->queues || a->has_features)) {
+        *errp = xasprintf("--%s applies only to virtio devices",
+                          a->queues ? "queues" : "features");
+        return EINVAL;
+    }
+    if (a->has_mac && check_mac(&a->mac, errp)) {
+        return EINVAL;
+    }
+
+    ovs_mutex_lock(&eswitch_mutex);
+    if (!eswitch_mgmt_started) {
+        *errp = xstrdup("ovs-vswitchd has not read its configuration yet: "
+                        "try again");
+        error = EAGAIN;
+        goto out;
+    }
+    error = hotplug_eswitch__(a, &esw, errp);
+    if (error) {
+        goto out;
+    }
+
+    id.pf = esw->pf;
+    error = alloc_fn_number__(esw, a->kind, &id.fn, errp);
+    if (error) {
+        goto undo;
+    }
+    mac = a->has_mac ? a->mac : eswitch_default_mac(id.kind, id.pf, id.fn);
+    error = check_mac_unique__(esw, &mac, UINT32_MAX, errp);
+    if (error) {
+        if (!a->has_mac) {
+            char *e = *errp;
+
+            *errp = xasprintf("%s: choose one with --mac", e);
+            free(e);
+        }
+        goto undo;
+    }
+    mtu = (a->mtu ? a->mtu
+           : virtio ? eswitch_file_cfg.virtio_mtu : 1500);
+    queues = (!virtio ? 0
+              : a->queues ? a->queues : eswitch_file_cfg.virtio_queues);
+    error = eswitch_add_function(esw->dev, &id, &mac, mtu, queues,
+                                 eswitch_fn_io_type__(&id, esw->io_type),
+                                 esw->managed, &vport, errp);
+    if (error) {
+        goto undo;
+    }
+    esw_vport_get_info(esw->dev, vport, &info);
+    fn = eswitch_fn_get__(esw, &info);
+    fn->hotplugged = true;
+    esw->n_hotplugged++;
+    if (virtio) {
+        fn->queues = queues;
+        fn->features = (a->has_features ? a->features
+                        : eswitch_file_cfg.virtio_features);
+    }
+    error = save_fn__(esw, fn, errp);
+    if (error) {
+        esw_vport_del(esw->dev, vport);
+        eswitch_fn_remove__(esw, fn);
+        goto undo;
+    }
+    esw->pinned = true;
+    ovs_strlcpy(fn_name, info.name, ESW_NAME_MAX);
+    format_mac(&mac, buf);
+    VLOG_INFO("%s: hotplugged %s %s (index %"PRIu32", MAC %s)", esw->name,
+              virtio ? "virtio-net device" : "VF", info.name, vport, buf);
+    ovs_mutex_unlock(&eswitch_mutex);
+
+    /* Ports that wait for this function get retried. */
+    if_notifier_manual_report();
+    return 0;
+
+undo:
+    eswitch_destroy_if_unused__(esw);
+out:
+    ovs_mutex_unlock(&eswitch_mutex);
+    return error;
+}
+
+/* Resolves 'spec' to a function that can be unplugged, but for its port:
+ * a hotplugged one. */
+static int
+unplug_check__(const char *spec, struct eswitch **eswp, uint32_t *vportp,
+               struct esw_vport_info *info, char **errp)
+    OVS_REQUIRES(eswitch_mutex)
+{
+    const struct eswitch_fn *fn;
+    int error;
+
+    error = eswitch_resolve_spec__(spec, eswp, vportp, errp);
+    if (error) {
+        return error;
+    }
+    error = esw_vport_get_info((*eswp)->dev, *vportp, info);
+    if (error) {
+        *errp = xasprintf("%s: %s", spec, ovs_strerror(error));
+        return error;
+    }
+    fn = eswitch_fn_find__(*eswp, *vportp);
+    if (!fn || !fn->hotplugged) {
+        *errp = xasprintf("%s is a static function of eswitch %s: only "
+                          "hotplugged functions can be unplugged", info->name,
+                          (*eswp)->name);
+        return EINVAL;
+    }
+    return 0;
+}
+
+int
+eswitch_unplug_check(const char *spec, struct json **replyp, char **errp)
+{
+    struct esw_vport_info info;
+    struct eswitch *esw;
+    uint32_t vport;
+    int error;
+
+    ovs_mutex_lock(&eswitch_mutex);
+    error = unplug_check__(spec, &esw, &vport, &info, errp);
+    if (!error) {
+        *replyp = fn_to_json__(esw, &info);
+    }
+    ovs_mutex_unlock(&eswitch_mutex);
+    return error;
+}
+
+int
+eswitch_unplug(const char *spec, char **errp)
+{
+    const struct eswitch_claim *claim;
+    struct esw_vport_info info;
+    struct eswitch *esw;
+    uint32_t vport;
+    int error;
+
+    ovs_mutex_lock(&eswitch_mutex);
+    error = unplug_check__(spec, &esw, &vport, &info, errp);
+    if (error) {
+        goto out;
+    }
+    claim = eswitch_claim_find__(esw, vport);
+    if (claim) {
+        *errp = xasprintf("%s is in use by port %s: remove the port first "
+                          "or unplug with --force", info.name,
+                          claim->port_name);
+        error = EBUSY;
+        goto out;
+    }
+    error = eswitch_state_remove(eswitch_state_dir, esw->name, info.name,
+                                 errp);
+    if (error) {
+        goto out;
+    }
+    esw_vport_del(esw->dev, vport);
+    eswitch_fn_remove__(esw, eswitch_fn_find__(esw, vport));
+    VLOG_INFO("%s: unplugged %s", esw->name, info.name);
+out:
+    ovs_mutex_unlock(&eswitch_mutex);
+    return error;
+}
+
+/* Checks what eswitch_modify() is asked to do to function 'info' of
+ * 'esw' before anything changes. */
+static int
+modify_check__(struct eswitch *esw, const struct esw_vport_info *info,
+               const struct eswitch_modify_args *a, char **errp)
+    OVS_REQUIRES(eswitch_mutex)
+{
+    struct eswitch_fn_id id = { info->kind, info->pf, info->fn };
+    const struct eswitch_claim *claim;
+    int error;
+
+    if (!eswitch_fn_is_virtio(&id) && (a->queues || a->has_features)) {
+        *errp = xasprintf("--%s applies only to virtio devices, and %s is "
+                          "%s", a->queues ? "queues" : "features", info->name,
+                          eswitch_kind_to_string(info->kind, info->fn));
+        return EINVAL;
+    }
+    claim = eswitch_claim_find__(esw, info->vport);
+    if (a->queues && eswitch_rep_queues(a->queues) != info->n_rep_queues
+        && claim) {
+        /* OVS polls the representor's queues: they cannot change under
+         * it. */
+        *errp = xasprintf("%s is in use by port %s: remove the port first "
+                          "to change its queues", info->name,
+                          claim->port_name);
+        return EBUSY;
+    }
+    if (a->has_mac) {
+        error = check_mac(&a->mac, errp);
+        if (!error) {
+            error = check_mac_unique__(esw, &a->mac, info->vport, errp);
+        }
+        return error;
+    }
+    return 0;
+}
+
+int
+eswitch_modify(const char *spec, const struct eswitch_modify_args *a,
+               char **errp)
+{
+    struct esw_vport_info info, new_info;
+    struct eswitch_fn *fn, new_fn;
+    struct eswitch_fn_state st;
+    struct eswitch *esw;
+    uint32_t vport;
+    bool had_fn;
+    int error;
+
+    ovs_mutex_lock(&eswitch_mutex);
+    error = eswitch_resolve_spec__(spec, &esw, &vport, errp);
+    if (error) {
+        goto out;
+    }
+    esw_vport_get_info(esw->dev, vport, &info);
+    error = modify_check__(esw, &info, a, errp);
+    if (error) {
+        goto out;
+    }
+
+    /* The new state is saved first: a change that cannot be persisted is
+     * not made (and the previous state is put back if the device refuses
+     * it after all). */
+    had_fn = eswitch_fn_find__(esw, vport) != NULL;
+    fn = eswitch_fn_get__(esw, &info);
+    new_fn = *fn;
+    if (a->queues) {
+        new_fn.queues = a->queues;
+    }
+    if (a->has_features) {
+        new_fn.features = a->features;
+    }
+    if (a->has_link_state) {
+        new_fn.link_state = a->link_state;
+    }
+    new_info = info;
+    if (a->has_mac) {
+        new_info.mac = a->mac;
+    }
+    if (a->mtu) {
+        new_info.mtu = a->mtu;
+    }
+    fn_state(esw, &new_fn, &new_info, &st);
+    error = eswitch_state_save(eswitch_state_dir, &st, errp);
+    if (error) {
+        goto undo_fn;
+    }
+
+    if (a->queues) {
+        struct esw_error err;
+
+        error = esw_vport_set_rep_queues(esw->dev, vport,
+                                         eswitch_rep_queues(a->queues), &err);
+        if (error) {
+            *errp = xasprintf("%s: %s", info.name, err.reason);
+            goto undo_state;
+        }
+    }
+    if (a->has_mac) {
+        error = esw_vport_set_mac(esw->dev, vport, &a->mac);
+    }
+    if (!error && a->mtu) {
+        error = esw_vport_set_mtu(esw->dev, vport, a->mtu);
+    }
+    if (error) {
+        *errp = xasprintf("%s: %s", info.name, ovs_strerror(error));
+        goto undo_device;
+    }
+    esw->pinned = true;
+    fn->queues = new_fn.queues;
+    fn->features = new_fn.features;
+    fn->link_state = new_fn.link_state;
+    if (a->has_link_state) {
+        eswitch_set_link__(esw, vport,
+                           eswitch_link_wanted__(esw, vport, esw->managed));
+    }
+    VLOG_INFO("%s: modified %s", esw->name, info.name);
+    goto out;
+
+undo_device:
+    if (a->queues) {
+        struct esw_error err;
+
+        esw_vport_set_rep_queues(esw->dev, vport, info.n_rep_queues, &err);
+    }
+    if (a->has_mac) {
+        esw_vport_set_mac(esw->dev, vport, &info.mac);
+    }
+undo_state:
+    {
+        char *error2 = NULL;
+
+        if (had_fn) {
+            fn_state(esw, fn, &info, &st);
+        }
+        if (had_fn
+            ? eswitch_state_save(eswitch_state_dir, &st, &error2)
+            : eswitch_state_remove(eswitch_state_dir, esw->name, info.name,
+                                   &error2)) {
+            VLOG_WARN("%s", error2);
+            free(error2);
+        }
+    }
+undo_fn:
+    if (!had_fn) {
+        eswitch_fn_remove__(esw, fn);
+    }
+out:
+    ovs_mutex_unlock(&eswitch_mutex);
+    return error;
+}
