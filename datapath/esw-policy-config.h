@@ -10,7 +10,9 @@
 /* Vport policy configuration: the plain-data half of esw-policy.h (whose
  * comment describes the semantics), without <stdatomic.h>, so that code
  * built against OVS's own atomics (ovs-atomic.h, which clang cannot mix
- * with <stdatomic.h>) can fill in, validate and format a configuration. */
+ * with <stdatomic.h>) can fill in and validate a configuration.  The
+ * options' names, syntax and printing belong to the OVS side
+ * (ovs-ext/port-policy-options.h): the device only validates. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -32,14 +34,16 @@
 
 enum esw_policy_link_state {
     ESW_POLICY_LINK_AUTO,       /* Follow the link given to create(). */
-    ESW_POLICY_LINK_ENABLE,     /* Always up. */
-    ESW_POLICY_LINK_DISABLE,    /* Always down: all traffic dropped. */
+    ESW_POLICY_LINK_UP,         /* Always up. */
+    ESW_POLICY_LINK_DOWN,       /* Always down: all traffic dropped. */
     ESW_POLICY_N_LINK_STATES
 };
 
 /* Per-vport administrative policy.  Plain data; copy freely. */
 struct esw_policy_config {
-    struct esw_eth_addr mac;    /* Administrative MAC; all-zero = none. */
+    struct esw_eth_addr admin_mac;  /* Administrative MAC, which wins over
+                                     * the function's own and the guest's
+                                     * (option admin-mac); zero: none. */
     uint16_t vlan;              /* VST VID 1..4094; 0 = VST off. */
     uint8_t qos;                /* VST PCP 0..7; nonzero requires vlan. */
     uint16_t vlan_proto;        /* Host order: ESW_TPID_8021Q (default) or
@@ -94,7 +98,7 @@ bool esw_policy_config_has_trunks(const struct esw_policy_config *);
 /* Returns 0 if 'cfg' is valid, otherwise EINVAL and, if 'reason_size' > 0,
  * a one-sentence lowercase reason in 'reason' naming the option with its
  * user-facing name and the offending value, e.g.
- * "vlan 4095 out of range 0..4094", "mac 01:00:00:00:00:01 is not
+ * "vlan 4095 out of range 0..4094", "admin-mac 01:00:00:00:00:01 is not
  * unicast", "qos requires vlan", "min-tx-rate 200 exceeds max-tx-rate
  * 100".  On success 'reason' is set to "". */
 int esw_policy_config_validate(const struct esw_policy_config *cfg,
@@ -114,10 +118,5 @@ int esw_policy_guest_mac_request(const struct esw_policy_config *cfg,
                                  const struct esw_eth_addr *current,
                                  const struct esw_eth_addr *requested,
                                  char *reason, size_t reason_size);
-
-/* Formats the config as "key=value ..." in the option syntax, for status
- * displays: only non-default options are printed ("" for the default). */
-void esw_policy_config_format(const struct esw_policy_config *,
-                              char *buf, size_t size);
 
 #endif /* esw-policy-config.h */

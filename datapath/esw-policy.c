@@ -64,18 +64,6 @@ eth_addr_equals(const struct esw_eth_addr *a, const struct esw_eth_addr *b)
     return !memcmp(a->ea, b->ea, ESW_ETH_ADDR_LEN);
 }
 
-static const char *
-vlan_proto_name(uint16_t tpid)
-{
-    return tpid == ESW_TPID_8021AD ? "802.1ad" : "802.1Q";
-}
-
-static const char *const link_state_names[] = {
-    [ESW_POLICY_LINK_AUTO] = "auto",
-    [ESW_POLICY_LINK_ENABLE] = "enable",
-    [ESW_POLICY_LINK_DISABLE] = "disable",
-};
-
 int
 esw_policy_config_validate(const struct esw_policy_config *cfg,
                            char *reason, size_t size)
@@ -87,9 +75,9 @@ esw_policy_config_validate(const struct esw_policy_config *cfg,
         reason[0] = '\0';
     }
 
-    if (esw_eth_addr_is_multicast(&cfg->mac)) {
-        return set_reason(reason, size, "mac %s is not unicast",
-                          esw_eth_addr_format(&cfg->mac, s, sizeof s));
+    if (esw_eth_addr_is_multicast(&cfg->admin_mac)) {
+        return set_reason(reason, size, "admin-mac %s is not unicast",
+                          esw_eth_addr_format(&cfg->admin_mac, s, sizeof s));
     }
     if (cfg->vlan > ESW_POLICY_VLAN_MAX) {
         return set_reason(reason, size, "vlan %d out of range 0..%d",
@@ -173,7 +161,7 @@ esw_policy_config_validate(const struct esw_policy_config *cfg,
     }
     if ((unsigned int) cfg->link_state >= ESW_POLICY_N_LINK_STATES) {
         return set_reason(reason, size,
-                          "link-state %u is not auto, enable or disable",
+                          "link-state %u is not auto, up or down",
                           (unsigned int) cfg->link_state);
     }
     return 0;
@@ -198,9 +186,9 @@ esw_policy_guest_mac_request(const struct esw_policy_config *cfg,
     if (current && eth_addr_equals(current, requested)) {
         return 0;
     }
-    if (!esw_eth_addr_is_zero(&cfg->mac)) {
+    if (!esw_eth_addr_is_zero(&cfg->admin_mac)) {
         set_reason(reason, size, "administrative mac %s is set",
-                   esw_eth_addr_format(&cfg->mac, s, sizeof s));
+                   esw_eth_addr_format(&cfg->admin_mac, s, sizeof s));
         return EPERM;
     }
     if (!cfg->trust) {
@@ -226,8 +214,8 @@ esw_policy_create(const struct esw_policy_config *cfg,
     }
     p->config = *cfg;
 
-    if (!esw_eth_addr_is_zero(&cfg->mac)) {
-        p->effective_mac = cfg->mac;
+    if (!esw_eth_addr_is_zero(&cfg->admin_mac)) {
+        p->effective_mac = cfg->admin_mac;
     } else if (effective_mac && !esw_eth_addr_is_multicast(effective_mac)) {
         p->effective_mac = *effective_mac;
     }
@@ -247,8 +235,8 @@ esw_policy_create(const struct esw_policy_config *cfg,
         p->mac_words[i] = esw_policy_mac_word__(esw_policy_load8__(buf));
     }
 
-    p->link_up = (cfg->link_state == ESW_POLICY_LINK_ENABLE ? true
-                  : cfg->link_state == ESW_POLICY_LINK_DISABLE ? false
+    p->link_up = (cfg->link_state == ESW_POLICY_LINK_UP ? true
+                  : cfg->link_state == ESW_POLICY_LINK_DOWN ? false
                   : auto_link_up);
     p->spoofchk = cfg->spoofchk;
     p->promisc = cfg->promisc;
@@ -469,105 +457,4 @@ esw_policy_egress(const struct esw_policy *p, struct esw_pkt *pkt,
         }
     }
     return true;
-}
-
-static void __attribute__((format(printf, 4, 5)))
-append(char *buf, size_t size, size_t *ofs, const char *fmt, ...)
-{
-    va_list args;
-    int n;
-
-    if (*ofs >= size) {
-        return;
-    }
-    va_start(args, fmt);
-    n = vsnprintf(buf + *ofs, size - *ofs, fmt, args);
-    va_end(args);
-    if (n > 0) {
-        *ofs += n;
-    }
-}
-
-void
-esw_policy_config_format(const struct esw_policy_config *cfg,
-                         char *buf, size_t size)
-{
-    char s[ESW_ETH_ADDR_STRLEN];
-    size_t ofs = 0;
-
-    if (!size) {
-        return;
-    }
-    buf[0] = '\0';
-    if (!esw_eth_addr_is_zero(&cfg->mac)) {
-        append(buf, size, &ofs, " mac=%s",
-               esw_eth_addr_format(&cfg->mac, s, sizeof s));
-    }
-    if (cfg->vlan) {
-        append(buf, size, &ofs, " vlan=%d", cfg->vlan);
-    }
-    if (cfg->qos) {
-        append(buf, size, &ofs, " qos=%d", cfg->qos);
-    }
-    if (cfg->vlan_proto != ESW_TPID_8021Q) {
-        append(buf, size, &ofs, " vlan-proto=%s",
-               vlan_proto_name(cfg->vlan_proto));
-    }
-    if (esw_policy_config_has_trunks(cfg)) {
-        const char *sep = "=";
-
-        append(buf, size, &ofs, " trunks");
-        for (int vid = 0; vid < ESW_POLICY_N_VIDS; vid++) {
-            int end = vid;
-
-            if (!esw_policy_config_has_trunk(cfg, vid)) {
-                continue;
-            }
-            while (end + 1 < ESW_POLICY_N_VIDS
-                   && esw_policy_config_has_trunk(cfg, end + 1)) {
-                end++;
-            }
-            if (end == vid) {
-                append(buf, size, &ofs, "%s%d", sep, vid);
-            } else {
-                append(buf, size, &ofs, "%s%d-%d", sep, vid, end);
-            }
-            sep = ",";
-            vid = end;
-        }
-        if (!cfg->trunk_untagged) {
-            append(buf, size, &ofs, " trunk-untagged=false");
-        }
-    }
-    if (cfg->spoofchk) {
-        append(buf, size, &ofs, " spoofchk=true");
-    }
-    if (cfg->n_allowed_macs) {
-        for (size_t i = 0; i < cfg->n_allowed_macs
-                           && i < ESW_POLICY_MAX_ALLOWED_MACS; i++) {
-            append(buf, size, &ofs, "%s%s", i ? "," : " allowed-macs=",
-                   esw_eth_addr_format(&cfg->allowed_macs[i], s, sizeof s));
-        }
-    }
-    if (cfg->trust) {
-        append(buf, size, &ofs, " trust=true");
-    }
-    if (!cfg->promisc) {
-        append(buf, size, &ofs, " promisc=false");
-    }
-    if (cfg->max_tx_rate) {
-        append(buf, size, &ofs, " max-tx-rate=%"PRIu32, cfg->max_tx_rate);
-    }
-    if (cfg->min_tx_rate) {
-        append(buf, size, &ofs, " min-tx-rate=%"PRIu32, cfg->min_tx_rate);
-    }
-    if (cfg->link_state != ESW_POLICY_LINK_AUTO) {
-        unsigned int ls = cfg->link_state;
-
-        append(buf, size, &ofs, " link-state=%s",
-               ls < ESW_POLICY_N_LINK_STATES ? link_state_names[ls] : "?");
-    }
-    if (ofs) {
-        memmove(buf, buf + 1, strlen(buf + 1) + 1);  /* Leading space. */
-    }
 }

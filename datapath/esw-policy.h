@@ -191,7 +191,7 @@ struct esw_policy {
 /* Compiles 'cfg' (which must be valid: NULL is returned otherwise, or if
  * out of memory).  'effective_mac' is the admin MAC if set, else the MAC
  * the guest was allowed to set, else the function's default; NULL or zero
- * means the function has no MAC.  If 'cfg->mac' is nonzero it is used
+ * means the function has no MAC.  If 'cfg->admin_mac' is nonzero it is used
  * whatever 'effective_mac' says.  'auto_link_up' is the state of the link
  * that link-state=auto follows (for a VF: its PF/uplink).  'prev' is the
  * policy being replaced, or NULL; it is only read (it may still be in use

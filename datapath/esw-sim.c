@@ -146,8 +146,8 @@ sim_auto_link_up(struct sim_dev *dev, const struct sim_vport *v)
 const struct esw_eth_addr *
 sim_vport_effective_mac(const struct sim_vport *v)
 {
-    if (v->policy_cfg && !esw_eth_addr_is_zero(&v->policy_cfg->mac)) {
-        return &v->policy_cfg->mac;
+    if (v->policy_cfg && !esw_eth_addr_is_zero(&v->policy_cfg->admin_mac)) {
+        return &v->policy_cfg->admin_mac;
     }
     if (!esw_eth_addr_is_zero(&v->granted_mac)) {
         return &v->granted_mac;
@@ -182,7 +182,7 @@ sim_vport_recompile(struct sim_dev *dev, struct sim_vport *v,
             }
             *copy = *new_cfg;
         }
-        mac = (!esw_eth_addr_is_zero(&cfg->mac) ? &cfg->mac
+        mac = (!esw_eth_addr_is_zero(&cfg->admin_mac) ? &cfg->admin_mac
                : !esw_eth_addr_is_zero(&v->granted_mac) ? &v->granted_mac
                : &v->mac);
         p = esw_policy_create(cfg, mac, sim_auto_link_up(dev, v), old);

@@ -18,10 +18,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "eswitch.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
 #include "util.h"
+#include "values.h"
 
 bool
 eswitch_host_io_from_string(const char *s, enum eswitch_host_io *io)
@@ -45,25 +47,19 @@ eswitch_host_io_to_string(enum eswitch_host_io io)
             : io == ESWITCH_IO_CAPTURE ? "capture" : "auto");
 }
 
-bool
-eswitch_mac_from_string(const char *s, struct esw_eth_addr *mac)
+int
+eswitch_check_fn_mac(const struct esw_eth_addr *mac, char **errp)
 {
-    unsigned int b[6];
-    int n = 0;
-
-    if (strlen(s) != 17
-        || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2],
-                  &b[3], &b[4], &b[5], &n) != 6 || n != 17) {
-        return false;
+    if (esw_eth_addr_is_multicast(mac)) {
+        *errp = xasprintf(ETH_ADDR_FMT" is a multicast address: a function's "
+                          "MAC must be unicast", ESW_MAC_ARGS(mac));
+        return EINVAL;
     }
-    for (int i = 0; i < 6; i++) {
-        if (s[i * 3] == ' ' || s[i * 3] == '+' || s[i * 3] == '-'
-            || (i < 5 && s[i * 3 + 2] != ':')) {
-            return false;
-        }
-        mac->ea[i] = b[i];
+    if (esw_eth_addr_is_zero(mac)) {
+        *errp = xstrdup("the all-zeros MAC is not valid");
+        return EINVAL;
     }
-    return true;
+    return 0;
 }
 
 struct esw_eth_addr
@@ -203,33 +199,24 @@ get_string(const struct json *obj, const char *key, const char *field,
     return 0;
 }
 
-static void
-format_mac(const struct esw_eth_addr *mac, char buf[18])
-{
-    snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac->ea[0],
-             mac->ea[1], mac->ea[2], mac->ea[3], mac->ea[4], mac->ea[5]);
-}
-
 static int
 get_mac(const struct json *obj, const char *key, const char *field,
         bool *has, struct esw_eth_addr *mac, char **errp)
 {
     const char *s = NULL;
     int error = get_string(obj, key, field, &s, errp);
+    char *msg;
 
     if (error || !s) {
         return error;
     }
-    if (!eswitch_mac_from_string(s, mac)) {
+    if (!value_parse_mac(s, mac)) {
         return field_error(errp, field, "\"%s\" is not a MAC address", s);
     }
-    if (mac->ea[0] & 1) {
-        return field_error(errp, field, "%s is a multicast address: a "
-                           "function's MAC must be unicast", s);
-    }
-    if (!(mac->ea[0] | mac->ea[1] | mac->ea[2] | mac->ea[3] | mac->ea[4]
-          | mac->ea[5])) {
-        return field_error(errp, field, "the all-zeros MAC is not valid");
+    if (eswitch_check_fn_mac(mac, &msg)) {
+        error = field_error(errp, field, "%s", msg);
+        free(msg);
+        return error;
     }
     *has = true;
     return 0;
@@ -257,27 +244,14 @@ struct mac_range {
     char *owner;                /* "pfs[0].mac_base", "uplinks[1].mac". */
 };
 
-/* Formats the name of function 'fn' of kind 'kind' of PF 'pf' as its
- * representor is named. */
+/* Formats the name of function 'fn' of kind 'kind' of PF 'pf'. */
 static void
 format_fn_name(enum esw_vport_kind kind, uint32_t pf, uint32_t fn,
                char name[ESW_NAME_MAX])
 {
-    switch (kind) {
-    case ESW_VPORT_UPLINK:
-        snprintf(name, ESW_NAME_MAX, "p%"PRIu32, pf);
-        break;
-    case ESW_VPORT_PF:
-        snprintf(name, ESW_NAME_MAX, "pf%"PRIu32"hpf", pf);
-        break;
-    case ESW_VPORT_VF:
-        snprintf(name, ESW_NAME_MAX, "pf%"PRIu32"vf%"PRIu32, pf, fn);
-        break;
-    case ESW_VPORT_SF:
-    default:
-        snprintf(name, ESW_NAME_MAX, "pf%"PRIu32"sf%"PRIu32, pf, fn);
-        break;
-    }
+    struct eswitch_fn_id id = { kind, pf, fn };
+
+    eswitch_format_fn_name(&id, name);
 }
 
 static uint64_t
@@ -304,15 +278,12 @@ static void
 format_range(const struct mac_range *r, struct ds *s)
 {
     struct esw_eth_addr a;
-    char buf[18];
 
     u64_to_mac(r->first, &a);
-    format_mac(&a, buf);
-    ds_put_cstr(s, buf);
+    ds_put_format(s, ETH_ADDR_FMT, ESW_MAC_ARGS(&a));
     if (r->last != r->first) {
         u64_to_mac(r->last, &a);
-        format_mac(&a, buf);
-        ds_put_format(s, "-%s", buf);
+        ds_put_format(s, "-"ETH_ADDR_FMT, ESW_MAC_ARGS(&a));
     }
 }
 
@@ -531,12 +502,10 @@ check_default_macs(const struct eswitch_file_config *cfg, char **errp)
         if (static_default_mac_owner(cfg, &macs[i].mac, esw_name, fn_name)
             && (strcmp(esw_name, macs[i].eswitch)
                 || strcmp(fn_name, macs[i].function))) {
-            char buf[18];
-
-            format_mac(&macs[i].mac, buf);
-            error = field_error(errp, macs[i].field, "MAC %s of %s is the "
-                                "default MAC of function %s of eswitch %s",
-                                buf, macs[i].function, fn_name, esw_name);
+            error = field_error(errp, macs[i].field, "MAC "ETH_ADDR_FMT" of "
+                                "%s is the default MAC of function %s of "
+                                "eswitch %s", ESW_MAC_ARGS(&macs[i].mac),
+                                macs[i].function, fn_name, esw_name);
         }
     }
     free(macs);
@@ -601,13 +570,14 @@ parse_config(const struct json *json, struct eswitch_file_config *cfg,
                 r.last = r.first + pf->n_vfs;
                 if ((r.first & UINT64_C(0xffffffffff)) + pf->n_vfs
                     > UINT64_C(0xffffffffff)) {
-                    char mac[18];
+                    struct esw_eth_addr end;
 
-                    format_mac(&pf->mac_base, mac);
-                    error = field_error(errp, field, "mac_base %s: its "
-                                        "%"PRIu32" MACs run past "
-                                        "%02x:ff:ff:ff:ff:ff", mac,
-                                        pf->n_vfs + 1, pf->mac_base.ea[0]);
+                    u64_to_mac(r.first | UINT64_C(0xffffffffff), &end);
+                    error = field_error(errp, field, "mac_base "ETH_ADDR_FMT
+                                        ": its %"PRIu32" MACs run past "
+                                        ETH_ADDR_FMT,
+                                        ESW_MAC_ARGS(&pf->mac_base),
+                                        pf->n_vfs + 1, ESW_MAC_ARGS(&end));
                 } else {
                     r.owner = xasprintf("%s.mac_base", field);
                     error = add_range(ranges, &n_ranges, r, errp);
@@ -698,15 +668,9 @@ parse_config(const struct json *json, struct eswitch_file_config *cfg,
         if (!error) {
             error = get_string(v, "features", "virtio.features", &s, errp);
         }
-        if (!error && s) {
-            char *end;
-
-            errno = 0;
-            cfg->virtio_features = strtoull(s, &end, 16);
-            if (strncmp(s, "0x", 2) || !s[2] || *end || errno) {
-                error = field_error(errp, "virtio.features", "\"%s\" is not "
-                                    "a hexadecimal number (0x...)", s);
-            }
+        if (!error && s && !value_parse_hex64(s, &cfg->virtio_features)) {
+            error = field_error(errp, "virtio.features", "\"%s\" is not a "
+                                "hexadecimal number (0x...)", s);
         }
         if (error) {
             goto out;
@@ -791,8 +755,8 @@ eswitch_json_file_error(const char *file_name, const char *msg)
     int line, column, byte, n = 0;
 
     /* OVS counts lines from 0: people count from 1. */
-    if (sscanf(msg, "line %d, column %d, byte %d: %n", &line, &column,
-               &byte, &n) == 3 && n) {
+    if (ovs_scan(msg, "line %d, column %d, byte %d: %n", &line, &column,
+                 &byte, &n) && n) {
         return xasprintf("%s: line %d, column %d: %s", file_name, line + 1,
                          column, msg + n);
     }

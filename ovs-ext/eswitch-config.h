@@ -36,8 +36,9 @@
  * message names the field ("pfs[1].mac_base: ...") or, for JSON syntax,
  * the line and column.
  *
- * This file depends on OVS's lib/json only, so that ovs-eswitchctl can
- * validate a file offline with exactly the daemon's messages. */
+ * This file depends on OVS's library only (and values.h), so that
+ * ovs-eswitchctl can validate a file offline with exactly the daemon's
+ * messages. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -70,8 +71,9 @@ enum eswitch_host_io {
 bool eswitch_host_io_from_string(const char *, enum eswitch_host_io *);
 const char *eswitch_host_io_to_string(enum eswitch_host_io);
 
-/* Parses a MAC "xx:xx:xx:xx:xx:xx".  Returns false if malformed. */
-bool eswitch_mac_from_string(const char *, struct esw_eth_addr *);
+/* Checks that 'mac' can be a function's MAC (unicast, not zero): returns
+ * 0, or EINVAL with a message in '*errp'. */
+int eswitch_check_fn_mac(const struct esw_eth_addr *mac, char **errp);
 
 /* The locally administered default MAC of function 'fn' of kind 'kind' of
  * PF 'pf': 02:65:PF:KIND:FN (FN on two bytes). */

@@ -17,9 +17,10 @@
  *                           [--queues N] [--features HEX]
  *   eswitch/mgmt-config
  *
- * FUNCTION is a name ("pf0sf1000"), an index (the function's vport number,
- * "6"), either optionally qualified by its eSwitch ("esw0/6").  Every
- * argument is checked before anything changes. */
+ * FUNCTION is a name ("pf0sf1000") or a vport number ("6"), either
+ * optionally qualified by its eSwitch ("esw0/6"), resolved as every
+ * command does (eswitch_find_function()).  Every argument is checked
+ * before anything changes. */
 
 #include <config.h>
 
@@ -35,6 +36,7 @@
 #include "openvswitch/json.h"
 #include "unixctl.h"
 #include "util.h"
+#include "values.h"
 
 static void
 reply_json(struct unixctl_conn *conn, struct json *json)
@@ -51,24 +53,6 @@ reply_error(struct unixctl_conn *conn, char *error)
 {
     unixctl_command_reply_error(conn, error);
     free(error);
-}
-
-static bool
-parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
-{
-    char *end;
-    unsigned long long v;
-
-    if (!s[0] || s[0] == '-' || s[0] == '+') {
-        return false;
-    }
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (*end || errno || v < min || v > max) {
-        return false;
-    }
-    *out = v;
-    return true;
 }
 
 /* Options shared by hotplug and modify.  Returns NULL or an error. */
@@ -106,44 +90,36 @@ parse_fn_options(int argc, const char *argv[], bool hotplug,
         if (hotplug && !strcmp(opt, "--eswitch")) {
             o->eswitch = value;
         } else if (hotplug && !strcmp(opt, "--pf")) {
-            if (!parse_u32(value, 0, ESWITCH_MAX_PFS - 1, &o->pf)) {
-                return xasprintf("invalid --pf \"%s\": expected 0..%d",
-                                 echo_arg(value, &b), ESWITCH_MAX_PFS - 1);
+            if (!value_parse_uint(value, 0, ESWITCH_MAX_PFS - 1, &o->pf)) {
+                return value_invalid(opt, value, "0..%d",
+                                     ESWITCH_MAX_PFS - 1);
             }
             o->has_pf = true;
         } else if (!strcmp(opt, "--mac")) {
-            if (!eswitch_mac_from_string(value, &o->mac)) {
-                return xasprintf("invalid --mac \"%s\": expected "
-                                 "xx:xx:xx:xx:xx:xx", echo_arg(value, &b));
+            if (!value_parse_mac(value, &o->mac)) {
+                return value_invalid(opt, value, "xx:xx:xx:xx:xx:xx");
             }
             o->has_mac = true;
         } else if (!strcmp(opt, "--mtu")) {
-            if (!parse_u32(value, ESWITCH_MIN_MTU, ESWITCH_MAX_MTU,
-                           &o->mtu)) {
-                return xasprintf("invalid --mtu \"%s\": expected %d..%d",
-                                 echo_arg(value, &b), ESWITCH_MIN_MTU,
-                                 ESWITCH_MAX_MTU);
+            if (!value_parse_uint(value, ESWITCH_MIN_MTU, ESWITCH_MAX_MTU,
+                                  &o->mtu)) {
+                return value_invalid(opt, value, "%d..%d", ESWITCH_MIN_MTU,
+                                     ESWITCH_MAX_MTU);
             }
         } else if (!strcmp(opt, "--queues")) {
-            if (!parse_u32(value, 1, ESWITCH_MAX_QUEUES, &o->queues)) {
-                return xasprintf("invalid --queues \"%s\": expected 1..%d",
-                                 echo_arg(value, &b), ESWITCH_MAX_QUEUES);
+            if (!value_parse_uint(value, 1, ESWITCH_MAX_QUEUES,
+                                  &o->queues)) {
+                return value_invalid(opt, value, "1..%d", ESWITCH_MAX_QUEUES);
             }
         } else if (!strcmp(opt, "--features")) {
-            char *end;
-
-            errno = 0;
-            o->features = strtoull(value, &end, 16);
-            if (strncmp(value, "0x", 2) || !value[2] || *end || errno) {
-                return xasprintf("invalid --features \"%s\": expected a "
-                                 "hexadecimal number (0x...)",
-                                 echo_arg(value, &b));
+            if (!value_parse_hex64(value, &o->features)) {
+                return value_invalid(opt, value,
+                                     "a hexadecimal number (0x...)");
             }
             o->has_features = true;
         } else if (!hotplug && !strcmp(opt, "--link-state")) {
             if (!eswitch_link_state_from_string(value, &o->link_state)) {
-                return xasprintf("invalid --link-state \"%s\": expected "
-                                 "auto, up or down", echo_arg(value, &b));
+                return value_invalid(opt, value, "auto, up or down");
             }
             o->has_link_state = true;
         } else {

@@ -21,10 +21,12 @@
 #include "bitmap.h"
 #include "dirs.h"
 #include "eswitch-state.h"
+#include "function-json.h"
 #include "if-notifier.h"
 #include "openvswitch/json.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
+#include "values.h"
 
 /* Logs as module "eswitch" (see eswitch-private.h). */
 #define this_module (*VLM_eswitch)
@@ -38,13 +40,6 @@ eswitch_set_mgmt_options(const char *config_file, const char *state_dir,
     eswitch_config_file = config_file ? xstrdup(config_file) : NULL;
     eswitch_state_dir = state_dir ? xstrdup(state_dir) : NULL;
     eswitch_reset_state = reset;
-}
-
-static void
-format_mac(const struct esw_eth_addr *m, char buf[18])
-{
-    snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m->ea[0], m->ea[1],
-             m->ea[2], m->ea[3], m->ea[4], m->ea[5]);
 }
 
 /* Checks that no function of any eSwitch but function 'except' of 'esw'
@@ -66,11 +61,9 @@ check_mac_unique__(const struct eswitch *esw, const struct esw_eth_addr *mac,
             if ((other != esw || vports[i] != except)
                 && !esw_vport_get_info(other->dev, vports[i], &info)
                 && !memcmp(&info.mac, mac, sizeof *mac)) {
-                char buf[18];
-
-                format_mac(mac, buf);
-                *errp = xasprintf("MAC %s is already used by function %s of "
-                                  "eswitch %s", buf, info.name, other->name);
+                *errp = xasprintf("MAC "ETH_ADDR_FMT" is already used by "
+                                  "function %s of eswitch %s",
+                                  ESW_MAC_ARGS(mac), info.name, other->name);
                 error = EEXIST;
             }
         }
@@ -315,48 +308,53 @@ eswitch_mgmt_start__(void) OVS_REQUIRES(eswitch_mutex)
 /* List and query.
  * =============== */
 
-static struct json *
-fn_to_json__(struct eswitch *esw, const struct esw_vport_info *info)
-    OVS_REQUIRES(eswitch_mutex)
+/* A function described for list, query, hotplug and unplug --check: its
+ * management members, known under the mutex, completed once it is
+ * released by function_to_json() (which takes it). */
+struct fn_desc {
+    struct esw_dev *dev;        /* One reference. */
+    uint32_t vport;
+    struct json *json;
+};
+
+/* Starts describing function 'info' of 'esw': "pf", "number", "origin",
+ * "features" and "queues" (virtio only) and "link_state" (auto, up,
+ * down). */
+static void
+fn_desc_start__(struct eswitch *esw, const struct esw_vport_info *info,
+                struct fn_desc *d) OVS_REQUIRES(eswitch_mutex)
 {
+    struct eswitch_fn_id id = { info->kind, info->pf, info->fn };
     const struct eswitch_fn *fn = eswitch_fn_find__(esw, info->vport);
-    const struct eswitch_claim *claim = eswitch_claim_find__(esw,
-                                                             info->vport);
-    struct json *json = json_object_create();
     struct eswitch_fn defaults;
-    char mac[18];
 
     if (!fn) {
-        struct eswitch_fn_id id = { info->kind, info->pf, info->fn };
-
         eswitch_fn_defaults__(&id, &defaults);
         fn = &defaults;
     }
-    json_object_put_string(json, "eswitch", esw->name);
-    json_object_put_string(json, "function", info->name);
-    json_object_put(json, "index", json_integer_create(info->vport));
-    json_object_put_string(json, "kind",
-                           eswitch_kind_to_string(info->kind, info->fn));
-    json_object_put(json, "pf", json_integer_create(info->pf));
-    json_object_put(json, "number", json_integer_create(info->fn));
-    json_object_put_string(json, "origin",
+    d->dev = esw_dev_lookup(esw->name);
+    d->vport = info->vport;
+    d->json = json_object_create();
+    json_object_put(d->json, "pf", json_integer_create(info->pf));
+    json_object_put(d->json, "number", json_integer_create(info->fn));
+    json_object_put_string(d->json, "origin",
                            fn->hotplugged ? "hotplug" : "static");
-    format_mac(&info->mac, mac);
-    json_object_put_string(json, "mac", mac);
-    json_object_put(json, "mtu", json_integer_create(info->mtu));
-    if (info->kind == ESW_VPORT_SF && info->fn >= ESW_SF_VIRTIO_MIN) {
-        json_object_put_format(json, "features", "0x%"PRIx64, fn->features);
-        json_object_put(json, "queues", json_integer_create(fn->queues));
+    if (eswitch_fn_is_virtio(&id)) {
+        json_object_put_format(d->json, "features", "0x%"PRIx64,
+                               fn->features);
+        json_object_put(d->json, "queues", json_integer_create(fn->queues));
     }
-    json_object_put_string(json, "host_side",
-                           esw_io_type_name(info->io_type));
-    json_object_put_string(json, "link_state",
+    json_object_put_string(d->json, "link_state",
                            eswitch_link_state_to_string(fn->link_state));
-    json_object_put_string(json, "link", info->oper_up ? "up" : "down");
-    json_object_put(json, "port", (claim
-                                   ? json_string_create(claim->port_name)
-                                   : json_null_create()));
-    return json;
+}
+
+/* Completes 'd' with function_to_json() and returns its JSON. */
+static struct json *
+fn_desc_finish(struct fn_desc *d) OVS_EXCLUDED(eswitch_mutex)
+{
+    function_to_json(d->dev, d->vport, d->json);
+    esw_dev_close(d->dev);
+    return d->json;
 }
 
 struct json *
@@ -364,6 +362,8 @@ eswitch_mgmt_list(void)
 {
     struct json *functions = json_array_create_empty();
     struct json *reply = json_object_create();
+    size_t n_descs = 0, allocated = 0;
+    struct fn_desc *descs = NULL;
     struct eswitch **list;
     size_t n;
 
@@ -377,7 +377,10 @@ eswitch_mgmt_list(void)
             struct esw_vport_info info;
 
             if (!esw_vport_get_info(list[i]->dev, vports[j], &info)) {
-                json_array_add(functions, fn_to_json__(list[i], &info));
+                if (n_descs >= allocated) {
+                    descs = x2nrealloc(descs, &allocated, sizeof *descs);
+                }
+                fn_desc_start__(list[i], &info, &descs[n_descs++]);
             }
         }
         free(vports);
@@ -385,6 +388,10 @@ eswitch_mgmt_list(void)
     free(list);
     ovs_mutex_unlock(&eswitch_mutex);
 
+    for (size_t i = 0; i < n_descs; i++) {
+        json_array_add(functions, fn_desc_finish(&descs[i]));
+    }
+    free(descs);
     json_object_put(reply, "functions", functions);
     return reply;
 }
@@ -394,6 +401,7 @@ eswitch_mgmt_query(const char *spec, struct json **replyp, char **errp)
 {
     struct esw_vport_info info;
     struct eswitch *esw;
+    struct fn_desc d;
     uint32_t vport;
     int error;
 
@@ -404,10 +412,13 @@ eswitch_mgmt_query(const char *spec, struct json **replyp, char **errp)
         if (error) {
             *errp = xasprintf("%s: %s", spec, ovs_strerror(error));
         } else {
-            *replyp = fn_to_json__(esw, &info);
+            fn_desc_start__(esw, &info, &d);
         }
     }
     ovs_mutex_unlock(&eswitch_mutex);
+    if (!error) {
+        *replyp = fn_desc_finish(&d);
+    }
     return error;
 }
 
@@ -438,25 +449,6 @@ eswitch_mgmt_config(void)
 
 /* Hotplug, unplug, modify.
  * ======================== */
-
-static int
-check_mac(const struct esw_eth_addr *mac, char **errp)
-{
-    char buf[18];
-
-    format_mac(mac, buf);
-    if (mac->ea[0] & 1) {
-        *errp = xasprintf("%s is a multicast address: a function's MAC must "
-                          "be unicast", buf);
-        return EINVAL;
-    }
-    if (!(mac->ea[0] | mac->ea[1] | mac->ea[2] | mac->ea[3] | mac->ea[4]
-          | mac->ea[5])) {
-        *errp = xstrdup("the all-zeros MAC is not valid");
-        return EINVAL;
-    }
-    return 0;
-}
 
 /* Lowest free number for a new function of 'kind' in 'esw'. */
 static int
@@ -540,7 +532,6 @@ eswitch_hotplug(const struct eswitch_hotplug_args *a,
     struct esw_vport_info info;
     struct eswitch *esw;
     uint32_t vport, mtu, queues;
-    char buf[18];
     int error;
 
     if (!virtio && (a->queues || a->has_features)) {
@@ -548,7 +539,7 @@ eswitch_hotplug(const struct eswitch_hotplug_args *a,
                           a->queues ? "queues" : "features");
         return EINVAL;
     }
-    if (a->has_mac && check_mac(&a->mac, errp)) {
+    if (a->has_mac && eswitch_check_fn_mac(&a->mac, errp)) {
         return EINVAL;
     }
 
@@ -607,9 +598,9 @@ eswitch_hotplug(const struct eswitch_hotplug_args *a,
     }
     esw->pinned = true;
     ovs_strlcpy(fn_name, info.name, ESW_NAME_MAX);
-    format_mac(&mac, buf);
-    VLOG_INFO("%s: hotplugged %s %s (index %"PRIu32", MAC %s)", esw->name,
-              virtio ? "virtio-net device" : "VF", info.name, vport, buf);
+    VLOG_INFO("%s: hotplugged %s %s (vport %"PRIu32", MAC "ETH_ADDR_FMT")",
+              esw->name, virtio ? "virtio-net device" : "VF", info.name,
+              vport, ESW_MAC_ARGS(&mac));
     ovs_mutex_unlock(&eswitch_mutex);
 
     /* Ports that wait for this function get retried. */
@@ -660,12 +651,17 @@ eswitch_unplug_check(const char *spec, struct json **replyp, char **errp)
     uint32_t vport;
     int error;
 
+    struct fn_desc d;
+
     ovs_mutex_lock(&eswitch_mutex);
     error = unplug_check__(spec, &esw, &vport, &info, errp);
     if (!error) {
-        *replyp = fn_to_json__(esw, &info);
+        fn_desc_start__(esw, &info, &d);
     }
     ovs_mutex_unlock(&eswitch_mutex);
+    if (!error) {
+        *replyp = fn_desc_finish(&d);
+    }
     return error;
 }
 
@@ -732,7 +728,7 @@ modify_check__(struct eswitch *esw, const struct esw_vport_info *info,
         return EBUSY;
     }
     if (a->has_mac) {
-        error = check_mac(&a->mac, errp);
+        error = eswitch_check_fn_mac(&a->mac, errp);
         if (!error) {
             error = check_mac_unique__(esw, &a->mac, info->vport, errp);
         }

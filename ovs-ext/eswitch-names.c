@@ -4,12 +4,12 @@
  * Licensed under the Apache License, Version 2.0.
  */
 
-/* ovs-ext/eswitch-names.c: function names, which function a port is (its
- * name and options), and the one resolver of "FUNCTION" arguments. */
+/* ovs-ext/eswitch-names.c: the names of eSwitch functions ("pf0vf3") and
+ * of their kinds ("vf", "virtio"); no state, so that tools can use it. */
 
 #include <config.h>
 
-#include "eswitch-private.h"
+#include "eswitch.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -17,31 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "echo-arg.h"
-#include "openvswitch/dynamic-string.h"
-#include "port-policy.h"
-#include "smap.h"
 #include "util.h"
+#include "values.h"
 
 /* Function names.
  * =============== */
-
-static bool
-parse_uint(const char *s, uint32_t *valuep, const char **endp)
-{
-    uint64_t v = 0;
-    const char *p = s;
-
-    while (*p >= '0' && *p <= '9' && p - s < 9) {
-        v = v * 10 + (*p++ - '0');
-    }
-    if (p == s || (*p >= '0' && *p <= '9')) {
-        return false;
-    }
-    *valuep = v;
-    *endp = p;
-    return true;
-}
 
 bool
 eswitch_parse_fn_name(const char *name, struct eswitch_fn_id *id)
@@ -49,20 +29,24 @@ eswitch_parse_fn_name(const char *name, struct eswitch_fn_id *id)
     const char *p;
     uint32_t pf, fn;
 
-    if (name[0] == 'p' && parse_uint(name + 1, &pf, &p) && !*p) {
+    if (name[0] == 'p' && value_parse_uint_prefix(name + 1, &pf, &p)
+        && !*p) {
         *id = (struct eswitch_fn_id) { ESW_VPORT_UPLINK, pf, 0 };
         return true;
     }
-    if (strncmp(name, "pf", 2) || !parse_uint(name + 2, &pf, &p)) {
+    if (strncmp(name, "pf", 2)
+        || !value_parse_uint_prefix(name + 2, &pf, &p)) {
         return false;
     }
     if (!strcmp(p, "hpf")) {
         *id = (struct eswitch_fn_id) { ESW_VPORT_PF, pf, 0 };
         return true;
-    } else if (!strncmp(p, "vf", 2) && parse_uint(p + 2, &fn, &p) && !*p) {
+    } else if (!strncmp(p, "vf", 2)
+               && value_parse_uint_prefix(p + 2, &fn, &p) && !*p) {
         *id = (struct eswitch_fn_id) { ESW_VPORT_VF, pf, fn };
         return true;
-    } else if (!strncmp(p, "sf", 2) && parse_uint(p + 2, &fn, &p) && !*p) {
+    } else if (!strncmp(p, "sf", 2)
+               && value_parse_uint_prefix(p + 2, &fn, &p) && !*p) {
         *id = (struct eswitch_fn_id) { ESW_VPORT_SF, pf, fn };
         return true;
     }
@@ -97,330 +81,34 @@ eswitch_default_name(uint32_t pf, char buf[ESW_NAME_MAX])
     snprintf(buf, ESW_NAME_MAX, "esw%"PRIu32, pf);
 }
 
-/* What users call each kind, in messages. */
+/* Kinds.
+ * ====== */
+
 const char *
-eswitch_kind_noun(enum esw_vport_kind kind)
+eswitch_kind_to_string(enum esw_vport_kind kind, uint32_t fn)
 {
     switch (kind) {
-    case ESW_VPORT_UPLINK: return "an uplink";
-    case ESW_VPORT_PF: return "a host PF";
-    case ESW_VPORT_VF: return "a VF";
-    case ESW_VPORT_SF: return "an SF";
+    case ESW_VPORT_UPLINK: return "uplink";
+    case ESW_VPORT_PF: return "pf";
+    case ESW_VPORT_VF: return "vf";
+    case ESW_VPORT_SF: return fn >= ESW_SF_VIRTIO_MIN ? "virtio" : "sf";
     default: OVS_NOT_REACHED();
     }
 }
 
-/* Which function a port is.
- * ========================= */
-
-/* Parses 'value' of option 'key' as an integer in [min, max]. */
-static int
-parse_option_uint(const char *key, const char *value, uint32_t min,
-                  uint32_t max, uint32_t *out, char **errp)
+bool
+eswitch_kind_from_string(const char *s, enum esw_vport_kind *kind)
 {
-    const char *end;
-    uint32_t v;
-
-    if (!parse_uint(value, &v, &end) || *end || v < min || v > max) {
-        struct echo_buf b;
-
-        *errp = xasprintf("invalid %s \"%s\": expected an integer "
-                          "between %"PRIu32" and %"PRIu32,
-                          key, echo_arg(value, &b), min, max);
-        return EINVAL;
-    }
-    *out = v;
-    return 0;
-}
-
-static int
-parse_esw_name(const char *value, char name[ESW_NAME_MAX], char **errp)
-{
-    size_t len = strlen(value);
-
-    if (!len || len >= ESW_NAME_MAX
-        || strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789-_") != len) {
-        struct echo_buf b;
-
-        *errp = xasprintf("invalid eswitch \"%s\": expected up to %d "
-                          "lowercase letters, digits, '-' or '_'",
-                          echo_arg(value, &b), ESW_NAME_MAX - 1);
-        return EINVAL;
-    }
-    ovs_strlcpy(name, value, ESW_NAME_MAX);
-    return 0;
-}
-
-/* Refuses any option of 'options' not in the NULL-terminated 'known'. */
-static int
-check_known_options(const char *port_name, const struct smap *options,
-                    const char *const known[], char **errp)
-{
-    struct smap_node *node;
-
-    SMAP_FOR_EACH (node, options) {
-        const char *const *k;
-
-        for (k = known; *k; k++) {
-            if (!strcmp(node->key, *k)) {
-                break;
-            }
-        }
-        if (!*k) {
-            struct ds list = DS_EMPTY_INITIALIZER;
-            struct echo_buf b;
-
-            for (k = known; *k; k++) {
-                ds_put_format(&list, "%s%s", k == known ? "" : ", ", *k);
-            }
-            *errp = xasprintf("%s: unknown option \"%s\" (known: %s)",
-                              port_name, echo_arg(node->key, &b),
-                              ds_cstr(&list));
-            ds_destroy(&list);
-            return EINVAL;
-        }
-    }
-    return 0;
-}
-
-int
-eswitch_resolve_port(const char *port_name, enum esw_vport_kind kind,
-                     const struct smap *options, char esw_name[ESW_NAME_MAX],
-                     struct eswitch_fn_id *id, char **errp)
-{
-    static const char *const uplink_options[] = {
-        "eswitch", "pf", NULL
-    };
-    /* Representors also take the port policy options (port-policy.h). */
-    const char *rep_options[4 + PORT_POLICY_N_OPTIONS + 1] = {
-        "eswitch", "pf", "vf", "sf"
-    };
-    const char *fn_key = (kind == ESW_VPORT_VF ? "vf"
-                          : kind == ESW_VPORT_SF ? "sf" : NULL);
-    const char *value;
-    bool named;
-    int error;
-
-    memcpy(&rep_options[4], port_policy_option_names,
-           sizeof port_policy_option_names);
-    error = check_known_options(port_name, options,
-                                (kind == ESW_VPORT_UPLINK
-                                 ? uplink_options : rep_options), errp);
-    if (error) {
-        return error;
-    }
-    if (kind != ESW_VPORT_VF && smap_get(options, "vf")) {
-        *errp = xasprintf("%s: option \"vf\" applies only to type esw-vf",
-                          port_name);
-        return EINVAL;
-    }
-    if (kind != ESW_VPORT_SF && smap_get(options, "sf")) {
-        *errp = xasprintf("%s: option \"sf\" applies only to type "
-                          "esw-virtio", port_name);
-        return EINVAL;
-    }
-
-    /* The name gives defaults for everything. */
-    named = eswitch_parse_fn_name(port_name, id);
-    if (named && id->kind != kind) {
-        if (!smap_get(options, "pf") && !(fn_key && smap_get(options,
-                                                             fn_key))) {
-            *errp = xasprintf("%s names %s function, not %s: set the type "
-                              "that matches the name or identify the "
-                              "function with options", port_name,
-                              eswitch_kind_noun(id->kind),
-                              eswitch_kind_noun(kind));
-            return EINVAL;
-        }
-        named = false;
-    }
-    if (!named) {
-        *id = (struct eswitch_fn_id) { .kind = kind };
-    }
-
-    value = smap_get(options, "pf");
-    if (value) {
-        error = parse_option_uint("pf", value, 0, 7, &id->pf, errp);
-        if (error) {
-            return error;
-        }
-    } else if (!named) {
-        *errp = xasprintf("%s: cannot tell which function this port is: "
-                          "name it %s or set options:pf%s", port_name,
-                          (kind == ESW_VPORT_UPLINK ? "p<N>"
-                           : kind == ESW_VPORT_PF ? "pf<N>hpf"
-                           : kind == ESW_VPORT_VF ? "pf<N>vf<M>"
-                           : "pf<N>sf<M>"),
-                          fn_key ? (kind == ESW_VPORT_VF ? " and options:vf"
-                                    : " and options:sf") : "");
-        return EINVAL;
-    }
-
-    if (fn_key) {
-        value = smap_get(options, fn_key);
-        if (value) {
-            error = parse_option_uint(fn_key, value,
-                                      kind == ESW_VPORT_SF
-                                      ? ESW_SF_VIRTIO_MIN : 0,
-                                      kind == ESW_VPORT_SF ? 65535 : 1023,
-                                      &id->fn, errp);
-            if (error) {
-                return error;
-            }
-        } else if (!named) {
-            *errp = xasprintf("%s: cannot tell which function this port is:"
-                              " set options:%s", port_name, fn_key);
-            return EINVAL;
-        }
-        if (kind == ESW_VPORT_SF && id->fn < ESW_SF_VIRTIO_MIN) {
-            *errp = xasprintf("%s: virtio-net devices use SF numbers "
-                              "%d and up, not %"PRIu32, port_name,
-                              ESW_SF_VIRTIO_MIN, id->fn);
-            return EINVAL;
-        }
-    }
-
-    value = smap_get(options, "eswitch");
-    if (value) {
-        return parse_esw_name(value, esw_name, errp);
-    }
-    eswitch_default_name(id->pf, esw_name);
-    return 0;
-}
-
-/* "FUNCTION" arguments.
- * ===================== */
-
-static int
-compare_eswitch_names(const void *a_, const void *b_)
-{
-    const struct eswitch *const *a = a_;
-    const struct eswitch *const *b = b_;
-
-    return strcmp((*a)->name, (*b)->name);
-}
-
-/* Stores every eSwitch, by name, in '*listp' (malloc'd) and returns how
- * many. */
-size_t
-eswitch_sorted__(struct eswitch ***listp) OVS_REQUIRES(eswitch_mutex)
-{
-    struct eswitch **list;
-    struct eswitch *esw;
-    size_t n = 0;
-
-    list = xmalloc((hmap_count(&eswitches) + 1) * sizeof *list);
-    HMAP_FOR_EACH (esw, node, &eswitches) {
-        list[n++] = esw;
-    }
-    qsort(list, n, sizeof *list, compare_eswitch_names);
-    *listp = list;
-    return n;
-}
-
-/* "no such eswitch "NAME" (eswitches: ...)", malloc'd. */
-char *
-eswitch_no_such__(const char *name) OVS_REQUIRES(eswitch_mutex)
-{
-    struct ds s = DS_EMPTY_INITIALIZER;
-    struct eswitch **list;
-    size_t n = eswitch_sorted__(&list);
-    struct echo_buf b;
-
-    ds_put_format(&s, "no such eswitch \"%s\"", echo_arg(name, &b));
-    for (size_t i = 0; i < n; i++) {
-        ds_put_format(&s, "%s%s", i ? ", " : " (eswitches: ", list[i]->name);
-    }
-    if (n) {
-        ds_put_char(&s, ')');
-    }
-    free(list);
-    return ds_steal_cstr(&s);
-}
-
-/* Finds the function that 'spec' names: "FUNCTION" (searched in every
- * eSwitch) or "ESWITCH/FUNCTION", where FUNCTION is a name ("pf0vf1") or
- * an index, the function's vport number ("2").  See
- * eswitch_find_function() for the errors. */
-int
-eswitch_resolve_spec__(const char *spec, struct eswitch **eswp,
-                       uint32_t *vportp, char **errp)
-    OVS_REQUIRES(eswitch_mutex)
-{
-    const char *slash = strchr(spec, '/');
-    const char *fn = slash ? slash + 1 : spec;
-    bool is_index = fn[0] && strspn(fn, "0123456789") == strlen(fn);
-    struct ds matches = DS_EMPTY_INITIALIZER;
-    struct eswitch *found = NULL;
-    uint32_t vport = 0, index = 0;
-    struct eswitch **list;
-    bool esw_found = !slash;
-    size_t n_found = 0;
-    struct echo_buf b;
-    size_t n;
-
-    if (is_index) {
-        const char *end;
-
-        if (!parse_uint(fn, &index, &end)) {
-            *errp = xasprintf("no such function \"%s\"", echo_arg(spec, &b));
-            return ENOENT;
-        }
-    }
-
-    n = eswitch_sorted__(&list);
-    for (size_t i = 0; i < n; i++) {
-        struct eswitch *esw = list[i];
-        struct esw_vport_info info;
-
-        if (slash && (strlen(esw->name) != (size_t) (slash - spec)
-                      || strncmp(esw->name, spec, slash - spec))) {
-            continue;
-        }
-        esw_found = true;
-        if (is_index ? !esw_vport_get_info(esw->dev, index, &info)
-            : !esw_vport_lookup(esw->dev, fn, &info.vport)) {
-            ds_put_format(&matches, "%s%s/%s", n_found ? ", " : "",
-                          esw->name, fn);
-            found = esw;
-            vport = info.vport;
-            n_found++;
-        }
-    }
-    free(list);
-
-    if (!esw_found) {
-        char *name = xmemdup0(spec, slash - spec);
-
-        *errp = eswitch_no_such__(name);
-        free(name);
-    } else if (!n_found) {
-        *errp = xasprintf("no such function \"%s\"", echo_arg(spec, &b));
-    } else if (n_found > 1) {
-        *errp = xasprintf("\"%s\" is ambiguous: qualify it with its eswitch "
-                          "(%s)", echo_arg(spec, &b), ds_cstr(&matches));
+    if (!strcmp(s, "uplink")) {
+        *kind = ESW_VPORT_UPLINK;
+    } else if (!strcmp(s, "pf")) {
+        *kind = ESW_VPORT_PF;
+    } else if (!strcmp(s, "vf")) {
+        *kind = ESW_VPORT_VF;
+    } else if (!strcmp(s, "virtio") || !strcmp(s, "sf")) {
+        *kind = ESW_VPORT_SF;
     } else {
-        *eswp = found;
-        *vportp = vport;
+        return false;
     }
-    ds_destroy(&matches);
-    return (!esw_found || !n_found ? ENOENT
-            : n_found > 1 ? EINVAL
-            : 0);
-}
-
-int
-eswitch_find_function(const char *spec, struct esw_dev **devp,
-                      uint32_t *vportp, char **errp)
-{
-    struct eswitch *esw;
-    int error;
-
-    ovs_mutex_lock(&eswitch_mutex);
-    error = eswitch_resolve_spec__(spec, &esw, vportp, errp);
-    if (!error) {
-        *devp = esw->dev;
-    }
-    ovs_mutex_unlock(&eswitch_mutex);
-    return error;
+    return true;
 }

@@ -10,12 +10,14 @@
 #ifndef OVS_EXT_ESWITCH_PRIVATE_H
 #define OVS_EXT_ESWITCH_PRIVATE_H 1
 
-/* The eSwitch module (eswitch.h) is three files, after Linux's netdevsim
+/* The eSwitch module (eswitch.h) is four files, after Linux's netdevsim
  * (one file per job, one shared header):
  *
- *   eswitch-names.c   function names ("pf0vf3"), the Interface options
- *                     that say which function a port is, and the one
- *                     resolver of "FUNCTION" arguments (commands)
+ *   eswitch-names.c   the names of functions ("pf0vf3") and their kinds,
+ *                     without state (ovs-eswitchctl uses them too)
+ *   eswitch-resolve.c the Interface options that say which function a
+ *                     port is, and the one resolver of "FUNCTION"
+ *                     arguments (commands)
  *   eswitch.c         the instances: creation and destruction, their
  *                     functions from other_config, claims (which port
  *                     holds which function) and links; every global of
@@ -107,8 +109,7 @@ extern bool eswitch_mgmt_started OVS_GUARDED_BY(eswitch_mutex);
 extern struct eswitch_file_config eswitch_file_cfg
     OVS_GUARDED_BY(eswitch_mutex);
 
-/* eswitch-names.c. */
-const char *eswitch_kind_noun(enum esw_vport_kind);
+/* eswitch-resolve.c. */
 int eswitch_resolve_spec__(const char *spec, struct eswitch **eswp,
                            uint32_t *vportp, char **errp)
     OVS_REQUIRES(eswitch_mutex);

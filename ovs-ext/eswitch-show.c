@@ -21,70 +21,59 @@
 #include "util.h"
 
 #include "datapath/esw.h"
-#include "datapath/esw-packet-format.h"
 #include "datapath/esw-policy-config.h"
+#include "eswitch.h"
 #include "eswitch-unixctl.h"
+#include "function-json.h"
+#include "port-policy-options.h"
 #include "rep-ports.h"
+#include "values.h"
 
 static void
 show_function(struct esw_dev *dev, uint32_t vport, struct ds *s,
               struct json *jfns)
 {
-    char mac[ESW_ETH_ADDR_STRLEN], eff[ESW_ETH_ADDR_STRLEN];
-    char policy[512] = "";
     struct esw_policy_config cfg;
     struct esw_vport_info info;
-    struct rep_port rp;
     bool has_policy = false;
+    struct rep_port rp;
     struct json *j;
 
     if (esw_vport_get_info(dev, vport, &info)) {
         return;
     }
-    if (!esw_vport_get_policy(dev, vport, &cfg, &has_policy) && has_policy) {
-        esw_policy_config_format(&cfg, policy, sizeof policy);
-    }
     rep_port_find(dev, vport, &rp);
-    esw_eth_addr_format(&info.mac, mac, sizeof mac);
-    esw_eth_addr_format(&info.effective_mac, eff, sizeof eff);
-
     ds_put_format(s, "  %s: vport %"PRIu32", %s, link %s, mtu %"PRIu32"\n",
-                  info.name, info.vport, esw_vport_kind_name(info.kind),
+                  info.name, info.vport,
+                  eswitch_kind_to_string(info.kind, info.fn),
                   info.oper_up ? "up" : "down", info.mtu);
     ds_put_format(s, "    host side: %s%s%s; representor: %s%s%s\n",
                   esw_io_type_name(info.io_type), info.io_name[0] ? " " : "",
                   info.io_name, rp.name ? rp.bridge : "none",
                   rp.name ? "/" : "", rp.name ? rp.name : "");
-    ds_put_format(s, "    mac %s, effective %s", mac, eff);
+    ds_put_format(s, "    mac "ETH_ADDR_FMT", effective "ETH_ADDR_FMT,
+                  ESW_MAC_ARGS(&info.mac), ESW_MAC_ARGS(&info.effective_mac));
     if (info.guest_mac_refused) {
-        char guest[ESW_ETH_ADDR_STRLEN];
-
-        ds_put_format(s, ", guest asked for %s (refused)",
-                      esw_eth_addr_format(&info.guest_mac, guest,
-                                          sizeof guest));
+        ds_put_format(s, ", guest asked for "ETH_ADDR_FMT" (refused)",
+                      ESW_MAC_ARGS(&info.guest_mac));
     }
-    ds_put_format(s, "\n    policy: %s\n",
-                  !has_policy ? "none" : policy[0] ? policy : "defaults");
+    ds_put_cstr(s, "\n    policy: ");
+    if (esw_vport_get_policy(dev, vport, &cfg, &has_policy) || !has_policy) {
+        ds_put_cstr(s, "none");
+    } else {
+        size_t len = s->length;
+
+        port_policy_format_options(&cfg, s);
+        if (s->length == len) {
+            ds_put_cstr(s, "default");
+        }
+    }
+    ds_put_char(s, '\n');
+    rep_port_destroy(&rp);
 
     j = json_object_create();
-    json_object_put(j, "vport", json_integer_create(info.vport));
-    json_object_put_string(j, "kind", esw_vport_kind_name(info.kind));
-    json_object_put(j, "link_up", json_boolean_create(info.oper_up));
-    json_object_put(j, "mtu", json_integer_create(info.mtu));
-    json_object_put_string(j, "host_side", esw_io_type_name(info.io_type));
-    if (info.io_name[0]) {
-        json_object_put_string(j, "host_interface", info.io_name);
-    }
-    json_object_put(j, "bridge", rp.bridge ? json_string_create(rp.bridge)
-                    : json_null_create());
-    json_object_put(j, "port", rp.name ? json_string_create(rp.name)
-                    : json_null_create());
-    json_object_put_string(j, "mac", mac);
-    json_object_put_string(j, "effective_mac", eff);
-    json_object_put(j, "policy", has_policy ? json_string_create(policy)
-                    : json_null_create());
+    function_to_json(dev, vport, j);
     json_object_put(jfns, info.name, j);
-    rep_port_destroy(&rp);
 }
 
 static void

@@ -18,11 +18,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "eswitch.h"
 #include "eswitch-config.h"
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
+#include "values.h"
 
 VLOG_DEFINE_THIS_MODULE(eswitch_state);
 
@@ -40,39 +42,10 @@ eswitch_link_state_from_string(const char *s, enum eswitch_link_state *out)
 {
     if (!strcmp(s, "auto")) {
         *out = ESWITCH_LINK_AUTO;
-    } else if (!strcmp(s, "up")) {
+    } else if (!strcmp(s, "up") || !strcmp(s, "enable")) {
         *out = ESWITCH_LINK_UP;
-    } else if (!strcmp(s, "down")) {
+    } else if (!strcmp(s, "down") || !strcmp(s, "disable")) {
         *out = ESWITCH_LINK_DOWN;
-    } else {
-        return false;
-    }
-    return true;
-}
-
-const char *
-eswitch_kind_to_string(enum esw_vport_kind kind, uint32_t fn)
-{
-    switch (kind) {
-    case ESW_VPORT_UPLINK: return "uplink";
-    case ESW_VPORT_PF: return "pf";
-    case ESW_VPORT_VF: return "vf";
-    case ESW_VPORT_SF: return fn >= ESW_SF_VIRTIO_MIN ? "virtio" : "sf";
-    default: OVS_NOT_REACHED();
-    }
-}
-
-static bool
-kind_from_string(const char *s, enum esw_vport_kind *kind)
-{
-    if (!strcmp(s, "uplink")) {
-        *kind = ESW_VPORT_UPLINK;
-    } else if (!strcmp(s, "pf")) {
-        *kind = ESW_VPORT_PF;
-    } else if (!strcmp(s, "vf")) {
-        *kind = ESW_VPORT_VF;
-    } else if (!strcmp(s, "virtio") || !strcmp(s, "sf")) {
-        *kind = ESW_VPORT_SF;
     } else {
         return false;
     }
@@ -251,7 +224,6 @@ int
 eswitch_state_save(const char *dir, const struct eswitch_fn_state *st,
                    char **errp)
 {
-    const struct esw_eth_addr *m = &st->mac;
     char *tmp = state_name(st->eswitch, st->function, ".tmp");
     char *name = state_name(st->eswitch, st->function, STATE_SUFFIX);
     struct json *json = json_object_create();
@@ -267,9 +239,8 @@ eswitch_state_save(const char *dir, const struct eswitch_fn_state *st,
     json_object_put(json, "pf", json_integer_create(st->pf));
     json_object_put(json, "number", json_integer_create(st->fn));
     json_object_put(json, "hotplugged", json_boolean_create(st->hotplugged));
-    json_object_put_format(json, "mac", "%02x:%02x:%02x:%02x:%02x:%02x",
-                           m->ea[0], m->ea[1], m->ea[2], m->ea[3], m->ea[4],
-                           m->ea[5]);
+    json_object_put_format(json, "mac", ETH_ADDR_FMT,
+                           ESW_MAC_ARGS(&st->mac));
     json_object_put(json, "mtu", json_integer_create(st->mtu));
     json_object_put_format(json, "features", "0x%"PRIx64, st->features);
     json_object_put(json, "queues", json_integer_create(st->queues));
@@ -363,21 +334,20 @@ parse_state(const struct json *json, struct eswitch_fn_state *st)
     }
     ovs_strlcpy(st->eswitch, STR("eswitch"), sizeof st->eswitch);
     ovs_strlcpy(st->function, STR("function"), sizeof st->function);
-    if (!kind_from_string(STR("kind"), &st->kind)) {
+    if (!eswitch_kind_from_string(STR("kind"), &st->kind)) {
         return xasprintf("unknown kind \"%s\"", STR("kind"));
     }
     st->pf = INT("pf");
     st->fn = INT("number");
     st->mtu = INT("mtu");
     st->queues = INT("queues");
-    if (!eswitch_mac_from_string(STR("mac"), &st->mac)
-        || st->mac.ea[0] & 1) {
+    if (!value_parse_mac(STR("mac"), &st->mac) || st->mac.ea[0] & 1) {
         return xasprintf("bad mac \"%s\"", STR("mac"));
     }
     if (st->mtu < ESWITCH_MIN_MTU || st->mtu > ESWITCH_MAX_MTU) {
         return xasprintf("bad mtu %"PRIu32, st->mtu);
     }
-    if (sscanf(STR("features"), "0x%"SCNx64, &st->features) != 1) {
+    if (!value_parse_hex64(STR("features"), &st->features)) {
         return xasprintf("bad features \"%s\"", STR("features"));
     }
     if (!strcmp(STR("host_side"), "tap")) {

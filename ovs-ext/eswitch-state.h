@@ -30,6 +30,10 @@
 
 #include "datapath/esw.h"
 
+/* The link state a management command sets (ovs-eswitchctl modify
+ * --link-state), with the names of the Interface option link-state
+ * (port-policy-options.h): "auto", "up", "down"; "enable" and "disable"
+ * are accepted for up and down. */
 enum eswitch_link_state {
     ESWITCH_LINK_AUTO,          /* Up while the eSwitch has its uplink. */
     ESWITCH_LINK_UP,            /* Forced up. */
@@ -39,9 +43,6 @@ enum eswitch_link_state {
 const char *eswitch_link_state_to_string(enum eswitch_link_state);
 bool eswitch_link_state_from_string(const char *, enum eswitch_link_state *);
 
-/* What users call a function's kind: "uplink", "pf", "vf", "virtio" (SFs
- * of ESW_SF_VIRTIO_MIN and up) or "sf". */
-const char *eswitch_kind_to_string(enum esw_vport_kind, uint32_t fn);
 
 struct eswitch_fn_state {
     char eswitch[ESW_NAME_MAX];

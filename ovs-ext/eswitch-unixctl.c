@@ -43,6 +43,7 @@
 #include "echo-arg.h"
 #include "eswitch.h"
 #include "openvswitch/json.h"
+#include "values.h"
 
 /* How long eswitch/inject waits for the device to finish with the packet,
  * so that the next command sees its effect. */
@@ -169,7 +170,7 @@ static void
 eswitch_unixctl_inject(struct unixctl_conn *conn, int argc,
                        const char *argv[], void *aux OVS_UNUSED)
 {
-    unsigned int count = 1;
+    uint32_t count = 1;
     struct esw_pkt *pkt;
     struct esw_dev *dev;
     uint32_t vport;
@@ -177,17 +178,14 @@ eswitch_unixctl_inject(struct unixctl_conn *conn, int argc,
     int err = 0;
 
     if (argc > 3) {
-        struct echo_buf b;
-
         if (strcmp(argv[3], "--count") || argc < 5) {
             unixctl_command_reply_error(conn, "expected FUNCTION PACKET "
                                         "[--count N]");
             return;
         }
-        if (!str_to_uint(argv[4], 10, &count)
-            || !count || count > INJECT_MAX_COUNT) {
-            error = xasprintf("invalid --count \"%s\": expected 1..%d",
-                              echo_arg(argv[4], &b), INJECT_MAX_COUNT);
+        if (!value_parse_uint(argv[4], 1, INJECT_MAX_COUNT, &count)) {
+            error = value_invalid("--count", argv[4], "1..%d",
+                                  INJECT_MAX_COUNT);
             unixctl_command_reply_error(conn, error);
             free(error);
             return;
@@ -208,7 +206,7 @@ eswitch_unixctl_inject(struct unixctl_conn *conn, int argc,
     /* Copies back to back, so that they meet the device within
      * microseconds of each other (rate policing tests).  'n': how many
      * went in. */
-    unsigned int n;
+    uint32_t n;
     for (n = 0; n < count; n++) {
         bool last = n + 1 == count;
         struct esw_pkt *copy = last ? pkt : esw_pkt_clone(pkt);
@@ -231,8 +229,8 @@ eswitch_unixctl_inject(struct unixctl_conn *conn, int argc,
         unixctl_command_reply_error(conn, "inject queue full, packet "
                                     "dropped");
     } else if (err == ENOBUFS) {
-        error = xasprintf("inject queue full: %u of %u packets injected, "
-                          "the rest dropped", n, count);
+        error = xasprintf("inject queue full: %"PRIu32" of %"PRIu32" packets "
+                          "injected, the rest dropped", n, count);
         unixctl_command_reply_error(conn, error);
         free(error);
     } else if (err) {

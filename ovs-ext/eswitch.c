@@ -26,6 +26,7 @@
 #include "seq.h"
 #include "smap.h"
 #include "util.h"
+#include "values.h"
 
 VLOG_DEFINE_THIS_MODULE(eswitch);
 
@@ -115,26 +116,6 @@ eswitch_link_seq(void)
 /* Layouts.
  * ======== */
 
-/* Parses 'value' of other_config key 'key' as an integer in [min, max]. */
-static int
-parse_config_uint(const char *key, const char *value, uint32_t min,
-                  uint32_t max, uint32_t *out, char **errp)
-{
-    unsigned int v;
-
-    if (value[0] < '0' || value[0] > '9' || !str_to_uint(value, 10, &v)
-        || v < min || v > max) {
-        struct echo_buf b;
-
-        *errp = xasprintf("invalid %s \"%s\": expected an integer "
-                          "between %"PRIu32" and %"PRIu32,
-                          key, echo_arg(value, &b), min, max);
-        return EINVAL;
-    }
-    *out = v;
-    return 0;
-}
-
 static int
 parse_ovs_layout(const struct smap *other_config,
                  struct eswitch_layout *layout, char **errp)
@@ -146,7 +127,7 @@ parse_ovs_layout(const struct smap *other_config,
     layout->n_vfs = ESWITCH_DEFAULT_VFS;
     value = smap_get(other_config, "eswitch-vfs");
     if (value) {
-        error = parse_config_uint("eswitch-vfs", value, 0, ESWITCH_MAX_VFS,
+        error = value_parse_uint_arg("eswitch-vfs", value, 0, ESWITCH_MAX_VFS,
                                   &layout->n_vfs, errp);
         if (error) {
             return error;
@@ -155,7 +136,7 @@ parse_ovs_layout(const struct smap *other_config,
     layout->n_sfs = ESWITCH_DEFAULT_SFS;
     value = smap_get(other_config, "eswitch-sfs");
     if (value) {
-        error = parse_config_uint("eswitch-sfs", value, 0, ESWITCH_MAX_SFS,
+        error = value_parse_uint_arg("eswitch-sfs", value, 0, ESWITCH_MAX_SFS,
                                   &layout->n_sfs, errp);
         if (error) {
             return error;
@@ -164,10 +145,8 @@ parse_ovs_layout(const struct smap *other_config,
 
     value = smap_get_def(other_config, "eswitch-host-io", "auto");
     if (!eswitch_host_io_from_string(value, &layout->host_io)) {
-        struct echo_buf b;
-
-        *errp = xasprintf("invalid eswitch-host-io \"%s\": expected auto, "
-                          "tap or capture", echo_arg(value, &b));
+        *errp = value_invalid("eswitch-host-io", value,
+                              "auto, tap or capture");
         return EINVAL;
     }
     return 0;

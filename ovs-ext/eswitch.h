@@ -31,9 +31,9 @@
  * one port.  The eSwitch exists as long as any of its functions is
  * claimed.
  *
- * Implemented by eswitch-names.c (names, ports' options, "FUNCTION"
- * arguments), eswitch.c (instances, claims, links) and eswitch-mgmt.c
- * (management); see eswitch-private.h.
+ * Implemented by eswitch-names.c (names), eswitch-resolve.c (ports'
+ * options, "FUNCTION" arguments), eswitch.c (instances, claims, links) and
+ * eswitch-mgmt.c (management); see eswitch-private.h.
  *
  * All functions here are called from the main thread (netdev set_config
  * and destruct, bridge_run); they are serialized by an internal mutex
@@ -70,6 +70,12 @@ void eswitch_format_fn_name(const struct eswitch_fn_id *id,
 
 /* Default eSwitch name of PF 'pf': "esw<pf>". */
 void eswitch_default_name(uint32_t pf, char buf[ESW_NAME_MAX]);
+
+/* What users call a function's kind, everywhere (status, commands, state
+ * files): "uplink", "pf", "vf", "virtio" (SFs of ESW_SF_VIRTIO_MIN and up)
+ * or "sf". */
+const char *eswitch_kind_to_string(enum esw_vport_kind, uint32_t fn);
+bool eswitch_kind_from_string(const char *, enum esw_vport_kind *);
 
 /* Resolves which function the port 'port_name' of type 'kind' stands for,
  * from its name and its options "eswitch", "pf", "vf", "sf".  Stores the
@@ -162,7 +168,7 @@ bool eswitch_is_managed(const struct eswitch *);
 const char *eswitch_uplink_name(const struct eswitch *);
 
 /* Finds the function that 'spec' names, as every command argument
- * "FUNCTION" does: a function name ("pf0vf1") or an index, the function's
+ * "FUNCTION" does: a function name ("pf0vf1") or the function's
  * vport number ("2"), searched in every eSwitch, or either qualified by
  * its eSwitch ("esw0/pf0vf1", "esw0/2").  On success stores the device
  * (without a new reference: valid until the caller returns to the main
@@ -227,8 +233,8 @@ int eswitch_hotplug(const struct eswitch_hotplug_args *,
                     char fn_name[ESW_NAME_MAX], char **errp);
 
 /* Removes hotplugged function 'spec' (as for eswitch_find_function():
- * "pf0sf1000", "esw0/pf0sf1000", "6", "esw0/6") and its recovery state.  EBUSY while a port
- * claims it, EINVAL for a static function. */
+ * "pf0sf1000", "esw0/pf0sf1000", "6", "esw0/6") and its recovery state.
+ * EBUSY while a port claims it, EINVAL for a static function. */
 int eswitch_unplug(const char *spec, char **errp);
 
 /* Checks everything eswitch_unplug() does except whether a port claims
@@ -255,15 +261,14 @@ int eswitch_modify(const char *spec, const struct eswitch_modify_args *,
                    char **errp);
 
 /* {"functions": [...]}: every function of every eSwitch, by eSwitch name
- * and index, each as eswitch_mgmt_query() describes it.  The caller owns
+ * and vport, each as eswitch_mgmt_query() describes it.  The caller owns
  * the returned JSON. */
 struct json *eswitch_mgmt_list(void);
 
-/* One function as a JSON object: "eswitch", "function", "index" (vport),
- * "kind" (uplink, pf, vf, virtio), "pf", "number", "origin" (static or
- * hotplug), "mac", "mtu", "features" and "queues" (virtio only),
- * "host_side", "link_state" (auto, up, down), "link" (up, down), "port"
- * (the OVS port using it, or null). */
+/* One function as a JSON object: the one shape of function_to_json()
+ * (function-json.h), and "pf", "number", "origin" (static or hotplug),
+ * "features" and "queues" (virtio only) and "link_state" (auto, up,
+ * down).  Main thread only, as function_to_json(). */
 int eswitch_mgmt_query(const char *spec, struct json **replyp, char **errp);
 
 /* The management settings in force, as a JSON object. */

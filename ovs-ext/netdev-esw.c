@@ -50,6 +50,7 @@
 #include "datapath/esw.h"
 #include "eswitch.h"
 #include "port-policy.h"
+#include "values.h"
 
 VLOG_DEFINE_THIS_MODULE(netdev_esw);
 
@@ -627,7 +628,8 @@ netdev_esw_get_status(const struct netdev *netdev, struct smap *smap)
     smap_add(smap, "eswitch", eswitch_name(dev->esw));
     smap_add(smap, "driver", esw_dev_driver_name(esw_dev));
     smap_add(smap, "function", info.name);
-    smap_add(smap, "function_kind", esw_vport_kind_name(info.kind));
+    smap_add(smap, "function_kind",
+             eswitch_kind_to_string(info.kind, info.fn));
     smap_add_format(smap, "vport", "%"PRIu32, info.vport);
     if (info.io_name[0]) {
         smap_add_format(smap, "host_side", "%s %s",
@@ -635,10 +637,9 @@ netdev_esw_get_status(const struct netdev *netdev, struct smap *smap)
     } else {
         smap_add(smap, "host_side", esw_io_type_name(info.io_type));
     }
-    smap_add_format(smap, "mac", ETH_ADDR_FMT,
-                    ETH_ADDR_BYTES_ARGS(info.mac.ea));
+    smap_add_format(smap, "mac", ETH_ADDR_FMT, ESW_MAC_ARGS(&info.mac));
     smap_add_format(smap, "effective_mac", ETH_ADDR_FMT,
-                    ETH_ADDR_BYTES_ARGS(info.effective_mac.ea));
+                    ESW_MAC_ARGS(&info.effective_mac));
     smap_add(smap, "link", info.oper_up ? "up" : "down");
     port_policy_get_status(netdev_get_name(netdev), esw_dev, info.vport,
                            smap);

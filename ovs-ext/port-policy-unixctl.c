@@ -35,6 +35,7 @@
 
 #include "eswitch.h"
 #include "eswitch-unixctl.h"
+#include "values.h"
 
 static void
 port_policy_unixctl_guest_set_mac(struct unixctl_conn *conn,
@@ -52,7 +53,7 @@ port_policy_unixctl_guest_set_mac(struct unixctl_conn *conn,
         free(error);
         return;
     }
-    if (!port_policy_parse_mac(argv[2], &mac)) {
+    if (!value_parse_mac(argv[2], &mac)) {
         unixctl_command_reply_error(conn, "bad mac address (expected "
                                     "xx:xx:xx:xx:xx:xx)");
         return;

@@ -4,8 +4,8 @@
  * Licensed under the Apache License, Version 2.0.
  */
 
-/* Per-port VLAN and MAC security policy: option parsing, application,
- * guest MAC mediation, held policies.  See port-policy.h. */
+/* Per-port VLAN and MAC security policy: application, guest MAC
+ * mediation, held policies, status.  See port-policy.h. */
 
 #include <config.h>
 
@@ -32,9 +32,10 @@
 #include "util.h"
 #include "vswitch-idl.h"
 
-#include "datapath/esw-packet-format.h"
-#include "echo-arg.h"
 #include "eswitch.h"
+#include "function-json.h"
+#include "port-policy-options.h"
+#include "values.h"
 
 VLOG_DEFINE_THIS_MODULE(port_policy);
 
@@ -44,341 +45,6 @@ VLOG_DEFINE_THIS_MODULE(port_policy);
 /* Guest MAC changes are logged at INFO, but a guest that keeps asking
  * cannot flood the log. */
 static struct vlog_rate_limit guest_rl = VLOG_RATE_LIMIT_INIT(10, 60);
-
-const char *const port_policy_option_names[PORT_POLICY_N_OPTIONS + 1] = {
-    "mac", "vlan", "qos", "vlan-proto", "trunks", "trunk-untagged",
-    "spoofchk", "allowed-macs", "trust", "mac-changes", "promisc",
-    "max-tx-rate", "min-tx-rate", "link-state", NULL
-};
-
-bool
-port_policy_is_option(const char *key)
-{
-    for (const char *const *k = port_policy_option_names; *k; k++) {
-        if (!strcmp(key, *k)) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Parsing.
- * ======== */
-
-static int
-bad_value(char **errp, const char *key, const char *value,
-          const char *expected)
-{
-    struct echo_buf b;
-
-    *errp = xasprintf("invalid %s \"%s\": expected %s", key,
-                      echo_arg(value, &b), expected);
-    return EINVAL;
-}
-
-/* Parses a decimal integer of at most 9 digits from '*sp', advancing it. */
-static bool
-scan_uint(const char **sp, uint32_t *valuep)
-{
-    const char *s = *sp;
-    uint32_t v = 0;
-    int n = 0;
-
-    while (*s >= '0' && *s <= '9') {
-        if (++n > 9) {
-            return false;
-        }
-        v = v * 10 + (*s++ - '0');
-    }
-    if (!n) {
-        return false;
-    }
-    *valuep = v;
-    *sp = s;
-    return true;
-}
-
-static int
-parse_uint_option(const char *key, const char *value, uint32_t min,
-                  uint32_t max, uint32_t *out, char **errp)
-{
-    const char *s = value;
-    uint32_t v;
-
-    if (!scan_uint(&s, &v) || *s || v < min || v > max) {
-        char *expected = xasprintf("an integer between %"PRIu32" and %"
-                                   PRIu32, min, max);
-
-        bad_value(errp, key, value, expected);
-        free(expected);
-        return EINVAL;
-    }
-    *out = v;
-    return 0;
-}
-
-static int
-parse_bool_option(const char *key, const char *value, bool *out,
-                  char **errp)
-{
-    if (!strcmp(value, "true")) {
-        *out = true;
-    } else if (!strcmp(value, "false")) {
-        *out = false;
-    } else {
-        return bad_value(errp, key, value, "true or false");
-    }
-    return 0;
-}
-
-static int
-hexit(char c)
-{
-    return (c >= '0' && c <= '9' ? c - '0'
-            : c >= 'a' && c <= 'f' ? c - 'a' + 10
-            : c >= 'A' && c <= 'F' ? c - 'A' + 10
-            : -1);
-}
-
-/* Parses "xx:xx:xx:xx:xx:xx" (1 or 2 hex digits per byte) from '*sp',
- * advancing it. */
-static bool
-scan_mac(const char **sp, struct esw_eth_addr *mac)
-{
-    const char *s = *sp;
-
-    for (int i = 0; i < ESW_ETH_ADDR_LEN; i++) {
-        int hi = hexit(s[0]), lo;
-
-        if (i && *s++ != ':') {
-            return false;
-        }
-        hi = hexit(s[0]);
-        if (hi < 0) {
-            return false;
-        }
-        lo = hexit(s[1]);
-        if (lo < 0) {
-            mac->ea[i] = hi;
-            s += 1;
-        } else {
-            mac->ea[i] = hi << 4 | lo;
-            s += 2;
-        }
-    }
-    *sp = s;
-    return true;
-}
-
-static int
-parse_mac_option(const char *key, const char *value,
-                 struct esw_eth_addr *mac, char **errp)
-{
-    const char *s = value;
-
-    if (!scan_mac(&s, mac) || *s) {
-        return bad_value(errp, key, value,
-                         "a MAC address such as 02:00:00:00:00:01");
-    }
-    if (esw_eth_addr_is_zero(mac)) {
-        /* Not "no MAC" (the option unset): refused as multicast addresses
-         * are, by esw_policy_config_validate(). */
-        *errp = xasprintf("%s 00:00:00:00:00:00 is not unicast", key);
-        return EINVAL;
-    }
-    return 0;
-}
-
-bool
-port_policy_parse_mac(const char *s, struct esw_eth_addr *mac)
-{
-    return scan_mac(&s, mac) && !*s;
-}
-
-static const char *
-skip_separators(const char *s)
-{
-    return s + strspn(s, ", ");
-}
-
-static int
-parse_trunks(const char *value, struct esw_policy_config *cfg, char **errp)
-{
-    const char *s = skip_separators(value);
-
-    if (!*s) {
-        goto error;
-    }
-    while (*s) {
-        uint32_t first, last;
-
-        if (!scan_uint(&s, &first)) {
-            goto error;
-        }
-        last = first;
-        if (*s == '-') {
-            s++;
-            if (!scan_uint(&s, &last)) {
-                goto error;
-            }
-        }
-        if (first < 1 || last > ESW_POLICY_VLAN_MAX || first > last
-            || (*s && *s != ',' && *s != ' ')) {
-            goto error;
-        }
-        for (uint32_t vid = first; vid <= last; vid++) {
-            esw_policy_config_add_trunk(cfg, vid);
-        }
-        s = skip_separators(s);
-    }
-    return 0;
-
-error:
-    return bad_value(errp, "trunks", value,
-                     "VLAN IDs and ranges between 1 and 4094, such as "
-                     "10,20-30");
-}
-
-static int
-parse_allowed_macs(const char *value, struct esw_policy_config *cfg,
-                   char **errp)
-{
-    const char *s = skip_separators(value);
-    size_t n = 0;
-
-    while (*s) {
-        struct esw_eth_addr mac;
-
-        if (!scan_mac(&s, &mac) || (*s && *s != ',' && *s != ' ')) {
-            return bad_value(errp, "allowed-macs", value,
-                             "MAC addresses separated by commas");
-        }
-        if (n < ESW_POLICY_MAX_ALLOWED_MACS) {
-            cfg->allowed_macs[n] = mac;
-        }
-        n++;
-        s = skip_separators(s);
-    }
-    if (n > ESW_POLICY_MAX_ALLOWED_MACS) {
-        *errp = xasprintf("allowed-macs has %"PRIuSIZE" entries, at most %d "
-                          "allowed", n, ESW_POLICY_MAX_ALLOWED_MACS);
-        return EINVAL;
-    }
-    cfg->n_allowed_macs = n;
-    return 0;
-}
-
-/* Parses option 'key' (one of port_policy_option_names[]) with 'value'
- * into 'cfg'.  'trust_set' tracks "trust" vs "mac-changes". */
-static int
-parse_option(const char *key, const char *value,
-             struct esw_policy_config *cfg, char **errp)
-{
-    uint32_t u;
-    int error;
-
-    if (!strcmp(key, "mac")) {
-        return parse_mac_option(key, value, &cfg->mac, errp);
-    } else if (!strcmp(key, "vlan")) {
-        error = parse_uint_option(key, value, 0, ESW_POLICY_VLAN_MAX, &u,
-                                  errp);
-        cfg->vlan = u;
-    } else if (!strcmp(key, "qos")) {
-        error = parse_uint_option(key, value, 0, ESW_POLICY_QOS_MAX, &u,
-                                  errp);
-        cfg->qos = u;
-    } else if (!strcmp(key, "vlan-proto")) {
-        if (!strcasecmp(value, "802.1q") || !strcasecmp(value, "0x8100")) {
-            cfg->vlan_proto = ESW_TPID_8021Q;
-        } else if (!strcasecmp(value, "802.1ad")
-                   || !strcasecmp(value, "0x88a8")) {
-            cfg->vlan_proto = ESW_TPID_8021AD;
-        } else {
-            return bad_value(errp, key, value, "802.1Q or 802.1ad");
-        }
-        return 0;
-    } else if (!strcmp(key, "trunks")) {
-        return parse_trunks(value, cfg, errp);
-    } else if (!strcmp(key, "trunk-untagged")) {
-        return parse_bool_option(key, value, &cfg->trunk_untagged, errp);
-    } else if (!strcmp(key, "spoofchk")) {
-        return parse_bool_option(key, value, &cfg->spoofchk, errp);
-    } else if (!strcmp(key, "allowed-macs")) {
-        return parse_allowed_macs(value, cfg, errp);
-    } else if (!strcmp(key, "trust")) {
-        return parse_bool_option(key, value, &cfg->trust, errp);
-    } else if (!strcmp(key, "mac-changes")) {
-        if (!strcmp(value, "accept")) {
-            cfg->trust = true;
-        } else if (!strcmp(value, "reject")) {
-            cfg->trust = false;
-        } else {
-            return bad_value(errp, key, value, "accept or reject");
-        }
-        return 0;
-    } else if (!strcmp(key, "promisc")) {
-        return parse_bool_option(key, value, &cfg->promisc, errp);
-    } else if (!strcmp(key, "max-tx-rate")) {
-        error = parse_uint_option(key, value, 0, ESW_POLICY_RATE_MAX,
-                                  &cfg->max_tx_rate, errp);
-    } else if (!strcmp(key, "min-tx-rate")) {
-        error = parse_uint_option(key, value, 0, ESW_POLICY_RATE_MAX,
-                                  &cfg->min_tx_rate, errp);
-    } else if (!strcmp(key, "link-state")) {
-        if (!strcmp(value, "auto")) {
-            cfg->link_state = ESW_POLICY_LINK_AUTO;
-        } else if (!strcmp(value, "enable")) {
-            cfg->link_state = ESW_POLICY_LINK_ENABLE;
-        } else if (!strcmp(value, "disable")) {
-            cfg->link_state = ESW_POLICY_LINK_DISABLE;
-        } else {
-            return bad_value(errp, key, value, "auto, enable or disable");
-        }
-        return 0;
-    } else {
-        OVS_NOT_REACHED();
-    }
-    return error;
-}
-
-int
-port_policy_parse(const struct smap *options, struct esw_policy_config *cfg,
-                  bool *has_policy, char **errp)
-{
-    const char *trust = smap_get(options, "trust");
-    const char *mac_changes = smap_get(options, "mac-changes");
-    char reason[ESW_ERROR_MAX];
-
-    esw_policy_config_init(cfg);
-    *has_policy = false;
-
-    /* In a fixed order, so that the first error reported does not depend
-     * on hashing. */
-    for (const char *const *k = port_policy_option_names; *k; k++) {
-        const char *value = smap_get(options, *k);
-        int error;
-
-        if (!value) {
-            continue;
-        }
-        *has_policy = true;
-        error = parse_option(*k, value, cfg, errp);
-        if (error) {
-            return error;
-        }
-    }
-    if (trust && mac_changes
-        && !strcmp(trust, "true") != !strcmp(mac_changes, "accept")) {
-        *errp = xasprintf("trust=%s contradicts mac-changes=%s", trust,
-                          mac_changes);
-        return EINVAL;
-    }
-    if (esw_policy_config_validate(cfg, reason, sizeof reason)) {
-        *errp = xstrdup(reason);
-        return EINVAL;
-    }
-    return 0;
-}
 
 /* The functions that representors hold.
  * ======================================
@@ -563,7 +229,6 @@ guest_request__(struct pp_fn *p, struct esw_dev *dev, uint32_t vport,
                 const struct esw_eth_addr *mac, const char *source,
                 char **reasonp) OVS_REQUIRES(pp_mutex)
 {
-    char old_s[ESW_ETH_ADDR_STRLEN], new_s[ESW_ETH_ADDR_STRLEN];
     struct esw_vport_info info;
     struct esw_error err;
     const char *reason;
@@ -575,8 +240,6 @@ guest_request__(struct pp_fn *p, struct esw_dev *dev, uint32_t vport,
     if (error) {
         return error;
     }
-    esw_eth_addr_format(&info.effective_mac, old_s, sizeof old_s);
-    esw_eth_addr_format(mac, new_s, sizeof new_s);
     eswitch_function_port(dev, vport, &port, NULL);
     who = port ? port : info.name;
 
@@ -588,9 +251,11 @@ guest_request__(struct pp_fn *p, struct esw_dev *dev, uint32_t vport,
             p->refusal = NULL;
         }
         notify_representor(dev, vport);         /* mac_in_use. */
-        if (strcmp(old_s, new_s)) {
-            VLOG_INFO_RL(&guest_rl, "%s: guest MAC change (%s) from %s to "
-                         "%s accepted", who, source, old_s, new_s);
+        if (memcmp(&info.effective_mac, mac, sizeof *mac)) {
+            VLOG_INFO_RL(&guest_rl, "%s: guest MAC change (%s) from "
+                         ETH_ADDR_FMT" to "ETH_ADDR_FMT" accepted", who,
+                         source, ESW_MAC_ARGS(&info.effective_mac),
+                         ESW_MAC_ARGS(mac));
         }
     } else if (error == EPERM) {
         if (p) {
@@ -598,8 +263,10 @@ guest_request__(struct pp_fn *p, struct esw_dev *dev, uint32_t vport,
             p->refusal = xstrdup(reason);
         }
         notify_representor(dev, vport);         /* Status. */
-        VLOG_INFO_RL(&guest_rl, "%s: guest MAC change (%s) from %s to %s "
-                     "refused: %s", who, source, old_s, new_s, reason);
+        VLOG_INFO_RL(&guest_rl, "%s: guest MAC change (%s) from "
+                     ETH_ADDR_FMT" to "ETH_ADDR_FMT" refused: %s", who,
+                     source, ESW_MAC_ARGS(&info.effective_mac),
+                     ESW_MAC_ARGS(mac), reason);
     }
     if (error && reasonp) {
         *reasonp = xstrdup(reason[0] ? reason : ovs_strerror(error));
@@ -662,7 +329,7 @@ port_policy_bind(const char *port_name, struct eswitch *esw, uint32_t vport,
 
     /* A port that becomes trusted gets what its guest asked for (the
      * only case where asking again can have another answer). */
-    if (cfg && cfg->trust && esw_eth_addr_is_zero(&cfg->mac)
+    if (cfg && cfg->trust && esw_eth_addr_is_zero(&cfg->admin_mac)
         && !esw_vport_get_info(dev, vport, &info) && info.guest_mac_refused
         && !esw_eth_addr_is_zero(&info.guest_mac)) {
         guest_request__(p, dev, vport, &info.guest_mac, "now trusted", NULL);
@@ -706,12 +373,6 @@ port_policy_hold(const char *port_name, struct eswitch *esw, uint32_t vport,
 /* Status and diagnostics.
  * ======================= */
 
-static void
-format_mac(const struct esw_eth_addr *mac, char s[ESW_ETH_ADDR_STRLEN])
-{
-    esw_eth_addr_format(mac, s, ESW_ETH_ADDR_STRLEN);
-}
-
 /* What the guest asked for, as "accepted" or "refused: REASON". */
 static char *
 guest_mac_change_state(const struct pp_fn *p,
@@ -725,38 +386,48 @@ guest_mac_change_state(const struct pp_fn *p,
             : xstrdup("refused"));
 }
 
+/* The policy of 'vport' of 'dev' as "key=value ..." (malloc'd): "none"
+ * without a policy, "default" for one with only default values. */
+static char *
+policy_text(struct esw_dev *dev, uint32_t vport)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct esw_policy_config cfg;
+    bool has_policy;
+
+    if (esw_vport_get_policy(dev, vport, &cfg, &has_policy) || !has_policy) {
+        ds_put_cstr(&s, "none");
+    } else {
+        port_policy_format_options(&cfg, &s);
+        if (!s.length) {
+            ds_put_cstr(&s, "default");
+        }
+    }
+    return ds_steal_cstr(&s);
+}
+
 void
-port_policy_get_status(const char *port_name, struct esw_dev *dev,
+port_policy_get_status(const char *port_name OVS_UNUSED, struct esw_dev *dev,
                        uint32_t vport, struct smap *status)
 {
     struct esw_vport_info info;
     struct pp_fn *p;
-    char s[ESW_ETH_ADDR_STRLEN];
 
     if (esw_vport_get_info(dev, vport, &info)) {
         return;
     }
-    ovs_mutex_lock(&pp_mutex);
-    p = pp_fn_find(dev, vport);
     if (info.has_policy) {
-        struct esw_policy_config cfg;
-        bool has_policy;
-
-        if (!esw_vport_get_policy(dev, vport, &cfg, &has_policy)
-            && has_policy) {
-            char buf[512];
-
-            esw_policy_config_format(&cfg, buf, sizeof buf);
-            smap_add(status, "policy", buf[0] ? buf : "default");
-        }
+        smap_add_nocopy(status, xstrdup("policy"), policy_text(dev, vport));
     }
     if (!esw_eth_addr_is_zero(&info.guest_mac)) {
-        format_mac(&info.guest_mac, s);
-        smap_add(status, "guest_mac", s);
+        ovs_mutex_lock(&pp_mutex);
+        p = pp_fn_find(dev, vport);
+        smap_add_format(status, "guest_mac", ETH_ADDR_FMT,
+                        ESW_MAC_ARGS(&info.guest_mac));
         smap_add_nocopy(status, xstrdup("guest_mac_change"),
                         guest_mac_change_state(p, &info));
+        ovs_mutex_unlock(&pp_mutex);
     }
-    ovs_mutex_unlock(&pp_mutex);
 }
 
 struct rule_ref_aux {
@@ -792,28 +463,6 @@ count_rule_refs(struct esw_dev *dev, uint32_t vport)
     return aux.n;
 }
 
-/* Policy options as esw_policy_config_format() writes them ("key=value
- * ...", values without spaces), as a JSON object of strings. */
-static struct json *
-policy_options_json(const char *formatted)
-{
-    struct json *options = json_object_create();
-    char *copy = xstrdup(formatted);
-    char *save = NULL, *token;
-
-    for (token = strtok_r(copy, " ", &save); token;
-         token = strtok_r(NULL, " ", &save)) {
-        char *value = strchr(token, '=');
-
-        if (value) {
-            *value++ = '\0';
-            json_object_put_string(options, token, value);
-        }
-    }
-    free(copy);
-    return options;
-}
-
 int
 port_policy_format(struct esw_dev *dev, uint32_t vport, struct ds *s,
                    struct json *json)
@@ -822,42 +471,29 @@ port_policy_format(struct esw_dev *dev, uint32_t vport, struct ds *s,
         ESW_DROP_SPOOF, ESW_DROP_VLAN, ESW_DROP_NOT_FOR_ME, ESW_DROP_RATE,
         ESW_DROP_LINK_DOWN,
     };
-    char mac_s[ESW_ETH_ADDR_STRLEN], eff_s[ESW_ETH_ADDR_STRLEN];
-    char guest_s[ESW_ETH_ADDR_STRLEN];
-    struct esw_policy_config cfg;
     struct esw_vport_stats stats;
     struct esw_vport_info info;
     char *guest_state = NULL;
-    char policy[512] = "";
     char *port = NULL;
-    bool has_policy;
     bool held = false;
     size_t n_rules;
-    struct pp_fn *p;
 
     if (esw_vport_get_info(dev, vport, &info)
-        || esw_vport_get_policy(dev, vport, &cfg, &has_policy)
         || esw_vport_get_stats(dev, vport, &stats)) {
         return ENOENT;
     }
 
     ovs_mutex_lock(&pp_mutex);
-    p = pp_fn_find(dev, vport);
-    eswitch_function_port(dev, vport, &port, &held);
     if (!esw_eth_addr_is_zero(&info.guest_mac)) {
-        guest_state = guest_mac_change_state(p, &info);
+        guest_state = guest_mac_change_state(pp_fn_find(dev, vport), &info);
     }
     ovs_mutex_unlock(&pp_mutex);
-
-    if (has_policy) {
-        esw_policy_config_format(&cfg, policy, sizeof policy);
-    }
-    format_mac(&info.mac, mac_s);
-    format_mac(&info.effective_mac, eff_s);
-    format_mac(&info.guest_mac, guest_s);
     n_rules = count_rule_refs(dev, vport);
 
     if (s) {
+        char *policy = policy_text(dev, vport);
+
+        eswitch_function_port(dev, vport, &port, &held);
         ds_put_format(s, "function: %s/%s (vport %"PRIu32")\n",
                       esw_dev_name(dev), info.name, vport);
         if (!port) {
@@ -869,11 +505,13 @@ port_policy_format(struct esw_dev *dev, uint32_t vport, struct ds *s,
         } else {
             ds_put_format(s, "port: %s\n", port);
         }
-        ds_put_format(s, "policy: %s\n",
-                      !has_policy ? "none" : policy[0] ? policy : "default");
-        ds_put_format(s, "mac: default %s, effective %s\n", mac_s, eff_s);
+        ds_put_format(s, "policy: %s\n", policy);
+        ds_put_format(s, "mac: default "ETH_ADDR_FMT", effective "
+                      ETH_ADDR_FMT"\n", ESW_MAC_ARGS(&info.mac),
+                      ESW_MAC_ARGS(&info.effective_mac));
         if (guest_state) {
-            ds_put_format(s, "guest mac: %s (%s)\n", guest_s, guest_state);
+            ds_put_format(s, "guest mac: "ETH_ADDR_FMT" (%s)\n",
+                          ESW_MAC_ARGS(&info.guest_mac), guest_state);
         } else {
             ds_put_cstr(s, "guest mac: none\n");
         }
@@ -887,24 +525,17 @@ port_policy_format(struct esw_dev *dev, uint32_t vport, struct ds *s,
                           stats.drops[reasons[i]]);
         }
         ds_put_char(s, '\n');
+        free(policy);
     }
 
     if (json) {
         struct json *drops = json_object_create();
 
-        json_object_put_string(json, "function", info.name);
-        json_object_put_string(json, "eswitch", esw_dev_name(dev));
-        json_object_put(json, "vport", json_integer_create(vport));
-        json_object_put(json, "port", (port ? json_string_create(port)
-                                       : json_null_create()));
-        json_object_put(json, "held", json_boolean_create(held));
-        json_object_put(json, "policy", (has_policy
-                                         ? policy_options_json(policy)
-                                         : json_null_create()));
-        json_object_put_string(json, "mac", mac_s);
-        json_object_put_string(json, "effective_mac", eff_s);
+        function_to_json(dev, vport, json);
         json_object_put(json, "guest_mac", (guest_state
-                                            ? json_string_create(guest_s)
+                                            ? json_string_create_nocopy(
+                                                xasprintf(ETH_ADDR_FMT,
+                                                ESW_MAC_ARGS(&info.guest_mac)))
                                             : json_null_create()));
         json_object_put(json, "guest_mac_change",
                         (guest_state ? json_string_create(guest_state)

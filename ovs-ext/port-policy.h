@@ -8,29 +8,13 @@
 #define OVS_EXT_PORT_POLICY_H 1
 
 /* Per-port VLAN and MAC security policy of representor ports (DESIGN.md
- * section 4): the Interface options, their one parser, and the OVS side of
- * the policy's life: applying it to the function in the eSwitch, guest MAC
- * change mediation, status, and garbage collection.  The device enforces
+ * section 4): the OVS side of the policy's life: applying it to the
+ * function in the eSwitch, guest MAC change mediation, status, and
+ * garbage collection.  The device enforces
  * the policy (datapath/esw-policy.h); nothing here touches packets.
  *
- * Options (on esw-pf, esw-vf and esw-virtio Interfaces)
- * ======================================================
- *
- *   mac=MAC                 administrative MAC (wins over the guest)
- *   vlan=0..4094            VST VLAN (0: VST off)
- *   qos=0..7                VST PCP (requires vlan)
- *   vlan-proto=802.1Q|802.1ad
- *   trunks=VIDS             VGT: "10,20-30" (1..4094)
- *   trunk-untagged=BOOL     with trunks: untagged frames pass (true)
- *   spoofchk=BOOL           forged transmits are dropped (false)
- *   allowed-macs=MACS       more source MACs spoofchk accepts ("A,B")
- *   trust=BOOL              guest MAC changes accepted (false); or
- *   mac-changes=accept|reject   the same, vSphere's name
- *   promisc=BOOL            unicast to other MACs delivered (true)
- *   max-tx-rate=MBPS, min-tx-rate=MBPS   (0: none)
- *   link-state=auto|enable|disable
- *
- * A port without any of them has no policy (everything passes).
+ * The Interface options, their names, syntax, printing and JSON, are
+ * port-policy-options.h's.
  *
  * Bad configuration and the previous good policy
  * ==============================================
@@ -79,32 +63,13 @@
 
 #include "datapath/esw.h"
 #include "datapath/esw-policy-config.h"
+#include "port-policy-options.h"
 
 struct ds;
 struct eswitch;
 struct json;
 struct netdev;
 struct smap;
-
-/* Names of the policy options, NULL-terminated. */
-#define PORT_POLICY_N_OPTIONS 14
-extern const char *const port_policy_option_names[PORT_POLICY_N_OPTIONS + 1];
-
-/* True if 'key' is one of the policy options. */
-bool port_policy_is_option(const char *key);
-
-/* Parses and validates the policy options of 'options' (other keys are
- * ignored) into '*cfg'.  Stores in '*has_policy' whether any policy option
- * is there (if not, '*cfg' is the default, a no-op).  Returns 0 or EINVAL
- * with a message in '*errp', e.g. "invalid vlan \"4095\": expected an
- * integer between 0 and 4094" or "qos requires vlan". */
-int port_policy_parse(const struct smap *options,
-                      struct esw_policy_config *cfg, bool *has_policy,
-                      char **errp);
-
-/* Parses a MAC address "xx:xx:xx:xx:xx:xx" (one or two hex digits per
- * byte), the syntax of the options. */
-bool port_policy_parse_mac(const char *s, struct esw_eth_addr *mac);
 
 /* Makes 'cfg' (NULL: no policy) the policy of function 'vport' of 'esw'.
  * The swap is atomic for traffic.  On failure nothing changed. */
@@ -150,13 +115,11 @@ void port_policy_get_status(const char *port_name, struct esw_dev *dev,
 
 /* Describes function 'vport' of 'dev' (eswitch/policy/show): appends text
  * to 's' if it is not NULL, puts the same facts into the JSON object
- * 'json' if it is not NULL ("function", "eswitch", "vport", "port" (the
- * port that holds the function, null if none), "held" (that port is out
- * of the bridge, the previous policy kept), "policy"
- * (null if none, else an object of the non-default options), "mac",
- * "effective_mac", "guest_mac" and "guest_mac_change" (null if the guest
- * asked for nothing), "guest_mac_changes_refused", "rules" and "drops"
- * (by reason)).  Returns 0, or ENOENT if there is no such vport. */
+ * 'json' if it is not NULL: the function as function_to_json() puts it
+ * (function-json.h), and "guest_mac" and "guest_mac_change" (null if the
+ * guest asked for nothing), "guest_mac_changes_refused", "rules" (those
+ * that match on or output to it) and "drops" (by policy reason).  Returns
+ * 0, or ENOENT if there is no such vport. */
 int port_policy_format(struct esw_dev *dev, uint32_t vport, struct ds *s,
                        struct json *json);
 

@@ -1115,7 +1115,7 @@ test_policy(void)
     CHECK_EQ(capture_count(dev, p0), 1);
 
     /* Link-state disable in the policy. */
-    pc.link_state = ESW_POLICY_LINK_DISABLE;
+    pc.link_state = ESW_POLICY_LINK_DOWN;
     CHECK_EQ(esw_vport_set_policy(dev, vf0, &pc, &err), 0);
     CHECK_EQ(esw_vport_get_info(dev, vf0, &info), 0);
     printf("link disabled: oper %s\n", info.oper_up ? "up" : "down");

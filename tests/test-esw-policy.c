@@ -252,9 +252,9 @@ struct validate_case {
     }
 
 MUTATOR(m_default, (void) c)
-MUTATOR(m_mac_ok, c->mac = mac("02:00:00:00:00:10"))
-MUTATOR(m_mac_mcast, c->mac = mac("01:00:00:00:00:01"))
-MUTATOR(m_mac_bcast, c->mac = mac(BCAST))
+MUTATOR(m_mac_ok, c->admin_mac = mac("02:00:00:00:00:10"))
+MUTATOR(m_mac_mcast, c->admin_mac = mac("01:00:00:00:00:01"))
+MUTATOR(m_mac_bcast, c->admin_mac = mac(BCAST))
 MUTATOR(m_vlan_ok, c->vlan = 4094; c->qos = 7)
 MUTATOR(m_vlan_4095, c->vlan = 4095)
 MUTATOR(m_vlan_big, c->vlan = 65535)
@@ -287,7 +287,7 @@ MUTATOR(m_rate_min_only, c->min_tx_rate = 50)
 MUTATOR(m_rate_min_gt_max, c->max_tx_rate = 100; c->min_tx_rate = 200)
 MUTATOR(m_rate_max_big, c->max_tx_rate = 1000001)
 MUTATOR(m_rate_min_big, c->min_tx_rate = 2000000)
-MUTATOR(m_link_disable, c->link_state = ESW_POLICY_LINK_DISABLE)
+MUTATOR(m_link_disable, c->link_state = ESW_POLICY_LINK_DOWN)
 MUTATOR(m_link_bad, c->link_state = 3)
 
 static void
@@ -295,9 +295,9 @@ cmd_validate(int argc, char *argv[])
 {
     static const struct validate_case cases[] = {
         { "default", m_default },
-        { "mac", m_mac_ok },
-        { "mac multicast", m_mac_mcast },
-        { "mac broadcast", m_mac_bcast },
+        { "admin-mac", m_mac_ok },
+        { "admin-mac multicast", m_mac_mcast },
+        { "admin-mac broadcast", m_mac_bcast },
         { "vlan 4094 qos 7", m_vlan_ok },
         { "vlan 4095", m_vlan_4095 },
         { "vlan 65535", m_vlan_big },
@@ -322,7 +322,7 @@ cmd_validate(int argc, char *argv[])
         { "min-tx-rate above max", m_rate_min_gt_max },
         { "max-tx-rate too big", m_rate_max_big },
         { "min-tx-rate too big", m_rate_min_big },
-        { "link-state disable", m_link_disable },
+        { "link-state down", m_link_disable },
         { "link-state 3", m_link_bad },
     };
 
@@ -381,7 +381,7 @@ cmd_noop(int argc, char *argv[])
 
     show_noop("default", &cfg, true);
     show_noop("default, auto link down", &cfg, false);
-    cfg.mac = mac("02:00:00:00:00:10");
+    cfg.admin_mac = mac("02:00:00:00:00:10");
     cfg.trust = true;
     cfg.min_tx_rate = 10;
     show_noop("mac trust min-tx-rate", &cfg, true);
@@ -402,52 +402,10 @@ cmd_noop(int argc, char *argv[])
     cfg.max_tx_rate = 1000;
     show_noop("max-tx-rate", &cfg, true);
     esw_policy_config_init(&cfg);
-    cfg.link_state = ESW_POLICY_LINK_ENABLE;
-    show_noop("link-state enable, auto link down", &cfg, false);
-    cfg.link_state = ESW_POLICY_LINK_DISABLE;
-    show_noop("link-state disable", &cfg, true);
-}
-
-/* format */
-
-static void
-cmd_format(int argc, char *argv[])
-{
-    struct esw_policy_config cfg = ESW_POLICY_CONFIG_INITIALIZER;
-    char buf[512];
-
-    esw_policy_config_format(&cfg, buf, sizeof buf);
-    printf("default: \"%s\"\n", buf);
-
-    cfg.mac = mac("02:00:00:00:00:10");
-    cfg.vlan = 100;
-    cfg.qos = 5;
-    cfg.vlan_proto = ESW_TPID_8021AD;
-    cfg.spoofchk = true;
-    cfg.trust = true;
-    cfg.promisc = false;
-    cfg.n_allowed_macs = 2;
-    cfg.allowed_macs[0] = mac("02:00:00:00:00:20");
-    cfg.allowed_macs[1] = mac("02:00:00:00:00:21");
-    cfg.max_tx_rate = 1000;
-    cfg.min_tx_rate = 100;
-    cfg.link_state = ESW_POLICY_LINK_DISABLE;
-    esw_policy_config_format(&cfg, buf, sizeof buf);
-    printf("all: \"%s\"\n", buf);
-
-    esw_policy_config_init(&cfg);
-    esw_policy_config_add_trunk(&cfg, 1);
-    for (int vid = 10; vid <= 20; vid++) {
-        esw_policy_config_add_trunk(&cfg, vid);
-    }
-    esw_policy_config_add_trunk(&cfg, 22);
-    esw_policy_config_add_trunk(&cfg, 4093);
-    esw_policy_config_add_trunk(&cfg, 4094);
-    cfg.trunk_untagged = false;
-    esw_policy_config_format(&cfg, buf, sizeof buf);
-    printf("trunks: \"%s\"\n", buf);
-    esw_policy_config_format(&cfg, buf, 12);
-    printf("truncated: \"%s\"\n", buf);
+    cfg.link_state = ESW_POLICY_LINK_UP;
+    show_noop("link-state up, auto link down", &cfg, false);
+    cfg.link_state = ESW_POLICY_LINK_DOWN;
+    show_noop("link-state down", &cfg, true);
 }
 
 /* VST */
@@ -626,7 +584,7 @@ cmd_spoof(int argc, char *argv[])
     /* The admin MAC wins over the effective MAC given to create(). */
     cfg.spoofchk = true;
     cfg.n_allowed_macs = 0;
-    cfg.mac = mac("02:00:00:00:00:10");
+    cfg.admin_mac = mac("02:00:00:00:00:10");
     printf("spoofchk on, mac 02:00:00:00:00:10, guest asked for %s:\n",
            GUEST);
     p = create(&cfg, GUEST);
@@ -693,7 +651,7 @@ cmd_promisc(int argc, char *argv[])
 static void
 cmd_link_state(int argc, char *argv[])
 {
-    static const char *names[] = { "auto", "enable", "disable" };
+    static const char *names[] = { "auto", "up", "down" };
     struct esw_policy_config cfg = ESW_POLICY_CONFIG_INITIALIZER;
 
     for (int ls = 0; ls < ESW_POLICY_N_LINK_STATES; ls++) {
@@ -938,7 +896,7 @@ cmd_guest_mac(int argc, char *argv[])
     guest_mac(&cfg, "trusted", GUEST, "02:00:00:00:00:02");
     guest_mac(&cfg, "trusted", GUEST, "00:00:00:00:00:00");
     guest_mac(&cfg, "trusted", GUEST, BCAST);
-    cfg.mac = mac("02:00:00:00:00:10");
+    cfg.admin_mac = mac("02:00:00:00:00:10");
     guest_mac(&cfg, "trusted, admin mac", "02:00:00:00:00:10",
               "02:00:00:00:00:02");
     guest_mac(&cfg, "trusted, admin mac", "02:00:00:00:00:10",
@@ -970,7 +928,7 @@ random_config(struct esw_policy_config *cfg)
 {
     esw_policy_config_init(cfg);
     if (prng() % 4 == 0) {
-        cfg->mac = mac(rnd_macs[prng() % 3]);
+        cfg->admin_mac = mac(rnd_macs[prng() % 3]);
     }
     if (prng() % 3 == 0) {
         cfg->vlan = prng() % 4 + 1;
@@ -1139,7 +1097,6 @@ main(int argc, char *argv[])
     } cmds[] = {
         { "validate", cmd_validate },
         { "noop", cmd_noop },
-        { "format", cmd_format },
         { "vst-8021q", cmd_vst_8021q },
         { "vst-8021ad", cmd_vst_8021ad },
         { "trunks", cmd_trunks },

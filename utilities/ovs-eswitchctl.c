@@ -39,6 +39,7 @@
 #include "util.h"
 
 #include "ovs-ext/eswitch-config.h"
+#include "ovs-ext/values.h"
 
 extern char **environ;
 
@@ -49,7 +50,7 @@ static bool json_output;
  * 'deadline' (in time_msec() terms), so that it never hangs on an
  * ovs-vswitchd that does not answer. */
 #define DEFAULT_TIMEOUT 30
-static unsigned int timeout_secs;
+static uint32_t timeout_secs;
 static long long int deadline;
 
 OVS_NO_RETURN static void usage(void);
@@ -58,7 +59,7 @@ OVS_NO_RETURN static void usage(void);
 OVS_NO_RETURN static void
 die_timeout(const char *what, const char *note)
 {
-    fprintf(stderr, "ovs-eswitchctl: %s within %u s (--timeout)%s%s\n",
+    fprintf(stderr, "ovs-eswitchctl: %s within %"PRIu32" s (--timeout)%s%s\n",
             what, timeout_secs, note ? ": " : "", note ? note : "");
     exit(2);
 }
@@ -293,7 +294,7 @@ static void
 print_function(const struct json *fn)
 {
     static const char *const keys[] = {
-        "eswitch", "function", "index", "kind", "origin", "mac", "mtu",
+        "eswitch", "function", "vport", "kind", "origin", "mac", "mtu",
         "features", "queues", "host_side", "link_state", "link", "port",
         NULL
     };
@@ -332,7 +333,7 @@ cmd_list(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
     static const struct {
         const char *key, *title;
     } cols[] = {
-        { "eswitch", "ESWITCH" }, { "index", "INDEX" },
+        { "eswitch", "ESWITCH" }, { "vport", "VPORT" },
         { "function", "FUNCTION" }, { "kind", "KIND" },
         { "origin", "ORIGIN" }, { "mac", "MAC" }, { "mtu", "MTU" },
         { "queues", "QUEUES" }, { "link", "LINK" },
@@ -675,8 +676,8 @@ cmd_log(int argc, char *argv[])
                 && !strncmp(line, "eswitch ", 8)) {
                 char console[16], syslog[16], file[16];
 
-                if (sscanf(line, "eswitch %15s %15s %15s", console, syslog,
-                           file) == 3) {
+                if (ovs_scan(line, "eswitch %15s %15s %15s", console, syslog,
+                             file)) {
                     printf("eswitch log level (file): %s\n", file);
                 }
             }
@@ -755,7 +756,7 @@ validate_against_running(const char *file_name,
         struct esw_eth_addr mac;
         bool replaced = false;
 
-        if (!eswitch_mac_from_string(get_str(fn, "mac"), &mac)) {
+        if (!value_parse_mac(get_str(fn, "mac"), &mac)) {
             continue;
         }
         for (size_t j = 0; j < cfg->n_pfs; j++) {
@@ -835,8 +836,8 @@ usage(void)
            "  config                     management settings in force\n"
            "  validate FILE              check a configuration file\n"
            "  version\n"
-           "FUNCTION is a name (pf0vf2, pf0sf1000) or an index, optionally\n"
-           "qualified by its eSwitch (esw0/pf0vf2, esw0/3).\n"
+           "FUNCTION is a name (pf0vf2, pf0sf1000) or a vport number,\n"
+           "optionally qualified by its eSwitch (esw0/pf0vf2, esw0/3).\n"
            "\nOptions:\n"
            "  -t, --target=TARGET        pidfile or socket of ovs-vswitchd\n"
            "  -T, --timeout=SECS         give up after SECS seconds\n"
@@ -879,7 +880,7 @@ main(int argc, char *argv[])
             target = optarg;
             break;
         case 'T':
-            if (!str_to_uint(optarg, 10, &timeout_secs) || !timeout_secs) {
+            if (!value_parse_uint(optarg, 1, UINT32_MAX, &timeout_secs)) {
                 ovs_fatal(0, "invalid --timeout \"%s\": expected a number "
                           "of seconds (1 or more)", optarg);
             }
@@ -902,7 +903,7 @@ main(int argc, char *argv[])
     if (!timeout_secs) {
         const char *env = getenv("OVS_CTL_TIMEOUT");
 
-        if (!env || !str_to_uint(env, 10, &timeout_secs) || !timeout_secs) {
+        if (!env || !value_parse_uint(env, 1, UINT32_MAX, &timeout_secs)) {
             timeout_secs = DEFAULT_TIMEOUT;
         }
     }

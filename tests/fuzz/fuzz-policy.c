@@ -107,7 +107,7 @@ get_config(struct input *in, struct esw_policy_config *cfg)
 
     esw_policy_config_init(cfg);
     if (flags & 1) {
-        cfg->mac = get_mac(in);
+        cfg->admin_mac = get_mac(in);
     }
     cfg->spoofchk = flags & 2;
     cfg->trust = flags & 4;
@@ -153,7 +153,7 @@ check_guest_mac(const struct esw_policy_config *cfg, struct input *in)
         if (reason[0] || esw_eth_addr_is_zero(&req)
             || esw_eth_addr_is_multicast(&req)
             || (!eq(&cur, &req)
-                && (!cfg->trust || !esw_eth_addr_is_zero(&cfg->mac)))) {
+                && (!cfg->trust || !esw_eth_addr_is_zero(&cfg->admin_mac)))) {
             abort();
         }
     } else if ((error != EPERM && error != EINVAL) || !islower(reason[0])) {

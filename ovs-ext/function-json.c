@@ -1,0 +1,74 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* ovs-ext/function-json.c: the one JSON shape of an eSwitch function, for
+ * eswitch/show, eswitch/query (ovs-eswitchctl) and eswitch/policy/show. */
+
+#include <config.h>
+
+#include "function-json.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "datapath/esw.h"
+#include "datapath/esw-policy-config.h"
+#include "eswitch.h"
+#include "openvswitch/json.h"
+#include "port-policy-options.h"
+#include "rep-ports.h"
+#include "util.h"
+#include "values.h"
+
+static struct json *
+string_or_null(const char *s)
+{
+    return s ? json_string_create(s) : json_null_create();
+}
+
+int
+function_to_json(struct esw_dev *dev, uint32_t vport, struct json *json)
+{
+    struct esw_policy_config cfg;
+    struct esw_vport_info info;
+    bool has_policy = false;
+    struct rep_port rp;
+    char *port = NULL;
+    bool held = false;
+
+    if (esw_vport_get_info(dev, vport, &info)
+        || esw_vport_get_policy(dev, vport, &cfg, &has_policy)) {
+        return ENOENT;
+    }
+    eswitch_function_port(dev, vport, &port, &held);
+    rep_port_find(dev, vport, &rp);
+
+    json_object_put_string(json, "eswitch", esw_dev_name(dev));
+    json_object_put_string(json, "function", info.name);
+    json_object_put(json, "vport", json_integer_create(info.vport));
+    json_object_put_string(json, "kind",
+                           eswitch_kind_to_string(info.kind, info.fn));
+    json_object_put_format(json, "mac", ETH_ADDR_FMT,
+                           ESW_MAC_ARGS(&info.mac));
+    json_object_put_format(json, "effective_mac", ETH_ADDR_FMT,
+                           ESW_MAC_ARGS(&info.effective_mac));
+    json_object_put(json, "mtu", json_integer_create(info.mtu));
+    json_object_put_string(json, "link", info.oper_up ? "up" : "down");
+    json_object_put_string(json, "host_side",
+                           esw_io_type_name(info.io_type));
+    if (info.io_name[0]) {
+        json_object_put_string(json, "host_interface", info.io_name);
+    }
+    json_object_put(json, "port", string_or_null(port));
+    json_object_put(json, "held", json_boolean_create(held));
+    json_object_put(json, "bridge", string_or_null(rp.bridge));
+    json_object_put(json, "policy", (has_policy
+                                     ? port_policy_options_to_json(&cfg)
+                                     : json_null_create()));
+    rep_port_destroy(&rp);
+    free(port);
+    return 0;
+}
