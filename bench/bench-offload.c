@@ -73,6 +73,7 @@
 #include "util.h"
 
 #include "datapath/esw.h"
+#include "datapath/esw-emu.h"
 #include "ovs-ext/eswitch.h"
 #include "ovs-ext/ovs-ext.h"
 

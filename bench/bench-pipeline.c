@@ -37,6 +37,7 @@
  * <= 15%. */
 
 #include "datapath/esw.h"
+#include "datapath/esw-emu.h"
 #include "datapath/esw-policy.h"
 #include "datapath/esw-rcu.h"
 #include "datapath/esw-sim.h"
@@ -138,7 +139,8 @@ bench_init(struct bench *b, enum scenario sc)
     struct esw_dev_config cfg = { .n_threads = 1 };
     struct esw_vport_config vc = {
         .vport = ESW_VPORT_AUTO, .rep_queue_depth = 4 * POOL,
-        .io = { .type = ESW_IO_CAPTURE, .queue_depth = 4 * POOL },
+        .io = &(struct esw_io_config) { .type = ESW_IO_CAPTURE,
+                                        .queue_depth = 4 * POOL },
     };
     char name[32];
 

@@ -5,6 +5,8 @@
 datapath_libesw_a_SOURCES += \
 	datapath/esw.c \
 	datapath/esw.h \
+	datapath/esw-emu.c \
+	datapath/esw-emu.h \
 	datapath/esw-provider.h \
 	datapath/esw-rule-format.c \
 	datapath/esw-rule-format.h \

@@ -27,7 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "esw.h"
+#include "esw-emu.h"
 
 struct esw_io;
 

@@ -512,7 +512,7 @@ sim_thread_main(void *t_)
                     continue;
                 }
             }
-        } else if (!dev->cfg.busy_poll) {
+        } else if (!dev->busy_poll) {
             uint64_t now = sim_now_ns();
 
             if (!idle_since) {

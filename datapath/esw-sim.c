@@ -283,10 +283,10 @@ sim_vport_check_config(struct sim_dev *dev, const struct esw_vport_config *c,
                              " exceeds %u", c->rep_queue_depth,
                              SIM_MAX_REP_DEPTH);
     }
-    if ((unsigned int) c->io.type > ESW_IO_TAP) {
+    if (c->io && (unsigned int) c->io->type > ESW_IO_TAP) {
         return esw_error_set(err, EINVAL, ESW_ERROR_HOST_IO, -1,
                              "unknown host-side type %d",
-                             (int) c->io.type);
+                             (int) c->io->type);
     }
     if (c->kind == ESW_VPORT_SF && c->fn >= ESW_SF_VIRTIO_MIN * 1000) {
         return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
@@ -362,7 +362,7 @@ sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
     atomic_init(&v->admin_up, !cfg->admin_down);
     atomic_init(&v->policy, NULL);
     v->mac = cfg->mac;
-    v->io_type = cfg->io.type;
+    v->io_type = cfg->io ? cfg->io->type : ESW_IO_NONE;
     v->rep_queue_depth = (cfg->rep_queue_depth ? cfg->rep_queue_depth
                           : SIM_DEFAULT_REP_DEPTH);
     atomic_init(&v->rep,
@@ -377,12 +377,12 @@ sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
         goto out;
     }
 
-    io_ops = esw_io_ops_for_type(cfg->io.type);
+    io_ops = esw_io_ops_for_type(v->io_type);
     if (io_ops) {
         struct esw_io_params params = {
             .vport_name = name,
             .dev_name = dev->up.name,
-            .cfg = &cfg->io,
+            .cfg = cfg->io,
             .mac = &cfg->mac,
         };
 
@@ -470,10 +470,6 @@ sim_vport_get_info(struct esw_dev *dev_, uint32_t vport,
         info->oper_up = (info->admin_up && v->io
                          && (!p || esw_policy_is_link_up(p)));
         info->has_policy = v->policy_cfg != NULL;
-        info->io_type = v->io_type;
-        if (v->io) {
-            memcpy(info->io_name, v->io->name, sizeof info->io_name);
-        }
         struct sim_rep_queues *rq = atomic_load(&v->rep);
 
         info->rep_queue_depth = esw_ring_capacity(&rq->q[0].ring);
@@ -726,6 +722,27 @@ sim_vport_guest_reset(struct esw_dev *dev_, uint32_t vport)
             v->granted_mac = old_granted;
             v->guest_mac_refused = old_refused;
         }
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return error;
+}
+
+static int
+sim_vport_get_host(struct esw_dev *dev_, uint32_t vport,
+                   struct esw_host_info *info)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_vport *v;
+    int error = ENOENT;
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    v = sim_vport_get(dev, vport);
+    if (v) {
+        info->type = v->io_type;
+        if (v->io) {
+            memcpy(info->ifname, v->io->name, sizeof info->ifname);
+        }
+        error = 0;
     }
     pthread_mutex_unlock(&dev->ctl_mutex);
     return error;
@@ -1002,7 +1019,7 @@ sim_open(const char *name, const struct esw_dev_config *cfg,
 
     if (cfg->n_threads > SIM_MAX_THREADS
         || cfg->max_vports > SIM_MAX_VPORTS
-        || cfg->batch_size > SIM_MAX_BATCH
+        || (cfg->emu && cfg->emu->batch_size > SIM_MAX_BATCH)
         || cfg->disabled_match_fields & ~SIM_ALL_MATCH_FIELDS
         || cfg->disabled_actions & ~SIM_ALL_ACTIONS) {
         return EINVAL;
@@ -1012,6 +1029,7 @@ sim_open(const char *name, const struct esw_dev_config *cfg,
         return ENOMEM;
     }
     dev->cfg = *cfg;
+    dev->cfg.emu = NULL;        /* The caller's: copied below. */
     caps = &dev->up.caps;
     caps->match_fields = SIM_ALL_MATCH_FIELDS & ~cfg->disabled_match_fields;
     caps->actions = SIM_ALL_ACTIONS & ~cfg->disabled_actions;
@@ -1022,7 +1040,9 @@ sim_open(const char *name, const struct esw_dev_config *cfg,
     caps->max_outputs = ESW_MAX_ACTIONS;
     caps->max_vlan_pushes = ESW_MAX_VLANS;
     caps->n_threads = cfg->n_threads ? cfg->n_threads : 1;
-    dev->batch_size = cfg->batch_size ? cfg->batch_size : SIM_DEFAULT_BATCH;
+    dev->batch_size = (cfg->emu && cfg->emu->batch_size
+                       ? cfg->emu->batch_size : SIM_DEFAULT_BATCH);
+    dev->busy_poll = cfg->emu && cfg->emu->busy_poll;
     dev->n_threads = caps->n_threads;
     pthread_mutex_init(&dev->ctl_mutex, NULL);
     atomic_init(&dev->in_flight, 0);
@@ -1071,6 +1091,15 @@ sim_close(struct esw_dev *dev_)
     free(dev);
 }
 
+/* What only an emulator has (esw-emu.h). */
+static const struct esw_emu_ops sim_emu_ops = {
+    .vport_get_host = sim_vport_get_host,
+    .vport_get_host_mac = sim_vport_get_host_mac,
+    .host_inject = sim_host_inject,
+    .host_capture_read = sim_host_capture_read,
+    .is_idle = sim_is_idle,
+};
+
 const struct esw_driver esw_sim_driver = {
     .name = "sim",
     .open = sim_open,
@@ -1088,7 +1117,6 @@ const struct esw_driver esw_sim_driver = {
     .vport_get_stats = sim_vport_get_stats,
     .vport_get_policy = sim_vport_get_policy,
     .vport_guest_reset = sim_vport_guest_reset,
-    .vport_get_host_mac = sim_vport_get_host_mac,
     .rule_validate = sim_rule_validate,
     .rule_add = sim_rule_add,
     .rule_modify = sim_rule_modify,
@@ -1101,9 +1129,7 @@ const struct esw_driver esw_sim_driver = {
     .rep_get_fd = sim_rep_get_fd,
     .vport_set_rep_queues = sim_vport_set_rep_queues,
     .rep_send = sim_rep_send,
-    .host_inject = sim_host_inject,
-    .host_capture_read = sim_host_capture_read,
-    .is_idle = sim_is_idle,
     .trace_packet = sim_trace_packet,
     .trace_rep_send = sim_trace_rep_send,
+    .emu = &sim_emu_ops,
 };

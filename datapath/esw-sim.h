@@ -183,8 +183,9 @@ struct sim_thread {
 
 struct sim_dev {
     struct esw_dev up;
-    struct esw_dev_config cfg;
-    uint32_t batch_size;
+    struct esw_dev_config cfg;      /* Without 'emu': */
+    uint32_t batch_size;            /* Its batch size... */
+    bool busy_poll;                 /* ...and busy polling. */
 
     pthread_mutex_t ctl_mutex;
     _Atomic(struct sim_vport *) *vports;    /* [max_vports], RCU. */

@@ -87,17 +87,6 @@ esw_vport_kind_name(enum esw_vport_kind kind)
 }
 
 const char *
-esw_io_type_name(enum esw_io_type type)
-{
-    switch (type) {
-    case ESW_IO_NONE: return "none";
-    case ESW_IO_CAPTURE: return "capture";
-    case ESW_IO_TAP: return "tap";
-    }
-    return "unknown";
-}
-
-const char *
 esw_error_type_name(enum esw_error_type type)
 {
     switch (type) {
@@ -492,16 +481,6 @@ esw_vport_guest_reset(struct esw_dev *dev, uint32_t vport)
 }
 
 int
-esw_vport_get_host_mac(struct esw_dev *dev, uint32_t vport,
-                       struct esw_eth_addr *mac)
-{
-    memset(mac, 0, sizeof *mac);
-    return (dev->driver->vport_get_host_mac
-            ? dev->driver->vport_get_host_mac(dev, vport, mac)
-            : EOPNOTSUPP);
-}
-
-int
 esw_vport_get_stats(struct esw_dev *dev, uint32_t vport,
                     struct esw_vport_stats *stats)
 {
@@ -876,47 +855,4 @@ esw_rep_send(struct esw_dev *dev, uint32_t vport, struct esw_pkt *pkt)
         return EINVAL;
     }
     return dev->driver->rep_send(dev, vport, pkt);
-}
-
-int
-esw_host_inject(struct esw_dev *dev, uint32_t vport, struct esw_pkt *pkt)
-{
-    if (!pkt) {
-        return EINVAL;
-    }
-    if (!dev->driver->host_inject) {
-        esw_pkt_free(pkt);
-        return EOPNOTSUPP;
-    }
-    return dev->driver->host_inject(dev, vport, pkt);
-}
-
-size_t
-esw_host_capture_read(struct esw_dev *dev, uint32_t vport,
-                      struct esw_pkt *pkts[], size_t max)
-{
-    return (dev->driver->host_capture_read && max
-            ? dev->driver->host_capture_read(dev, vport, pkts, max) : 0);
-}
-
-bool
-esw_dev_is_idle(struct esw_dev *dev)
-{
-    return !dev->driver->is_idle || dev->driver->is_idle(dev);
-}
-
-int
-esw_dev_wait_idle(struct esw_dev *dev, unsigned int timeout_ms)
-{
-    uint64_t deadline = esw_time_msec() + timeout_ms;
-
-    for (;;) {
-        if (esw_dev_is_idle(dev)) {
-            return 0;
-        }
-        if (esw_time_msec() >= deadline) {
-            return ETIMEDOUT;
-        }
-        nanosleep(&(struct timespec) { .tv_nsec = 50 * 1000 }, NULL);
-    }
 }

@@ -17,7 +17,9 @@
  * sends packets to the function.  The API knows nothing of bridges or
  * OpenFlow.  A driver (datapath/esw-provider.h) implements it: "sim", the
  * software emulator, is built in; hardware drivers can follow behind the
- * same API.
+ * same API.  This header is exactly what a hardware driver implements:
+ * what only the emulator has (host sides, injected and captured packets,
+ * busy polling, idle waits) is in esw-emu.h.
  *
  * Error convention
  * ================
@@ -34,10 +36,11 @@
  *   EEXIST      The name or vport number is taken.
  *   EBUSY       The object is in use (not returned by "sim" today).
  *   ENOBUFS     A bounded queue is full; the packet was dropped and counted.
- *   EACCES      The host side cannot be attached for lack of permission.
+ *   EACCES      The host side (emulator) cannot be attached for lack of
+ *               permission.
  *   EPERM       The vport's policy refused a guest's request.
  *   ENOMEM      Out of memory; nothing changed.
- *   ETIMEDOUT   esw_dev_wait_idle() (emulator) gave up.
+ *   ETIMEDOUT   esw_dev_wait_idle() (emulator, esw-emu.h) gave up.
  *
  * No other value is returned.  Functions that take a 'struct esw_error *'
  * also say on failure what the error is about, typed ('type' and 'cause':
@@ -65,10 +68,9 @@
  * Ownership
  * =========
  *
- * esw_rep_send() and esw_host_inject() take ownership of the packet
- * whatever they return.  Packets returned by esw_rep_recv() and
- * esw_host_capture_read() belong to the caller, who frees them with
- * esw_pkt_free().  Rule specs, configs and policies are copied: the caller
+ * esw_rep_send() takes ownership of the packet whatever it returns.
+ * Packets returned by esw_rep_recv() belong to the caller, who frees them
+ * with esw_pkt_free().  Rule specs, configs and policies are copied: the caller
  * keeps ownership of what it passes in.  Rule handles belong to the device;
  * they are valid from esw_rule_add() until esw_rule_del() or device
  * destruction.
@@ -86,8 +88,8 @@
  * rule handle (the caller owns the handle).  esw_rule_get_stats() and
  * esw_vport_get_stats() are lock-free reads of counters that the forwarding
  * threads update with relaxed atomics.  Per vport, esw_rep_recv() supports
- * one consumer at a time (many producers are internal); esw_rep_send() and
- * esw_host_inject() may be called by many threads at once.  No call here
+ * one consumer at a time (many producers are internal); esw_rep_send() may
+ * be called by many threads at once.  No call here
  * blocks for long: representor and host-side queues are non-blocking.
  */
 
@@ -98,8 +100,10 @@
 #include "esw-packet.h"
 
 struct esw_dev;
-struct esw_rule;
+struct esw_emu_dev_config;
+struct esw_io_config;
 struct esw_policy_config;
+struct esw_rule;
 
 #define ESW_NAME_MAX      16    /* Device, vport and interface names,
                                  * including the terminating NUL. */
@@ -207,10 +211,10 @@ struct esw_dev_config {
     uint32_t max_vports;        /* (sim default 64, at most 4096). */
     uint32_t disabled_match_fields;  /* 1 << ESW_MATCH_* not to offer. */
     uint32_t disabled_actions;       /* 1 << ESW_ACTION_* not to offer. */
-    bool busy_poll;             /* Forwarding threads spin instead of
-                                 * sleeping in epoll (benchmarks). */
-    uint32_t batch_size;        /* Packets per rx burst (default 32,
-                                 * at most 256). */
+    const struct esw_emu_dev_config *emu;   /* Emulator only (esw-emu.h):
+                                             * NULL for the defaults.  A
+                                             * hardware driver ignores
+                                             * it. */
 };
 
 /* Opens (creating on first use) the device 'name' with driver
@@ -255,36 +259,13 @@ enum esw_vport_kind {
 
 const char *esw_vport_kind_name(enum esw_vport_kind);
 
-/* Host-side I/O of a function (emulator only; a hardware driver has a real
- * function there and ignores it). */
-enum esw_io_type {
-    ESW_IO_NONE,                /* Not attached: host tx counts as a
-                                 * HOST_TX drop, nothing is received. */
-    ESW_IO_CAPTURE,             /* In-memory queues for tests:
-                                 * esw_host_inject()/esw_host_capture_read().
-                                 */
-    ESW_IO_TAP,                 /* A Linux tap device (needs
-                                 * CAP_NET_ADMIN and /dev/net/tun). */
-};
-
-const char *esw_io_type_name(enum esw_io_type);
-
-struct esw_io_config {
-    enum esw_io_type type;
-    char ifname[ESW_NAME_MAX];  /* tap: interface name; empty = derived
-                                 * from the vport name ("esw0-pf0vf3" is
-                                 * too long, so "<dev><vport-name>"
-                                 * truncated to 15 characters). */
-    uint32_t queue_depth;       /* capture: inject and capture queue
-                                 * depth (default 1024). */
-};
-
 struct esw_vport_config {
     enum esw_vport_kind kind;
     uint32_t pf;                /* PF number (not for UPLINK: port). */
     uint32_t fn;                /* VF or SF number (VF, SF only). */
     uint32_t vport;             /* Wanted number or ESW_VPORT_AUTO. */
-    struct esw_eth_addr mac;    /* Default MAC (zero: none). */
+    struct esw_eth_addr mac;    /* The function's own MAC (zero: none);
+                                 * a policy's admin_mac wins over it. */
     uint32_t mtu;               /* 0 means 1500.  68..9198. */
     bool admin_down;            /* Start with the link down. */
     uint32_t rep_queue_depth;   /* Representor (miss) queue depth,
@@ -292,7 +273,9 @@ struct esw_vport_config {
                                  * (0: 1024), per queue. */
     uint32_t n_rep_queues;      /* Representor (miss) queues,
                                  * 1..ESW_MAX_REP_QUEUES (0: 1). */
-    struct esw_io_config io;
+    const struct esw_io_config *io;  /* Emulator only: the function's host
+                                      * side (esw-emu.h); NULL: none.  A
+                                      * hardware driver ignores it. */
 };
 
 /* Most representor queues a vport may have.  A vport with several spreads
@@ -318,7 +301,9 @@ struct esw_vport_info {
     enum esw_vport_kind kind;
     uint32_t pf, fn;
     char name[ESW_NAME_MAX];
-    struct esw_eth_addr mac;            /* Administrative (default) MAC. */
+    struct esw_eth_addr mac;            /* The function's own MAC (from
+                                         * its config or
+                                         * esw_vport_set_mac()). */
     struct esw_eth_addr guest_mac;      /* Last MAC the guest requested
                                          * (zero: none). */
     struct esw_eth_addr effective_mac;  /* What spoof check enforces. */
@@ -328,8 +313,6 @@ struct esw_vport_info {
     bool oper_up;               /* admin_up, host side attached, and the
                                  * policy's link state allows it. */
     bool has_policy;
-    enum esw_io_type io_type;
-    char io_name[ESW_NAME_MAX];  /* tap: interface name. */
     uint32_t rep_queue_depth;    /* Per queue. */
     uint32_t n_rep_queues;
     int rep_fd;                  /* Queue 0's, see esw_rep_get_fd(). */
@@ -379,16 +362,6 @@ int esw_vport_get_policy(struct esw_dev *, uint32_t vport,
  * user goes away (VM detached, port removed), so that the next user starts
  * clean.  Counters are kept.  ENOENT if there is no such vport. */
 int esw_vport_guest_reset(struct esw_dev *, uint32_t vport);
-
-/* Stores in '*mac' the MAC address the function's host side has now (sim:
- * the tap interface's address, which the guest may change, e.g. with "ip
- * link set DEV address MAC").  This is what the guest believes its MAC is;
- * the switch does not act on it by itself: a caller that mediates guest MAC
- * changes passes a new value to esw_vport_guest_set_mac().  EOPNOTSUPP if
- * the host side has no address of its own (capture, none, or a driver
- * without this notion), ENOENT if there is no such vport. */
-int esw_vport_get_host_mac(struct esw_dev *, uint32_t vport,
-                           struct esw_eth_addr *mac);
 
 struct esw_vport_stats {
     uint64_t rx_packets, rx_bytes;   /* From the host side (function tx). */
@@ -537,19 +510,6 @@ int esw_rep_get_fd(struct esw_dev *, uint32_t vport, uint32_t queue);
  * such vport. */
 int esw_rep_send(struct esw_dev *, uint32_t vport, struct esw_pkt *pkt);
 
-/* Host side, capture I/O (tests).
- * =============================== */
-
-/* As if the function behind 'vport' transmitted 'pkt' (takes ownership).
- * ENOENT (no vport), EOPNOTSUPP (host side is not capture), ENOBUFS
- * (inject queue full). */
-int esw_host_inject(struct esw_dev *, uint32_t vport, struct esw_pkt *pkt);
-
-/* Dequeues up to 'max' packets that the function behind 'vport' received.
- * Returns how many. */
-size_t esw_host_capture_read(struct esw_dev *, uint32_t vport,
-                             struct esw_pkt *pkts[], size_t max);
-
 /* Tracing.
  * ======== */
 
@@ -596,14 +556,5 @@ int esw_trace_packet(struct esw_dev *, uint32_t vport,
 int esw_trace_rep_send(struct esw_dev *, uint32_t vport,
                        const struct esw_pkt *pkt,
                        struct esw_trace_output *out);
-
-/* Returns true once every packet injected, sent on a representor or in
- * flight inside 'dev' has been fully processed (forwarded, queued to a
- * representor or capture queue, or dropped).  For tests and benchmarks. */
-bool esw_dev_is_idle(struct esw_dev *);
-
-/* Waits until esw_dev_is_idle() or 'timeout_ms' passes.  Returns 0 or
- * ETIMEDOUT. */
-int esw_dev_wait_idle(struct esw_dev *, unsigned int timeout_ms);
 
 #endif /* esw.h */

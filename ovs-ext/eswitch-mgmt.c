@@ -84,6 +84,9 @@ fn_state(const struct eswitch *esw, const struct eswitch_fn *fn,
          const struct esw_vport_info *info, struct eswitch_fn_state *st)
     OVS_REQUIRES(eswitch_mutex)
 {
+    struct esw_host_info host;
+
+    esw_vport_get_host(esw->dev, info->vport, &host);
     memset(st, 0, sizeof *st);
     ovs_strlcpy(st->eswitch, esw->name, sizeof st->eswitch);
     ovs_strlcpy(st->function, info->name, sizeof st->function);
@@ -95,7 +98,7 @@ fn_state(const struct eswitch *esw, const struct eswitch_fn *fn,
     st->mtu = info->mtu;
     st->features = fn->features;
     st->queues = fn->queues;
-    st->host_side = info->io_type;
+    st->host_side = host.type;
     st->link_state = fn->link_state;
 }
 

@@ -21,6 +21,7 @@
 #include "util.h"
 
 #include "datapath/esw.h"
+#include "datapath/esw-emu.h"
 #include "datapath/esw-policy-config.h"
 #include "eswitch.h"
 #include "eswitch-unixctl.h"
@@ -34,6 +35,7 @@ show_function(struct esw_dev *dev, uint32_t vport, struct ds *s,
               struct json *jfns)
 {
     struct esw_policy_config cfg;
+    struct esw_host_info host;
     struct esw_vport_info info;
     bool has_policy = false;
     struct rep_port rp;
@@ -42,14 +44,15 @@ show_function(struct esw_dev *dev, uint32_t vport, struct ds *s,
     if (esw_vport_get_info(dev, vport, &info)) {
         return;
     }
+    esw_vport_get_host(dev, vport, &host);
     rep_port_find(dev, vport, &rp);
     ds_put_format(s, "  %s: vport %"PRIu32", %s, link %s, mtu %"PRIu32"\n",
                   info.name, info.vport,
                   eswitch_kind_to_string(info.kind, info.fn),
                   info.oper_up ? "up" : "down", info.mtu);
     ds_put_format(s, "    host side: %s%s%s; representor: %s%s%s\n",
-                  esw_io_type_name(info.io_type), info.io_name[0] ? " " : "",
-                  info.io_name, rp.name ? rp.bridge : "none",
+                  esw_io_type_name(host.type), host.ifname[0] ? " " : "",
+                  host.ifname, rp.name ? rp.bridge : "none",
                   rp.name ? "/" : "", rp.name ? rp.name : "");
     ds_put_format(s, "    mac "ETH_ADDR_FMT", effective "ETH_ADDR_FMT,
                   ESW_MAC_ARGS(&info.mac), ESW_MAC_ARGS(&info.effective_mac));

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "datapath/esw.h"
+#include "datapath/esw-emu.h"
 
 /* The link state a management command sets (ovs-eswitchctl modify
  * --link-state), with the names of the Interface option link-state

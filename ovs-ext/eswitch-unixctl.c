@@ -39,6 +39,7 @@
 #include "util.h"
 
 #include "datapath/esw.h"
+#include "datapath/esw-emu.h"
 #include "datapath/esw-rule-format.h"
 #include "echo-arg.h"
 #include "eswitch.h"

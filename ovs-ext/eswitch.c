@@ -4,9 +4,8 @@
  * Licensed under the Apache License, Version 2.0.
  */
 
-/* ovs-ext/eswitch.c: the eSwitch instances (creation, destruction, their
- * functions from other_config), claims (which port holds which function)
- * and links; every global of the eSwitch module. */
+/* ovs-ext/eswitch.c: eSwitch instances (creation, destruction, layouts),
+ * claims (which port holds which function), links; the module's globals. */
 
 #include <config.h>
 
@@ -207,6 +206,7 @@ eswitch_add_function(struct esw_dev *dev, const struct eswitch_fn_id *id,
                      uint32_t queues, enum esw_io_type io_type, bool link_up,
                      uint32_t *vportp, char **errp)
 {
+    struct esw_io_config io = { .type = io_type };
     struct esw_vport_config cfg;
     struct esw_error err;
     char name[ESW_NAME_MAX];
@@ -221,7 +221,7 @@ eswitch_add_function(struct esw_dev *dev, const struct eswitch_fn_id *id,
     cfg.mtu = mtu;
     cfg.admin_down = !link_up;
     cfg.n_rep_queues = eswitch_rep_queues(queues);
-    cfg.io.type = io_type;
+    cfg.io = &io;
 
     error = esw_vport_add(dev, &cfg, &err, vportp);
     if (error) {
@@ -434,9 +434,10 @@ eswitch_create__(const char *name, uint32_t pf,
                  char **errp) OVS_REQUIRES(eswitch_mutex)
 {
     struct eswitch_layout layout = eswitch_ovs_layout;
+    struct esw_emu_dev_config emu = { .busy_poll = eswitch_busy_poll };
     struct esw_dev_config dev_cfg = { .max_vports = ESWITCH_MAX_VPORTS,
                                       .max_rules = eswitch_max_rules,
-                                      .busy_poll = eswitch_busy_poll };
+                                      .emu = &emu };
     struct eswitch_fn_id ids[ESWITCH_MAX_FUNCTIONS];
     enum esw_io_type io_type;
     struct esw_dev *dev;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "datapath/esw.h"
+#include "datapath/esw-emu.h"
 #include "datapath/esw-policy-config.h"
 #include "eswitch.h"
 #include "openvswitch/json.h"
@@ -33,6 +34,7 @@ int
 function_to_json(struct esw_dev *dev, uint32_t vport, struct json *json)
 {
     struct esw_policy_config cfg;
+    struct esw_host_info host;
     struct esw_vport_info info;
     bool has_policy = false;
     struct rep_port rp;
@@ -43,6 +45,7 @@ function_to_json(struct esw_dev *dev, uint32_t vport, struct json *json)
         || esw_vport_get_policy(dev, vport, &cfg, &has_policy)) {
         return ENOENT;
     }
+    esw_vport_get_host(dev, vport, &host);
     eswitch_function_port(dev, vport, &port, &held);
     rep_port_find(dev, vport, &rp);
 
@@ -57,10 +60,9 @@ function_to_json(struct esw_dev *dev, uint32_t vport, struct json *json)
                            ESW_MAC_ARGS(&info.effective_mac));
     json_object_put(json, "mtu", json_integer_create(info.mtu));
     json_object_put_string(json, "link", info.oper_up ? "up" : "down");
-    json_object_put_string(json, "host_side",
-                           esw_io_type_name(info.io_type));
-    if (info.io_name[0]) {
-        json_object_put_string(json, "host_interface", info.io_name);
+    json_object_put_string(json, "host_side", esw_io_type_name(host.type));
+    if (host.ifname[0]) {
+        json_object_put_string(json, "host_interface", host.ifname);
     }
     json_object_put(json, "port", string_or_null(port));
     json_object_put(json, "held", json_boolean_create(held));

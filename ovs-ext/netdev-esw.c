@@ -48,6 +48,7 @@
 #include "util.h"
 
 #include "datapath/esw.h"
+#include "datapath/esw-emu.h"
 #include "eswitch.h"
 #include "port-policy.h"
 #include "values.h"
@@ -619,6 +620,7 @@ static int
 netdev_esw_get_status(const struct netdev *netdev, struct smap *smap)
 {
     struct netdev_esw *dev = netdev_esw_cast(netdev);
+    struct esw_host_info host;
     struct esw_vport_info info;
     struct esw_dev *esw_dev;
 
@@ -631,11 +633,12 @@ netdev_esw_get_status(const struct netdev *netdev, struct smap *smap)
     smap_add(smap, "function_kind",
              eswitch_kind_to_string(info.kind, info.fn));
     smap_add_format(smap, "vport", "%"PRIu32, info.vport);
-    if (info.io_name[0]) {
+    esw_vport_get_host(esw_dev, info.vport, &host);
+    if (host.ifname[0]) {
         smap_add_format(smap, "host_side", "%s %s",
-                        esw_io_type_name(info.io_type), info.io_name);
+                        esw_io_type_name(host.type), host.ifname);
     } else {
-        smap_add(smap, "host_side", esw_io_type_name(info.io_type));
+        smap_add(smap, "host_side", esw_io_type_name(host.type));
     }
     smap_add_format(smap, "mac", ETH_ADDR_FMT, ESW_MAC_ARGS(&info.mac));
     smap_add_format(smap, "effective_mac", ETH_ADDR_FMT,

@@ -32,6 +32,7 @@
 #include "util.h"
 #include "vswitch-idl.h"
 
+#include "datapath/esw-emu.h"
 #include "eswitch.h"
 #include "function-json.h"
 #include "port-policy-options.h"

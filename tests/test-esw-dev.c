@@ -24,6 +24,7 @@
  * stderr. */
 
 #include "datapath/esw.h"
+#include "datapath/esw-emu.h"
 #include "datapath/esw-policy.h"
 #include "datapath/esw-rcu.h"
 #include "tests/unit-check.h"
@@ -160,7 +161,8 @@ add_vport(struct esw_dev *dev, enum esw_vport_kind kind, uint32_t fn,
     struct esw_vport_config cfg = {
         .kind = kind, .pf = 0, .fn = fn, .vport = ESW_VPORT_AUTO,
         .rep_queue_depth = rep_depth,
-        .io = { .type = ESW_IO_CAPTURE, .queue_depth = 65536 },
+        .io = &(struct esw_io_config) { .type = ESW_IO_CAPTURE,
+                                        .queue_depth = 65536 },
     };
     struct esw_error err;
     uint32_t vport;
@@ -336,9 +338,11 @@ test_open(void)
 static void
 print_vport(struct esw_dev *dev, uint32_t vport)
 {
+    struct esw_host_info host;
     struct esw_vport_info info;
 
     CHECK_EQ(esw_vport_get_info(dev, vport, &info), 0);
+    CHECK_EQ(esw_vport_get_host(dev, vport, &host), 0);
     printf("vport %"PRIu32": %s kind %s pf %"PRIu32" fn %"PRIu32
            " mac %02x:%02x:%02x:%02x:%02x:%02x mtu %"PRIu32" %s/%s io %s "
            "repq %"PRIu32" fd %s\n", info.vport, info.name,
@@ -346,7 +350,7 @@ print_vport(struct esw_dev *dev, uint32_t vport)
            info.mac.ea[0], info.mac.ea[1], info.mac.ea[2], info.mac.ea[3],
            info.mac.ea[4], info.mac.ea[5], info.mtu,
            info.admin_up ? "up" : "down", info.oper_up ? "up" : "down",
-           esw_io_type_name(info.io_type), info.rep_queue_depth,
+           esw_io_type_name(host.type), info.rep_queue_depth,
            info.rep_fd >= 0 ? "yes" : "no");
 }
 
@@ -652,7 +656,8 @@ test_rep_queues(void)
     struct esw_vport_config cfg = {
         .kind = ESW_VPORT_SF, .pf = 0, .fn = 1000, .vport = ESW_VPORT_AUTO,
         .mac = MAC_VF0, .n_rep_queues = 4,
-        .io = { .type = ESW_IO_CAPTURE, .queue_depth = 4096 },
+        .io = &(struct esw_io_config) { .type = ESW_IO_CAPTURE,
+                                        .queue_depth = 4096 },
     };
     struct esw_vport_info info;
     struct esw_error err;
@@ -1440,11 +1445,12 @@ static void
 test_tap(void)
 {
     struct esw_dev *dev;
+    struct esw_io_config io = { .type = ESW_IO_TAP, .ifname = "eswtest0" };
     struct esw_vport_config cfg = {
         .kind = ESW_VPORT_VF, .fn = 0, .vport = ESW_VPORT_AUTO,
-        .mac = MAC_VF0,
-        .io = { .type = ESW_IO_TAP, .ifname = "eswtest0" },
+        .mac = MAC_VF0, .io = &io,
     };
+    struct esw_host_info host;
     struct esw_vport_info info;
     struct esw_rule_spec spec;
     struct sockaddr_ll sll;
@@ -1468,13 +1474,14 @@ test_tap(void)
     }
     CHECK_EQ(error, 0);
     CHECK_EQ(esw_vport_get_info(dev, vf0, &info), 0);
-    printf("tap: %s io %s oper %s\n", info.name, info.io_name,
+    CHECK_EQ(esw_vport_get_host(dev, vf0, &host), 0);
+    printf("tap: %s io %s oper %s\n", info.name, host.ifname,
            info.oper_up ? "up" : "down");
 
     /* A tap that already exists under another owner: clean failure. */
     cfg.fn = 1;
-    cfg.io.ifname[0] = '\0';
-    memcpy(cfg.io.ifname, "a/b", 4);
+    io.ifname[0] = '\0';
+    memcpy(io.ifname, "a/b", 4);
     CHECK_NE(esw_vport_add(dev, &cfg, &err, NULL), 0);
     CHECK_EQ(esw_vport_lookup(dev, "pf0vf1", &(uint32_t) {0}), ENOENT);
 
@@ -1483,14 +1490,14 @@ test_tap(void)
     sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(0x88b5));
     CHECK_GE(sock, 0);
     memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", info.io_name);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", host.ifname);
     CHECK_EQ(ioctl(sock, SIOCGIFFLAGS, &ifr), 0);
     ifr.ifr_flags |= IFF_UP;
     CHECK_EQ(ioctl(sock, SIOCSIFFLAGS, &ifr), 0);
     memset(&sll, 0, sizeof sll);
     sll.sll_family = AF_PACKET;
     sll.sll_protocol = htons(0x88b5);
-    sll.sll_ifindex = if_nametoindex(info.io_name);
+    sll.sll_ifindex = if_nametoindex(host.ifname);
     CHECK_GT(sll.sll_ifindex, 0);
     CHECK_EQ(bind(sock, (struct sockaddr *) &sll, sizeof sll), 0);
 

@@ -4,9 +4,8 @@
  * Licensed under the Apache License, Version 2.0.
  */
 
-/* Unit tests of the port policy's option table
- * (ovs-ext/port-policy-options.c): how a configuration is printed and put
- * in JSON, and how options are parsed, aliases included.
+/* tests/test-port-policy.c: unit tests of the port policy's option table
+ * (ovs-ext/port-policy-options.c): printing, JSON, parsing, aliases.
  *
  *   test-port-policy format            fixed configurations, printed
  *   test-port-policy parse KEY=VALUE...  parses the options, prints the

@@ -62,7 +62,7 @@ init_devs(void)
         for (uint32_t fn = 0; fn < 4; fn++) {
             struct esw_vport_config vc = {
                 .kind = ESW_VPORT_VF, .fn = fn, .vport = ESW_VPORT_AUTO,
-                .io = { .type = ESW_IO_NONE },
+                .io = NULL,         /* No host side. */
             };
 
             if (esw_vport_add(devs[i], &vc, NULL, NULL)) {
