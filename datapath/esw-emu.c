@@ -41,12 +41,18 @@ int
 esw_vport_get_host_mac(struct esw_dev *dev, uint32_t vport,
                        struct esw_eth_addr *mac)
 {
-    const struct esw_emu_ops *emu = dev->driver->emu;
+    struct esw_host_info info;
+    int error = esw_vport_get_host(dev, vport, &info);
 
-    memset(mac, 0, sizeof *mac);
-    return (emu && emu->vport_get_host_mac
-            ? emu->vport_get_host_mac(dev, vport, mac)
-            : EOPNOTSUPP);
+    if (!error && !info.has_mac) {
+        error = EOPNOTSUPP;
+    }
+    if (error) {
+        memset(mac, 0, sizeof *mac);
+    } else {
+        *mac = info.mac;
+    }
+    return error;
 }
 
 int

@@ -65,6 +65,9 @@ struct esw_io_config {
 struct esw_host_info {
     enum esw_io_type type;
     char ifname[ESW_NAME_MAX];  /* tap: interface name; else empty. */
+    bool has_mac;               /* Whether the host side has an address of
+                                 * its own (tap): then it is 'mac'. */
+    struct esw_eth_addr mac;
 };
 
 /* Stores the host side of 'vport' in '*info'.  ENOENT if there is no such
@@ -74,11 +77,12 @@ int esw_vport_get_host(struct esw_dev *, uint32_t vport,
 
 /* Stores in '*mac' the MAC address the function's host side has now (sim:
  * the tap interface's address, which the guest may change, e.g. with "ip
- * link set DEV address MAC").  This is what the guest believes its MAC is;
- * the switch does not act on it by itself: a caller that mediates guest MAC
- * changes passes a new value to esw_vport_guest_set_mac().  EOPNOTSUPP if
- * the host side has no address of its own (capture, none, or a driver
- * without this notion), ENOENT if there is no such vport. */
+ * link set DEV address MAC"), as esw_vport_get_host() does.  This is what
+ * the guest believes its MAC is; the switch does not act on it by itself:
+ * a caller that mediates guest MAC changes passes a new value to
+ * esw_vport_guest_set_mac().  EOPNOTSUPP if the host side has no address
+ * of its own (capture, none, or a driver without this notion), ENOENT if
+ * there is no such vport. */
 int esw_vport_get_host_mac(struct esw_dev *, uint32_t vport,
                            struct esw_eth_addr *mac);
 

@@ -76,16 +76,11 @@ struct esw_dev {
  * return 0 or report idle.  An emulator may also leave any member NULL,
  * with the same effect for that call. */
 struct esw_emu_ops {
-    /* Stores what is behind function 'vport' in '*info'.  ENOENT if there
-     * is no such vport. */
+    /* Stores what is behind function 'vport' in '*info' (zeroed by the
+     * caller), its MAC included if it has one.  ENOENT if there is no such
+     * vport. */
     int (*vport_get_host)(struct esw_dev *, uint32_t vport,
                           struct esw_host_info *info);
-
-    /* Stores the MAC address of 'vport''s host side in '*mac' (zeroed by
-     * the caller).  EOPNOTSUPP if the host side has no address of its own,
-     * ENOENT if there is no such vport. */
-    int (*vport_get_host_mac)(struct esw_dev *, uint32_t vport,
-                              struct esw_eth_addr *mac);
 
     /* The function behind 'vport' transmits 'pkt' (never NULL): takes it
      * whatever it returns.  ENOENT, EOPNOTSUPP (the host side cannot be

@@ -741,26 +741,10 @@ sim_vport_get_host(struct esw_dev *dev_, uint32_t vport,
         info->type = v->io_type;
         if (v->io) {
             memcpy(info->ifname, v->io->name, sizeof info->ifname);
+            info->has_mac = (v->io->ops->get_mac
+                             && !v->io->ops->get_mac(v->io, &info->mac));
         }
         error = 0;
-    }
-    pthread_mutex_unlock(&dev->ctl_mutex);
-    return error;
-}
-
-static int
-sim_vport_get_host_mac(struct esw_dev *dev_, uint32_t vport,
-                       struct esw_eth_addr *mac)
-{
-    struct sim_dev *dev = sim_dev_cast(dev_);
-    struct sim_vport *v;
-    int error = ENOENT;
-
-    pthread_mutex_lock(&dev->ctl_mutex);
-    v = sim_vport_get(dev, vport);
-    if (v) {
-        error = (v->io && v->io->ops->get_mac
-                 ? v->io->ops->get_mac(v->io, mac) : EOPNOTSUPP);
     }
     pthread_mutex_unlock(&dev->ctl_mutex);
     return error;
@@ -1094,7 +1078,6 @@ sim_close(struct esw_dev *dev_)
 /* What only an emulator has (esw-emu.h). */
 static const struct esw_emu_ops sim_emu_ops = {
     .vport_get_host = sim_vport_get_host,
-    .vport_get_host_mac = sim_vport_get_host_mac,
     .host_inject = sim_host_inject,
     .host_capture_read = sim_host_capture_read,
     .is_idle = sim_is_idle,
