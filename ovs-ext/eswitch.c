@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "eswitch-config.h"
+#include "eswitch-dpdk.h"
 #include "eswitch-state.h"
 #include "hash.h"
 #include "bitmap.h"
@@ -371,9 +372,11 @@ parse_ovs_layout(const struct smap *other_config,
         layout->host_io = ESWITCH_IO_TAP;
     } else if (!strcmp(value, "capture")) {
         layout->host_io = ESWITCH_IO_CAPTURE;
+    } else if (!strcmp(value, "vhost-user")) {
+        layout->host_io = ESWITCH_IO_VHOST_USER;
     } else {
         *errp = xasprintf("invalid eswitch-host-io \"%s\": expected auto, "
-                          "tap or capture", value);
+                          "tap, capture or vhost-user", value);
         return EINVAL;
     }
     return 0;
@@ -426,19 +429,46 @@ rep_queues(uint32_t queues)
     return MIN(MAX(queues, 1), ESW_MAX_REP_QUEUES);
 }
 
+/* Directory of vhost-user sockets (other_config:eswitch-vhost-dir, default
+ * OVS's run directory): default sockets are "<eswitch>-<function>.sock"
+ * there, and relative --vhost-user names are in it. */
+static char *vhost_dir OVS_GUARDED_BY(eswitch_mutex);
+
+/* A vhost-user host side for add_function(). */
+struct vhost_args {
+    const char *path;           /* NULL: the default path. */
+    bool client;
+    uint64_t features;          /* Virtio-net features to offer. */
+};
+
 /* Adds function 'id' to 'dev' with 'mac' (NULL: its default MAC), 'mtu'
- * (0: 1500) and 'queues' virtio-net queue pairs (0: not virtio).  Stores
- * its vport number in '*vportp' (may be NULL). */
+ * (0: 1500) and 'queues' virtio-net queue pairs (0: not virtio), with a
+ * host side of 'io_type' ('vhost' for vhost-user: NULL for the default
+ * socket and features).  Stores its vport number in '*vportp' (may be
+ * NULL). */
 static int
 add_function(struct esw_dev *dev, const struct eswitch_fn_id *id,
              const struct esw_eth_addr *mac, uint32_t mtu, uint32_t queues,
-             enum esw_io_type io_type, bool link_up, uint32_t *vportp,
-             char **errp)
+             enum esw_io_type io_type, const struct vhost_args *vhost,
+             bool link_up, uint32_t *vportp, char **errp)
+    OVS_REQUIRES(eswitch_mutex)
 {
     struct esw_vport_config cfg;
     struct esw_error err;
     char name[ESW_NAME_MAX];
     int error;
+
+    if (io_type == ESW_IO_VHOST_USER) {
+        char *dpdk_error = NULL;
+
+        if (eswitch_dpdk_init(&dpdk_error)) {
+            eswitch_format_fn_name(id, name);
+            *errp = xasprintf("%s: cannot add function %s: %s",
+                              esw_dev_name(dev), name, dpdk_error);
+            free(dpdk_error);
+            return ENODEV;
+        }
+    }
 
     memset(&cfg, 0, sizeof cfg);
     cfg.kind = id->kind;
@@ -450,6 +480,28 @@ add_function(struct esw_dev *dev, const struct eswitch_fn_id *id,
     cfg.admin_down = !link_up;
     cfg.n_rep_queues = rep_queues(queues);
     cfg.io.type = io_type;
+    if (io_type == ESW_IO_VHOST_USER) {
+        char *path;
+
+        eswitch_format_fn_name(id, name);
+        path = (vhost && vhost->path ? xstrdup(vhost->path)
+                : xasprintf("%s/%s-%s.sock", vhost_dir ? vhost_dir
+                            : ovs_rundir(), esw_dev_name(dev), name));
+        if (strlen(path) >= sizeof cfg.io.path) {
+            *errp = xasprintf("%s: cannot add function %s: vhost-user socket "
+                              "path %s is longer than %d bytes",
+                              esw_dev_name(dev), name, path,
+                              ESW_PATH_MAX - 1);
+            free(path);
+            return EINVAL;
+        }
+        ovs_strlcpy(cfg.io.path, path, sizeof cfg.io.path);
+        free(path);
+        cfg.io.client = vhost && vhost->client;
+        cfg.io.virtio_features = (vhost ? vhost->features
+                                  : ESWITCH_DEFAULT_FEATURES);
+        cfg.io.n_queues = MAX(queues, 1);
+    }
 
     error = esw_vport_add(dev, &cfg, &err, vportp);
     if (error) {
@@ -503,6 +555,8 @@ struct eswitch {
     struct esw_dev *dev;        /* One reference. */
     struct eswitch_layout layout;   /* What it was last laid out with. */
     enum esw_io_type io_type;   /* What the host-io setting resolved to. */
+    bool vhost_user;            /* Virtio-net functions get vhost-user
+                                 * host sides (eswitch-host-io). */
     char uplink_name[ESW_NAME_MAX];  /* Its uplink port's name. */
     bool managed;               /* The uplink port exists. */
     struct hmap claims;         /* Contains "struct eswitch_claim"s. */
@@ -702,10 +756,12 @@ static_mac(const struct eswitch_pf_config *pfc, const struct eswitch_fn_id *id,
 }
 
 /* Host side of function 'id' of an eSwitch whose host sides resolved to
- * 'esw_io'. */
+ * 'esw_io', and whose virtio-net functions get vhost-user host sides if
+ * 'vhost_user'.  Only virtio-net functions can have one: for the others
+ * "vhost-user" means "auto". */
 static enum esw_io_type
-fn_io_type(const struct eswitch_fn_id *id, enum esw_io_type esw_io)
-    OVS_REQUIRES(eswitch_mutex)
+fn_io_type(const struct eswitch_fn_id *id, enum esw_io_type esw_io,
+           bool vhost_user) OVS_REQUIRES(eswitch_mutex)
 {
     char name[ESW_NAME_MAX];
 
@@ -714,10 +770,13 @@ fn_io_type(const struct eswitch_fn_id *id, enum esw_io_type esw_io)
         const struct eswitch_io_override *o = &file_cfg.io_overrides[i];
 
         if (!strcmp(o->function, name) && o->host_io != ESWITCH_IO_AUTO) {
+            if (o->host_io == ESWITCH_IO_VHOST_USER) {
+                return is_virtio(id) ? ESW_IO_VHOST_USER : esw_io;
+            }
             return o->host_io == ESWITCH_IO_TAP ? ESW_IO_TAP : ESW_IO_CAPTURE;
         }
     }
-    return esw_io;
+    return vhost_user && is_virtio(id) ? ESW_IO_VHOST_USER : esw_io;
 }
 
 /* Creates eSwitch 'name' serving PF 'pf' with the functions of its layout:
@@ -735,6 +794,7 @@ eswitch_create(const char *name, uint32_t pf,
     enum esw_io_type io_type;
     struct esw_dev *dev;
     struct eswitch *esw;
+    bool vhost_user;
     size_t n_ids;
     int error;
 
@@ -755,15 +815,18 @@ eswitch_create(const char *name, uint32_t pf,
 
     io_type = (layout.host_io == ESWITCH_IO_CAPTURE ? ESW_IO_CAPTURE
                : ESW_IO_TAP);
+    vhost_user = layout.host_io == ESWITCH_IO_VHOST_USER;
     for (size_t i = 0; i < n_ids; i++) {
         struct esw_eth_addr mac;
         bool has_mac = static_mac(pfc, &ids[i], &mac);
+        struct vhost_args vhost = { .features = file_cfg.virtio_features };
 
         error = add_function(dev, &ids[i], has_mac ? &mac : NULL, 0,
                              default_queues(&ids[i]),
-                             fn_io_type(&ids[i], io_type), false, NULL,
-                             errp);
-        if (error && i == 0 && layout.host_io == ESWITCH_IO_AUTO
+                             fn_io_type(&ids[i], io_type, vhost_user), &vhost,
+                             false, NULL, errp);
+        if (error && i == 0
+            && (layout.host_io == ESWITCH_IO_AUTO || vhost_user)
             && (error == EACCES || error == ENODEV || error == EPERM)) {
             VLOG_INFO("%s: tap devices are not available (%s): the "
                       "functions' host sides are in memory (capture)",
@@ -773,8 +836,8 @@ eswitch_create(const char *name, uint32_t pf,
             io_type = ESW_IO_CAPTURE;
             error = add_function(dev, &ids[i], has_mac ? &mac : NULL, 0,
                                  default_queues(&ids[i]),
-                                 fn_io_type(&ids[i], io_type), false, NULL,
-                                 errp);
+                                 fn_io_type(&ids[i], io_type, vhost_user),
+                                 &vhost, false, NULL, errp);
         }
         if (error) {
             esw_dev_close(dev);     /* Takes the added vports with it. */
@@ -788,6 +851,7 @@ eswitch_create(const char *name, uint32_t pf,
     esw->dev = dev;
     esw->layout = layout;
     esw->io_type = io_type;
+    esw->vhost_user = vhost_user;
     esw->pfc = pfc;
     esw->pinned = pfc != NULL;
     snprintf(esw->uplink_name, sizeof esw->uplink_name, "p%"PRIu32, pf);
@@ -795,9 +859,10 @@ eswitch_create(const char *name, uint32_t pf,
     hmap_init(&esw->fns);
     hmap_insert(&eswitches, &esw->node, hash_string(esw->name, 0));
     VLOG_INFO("%s: eswitch created%s: uplink, host PF, %"PRIu32" VFs, %"
-              PRIu32" virtio-net devices, host sides %s", esw->name,
+              PRIu32" virtio-net devices, host sides %s%s", esw->name,
               pfc ? " from the configuration file" : "", layout.n_vfs,
-              layout.n_sfs, esw_io_type_name(io_type));
+              layout.n_sfs, esw_io_type_name(io_type),
+              vhost_user ? " (virtio-net: vhost-user)" : "");
     *eswp = esw;
     return 0;
 }
@@ -878,6 +943,7 @@ eswitch_relayout(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
     } else if (new_io) {
         esw->io_type = (layout->host_io == ESWITCH_IO_CAPTURE
                         ? ESW_IO_CAPTURE : ESW_IO_TAP);
+        esw->vhost_user = layout->host_io == ESWITCH_IO_VHOST_USER;
     }
 
     vports = list_vports(esw->dev, &n_vports);
@@ -927,9 +993,11 @@ eswitch_relayout(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
         if (!esw_vport_lookup(esw->dev, name, &vport)) {
             continue;
         }
+        struct vhost_args vhost = { .features = file_cfg.virtio_features };
+
         if (add_function(esw->dev, &ids[j], NULL, 0, default_queues(&ids[j]),
-                         fn_io_type(&ids[j], esw->io_type), esw->managed,
-                         NULL, &error)) {
+                         fn_io_type(&ids[j], esw->io_type, esw->vhost_user),
+                         &vhost, esw->managed, NULL, &error)) {
             VLOG_WARN("%s", error);
             free(error);
         } else {
@@ -950,6 +1018,31 @@ eswitch_set_max_rules(uint32_t max_rules)
     ovs_mutex_lock(&eswitch_mutex);
     eswitch_max_rules = max_rules;
     ovs_mutex_unlock(&eswitch_mutex);
+}
+
+/* Applies other_config:eswitch-vhost-dir (an absolute directory) to the
+ * vhost-user sockets created from now on. */
+static void
+set_vhost_dir(const char *dir) OVS_REQUIRES(eswitch_mutex)
+{
+    static char *last_bad;
+
+    if (dir && dir[0] != '/') {
+        if (!last_bad || strcmp(last_bad, dir)) {
+            VLOG_WARN("Open_vSwitch other_config: invalid eswitch-vhost-dir "
+                      "\"%s\": expected an absolute directory (keeping %s)",
+                      dir, vhost_dir ? vhost_dir : ovs_rundir());
+            free(last_bad);
+            last_bad = xstrdup(dir);
+        }
+        return;
+    }
+    free(last_bad);
+    last_bad = NULL;
+    if (!dir != !vhost_dir || (dir && strcmp(dir, vhost_dir))) {
+        free(vhost_dir);
+        vhost_dir = dir ? xstrdup(dir) : NULL;
+    }
 }
 
 void
@@ -980,6 +1073,8 @@ eswitch_set_ovs_config(const struct smap *other_config)
     }
 
     ovs_mutex_lock(&eswitch_mutex);
+    eswitch_dpdk_set_ovs_config(other_config);
+    set_vhost_dir(smap_get(other_config, "eswitch-vhost-dir"));
     eswitch_busy_poll = smap_get_bool(other_config, "eswitch-busy-poll",
                                       false);
     if (layout_ok && memcmp(&layout, &ovs_layout, sizeof layout)) {
@@ -1293,6 +1388,8 @@ save_fn(struct eswitch *esw, const struct eswitch_fn *fn, char **errp)
     st.features = fn->features;
     st.queues = fn->queues;
     st.host_side = info.io_type;
+    ovs_strlcpy(st.vhost_path, info.io_path, sizeof st.vhost_path);
+    st.vhost_client = info.io_client;
     st.link_state = fn->link_state;
     return eswitch_state_save(state_dir, &st, errp);
 }
@@ -1392,8 +1489,12 @@ mgmt_restore(const struct eswitch_fn_state *st, char **errp)
             eswitch_destroy_if_unused(esw);
             return EEXIST;
         }
+        struct vhost_args vhost = { .path = st->vhost_path,
+                                    .client = st->vhost_client,
+                                    .features = st->features };
+
         error = add_function(esw->dev, &id, &st->mac, st->mtu, st->queues,
-                             st->host_side,
+                             st->host_side, &vhost,
                              (st->link_state == ESWITCH_LINK_AUTO
                               ? esw->managed
                               : st->link_state == ESWITCH_LINK_UP),
@@ -1562,6 +1663,20 @@ fn_to_json(struct eswitch *esw, const struct esw_vport_info *info)
     }
     json_object_put_string(json, "host_side",
                            esw_io_type_name(info->io_type));
+    if (info->io_type == ESW_IO_VHOST_USER) {
+        struct json *vhost = json_object_create();
+
+        json_object_put_string(vhost, "path", info->io_path);
+        json_object_put_string(vhost, "mode",
+                               info->io_client ? "client" : "server");
+        json_object_put(vhost, "guest",
+                        json_boolean_create(info->host_up));
+        json_object_put_format(vhost, "negotiated_features", "0x%"PRIx64,
+                               info->virtio_negotiated);
+        json_object_put(vhost, "guest_queues",
+                        json_integer_create(info->virtio_guest_queues));
+        json_object_put(json, "vhost_user", vhost);
+    }
     json_object_put_string(json, "link_state",
                            eswitch_link_state_to_string(fn->link_state));
     json_object_put_string(json, "link", info->oper_up ? "up" : "down");
@@ -1729,14 +1844,30 @@ eswitch_hotplug(const struct eswitch_hotplug_args *a,
     struct esw_eth_addr mac;
     struct eswitch_fn *fn;
     struct esw_vport_info info;
+    struct vhost_args vhost;
     struct eswitch *esw;
     uint32_t vport, mtu, queues;
+    uint64_t features;
+    char *vhost_path;
     char buf[18];
     int error;
 
-    if (!virtio && (a->queues || a->has_features)) {
+    if (!virtio && (a->queues || a->has_features || a->vhost_path)) {
         *errp = xasprintf("--%s applies only to virtio devices",
-                          a->queues ? "queues" : "features");
+                          a->queues ? "queues"
+                          : a->has_features ? "features" : "vhost-user");
+        return EINVAL;
+    }
+    if (a->vhost_client && !a->vhost_path) {
+        *errp = xstrdup("--client needs --vhost-user PATH");
+        return EINVAL;
+    }
+    if (a->vhost_path && a->vhost_path[0] != '/'
+        && (!a->vhost_path[0] || strchr(a->vhost_path, '/')
+            || !strcmp(a->vhost_path, ".") || !strcmp(a->vhost_path, ".."))) {
+        *errp = xasprintf("invalid --vhost-user \"%s\": expected an "
+                          "absolute path or a file name (in the socket "
+                          "directory)", a->vhost_path);
         return EINVAL;
     }
     if (a->has_mac && check_mac(&a->mac, errp)) {
@@ -1791,9 +1922,19 @@ eswitch_hotplug(const struct eswitch_hotplug_args *a,
     }
     mtu = a->mtu ? a->mtu : virtio ? file_cfg.virtio_mtu : 1500;
     queues = !virtio ? 0 : a->queues ? a->queues : file_cfg.virtio_queues;
+    features = a->has_features ? a->features : file_cfg.virtio_features;
+    vhost_path = (!a->vhost_path || a->vhost_path[0] == '/'
+                  ? nullable_xstrdup(a->vhost_path)
+                  : xasprintf("%s/%s", vhost_dir ? vhost_dir : ovs_rundir(),
+                              a->vhost_path));
+    vhost = (struct vhost_args) { .path = vhost_path,
+                                  .client = a->vhost_client,
+                                  .features = features };
     error = add_function(esw->dev, &id, &mac, mtu, queues,
-                         fn_io_type(&id, esw->io_type), esw->managed, &vport,
-                         errp);
+                         (a->vhost_path ? ESW_IO_VHOST_USER
+                          : fn_io_type(&id, esw->io_type, esw->vhost_user)),
+                         &vhost, esw->managed, &vport, errp);
+    free(vhost_path);
     if (error) {
         goto undo;
     }
@@ -1803,8 +1944,7 @@ eswitch_hotplug(const struct eswitch_hotplug_args *a,
     esw->n_hotplugged++;
     if (virtio) {
         fn->queues = queues;
-        fn->features = a->has_features ? a->features
-                                       : file_cfg.virtio_features;
+        fn->features = features;
     }
     error = save_fn(esw, fn, errp);
     if (error) {
@@ -1897,6 +2037,14 @@ eswitch_modify(const char *spec, const struct eswitch_modify_args *a,
                           "%s", a->queues ? "queues" : "features", info.name,
                           eswitch_kind_to_string(info.kind, info.fn));
         error = EINVAL;
+        goto out;
+    }
+    if (info.io_type == ESW_IO_VHOST_USER && (a->queues || a->has_features)) {
+        /* They are what the socket offers the guest. */
+        *errp = xasprintf("the %s of %s cannot change: its vhost-user host "
+                          "side offers them; unplug it and hotplug it again",
+                          a->queues ? "queues" : "features", info.name);
+        error = EBUSY;
         goto out;
     }
     if (a->queues && rep_queues(a->queues) != info.n_rep_queues

@@ -167,6 +167,11 @@ struct eswitch_hotplug_args {
     uint32_t queues;            /* 0: default (virtio only). */
     bool has_features;
     uint64_t features;          /* Virtio only. */
+    const char *vhost_path;     /* Virtio only: a vhost-user host side on
+                                 * this socket (absolute, or a file name in
+                                 * other_config:eswitch-vhost-dir), instead
+                                 * of the eSwitch's kind of host side. */
+    bool vhost_client;          /* Connect to 'vhost_path' (needs it). */
 };
 
 /* Adds a function with the lowest free VF number or virtio SF number (of

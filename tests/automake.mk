@@ -54,3 +54,9 @@ clean-local: clean-ovs-compat
 clean-ovs-compat:
 	rm -rf tests/ovs-compat.dir
 .PHONY: check-ovs-compat clean-ovs-compat
+
+# A guest for vhost-user host sides without a VM: DPDK virtio_user ports.
+check_PROGRAMS += tests/test-virtio-user
+tests_test_virtio_user_SOURCES = tests/test-virtio-user.c
+tests_test_virtio_user_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS) -mssse3
+tests_test_virtio_user_LDADD = $(DPDK_LIBS)
