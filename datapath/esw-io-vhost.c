@@ -905,9 +905,9 @@ check_socket_path(const char *vport_name, const char *path,
     }
     if ((st.st_uid != geteuid() && st.st_uid != 0)
         || (st.st_mode & (S_IWGRP | S_IWOTH) && !(st.st_mode & S_ISVTX))) {
-        return esw_error_set(err, EACCES, "%s: vhost-user socket directory "
-                             "%s may be written by other users: use a "
-                             "directory of its own", vport_name, dir);
+        return esw_error_set(err, EACCES, "%s: %s is writable by other "
+                             "users: no place for a vhost-user socket",
+                             vport_name, dir);
     }
 
     if (lstat(path, &st)) {

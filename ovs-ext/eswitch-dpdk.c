@@ -89,18 +89,32 @@ eswitch_dpdk_set_ovs_config(const struct smap *other_config)
     smap_clone(&ovs_config, other_config);
 }
 
+/* DPDK's log types of rte_vhost, whose warnings and errors are not ours
+ * to raise (see dpdk_log_write()). */
+static int vhost_log_types[2] = { -1, -1 };
+
 /* DPDK's messages, one line per write, into our log: what DPDK says at
- * info or debug level (every vhost-user message, for one) is debug here;
- * warnings and errors stay what they are. */
+ * info or debug level (every vhost-user message, for one) is debug here,
+ * its warnings and errors stay what they are, except rte_vhost's.
+ * rte_vhost reports a guest that goes away (a reset connection, a server
+ * to reconnect to that is not there yet) as an error; those are expected
+ * events, and every failure of a host side that needs the user is
+ * reported by ovs-ext itself (a refused hotplug, a function whose guest
+ * never becomes ready in eswitch/show): they are info here. */
 static ssize_t
 dpdk_log_write(void *aux OVS_UNUSED, const char *buf, size_t size)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(60, 120);
     uint32_t level = rte_log_cur_msg_loglevel();
+    int type = rte_log_cur_msg_logtype();
     int len = size;
 
     while (len > 0 && buf[len - 1] == '\n') {
         len--;
+    }
+    if (level <= RTE_LOG_WARNING
+        && (type == vhost_log_types[0] || type == vhost_log_types[1])) {
+        level = RTE_LOG_NOTICE;
     }
     if (level <= RTE_LOG_ERR) {
         VLOG_ERR_RL(&rl, "%.*s", len, buf);
@@ -163,6 +177,9 @@ eal_init(char **errp)
         ds_put_format(&cmd, "%s%s", i > 1 ? " " : "", eal_argv[i]);
     }
 
+    /* rte_log_register() returns the id of a type that exists. */
+    vhost_log_types[0] = rte_log_register("lib.vhost.config");
+    vhost_log_types[1] = rte_log_register("lib.vhost.data");
     stream = fopencookie(NULL, "w", log_functions);
     if (stream) {
         setvbuf(stream, NULL, _IOLBF, 0);

@@ -505,10 +505,16 @@ add_function(struct esw_dev *dev, const struct eswitch_fn_id *id,
 
     error = esw_vport_add(dev, &cfg, &err, vportp);
     if (error) {
+        const char *reason = err.reason[0] ? err.reason : ovs_strerror(error);
+        size_t len;
+
         eswitch_format_fn_name(id, name);
+        len = strlen(name);
+        if (!strncmp(reason, name, len) && !strncmp(reason + len, ": ", 2)) {
+            reason += len + 2;      /* The device's reason names it too. */
+        }
         *errp = xasprintf("%s: cannot add function %s: %s", esw_dev_name(dev),
-                          name, err.reason[0] ? err.reason
-                          : ovs_strerror(error));
+                          name, reason);
     }
     return error;
 }
@@ -1664,18 +1670,12 @@ fn_to_json(struct eswitch *esw, const struct esw_vport_info *info)
     json_object_put_string(json, "host_side",
                            esw_io_type_name(info->io_type));
     if (info->io_type == ESW_IO_VHOST_USER) {
-        struct json *vhost = json_object_create();
-
-        json_object_put_string(vhost, "path", info->io_path);
-        json_object_put_string(vhost, "mode",
+        json_object_put_string(json, "vhost_path", info->io_path);
+        json_object_put_string(json, "vhost_mode",
                                info->io_client ? "client" : "server");
-        json_object_put(vhost, "guest",
-                        json_boolean_create(info->host_up));
-        json_object_put_format(vhost, "negotiated_features", "0x%"PRIx64,
+        json_object_put(json, "guest", json_boolean_create(info->host_up));
+        json_object_put_format(json, "negotiated", "0x%"PRIx64,
                                info->virtio_negotiated);
-        json_object_put(vhost, "guest_queues",
-                        json_integer_create(info->virtio_guest_queues));
-        json_object_put(json, "vhost_user", vhost);
     }
     json_object_put_string(json, "link_state",
                            eswitch_link_state_to_string(fn->link_state));
@@ -1881,6 +1881,16 @@ eswitch_hotplug(const struct eswitch_hotplug_args *a,
         error = EAGAIN;
         goto out;
     }
+    features = a->has_features ? a->features : file_cfg.virtio_features;
+    if (a->vhost_path) {
+        struct esw_error err;
+
+        error = esw_vhost_check_features(features, &err);
+        if (error) {
+            *errp = xasprintf("invalid --features: %s", err.reason);
+            goto out;
+        }
+    }
     if (a->eswitch) {
         esw = eswitch_lookup__(a->eswitch);
         if (!esw) {
@@ -1922,7 +1932,6 @@ eswitch_hotplug(const struct eswitch_hotplug_args *a,
     }
     mtu = a->mtu ? a->mtu : virtio ? file_cfg.virtio_mtu : 1500;
     queues = !virtio ? 0 : a->queues ? a->queues : file_cfg.virtio_queues;
-    features = a->has_features ? a->features : file_cfg.virtio_features;
     vhost_path = (!a->vhost_path || a->vhost_path[0] == '/'
                   ? nullable_xstrdup(a->vhost_path)
                   : xasprintf("%s/%s", vhost_dir ? vhost_dir : ovs_rundir(),

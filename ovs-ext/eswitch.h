@@ -209,8 +209,10 @@ struct json *eswitch_mgmt_list(void);
 /* One function as a JSON object: "eswitch", "function", "index" (vport),
  * "kind" (uplink, pf, vf, virtio), "pf", "number", "origin" (static or
  * hotplug), "mac", "mtu", "features" and "queues" (virtio only),
- * "host_side", "link_state" (auto, up, down), "link" (up, down), "port"
- * (the OVS port using it, or null). */
+ * "host_side", for a vhost-user host side "vhost_path", "vhost_mode"
+ * (server, client), "guest" (whether a guest driver is ready) and
+ * "negotiated" (its features), "link_state" (auto, up, down), "link" (up,
+ * down), "port" (the OVS port using it, or null). */
 int eswitch_mgmt_query(const char *spec, struct json **replyp, char **errp);
 
 /* The management settings in force, as a JSON object. */

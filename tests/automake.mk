@@ -12,7 +12,8 @@ TESTSUITE_AT += \
 	tests/diagnostics.at \
 	tests/eswitchctl.at \
 	tests/offload.at \
-	tests/security.at
+	tests/security.at \
+	tests/vhost-user.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
 DISTCLEANFILES += tests/atconfig tests/atlocal

@@ -6,6 +6,9 @@
 
 /* test-virtio-user: guests for vhost-user host sides without a VM.
  *
+ * "test-virtio-user probe" only checks that DPDK runs here (exit status 0,
+ * else 77).
+ *
  * Each "port" is a DPDK virtio_user port, i.e. DPDK's own virtio-net
  * driver on rings shared over a vhost-user socket, in this process (EAL
  * --no-huge, memory backed by memfd).  Then the commands run in order:
@@ -229,6 +232,25 @@ poll_rx(void)
     }
 }
 
+/* Reads every port's link state, at most every 10 ms: that is when a
+ * virtio_user port notices that its host side went away and, if it
+ * listens, takes the next connection (the host side's restart). */
+static void
+poll_links(void)
+{
+    static double next;
+    double now = now_s();
+
+    if (now >= next) {
+        next = now + 0.01;
+        for (size_t i = 0; i < n_ports; i++) {
+            struct rte_eth_link link;
+
+            rte_eth_link_get_nowait(ports[i].id, &link);
+        }
+    }
+}
+
 /* Sending. */
 
 struct send_args {
@@ -431,6 +453,7 @@ cmd_wait_file(const char *file)
 
     while (stat(file, &st)) {
         poll_rx();
+        poll_links();
         if (now_s() > deadline) {
             fail("%s did not appear", file);
         }
@@ -645,6 +668,7 @@ main(int argc, char *argv[])
     char *eal_argv[32 + MAX_PORTS];
     char lcores[256], prefix[64];
     int eal_argc = 0;
+    bool probe;
     int i = 1;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -656,13 +680,15 @@ main(int argc, char *argv[])
         i++;
         parse_port(argv, argc, &i);
     }
-    if (!n_ports) {
+    probe = i + 1 == argc && !n_ports && !strcmp(argv[i], "probe");
+    if (!n_ports && !probe) {
         fail("usage: test-virtio-user [--timeout S] port NAME SOCKET "
              "[OPTION...]... COMMAND...");
     }
 
     lcores_arg(lcores, sizeof lcores);
-    snprintf(prefix, sizeof prefix, "test-virtio-user-%ld", (long) getpid());
+    /* One runtime directory for all: --no-shconf puts nothing in it. */
+    snprintf(prefix, sizeof prefix, "test-virtio-user");
     eal_argv[eal_argc++] = argv[0];
     eal_argv[eal_argc++] = "--no-huge";
     eal_argv[eal_argc++] = "-m";
@@ -700,6 +726,10 @@ main(int argc, char *argv[])
         fprintf(stderr, "test-virtio-user: DPDK cannot run here: %s\n",
                 rte_strerror(rte_errno));
         return 77;
+    }
+    if (probe) {
+        rte_eal_cleanup();
+        return 0;
     }
     pool = rte_pktmbuf_pool_create("tvu", N_MBUFS, 256, 0, BUF_SIZE,
                                    SOCKET_ID_ANY);

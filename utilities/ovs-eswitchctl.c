@@ -175,8 +175,8 @@ print_function(const struct json *fn)
 {
     static const char *const keys[] = {
         "eswitch", "function", "index", "kind", "origin", "mac", "mtu",
-        "features", "queues", "host_side", "link_state", "link", "port",
-        NULL
+        "features", "queues", "host_side", "vhost_path", "vhost_mode",
+        "guest", "negotiated", "link_state", "link", "port", NULL
     };
 
     for (const char *const *k = keys; *k; k++) {
@@ -566,6 +566,7 @@ usage(void)
            "  hotplug vf|virtio [--eswitch E] [--pf N] [--mac MAC] "
            "[--mtu N]\n"
            "          [--queues N] [--features HEX] [--add-port BRIDGE]\n"
+           "          [--vhost-user PATH [--client]]\n"
            "  unplug FUNCTION [--force]  remove a hotplugged function\n"
            "  modify FUNCTION [--mac MAC] [--mtu N] "
            "[--link-state auto|up|down]\n"
