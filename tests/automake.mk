@@ -13,7 +13,8 @@ TESTSUITE_AT += \
 	tests/eswitchctl.at \
 	tests/offload.at \
 	tests/security.at \
-	tests/vhost-user.at
+	tests/vhost-user.at \
+	tests/system-vhost-qemu.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
 DISTCLEANFILES += tests/atconfig tests/atlocal
