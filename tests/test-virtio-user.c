@@ -32,6 +32,7 @@
  *                      frames per queue, TCP payload bytes, bad checksums
  *   hold NAME          poll until the port's link goes down (the host side
  *                      went away), print it
+ *   idle SECONDS       do nothing for SECONDS (the ports stay attached)
  *   bench TX RX DST-MAC SECONDS [len=N] [flows=N] [src=MAC]
  *                      send from TX as fast as possible for SECONDS while
  *                      receiving on RX; print packets per second
@@ -68,7 +69,8 @@
 #define RING_SIZE   256
 #define BURST       32
 #define N_MBUFS     8191
-#define BUF_SIZE    (RTE_PKTMBUF_HEADROOM + 10240)
+#define N_BIG_MBUFS 511
+#define BIG_SIZE    (RTE_PKTMBUF_HEADROOM + 10240)
 
 struct port {
     const char *name;
@@ -88,7 +90,8 @@ struct port {
 
 static struct port ports[MAX_PORTS];
 static size_t n_ports;
-static struct rte_mempool *pool;
+static struct rte_mempool *pool;        /* 2 kB: receive, small frames. */
+static struct rte_mempool *big_pool;    /* Frames of up to 10 kB. */
 static double timeout_s = 10.0;
 
 static double
@@ -264,7 +267,7 @@ struct send_args {
 static struct rte_mbuf *
 build_frame(const struct port *p, const struct send_args *a, uint32_t i)
 {
-    struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+    struct rte_mbuf *m = rte_pktmbuf_alloc(a->len > 2000 ? big_pool : pool);
     size_t l2 = sizeof(struct rte_ether_hdr) + (a->vlan ? 4 : 0);
     size_t l4 = a->tcp ? sizeof(struct rte_tcp_hdr)
                        : sizeof(struct rte_udp_hdr);
@@ -731,9 +734,11 @@ main(int argc, char *argv[])
         rte_eal_cleanup();
         return 0;
     }
-    pool = rte_pktmbuf_pool_create("tvu", N_MBUFS, 256, 0, BUF_SIZE,
-                                   SOCKET_ID_ANY);
-    if (!pool) {
+    pool = rte_pktmbuf_pool_create("tvu", N_MBUFS, 256, 0,
+                                   RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    big_pool = rte_pktmbuf_pool_create("tvu_big", N_BIG_MBUFS, 32, 0,
+                                       BIG_SIZE, SOCKET_ID_ANY);
+    if (!pool || !big_pool) {
         fail("cannot create the mbuf pool: %s", rte_strerror(rte_errno));
     }
     for (size_t k = 0; k < n_ports; k++) {
@@ -757,6 +762,8 @@ main(int argc, char *argv[])
             struct port *p = find_port(argv[i++]);
 
             cmd_expect(p, parse_num(argv[i++], 0, UINT32_MAX));
+        } else if (!strcmp(cmd, "idle") && i < argc) {
+            sleep_us(parse_num(argv[i++], 0, 3600) * 1000000);
         } else if (!strcmp(cmd, "hold") && i < argc) {
             cmd_hold(find_port(argv[i++]));
         } else if (!strcmp(cmd, "bench") && i + 2 < argc) {
