@@ -42,6 +42,8 @@
 #include "ovs-rcu.h"
 #include "packets.h"
 #include "smap.h"
+#include "openvswitch/shash.h"
+#include "timeval.h"
 #include "util.h"
 
 #include "datapath/esw.h"
@@ -69,6 +71,7 @@ struct netdev_esw {
                                  * function keeps its policy for the port's
                                  * return (port_policy_hold()). */
     int requested_n_rxq;        /* The function's representor queues. */
+    bool carrier;               /* As OVS was last told (change_seq). */
 
     /* Any thread. */
     OVSRCU_TYPE(struct esw_binding *) binding;
@@ -81,6 +84,8 @@ struct netdev_esw {
 struct netdev_rxq_esw {
     struct netdev_rxq up;
 };
+
+static struct netdev_class netdev_esw_classes[4];
 
 /* Netdevs of the classes below that exist (constructed, not destructed). */
 static struct atomic_count n_netdevs = ATOMIC_COUNT_INIT(0);
@@ -642,13 +647,49 @@ netdev_esw_get_status(const struct netdev *netdev, struct smap *smap)
     return 0;
 }
 
+/* A function's link changes without OVS asking: a vhost-user guest's
+ * driver comes and goes, the uplink port is added or removed.  Once a
+ * second, the netdevs whose carrier changed tell OVS (which then updates
+ * the Interface's link_state). */
+#define CARRIER_REFRESH_MS 1000
+static long long int next_carrier_refresh;
+
+static void
+refresh_carriers(void)
+{
+    if (!atomic_count_get(&n_netdevs) || time_msec() < next_carrier_refresh) {
+        return;
+    }
+    next_carrier_refresh = time_msec() + CARRIER_REFRESH_MS;
+    for (size_t i = 0; i < ARRAY_SIZE(netdev_esw_classes); i++) {
+        struct shash devices = SHASH_INITIALIZER(&devices);
+        struct shash_node *node;
+
+        netdev_get_devices(&netdev_esw_classes[i], &devices);
+        SHASH_FOR_EACH (node, &devices) {
+            struct netdev *netdev = node->data;
+            struct netdev_esw *dev = netdev_esw_cast(netdev);
+            bool carrier;
+
+            netdev_esw_get_carrier(netdev, &carrier);
+            if (carrier != dev->carrier) {
+                dev->carrier = carrier;
+                netdev_change_seq_changed(netdev);
+            }
+            netdev_close(netdev);
+        }
+        shash_destroy(&devices);
+    }
+}
+
 /* Runs the port policy's housekeeping once per main loop iteration (the
- * four classes share it). */
+ * four classes share it), and the carrier refresh. */
 static void
 netdev_esw_run(const struct netdev_class *class)
 {
     if (!strcmp(class->type, "esw-vf")) {
         port_policy_run();
+        refresh_carriers();
     }
 }
 
@@ -657,6 +698,9 @@ netdev_esw_wait(const struct netdev_class *class)
 {
     if (!strcmp(class->type, "esw-vf")) {
         port_policy_wait();
+        if (atomic_count_get(&n_netdevs)) {
+            poll_timer_wait_until(next_carrier_refresh);
+        }
     }
 }
 
@@ -689,7 +733,7 @@ netdev_esw_wait(const struct netdev_class *class)
 
 /* Not const: 'is_pmd' follows other_config:eswitch-pmd, changed only while
  * no netdev of these classes exists ('n_netdevs' is 0). */
-static struct netdev_class netdev_esw_classes[] = {
+static struct netdev_class netdev_esw_classes[4] = {
     { .type = "esw-uplink", NETDEV_ESW_CLASS_COMMON },
     { .type = "esw-pf", NETDEV_ESW_CLASS_COMMON },
     { .type = "esw-vf", NETDEV_ESW_CLASS_COMMON },
