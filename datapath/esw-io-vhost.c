@@ -896,27 +896,33 @@ check_socket_path(const char *vport_name, const char *path,
     snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int) (slash - path),
              path);
     if (stat(dir, &st)) {
-        return esw_error_set(err, errno, "%s: vhost-user socket directory "
+        return esw_error_set(err, errno, ESW_ERROR_HOST_IO, -1,
+                             "%s: vhost-user socket directory "
                              "%s: %s", vport_name, dir, strerror(errno));
     }
     if (!S_ISDIR(st.st_mode)) {
-        return esw_error_set(err, ENOTDIR, "%s: %s is not a directory",
+        return esw_error_set(err, ENOTDIR, ESW_ERROR_HOST_IO, -1,
+                             "%s: %s is not a directory",
                              vport_name, dir);
     }
     if ((st.st_uid != geteuid() && st.st_uid != 0)
         || (st.st_mode & (S_IWGRP | S_IWOTH) && !(st.st_mode & S_ISVTX))) {
-        return esw_error_set(err, EACCES, "%s: %s is writable by other "
+        return esw_error_set(err, EACCES, ESW_ERROR_HOST_IO, -1,
+                             "%s: %s is writable by other "
                              "users: no place for a vhost-user socket",
                              vport_name, dir);
     }
 
     if (lstat(path, &st)) {
-        return errno == ENOENT ? 0 : esw_error_set(err, errno, "%s: %s: %s",
-                                                   vport_name, path,
-                                                   strerror(errno));
+        if (errno == ENOENT) {
+            return 0;
+        }
+        return esw_error_set(err, errno, ESW_ERROR_HOST_IO, -1, "%s: %s: %s",
+                             vport_name, path, strerror(errno));
     }
     if (!S_ISSOCK(st.st_mode)) {
-        return esw_error_set(err, EEXIST, "%s: %s exists and is not a "
+        return esw_error_set(err, EEXIST, ESW_ERROR_HOST_IO, -1,
+                             "%s: %s exists and is not a "
                              "socket", vport_name, path);
     }
 
@@ -926,7 +932,8 @@ check_socket_path(const char *vport_name, const char *path,
     bool in_use;
 
     if (fd < 0) {
-        return esw_error_set(err, errno, "%s: socket: %s", vport_name,
+        return esw_error_set(err, errno, ESW_ERROR_HOST_IO, -1,
+                             "%s: socket: %s", vport_name,
                              strerror(errno));
     }
     memcpy(sun.sun_path, path, strlen(path) + 1);
@@ -934,11 +941,13 @@ check_socket_path(const char *vport_name, const char *path,
              || errno == EAGAIN;
     close(fd);
     if (in_use) {
-        return esw_error_set(err, EADDRINUSE, "%s: %s is in use by another "
+        return esw_error_set(err, EADDRINUSE, ESW_ERROR_HOST_IO, -1,
+                             "%s: %s is in use by another "
                              "process", vport_name, path);
     }
     if (unlink(path) && errno != ENOENT) {
-        return esw_error_set(err, errno, "%s: cannot remove stale socket "
+        return esw_error_set(err, errno, ESW_ERROR_HOST_IO, -1,
+                             "%s: cannot remove stale socket "
                              "%s: %s", vport_name, path, strerror(errno));
     }
     return 0;
@@ -960,23 +969,27 @@ vhost_open(const struct esw_io_params *params, struct esw_io **iop,
 
     *iop = NULL;
     if (!vhost_pool) {
-        return esw_error_set(err, ENODEV, "%s: vhost-user host sides are "
+        return esw_error_set(err, ENODEV, ESW_ERROR_HOST_IO, -1,
+                             "%s: vhost-user host sides are "
                              "not available (DPDK is not initialised)",
                              params->vport_name);
     }
     if (cfg->path[0] != '/' || path_len >= sizeof cfg->path) {
-        return esw_error_set(err, EINVAL, "%s: vhost-user socket path must "
+        return esw_error_set(err, EINVAL, ESW_ERROR_HOST_IO, -1,
+                             "%s: vhost-user socket path must "
                              "be absolute and shorter than %d bytes",
                              params->vport_name, ESW_PATH_MAX);
     }
     if (n_queues > ESW_MAX_QUEUES) {
-        return esw_error_set(err, EINVAL, "%s: %"PRIu32" queue pairs: "
+        return esw_error_set(err, EINVAL, ESW_ERROR_HOST_IO, -1,
+                             "%s: %"PRIu32" queue pairs: "
                              "expected 1..%d", params->vport_name, n_queues,
                              ESW_MAX_QUEUES);
     }
     error = esw_vhost_check_features(cfg->virtio_features, &feature_err);
     if (error) {
-        return esw_error_set(err, error, "%s: %s", params->vport_name,
+        return esw_error_set(err, error, ESW_ERROR_HOST_IO, -1,
+                             "%s: %s", params->vport_name,
                              feature_err.reason);
     }
 
@@ -984,7 +997,8 @@ vhost_open(const struct esw_io_params *params, struct esw_io **iop,
     for (vh = vhosts; vh; vh = vh->next) {
         if (!strcmp(vh->path, cfg->path)) {
             pthread_mutex_unlock(&vhosts_mutex);
-            return esw_error_set(err, EEXIST, "%s: vhost-user socket %s is "
+            return esw_error_set(err, EEXIST, ESW_ERROR_HOST_IO, -1,
+                                 "%s: vhost-user socket %s is "
                                  "used by another function",
                                  params->vport_name, cfg->path);
         }
@@ -1000,7 +1014,8 @@ vhost_open(const struct esw_io_params *params, struct esw_io **iop,
 
     vh = calloc(1, sizeof *vh + n_queues * sizeof vh->q[0]);
     if (!vh) {
-        return esw_error_set(err, ENOMEM, "out of memory");
+        return esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
+                             "out of memory");
     }
     vh->up.ops = &esw_io_vhost_ops;
     memcpy(vh->path, cfg->path, path_len + 1);
@@ -1024,7 +1039,8 @@ vhost_open(const struct esw_io_params *params, struct esw_io **iop,
     ev.data.fd = vh->wake_fd;
     if (vh->epfd < 0 || vh->wake_fd < 0
         || epoll_ctl(vh->epfd, EPOLL_CTL_ADD, vh->wake_fd, &ev)) {
-        error = esw_error_set(err, errno, "%s: %s", params->vport_name,
+        error = esw_error_set(err, errno, ESW_ERROR_HOST_IO, -1,
+                              "%s: %s", params->vport_name,
                               strerror(errno));
         goto err_fds;
     }
@@ -1034,7 +1050,8 @@ vhost_open(const struct esw_io_params *params, struct esw_io **iop,
         flags |= RTE_VHOST_USER_CLIENT;
     }
     if (rte_vhost_driver_register(vh->path, flags)) {
-        error = esw_error_set(err, EINVAL, "%s: cannot register vhost-user "
+        error = esw_error_set(err, EINVAL, ESW_ERROR_HOST_IO, -1,
+                              "%s: cannot register vhost-user "
                               "socket %s", params->vport_name, vh->path);
         goto err_fds;
     }
@@ -1048,7 +1065,8 @@ vhost_open(const struct esw_io_params *params, struct esw_io **iop,
                   | (UINT64_C(1) << VHOST_F_LOG_ALL_BIT));
     if ((disable && rte_vhost_driver_disable_features(vh->path, disable))
         || rte_vhost_driver_callback_register(vh->path, &vhost_device_ops)) {
-        error = esw_error_set(err, EINVAL, "%s: cannot configure vhost-user "
+        error = esw_error_set(err, EINVAL, ESW_ERROR_HOST_IO, -1,
+                              "%s: cannot configure vhost-user "
                               "socket %s", params->vport_name, vh->path);
         goto err_unregister;
     }
@@ -1059,7 +1077,8 @@ vhost_open(const struct esw_io_params *params, struct esw_io **iop,
     pthread_mutex_unlock(&vhosts_mutex);
 
     if (rte_vhost_driver_start(vh->path)) {
-        error = esw_error_set(err, EADDRINUSE, "%s: cannot %s vhost-user "
+        error = esw_error_set(err, EADDRINUSE, ESW_ERROR_HOST_IO, -1,
+                              "%s: cannot %s vhost-user "
                               "socket %s", params->vport_name,
                               cfg->client ? "connect to" : "listen on",
                               vh->path);
@@ -1154,7 +1173,8 @@ esw_io_vhost_init(struct esw_error *err)
     pthread_mutex_lock(&init_mutex);
     if (!vhost_pool) {
         if (!rte_lcore_count()) {
-            error = esw_error_set(err, ENODEV, "vhost-user host sides need "
+            error = esw_error_set(err, ENODEV, ESW_ERROR_HOST_IO, -1,
+                                  "vhost-user host sides need "
                                   "DPDK, which is not initialised");
         } else {
             vhost_pool = rte_pktmbuf_pool_create("esw_vhost_rx",
@@ -1162,7 +1182,8 @@ esw_io_vhost_init(struct esw_error *err)
                                                  RTE_MBUF_DEFAULT_BUF_SIZE,
                                                  SOCKET_ID_ANY);
             if (!vhost_pool) {
-                error = esw_error_set(err, ENOMEM, "vhost-user host sides: "
+                error = esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
+                                      "vhost-user host sides: "
                                       "cannot create the mbuf pool: %s",
                                       rte_strerror(rte_errno));
             } else {

@@ -49,12 +49,9 @@ static struct smap ovs_config = SMAP_INITIALIZER(&ovs_config);
 /* Our EAL's arguments: rte_eal_init() may keep pointers into them. */
 static char *eal_argv[16];
 
-/* ovs-vswitchd is linked with -Wl,--wrap=dpdk_init (see
- * vswitchd-plugin/automake.mk): OVS's bridge_run() calls dpdk_init() with
- * Open_vSwitch other_config on every iteration.  The reference to the real
- * function is weak so that programs linked without the wrap still link. */
-void __real_dpdk_init(const struct smap *) __attribute__((weak));
-void __wrap_dpdk_init(const struct smap *);
+/* OVS's dpdk_init(), if the process has the hook (ovs-vswitchd, see
+ * vswitchd-plugin/ovs-hooks.c). */
+static void (*ovs_dpdk_init)(const struct smap *);
 
 static bool
 ovs_dpdk_requested(const struct smap *other_config)
@@ -65,21 +62,24 @@ ovs_dpdk_requested(const struct smap *other_config)
 }
 
 void
-__wrap_dpdk_init(const struct smap *other_config)
+eswitch_dpdk_set_ovs_init(void (*ovs_init)(const struct smap *))
 {
-    if (eal_ours && other_config
-        && ovs_dpdk_requested(other_config)) {
+    ovs_dpdk_init = ovs_init;
+}
+
+bool
+eswitch_dpdk_ovs_init_allowed(const struct smap *other_config)
+{
+    if (eal_ours && other_config && ovs_dpdk_requested(other_config)) {
         /* rte_eal_init() would fail, and OVS would abort. */
         VLOG_WARN_ONCE("other_config:dpdk-init=%s cannot take effect: "
                        "DPDK was initialised for the eswitch's vhost-user "
                        "host sides before (without hugepages); restart "
                        "ovs-vswitchd to use OVS's DPDK",
                        smap_get(other_config, "dpdk-init"));
-        return;
+        return false;
     }
-    if (__real_dpdk_init) {
-        __real_dpdk_init(other_config);
-    }
+    return true;
 }
 
 void
@@ -222,10 +222,10 @@ eswitch_dpdk_init(char **errp)
     }
 
     if (!dpdk_available() && ovs_dpdk_requested(&ovs_config)
-        && __real_dpdk_init) {
+        && ovs_dpdk_init) {
         /* OVS would initialise its DPDK next in this bridge_run(): let it
          * do so now, with its own settings. */
-        __real_dpdk_init(&ovs_config);
+        ovs_dpdk_init(&ovs_config);
     }
     if (dpdk_available()) {
         mode = DPDK_OVS;

@@ -13,7 +13,7 @@
  *   eswitch/hotplug vf|virtio [--eswitch E] [--pf N] [--mac M] [--mtu N]
  *                             [--queues N] [--features HEX]
  *                             [--vhost-user PATH [--client]]
- *   eswitch/unplug FUNCTION
+ *   eswitch/unplug FUNCTION [--check]
  *   eswitch/modify FUNCTION [--mac M] [--mtu N] [--link-state auto|up|down]
  *                           [--queues N] [--features HEX]
  *   eswitch/mgmt-config
@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "echo-arg.h"
 #include "eswitch.h"
 #include "eswitch-config.h"
 #include "eswitch-state.h"
@@ -96,6 +97,7 @@ parse_fn_options(int argc, const char *argv[], bool hotplug,
     for (int i = 0; i < argc; i++) {
         const char *opt = argv[i];
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+        struct echo_buf b;
 
         if (hotplug && !strcmp(opt, "--client")) {
             o->vhost_client = true;
@@ -103,8 +105,9 @@ parse_fn_options(int argc, const char *argv[], bool hotplug,
         }
         if (!value || strncmp(opt, "--", 2)) {
             return (strncmp(opt, "--", 2)
-                    ? xasprintf("unexpected argument \"%s\"", opt)
-                    : xasprintf("%s needs a value", opt));
+                    ? xasprintf("unexpected argument \"%s\"",
+                                echo_arg(opt, &b))
+                    : xasprintf("%s needs a value", echo_arg(opt, &b)));
         }
         i++;
         if (hotplug && !strcmp(opt, "--eswitch")) {
@@ -114,25 +117,26 @@ parse_fn_options(int argc, const char *argv[], bool hotplug,
         } else if (hotplug && !strcmp(opt, "--pf")) {
             if (!parse_u32(value, 0, ESWITCH_MAX_PFS - 1, &o->pf)) {
                 return xasprintf("invalid --pf \"%s\": expected 0..%d",
-                                 value, ESWITCH_MAX_PFS - 1);
+                                 echo_arg(value, &b), ESWITCH_MAX_PFS - 1);
             }
             o->has_pf = true;
         } else if (!strcmp(opt, "--mac")) {
             if (!eswitch_mac_from_string(value, &o->mac)) {
                 return xasprintf("invalid --mac \"%s\": expected "
-                                 "xx:xx:xx:xx:xx:xx", value);
+                                 "xx:xx:xx:xx:xx:xx", echo_arg(value, &b));
             }
             o->has_mac = true;
         } else if (!strcmp(opt, "--mtu")) {
             if (!parse_u32(value, ESWITCH_MIN_MTU, ESWITCH_MAX_MTU,
                            &o->mtu)) {
                 return xasprintf("invalid --mtu \"%s\": expected %d..%d",
-                                 value, ESWITCH_MIN_MTU, ESWITCH_MAX_MTU);
+                                 echo_arg(value, &b), ESWITCH_MIN_MTU,
+                                 ESWITCH_MAX_MTU);
             }
         } else if (!strcmp(opt, "--queues")) {
             if (!parse_u32(value, 1, ESWITCH_MAX_QUEUES, &o->queues)) {
                 return xasprintf("invalid --queues \"%s\": expected 1..%d",
-                                 value, ESWITCH_MAX_QUEUES);
+                                 echo_arg(value, &b), ESWITCH_MAX_QUEUES);
             }
         } else if (!strcmp(opt, "--features")) {
             char *end;
@@ -141,17 +145,18 @@ parse_fn_options(int argc, const char *argv[], bool hotplug,
             o->features = strtoull(value, &end, 16);
             if (strncmp(value, "0x", 2) || !value[2] || *end || errno) {
                 return xasprintf("invalid --features \"%s\": expected a "
-                                 "hexadecimal number (0x...)", value);
+                                 "hexadecimal number (0x...)",
+                                 echo_arg(value, &b));
             }
             o->has_features = true;
         } else if (!hotplug && !strcmp(opt, "--link-state")) {
             if (!eswitch_link_state_from_string(value, &o->link_state)) {
                 return xasprintf("invalid --link-state \"%s\": expected "
-                                 "auto, up or down", value);
+                                 "auto, up or down", echo_arg(value, &b));
             }
             o->has_link_state = true;
         } else {
-            return xasprintf("unknown option \"%s\"", opt);
+            return xasprintf("unknown option \"%s\"", echo_arg(opt, &b));
         }
     }
     return NULL;
@@ -189,8 +194,10 @@ mgmt_hotplug(struct unixctl_conn *conn, int argc, const char *argv[],
     char *error;
 
     if (strcmp(argv[1], "vf") && strcmp(argv[1], "virtio")) {
+        struct echo_buf b;
+
         reply_error(conn, xasprintf("unknown device type \"%s\": expected "
-                                    "vf or virtio", argv[1]));
+                                    "vf or virtio", echo_arg(argv[1], &b)));
         return;
     }
     error = parse_fn_options(argc - 2, argv + 2, true, &o);
@@ -200,6 +207,7 @@ mgmt_hotplug(struct unixctl_conn *conn, int argc, const char *argv[],
     }
     memset(&args, 0, sizeof args);
     args.eswitch = o.eswitch;
+    args.has_pf = o.has_pf;
     args.pf = o.pf;
     args.kind = strcmp(argv[1], "vf") ? ESW_VPORT_SF : ESW_VPORT_VF;
     args.has_mac = o.has_mac;
@@ -224,12 +232,21 @@ mgmt_hotplug(struct unixctl_conn *conn, int argc, const char *argv[],
 }
 
 static void
-mgmt_unplug(struct unixctl_conn *conn, int argc OVS_UNUSED,
-            const char *argv[], void *aux OVS_UNUSED)
+mgmt_unplug(struct unixctl_conn *conn, int argc, const char *argv[],
+            void *aux OVS_UNUSED)
 {
+    struct json *json;
     char *error;
 
-    if (eswitch_unplug(argv[1], &error)) {
+    if (argc > 2 && strcmp(argv[2], "--check")) {
+        reply_error(conn, xasprintf("unexpected argument \"%s\"", argv[2]));
+    } else if (argc > 2) {
+        if (eswitch_unplug_check(argv[1], &json, &error)) {
+            reply_error(conn, error);
+        } else {
+            reply_json(conn, json);
+        }
+    } else if (eswitch_unplug(argv[1], &error)) {
         reply_error(conn, error);
     } else {
         unixctl_command_reply(conn, NULL);
@@ -289,8 +306,8 @@ eswitch_mgmt_unixctl_register(void)
                              "[--mtu N] [--queues N] [--features HEX] "
                              "[--vhost-user PATH [--client]]",
                              1, 18, mgmt_hotplug, NULL);
-    unixctl_command_register("eswitch/unplug", "FUNCTION", 1, 1, mgmt_unplug,
-                             NULL);
+    unixctl_command_register("eswitch/unplug", "FUNCTION [--check]", 1, 2,
+                             mgmt_unplug, NULL);
     unixctl_command_register("eswitch/modify",
                              "FUNCTION [--mac M] [--mtu N] [--link-state "
                              "auto|up|down] [--queues N] [--features HEX]",

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "echo-arg.h"
 #include "eswitch-config.h"
 #include "eswitch-dpdk.h"
 #include "eswitch-state.h"
@@ -28,6 +29,7 @@
 #include "openvswitch/thread.h"
 #include "openvswitch/vlog.h"
 #include "port-policy.h"
+#include "seq.h"
 #include "smap.h"
 #include "util.h"
 
@@ -36,7 +38,7 @@ VLOG_DEFINE_THIS_MODULE(eswitch);
 /* Uplink options and their defaults. */
 #define ESWITCH_DEFAULT_VFS 4
 #define ESWITCH_DEFAULT_SFS 0
-#define ESWITCH_MAX_SFS     16
+#define ESWITCH_MAX_SFS     ESWITCH_MAX_STATIC_SFS
 
 /* Vport numbers of every eSwitch device: room for the static functions
  * and well over 1,000 hotplugged ones. */
@@ -63,6 +65,20 @@ static struct hmap eswitches OVS_GUARDED_BY(eswitch_mutex)
 
 static void eswitch_destroy_if_unused(struct eswitch *)
     OVS_REQUIRES(eswitch_mutex);
+
+struct seq *
+eswitch_link_seq(void)
+{
+    static struct ovsthread_once once = OVSTHREAD_ONCE_INITIALIZER;
+    static struct seq *link_seq;
+
+    if (ovsthread_once_start(&once)) {
+        link_seq = seq_create();
+        ovsthread_once_done(&once);
+    }
+    return link_seq;
+}
+
 static void mgmt_start(void) OVS_REQUIRES(eswitch_mutex);
 
 /* Function names.
@@ -164,9 +180,11 @@ parse_option_uint(const char *key, const char *value, uint32_t min,
     uint32_t v;
 
     if (!parse_uint(value, &v, &end) || *end || v < min || v > max) {
+        struct echo_buf b;
+
         *errp = xasprintf("invalid %s \"%s\": expected an integer "
                           "between %"PRIu32" and %"PRIu32,
-                          key, value, min, max);
+                          key, echo_arg(value, &b), min, max);
         return EINVAL;
     }
     *out = v;
@@ -180,9 +198,11 @@ parse_esw_name(const char *value, char name[ESW_NAME_MAX], char **errp)
 
     if (!len || len >= ESW_NAME_MAX
         || strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789-_") != len) {
+        struct echo_buf b;
+
         *errp = xasprintf("invalid eswitch \"%s\": expected up to %d "
                           "lowercase letters, digits, '-' or '_'",
-                          value, ESW_NAME_MAX - 1);
+                          echo_arg(value, &b), ESW_NAME_MAX - 1);
         return EINVAL;
     }
     ovs_strlcpy(name, value, ESW_NAME_MAX);
@@ -206,12 +226,14 @@ check_known_options(const char *port_name, const struct smap *options,
         }
         if (!*k) {
             struct ds list = DS_EMPTY_INITIALIZER;
+            struct echo_buf b;
 
             for (k = known; *k; k++) {
                 ds_put_format(&list, "%s%s", k == known ? "" : ", ", *k);
             }
             *errp = xasprintf("%s: unknown option \"%s\" (known: %s)",
-                              port_name, node->key, ds_cstr(&list));
+                              port_name, echo_arg(node->key, &b),
+                              ds_cstr(&list));
             ds_destroy(&list);
             return EINVAL;
         }
@@ -375,8 +397,10 @@ parse_ovs_layout(const struct smap *other_config,
     } else if (!strcmp(value, "vhost-user")) {
         layout->host_io = ESWITCH_IO_VHOST_USER;
     } else {
+        struct echo_buf b;
+
         *errp = xasprintf("invalid eswitch-host-io \"%s\": expected auto, "
-                          "tap, capture or vhost-user", value);
+                          "tap, capture or vhost-user", echo_arg(value, &b));
         return EINVAL;
     }
     return 0;
@@ -415,9 +439,7 @@ layout_functions(const struct eswitch_layout *layout, uint32_t pf,
 static struct esw_eth_addr
 default_mac(const struct eswitch_fn_id *id)
 {
-    struct esw_eth_addr mac = { { 0x02, 0x65, id->pf & 0xff, id->kind,
-                                  (id->fn >> 8) & 0xff, id->fn & 0xff } };
-    return mac;
+    return eswitch_default_mac(id->kind, id->pf, id->fn);
 }
 
 /* The representor queues of a function with 'queues' virtio-net queue
@@ -719,6 +741,17 @@ link_wanted(const struct eswitch *esw, uint32_t vport, bool managed)
 
 /* Functions' links are up only while the eSwitch has its manager (unless
  * forced with "ovs-eswitchctl modify --link-state"). */
+/* Sets the administrative link state of 'vport' and tells the
+ * representors (eswitch_link_seq()): the uplink's state also moves every
+ * function whose link state is "auto". */
+static void
+set_link(struct eswitch *esw, uint32_t vport, bool up)
+    OVS_REQUIRES(eswitch_mutex)
+{
+    esw_vport_set_admin_state(esw->dev, vport, up);
+    seq_change(eswitch_link_seq());
+}
+
 static void
 set_all_links(struct eswitch *esw, bool up) OVS_REQUIRES(eswitch_mutex)
 {
@@ -726,8 +759,7 @@ set_all_links(struct eswitch *esw, bool up) OVS_REQUIRES(eswitch_mutex)
     uint32_t *vports = list_vports(esw->dev, &n);
 
     for (size_t i = 0; i < n; i++) {
-        esw_vport_set_admin_state(esw->dev, vports[i],
-                                  link_wanted(esw, vports[i], up));
+        set_link(esw, vports[i], link_wanted(esw, vports[i], up));
     }
     free(vports);
 }
@@ -813,7 +845,9 @@ eswitch_create(const char *name, uint32_t pf,
 
     error = esw_dev_open(name, pfc ? pfc->driver : "sim", &dev_cfg, &dev);
     if (error) {
-        *errp = xasprintf("cannot open eswitch %s: %s", name,
+        struct echo_buf b;
+
+        *errp = xasprintf("cannot open eswitch %s: %s", echo_arg(name, &b),
                           error == ENODEV && pfc
                           ? "no such driver" : ovs_strerror(error));
         return error;
@@ -1367,6 +1401,64 @@ format_mac(const struct esw_eth_addr *m, char buf[18])
              m->ea[2], m->ea[3], m->ea[4], m->ea[5]);
 }
 
+/* Checks that no function of any eSwitch but function 'except' of 'esw'
+ * (UINT32_MAX: none) has 'mac'. */
+static int
+check_mac_unique(const struct eswitch *esw, const struct esw_eth_addr *mac,
+                 uint32_t except, char **errp) OVS_REQUIRES(eswitch_mutex)
+{
+    const struct eswitch *other;
+    int error = 0;
+
+    HMAP_FOR_EACH (other, node, &eswitches) {
+        size_t n;
+        uint32_t *vports = list_vports(other->dev, &n);
+
+        for (size_t i = 0; i < n && !error; i++) {
+            struct esw_vport_info info;
+
+            if ((other != esw || vports[i] != except)
+                && !esw_vport_get_info(other->dev, vports[i], &info)
+                && !memcmp(&info.mac, mac, sizeof *mac)) {
+                char buf[18];
+
+                format_mac(mac, buf);
+                *errp = xasprintf("MAC %s is already used by function %s of "
+                                  "eswitch %s", buf, info.name, other->name);
+                error = EEXIST;
+            }
+        }
+        free(vports);
+        if (error) {
+            break;
+        }
+    }
+    return error;
+}
+
+/* The recovery state of 'fn' of 'esw', whose device function is 'info'. */
+static void
+fn_state(const struct eswitch *esw, const struct eswitch_fn *fn,
+         const struct esw_vport_info *info, struct eswitch_fn_state *st)
+    OVS_REQUIRES(eswitch_mutex)
+{
+    memset(st, 0, sizeof *st);
+    ovs_strlcpy(st->eswitch, esw->name, sizeof st->eswitch);
+    ovs_strlcpy(st->function, info->name, sizeof st->function);
+    st->kind = info->kind;
+    st->pf = info->pf;
+    st->fn = info->fn;
+    st->hotplugged = fn->hotplugged;
+    st->mac = info->mac;
+    st->mtu = info->mtu;
+    st->features = fn->features;
+    st->queues = fn->queues;
+    st->host_side = info->io_type;
+    ovs_strlcpy(st->vhost_path, info->io_path, sizeof st->vhost_path);
+    st->vhost_client = info->io_client;
+    st->link_state = fn->link_state;
+}
+
 /* Saves the recovery state of 'fn' of 'esw'. */
 static int
 save_fn(struct eswitch *esw, const struct eswitch_fn *fn, char **errp)
@@ -1382,21 +1474,7 @@ save_fn(struct eswitch *esw, const struct eswitch_fn *fn, char **errp)
                           ovs_strerror(error));
         return error;
     }
-    memset(&st, 0, sizeof st);
-    ovs_strlcpy(st.eswitch, esw->name, sizeof st.eswitch);
-    ovs_strlcpy(st.function, info.name, sizeof st.function);
-    st.kind = info.kind;
-    st.pf = info.pf;
-    st.fn = info.fn;
-    st.hotplugged = fn->hotplugged;
-    st.mac = info.mac;
-    st.mtu = info.mtu;
-    st.features = fn->features;
-    st.queues = fn->queues;
-    st.host_side = info.io_type;
-    ovs_strlcpy(st.vhost_path, info.io_path, sizeof st.vhost_path);
-    st.vhost_client = info.io_client;
-    st.link_state = fn->link_state;
+    fn_state(esw, fn, &info, &st);
     return eswitch_state_save(state_dir, &st, errp);
 }
 
@@ -1416,7 +1494,7 @@ mgmt_apply_file(bool explicit) OVS_REQUIRES(eswitch_mutex)
     struct stat st;
     char *error = NULL;
 
-    if (!explicit && stat(config_file_name, &st) && errno == ENOENT) {
+    if (!explicit && lstat(config_file_name, &st) && errno == ENOENT) {
         VLOG_DBG("no eswitch configuration file %s", config_file_name);
         return;
     }
@@ -1499,6 +1577,11 @@ mgmt_restore(const struct eswitch_fn_state *st, char **errp)
                                     .client = st->vhost_client,
                                     .features = st->features };
 
+        error = check_mac_unique(esw, &st->mac, UINT32_MAX, errp);
+        if (error) {
+            eswitch_destroy_if_unused(esw);
+            return error;
+        }
         error = add_function(esw->dev, &id, &st->mac, st->mtu, st->queues,
                              st->host_side, &vhost,
                              (st->link_state == ESWITCH_LINK_AUTO
@@ -1516,6 +1599,11 @@ mgmt_restore(const struct eswitch_fn_state *st, char **errp)
             eswitch_destroy_if_unused(esw);
             return ENOENT;
         }
+        error = check_mac_unique(esw, &st->mac, vport, errp);
+        if (error) {
+            eswitch_destroy_if_unused(esw);
+            return error;
+        }
         esw_vport_set_mac(esw->dev, vport, &st->mac);
         esw_vport_set_mtu(esw->dev, vport, st->mtu);
     }
@@ -1527,8 +1615,7 @@ mgmt_restore(const struct eswitch_fn_state *st, char **errp)
     fn->features = st->features;
     fn->queues = st->queues;
     fn->link_state = st->link_state;
-    esw_vport_set_admin_state(esw->dev, vport,
-                              link_wanted(esw, vport, esw->managed));
+    set_link(esw, vport, link_wanted(esw, vport, esw->managed));
     return 0;
 }
 
@@ -1604,7 +1691,9 @@ resolve_spec(const char *spec, struct eswitch **eswp, uint32_t *vportp,
         const char *end;
 
         if (!parse_uint(fn, &index, &end)) {
-            *errp = xasprintf("no such function \"%s\"", spec);
+            struct echo_buf b;
+
+            *errp = xasprintf("no such function \"%s\"", echo_arg(spec, &b));
             return ENOENT;
         }
     }
@@ -1627,7 +1716,9 @@ resolve_spec(const char *spec, struct eswitch **eswp, uint32_t *vportp,
                           "(ESWITCH/%s)", spec, fn);
         return EINVAL;
     } else if (!n_found) {
-        *errp = xasprintf("no such function \"%s\"", spec);
+        struct echo_buf b;
+
+        *errp = xasprintf("no such function \"%s\"", echo_arg(spec, &b));
         return ENOENT;
     }
     *eswp = found;
@@ -1752,33 +1843,6 @@ eswitch_mgmt_query(const char *spec, struct json **replyp, char **errp)
     return error;
 }
 
-/* Checks that no function of 'esw' other than 'except' has 'mac'. */
-static int
-check_mac_unique(struct eswitch *esw, const struct esw_eth_addr *mac,
-                 uint32_t except, char **errp) OVS_REQUIRES(eswitch_mutex)
-{
-    size_t n;
-    uint32_t *vports = list_vports(esw->dev, &n);
-    int error = 0;
-
-    for (size_t i = 0; i < n && !error; i++) {
-        struct esw_vport_info info;
-
-        if (vports[i] != except
-            && !esw_vport_get_info(esw->dev, vports[i], &info)
-            && !memcmp(&info.mac, mac, sizeof *mac)) {
-            char buf[18];
-
-            format_mac(mac, buf);
-            *errp = xasprintf("MAC %s is already used by function %s of "
-                              "eswitch %s", buf, info.name, esw->name);
-            error = EEXIST;
-        }
-    }
-    free(vports);
-    return error;
-}
-
 static int
 check_mac(const struct esw_eth_addr *mac, char **errp)
 {
@@ -1796,6 +1860,31 @@ check_mac(const struct esw_eth_addr *mac, char **errp)
         return EINVAL;
     }
     return 0;
+}
+
+/* "no such eswitch "NAME" (eswitches: ...)", malloc'd. */
+static char *
+no_such_eswitch(const char *name) OVS_REQUIRES(eswitch_mutex)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct eswitch **list;
+    struct eswitch *esw;
+    size_t n = 0;
+
+    list = xmalloc((hmap_count(&eswitches) + 1) * sizeof *list);
+    HMAP_FOR_EACH (esw, node, &eswitches) {
+        list[n++] = esw;
+    }
+    qsort(list, n, sizeof *list, compare_eswitch_names);
+    ds_put_format(&s, "no such eswitch \"%s\"", name);
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(&s, "%s%s", i ? ", " : " (eswitches: ", list[i]->name);
+    }
+    if (n) {
+        ds_put_char(&s, ')');
+    }
+    free(list);
+    return ds_steal_cstr(&s);
 }
 
 /* Lowest free number for a new function of 'kind' in 'esw'. */
@@ -1892,12 +1981,19 @@ eswitch_hotplug(const struct eswitch_hotplug_args *a,
         }
     }
     if (a->eswitch) {
+        /* A management command creates no eSwitch by name: a typo would
+         * make one with the MACs of another. */
         esw = eswitch_lookup__(a->eswitch);
         if (!esw) {
-            error = eswitch_get(a->eswitch, a->pf, &esw, errp);
-            if (error) {
-                goto out;
-            }
+            *errp = no_such_eswitch(a->eswitch);
+            error = ENOENT;
+            goto out;
+        }
+        if (a->has_pf && esw->pf != a->pf) {
+            *errp = xasprintf("eswitch %s serves PF %"PRIu32", not PF %"
+                              PRIu32, esw->name, esw->pf, a->pf);
+            error = EINVAL;
+            goto out;
         }
     } else {
         const struct eswitch_pf_config *pfc = file_pf(a->pf);
@@ -1979,42 +2075,80 @@ out:
     return error;
 }
 
-int
-eswitch_unplug(const char *spec, char **errp)
+/* Resolves 'spec' to a function that can be unplugged, but for its port:
+ * a hotplugged one. */
+static int
+unplug_check__(const char *spec, struct eswitch **eswp, uint32_t *vportp,
+               struct esw_vport_info *info, char **errp)
+    OVS_REQUIRES(eswitch_mutex)
 {
-    const struct eswitch_claim *claim;
-    struct eswitch_fn *fn;
+    const struct eswitch_fn *fn;
+    int error;
+
+    error = resolve_spec(spec, eswp, vportp, errp);
+    if (error) {
+        return error;
+    }
+    error = esw_vport_get_info((*eswp)->dev, *vportp, info);
+    if (error) {
+        *errp = xasprintf("%s: %s", spec, ovs_strerror(error));
+        return error;
+    }
+    fn = find_fn(*eswp, *vportp);
+    if (!fn || !fn->hotplugged) {
+        *errp = xasprintf("%s is a static function of eswitch %s: only "
+                          "hotplugged functions can be unplugged", info->name,
+                          (*eswp)->name);
+        return EINVAL;
+    }
+    return 0;
+}
+
+int
+eswitch_unplug_check(const char *spec, struct json **replyp, char **errp)
+{
     struct esw_vport_info info;
     struct eswitch *esw;
     uint32_t vport;
     int error;
 
     ovs_mutex_lock(&eswitch_mutex);
-    error = resolve_spec(spec, &esw, &vport, errp);
+    error = unplug_check__(spec, &esw, &vport, &info, errp);
+    if (!error) {
+        *replyp = fn_to_json(esw, &info);
+    }
+    ovs_mutex_unlock(&eswitch_mutex);
+    return error;
+}
+
+int
+eswitch_unplug(const char *spec, char **errp)
+{
+    const struct eswitch_claim *claim;
+    struct esw_vport_info info;
+    struct eswitch *esw;
+    uint32_t vport;
+    int error;
+
+    ovs_mutex_lock(&eswitch_mutex);
+    error = unplug_check__(spec, &esw, &vport, &info, errp);
     if (error) {
         goto out;
     }
-    esw_vport_get_info(esw->dev, vport, &info);
-    fn = find_fn(esw, vport);
     claim = find_claim(esw, vport);
-    if (!fn || !fn->hotplugged) {
-        *errp = xasprintf("%s is a static function of eswitch %s: only "
-                          "hotplugged functions can be unplugged", info.name,
-                          esw->name);
-        error = EINVAL;
-    } else if (claim) {
+    if (claim) {
         *errp = xasprintf("%s is in use by port %s: remove the port first "
                           "or unplug with --force", info.name,
                           claim->port_name);
         error = EBUSY;
-    } else {
-        error = eswitch_state_remove(state_dir, esw->name, info.name, errp);
+        goto out;
     }
+    error = eswitch_state_remove(state_dir, esw->name, info.name, errp);
     if (error) {
         goto out;
     }
     esw_vport_del(esw->dev, vport);
-    remove_fn(esw, fn);
+    remove_fn(esw, find_fn(esw, vport));
     VLOG_INFO("%s: unplugged %s", esw->name, info.name);
 out:
     ovs_mutex_unlock(&eswitch_mutex);
@@ -2025,10 +2159,12 @@ int
 eswitch_modify(const char *spec, const struct eswitch_modify_args *a,
                char **errp)
 {
-    struct esw_vport_info info;
-    struct eswitch_fn *fn;
+    struct esw_vport_info info, new_info;
+    struct eswitch_fn *fn, new_fn;
+    struct eswitch_fn_state st;
     struct eswitch *esw;
     uint32_t vport;
+    bool had_fn;
     bool virtio;
     int error;
 
@@ -2076,6 +2212,34 @@ eswitch_modify(const char *spec, const struct eswitch_modify_args *a,
         }
     }
 
+    /* The new state is saved first: a change that cannot be persisted is
+     * not made (and the previous state is put back if the device refuses
+     * it after all). */
+    had_fn = find_fn(esw, vport) != NULL;
+    fn = get_fn(esw, &info);
+    new_fn = *fn;
+    if (a->queues) {
+        new_fn.queues = a->queues;
+    }
+    if (a->has_features) {
+        new_fn.features = a->features;
+    }
+    if (a->has_link_state) {
+        new_fn.link_state = a->link_state;
+    }
+    new_info = info;
+    if (a->has_mac) {
+        new_info.mac = a->mac;
+    }
+    if (a->mtu) {
+        new_info.mtu = a->mtu;
+    }
+    fn_state(esw, &new_fn, &new_info, &st);
+    error = eswitch_state_save(state_dir, &st, errp);
+    if (error) {
+        goto undo_fn;
+    }
+
     if (a->queues) {
         struct esw_error err;
 
@@ -2083,7 +2247,7 @@ eswitch_modify(const char *spec, const struct eswitch_modify_args *a,
                                          rep_queues(a->queues), &err);
         if (error) {
             *errp = xasprintf("%s: %s", info.name, err.reason);
-            goto out;
+            goto undo_state;
         }
     }
     if (a->has_mac) {
@@ -2094,24 +2258,47 @@ eswitch_modify(const char *spec, const struct eswitch_modify_args *a,
     }
     if (error) {
         *errp = xasprintf("%s: %s", info.name, ovs_strerror(error));
-        goto out;
+        goto undo_device;
     }
     esw->pinned = true;
-    fn = get_fn(esw, &info);
-    if (a->queues) {
-        fn->queues = a->queues;
-    }
-    if (a->has_features) {
-        fn->features = a->features;
-    }
+    fn->queues = new_fn.queues;
+    fn->features = new_fn.features;
+    fn->link_state = new_fn.link_state;
     if (a->has_link_state) {
-        fn->link_state = a->link_state;
-        esw_vport_set_admin_state(esw->dev, vport,
-                                  link_wanted(esw, vport, esw->managed));
+        set_link(esw, vport, link_wanted(esw, vport, esw->managed));
     }
-    error = save_fn(esw, fn, errp);
-    if (!error) {
-        VLOG_INFO("%s: modified %s", esw->name, info.name);
+    VLOG_INFO("%s: modified %s", esw->name, info.name);
+    goto out;
+
+undo_device:
+    if (a->queues) {
+        struct esw_error err;
+
+        esw_vport_set_rep_queues(esw->dev, vport, info.n_rep_queues, &err);
+    }
+    if (a->has_mac) {
+        esw_vport_set_mac(esw->dev, vport, &info.mac);
+    }
+undo_state:
+    if (had_fn) {
+        char *error2 = NULL;
+
+        fn_state(esw, fn, &info, &st);
+        if (eswitch_state_save(state_dir, &st, &error2)) {
+            VLOG_WARN("%s", error2);
+            free(error2);
+        }
+    } else {
+        char *error2 = NULL;
+
+        if (eswitch_state_remove(state_dir, esw->name, info.name, &error2)) {
+            VLOG_WARN("%s", error2);
+            free(error2);
+        }
+    }
+undo_fn:
+    if (!had_fn) {
+        remove_fn(esw, fn);
     }
 out:
     ovs_mutex_unlock(&eswitch_mutex);

@@ -109,6 +109,11 @@ int eswitch_claim(const char *esw_name, const struct eswitch_fn_id *id,
 /* Releases the claim of 'vport' on 'esw' (which may be destroyed). */
 void eswitch_release(struct eswitch *esw, uint32_t vport);
 
+/* Changes whenever eswitch.c changed the link of a function (directly, or
+ * of every "auto" function through their uplink): representors refresh
+ * their status then (netdev-esw.c). */
+struct seq *eswitch_link_seq(void);
+
 struct esw_dev *eswitch_dev(const struct eswitch *);
 const char *eswitch_name(const struct eswitch *);
 
@@ -158,7 +163,10 @@ void eswitch_set_mgmt_options(const char *config_file, const char *state_dir,
 
 /* A function to hotplug. */
 struct eswitch_hotplug_args {
-    const char *eswitch;        /* NULL: the eSwitch of 'pf'. */
+    const char *eswitch;        /* NULL: the eSwitch of 'pf' (created if
+                                 * needed).  Else an existing eSwitch,
+                                 * which must serve 'pf' if 'has_pf'. */
+    bool has_pf;
     uint32_t pf;                /* Default 0. */
     enum esw_vport_kind kind;   /* ESW_VPORT_VF or ESW_VPORT_SF (virtio). */
     bool has_mac;
@@ -184,6 +192,13 @@ int eswitch_hotplug(const struct eswitch_hotplug_args *,
  * an index "6" / "esw0/6") and its recovery state.  EBUSY while a port
  * claims it, EINVAL for a static function. */
 int eswitch_unplug(const char *spec, char **errp);
+
+/* Checks everything eswitch_unplug() does except whether a port claims
+ * the function, and changes nothing: what "ovs-eswitchctl unplug --force"
+ * asks before it removes the port.  Stores the function (as
+ * eswitch_mgmt_query()) in '*replyp'. */
+int eswitch_unplug_check(const char *spec, struct json **replyp,
+                         char **errp);
 
 struct eswitch_modify_args {
     bool has_mac;

@@ -41,8 +41,9 @@
 #include "ovs-atomic.h"
 #include "ovs-rcu.h"
 #include "packets.h"
-#include "smap.h"
+#include "seq.h"
 #include "openvswitch/shash.h"
+#include "smap.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -70,6 +71,7 @@ struct netdev_esw {
                                  * the port out of the bridge, and the
                                  * function keeps its policy for the port's
                                  * return (port_policy_hold()). */
+    char *refusal;              /* Why it failed, for the log; or NULL. */
     int requested_n_rxq;        /* The function's representor queues. */
     bool carrier;               /* As OVS was last told (change_seq). */
 
@@ -84,8 +86,6 @@ struct netdev_esw {
 struct netdev_rxq_esw {
     struct netdev_rxq up;
 };
-
-static struct netdev_class netdev_esw_classes[4];
 
 /* Netdevs of the classes below that exist (constructed, not destructed). */
 static struct atomic_count n_netdevs = ATOMIC_COUNT_INIT(0);
@@ -202,7 +202,8 @@ release_function(struct netdev_esw *dev)
     if (netdev_esw_kind(&dev->up) == ESW_VPORT_UPLINK) {
         eswitch_unmanage(dev->esw);
     } else if (dev->hold_on_destruct) {
-        port_policy_hold(name, dev->esw, dev->vport);   /* Takes the claim. */
+        /* Takes the claim. */
+        port_policy_hold(name, dev->esw, dev->vport, dev->refusal);
     } else {
         port_policy_unbind(name, dev->esw, dev->vport);
         eswitch_release(dev->esw, dev->vport);
@@ -216,6 +217,7 @@ netdev_esw_destruct(struct netdev *netdev)
     struct netdev_esw *dev = netdev_esw_cast(netdev);
 
     release_function(dev);
+    free(dev->refusal);
     smap_destroy(&dev->options);
     ovs_mutex_destroy(&dev->mutex);
     atomic_count_dec(&n_netdevs);
@@ -310,9 +312,13 @@ netdev_esw_set_config(struct netdev *netdev, const struct smap *args,
         /* Whatever this port had before stays as it was, also once OVS
          * takes the port out of the bridge for this error. */
         dev->hold_on_destruct = dev->esw && kind != ESW_VPORT_UPLINK;
+        free(dev->refusal);
+        dev->refusal = errp && *errp ? xstrdup(*errp) : NULL;
         return error;
     }
     dev->hold_on_destruct = false;
+    free(dev->refusal);
+    dev->refusal = NULL;
 
     if (kind != ESW_VPORT_UPLINK) {
         port_policy_bind(name, esw, vport, has_policy ? &policy : NULL,
@@ -647,8 +653,46 @@ netdev_esw_get_status(const struct netdev *netdev, struct smap *smap)
     return 0;
 }
 
-/* A function's link changes without OVS asking: a vhost-user guest's
- * driver comes and goes, the uplink port is added or removed.  Once a
+static struct netdev_class netdev_esw_classes[4];
+
+/* eswitch_link_seq() when the representors last refreshed their status,
+ * and when to refresh it once more (0: no need). */
+static uint64_t link_seqno;
+static long long int link_recheck;
+
+/* After a link change, the status is refreshed once more this much later.
+ * OVS writes an Interface's status in a transaction of its own and skips
+ * writing a value equal to the one its database cache holds; at start-up
+ * a representor's first status (its uplink not there yet) may still be in
+ * flight when the link changes, the cache then holds the previous
+ * process's value, equal to the new one, and the transient value would
+ * win.  A second refresh, once the first has settled, cannot lose. */
+#define LINK_RECHECK_MSEC 500
+
+/* A function's link (carrier) moved without its representor knowing:
+ * tells OVS to read every representor's status again (link_state,
+ * carrier), which it does only for netdevs whose change_seq changed. */
+static void
+refresh_links(void)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(netdev_esw_classes); i++) {
+        struct shash_node *node;
+        struct shash devices;
+
+        shash_init(&devices);
+        netdev_get_devices(&netdev_esw_classes[i], &devices);
+        SHASH_FOR_EACH (node, &devices) {
+            struct netdev *netdev = node->data;
+
+            netdev_change_seq_changed(netdev);
+            netdev_close(netdev);
+        }
+        shash_destroy(&devices);
+    }
+}
+
+/* A function's link also changes without the eSwitch's management knowing:
+ * a vhost-user guest's driver comes and goes (in DPDK's threads).  Once a
  * second, the netdevs whose carrier changed tell OVS (which then updates
  * the Interface's link_state). */
 #define CARRIER_REFRESH_MS 1000
@@ -682,13 +726,23 @@ refresh_carriers(void)
     }
 }
 
-/* Runs the port policy's housekeeping once per main loop iteration (the
- * four classes share it), and the carrier refresh. */
+/* Runs the port policy's housekeeping and follows link changes once per
+ * main loop iteration (the four classes share it). */
 static void
 netdev_esw_run(const struct netdev_class *class)
 {
     if (!strcmp(class->type, "esw-vf")) {
+        uint64_t seqno = seq_read(eswitch_link_seq());
+
         port_policy_run();
+        if (seqno != link_seqno) {
+            link_seqno = seqno;
+            link_recheck = time_msec() + LINK_RECHECK_MSEC;
+            refresh_links();
+        } else if (link_recheck && time_msec() >= link_recheck) {
+            link_recheck = 0;
+            refresh_links();
+        }
         refresh_carriers();
     }
 }
@@ -698,6 +752,10 @@ netdev_esw_wait(const struct netdev_class *class)
 {
     if (!strcmp(class->type, "esw-vf")) {
         port_policy_wait();
+        seq_wait(eswitch_link_seq(), link_seqno);
+        if (link_recheck) {
+            poll_timer_wait_until(link_recheck);
+        }
         if (atomic_count_get(&n_netdevs)) {
             poll_timer_wait_until(next_carrier_refresh);
         }

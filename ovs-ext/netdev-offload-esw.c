@@ -185,21 +185,18 @@ device_reason(struct esw_dev *dev, int error, const struct esw_error *err,
 {
     const char *why = err->reason[0] ? err->reason : ovs_strerror(error);
 
-    switch (error) {
-    case EOPNOTSUPP:
-        if (!strncmp(err->reason, "match", 5)
-            || !strncmp(err->reason, "partial mask", 12)) {
-            ds_put_format(text, "unsupported match: %s: %s",
-                          esw_dev_name(dev), why);
-            return OFFLOAD_UNSUPPORTED_MATCH;
-        }
+    if (error == EOPNOTSUPP && err->type == ESW_ERROR_MATCH) {
+        ds_put_format(text, "unsupported match: %s: %s",
+                      esw_dev_name(dev), why);
+        return OFFLOAD_UNSUPPORTED_MATCH;
+    } else if (error == EOPNOTSUPP && err->type == ESW_ERROR_ACTION) {
         ds_put_format(text, "unsupported action: %s: %s",
                       esw_dev_name(dev), why);
         return OFFLOAD_UNSUPPORTED_ACTION;
-    case ENOSPC:
+    } else if (err->type == ESW_ERROR_CAPACITY) {
         ds_put_format(text, "device full: %s: %s", esw_dev_name(dev), why);
         return OFFLOAD_DEVICE_FULL;
-    default:
+    } else {
         ds_put_format(text, "device error: %s: %s", esw_dev_name(dev), why);
         return OFFLOAD_DEVICE_ERROR;
     }

@@ -17,6 +17,8 @@ TESTSUITE_AT += \
 	tests/system-vhost-qemu.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
+# The checks the unit-test programs (tests/test-esw-*.c) share.
+EXTRA_DIST += tests/unit-check.h
 DISTCLEANFILES += tests/atconfig tests/atlocal
 
 # The suite is generated with OVS's test macros from the pinned tree.
