@@ -71,7 +71,13 @@ wait_for () {
 # CPU time (clock ticks) of the thread of ovs-vswitchd named $1.
 vswitchd_pid () { cat "$dir/ovs-vswitchd.pid"; }
 thread_id () {
-    grep -l "^$1" /proc/"$(vswitchd_pid)"/task/*/comm | head -1 | cut -d/ -f5
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        t=$(grep -ls "^$1" /proc/"$(vswitchd_pid)"/task/*/comm | head -1 | cut -d/ -f5)
+        [ -n "$t" ] && { echo "$t"; return; }
+        sleep 0.2
+    done
+    echo "bench-vhost: no thread $1 in ovs-vswitchd" >&2
+    exit 1
 }
 ticks () { awk '{print $14 + $15}' /proc/"$(vswitchd_pid)"/task/"$1"/stat; }
 hz=$(getconf CLK_TCK)

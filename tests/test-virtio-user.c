@@ -607,6 +607,21 @@ parse_port(char **argv, int argc, int *ip)
     *ip = i;
 }
 
+/* Removes the sockets of the ports that listen, if they are sockets (left
+ * by an earlier run, or ours at exit). */
+static void
+remove_server_sockets(void)
+{
+    for (size_t i = 0; i < n_ports; i++) {
+        struct stat st;
+
+        if (ports[i].server && !lstat(ports[i].socket, &st)
+            && S_ISSOCK(st.st_mode)) {
+            unlink(ports[i].socket);
+        }
+    }
+}
+
 /* "0@(0,1,...)": one lcore on every CPU this process may use. */
 static void
 lcores_arg(char *buf, size_t size)
@@ -689,6 +704,7 @@ main(int argc, char *argv[])
              "[OPTION...]... COMMAND...");
     }
 
+    remove_server_sockets();
     lcores_arg(lcores, sizeof lcores);
     /* One runtime directory for all: --no-shconf puts nothing in it. */
     snprintf(prefix, sizeof prefix, "test-virtio-user");
@@ -787,5 +803,6 @@ main(int argc, char *argv[])
         sleep_us(1000);
     }
     fflush(stdout);
+    remove_server_sockets();
     _exit(0);
 }
