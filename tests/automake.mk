@@ -12,6 +12,7 @@ TESTSUITE_AT += \
 	tests/diagnostics.at \
 	tests/eswitchctl.at \
 	tests/offload.at \
+	tests/ovs-patches.at \
 	tests/security.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
