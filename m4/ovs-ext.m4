@@ -60,12 +60,17 @@ Rebuild with: OVS_EXT_OVS_FLAGS='$ovs_ext_required_flags' utilities/ovs-ext-setu
   test -n "$OVS_SERIES" || OVS_SERIES=none
   if test "$OVS_SERIES" != "$ovs_ext_series"; then
     AC_MSG_RESULT([no])
-    AC_MSG_ERROR([$OVS_DIR was built with OVS patch series '$OVS_SERIES'
-('none': no patches), but ovs-ext needs OVS built with its current series,
-'$ovs_ext_series' (vswitchd-plugin/ovs-patches/series).
-Run utilities/ovs-ext-setup: it builds the patched OVS into a cache directory
-of its own, then run configure again without --with-ovs (or with the
-directory that "utilities/ovs-ext-setup --dry-run --print-ovs-dir" prints).])
+    if test "$OVS_SERIES" = none; then
+      ovs_ext_built="without ovs-ext's patches"
+    else
+      ovs_ext_built="with another patch series ($OVS_SERIES)"
+    fi
+    AC_MSG_ERROR([$OVS_DIR was built $ovs_ext_built,
+but ovs-ext needs OVS built with its current patch series, $ovs_ext_series
+(vswitchd-plugin/ovs-patches/series).  Run utilities/ovs-ext-setup: it builds
+the patched OVS into a cache directory of its own; then run configure again
+without --with-ovs (or with the directory that
+"utilities/ovs-ext-setup --dry-run --print-ovs-dir" prints).])
   fi
   AC_MSG_RESULT([yes ($OVS_SERIES)])
   for f in lib/.libs/libopenvswitch.a ofproto/.libs/libofproto.a \
