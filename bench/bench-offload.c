@@ -867,9 +867,9 @@ pct(double a, double b)
 
 static void
 print_results(const struct bench *b, const struct result *sw,
-              const struct result *poll, const struct result *hw)
+              const struct result *polled, const struct result *hw)
 {
-    const struct result *hws[2] = { poll, hw };
+    const struct result *hws[2] = { polled, hw };
 
     printf("dpif-netdev (non-PMD thread) + eSwitch sim, capture I/O, "
            "64-byte UDP, pf0vf0 -> pf0vf1\n");
@@ -877,16 +877,16 @@ print_results(const struct bench *b, const struct result *sw,
            "true, 3.1 polls", "hw-offload=true");
     printf("%-44s %16.0f %16.0f %16.0f  (offload adds %+.1f%% to setup "
            "cost; 3.1: %+.1f%%)\n", "new-flow setup rate (flows/s)",
-           sw->setup_rate, poll->setup_rate, hw->setup_rate,
+           sw->setup_rate, polled->setup_rate, hw->setup_rate,
            pct(sw->setup_rate, hw->setup_rate),
-           pct(sw->setup_rate, poll->setup_rate));
+           pct(sw->setup_rate, polled->setup_rate));
     printf("%-44s %16.2f %16.2f %16.2f  (offload adds %+.1f%%; 3.1: "
            "%+.1f%%; %.2f / %.2f / %.2f cores busy)\n",
            "  CPU per new flow, all but injector (us)", sw->setup_cpu_us,
-           poll->setup_cpu_us, hw->setup_cpu_us,
+           polled->setup_cpu_us, hw->setup_cpu_us,
            pct(hw->setup_cpu_us, sw->setup_cpu_us),
-           pct(poll->setup_cpu_us, sw->setup_cpu_us), sw->setup_cpu_util,
-           poll->setup_cpu_util, hw->setup_cpu_util);
+           pct(polled->setup_cpu_us, sw->setup_cpu_us), sw->setup_cpu_util,
+           polled->setup_cpu_util, hw->setup_cpu_util);
     printf("%-44s", "    dpif-netdev thread / offload thread (us)");
     print_pair(sw->setup_main_us, -1, "%.2f");
     for (int i = 0; i < 2; i++) {
@@ -895,9 +895,9 @@ print_results(const struct bench *b, const struct result *sw,
     printf("\n");
     printf("%-44s %16s %16.0f %16.0f  (%u flows at %u flows/s)\n",
            "first packet -> in device, median (us)", "-",
-           poll->lat_p50_us, hw->lat_p50_us, hw->lat_n, b->lat_rate);
+           polled->lat_p50_us, hw->lat_p50_us, hw->lat_n, b->lat_rate);
     printf("%-44s %16s %16.0f %16.0f\n",
-           "first packet -> in device, p99 (us)", "-", poll->lat_p99_us,
+           "first packet -> in device, p99 (us)", "-", polled->lat_p99_us,
            hw->lat_p99_us);
     printf("%-44s", "  first packet -> upcall, median / p99 (us)");
     print_pair(sw->miss_p50_us, sw->miss_p99_us, "%.0f");
@@ -919,17 +919,17 @@ print_results(const struct bench *b, const struct result *sw,
                  ? (double) hws[i]->lat_n / hws[i]->lat_batches : 0);
         printf(" %16s", burst);
     }
-    printf("  (3.1: median %.0f us apart)\n", poll->lat_gap_us);
+    printf("  (3.1: median %.0f us apart)\n", polled->lat_gap_us);
     for (int c = 0; c < N_FWD_CASES; c++) {
         char label[64];
 
         snprintf(label, sizeof label, "forwarding, %u active flows (Mpps)",
                  fwd_flows[c]);
         printf("%-44s %16.3f %16.3f %16.3f  (x%.1f)\n", label, sw->mpps[c],
-               poll->mpps[c], hw->mpps[c], hw->mpps[c] / sw->mpps[c]);
+               polled->mpps[c], hw->mpps[c], hw->mpps[c] / sw->mpps[c]);
         printf("%-44s %16.0f %16.0f %16.0f  (x%.1f less)\n",
                "  CPU per packet, all but injector (ns)", sw->fwd_cpu_ns[c],
-               poll->fwd_cpu_ns[c], hw->fwd_cpu_ns[c],
+               polled->fwd_cpu_ns[c], hw->fwd_cpu_ns[c],
                sw->fwd_cpu_ns[c] / hw->fwd_cpu_ns[c]);
     }
 }
@@ -943,7 +943,7 @@ main(int argc, char *argv[])
         .n_lat = 5000,
         .lat_rate = 10000,
     };
-    struct result sw, poll, hw;
+    struct result sw, polled, hw;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) {
@@ -974,7 +974,7 @@ main(int argc, char *argv[])
     }
     b.hw = true;
     b.poll = true;
-    if (run_child(&b, &poll)) {
+    if (run_child(&b, &polled)) {
         fprintf(stderr, "hw-offload=true (OVS 3.1 polling) run failed\n");
         return 1;
     }
@@ -983,6 +983,6 @@ main(int argc, char *argv[])
         fprintf(stderr, "hw-offload=true run failed\n");
         return 1;
     }
-    print_results(&b, &sw, &poll, &hw);
+    print_results(&b, &sw, &polled, &hw);
     return 0;
 }

@@ -622,14 +622,15 @@ netdev_offload_esw_register(void)
     static bool registered;
 
     if (!registered) {
-        const char *poll = getenv("OVS_EXT_OFFLOAD_POLL");
+        const char *keep_polling = getenv("OVS_EXT_OFFLOAD_POLL");
 
         registered = true;
         netdev_register_flow_api_provider(&netdev_offload_esw);
         /* dpif-netdev's offload threads wake up when a flow arrives instead
          * of polling (vswitchd-plugin/ovs-patches/0001), unless
          * OVS_EXT_OFFLOAD_POLL keeps OVS 3.1's polling, for benchmarks. */
-        dpif_netdev_set_offload_wake(!poll || !poll[0] || !strcmp(poll, "0"));
+        dpif_netdev_set_offload_wake(!keep_polling || !keep_polling[0]
+                                     || !strcmp(keep_polling, "0"));
         offload_unixctl_register();
     }
 }
