@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench-idle.sh: what an idle ovs-vswitchd costs.  Our ovs-vswitchd with
 # six eSwitch ports (the uplink and five VFs, in-memory host sides) on a
-# userspace bridge and hw-offload=true; one flow is offloaded and expires,
+# userspace bridge (datapath_type=dummy: dpif-netdev, without the tap device
+# a netdev bridge would create) and hw-offload=true; one flow is offloaded and expires,
 # so that OVS's offload thread exists; then nothing happens for S seconds
 # (default 10).  Reports the CPU the daemon used (all its threads), in % of
 # one core, and how often the offload thread woke up, side by side:
