@@ -31,3 +31,12 @@ bench-vhost: $(sbin_PROGRAMS) $(bin_PROGRAMS) tests/test-virtio-user
 .PHONY: bench-vhost
 
 include bench/offload.mk
+
+# bench-idle.sh: the CPU of an idle ovs-vswitchd with six eSwitch ports and
+# hw-offload=true, with OVS 3.1's polling offload thread beside ours.
+EXTRA_DIST += bench/bench-idle.sh
+bench: bench-idle
+bench-idle: $(sbin_PROGRAMS)
+	$(SHELL) $(srcdir)/bench/bench-idle.sh --ovs-dir='$(OVS_DIR)' \
+	    --builddir='$(abs_top_builddir)' $(BENCHFLAGS)
+.PHONY: bench-idle

@@ -12,6 +12,7 @@ TESTSUITE_AT += \
 	tests/diagnostics.at \
 	tests/eswitchctl.at \
 	tests/offload.at \
+	tests/ovs-patches.at \
 	tests/security.at \
 	tests/vhost-user.at \
 	tests/system-vhost-qemu.at

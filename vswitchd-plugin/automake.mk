@@ -18,3 +18,9 @@ vswitchd_plugin_ovs_vswitchd_LDFLAGS = $(AM_LDFLAGS) $(OVS_VSWITCHD_LDFLAGS) \
 	-Wl,--wrap=netdev_set_flow_api_enabled \
 	-Wl,--wrap=dpdk_init \
 	-Wl,--wrap=ovsrec_open_vswitch_first
+
+# Our patches on OVS, applied by utilities/ovs-ext-setup (see the series).
+EXTRA_DIST += \
+	vswitchd-plugin/ovs-patches/series \
+	vswitchd-plugin/ovs-patches/0001-dpif-netdev-offload-thread-wakes-on-enqueue.patch \
+	vswitchd-plugin/ovs-patches/0002-dpif-netdev-compact-offload-requests.patch
