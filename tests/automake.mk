@@ -12,7 +12,8 @@ TESTSUITE_AT += \
 	tests/diagnostics.at \
 	tests/eswitchctl.at \
 	tests/offload.at \
-	tests/security.at
+	tests/security.at \
+	tests/offload-rewrite.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
 DISTCLEANFILES += tests/atconfig tests/atlocal
@@ -54,3 +55,14 @@ clean-local: clean-ovs-compat
 clean-ovs-compat:
 	rm -rf tests/ovs-compat.dir
 .PHONY: check-ovs-compat clean-ovs-compat
+
+# The device's rewrites and hashes against OVS's own code (links OVS).
+check_PROGRAMS += tests/test-esw-ovs
+tests_test_esw_ovs_SOURCES = tests/test-esw-ovs.c
+tests_test_esw_ovs_CPPFLAGS = $(OVS_EXT_CPPFLAGS)
+tests_test_esw_ovs_CFLAGS = $(OVS_EXT_CFLAGS)
+tests_test_esw_ovs_LDADD = \
+	ovs-ext/libovsext.a \
+	datapath/libesw.a \
+	$(OVS_LIBS) $(PTHREAD_LIBS)
+tests_test_esw_ovs_LDFLAGS = $(AM_LDFLAGS) $(OVS_VSWITCHD_LDFLAGS)

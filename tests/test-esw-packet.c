@@ -243,7 +243,8 @@ check_key(const struct esw_key *key, size_t len, int error)
     static const uint8_t zero[8];
 
     CHECK(key->in_vport == 7);
-    CHECK(!key->pad0 && !key->pad1 && !memcmp(key->pad2, zero, 6));
+    CHECK(!key->pad0 && !key->chain && !key->dp_hash && !key->pad3
+          && !memcmp(key->pad2, zero, sizeof key->pad2));
     CHECK(key->n_vlans <= ESW_MAX_VLANS);
     for (int i = key->n_vlans; i < ESW_MAX_VLANS; i++) {
         CHECK(!key->vlans[i].tpid && !key->vlans[i].tci);

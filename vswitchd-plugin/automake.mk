@@ -15,4 +15,7 @@ vswitchd_plugin_ovs_vswitchd_LDADD = \
 # The hooks into OVS's code: see vswitchd-plugin/ovs-hooks.c.
 vswitchd_plugin_ovs_vswitchd_LDFLAGS = $(AM_LDFLAGS) $(OVS_VSWITCHD_LDFLAGS) \
 	-Wl,--wrap=netdev_set_flow_api_enabled \
-	-Wl,--wrap=ovsrec_open_vswitch_first
+	-Wl,--wrap=ovsrec_open_vswitch_first \
+	-Wl,--wrap=dpif_meter_set \
+	-Wl,--wrap=dpif_meter_get \
+	-Wl,--wrap=dpif_meter_del
