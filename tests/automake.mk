@@ -13,7 +13,8 @@ TESTSUITE_AT += \
 	tests/eswitchctl.at \
 	tests/offload.at \
 	tests/security.at \
-	tests/offload-rewrite.at
+	tests/offload-rewrite.at \
+	tests/offload-chains.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
 DISTCLEANFILES += tests/atconfig tests/atlocal
