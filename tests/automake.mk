@@ -14,7 +14,8 @@ TESTSUITE_AT += \
 	tests/offload.at \
 	tests/security.at \
 	tests/offload-rewrite.at \
-	tests/offload-chains.at
+	tests/offload-chains.at \
+	tests/offload-meters.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
 DISTCLEANFILES += tests/atconfig tests/atlocal

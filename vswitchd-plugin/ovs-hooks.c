@@ -19,9 +19,8 @@
 
 #include <config.h>
 
-#include <string.h>
-
 #include "dpif.h"
+#include "dpif-netdev.h"
 #include "netdev.h"
 #include "vswitch-idl.h"
 
@@ -62,7 +61,7 @@ __wrap_ovsrec_open_vswitch_first(const struct ovsdb_idl *idl)
  * dpif_meter_set/get/del(); with the kernel datapath, dpif-netlink hands
  * them to the flow API's meter callbacks (meter_offload_set() and co.),
  * but OVS 3.1's userspace datapath does not.  These hooks do, for the
- * userspace ("netdev") datapath only, after OVS's own call succeeded: the
+ * userspace datapath (dpif-netdev) only, after OVS's own call succeeded: the
  * eSwitch offload provider then knows every meter, can put it in a device
  * for the rules that use it, and adds the device's counts to what
  * "ovs-ofctl meter-stats" shows. */
@@ -82,7 +81,7 @@ int __wrap_dpif_meter_del(struct dpif *, ofproto_meter_id,
 static bool
 is_userspace_dpif(const struct dpif *dpif)
 {
-    return !strcmp(dpif_type(dpif), "netdev");
+    return dpif_is_netdev(dpif);    /* "netdev", and "dummy" in tests. */
 }
 
 int
