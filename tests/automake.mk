@@ -15,7 +15,8 @@ TESTSUITE_AT += \
 	tests/security.at \
 	tests/offload-rewrite.at \
 	tests/offload-chains.at \
-	tests/offload-meters.at
+	tests/offload-meters.at \
+	tests/offload-policy.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
 DISTCLEANFILES += tests/atconfig tests/atlocal
