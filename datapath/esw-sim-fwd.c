@@ -312,12 +312,26 @@ struct sim_deferred {
 
 #define SIM_MAX_DEFERRED (ESW_MAX_ACTIONS * (SIM_MAX_RECIRC + 1))
 
+/* True if 'type' changes the packet. */
+static inline bool
+sim_action_modifies(enum esw_action_type type)
+{
+    return (type == ESW_ACTION_SET || type == ESW_ACTION_SET_ETH_SRC
+            || type == ESW_ACTION_SET_ETH_DST || type == ESW_ACTION_PUSH_VLAN
+            || type == ESW_ACTION_POP_VLAN);
+}
+
 /* Runs 'ver', a 'chained' rule (RECIRC or HASH), on 'pkt' (taken),
  * received on 'src', and the rules of the chains it recirculates to.
  * Outputs, meters and rule counters take effect only if the packet finds
  * a rule in every chain; otherwise nothing of it happens and the packet as
  * it entered chain 0 is returned, to go to the representor like any miss
- * (see "Chains" in esw.h).  Returns NULL if the packet was handled. */
+ * (see "Chains" in esw.h).  Returns NULL if the packet was handled.
+ *
+ * The packet as it entered is copied only when it is about to change in
+ * a chain after which another lookup (a possible miss) follows; the RSS
+ * hash of the L4 hash is taken from that copy, or from the packet before
+ * it changes. */
 static struct esw_pkt *
 sim_execute_chained(struct sim_fwd_ctx *ctx, struct sim_vport *src,
                     const struct sim_rule_version *ver, struct esw_pkt *pkt)
@@ -327,29 +341,63 @@ sim_execute_chained(struct sim_fwd_ctx *ctx, struct sim_vport *src,
     uint32_t hit_lens[SIM_MAX_RECIRC + 1];
     size_t n_deferred = 0, n_hits = 0, n_out = 0;
     uint32_t max_recirc = ctx->dev->up.caps.max_recirc;
-    uint32_t dp_hash = 0, rss = 0;
-    bool have_rss = false, metered = false;
-    struct esw_pkt *orig;
+    uint32_t dp_hash = 0, rss = 0, final_len = 0;
+    bool have_rss = false, metered = false, modified = false;
+    struct esw_pkt *orig = NULL;
     struct esw_key key;
 
-    orig = esw_pkt_clone(pkt);
-    if (!orig) {
-        return pkt;             /* Nothing done yet: a miss is right. */
-    }
     for (uint32_t depth = 0; ; depth++) {
         const struct esw_action *recirc = NULL;
+        size_t n_actions = ver->spec.n_actions;
+        size_t outputs_left = ver->n_outputs;
         struct esw_layout layout;
         bool have_layout = false;
+        bool last_stage = (!n_actions || ver->spec.actions[n_actions - 1].type
+                           != ESW_ACTION_RECIRC);
 
         hits[n_hits] = ver;
         hit_lens[n_hits++] = pkt->len;
-        for (size_t i = 0; i < ver->spec.n_actions; i++) {
+        for (size_t i = 0; i < n_actions; i++) {
             const struct esw_action *a = &ver->spec.actions[i];
             struct sim_deferred *d = &deferred[n_deferred];
 
+            if (!pkt) {
+                /* After the last output (see below) only a meter still
+                 * matters. */
+                if (a->type == ESW_ACTION_METER) {
+                    d->pkt = NULL;
+                    d->id = a->meter;
+                    d->len = final_len;
+                    n_deferred++;
+                }
+                continue;
+            }
+            if (!modified && sim_action_modifies(a->type)) {
+                /* The original is needed for a miss in a later chain, and
+                 * for the L4 hash. */
+                if (ver->hash_l4 && !have_rss) {
+                    rss = esw_hash_rss(pkt->data, pkt->len, ver->hash_vlans);
+                    have_rss = true;
+                }
+                if (!last_stage) {
+                    orig = esw_pkt_clone(pkt);
+                    if (!orig) {
+                        goto miss;      /* Unchanged so far: a miss. */
+                    }
+                }
+                modified = true;
+            }
             switch (a->type) {
             case ESW_ACTION_OUTPUT:
-                d->pkt = esw_pkt_clone(pkt);
+                /* The last output of the last chain takes the packet
+                 * itself: nothing changes it afterwards. */
+                if (last_stage && !--outputs_left) {
+                    final_len = pkt->len;
+                    d->pkt = pkt;
+                    pkt = NULL;
+                } else {
+                    d->pkt = esw_pkt_clone(pkt);
+                }
                 d->id = a->vport;
                 n_deferred += d->pkt != NULL;
                 break;
@@ -380,7 +428,9 @@ sim_execute_chained(struct sim_fwd_ctx *ctx, struct sim_vport *src,
                 if (a->hash.alg == ESW_HASH_L4) {
                     /* OVS hashes the packet as it entered its datapath. */
                     if (!have_rss) {
-                        rss = esw_hash_rss(orig->data, orig->len,
+                        const struct esw_pkt *p = orig ? orig : pkt;
+
+                        rss = esw_hash_rss(p->data, p->len,
                                            a->hash.max_vlans);
                         have_rss = true;
                     }
@@ -443,11 +493,15 @@ sim_execute_chained(struct sim_fwd_ctx *ctx, struct sim_vport *src,
     return NULL;
 
 miss:
+    /* Nothing of it happens; 'pkt' is the original unless it changed. */
     for (size_t i = 0; i < n_deferred; i++) {
         esw_pkt_free(deferred[i].pkt);
     }
-    esw_pkt_free(pkt);
-    return orig;
+    if (orig) {
+        esw_pkt_free(pkt);
+        return orig;
+    }
+    return pkt;
 }
 
 static uint64_t

@@ -92,6 +92,11 @@ sim_rule_version_init(struct sim_rule_version *v, struct esw_rule *rule,
             n_others++;
             break;
         case ESW_ACTION_HASH:
+            if (spec->actions[i].hash.alg == ESW_HASH_L4 && !v->hash_l4) {
+                v->hash_l4 = true;
+                v->hash_vlans = spec->actions[i].hash.max_vlans;
+            }
+            /* Fall through. */
         case ESW_ACTION_RECIRC:
             v->chained = true;
             n_others++;

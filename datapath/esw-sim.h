@@ -168,6 +168,8 @@ struct sim_rule_version {
     bool chained;                   /* RECIRC or HASH: the packet goes
                                      * through the chain executor. */
     uint32_t chain;                 /* The rule's chain. */
+    bool hash_l4;                   /* Has a HASH action with ESW_HASH_L4, */
+    uint16_t hash_vlans;            /* ...whose 'max_vlans' is this. */
     uint32_t out_vport;             /* The OUTPUT if 'simple_output'. */
 };
 
