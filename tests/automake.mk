@@ -16,7 +16,8 @@ TESTSUITE_AT += \
 	tests/offload-rewrite.at \
 	tests/offload-chains.at \
 	tests/offload-meters.at \
-	tests/offload-policy.at
+	tests/offload-policy.at \
+	tests/system-offload.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
 DISTCLEANFILES += tests/atconfig tests/atlocal
