@@ -6,6 +6,7 @@ bench_bench_offload_CPPFLAGS = $(OVS_EXT_CPPFLAGS)
 bench_bench_offload_CFLAGS = $(OVS_EXT_CFLAGS) -O2
 bench_bench_offload_LDADD = \
 	ovs-ext/libovsext.a \
+	datapath/libesw-vhost.a \
 	datapath/libesw.a \
 	$(OVS_LIBS) $(PTHREAD_LIBS)
 bench_bench_offload_LDFLAGS = $(AM_LDFLAGS) $(OVS_VSWITCHD_LDFLAGS)
@@ -18,6 +19,7 @@ bench_bench_routed_CPPFLAGS = $(OVS_EXT_CPPFLAGS)
 bench_bench_routed_CFLAGS = $(OVS_EXT_CFLAGS) -O2
 bench_bench_routed_LDADD = \
 	ovs-ext/libovsext.a \
+	datapath/libesw-vhost.a \
 	datapath/libesw.a \
 	$(OVS_LIBS) $(PTHREAD_LIBS)
 bench_bench_routed_LDFLAGS = $(AM_LDFLAGS) $(OVS_VSWITCHD_LDFLAGS)

@@ -122,3 +122,21 @@ AC_DEFUN([OVS_EXT_WARNING_FLAGS], [
   fi
   AC_SUBST([WARNING_FLAGS])
 ])
+
+dnl OVS_EXT_DPDK: DPDK's compile and link flags (pkg-config libdpdk), for
+dnl the vhost-user host sides (datapath/libesw-vhost.a) and the tests' and
+dnl benchmarks' virtio_user guests.  The pinned OVS is built with DPDK, so
+dnl libdpdk-dev is there.  -march is left out: ovs-ext is compiled as OVS
+dnl is, with -mssse3.
+AC_DEFUN([OVS_EXT_DPDK], [
+  AC_MSG_CHECKING([for DPDK (pkg-config libdpdk)])
+  DPDK_CFLAGS=`pkg-config --cflags libdpdk 2>/dev/null | sed 's/-march=[[^ ]]*//g'`
+  DPDK_LIBS=`pkg-config --libs libdpdk 2>/dev/null`
+  if test -z "$DPDK_LIBS"; then
+    AC_MSG_RESULT([no])
+    AC_MSG_ERROR([pkg-config finds no libdpdk: install libdpdk-dev (utilities/ovs-ext-setup does)])
+  fi
+  AC_MSG_RESULT([`pkg-config --modversion libdpdk`])
+  AC_SUBST([DPDK_CFLAGS])
+  AC_SUBST([DPDK_LIBS])
+])

@@ -8,6 +8,7 @@ vswitchd_plugin_ovs_vswitchd_CFLAGS = $(OVS_EXT_CFLAGS)
 # bridge.o and system-stats.o are in none of OVS's libraries.
 vswitchd_plugin_ovs_vswitchd_LDADD = \
 	ovs-ext/libovsext.a \
+	datapath/libesw-vhost.a \
 	datapath/libesw.a \
 	$(OVS_DIR)/vswitchd/bridge.o \
 	$(OVS_DIR)/vswitchd/system-stats.o \
@@ -15,6 +16,7 @@ vswitchd_plugin_ovs_vswitchd_LDADD = \
 # The hooks into OVS's code: see vswitchd-plugin/ovs-hooks.c.
 vswitchd_plugin_ovs_vswitchd_LDFLAGS = $(AM_LDFLAGS) $(OVS_VSWITCHD_LDFLAGS) \
 	-Wl,--wrap=netdev_set_flow_api_enabled \
+	-Wl,--wrap=dpdk_init \
 	-Wl,--wrap=ovsrec_open_vswitch_first \
 	-Wl,--wrap=dpif_meter_set \
 	-Wl,--wrap=dpif_meter_get \
