@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "esw-policy.h"
 #include "esw-rcu.h"
@@ -23,6 +24,7 @@
 /* All match fields and actions. */
 #define SIM_ALL_MATCH_FIELDS  ((1u << ESW_N_MATCH_FIELDS) - 1)
 #define SIM_ALL_ACTIONS       ((1u << ESW_N_ACTION_TYPES) - 1)
+#define SIM_ALL_SET_FIELDS    ((1u << ESW_N_FIELDS) - 1)
 
 /* Vports. */
 
@@ -1006,6 +1008,209 @@ sim_is_idle(struct esw_dev *dev_)
     return atomic_load(&dev->in_flight) == 0;
 }
 
+/* Meters. */
+
+#define NS_PER_UNIT_SCALE UINT64_C(1000000)   /* See 'bucket'. */
+
+bool
+sim_meter_run(struct sim_dev *dev, uint32_t id, uint32_t len,
+              uint64_t now_ns)
+{
+    struct sim_meter *m;
+    uint64_t volume, delta;
+    uint64_t best_rate = 0;
+    int best = -1;
+
+    if (id >= dev->up.caps.max_meters) {
+        return true;
+    }
+    m = atomic_load_explicit(&dev->meters[id], memory_order_acquire);
+    if (!m) {
+        return true;
+    }
+    volume = (m->cfg.pktps ? 1000 : (uint64_t) len * 8) * NS_PER_UNIT_SCALE;
+
+    while (atomic_flag_test_and_set_explicit(&m->lock,
+                                             memory_order_acquire)) {
+        continue;
+    }
+    delta = now_ns > m->used_ns ? now_ns - m->used_ns : 0;
+    if (now_ns > m->used_ns) {
+        m->used_ns = now_ns;
+    }
+    for (uint32_t i = 0; i < m->cfg.n_bands; i++) {
+        uint64_t rate = m->cfg.bands[i].rate;
+        uint64_t room = m->max_bucket[i] - m->bucket[i];
+
+        /* 'delta * rate' may overflow, the room may not. */
+        m->bucket[i] += (delta > room / rate ? room : delta * rate);
+        if (m->bucket[i] >= volume) {
+            m->bucket[i] -= volume;
+        } else if (rate > best_rate) {
+            best_rate = rate;
+            best = i;
+        }
+    }
+    atomic_flag_clear_explicit(&m->lock, memory_order_release);
+
+    atomic_fetch_add_explicit(&m->packets, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->bytes, len, memory_order_relaxed);
+    if (best >= 0) {
+        atomic_fetch_add_explicit(&m->band_packets[best], 1,
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&m->band_bytes[best], len,
+                                  memory_order_relaxed);
+        return false;
+    }
+    return true;
+}
+
+static void
+sim_meter_free_cb(void *m)
+{
+    free(m);
+}
+
+static uint64_t
+sim_now_ns__(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int
+sim_meter_set(struct esw_dev *dev_, uint32_t id,
+              const struct esw_meter_config *cfg, struct esw_error *err)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_meter *m, *old;
+
+    for (uint32_t i = 0; i < cfg->n_bands; i++) {
+        if (cfg->bands[i].rate > UINT32_MAX
+            || cfg->bands[i].burst > UINT32_MAX) {
+            return esw_error_set(err, EINVAL, ESW_ERROR_UNSPECIFIED, -1,
+                                 "meter %"PRIu32": band %"PRIu32": rate "
+                                 "or burst above %"PRIu32, id, i,
+                                 UINT32_MAX);
+        }
+    }
+    m = calloc(1, sizeof *m);
+    if (!m) {
+        return esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
+                             "out of memory");
+    }
+    m->cfg = *cfg;
+    atomic_flag_clear(&m->lock);
+    m->used_ns = sim_now_ns__();
+    for (uint32_t i = 0; i < cfg->n_bands; i++) {
+        struct esw_meter_band *b = &m->cfg.bands[i];
+
+        if (!b->burst) {
+            b->burst = b->rate;     /* As OVS. */
+        }
+        m->max_bucket[i] = b->burst * 1000 * NS_PER_UNIT_SCALE;
+        m->bucket[i] = m->max_bucket[i];    /* Start full. */
+    }
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    old = atomic_load_explicit(&dev->meters[id], memory_order_relaxed);
+    atomic_store_explicit(&dev->meters[id], m, memory_order_release);
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    if (old) {
+        esw_rcu_postpone(sim_meter_free_cb, old);
+    }
+    return 0;
+}
+
+static int
+sim_meter_del(struct esw_dev *dev_, uint32_t id)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_meter *old = NULL;
+
+    if (id < dev->up.caps.max_meters) {
+        pthread_mutex_lock(&dev->ctl_mutex);
+        old = atomic_load_explicit(&dev->meters[id], memory_order_relaxed);
+        atomic_store_explicit(&dev->meters[id], NULL, memory_order_release);
+        pthread_mutex_unlock(&dev->ctl_mutex);
+    }
+    if (!old) {
+        return ENOENT;
+    }
+    esw_rcu_postpone(sim_meter_free_cb, old);
+    return 0;
+}
+
+static int
+sim_meter_get(struct esw_dev *dev_, uint32_t id,
+              struct esw_meter_stats *stats, struct esw_meter_config *cfg)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_meter *m;
+    int error = 0;
+
+    if (id >= dev->up.caps.max_meters) {
+        return ENOENT;
+    }
+    /* The control mutex keeps the meter from being freed. */
+    pthread_mutex_lock(&dev->ctl_mutex);
+    m = atomic_load_explicit(&dev->meters[id], memory_order_relaxed);
+    if (!m) {
+        error = ENOENT;
+    } else if (cfg) {
+        *cfg = m->cfg;
+    } else {
+        stats->packets = atomic_load_explicit(&m->packets,
+                                              memory_order_relaxed);
+        stats->bytes = atomic_load_explicit(&m->bytes, memory_order_relaxed);
+        for (uint32_t i = 0; i < ESW_MAX_METER_BANDS; i++) {
+            stats->band_packets[i]
+                = atomic_load_explicit(&m->band_packets[i],
+                                       memory_order_relaxed);
+            stats->band_bytes[i]
+                = atomic_load_explicit(&m->band_bytes[i],
+                                       memory_order_relaxed);
+        }
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return error;
+}
+
+static int
+sim_meter_get_stats(struct esw_dev *dev, uint32_t id,
+                    struct esw_meter_stats *stats)
+{
+    return sim_meter_get(dev, id, stats, NULL);
+}
+
+static int
+sim_meter_get_config(struct esw_dev *dev, uint32_t id,
+                     struct esw_meter_config *cfg)
+{
+    return sim_meter_get(dev, id, NULL, cfg);
+}
+
+static size_t
+sim_meter_list(struct esw_dev *dev_, uint32_t ids[], size_t max)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    size_t n = 0;
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    for (uint32_t i = 0; i < dev->up.caps.max_meters; i++) {
+        if (atomic_load_explicit(&dev->meters[i], memory_order_relaxed)) {
+            if (n < max) {
+                ids[n] = i;
+            }
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return n;
+}
+
 /* Device lifecycle. */
 
 static void sim_close(struct esw_dev *);
@@ -1022,7 +1227,10 @@ sim_open(const char *name, const struct esw_dev_config *cfg,
         || cfg->max_vports > SIM_MAX_VPORTS
         || cfg->batch_size > SIM_MAX_BATCH
         || cfg->disabled_match_fields & ~SIM_ALL_MATCH_FIELDS
-        || cfg->disabled_actions & ~SIM_ALL_ACTIONS) {
+        || cfg->disabled_actions & ~SIM_ALL_ACTIONS
+        || cfg->disabled_set_fields & ~SIM_ALL_SET_FIELDS
+        || cfg->max_recirc > SIM_MAX_RECIRC
+        || cfg->max_meters > SIM_MAX_METERS) {
         return EINVAL;
     }
     dev = calloc(1, sizeof *dev);
@@ -1033,6 +1241,10 @@ sim_open(const char *name, const struct esw_dev_config *cfg,
     caps = &dev->up.caps;
     caps->match_fields = SIM_ALL_MATCH_FIELDS & ~cfg->disabled_match_fields;
     caps->actions = SIM_ALL_ACTIONS & ~cfg->disabled_actions;
+    caps->set_fields = SIM_ALL_SET_FIELDS & ~cfg->disabled_set_fields;
+    caps->max_recirc = cfg->max_recirc ? cfg->max_recirc : SIM_MAX_RECIRC;
+    caps->max_meters = (cfg->max_meters ? cfg->max_meters
+                        : SIM_DEFAULT_MAX_METERS);
     caps->max_rules = cfg->max_rules ? cfg->max_rules
                                      : SIM_DEFAULT_MAX_RULES;
     caps->max_vports = cfg->max_vports ? cfg->max_vports
@@ -1046,8 +1258,10 @@ sim_open(const char *name, const struct esw_dev_config *cfg,
     atomic_init(&dev->in_flight, 0);
 
     dev->vports = calloc(caps->max_vports, sizeof *dev->vports);
+    dev->meters = calloc(caps->max_meters, sizeof *dev->meters);
     dev->cls = esw_cls_create(caps->max_rules);
-    if (!dev->vports || !dev->cls) {
+    dev->cls_chains = esw_cls_create(caps->max_rules);
+    if (!dev->vports || !dev->meters || !dev->cls || !dev->cls_chains) {
         sim_close(&dev->up);
         return ENOMEM;
     }
@@ -1079,12 +1293,23 @@ sim_close(struct esw_dev *dev_)
         sim_rules_destroy_all(dev);
         pthread_mutex_unlock(&dev->ctl_mutex);
     }
+    if (dev->meters) {
+        for (size_t i = 0; i < dev->up.caps.max_meters; i++) {
+            struct sim_meter *m = atomic_load(&dev->meters[i]);
+
+            if (m) {
+                esw_rcu_postpone(sim_meter_free_cb, m);
+            }
+        }
+    }
     esw_cls_destroy(dev->cls);
+    esw_cls_destroy(dev->cls_chains);
     /* Runs every postponed free (vports, policies, rules, the
      * classifier's memory) before the device goes away. */
     esw_rcu_barrier();
     sim_threads_free(dev);
     free(dev->vports);
+    free(dev->meters);
     pthread_mutex_destroy(&dev->ctl_mutex);
     free(dev);
 }
@@ -1122,6 +1347,11 @@ const struct esw_driver esw_sim_driver = {
     .host_inject = sim_host_inject,
     .host_capture_read = sim_host_capture_read,
     .is_idle = sim_is_idle,
+    .meter_set = sim_meter_set,
+    .meter_del = sim_meter_del,
+    .meter_get_stats = sim_meter_get_stats,
+    .meter_get_config = sim_meter_get_config,
+    .meter_list = sim_meter_list,
     .trace_packet = sim_trace_packet,
     .trace_rep_send = sim_trace_rep_send,
 };

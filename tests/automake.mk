@@ -14,6 +14,11 @@ TESTSUITE_AT += \
 	tests/offload.at \
 	tests/ovs-patches.at \
 	tests/security.at \
+	tests/offload-rewrite.at \
+	tests/offload-chains.at \
+	tests/offload-meters.at \
+	tests/offload-policy.at \
+	tests/system-offload.at \
 	tests/vhost-user.at \
 	tests/system-vhost-qemu.at
 TESTSUITE = $(srcdir)/tests/testsuite
@@ -59,6 +64,18 @@ clean-local: clean-ovs-compat
 clean-ovs-compat:
 	rm -rf tests/ovs-compat.dir
 .PHONY: check-ovs-compat clean-ovs-compat
+
+# The device's rewrites and hashes against OVS's own code (links OVS).
+check_PROGRAMS += tests/test-esw-ovs
+tests_test_esw_ovs_SOURCES = tests/test-esw-ovs.c
+tests_test_esw_ovs_CPPFLAGS = $(OVS_EXT_CPPFLAGS)
+tests_test_esw_ovs_CFLAGS = $(OVS_EXT_CFLAGS)
+tests_test_esw_ovs_LDADD = \
+	ovs-ext/libovsext.a \
+	datapath/libesw-vhost.a \
+	datapath/libesw.a \
+	$(OVS_LIBS) $(PTHREAD_LIBS)
+tests_test_esw_ovs_LDFLAGS = $(AM_LDFLAGS) $(OVS_VSWITCHD_LDFLAGS)
 
 # A guest for vhost-user host sides without a VM: DPDK virtio_user ports.
 check_PROGRAMS += tests/test-virtio-user
