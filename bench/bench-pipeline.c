@@ -5,11 +5,16 @@
  */
 
 /* Full-pipeline benchmark of the sim eSwitch: the forwarding step of one
- * thread, capture I/O, 64-byte IPv4/UDP frames, three scenarios side by side:
+ * thread, capture I/O, 64-byte IPv4/UDP frames, five scenarios side by
+ * side:
  *
  *   hit, policy off   vf0 -> rule (in_vport) -> p0
  *   hit, policy on    vf0 with spoof check + VST 100 -> rule -> p0
  *   miss              vf0 -> no rule -> vf0's representor queue
+ *   hit, routed       vf0 -> rule: new MACs, TTL - 1 (IPv4 checksum
+ *                     updated) -> p0
+ *   hit, 2 chains     vf0 -> rule: hash(l4), recirc -> chain 1: one of 4
+ *                     rules by dp_hash -> p0
  *
  * Method.  The device's forwarding thread is stopped and this program
  * drives the forwarding step itself, synchronously, in one thread
@@ -20,7 +25,7 @@
  * actions, egress, enqueue to p0's capture queue or the representor
  * queue), then takes the frames back from where they went (checking that
  * none was lost), resets and reinjects them.  Only the drain is timed.
- * The three scenarios (three devices) take turns round by round; each
+ * The scenarios (one device each) take turns round by round; each
  * figure is the median over the rounds of a scenario (the first rounds
  * are a warm-up), with the 10th-90th percentile range.  Cycles are TSC
  * ticks; Mpps is the rate of one core doing nothing but this forwarding.
@@ -31,7 +36,7 @@
  * VMs); "n/a" if valgrind is not installed, skipped with --no-insns.
  *
  * Usage: bench-pipeline [--quick] [--seconds S] [--no-insns]
- *        bench-pipeline --rounds N --scenario hit|policy|miss
+ *        bench-pipeline --rounds N --scenario hit|policy|miss|routed|chains
  *            (N rounds of one scenario, untimed: for callgrind or perf)
  * Targets: <= 150 cycles/packet on a hit with policy off; policy adds
  * <= 15%. */
@@ -42,6 +47,7 @@
 #include "datapath/esw-rcu.h"
 #include "datapath/esw-sim.h"
 
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,14 +85,15 @@ init_template(void)
     memcpy(template + 14, ip_udp, sizeof ip_udp);
 }
 
-enum scenario { HIT, HIT_POLICY, MISS, N_SCENARIOS };
+enum scenario { HIT, HIT_POLICY, MISS, HIT_ROUTED, HIT_CHAINS, N_SCENARIOS };
 
 static const char *const names[N_SCENARIOS] = {
     [HIT] = "hit, policy off", [HIT_POLICY] = "hit, policy on",
-    [MISS] = "miss",
+    [MISS] = "miss", [HIT_ROUTED] = "hit, routed", [HIT_CHAINS] = "hit, 2 chains",
 };
 static const char *const short_names[N_SCENARIOS] = {
     [HIT] = "hit", [HIT_POLICY] = "policy", [MISS] = "miss",
+    [HIT_ROUTED] = "routed", [HIT_CHAINS] = "chains",
 };
 
 static uint64_t
@@ -134,6 +141,18 @@ struct bench {
 };
 
 static void
+add_rule(struct bench *b, const struct esw_rule_spec *spec)
+{
+    struct esw_rule *rule;
+    struct esw_error err;
+
+    if (esw_rule_add(b->dev, spec, &err, &rule)) {
+        fprintf(stderr, "bench-pipeline: cannot add rule: %s\n", err.reason);
+        exit(1);
+    }
+}
+
+static void
 bench_init(struct bench *b, enum scenario sc)
 {
     struct esw_dev_config cfg = { .n_threads = 1 };
@@ -159,9 +178,8 @@ bench_init(struct bench *b, enum scenario sc)
     if (esw_vport_add(b->dev, &vc, NULL, &b->vf0)) {
         fail("cannot add vf0");
     }
-    if (sc != MISS) {
+    if (sc == HIT || sc == HIT_POLICY) {
         struct esw_rule_spec spec;
-        struct esw_rule *rule;
 
         memset(&spec, 0, sizeof spec);
         spec.match.in_vport = b->vf0;
@@ -170,8 +188,58 @@ bench_init(struct bench *b, enum scenario sc)
         spec.actions[0].type = ESW_ACTION_OUTPUT;
         spec.actions[0].vport = b->p0;
         spec.n_actions = 1;
-        if (esw_rule_add(b->dev, &spec, NULL, &rule)) {
-            fail("cannot add rule");
+        add_rule(b, &spec);
+    } else if (sc == HIT_ROUTED) {
+        struct esw_rule_spec spec;
+        struct esw_action *a = spec.actions;
+
+        memset(&spec, 0, sizeof spec);
+        spec.match.in_vport = b->vf0;
+        spec.mask.in_vport = UINT32_MAX;
+        spec.match.eth_type = htons(0x0800);
+        spec.mask.eth_type = UINT16_MAX;
+        spec.match.ip_ttl = 64;
+        spec.mask.ip_ttl = UINT8_MAX;
+        spec.priority = 1;
+        a[0].type = ESW_ACTION_SET_ETH_SRC;
+        a[0].mac = MAC_EXT;
+        a[1].type = ESW_ACTION_SET_ETH_DST;
+        a[1].mac = MAC_VF0;
+        a[2].type = ESW_ACTION_SET;
+        a[2].set.header = ESW_SET_IPV4;
+        a[2].set.value.ipv4.ttl = 63;
+        a[2].set.mask.ipv4.ttl = UINT8_MAX;
+        a[3].type = ESW_ACTION_OUTPUT;
+        a[3].vport = b->p0;
+        spec.n_actions = 4;
+        add_rule(b, &spec);
+    } else if (sc == HIT_CHAINS) {
+        struct esw_rule_spec spec;
+
+        memset(&spec, 0, sizeof spec);
+        spec.match.in_vport = b->vf0;
+        spec.mask.in_vport = UINT32_MAX;
+        spec.priority = 1;
+        spec.actions[0].type = ESW_ACTION_HASH;
+        spec.actions[0].hash.alg = ESW_HASH_L4;
+        spec.actions[0].hash.max_vlans = 1;
+        spec.actions[1].type = ESW_ACTION_RECIRC;
+        spec.actions[1].chain = 1;
+        spec.n_actions = 2;
+        add_rule(b, &spec);
+        for (uint32_t bucket = 0; bucket < 4; bucket++) {
+            memset(&spec, 0, sizeof spec);
+            spec.match.in_vport = b->vf0;
+            spec.mask.in_vport = UINT32_MAX;
+            spec.match.chain = 1;
+            spec.mask.chain = UINT32_MAX;
+            spec.match.dp_hash = bucket;
+            spec.mask.dp_hash = 3;
+            spec.priority = 1;
+            spec.actions[0].type = ESW_ACTION_OUTPUT;
+            spec.actions[0].vport = b->p0;
+            spec.n_actions = 1;
+            add_rule(b, &spec);
         }
     }
     if (sc == HIT_POLICY) {
@@ -375,7 +443,7 @@ main(int argc, char *argv[])
             }
         } else {
             fprintf(stderr, "usage: %s [--quick] [--seconds S] [--no-insns]"
-                    "\n       %s --rounds N --scenario hit|policy|miss\n",
+                    "\n       %s --rounds N --scenario hit|policy|miss|routed|chains\n",
                     argv[0], argv[0]);
             return 2;
         }

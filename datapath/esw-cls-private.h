@@ -122,6 +122,7 @@ cls_hash_words(const uint8_t words[], const uint64_t mask_w[],
         UINT64_C(0x27d4eb2f165667c5), UINT64_C(0xff51afd7ed558ccd),
         UINT64_C(0xc4ceb9fe1a85ec53), UINT64_C(0x87c37b91114253d5),
         UINT64_C(0x4cf5ad432745937f), UINT64_C(0xbf58476d1ce4e5b9),
+        UINT64_C(0x94d049bb133111eb),
     };
     uint64_t h = n_words;
 

@@ -129,6 +129,7 @@ parse_ipv6(const uint8_t *p, size_t n, struct esw_key *key)
     plen = ntohs(get_be16(p + 4));
     nh = p[6];
     key->ip_tos = (vtcfl >> 20) & 0xff;
+    key->ipv6_label = htonl(vtcfl & 0xfffff);
     key->ip_ttl = p[7];
     memcpy(&key->ip_src.ip6, p + 8, 16);
     memcpy(&key->ip_dst.ip6, p + 24, 16);
@@ -380,6 +381,8 @@ esw_drop_reason_name(enum esw_drop_reason reason)
         return "miss-queue-full";
     case ESW_DROP_HOST_TX:
         return "host-tx";
+    case ESW_DROP_METER:
+        return "meter";
     case ESW_N_DROP_REASONS:
         break;
     }
@@ -430,8 +433,15 @@ esw_key_format(const struct esw_key *key, char *buf, size_t size)
         return buf;
     }
     buf[0] = '\0';
-    append(buf, size, &ofs, "in_vport=%"PRIu32" dst=%s src=%s",
-           key->in_vport, esw_eth_addr_format(&key->dst, m1, sizeof m1),
+    append(buf, size, &ofs, "in_vport=%"PRIu32, key->in_vport);
+    if (key->chain) {
+        append(buf, size, &ofs, " chain=%"PRIu32, key->chain);
+    }
+    if (key->dp_hash) {
+        append(buf, size, &ofs, " dp_hash=%#"PRIx32, key->dp_hash);
+    }
+    append(buf, size, &ofs, " dst=%s src=%s",
+           esw_eth_addr_format(&key->dst, m1, sizeof m1),
            esw_eth_addr_format(&key->src, m2, sizeof m2));
     for (int i = 0; i < ESW_MAX_VLANS && i < key->n_vlans; i++) {
         uint16_t tci = ntohs(key->vlans[i].tci);
@@ -456,9 +466,12 @@ esw_key_format(const struct esw_key *key, char *buf, size_t size)
                key->ip_proto, a, b);
         return buf;
     }
-    append(buf, size, &ofs,
-           " ip_src=%s ip_dst=%s proto=%d tos=%d ttl=%d frag=%s",
-           a, b, key->ip_proto, key->ip_tos, key->ip_ttl,
+    append(buf, size, &ofs, " ip_src=%s ip_dst=%s", a, b);
+    if (key->ipv6_label) {
+        append(buf, size, &ofs, " label=%#"PRIx32, ntohl(key->ipv6_label));
+    }
+    append(buf, size, &ofs, " proto=%d tos=%d ttl=%d frag=%s",
+           key->ip_proto, key->ip_tos, key->ip_ttl,
            key->ip_frag & ESW_FRAG_LATER ? "later"
            : key->ip_frag & ESW_FRAG_ANY ? "first" : "no");
     icmp = (eth_type == ESW_ETH_TYPE_IPV4

@@ -77,7 +77,9 @@ union esw_ip_addr {
  *
  * Exactly ESW_KEY_WORDS 64-bit words, so that the rule table can treat keys
  * and masks as opaque arrays of words.  Padding is always zero.  Fields a
- * packet does not have (e.g. L4 ports of an ARP frame) are zero. */
+ * packet does not have (e.g. L4 ports of an ARP frame) are zero.  'chain'
+ * and 'dp_hash' are pipeline metadata, not packet contents: esw_parse()
+ * sets them to zero. */
 struct esw_key {
     union {
         struct {
@@ -93,7 +95,10 @@ struct esw_key {
             struct esw_eth_addr dst;
             struct esw_eth_addr src;
             struct esw_vlan vlans[ESW_MAX_VLANS];  /* [0] is the outer tag. */
-            uint32_t pad1;
+            uint32_t chain;             /* Host order: the chain the packet
+                                         * is looked up in (0 as it enters
+                                         * the switch, N after a
+                                         * recirculation to chain N). */
 
             /* Words 4-7. */
             union esw_ip_addr ip_src;
@@ -107,9 +112,17 @@ struct esw_key {
             uint16_t tp_src;            /* L4 ports; ICMP type in tp_src. */
             uint16_t tp_dst;            /* ICMP code in tp_dst. */
             uint16_t tcp_flags;         /* Network order, low 12 bits. */
-            uint8_t pad2[6];
+            uint8_t pad2[2];
+            uint32_t dp_hash;           /* Host order: set by a HASH action
+                                         * for the following chains, 0
+                                         * until then. */
+
+            /* Word 10. */
+            uint32_t ipv6_label;        /* IPv6 flow label: network order,
+                                         * low 20 bits. */
+            uint32_t pad3;
         };
-#define ESW_KEY_WORDS 10
+#define ESW_KEY_WORDS 11
         uint64_t w[ESW_KEY_WORDS];
     };
 };
@@ -146,6 +159,7 @@ enum esw_drop_reason {
     ESW_DROP_RULE,              /* A rule's explicit drop action. */
     ESW_DROP_MISS_QUEUE_FULL,   /* Representor (miss) queue overflow. */
     ESW_DROP_HOST_TX,           /* Host side could not take the packet. */
+    ESW_DROP_METER,             /* Over the rate of a rule's meter. */
     ESW_N_DROP_REASONS
 };
 
@@ -170,6 +184,189 @@ int esw_pkt_push_vlan(struct esw_pkt *, uint16_t tpid, uint16_t tci);
 int esw_pkt_pop_vlan(struct esw_pkt *);
 void esw_pkt_set_eth_src(struct esw_pkt *, const struct esw_eth_addr *);
 void esw_pkt_set_eth_dst(struct esw_pkt *, const struct esw_eth_addr *);
+
+/* Header rewrites.
+ * ================
+ *
+ * A rewrite ('struct esw_set') names a header ("field group") and gives a
+ * value and a mask in the layout of that header's 'struct esw_set_*'
+ * (network byte order, as on the wire): each masked bit of the packet's
+ * field becomes the value's bit.  Value bits outside the mask must be zero.
+ * The rewrite keeps the packet's checksums right, incrementally (RFC 1624):
+ * the IPv4 header checksum; the TCP, UDP and ICMPv6 checksums over the
+ * pseudo-header when an IP address changes; the TCP, UDP and ICMP
+ * checksums when a port or the ICMP type or code changes.  A UDP checksum
+ * of 0 ("none", over IPv4) stays 0; one that becomes 0 is written 0xffff.
+ * SCTP's CRC32c is recomputed (an existing error in it is kept, so that a
+ * corrupt packet stays detectably corrupt).
+ *
+ * The semantics are those of Open vSwitch's userspace datapath for its
+ * "set" and "set_masked" actions (lib/odp-execute.c, lib/packets.c), byte
+ * for byte, so that a packet rewritten by the device and the same packet
+ * rewritten by OVS's software path are identical, checksums included:
+ *
+ *   - a field (address, TOS, TTL, port) is written, and its checksums
+ *     updated, only if its value changes; IPv6 traffic class, flow label
+ *     and hop limit are always written (they are in no checksum);
+ *   - an IPv4 group applies to a frame whose Ethertype (after up to two
+ *     VLAN tags) is IPv4 and that has 20 bytes there, an IPv6 group
+ *     likewise with 40 bytes; L4 checksums are updated only where OVS finds
+ *     an L4 header (a valid IPv4 total length or IPv6 payload length; for
+ *     IPv6 after the extension headers; IPv4 non-first fragments
+ *     included, as OVS does, IPv6 non-first fragments and packets with an
+ *     active routing header excluded);
+ *   - TCP ports apply if the TCP header is complete (data offset of at
+ *     least 5 words, within the packet), UDP if 8 bytes are there, SCTP 12,
+ *     ICMP/ICMPv6 8.  None checks the IP protocol: the rule's match does.
+ *
+ * Each field of a group is also a capability bit ('enum esw_field'), so
+ * that a device can offer rewrites field by field. */
+
+enum esw_set_header {
+    ESW_SET_ETH,                /* struct esw_set_eth. */
+    ESW_SET_IPV4,               /* struct esw_set_ipv4. */
+    ESW_SET_IPV6,               /* struct esw_set_ipv6. */
+    ESW_SET_TCP,                /* struct esw_set_l4. */
+    ESW_SET_UDP,                /* struct esw_set_l4. */
+    ESW_SET_SCTP,               /* struct esw_set_l4. */
+    ESW_SET_ICMP,               /* struct esw_set_icmp (ICMP and ICMPv6). */
+    ESW_N_SET_HEADERS
+};
+
+struct esw_set_eth {
+    struct esw_eth_addr src, dst;
+};
+
+struct esw_set_ipv4 {
+    uint32_t src, dst;
+    uint8_t tos;                /* DSCP and ECN. */
+    uint8_t ttl;
+    uint8_t pad[2];
+};
+
+struct esw_set_ipv6 {
+    struct in6_addr src, dst;
+    uint32_t label;             /* Flow label, low 20 bits. */
+    uint8_t tclass;             /* Traffic class (DSCP and ECN). */
+    uint8_t hlimit;             /* Hop limit. */
+    uint8_t pad[2];
+};
+
+struct esw_set_l4 {
+    uint16_t src, dst;          /* TCP, UDP or SCTP ports. */
+};
+
+struct esw_set_icmp {
+    uint8_t type, code;
+};
+
+union esw_set_value {
+    struct esw_set_eth eth;
+    struct esw_set_ipv4 ipv4;
+    struct esw_set_ipv6 ipv6;
+    struct esw_set_l4 l4;
+    struct esw_set_icmp icmp;
+};
+
+struct esw_set {
+    uint8_t header;             /* enum esw_set_header. */
+    uint8_t pad[3];
+    union esw_set_value value;
+    union esw_set_value mask;
+};
+
+/* The rewritable fields, as bits of esw_caps.set_fields. */
+enum esw_field {
+    ESW_FIELD_ETH_SRC,
+    ESW_FIELD_ETH_DST,
+    ESW_FIELD_IPV4_SRC,
+    ESW_FIELD_IPV4_DST,
+    ESW_FIELD_IPV4_TOS,
+    ESW_FIELD_IPV4_TTL,
+    ESW_FIELD_IPV6_SRC,
+    ESW_FIELD_IPV6_DST,
+    ESW_FIELD_IPV6_TCLASS,
+    ESW_FIELD_IPV6_LABEL,
+    ESW_FIELD_IPV6_HLIMIT,
+    ESW_FIELD_TCP_SRC,
+    ESW_FIELD_TCP_DST,
+    ESW_FIELD_UDP_SRC,
+    ESW_FIELD_UDP_DST,
+    ESW_FIELD_SCTP_SRC,
+    ESW_FIELD_SCTP_DST,
+    ESW_FIELD_ICMP_TYPE,
+    ESW_FIELD_ICMP_CODE,
+    ESW_N_FIELDS
+};
+
+/* Returns the field's name ("ipv4_ttl", "ipv6_label"...). */
+const char *esw_field_name(enum esw_field);
+
+/* Returns the name of a set header ("eth", "ipv4", "tcp"...). */
+const char *esw_set_header_name(enum esw_set_header);
+
+/* Returns the bitmap (1 << ESW_FIELD_*) of the fields that 'set' changes:
+ * those with a nonzero mask.  0 for an unknown header. */
+uint32_t esw_set_fields(const struct esw_set *set);
+
+/* Where the headers of a frame are and what Open vSwitch's parser
+ * (miniflow_extract()) makes of them: what rewrites and OVS's hash
+ * functions work on.  Addresses, types and ports are in network order. */
+struct esw_layout {
+    uint16_t eth_type;          /* After up to two tags (OVS's dl_type). */
+    uint16_t vlan_tci[ESW_MAX_VLANS];   /* Parsed tags' TCIs, 0: none. */
+    uint16_t l3;                /* Offset of the L3 header. */
+    uint16_t l3_size;           /* Bytes from there to the end. */
+    uint16_t l4;                /* Offset of the L4 header (0: none). */
+    uint16_t l4_size;           /* L4 header and payload, without L2
+                                 * padding (0: none). */
+    bool ip_valid;              /* The IPv4/IPv6 header passed OVS's
+                                 * length checks: 'nw_*' are set. */
+    uint8_t nw_proto;           /* IPv4 protocol; IPv6: last next header
+                                 * reached (IPPROTO_FRAGMENT, 44, for a
+                                 * non-first fragment); ARP: opcode. */
+    uint8_t nw_frag;            /* ESW_FRAG_*, as OVS sets them. */
+    uint8_t ipv6_nh;            /* IPv6: the fixed header's next header. */
+    bool tcp_valid;             /* TCP header complete (OVS's check). */
+    uint32_t nw_src, nw_dst;    /* IPv4 or ARP addresses. */
+    uint16_t tp_src, tp_dst;    /* L4 ports, ICMP type and code (as
+                                 * 16-bit values), 0 where OVS has none. */
+};
+
+/* Finds the layout of the 'len' bytes at 'frame', skipping at most
+ * 'max_vlans' VLAN tags (1 or 2: Open vSwitch's other_config:vlan-limit,
+ * see the hashes below; ESW_MAX_VLANS like the device's parser). */
+void esw_pkt_layout(const uint8_t *frame, size_t len, int max_vlans,
+                    struct esw_layout *);
+
+/* Applies 'set' to 'pkt' (see above).  'layout' is the packet's layout
+ * (esw_pkt_layout()); rewrites move no header, so it stays valid for the
+ * offsets (not for the field values it holds). */
+void esw_pkt_set(struct esw_pkt *pkt, const struct esw_layout *layout,
+                 const struct esw_set *set);
+
+/* CRC32c (Castagnoli) of 'n' bytes, as SCTP uses it: the value to store
+ * in the header is its little-endian representation. */
+uint32_t esw_crc32c(const void *data, size_t n);
+
+/* Hashes, as Open vSwitch computes them (lib/hash.h without SSE 4.2, as
+ * the pinned OVS is built; lib/flow.c; lib/dp-packet.h), for the HASH
+ * action: a device and OVS's software path must give a packet the same
+ * dp_hash, so that both pick the same select-group bucket.
+ *
+ * esw_hash_rss() is the "RSS hash" OVS's userspace datapath gives a packet
+ * it receives (dpif-netdev's dfc_processing() through miniflow_extract()
+ * and miniflow_hash_5tuple()): 'frame' as it entered the datapath.
+ * 'max_vlans' is OVS's vlan-limit: its parser skips at most that many
+ * tags (1 by default in ovs-vswitchd, 2 at most).
+ * esw_hash_l4() is what OVS's hash action with OVS_HASH_ALG_L4 gives a
+ * packet whose RSS hash is 'rss': hash_int(rss, basis).
+ * esw_hash_sym_l4() is OVS_HASH_ALG_SYM_L4: flow_hash_symmetric_l3l4()
+ * of the frame as it is now, without UDP ports. */
+uint32_t esw_hash_rss(const uint8_t *frame, size_t len, int max_vlans);
+uint32_t esw_hash_l4(uint32_t rss, uint32_t basis);
+uint32_t esw_hash_sym_l4(const uint8_t *frame, size_t len, int max_vlans,
+                         uint32_t basis);
 
 /* Inserts the 4-byte tag 'tag' (TPID then TCI, as on the wire) after the
  * MAC addresses, in the headroom.  The caller has checked that the frame

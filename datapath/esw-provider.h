@@ -246,6 +246,21 @@ struct esw_driver {
      * caller's thread.  ENOENT. */
     int (*rep_send)(struct esw_dev *, uint32_t vport, struct esw_pkt *pkt);
 
+    /* Meters.
+     * ======= */
+
+    /* May be NULL (a device without meters, caps.max_meters 0): the
+     * esw_meter_*() calls then fail with EOPNOTSUPP / list nothing.
+     * 'meter_set' is called after the generic checks of the config. */
+    int (*meter_set)(struct esw_dev *, uint32_t id,
+                     const struct esw_meter_config *, struct esw_error *);
+    int (*meter_del)(struct esw_dev *, uint32_t id);
+    int (*meter_get_stats)(struct esw_dev *, uint32_t id,
+                           struct esw_meter_stats *);
+    int (*meter_get_config)(struct esw_dev *, uint32_t id,
+                            struct esw_meter_config *);
+    size_t (*meter_list)(struct esw_dev *, uint32_t ids[], size_t max);
+
     /* Tracing.
      * ======== */
 

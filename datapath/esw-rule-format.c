@@ -169,6 +169,8 @@ format_match(struct fmt *f, const struct esw_key *v, const struct esw_key *m)
     };
 
     put_uint(f, "in_vport", v->in_vport, m->in_vport, 32, false);
+    put_uint(f, "chain", v->chain, m->chain, 32, false);
+    put_uint(f, "dp_hash", v->dp_hash, m->dp_hash, 32, true);
     put_eth(f, "eth_src", &v->src, &m->src);
     put_eth(f, "eth_dst", &v->dst, &m->dst);
     put_uint(f, "n_vlans", v->n_vlans, m->n_vlans, 8, false);
@@ -182,6 +184,8 @@ format_match(struct fmt *f, const struct esw_key *v, const struct esw_key *m)
              true);
     put_ip(f, "ip_src", ipv6, &v->ip_src, &m->ip_src);
     put_ip(f, "ip_dst", ipv6, &v->ip_dst, &m->ip_dst);
+    put_uint(f, "ipv6_label", ntohl(v->ipv6_label), ntohl(m->ipv6_label), 20,
+             true);
     put_uint(f, "ip_proto", v->ip_proto, m->ip_proto, 8, false);
     put_uint(f, "ip_tos", v->ip_tos, m->ip_tos, 8, true);
     put_uint(f, "ip_ttl", v->ip_ttl, m->ip_ttl, 8, false);
@@ -190,6 +194,63 @@ format_match(struct fmt *f, const struct esw_key *v, const struct esw_key *m)
     put_uint(f, "tp_dst", ntohs(v->tp_dst), ntohs(m->tp_dst), 16, false);
     put_uint(f, "tcp_flags", ntohs(v->tcp_flags), ntohs(m->tcp_flags), 16,
              true);
+}
+
+/* The fields of a set action, "name=value[/mask]" each. */
+static void
+format_set(struct fmt *f, const struct esw_set *set)
+{
+    const union esw_set_value *v = &set->value, *m = &set->mask;
+    bool v6 = set->header == ESW_SET_IPV6;
+
+    put(f, "set(%s(", esw_set_header_name(set->header));
+    f->first = true;
+    switch ((enum esw_set_header) set->header) {
+    case ESW_SET_ETH:
+        put_eth(f, "src", &v->eth.src, &m->eth.src);
+        put_eth(f, "dst", &v->eth.dst, &m->eth.dst);
+        break;
+    case ESW_SET_IPV4: {
+        union esw_ip_addr a = { .ip4 = v->ipv4.src }, am = { .ip4 = m->ipv4.src };
+
+        put_ip(f, "src", false, &a, &am);
+        a.ip4 = v->ipv4.dst;
+        am.ip4 = m->ipv4.dst;
+        put_ip(f, "dst", false, &a, &am);
+        put_uint(f, "tos", v->ipv4.tos, m->ipv4.tos, 8, true);
+        put_uint(f, "ttl", v->ipv4.ttl, m->ipv4.ttl, 8, false);
+        break;
+    }
+    case ESW_SET_IPV6: {
+        union esw_ip_addr a, am;
+
+        a.ip6 = v->ipv6.src;
+        am.ip6 = m->ipv6.src;
+        put_ip(f, "src", v6, &a, &am);
+        a.ip6 = v->ipv6.dst;
+        am.ip6 = m->ipv6.dst;
+        put_ip(f, "dst", v6, &a, &am);
+        put_uint(f, "tclass", v->ipv6.tclass, m->ipv6.tclass, 8, true);
+        put_uint(f, "label", ntohl(v->ipv6.label), ntohl(m->ipv6.label), 20,
+                 true);
+        put_uint(f, "hlimit", v->ipv6.hlimit, m->ipv6.hlimit, 8, false);
+        break;
+    }
+    case ESW_SET_TCP:
+    case ESW_SET_UDP:
+    case ESW_SET_SCTP:
+        put_uint(f, "src", ntohs(v->l4.src), ntohs(m->l4.src), 16, false);
+        put_uint(f, "dst", ntohs(v->l4.dst), ntohs(m->l4.dst), 16, false);
+        break;
+    case ESW_SET_ICMP:
+        put_uint(f, "type", v->icmp.type, m->icmp.type, 8, false);
+        put_uint(f, "code", v->icmp.code, m->icmp.code, 8, false);
+        break;
+    case ESW_N_SET_HEADERS:
+    default:
+        break;
+    }
+    put(f, "))");
 }
 
 static void
@@ -217,6 +278,20 @@ format_actions(struct fmt *f, const struct esw_rule_spec *spec)
         case ESW_ACTION_SET_ETH_DST:
             put(f, "%s(%s)", esw_action_type_name(a->type),
                 esw_eth_addr_format(&a->mac, s, sizeof s));
+            break;
+        case ESW_ACTION_SET:
+            format_set(f, &a->set);
+            break;
+        case ESW_ACTION_HASH:
+            put(f, "hash(%s,basis=%#"PRIx32"%s)",
+                esw_hash_alg_name(a->hash.alg), a->hash.basis,
+                a->hash.max_vlans == 2 ? ",vlans=2" : "");
+            break;
+        case ESW_ACTION_RECIRC:
+            put(f, "recirc(%"PRIu32")", a->chain);
+            break;
+        case ESW_ACTION_METER:
+            put(f, "meter(%"PRIu32")", a->meter);
             break;
         case ESW_ACTION_DROP:
         case ESW_ACTION_POP_VLAN:

@@ -23,7 +23,7 @@
 #include "esw.h"
 
 /* Enough for any rule. */
-#define ESW_RULE_FORMAT_SIZE 1024
+#define ESW_RULE_FORMAT_SIZE 4096
 
 char *esw_rule_spec_format(const struct esw_rule_spec *, char *buf,
                            size_t size);

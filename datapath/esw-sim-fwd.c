@@ -44,6 +44,7 @@ struct sim_fwd_ctx {
     struct sim_thread *t;
     struct sim_dev *dev;
     uint64_t now_ms;                /* This batch's time, 0 until read. */
+    uint64_t now_ns;                /* The same, for meters. */
 
     /* Rule stats not yet added: consecutive hits on one rule are counted
      * once (a batch usually hits few rules).  Added before any egress. */
@@ -206,13 +207,41 @@ sim_output_run(struct sim_fwd_ctx *ctx, struct esw_pkt *pkts[], size_t n,
     }
 }
 
-/* Runs the actions of 'ver' on 'pkt' (taken), received on 'src'.  The hit
- * is already counted. */
+static uint64_t sim_now_ns(void);
+
+/* Polices a packet of 'len' bytes with meter 'id'.  Returns false if the
+ * packet is to be dropped. */
+static bool
+sim_meter(struct sim_fwd_ctx *ctx, uint32_t id, uint32_t len)
+{
+    if (!ctx->now_ns) {
+        ctx->now_ns = sim_now_ns();
+    }
+    return sim_meter_run(ctx->dev, id, len, ctx->now_ns);
+}
+
+/* Applies the rewrite 'a' to 'pkt', parsing the packet's layout into
+ * '*layout' first unless '*have_layout'. */
+static inline void
+sim_rewrite(struct esw_pkt *pkt, const struct esw_action *a,
+            struct esw_layout *layout, bool *have_layout)
+{
+    if (!*have_layout) {
+        esw_pkt_layout(pkt->data, pkt->len, ESW_MAX_VLANS, layout);
+        *have_layout = true;
+    }
+    esw_pkt_set(pkt, layout, &a->set);
+}
+
+/* Runs the actions of 'ver', a rule that is not 'chained', on 'pkt'
+ * (taken), received on 'src'.  The hit is already counted. */
 static void
 sim_execute(struct sim_fwd_ctx *ctx, struct sim_vport *src,
             const struct sim_rule_version *ver, struct esw_pkt *pkt)
 {
     size_t remaining = ver->n_outputs;
+    struct esw_layout layout;
+    bool have_layout = false;
 
     if (!remaining) {
         sim_vport_drop(src, ESW_DROP_RULE, 1);
@@ -238,10 +267,12 @@ sim_execute(struct sim_fwd_ctx *ctx, struct sim_vport *src,
         case ESW_ACTION_PUSH_VLAN:
             /* ENOBUFS cannot happen: two pushes fit the headroom. */
             esw_pkt_push_vlan(pkt, a->vlan.tpid, a->vlan.tci);
+            have_layout = false;
             break;
         case ESW_ACTION_POP_VLAN:
             /* EINVAL: untagged; nothing to pop. */
             esw_pkt_pop_vlan(pkt);
+            have_layout = false;
             break;
         case ESW_ACTION_SET_ETH_SRC:
             esw_pkt_set_eth_src(pkt, &a->mac);
@@ -249,6 +280,18 @@ sim_execute(struct sim_fwd_ctx *ctx, struct sim_vport *src,
         case ESW_ACTION_SET_ETH_DST:
             esw_pkt_set_eth_dst(pkt, &a->mac);
             break;
+        case ESW_ACTION_SET:
+            sim_rewrite(pkt, a, &layout, &have_layout);
+            break;
+        case ESW_ACTION_METER:
+            if (!sim_meter(ctx, a->meter, pkt->len)) {
+                sim_vport_drop(src, ESW_DROP_METER, 1);
+                esw_pkt_free(pkt);
+                return;
+            }
+            break;
+        case ESW_ACTION_HASH:           /* Only in 'chained' rules. */
+        case ESW_ACTION_RECIRC:
         case ESW_ACTION_DROP:
         case ESW_ACTION_COUNT:
         case ESW_N_ACTION_TYPES:
@@ -257,6 +300,208 @@ sim_execute(struct sim_fwd_ctx *ctx, struct sim_vport *src,
         }
     }
     esw_pkt_free(pkt);          /* Not reached: the last OUTPUT returns. */
+}
+
+/* What the chain executor defers until a packet has finished its last
+ * chain: an output of a copy, or a meter. */
+struct sim_deferred {
+    struct esw_pkt *pkt;        /* Output: the copy; NULL: a meter. */
+    uint32_t id;                /* Output: vport; meter: meter id. */
+    uint32_t len;               /* Meter: the packet's length there. */
+};
+
+#define SIM_MAX_DEFERRED (ESW_MAX_ACTIONS * (SIM_MAX_RECIRC + 1))
+
+/* True if 'type' changes the packet. */
+static inline bool
+sim_action_modifies(enum esw_action_type type)
+{
+    return (type == ESW_ACTION_SET || type == ESW_ACTION_SET_ETH_SRC
+            || type == ESW_ACTION_SET_ETH_DST || type == ESW_ACTION_PUSH_VLAN
+            || type == ESW_ACTION_POP_VLAN);
+}
+
+/* Runs 'ver', a 'chained' rule (RECIRC or HASH), on 'pkt' (taken),
+ * received on 'src', and the rules of the chains it recirculates to.
+ * Outputs, meters and rule counters take effect only if the packet finds
+ * a rule in every chain; otherwise nothing of it happens and the packet as
+ * it entered chain 0 is returned, to go to the representor like any miss
+ * (see "Chains" in esw.h).  Returns NULL if the packet was handled.
+ *
+ * The packet as it entered is copied only when it is about to change in
+ * a chain after which another lookup (a possible miss) follows; the RSS
+ * hash of the L4 hash is taken from that copy, or from the packet before
+ * it changes. */
+static struct esw_pkt *
+sim_execute_chained(struct sim_fwd_ctx *ctx, struct sim_vport *src,
+                    const struct sim_rule_version *ver, struct esw_pkt *pkt)
+{
+    const struct sim_rule_version *hits[SIM_MAX_RECIRC + 1];
+    struct sim_deferred deferred[SIM_MAX_DEFERRED];
+    uint32_t hit_lens[SIM_MAX_RECIRC + 1];
+    size_t n_deferred = 0, n_hits = 0, n_out = 0;
+    uint32_t max_recirc = ctx->dev->up.caps.max_recirc;
+    uint32_t dp_hash = 0, rss = 0, final_len = 0;
+    bool have_rss = false, metered = false, modified = false;
+    struct esw_pkt *orig = NULL;
+    struct esw_key key;
+
+    for (uint32_t depth = 0; ; depth++) {
+        const struct esw_action *recirc = NULL;
+        size_t n_actions = ver->spec.n_actions;
+        size_t outputs_left = ver->n_outputs;
+        struct esw_layout layout;
+        bool have_layout = false;
+        bool last_stage = (!n_actions || ver->spec.actions[n_actions - 1].type
+                           != ESW_ACTION_RECIRC);
+
+        hits[n_hits] = ver;
+        hit_lens[n_hits++] = pkt->len;
+        for (size_t i = 0; i < n_actions; i++) {
+            const struct esw_action *a = &ver->spec.actions[i];
+            struct sim_deferred *d = &deferred[n_deferred];
+
+            if (!pkt) {
+                /* After the last output (see below) only a meter still
+                 * matters. */
+                if (a->type == ESW_ACTION_METER) {
+                    d->pkt = NULL;
+                    d->id = a->meter;
+                    d->len = final_len;
+                    n_deferred++;
+                }
+                continue;
+            }
+            if (!modified && sim_action_modifies(a->type)) {
+                /* The original is needed for a miss in a later chain, and
+                 * for the L4 hash. */
+                if (ver->hash_l4 && !have_rss) {
+                    rss = esw_hash_rss(pkt->data, pkt->len, ver->hash_vlans);
+                    have_rss = true;
+                }
+                if (!last_stage) {
+                    orig = esw_pkt_clone(pkt);
+                    if (!orig) {
+                        goto miss;      /* Unchanged so far: a miss. */
+                    }
+                }
+                modified = true;
+            }
+            switch (a->type) {
+            case ESW_ACTION_OUTPUT:
+                /* The last output of the last chain takes the packet
+                 * itself: nothing changes it afterwards. */
+                if (last_stage && !--outputs_left) {
+                    final_len = pkt->len;
+                    d->pkt = pkt;
+                    pkt = NULL;
+                } else {
+                    d->pkt = esw_pkt_clone(pkt);
+                }
+                d->id = a->vport;
+                n_deferred += d->pkt != NULL;
+                break;
+            case ESW_ACTION_METER:
+                d->pkt = NULL;
+                d->id = a->meter;
+                d->len = pkt->len;
+                n_deferred++;
+                break;
+            case ESW_ACTION_PUSH_VLAN:
+                esw_pkt_push_vlan(pkt, a->vlan.tpid, a->vlan.tci);
+                have_layout = false;
+                break;
+            case ESW_ACTION_POP_VLAN:
+                esw_pkt_pop_vlan(pkt);
+                have_layout = false;
+                break;
+            case ESW_ACTION_SET_ETH_SRC:
+                esw_pkt_set_eth_src(pkt, &a->mac);
+                break;
+            case ESW_ACTION_SET_ETH_DST:
+                esw_pkt_set_eth_dst(pkt, &a->mac);
+                break;
+            case ESW_ACTION_SET:
+                sim_rewrite(pkt, a, &layout, &have_layout);
+                break;
+            case ESW_ACTION_HASH:
+                if (a->hash.alg == ESW_HASH_L4) {
+                    /* OVS hashes the packet as it entered its datapath. */
+                    if (!have_rss) {
+                        const struct esw_pkt *p = orig ? orig : pkt;
+
+                        rss = esw_hash_rss(p->data, p->len,
+                                           a->hash.max_vlans);
+                        have_rss = true;
+                    }
+                    dp_hash = esw_hash_l4(rss, a->hash.basis);
+                } else {
+                    dp_hash = esw_hash_sym_l4(pkt->data, pkt->len,
+                                              a->hash.max_vlans,
+                                              a->hash.basis);
+                }
+                break;
+            case ESW_ACTION_RECIRC:
+                recirc = a;
+                break;
+            case ESW_ACTION_DROP:
+            case ESW_ACTION_COUNT:
+            case ESW_N_ACTION_TYPES:
+            default:
+                break;
+            }
+        }
+        if (!recirc) {
+            break;
+        }
+        if (depth >= max_recirc) {
+            goto miss;
+        }
+        esw_parse(pkt->data, pkt->len, src->number, &key);
+        key.chain = recirc->chain;
+        key.dp_hash = dp_hash;
+        ver = (const struct sim_rule_version *)
+              esw_cls_lookup(sim_cls_of_chain(ctx->dev, key.chain), &key);
+        if (!ver) {
+            goto miss;
+        }
+    }
+
+    /* Every chain hit: now the packet counts and goes out. */
+    for (size_t i = 0; i < n_hits; i++) {
+        sim_stats_hit(ctx, hits[i], 1, hit_lens[i]);
+    }
+    for (size_t i = 0; i < n_deferred; i++) {
+        struct sim_deferred *d = &deferred[i];
+
+        if (metered) {
+            esw_pkt_free(d->pkt);
+        } else if (!d->pkt) {
+            metered = !sim_meter(ctx, d->id, d->len);
+        } else {
+            sim_output(ctx, d->pkt, d->id);
+            n_out++;
+        }
+    }
+    if (metered) {
+        sim_vport_drop(src, ESW_DROP_METER, 1);
+    } else if (!n_out) {
+        sim_vport_drop(src, ESW_DROP_RULE, 1);
+    }
+    esw_pkt_free(pkt);
+    esw_pkt_free(orig);
+    return NULL;
+
+miss:
+    /* Nothing of it happens; 'pkt' is the original unless it changed. */
+    for (size_t i = 0; i < n_deferred; i++) {
+        esw_pkt_free(deferred[i].pkt);
+    }
+    if (orig) {
+        esw_pkt_free(pkt);
+        return orig;
+    }
+    return pkt;
 }
 
 static uint64_t
@@ -397,6 +642,7 @@ sim_process(struct sim_fwd_ctx *ctx, struct sim_vport *src,
 
     esw_cls_lookup_batch(ctx->dev->cls, ctx->key_ptrs, n_kept, ctx->hits);
     ctx->now_ms = 0;            /* Read when the first hit is counted. */
+    ctx->now_ns = 0;            /* Read when a meter first needs it. */
     /* In runs of consecutive packets that hit the same rule. */
     for (size_t i = 0, j; i < n_kept; i = j) {
         const struct sim_rule_version *ver
@@ -410,6 +656,17 @@ sim_process(struct sim_fwd_ctx *ctx, struct sim_vport *src,
         }
         for (j = i + 1; j < n_kept && ctx->hits[j] == &ver->cls; j++) {
             run_bytes += ctx->kept[j]->len;
+        }
+        if (ver->chained) {
+            /* Counted when (and if) each packet is done. */
+            for (size_t k = i; k < j; k++) {
+                struct esw_pkt *miss = sim_execute_chained(ctx, src, ver,
+                                                           ctx->kept[k]);
+                if (miss) {
+                    ctx->misses[n_miss++] = miss;
+                }
+            }
+            continue;
         }
         sim_stats_hit(ctx, ver, j - i, run_bytes);
         if (ver->simple_output) {
@@ -869,7 +1126,9 @@ sim_egress(struct sim_dev *dev, struct sim_vport *dst,
     uint64_t bytes = 0;
     size_t n_ok = 0, n_tx;
 
-    if (!atomic_load_explicit(&dst->admin_up, memory_order_relaxed)) {
+    if (!atomic_load_explicit(&dst->admin_up, memory_order_relaxed)
+        || (dst->io && dst->io->ops->is_up
+            && !dst->io->ops->is_up(dst->io))) {
         drops[ESW_DROP_LINK_DOWN] = n;
         any_drop = true;
         for (size_t i = 0; i < n; i++) {

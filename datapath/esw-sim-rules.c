@@ -63,7 +63,7 @@ static void
 sim_rule_version_init(struct sim_rule_version *v, struct esw_rule *rule,
                       const struct esw_rule_spec *spec)
 {
-    size_t n_rewrites = 0;
+    size_t n_others = 0;
 
     memset(v, 0, sizeof *v);
     v->rule = rule;
@@ -73,6 +73,9 @@ sim_rule_version_init(struct sim_rule_version *v, struct esw_rule *rule,
     }
     v->cls.match = v->spec.match;
     v->cls.mask = v->spec.mask;
+    v->chain = v->spec.match.chain;
+    /* A rule lives in one chain.  Chain 0's table holds nothing else. */
+    v->cls.mask.chain = v->chain ? UINT32_MAX : 0;
     v->cls.priority = spec->priority;
     for (size_t i = 0; i < spec->n_actions; i++) {
         switch (spec->actions[i].type) {
@@ -84,7 +87,19 @@ sim_rule_version_init(struct sim_rule_version *v, struct esw_rule *rule,
         case ESW_ACTION_POP_VLAN:
         case ESW_ACTION_SET_ETH_SRC:
         case ESW_ACTION_SET_ETH_DST:
-            n_rewrites++;
+        case ESW_ACTION_SET:
+        case ESW_ACTION_METER:
+            n_others++;
+            break;
+        case ESW_ACTION_HASH:
+            if (spec->actions[i].hash.alg == ESW_HASH_L4 && !v->hash_l4) {
+                v->hash_l4 = true;
+                v->hash_vlans = spec->actions[i].hash.max_vlans;
+            }
+            /* Fall through. */
+        case ESW_ACTION_RECIRC:
+            v->chained = true;
+            n_others++;
             break;
         case ESW_ACTION_DROP:
         case ESW_ACTION_COUNT:
@@ -93,7 +108,7 @@ sim_rule_version_init(struct sim_rule_version *v, struct esw_rule *rule,
             break;
         }
     }
-    v->simple_output = v->n_outputs == 1 && !n_rewrites;
+    v->simple_output = v->n_outputs == 1 && !n_others;
 }
 
 static struct sim_rule_version *
@@ -217,8 +232,13 @@ sim_rule_add(struct esw_dev *dev_, const struct esw_rule_spec *spec,
 
     pthread_mutex_lock(&dev->ctl_mutex);
     error = sim_rule_validate__(dev, spec, err);
+    if (!error && (esw_cls_count(dev->cls) + esw_cls_count(dev->cls_chains)
+                   >= dev->up.caps.max_rules)) {
+        error = sim_cls_error(ENOSPC, err, dev);
+    }
     if (!error) {
-        error = esw_cls_insert(dev->cls, &rule->cur->cls);
+        error = esw_cls_insert(sim_cls_of_chain(dev, rule->cur->chain),
+                               &rule->cur->cls);
         if (error) {
             sim_cls_error(error, err, dev);
         }
@@ -266,10 +286,20 @@ sim_rule_modify(struct esw_dev *dev_, struct esw_rule *rule,
     } else {
         error = sim_rule_validate__(dev, spec, err);
     }
-    if (!error) {
-        error = esw_cls_replace(dev->cls, &old->cls, &new->cls);
+    if (!error && new->chain == old->chain) {
+        error = esw_cls_replace(sim_cls_of_chain(dev, new->chain),
+                                &old->cls, &new->cls);
         if (error) {
             sim_cls_error(error, err, dev);
+        }
+    } else if (!error) {
+        /* Into another chain's table: the new version first (the two
+         * cannot match the same packets). */
+        error = esw_cls_insert(sim_cls_of_chain(dev, new->chain), &new->cls);
+        if (error) {
+            sim_cls_error(error, err, dev);
+        } else {
+            esw_cls_remove(sim_cls_of_chain(dev, old->chain), &old->cls);
         }
     }
     if (!error) {
@@ -292,7 +322,8 @@ sim_rule_del(struct esw_dev *dev_, struct esw_rule *rule)
 
     pthread_mutex_lock(&dev->ctl_mutex);
     if (rule->installed) {
-        esw_cls_remove(dev->cls, &rule->cur->cls);
+        esw_cls_remove(sim_cls_of_chain(dev, rule->cur->chain),
+                       &rule->cur->cls);
         rule->installed = false;
     }
     if (rule->prev) {
@@ -356,7 +387,9 @@ sim_rule_get_spec(struct esw_dev *dev_, const struct esw_rule *rule,
 size_t
 sim_rule_count(struct esw_dev *dev_)
 {
-    return esw_cls_count(sim_dev_cast(dev_)->cls);
+    struct sim_dev *dev = sim_dev_cast(dev_);
+
+    return esw_cls_count(dev->cls) + esw_cls_count(dev->cls_chains);
 }
 
 void
@@ -383,7 +416,8 @@ sim_rules_orphan_vport(struct sim_dev *dev, uint32_t vport)
 {
     for (struct esw_rule *r = dev->rules_head; r; r = r->next) {
         if (r->installed && sim_rule_uses_vport(&r->cur->spec, vport)) {
-            esw_cls_remove(dev->cls, &r->cur->cls);
+            esw_cls_remove(sim_cls_of_chain(dev, r->cur->chain),
+                           &r->cur->cls);
             r->installed = false;
         }
     }
@@ -398,7 +432,8 @@ sim_rules_destroy_all(struct sim_dev *dev)
     for (r = dev->rules_head; r; r = next) {
         next = r->next;
         if (r->installed) {
-            esw_cls_remove(dev->cls, &r->cur->cls);
+            esw_cls_remove(sim_cls_of_chain(dev, r->cur->chain),
+                           &r->cur->cls);
         }
         esw_rcu_postpone(sim_rule_free_cb, r);
     }

@@ -19,6 +19,8 @@
 #include "esw-rcu.h"
 #include "esw-sim.h"
 
+#define ARRAY_SIZE_(A) (sizeof (A) / sizeof (A)[0])
+
 /* A side-effect-free copy of 'v''s policy, or NULL if it has none.  The
  * caller destroys it. */
 static struct esw_policy *
@@ -66,43 +68,126 @@ trace_egress(struct sim_dev *dev, uint32_t vport, struct esw_pkt *pkt,
     esw_pkt_free(pkt);
 }
 
-/* Runs 'spec''s actions on 'pkt' (taken) as sim_execute() does. */
+/* Follows 'pkt' (taken), after the ingress stage of 'src', through the
+ * chains as the pipeline does (sim_execute() and sim_execute_chained()),
+ * filling in the stages, outputs and verdict of 'tr'.  'orig' is the packet
+ * as it entered chain 0 (not taken). */
 static void
-trace_actions(struct sim_dev *dev, const struct esw_rule_spec *spec,
-              struct esw_pkt *pkt, struct esw_trace *tr)
+trace_chains(struct sim_dev *dev, const struct sim_vport *src,
+             struct esw_pkt *pkt, const struct esw_pkt *orig,
+             struct esw_trace *tr)
 {
-    for (size_t i = 0; i < spec->n_actions; i++) {
-        const struct esw_action *a = &spec->actions[i];
-        struct esw_pkt *copy;
+    struct esw_pkt *outs[ESW_MAX_ACTIONS * ESW_TRACE_MAX_STAGES];
+    uint32_t out_vports[ESW_MAX_ACTIONS * ESW_TRACE_MAX_STAGES];
+    uint32_t dp_hash = 0, max_recirc = dev->up.caps.max_recirc;
+    size_t n_outs = 0;
+    struct esw_key key = tr->looked_up;
+    bool hit = true;
 
-        switch (a->type) {
-        case ESW_ACTION_OUTPUT:
-            copy = esw_pkt_clone(pkt);
-            if (copy && tr->n_outputs < ESW_MAX_ACTIONS) {
-                trace_egress(dev, a->vport, copy,
-                             &tr->outputs[tr->n_outputs++]);
-            } else {
-                esw_pkt_free(copy);
-            }
-            break;
-        case ESW_ACTION_PUSH_VLAN:
-            esw_pkt_push_vlan(pkt, a->vlan.tpid, a->vlan.tci);
-            break;
-        case ESW_ACTION_POP_VLAN:
-            esw_pkt_pop_vlan(pkt);
-            break;
-        case ESW_ACTION_SET_ETH_SRC:
-            esw_pkt_set_eth_src(pkt, &a->mac);
-            break;
-        case ESW_ACTION_SET_ETH_DST:
-            esw_pkt_set_eth_dst(pkt, &a->mac);
-            break;
-        case ESW_ACTION_DROP:
-        case ESW_ACTION_COUNT:
-        case ESW_N_ACTION_TYPES:
-        default:
+    for (uint32_t depth = 0; ; depth++) {
+        struct esw_trace_stage *st = &tr->stages[tr->n_stages++];
+        const struct sim_rule_version *ver;
+        const struct esw_action *recirc = NULL;
+        const struct esw_cls_rule *cls;
+        struct esw_layout layout;
+        bool have_layout = false;
+
+        st->key = key;
+        esw_rcu_read_lock();
+        cls = esw_cls_lookup(sim_cls_of_chain(dev, key.chain), &key);
+        esw_rcu_read_unlock();
+        if (!cls) {
+            hit = false;
             break;
         }
+        ver = (const struct sim_rule_version *) cls;
+        st->rule = ver->rule;
+        st->spec = ver->spec;
+        for (size_t i = 0; i < ver->spec.n_actions; i++) {
+            const struct esw_action *a = &ver->spec.actions[i];
+            struct esw_pkt *copy;
+
+            switch (a->type) {
+            case ESW_ACTION_OUTPUT:
+                copy = esw_pkt_clone(pkt);
+                if (copy && n_outs < ARRAY_SIZE_(outs)) {
+                    out_vports[n_outs] = a->vport;
+                    outs[n_outs++] = copy;
+                } else {
+                    esw_pkt_free(copy);
+                }
+                break;
+            case ESW_ACTION_PUSH_VLAN:
+                esw_pkt_push_vlan(pkt, a->vlan.tpid, a->vlan.tci);
+                have_layout = false;
+                break;
+            case ESW_ACTION_POP_VLAN:
+                esw_pkt_pop_vlan(pkt);
+                have_layout = false;
+                break;
+            case ESW_ACTION_SET_ETH_SRC:
+                esw_pkt_set_eth_src(pkt, &a->mac);
+                break;
+            case ESW_ACTION_SET_ETH_DST:
+                esw_pkt_set_eth_dst(pkt, &a->mac);
+                break;
+            case ESW_ACTION_SET:
+                if (!have_layout) {
+                    esw_pkt_layout(pkt->data, pkt->len, ESW_MAX_VLANS, &layout);
+                    have_layout = true;
+                }
+                esw_pkt_set(pkt, &layout, &a->set);
+                break;
+            case ESW_ACTION_HASH:
+                dp_hash = (a->hash.alg == ESW_HASH_L4
+                           ? esw_hash_l4(esw_hash_rss(orig->data, orig->len,
+                                                      a->hash.max_vlans),
+                                         a->hash.basis)
+                           : esw_hash_sym_l4(pkt->data, pkt->len,
+                                             a->hash.max_vlans,
+                                             a->hash.basis));
+                break;
+            case ESW_ACTION_RECIRC:
+                recirc = a;
+                break;
+            case ESW_ACTION_METER:      /* Not evaluated. */
+            case ESW_ACTION_DROP:
+            case ESW_ACTION_COUNT:
+            case ESW_N_ACTION_TYPES:
+            default:
+                break;
+            }
+        }
+        esw_parse(pkt->data, pkt->len, src->number, &st->after);
+        st->after.chain = recirc ? recirc->chain : 0;
+        st->after.dp_hash = dp_hash;
+        if (!recirc) {
+            break;
+        }
+        if (depth >= max_recirc || tr->n_stages >= ESW_TRACE_MAX_STAGES) {
+            tr->recirc_limit = true;
+            hit = false;
+            break;
+        }
+        key = st->after;
+    }
+
+    if (hit) {
+        tr->verdict = ESW_TRACE_HIT;
+        for (size_t i = 0; i < n_outs; i++) {
+            trace_egress(dev, out_vports[i], outs[i],
+                         &tr->outputs[tr->n_outputs++]);
+        }
+    } else {
+        tr->verdict = ESW_TRACE_MISS;
+        tr->to_representor = esw_pkt_clone(orig);
+        for (size_t i = 0; i < n_outs; i++) {
+            esw_pkt_free(outs[i]);
+        }
+    }
+    if (tr->stages[0].rule) {
+        tr->rule = tr->stages[0].rule;
+        tr->spec = tr->stages[0].spec;
     }
     esw_pkt_free(pkt);
 }
@@ -114,7 +199,6 @@ sim_trace_packet(struct esw_dev *dev_, uint32_t vport,
     struct sim_dev *dev = sim_dev_cast(dev_);
     struct esw_policy *policy = NULL;
     enum esw_drop_reason reason;
-    const struct esw_cls_rule *hit;
     struct sim_vport *src;
     struct esw_pkt *pkt;
 
@@ -148,23 +232,17 @@ sim_trace_packet(struct esw_dev *dev_, uint32_t vport,
                                       &reason)) {
         tr->drop_reason = reason;
     } else {
-        esw_rcu_read_lock();
-        hit = esw_cls_lookup(dev->cls, &tr->looked_up);
-        esw_rcu_read_unlock();
-        if (!hit) {
-            tr->verdict = ESW_TRACE_MISS;
-            tr->to_representor = pkt;
-            pkt = NULL;
-        } else {
-            const struct sim_rule_version *ver
-                = (const struct sim_rule_version *) hit;
+        struct esw_pkt *orig = esw_pkt_clone(pkt);
 
-            tr->verdict = ESW_TRACE_HIT;
-            tr->rule = ver->rule;
-            tr->spec = ver->spec;
-            trace_actions(dev, &ver->spec, pkt, tr);
-            pkt = NULL;
+        if (!orig) {
+            esw_policy_destroy(policy);
+            esw_pkt_free(pkt);
+            pthread_mutex_unlock(&dev->ctl_mutex);
+            return ENOMEM;
         }
+        trace_chains(dev, src, pkt, orig, tr);
+        esw_pkt_free(orig);
+        pkt = NULL;
     }
     esw_policy_destroy(policy);
     esw_pkt_free(pkt);

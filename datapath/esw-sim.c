@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "esw-policy.h"
 #include "esw-rcu.h"
@@ -23,6 +24,7 @@
 /* All match fields and actions. */
 #define SIM_ALL_MATCH_FIELDS  ((1u << ESW_N_MATCH_FIELDS) - 1)
 #define SIM_ALL_ACTIONS       ((1u << ESW_N_ACTION_TYPES) - 1)
+#define SIM_ALL_SET_FIELDS    ((1u << ESW_N_FIELDS) - 1)
 
 /* Vports. */
 
@@ -283,10 +285,16 @@ sim_vport_check_config(struct sim_dev *dev, const struct esw_vport_config *c,
                              " exceeds %u", c->rep_queue_depth,
                              SIM_MAX_REP_DEPTH);
     }
-    if (c->io && (unsigned int) c->io->type > ESW_IO_TAP) {
+    if (c->io && (unsigned int) c->io->type > ESW_IO_VHOST_USER) {
         return esw_error_set(err, EINVAL, ESW_ERROR_HOST_IO, -1,
                              "unknown host-side type %d",
                              (int) c->io->type);
+    }
+    if (c->io && c->io->type == ESW_IO_VHOST_USER
+        && (c->kind != ESW_VPORT_SF || c->fn < ESW_SF_VIRTIO_MIN)) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_HOST_IO, -1,
+                             "vhost-user host sides are for virtio-net "
+                             "functions only");
     }
     if (c->kind == ESW_VPORT_SF && c->fn >= ESW_SF_VIRTIO_MIN * 1000) {
         return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
@@ -378,6 +386,13 @@ sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
     }
 
     io_ops = esw_io_ops_for_type(v->io_type);
+    if (!io_ops && v->io_type != ESW_IO_NONE) {
+        error = esw_error_set(err, ENODEV, ESW_ERROR_HOST_IO, -1,
+                              "%s: %s host sides are not available (DPDK "
+                              "is not initialised)", name,
+                              esw_io_type_name(v->io_type));
+        goto err_free;
+    }
     if (io_ops) {
         struct esw_io_params params = {
             .vport_name = name,
@@ -444,6 +459,18 @@ sim_vport_del(struct esw_dev *dev_, uint32_t vport)
     return v ? 0 : ENOENT;
 }
 
+/* Whether host side 'io' has a user (esw-emu.h, 'host_up'). */
+static bool
+sim_io_host_up(const struct esw_io *io)
+{
+    struct esw_host_info host = { .host_up = true };
+
+    if (io->ops->get_info) {
+        io->ops->get_info(io, &host);
+    }
+    return host.host_up;
+}
+
 static int
 sim_vport_get_info(struct esw_dev *dev_, uint32_t vport,
                    struct esw_vport_info *info)
@@ -456,6 +483,7 @@ sim_vport_get_info(struct esw_dev *dev_, uint32_t vport,
     if (v) {
         struct esw_policy *p = atomic_load(&v->policy);
 
+        memset(info, 0, sizeof *info);
         info->vport = v->number;
         info->kind = v->kind;
         info->pf = v->pf;
@@ -467,9 +495,9 @@ sim_vport_get_info(struct esw_dev *dev_, uint32_t vport,
         info->guest_mac_refused = v->guest_mac_refused;
         info->mtu = atomic_load(&v->mtu);
         info->admin_up = atomic_load(&v->admin_up);
-        info->oper_up = (info->admin_up && v->io
-                         && (!p || esw_policy_is_link_up(p)));
         info->has_policy = v->policy_cfg != NULL;
+        info->oper_up = (info->admin_up && v->io && sim_io_host_up(v->io)
+                         && (!p || esw_policy_is_link_up(p)));
         struct sim_rep_queues *rq = atomic_load(&v->rep);
 
         info->rep_queue_depth = esw_ring_capacity(&rq->q[0].ring);
@@ -743,6 +771,10 @@ sim_vport_get_host(struct esw_dev *dev_, uint32_t vport,
             memcpy(info->ifname, v->io->name, sizeof info->ifname);
             info->has_mac = (v->io->ops->get_mac
                              && !v->io->ops->get_mac(v->io, &info->mac));
+            info->host_up = true;
+            if (v->io->ops->get_info) {
+                v->io->ops->get_info(v->io, info);
+            }
         }
         error = 0;
     }
@@ -989,6 +1021,209 @@ sim_is_idle(struct esw_dev *dev_)
     return atomic_load(&dev->in_flight) == 0;
 }
 
+/* Meters. */
+
+#define NS_PER_UNIT_SCALE UINT64_C(1000000)   /* See 'bucket'. */
+
+bool
+sim_meter_run(struct sim_dev *dev, uint32_t id, uint32_t len,
+              uint64_t now_ns)
+{
+    struct sim_meter *m;
+    uint64_t volume, delta;
+    uint64_t best_rate = 0;
+    int best = -1;
+
+    if (id >= dev->up.caps.max_meters) {
+        return true;
+    }
+    m = atomic_load_explicit(&dev->meters[id], memory_order_acquire);
+    if (!m) {
+        return true;
+    }
+    volume = (m->cfg.pktps ? 1000 : (uint64_t) len * 8) * NS_PER_UNIT_SCALE;
+
+    while (atomic_flag_test_and_set_explicit(&m->lock,
+                                             memory_order_acquire)) {
+        continue;
+    }
+    delta = now_ns > m->used_ns ? now_ns - m->used_ns : 0;
+    if (now_ns > m->used_ns) {
+        m->used_ns = now_ns;
+    }
+    for (uint32_t i = 0; i < m->cfg.n_bands; i++) {
+        uint64_t rate = m->cfg.bands[i].rate;
+        uint64_t room = m->max_bucket[i] - m->bucket[i];
+
+        /* 'delta * rate' may overflow, the room may not. */
+        m->bucket[i] += (delta > room / rate ? room : delta * rate);
+        if (m->bucket[i] >= volume) {
+            m->bucket[i] -= volume;
+        } else if (rate > best_rate) {
+            best_rate = rate;
+            best = i;
+        }
+    }
+    atomic_flag_clear_explicit(&m->lock, memory_order_release);
+
+    atomic_fetch_add_explicit(&m->packets, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->bytes, len, memory_order_relaxed);
+    if (best >= 0) {
+        atomic_fetch_add_explicit(&m->band_packets[best], 1,
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&m->band_bytes[best], len,
+                                  memory_order_relaxed);
+        return false;
+    }
+    return true;
+}
+
+static void
+sim_meter_free_cb(void *m)
+{
+    free(m);
+}
+
+static uint64_t
+sim_now_ns__(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int
+sim_meter_set(struct esw_dev *dev_, uint32_t id,
+              const struct esw_meter_config *cfg, struct esw_error *err)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_meter *m, *old;
+
+    for (uint32_t i = 0; i < cfg->n_bands; i++) {
+        if (cfg->bands[i].rate > UINT32_MAX
+            || cfg->bands[i].burst > UINT32_MAX) {
+            return esw_error_set(err, EINVAL, ESW_ERROR_UNSPECIFIED, -1,
+                                 "meter %"PRIu32": band %"PRIu32": rate "
+                                 "or burst above %"PRIu32, id, i,
+                                 UINT32_MAX);
+        }
+    }
+    m = calloc(1, sizeof *m);
+    if (!m) {
+        return esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
+                             "out of memory");
+    }
+    m->cfg = *cfg;
+    atomic_flag_clear(&m->lock);
+    m->used_ns = sim_now_ns__();
+    for (uint32_t i = 0; i < cfg->n_bands; i++) {
+        struct esw_meter_band *b = &m->cfg.bands[i];
+
+        if (!b->burst) {
+            b->burst = b->rate;     /* As OVS. */
+        }
+        m->max_bucket[i] = b->burst * 1000 * NS_PER_UNIT_SCALE;
+        m->bucket[i] = m->max_bucket[i];    /* Start full. */
+    }
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    old = atomic_load_explicit(&dev->meters[id], memory_order_relaxed);
+    atomic_store_explicit(&dev->meters[id], m, memory_order_release);
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    if (old) {
+        esw_rcu_postpone(sim_meter_free_cb, old);
+    }
+    return 0;
+}
+
+static int
+sim_meter_del(struct esw_dev *dev_, uint32_t id)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_meter *old = NULL;
+
+    if (id < dev->up.caps.max_meters) {
+        pthread_mutex_lock(&dev->ctl_mutex);
+        old = atomic_load_explicit(&dev->meters[id], memory_order_relaxed);
+        atomic_store_explicit(&dev->meters[id], NULL, memory_order_release);
+        pthread_mutex_unlock(&dev->ctl_mutex);
+    }
+    if (!old) {
+        return ENOENT;
+    }
+    esw_rcu_postpone(sim_meter_free_cb, old);
+    return 0;
+}
+
+static int
+sim_meter_get(struct esw_dev *dev_, uint32_t id,
+              struct esw_meter_stats *stats, struct esw_meter_config *cfg)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_meter *m;
+    int error = 0;
+
+    if (id >= dev->up.caps.max_meters) {
+        return ENOENT;
+    }
+    /* The control mutex keeps the meter from being freed. */
+    pthread_mutex_lock(&dev->ctl_mutex);
+    m = atomic_load_explicit(&dev->meters[id], memory_order_relaxed);
+    if (!m) {
+        error = ENOENT;
+    } else if (cfg) {
+        *cfg = m->cfg;
+    } else {
+        stats->packets = atomic_load_explicit(&m->packets,
+                                              memory_order_relaxed);
+        stats->bytes = atomic_load_explicit(&m->bytes, memory_order_relaxed);
+        for (uint32_t i = 0; i < ESW_MAX_METER_BANDS; i++) {
+            stats->band_packets[i]
+                = atomic_load_explicit(&m->band_packets[i],
+                                       memory_order_relaxed);
+            stats->band_bytes[i]
+                = atomic_load_explicit(&m->band_bytes[i],
+                                       memory_order_relaxed);
+        }
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return error;
+}
+
+static int
+sim_meter_get_stats(struct esw_dev *dev, uint32_t id,
+                    struct esw_meter_stats *stats)
+{
+    return sim_meter_get(dev, id, stats, NULL);
+}
+
+static int
+sim_meter_get_config(struct esw_dev *dev, uint32_t id,
+                     struct esw_meter_config *cfg)
+{
+    return sim_meter_get(dev, id, NULL, cfg);
+}
+
+static size_t
+sim_meter_list(struct esw_dev *dev_, uint32_t ids[], size_t max)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    size_t n = 0;
+
+    pthread_mutex_lock(&dev->ctl_mutex);
+    for (uint32_t i = 0; i < dev->up.caps.max_meters; i++) {
+        if (atomic_load_explicit(&dev->meters[i], memory_order_relaxed)) {
+            if (n < max) {
+                ids[n] = i;
+            }
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return n;
+}
+
 /* Device lifecycle. */
 
 static void sim_close(struct esw_dev *);
@@ -1005,7 +1240,10 @@ sim_open(const char *name, const struct esw_dev_config *cfg,
         || cfg->max_vports > SIM_MAX_VPORTS
         || (cfg->emu && cfg->emu->batch_size > SIM_MAX_BATCH)
         || cfg->disabled_match_fields & ~SIM_ALL_MATCH_FIELDS
-        || cfg->disabled_actions & ~SIM_ALL_ACTIONS) {
+        || cfg->disabled_actions & ~SIM_ALL_ACTIONS
+        || cfg->disabled_set_fields & ~SIM_ALL_SET_FIELDS
+        || cfg->max_recirc > SIM_MAX_RECIRC
+        || cfg->max_meters > SIM_MAX_METERS) {
         return EINVAL;
     }
     dev = calloc(1, sizeof *dev);
@@ -1017,6 +1255,10 @@ sim_open(const char *name, const struct esw_dev_config *cfg,
     caps = &dev->up.caps;
     caps->match_fields = SIM_ALL_MATCH_FIELDS & ~cfg->disabled_match_fields;
     caps->actions = SIM_ALL_ACTIONS & ~cfg->disabled_actions;
+    caps->set_fields = SIM_ALL_SET_FIELDS & ~cfg->disabled_set_fields;
+    caps->max_recirc = cfg->max_recirc ? cfg->max_recirc : SIM_MAX_RECIRC;
+    caps->max_meters = (cfg->max_meters ? cfg->max_meters
+                        : SIM_DEFAULT_MAX_METERS);
     caps->max_rules = cfg->max_rules ? cfg->max_rules
                                      : SIM_DEFAULT_MAX_RULES;
     caps->max_vports = cfg->max_vports ? cfg->max_vports
@@ -1032,8 +1274,10 @@ sim_open(const char *name, const struct esw_dev_config *cfg,
     atomic_init(&dev->in_flight, 0);
 
     dev->vports = calloc(caps->max_vports, sizeof *dev->vports);
+    dev->meters = calloc(caps->max_meters, sizeof *dev->meters);
     dev->cls = esw_cls_create(caps->max_rules);
-    if (!dev->vports || !dev->cls) {
+    dev->cls_chains = esw_cls_create(caps->max_rules);
+    if (!dev->vports || !dev->meters || !dev->cls || !dev->cls_chains) {
         sim_close(&dev->up);
         return ENOMEM;
     }
@@ -1065,12 +1309,23 @@ sim_close(struct esw_dev *dev_)
         sim_rules_destroy_all(dev);
         pthread_mutex_unlock(&dev->ctl_mutex);
     }
+    if (dev->meters) {
+        for (size_t i = 0; i < dev->up.caps.max_meters; i++) {
+            struct sim_meter *m = atomic_load(&dev->meters[i]);
+
+            if (m) {
+                esw_rcu_postpone(sim_meter_free_cb, m);
+            }
+        }
+    }
     esw_cls_destroy(dev->cls);
+    esw_cls_destroy(dev->cls_chains);
     /* Runs every postponed free (vports, policies, rules, the
      * classifier's memory) before the device goes away. */
     esw_rcu_barrier();
     sim_threads_free(dev);
     free(dev->vports);
+    free(dev->meters);
     pthread_mutex_destroy(&dev->ctl_mutex);
     free(dev);
 }
@@ -1112,6 +1367,11 @@ const struct esw_driver esw_sim_driver = {
     .rep_get_fd = sim_rep_get_fd,
     .vport_set_rep_queues = sim_vport_set_rep_queues,
     .rep_send = sim_rep_send,
+    .meter_set = sim_meter_set,
+    .meter_del = sim_meter_del,
+    .meter_get_stats = sim_meter_get_stats,
+    .meter_get_config = sim_meter_get_config,
+    .meter_list = sim_meter_list,
     .trace_packet = sim_trace_packet,
     .trace_rep_send = sim_trace_rep_send,
     .emu = &sim_emu_ops,

@@ -68,6 +68,10 @@ struct sim_thread;
 #define SIM_REP_REARM_POLLS   4   /* Empty recvs before re-arming. */
 #define SIM_MAX_MTU             (ESW_FRAME_MAX - ESW_ETH_HDR_LEN \
                                  - ESW_MAX_VLANS * ESW_VLAN_HDR_LEN)
+#define SIM_MAX_RECIRC          6       /* As OVS's dpif-netdev
+                                         * (MAX_RECIRC_DEPTH). */
+#define SIM_DEFAULT_MAX_METERS  4096
+#define SIM_MAX_METERS          65536
 
 struct sim_vport_counters {
     _Atomic uint64_t rx_packets, rx_bytes;
@@ -152,12 +156,41 @@ struct sim_rule_stats {
 /* One version of a rule, as seen by the forwarding threads.  Immutable
  * once in the classifier; replaced as a whole by esw_rule_modify(). */
 struct sim_rule_version {
-    struct esw_cls_rule cls;        /* Must be first. */
+    struct esw_cls_rule cls;        /* Must be first.  Its match and mask
+                                     * are the spec's, except that the
+                                     * chain is always matched exactly
+                                     * (rules of chain 0 live in a table
+                                     * of their own, see sim_dev). */
     struct esw_rule *rule;
     struct esw_rule_spec spec;
     size_t n_outputs;
-    bool simple_output;             /* Exactly one OUTPUT, no rewrite. */
+    bool simple_output;             /* Exactly one OUTPUT, nothing else. */
+    bool chained;                   /* RECIRC or HASH: the packet goes
+                                     * through the chain executor. */
+    uint32_t chain;                 /* The rule's chain. */
+    bool hash_l4;                   /* Has a HASH action with ESW_HASH_L4, */
+    uint16_t hash_vlans;            /* ...whose 'max_vlans' is this. */
     uint32_t out_vport;             /* The OUTPUT if 'simple_output'. */
+};
+
+/* A meter (see esw.h).  Immutable configuration; the buckets are shared by
+ * the forwarding threads under 'lock', a spinlock held for a few
+ * arithmetic operations per packet; counters are relaxed atomics.
+ * Replaced as a whole by esw_meter_set(), freed through RCU. */
+struct sim_meter {
+    struct esw_meter_config cfg;    /* Bursts filled in. */
+    uint64_t max_bucket[ESW_MAX_METER_BANDS];  /* burst * 1000 * 1e6. */
+
+    atomic_flag lock;               /* Guards 'used_ns' and 'bucket'. */
+    uint64_t used_ns;               /* Last refill. */
+    uint64_t bucket[ESW_MAX_METER_BANDS];   /* In units * 1e6, where a unit
+                                             * is a bit (kbit/s) or a 1/1000
+                                             * packet (packets/s), so that
+                                             * 1 ns at 'rate' adds 'rate'. */
+
+    _Atomic uint64_t packets, bytes;
+    _Atomic uint64_t band_packets[ESW_MAX_METER_BANDS];
+    _Atomic uint64_t band_bytes[ESW_MAX_METER_BANDS];
 };
 
 /* The vports a forwarding thread receives from.  RCU. */
@@ -190,12 +223,19 @@ struct sim_dev {
     pthread_mutex_t ctl_mutex;
     _Atomic(struct sim_vport *) *vports;    /* [max_vports], RCU. */
     size_t n_vports;                        /* Under 'ctl_mutex'. */
-    struct esw_cls *cls;
+    struct esw_cls *cls;            /* Rules of chain 0, where every packet
+                                     * starts: their masks leave 'chain'
+                                     * out. */
+    struct esw_cls *cls_chains;     /* Rules of the other chains, their
+                                     * masks covering 'chain'.  Both tables
+                                     * share the rule capacity. */
     struct esw_rule *rules_head, *rules_tail;   /* Under 'ctl_mutex'. */
     size_t n_rules;                 /* Handles, orphaned included. */
 
     unsigned int n_threads;
     struct sim_thread *threads;
+
+    _Atomic(struct sim_meter *) *meters;    /* [caps.max_meters], RCU. */
 
     /* Packets injected or being forwarded, not yet fully processed. */
     _Atomic int64_t in_flight;
@@ -212,6 +252,12 @@ struct sim_vport *sim_vport_get(struct sim_dev *, uint32_t vport);
 bool sim_auto_link_up(struct sim_dev *, const struct sim_vport *);
 const struct esw_eth_addr *sim_vport_effective_mac(const struct sim_vport *);
 void sim_vport_drop(struct sim_vport *, enum esw_drop_reason, uint64_t n);
+
+/* esw-sim.c: meters. */
+/* Polices a packet of 'len' bytes at time 'now_ns' with meter 'id':
+ * returns false if it is to be dropped.  A missing meter passes. */
+bool sim_meter_run(struct sim_dev *, uint32_t id, uint32_t len,
+                   uint64_t now_ns);
 
 /* esw-sim-fwd.c: pipeline stages. */
 uint32_t sim_l3_len(const struct esw_pkt *);
@@ -230,6 +276,13 @@ int sim_trace_rep_send(struct esw_dev *, uint32_t vport,
                        const struct esw_pkt *, struct esw_trace_output *);
 
 /* esw-sim-rules.c */
+/* The table of the rules of 'chain'. */
+static inline struct esw_cls *
+sim_cls_of_chain(const struct sim_dev *dev, uint32_t chain)
+{
+    return chain ? dev->cls_chains : dev->cls;
+}
+
 int sim_rule_validate(struct esw_dev *, const struct esw_rule_spec *,
                       struct esw_error *);
 int sim_rule_add(struct esw_dev *, const struct esw_rule_spec *,

@@ -48,6 +48,9 @@ static const char *const match_field_names[ESW_N_MATCH_FIELDS] = {
     [ESW_MATCH_TP_SRC] = "tp_src",
     [ESW_MATCH_TP_DST] = "tp_dst",
     [ESW_MATCH_TCP_FLAGS] = "tcp_flags",
+    [ESW_MATCH_CHAIN] = "chain",
+    [ESW_MATCH_DP_HASH] = "dp_hash",
+    [ESW_MATCH_IPV6_LABEL] = "ipv6_label",
 };
 
 const char *
@@ -65,6 +68,10 @@ static const char *const action_names[ESW_N_ACTION_TYPES] = {
     [ESW_ACTION_SET_ETH_SRC] = "set_eth_src",
     [ESW_ACTION_SET_ETH_DST] = "set_eth_dst",
     [ESW_ACTION_COUNT] = "count",
+    [ESW_ACTION_SET] = "set",
+    [ESW_ACTION_HASH] = "hash",
+    [ESW_ACTION_RECIRC] = "recirc",
+    [ESW_ACTION_METER] = "meter",
 };
 
 const char *
@@ -72,6 +79,17 @@ esw_action_type_name(enum esw_action_type type)
 {
     return (unsigned int) type < ESW_N_ACTION_TYPES
            ? action_names[type] : "unknown";
+}
+
+const char *
+esw_hash_alg_name(enum esw_hash_alg alg)
+{
+    switch (alg) {
+    case ESW_HASH_L4: return "l4";
+    case ESW_HASH_SYM_L4: return "sym_l4";
+    case ESW_N_HASH_ALGS: break;
+    }
+    return "unknown";
 }
 
 const char *
@@ -516,14 +534,17 @@ static const struct field_range field_ranges[] = {
     FIELD(ESW_MATCH_TP_SRC, tp_src),
     FIELD(ESW_MATCH_TP_DST, tp_dst),
     FIELD(ESW_MATCH_TCP_FLAGS, tcp_flags),
+    FIELD(ESW_MATCH_CHAIN, chain),
+    FIELD(ESW_MATCH_DP_HASH, dp_hash),
+    FIELD(ESW_MATCH_IPV6_LABEL, ipv6_label),
 };
 
 static const struct {
     size_t ofs, len;
 } pad_ranges[] = {
     { offsetof(struct esw_key, pad0), sizeof ((struct esw_key *) 0)->pad0 },
-    { offsetof(struct esw_key, pad1), sizeof ((struct esw_key *) 0)->pad1 },
     { offsetof(struct esw_key, pad2), sizeof ((struct esw_key *) 0)->pad2 },
+    { offsetof(struct esw_key, pad3), sizeof ((struct esw_key *) 0)->pad3 },
 };
 
 static bool
@@ -579,11 +600,83 @@ check_match(const struct esw_caps *caps, const struct esw_rule_spec *spec,
                                  "out of range", spec->match.in_vport);
         }
     }
+    if (spec->mask.ipv6_label & ~htonl(0xfffff)) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_MATCH,
+                             ESW_MATCH_IPV6_LABEL,
+                             "ipv6_label mask beyond 20 bits");
+    }
+    if (spec->mask.chain && spec->mask.chain != UINT32_MAX) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_MATCH, ESW_MATCH_CHAIN,
+                             "partial mask on chain: a rule lives in one "
+                             "chain");
+    }
     if ((spec->mask.n_vlans & spec->match.n_vlans) > ESW_MAX_VLANS) {
         return esw_error_set(err, EINVAL, ESW_ERROR_MATCH, ESW_MATCH_VLAN,
                              "match on n_vlans %u: "
                              "more than %d", spec->match.n_vlans,
                              ESW_MAX_VLANS);
+    }
+    return 0;
+}
+
+/* Size of the value of each set header, and its padding. */
+static const struct {
+    size_t size;
+    size_t pad_ofs, pad_len;
+} set_layout[ESW_N_SET_HEADERS] = {
+    [ESW_SET_ETH] = { sizeof(struct esw_set_eth), 0, 0 },
+    [ESW_SET_IPV4] = { sizeof(struct esw_set_ipv4),
+                       offsetof(struct esw_set_ipv4, pad), 2 },
+    [ESW_SET_IPV6] = { sizeof(struct esw_set_ipv6),
+                       offsetof(struct esw_set_ipv6, pad), 2 },
+    [ESW_SET_TCP] = { sizeof(struct esw_set_l4), 0, 0 },
+    [ESW_SET_UDP] = { sizeof(struct esw_set_l4), 0, 0 },
+    [ESW_SET_SCTP] = { sizeof(struct esw_set_l4), 0, 0 },
+    [ESW_SET_ICMP] = { sizeof(struct esw_set_icmp), 0, 0 },
+};
+
+static int
+check_set(const struct esw_caps *caps, const struct esw_set *set,
+          struct esw_error *err)
+{
+    const uint8_t *v = (const uint8_t *) &set->value;
+    const uint8_t *m = (const uint8_t *) &set->mask;
+    uint32_t fields, missing;
+    const char *hdr;
+
+    if (set->header >= ESW_N_SET_HEADERS) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_ACTION, ESW_ACTION_SET,
+                             "set: unknown header %d", set->header);
+    }
+    hdr = esw_set_header_name(set->header);
+    for (size_t i = 0; i < sizeof set->mask; i++) {
+        bool pad = (i >= set_layout[set->header].size
+                    || (i >= set_layout[set->header].pad_ofs
+                        && i < (set_layout[set->header].pad_ofs
+                                + set_layout[set->header].pad_len)));
+
+        if (pad && m[i]) {
+            return esw_error_set(err, EINVAL, ESW_ERROR_ACTION,
+                                 ESW_ACTION_SET, "set of %s: mask covers "
+                                 "padding", hdr);
+        }
+        if (v[i] & ~m[i]) {
+            return esw_error_set(err, EINVAL, ESW_ERROR_ACTION,
+                                 ESW_ACTION_SET, "set of %s: value bits "
+                                 "outside the mask", hdr);
+        }
+    }
+    if (set->header == ESW_SET_IPV6
+        && set->mask.ipv6.label & ~htonl(0xfffff)) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_ACTION, ESW_ACTION_SET,
+                             "set of ipv6_label: mask beyond 20 bits");
+    }
+    fields = esw_set_fields(set);
+    missing = fields & ~caps->set_fields;
+    if (missing) {
+        return esw_error_set(err, EOPNOTSUPP, ESW_ERROR_ACTION,
+                             ESW_ACTION_SET, "set of %s not supported",
+                             esw_field_name(__builtin_ctz(missing)));
     }
     return 0;
 }
@@ -665,6 +758,49 @@ check_actions(const struct esw_caps *caps, const struct esw_rule_spec *spec,
 
         case ESW_ACTION_POP_VLAN:
         case ESW_ACTION_SET_ETH_DST:
+            break;
+
+        case ESW_ACTION_SET: {
+            int error = check_set(caps, &a->set, err);
+
+            if (error) {
+                return error;
+            }
+            break;
+        }
+
+        case ESW_ACTION_HASH:
+            if (a->hash.alg >= ESW_N_HASH_ALGS) {
+                return esw_error_set(err, EINVAL,
+                                     ESW_ERROR_ACTION, ESW_ACTION_HASH,
+                                     "hash: unknown algorithm %d",
+                                     a->hash.alg);
+            }
+            if (a->hash.max_vlans < 1 || a->hash.max_vlans > ESW_MAX_VLANS) {
+                return esw_error_set(err, EINVAL,
+                                     ESW_ERROR_ACTION, ESW_ACTION_HASH,
+                                     "hash: max_vlans %d, expected 1..%d",
+                                     a->hash.max_vlans, ESW_MAX_VLANS);
+            }
+            break;
+
+        case ESW_ACTION_RECIRC:
+            if (i != spec->n_actions - 1) {
+                return esw_error_set(err, EOPNOTSUPP,
+                                     ESW_ERROR_ACTION, ESW_ACTION_RECIRC,
+                                     "recirc to chain %"PRIu32" before "
+                                     "other actions: it must be the last",
+                                     a->chain);
+            }
+            break;
+
+        case ESW_ACTION_METER:
+            if (a->meter >= caps->max_meters) {
+                return esw_error_set(err, EINVAL,
+                                     ESW_ERROR_ACTION, ESW_ACTION_METER,
+                                     "meter %"PRIu32": out of range",
+                                     a->meter);
+            }
             break;
 
         case ESW_ACTION_COUNT:
@@ -776,6 +912,74 @@ esw_rule_foreach(struct esw_dev *dev,
                  bool (*cb)(struct esw_rule *, void *aux), void *aux)
 {
     dev->driver->rule_foreach(dev, cb, aux);
+}
+
+/* Meters. */
+
+int
+esw_meter_set(struct esw_dev *dev, uint32_t id,
+              const struct esw_meter_config *cfg, struct esw_error *err)
+{
+    struct esw_error tmp;
+
+    if (!err) {
+        err = &tmp;
+    }
+    esw_error_clear(err);
+    if (!dev->driver->meter_set || !dev->caps.max_meters) {
+        return esw_error_set(err, EOPNOTSUPP, ESW_ERROR_UNSPECIFIED, -1,
+                             "%s has no meters", dev->name);
+    }
+    if (id >= dev->caps.max_meters) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_UNSPECIFIED, -1,
+                             "meter %"PRIu32": out of range 0..%"PRIu32,
+                             id, dev->caps.max_meters - 1);
+    }
+    if (!cfg->n_bands || cfg->n_bands > ESW_MAX_METER_BANDS) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_UNSPECIFIED, -1,
+                             "meter %"PRIu32": %"PRIu32" bands, expected "
+                             "1..%d", id, cfg->n_bands, ESW_MAX_METER_BANDS);
+    }
+    for (uint32_t i = 0; i < cfg->n_bands; i++) {
+        if (!cfg->bands[i].rate) {
+            return esw_error_set(err, EINVAL, ESW_ERROR_UNSPECIFIED, -1,
+                                 "meter %"PRIu32": band %"PRIu32" has rate "
+                                 "0", id, i);
+        }
+    }
+    return dev->driver->meter_set(dev, id, cfg, err);
+}
+
+int
+esw_meter_del(struct esw_dev *dev, uint32_t id)
+{
+    return dev->driver->meter_del ? dev->driver->meter_del(dev, id)
+                                  : EOPNOTSUPP;
+}
+
+int
+esw_meter_get_stats(struct esw_dev *dev, uint32_t id,
+                    struct esw_meter_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    return (dev->driver->meter_get_stats
+            ? dev->driver->meter_get_stats(dev, id, stats) : EOPNOTSUPP);
+}
+
+int
+esw_meter_get_config(struct esw_dev *dev, uint32_t id,
+                     struct esw_meter_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    return (dev->driver->meter_get_config
+            ? dev->driver->meter_get_config(dev, id, cfg) : EOPNOTSUPP);
+}
+
+size_t
+esw_meter_list(struct esw_dev *dev, uint32_t ids[], size_t max)
+{
+    return dev->driver->meter_list ? dev->driver->meter_list(dev, ids, max)
+                                   : 0;
 }
 
 /* Packets. */

@@ -124,7 +124,8 @@ enum esw_error_type {
     ESW_ERROR_VPORT_CONFIG,     /* A field of a vport config (kind, number
                                  * range, MTU, MAC, queues, name). */
     ESW_ERROR_HOST_IO,          /* The host side of a function (emulator:
-                                 * tap, capture). */
+                                 * tap, capture, vhost-user; for a virtio
+                                 * feature, 'cause' is its bit). */
     ESW_ERROR_POLICY,           /* A vport policy value, or a guest request
                                  * the policy refused (EPERM). */
     ESW_ERROR_MATCH,            /* A rule's match: 'cause' is the
@@ -171,6 +172,9 @@ enum esw_match_field {
     ESW_MATCH_TP_SRC,           /* tp_src. */
     ESW_MATCH_TP_DST,           /* tp_dst. */
     ESW_MATCH_TCP_FLAGS,        /* tcp_flags. */
+    ESW_MATCH_CHAIN,            /* chain (see "Chains" below). */
+    ESW_MATCH_DP_HASH,          /* dp_hash. */
+    ESW_MATCH_IPV6_LABEL,       /* ipv6_label. */
     ESW_N_MATCH_FIELDS
 };
 
@@ -186,8 +190,27 @@ enum esw_action_type {
     ESW_ACTION_SET_ETH_DST,     /* Rewrite the destination MAC to 'mac'. */
     ESW_ACTION_COUNT,           /* No-op: every rule always counts.  Kept
                                  * so that translators can state it. */
+    ESW_ACTION_SET,             /* Masked header rewrite 'set' (see
+                                 * esw-packet.h): checksums follow. */
+    ESW_ACTION_HASH,            /* dp_hash := hash 'hash.alg' of the packet
+                                 * with 'hash.basis', for the next chains. */
+    ESW_ACTION_RECIRC,          /* Continue the lookup in chain 'chain'
+                                 * with the packet as modified so far (must
+                                 * be the last action). */
+    ESW_ACTION_METER,           /* Police with meter 'meter': a packet over
+                                 * its rate is dropped here. */
     ESW_N_ACTION_TYPES
 };
+
+/* Hash algorithms of ESW_ACTION_HASH: Open vSwitch's, see esw_hash_*() in
+ * esw-packet.h. */
+enum esw_hash_alg {
+    ESW_HASH_L4,                /* OVS_HASH_ALG_L4. */
+    ESW_HASH_SYM_L4,            /* OVS_HASH_ALG_SYM_L4. */
+    ESW_N_HASH_ALGS
+};
+
+const char *esw_hash_alg_name(enum esw_hash_alg);
 
 /* Returns the name used in error reasons ("output", "push_vlan"...). */
 const char *esw_action_type_name(enum esw_action_type);
@@ -195,6 +218,11 @@ const char *esw_action_type_name(enum esw_action_type);
 struct esw_caps {
     uint32_t match_fields;      /* Bitmap of 1 << ESW_MATCH_*. */
     uint32_t actions;           /* Bitmap of 1 << ESW_ACTION_*. */
+    uint32_t set_fields;        /* Bitmap of 1 << ESW_FIELD_*: what
+                                 * ESW_ACTION_SET may rewrite. */
+    uint32_t max_recirc;        /* Most recirculations of one packet (see
+                                 * "Chains"). */
+    uint32_t max_meters;        /* Meter ids are 0..max_meters-1. */
     uint32_t max_rules;         /* Rule capacity. */
     uint32_t max_vports;        /* Vport numbers are 0..max_vports-1. */
     uint32_t max_outputs;       /* Most OUTPUT actions in one rule. */
@@ -211,6 +239,10 @@ struct esw_dev_config {
     uint32_t max_vports;        /* (sim default 64, at most 4096). */
     uint32_t disabled_match_fields;  /* 1 << ESW_MATCH_* not to offer. */
     uint32_t disabled_actions;       /* 1 << ESW_ACTION_* not to offer. */
+    uint32_t disabled_set_fields;    /* 1 << ESW_FIELD_* not to offer. */
+    uint32_t max_recirc;        /* (sim default and maximum 6, as Open
+                                 * vSwitch's userspace datapath.) */
+    uint32_t max_meters;        /* (sim default 4096, at most 65536). */
     const struct esw_emu_dev_config *emu;   /* Emulator only (esw-emu.h):
                                              * NULL for the defaults.  A
                                              * hardware driver ignores
@@ -310,8 +342,10 @@ struct esw_vport_info {
     bool guest_mac_refused;             /* Last guest request refused. */
     uint32_t mtu;
     bool admin_up;
-    bool oper_up;               /* admin_up, host side attached, and the
-                                 * policy's link state allows it. */
+    bool oper_up;               /* admin_up, the function's side up
+                                 * (emulator: host side attached and up,
+                                 * esw-emu.h 'host_up'), and the policy's
+                                 * link state allows it. */
     bool has_policy;
     uint32_t rep_queue_depth;    /* Per queue. */
     uint32_t n_rep_queues;
@@ -388,6 +422,16 @@ struct esw_action {
             uint16_t tci;                       /* Host order. */
         } vlan;                                 /* PUSH_VLAN. */
         struct esw_eth_addr mac;                /* SET_ETH_*. */
+        struct esw_set set;                     /* SET. */
+        struct {
+            uint16_t alg;                       /* enum esw_hash_alg. */
+            uint16_t max_vlans;                 /* VLAN tags the hash's
+                                                 * parse skips, 1 or 2
+                                                 * (OVS's vlan-limit). */
+            uint32_t basis;
+        } hash;                                 /* HASH. */
+        uint32_t chain;                         /* RECIRC. */
+        uint32_t meter;                         /* METER. */
     };
 };
 
@@ -396,7 +440,30 @@ struct esw_action {
  * modified so far).  Bits of 'match' outside 'mask' are ignored.  Among
  * several matching rules, the highest 'priority' wins; between rules of
  * equal priority that overlap, which one wins is undefined.  No actions at
- * all means drop, like a DROP action (counted as ESW_DROP_RULE). */
+ * all means drop, like a DROP action (counted as ESW_DROP_RULE).
+ *
+ * Chains
+ * ======
+ *
+ * A rule lives in exactly one chain: 'match.chain' (0 if 'mask.chain' is
+ * 0; a mask on 'chain' is all-ones or nothing).  A packet entering the
+ * switch is looked up in chain 0.  A rule whose last action is RECIRC N
+ * sends the packet, as its actions left it (rewrites, tags, the dp_hash of
+ * a HASH action), to a new lookup in chain N, keeping its in_vport; the
+ * rule found there continues, and so on, up to caps.max_recirc
+ * recirculations.  A packet is never half processed nor processed twice:
+ *
+ *   - the outputs and meters of a packet that recirculates take effect
+ *     only once it has finished its last chain with a hit; rule counters
+ *     count it then, too;
+ *   - if it misses in a later chain (or would recirculate more than
+ *     max_recirc times), none of that happens: the packet goes to the
+ *     representor of its in_vport exactly as it entered chain 0 (after the
+ *     ingress policy), as for a miss in chain 0, so that software
+ *     processes it from the start.
+ *
+ * Meters: a METER action polices the packet with that meter (see "Meters"
+ * below); a meter id that does not exist lets everything through. */
 struct esw_rule_spec {
     struct esw_key match, mask;
     uint32_t priority;
@@ -455,6 +522,57 @@ void esw_rule_foreach(struct esw_dev *,
 
 /* Monotonic time in milliseconds, the clock of 'used_ms'. */
 uint64_t esw_time_msec(void);
+
+/* Meters.
+ * =======
+ *
+ * A meter is a set of bands, each a token bucket: 'rate' (kbit/s, or
+ * packets/s with 'pktps') and 'burst' (kbit or packets; 0 means 'rate').
+ * A packet that exceeds any band is dropped, and counted on the band with
+ * the highest rate it exceeded; the others pass.  This is Open vSwitch's
+ * userspace datapath's meter (drop bands).  Meters are shared by every
+ * rule that names them and by every forwarding thread. */
+
+#define ESW_MAX_METER_BANDS 4
+
+struct esw_meter_band {
+    uint64_t rate;              /* kbit/s or packets/s, nonzero. */
+    uint64_t burst;             /* kbit or packets (0: 'rate'). */
+};
+
+struct esw_meter_config {
+    bool pktps;                 /* Rates in packets/s, not kbit/s. */
+    uint32_t n_bands;           /* 1..ESW_MAX_METER_BANDS. */
+    struct esw_meter_band bands[ESW_MAX_METER_BANDS];
+};
+
+struct esw_meter_stats {
+    uint64_t packets, bytes;    /* Packets that reached the meter. */
+    uint64_t band_packets[ESW_MAX_METER_BANDS];   /* Dropped, per band. */
+    uint64_t band_bytes[ESW_MAX_METER_BANDS];
+};
+
+/* Creates meter 'id' or replaces its configuration (buckets full, counters
+ * zero: as Open vSwitch does when a meter is modified).  EINVAL for a bad
+ * configuration (no band, more than ESW_MAX_METER_BANDS, a zero rate) or
+ * an id not below caps.max_meters; EOPNOTSUPP if the device has no meters
+ * (caps.max_meters is 0); ENOMEM. */
+int esw_meter_set(struct esw_dev *, uint32_t id,
+                  const struct esw_meter_config *, struct esw_error *err);
+
+/* Removes meter 'id'.  Rules that name it let packets through from then
+ * on.  ENOENT if there is no such meter. */
+int esw_meter_del(struct esw_dev *, uint32_t id);
+
+/* ENOENT if there is no such meter. */
+int esw_meter_get_stats(struct esw_dev *, uint32_t id,
+                        struct esw_meter_stats *);
+int esw_meter_get_config(struct esw_dev *, uint32_t id,
+                         struct esw_meter_config *);
+
+/* Stores up to 'max' meter ids in increasing order in 'ids' and returns
+ * how many meters exist. */
+size_t esw_meter_list(struct esw_dev *, uint32_t ids[], size_t max);
 
 /* Packets.
  * ======== */
@@ -515,12 +633,15 @@ int esw_rep_send(struct esw_dev *, uint32_t vport, struct esw_pkt *pkt);
 
 /* What the device would do with a packet that the function behind a vport
  * transmits, stage by stage, for diagnostics.  Nothing is sent and no
- * counter, rule "used" time or rate-limiter state changes; rate policing
- * is therefore not evaluated. */
+ * counter, rule "used" time, meter or rate-limiter state changes; meters
+ * and rate policing are therefore not evaluated. */
 enum esw_trace_verdict {
     ESW_TRACE_DROP,             /* Dropped before lookup ('drop_reason'). */
-    ESW_TRACE_HIT,              /* A rule handled it ('rule', 'outputs'). */
-    ESW_TRACE_MISS,             /* Sent to the vport's representor. */
+    ESW_TRACE_HIT,              /* Rules handled it in every chain it went
+                                 * through ('stages', 'outputs'). */
+    ESW_TRACE_MISS,             /* Sent to the vport's representor: a miss
+                                 * in chain 0, or in a later chain, or too
+                                 * many recirculations ('stages' says). */
 };
 
 struct esw_trace_output {
@@ -530,15 +651,34 @@ struct esw_trace_output {
     struct esw_key key;         /* The frame as delivered, parsed. */
 };
 
+/* One chain the packet went through. */
+struct esw_trace_stage {
+    struct esw_key key;                 /* As looked up ('key.chain' is the
+                                         * chain, 'key.dp_hash' the hash
+                                         * so far). */
+    struct esw_rule *rule;              /* NULL: a miss in this chain. */
+    struct esw_rule_spec spec;          /* 'rule''s spec. */
+    struct esw_key after;               /* The packet as the rule's actions
+                                         * left it (parsed). */
+};
+
+#define ESW_TRACE_MAX_STAGES 8
+
 struct esw_trace {
     enum esw_trace_verdict verdict;
     enum esw_drop_reason drop_reason;   /* ESW_TRACE_DROP. */
     struct esw_key received;            /* As the function sent it. */
     struct esw_key looked_up;           /* After ingress policy. */
-    struct esw_rule *rule;              /* ESW_TRACE_HIT. */
-    struct esw_rule_spec spec;          /* ESW_TRACE_HIT: 'rule''s spec. */
+    struct esw_rule *rule;              /* The chain-0 rule (NULL on a
+                                         * chain-0 miss). */
+    struct esw_rule_spec spec;          /* 'rule''s spec. */
+    size_t n_stages;                    /* Chains looked up (0 on DROP). */
+    struct esw_trace_stage stages[ESW_TRACE_MAX_STAGES];
+    bool recirc_limit;                  /* ESW_TRACE_MISS because the packet
+                                         * would recirculate more than
+                                         * caps.max_recirc times. */
     size_t n_outputs;
-    struct esw_trace_output outputs[ESW_MAX_ACTIONS];
+    struct esw_trace_output outputs[ESW_MAX_ACTIONS * ESW_TRACE_MAX_STAGES];
     struct esw_pkt *to_representor;     /* ESW_TRACE_MISS: the packet as
                                          * the representor would receive
                                          * it (owned by the caller: free

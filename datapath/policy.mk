@@ -3,6 +3,8 @@
 # The packet parser and rewrites, and the vport security/VLAN policy.
 datapath_libesw_a_SOURCES += \
 	datapath/esw-packet.c \
+	datapath/esw-packet-hash.c \
+	datapath/esw-packet-rewrite.c \
 	datapath/esw-packet-format.h \
 	datapath/esw-policy.c \
 	datapath/esw-policy.h \

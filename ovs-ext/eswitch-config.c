@@ -34,6 +34,8 @@ eswitch_host_io_from_string(const char *s, enum eswitch_host_io *io)
         *io = ESWITCH_IO_TAP;
     } else if (!strcmp(s, "capture")) {
         *io = ESWITCH_IO_CAPTURE;
+    } else if (!strcmp(s, "vhost-user")) {
+        *io = ESWITCH_IO_VHOST_USER;
     } else {
         return false;
     }
@@ -44,7 +46,8 @@ const char *
 eswitch_host_io_to_string(enum eswitch_host_io io)
 {
     return (io == ESWITCH_IO_TAP ? "tap"
-            : io == ESWITCH_IO_CAPTURE ? "capture" : "auto");
+            : io == ESWITCH_IO_CAPTURE ? "capture"
+            : io == ESWITCH_IO_VHOST_USER ? "vhost-user" : "auto");
 }
 
 int
@@ -724,7 +727,8 @@ parse_config(const struct json *json, struct eswitch_file_config *cfg,
             if (io->type != JSON_STRING
                 || !eswitch_host_io_from_string(json_string(io), &host_io)) {
                 error = field_error(errp, field, "expected \"auto\", "
-                                    "\"tap\" or \"capture\"");
+                                    "\"tap\", \"capture\" or "
+                                    "\"vhost-user\"");
             } else if (!strcmp(nodes[i]->name, "default")) {
                 cfg->default_host_io = host_io;
             } else if (strlen(nodes[i]->name) >= ESW_NAME_MAX) {

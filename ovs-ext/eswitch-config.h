@@ -24,7 +24,8 @@
  *     "uplinks": [ { "port": 0, "mac": "02:00:00:00:00:01" } ],
  *     "virtio": { "features": "0x100410028", "queues": 1, "mtu": 1500 },
  *     "sf_pool": { "first": 1000, "last": 1999 },
- *     "host_io": { "default": "auto", "pf0vf1": "capture" }
+ *     "host_io": { "default": "auto", "pf0vf1": "capture",
+ *                  "pf0sf1000": "vhost-user" }
  *   }
  *
  * Every key is optional except "pf".  Validation refuses unknown keys,
@@ -65,9 +66,12 @@ enum eswitch_host_io {
     ESWITCH_IO_AUTO,            /* tap if permitted, else capture. */
     ESWITCH_IO_TAP,
     ESWITCH_IO_CAPTURE,
+    ESWITCH_IO_VHOST_USER,      /* Virtio-net functions: a vhost-user
+                                 * socket; the others as with "auto". */
 };
 
-/* Parses "auto", "tap", "capture".  Returns false for anything else. */
+/* Parses "auto", "tap", "capture", "vhost-user".  Returns false for
+ * anything else. */
 bool eswitch_host_io_from_string(const char *, enum eswitch_host_io *);
 const char *eswitch_host_io_to_string(enum eswitch_host_io);
 

@@ -12,6 +12,7 @@
  *   eswitch/query FUNCTION
  *   eswitch/hotplug vf|virtio [--eswitch E] [--pf N] [--mac M] [--mtu N]
  *                             [--queues N] [--features HEX]
+ *                             [--vhost-user PATH [--client]]
  *   eswitch/unplug FUNCTION [--check]
  *   eswitch/modify FUNCTION [--mac M] [--mtu N] [--link-state auto|up|down]
  *                           [--queues N] [--features HEX]
@@ -68,6 +69,8 @@ struct fn_options {
     uint64_t features;
     bool has_link_state;
     enum eswitch_link_state link_state;
+    const char *vhost_path;
+    bool vhost_client;
 };
 
 static char *
@@ -80,6 +83,10 @@ parse_fn_options(int argc, const char *argv[], bool hotplug,
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         struct echo_buf b;
 
+        if (hotplug && !strcmp(opt, "--client")) {
+            o->vhost_client = true;
+            continue;
+        }
         if (!value || strncmp(opt, "--", 2)) {
             return (strncmp(opt, "--", 2)
                     ? xasprintf("unexpected argument \"%s\"",
@@ -89,6 +96,8 @@ parse_fn_options(int argc, const char *argv[], bool hotplug,
         i++;
         if (hotplug && !strcmp(opt, "--eswitch")) {
             o->eswitch = value;
+        } else if (hotplug && !strcmp(opt, "--vhost-user")) {
+            o->vhost_path = value;
         } else if (hotplug && !strcmp(opt, "--pf")) {
             if (!value_parse_uint(value, 0, ESWITCH_MAX_PFS - 1, &o->pf)) {
                 return value_invalid(opt, value, "0..%d",
@@ -183,6 +192,8 @@ mgmt_hotplug(struct unixctl_conn *conn, int argc, const char *argv[],
     args.queues = o.queues;
     args.has_features = o.has_features;
     args.features = o.features;
+    args.vhost_path = o.vhost_path;
+    args.vhost_client = o.vhost_client;
     if (eswitch_hotplug(&args, name, &error)) {
         reply_error(conn, error);
         return;
@@ -268,8 +279,9 @@ eswitch_mgmt_unixctl_register(void)
                              NULL);
     unixctl_command_register("eswitch/hotplug",
                              "vf|virtio [--eswitch E] [--pf N] [--mac M] "
-                             "[--mtu N] [--queues N] [--features HEX]",
-                             1, 15, mgmt_hotplug, NULL);
+                             "[--mtu N] [--queues N] [--features HEX] "
+                             "[--vhost-user PATH [--client]]",
+                             1, 18, mgmt_hotplug, NULL);
     unixctl_command_register("eswitch/unplug", "FUNCTION [--check]", 1, 2,
                              mgmt_unplug, NULL);
     unixctl_command_register("eswitch/modify",

@@ -99,6 +99,8 @@ fn_state(const struct eswitch *esw, const struct eswitch_fn *fn,
     st->features = fn->features;
     st->queues = fn->queues;
     st->host_side = host.type;
+    ovs_strlcpy(st->vhost_path, host.path, sizeof st->vhost_path);
+    st->vhost_client = host.client;
     st->link_state = fn->link_state;
 }
 
@@ -213,9 +215,13 @@ mgmt_restore__(const struct eswitch_fn_state *st, char **errp)
             error = check_mac_unique__(esw, &st->mac, UINT32_MAX, errp);
         }
         if (!error) {
+            struct eswitch_vhost_args vhost = { .path = st->vhost_path,
+                                                .client = st->vhost_client,
+                                                .features = st->features };
+
             error = eswitch_add_function(
                 esw->dev, &id, &st->mac, st->mtu, st->queues, st->host_side,
-                (st->link_state == ESWITCH_LINK_AUTO ? esw->managed
+                &vhost, (st->link_state == ESWITCH_LINK_AUTO ? esw->managed
                  : st->link_state == ESWITCH_LINK_UP), &vport, errp);
         }
     } else {
@@ -533,13 +539,29 @@ eswitch_hotplug(const struct eswitch_hotplug_args *a,
     struct esw_eth_addr mac;
     struct eswitch_fn *fn;
     struct esw_vport_info info;
+    struct eswitch_vhost_args vhost;
     struct eswitch *esw;
     uint32_t vport, mtu, queues;
+    uint64_t features;
+    char *vhost_path;
     int error;
 
-    if (!virtio && (a->queues || a->has_features)) {
+    if (!virtio && (a->queues || a->has_features || a->vhost_path)) {
         *errp = xasprintf("--%s applies only to virtio devices",
-                          a->queues ? "queues" : "features");
+                          a->queues ? "queues"
+                          : a->has_features ? "features" : "vhost-user");
+        return EINVAL;
+    }
+    if (a->vhost_client && !a->vhost_path) {
+        *errp = xstrdup("--client needs --vhost-user PATH");
+        return EINVAL;
+    }
+    if (a->vhost_path && a->vhost_path[0] != '/'
+        && (!a->vhost_path[0] || strchr(a->vhost_path, '/')
+            || !strcmp(a->vhost_path, ".") || !strcmp(a->vhost_path, ".."))) {
+        *errp = value_invalid("--vhost-user", a->vhost_path,
+                              "an absolute path or a file name (in the "
+                              "socket directory)");
         return EINVAL;
     }
     if (a->has_mac && eswitch_check_fn_mac(&a->mac, errp)) {
@@ -552,6 +574,17 @@ eswitch_hotplug(const struct eswitch_hotplug_args *a,
                         "try again");
         error = EAGAIN;
         goto out;
+    }
+    features = (a->has_features ? a->features
+                : eswitch_file_cfg.virtio_features);
+    if (a->vhost_path) {
+        struct esw_error err;
+
+        error = esw_vhost_check_features(features, &err);
+        if (error) {
+            *errp = xasprintf("invalid --features: %s", err.reason);
+            goto out;
+        }
     }
     error = hotplug_eswitch__(a, &esw, errp);
     if (error) {
@@ -578,9 +611,19 @@ eswitch_hotplug(const struct eswitch_hotplug_args *a,
            : virtio ? eswitch_file_cfg.virtio_mtu : 1500);
     queues = (!virtio ? 0
               : a->queues ? a->queues : eswitch_file_cfg.virtio_queues);
+    vhost_path = (!a->vhost_path || a->vhost_path[0] == '/'
+                  ? nullable_xstrdup(a->vhost_path)
+                  : xasprintf("%s/%s", eswitch_vhost_dir ? eswitch_vhost_dir
+                              : ovs_rundir(), a->vhost_path));
+    vhost = (struct eswitch_vhost_args) { .path = vhost_path,
+                                          .client = a->vhost_client,
+                                          .features = features };
     error = eswitch_add_function(esw->dev, &id, &mac, mtu, queues,
-                                 eswitch_fn_io_type__(&id, esw->io_type),
-                                 esw->managed, &vport, errp);
+                                 (a->vhost_path ? ESW_IO_VHOST_USER
+                                  : eswitch_fn_io_type__(&id, esw->io_type,
+                                                         esw->vhost_user)),
+                                 &vhost, esw->managed, &vport, errp);
+    free(vhost_path);
     if (error) {
         goto undo;
     }
@@ -590,8 +633,7 @@ eswitch_hotplug(const struct eswitch_hotplug_args *a,
     esw->n_hotplugged++;
     if (virtio) {
         fn->queues = queues;
-        fn->features = (a->has_features ? a->features
-                        : eswitch_file_cfg.virtio_features);
+        fn->features = features;
     }
     error = save_fn__(esw, fn, errp);
     if (error) {
@@ -719,6 +761,19 @@ modify_check__(struct eswitch *esw, const struct esw_vport_info *info,
                           "%s", a->queues ? "queues" : "features", info->name,
                           eswitch_kind_to_string(info->kind, info->fn));
         return EINVAL;
+    }
+    if (a->queues || a->has_features) {
+        struct esw_host_info host;
+
+        if (!esw_vport_get_host(esw->dev, info->vport, &host)
+            && host.type == ESW_IO_VHOST_USER) {
+            /* They are what the socket offers the guest. */
+            *errp = xasprintf("the %s of %s cannot change: its vhost-user "
+                              "host side offers them; unplug it and hotplug "
+                              "it again", a->queues ? "queues" : "features",
+                              info->name);
+            return EBUSY;
+        }
     }
     claim = eswitch_claim_find__(esw, info->vport);
     if (a->queues && eswitch_rep_queues(a->queues) != info->n_rep_queues

@@ -85,6 +85,8 @@ struct eswitch {
     struct esw_dev *dev;        /* One reference. */
     struct eswitch_layout layout;   /* What it was last laid out with. */
     enum esw_io_type io_type;   /* What the host-io setting resolved to. */
+    bool vhost_user;            /* Virtio-net functions get vhost-user
+                                 * host sides (eswitch-host-io). */
     char uplink_name[ESW_NAME_MAX];  /* Its uplink port's name. */
     bool managed;               /* The uplink port exists. */
     struct hmap claims;         /* Contains "struct eswitch_claim"s. */
@@ -108,6 +110,7 @@ extern bool eswitch_reset_state;
 extern bool eswitch_mgmt_started OVS_GUARDED_BY(eswitch_mutex);
 extern struct eswitch_file_config eswitch_file_cfg
     OVS_GUARDED_BY(eswitch_mutex);
+extern char *eswitch_vhost_dir OVS_GUARDED_BY(eswitch_mutex);
 
 /* eswitch-resolve.c. */
 int eswitch_resolve_spec__(const char *spec, struct eswitch **eswp,
@@ -131,15 +134,26 @@ const struct eswitch_pf_config *eswitch_file_pf__(uint32_t pf)
     OVS_REQUIRES(eswitch_mutex);
 
 /* eswitch.c: functions. */
+
+/* A vhost-user host side for eswitch_add_function(). */
+struct eswitch_vhost_args {
+    const char *path;           /* NULL: the default path. */
+    bool client;
+    uint64_t features;          /* Virtio-net features to offer. */
+};
+
 int eswitch_add_function(struct esw_dev *, const struct eswitch_fn_id *,
                          const struct esw_eth_addr *mac, uint32_t mtu,
-                         uint32_t queues, enum esw_io_type, bool link_up,
-                         uint32_t *vportp, char **errp);
+                         uint32_t queues, enum esw_io_type,
+                         const struct eswitch_vhost_args *, bool link_up,
+                         uint32_t *vportp, char **errp)
+    OVS_REQUIRES(eswitch_mutex);
 uint32_t *eswitch_list_vports(struct esw_dev *, size_t *np);
 uint32_t eswitch_rep_queues(uint32_t queues);
 bool eswitch_fn_is_virtio(const struct eswitch_fn_id *);
 enum esw_io_type eswitch_fn_io_type__(const struct eswitch_fn_id *,
-                                      enum esw_io_type esw_io)
+                                      enum esw_io_type esw_io,
+                                      bool vhost_user)
     OVS_REQUIRES(eswitch_mutex);
 uint32_t eswitch_default_queues__(const struct eswitch_fn_id *)
     OVS_REQUIRES(eswitch_mutex);

@@ -30,6 +30,56 @@
 #include "rep-ports.h"
 #include "values.h"
 
+/* "0x... (name name...)" for the virtio features 'f'. */
+static void
+put_features(struct ds *s, uint64_t f)
+{
+    ds_put_format(s, "0x%"PRIx64, f);
+    if (f) {
+        const char *sep = " (";
+
+        for (unsigned int bit = 0; bit < 64; bit++) {
+            if (f & (UINT64_C(1) << bit)) {
+                const char *name = esw_virtio_feature_name(bit);
+
+                if (name) {
+                    ds_put_format(s, "%s%s", sep, name);
+                } else {
+                    ds_put_format(s, "%sbit%u", sep, bit);
+                }
+                sep = " ";
+            }
+        }
+        ds_put_char(s, ')');
+    }
+}
+
+/* The vhost-user lines of a function (its JSON is function_to_json()'s
+ * "vhost_user"). */
+static void
+show_vhost(const struct esw_host_info *info, struct ds *s)
+{
+    ds_put_format(s, "    vhost-user: %s, %s, queues %"PRIu32,
+                  info->client ? "client" : "server",
+                  info->host_up ? "guest ready" : "no guest",
+                  info->virtio_queues);
+    if (info->host_up) {
+        ds_put_format(s, " (guest has %"PRIu32", %"PRIu32" enabled)",
+                      info->virtio_guest_queues, info->virtio_enabled_queues);
+    }
+    ds_put_format(s, ", guest drivers ready %"PRIu64"\n",
+                  info->host_connects);
+    ds_put_cstr(s, "    features: offered ");
+    put_features(s, info->virtio_offered);
+    ds_put_cstr(s, "\n              negotiated ");
+    if (info->host_up) {
+        put_features(s, info->virtio_negotiated);
+    } else {
+        ds_put_cstr(s, "-");
+    }
+    ds_put_char(s, '\n');
+}
+
 static void
 show_function(struct esw_dev *dev, uint32_t vport, struct ds *s,
               struct json *jfns)
@@ -50,9 +100,10 @@ show_function(struct esw_dev *dev, uint32_t vport, struct ds *s,
                   info.name, info.vport,
                   eswitch_kind_to_string(info.kind, info.fn),
                   info.oper_up ? "up" : "down", info.mtu);
-    ds_put_format(s, "    host side: %s%s%s; representor: %s%s%s\n",
+    ds_put_format(s, "    host side: %s%s%s%s%s; representor: %s%s%s\n",
                   esw_io_type_name(host.type), host.ifname[0] ? " " : "",
-                  host.ifname, rp.name ? rp.bridge : "none",
+                  host.ifname, host.path[0] ? " " : "", host.path,
+                  rp.name ? rp.bridge : "none",
                   rp.name ? "/" : "", rp.name ? rp.name : "");
     ds_put_format(s, "    mac "ETH_ADDR_FMT", effective "ETH_ADDR_FMT,
                   ESW_MAC_ARGS(&info.mac), ESW_MAC_ARGS(&info.effective_mac));
@@ -72,6 +123,9 @@ show_function(struct esw_dev *dev, uint32_t vport, struct ds *s,
         }
     }
     ds_put_char(s, '\n');
+    if (host.type == ESW_IO_VHOST_USER) {
+        show_vhost(&host, s);
+    }
     rep_port_destroy(&rp);
 
     j = json_object_create();

@@ -246,6 +246,14 @@ eswitch_state_save(const char *dir, const struct eswitch_fn_state *st,
     json_object_put(json, "queues", json_integer_create(st->queues));
     json_object_put_string(json, "host_side",
                            esw_io_type_name(st->host_side));
+    if (st->host_side == ESW_IO_VHOST_USER) {
+        struct json *vhost = json_object_create();
+
+        json_object_put_string(vhost, "path", st->vhost_path);
+        json_object_put(vhost, "client",
+                        json_boolean_create(st->vhost_client));
+        json_object_put(json, "vhost_user", vhost);
+    }
     json_object_put_string(json, "link_state",
                            eswitch_link_state_to_string(st->link_state));
     text = json_to_string(json, JSSF_SORT);
@@ -354,6 +362,27 @@ parse_state(const struct json *json, struct eswitch_fn_state *st)
         st->host_side = ESW_IO_TAP;
     } else if (!strcmp(STR("host_side"), "capture")) {
         st->host_side = ESW_IO_CAPTURE;
+    } else if (!strcmp(STR("host_side"), "vhost-user")) {
+        const struct json *vhost = shash_find_data(json_object(json),
+                                                   "vhost_user");
+        const struct json *path = NULL, *client = NULL;
+
+        if (vhost && vhost->type == JSON_OBJECT) {
+            path = shash_find_data(json_object(vhost), "path");
+            client = shash_find_data(json_object(vhost), "client");
+        }
+        if (!path || path->type != JSON_STRING
+            || json_string(path)[0] != '/'
+            || strlen(json_string(path)) >= sizeof st->vhost_path
+            || !client
+            || (client->type != JSON_TRUE && client->type != JSON_FALSE)) {
+            return xstrdup("\"vhost_user\" is missing or not "
+                           "{\"path\": ABSOLUTE-PATH, \"client\": BOOLEAN}");
+        }
+        st->host_side = ESW_IO_VHOST_USER;
+        ovs_strlcpy(st->vhost_path, json_string(path),
+                    sizeof st->vhost_path);
+        st->vhost_client = client->type == JSON_TRUE;
     } else {
         return xasprintf("bad host_side \"%s\"", STR("host_side"));
     }

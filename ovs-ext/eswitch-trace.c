@@ -179,6 +179,40 @@ trace_software_path(struct esw_dev *dev, uint32_t vport,
     rep_port_destroy(&rp);
 }
 
+/* The packet chain by chain: what each lookup saw, the rule, and the
+ * packet as that rule left it (rewritten, with the chain and the hash it
+ * recirculates with). */
+static void
+put_stages(const struct esw_trace *tr, struct ds *s, struct json *jtrace)
+{
+    struct json *jchains = json_array_create_empty();
+
+    for (size_t i = 0; i < tr->n_stages; i++) {
+        const struct esw_trace_stage *st = &tr->stages[i];
+        char key[ESW_KEY_FORMAT_SIZE], rule[ESW_RULE_FORMAT_SIZE];
+        struct json *j = json_object_create();
+
+        esw_key_format(&st->key, key, sizeof key);
+        json_object_put(j, "chain", json_integer_create(st->key.chain));
+        json_object_put_string(j, "packet", key);
+        if (!st->rule) {
+            ds_put_format(s, "Device lookup, chain %"PRIu32": miss\n",
+                          st->key.chain);
+            json_object_put(j, "rule", json_null_create());
+        } else {
+            esw_rule_spec_format(&st->spec, rule, sizeof rule);
+            esw_key_format(&st->after, key, sizeof key);
+            ds_put_format(s, "Device lookup, chain %"PRIu32": hit\n"
+                          "  rule: %s\n  packet after the rule: %s\n",
+                          st->key.chain, rule, key);
+            json_object_put_string(j, "rule", rule);
+            json_object_put_string(j, "after", key);
+        }
+        json_array_add(jchains, j);
+    }
+    json_object_put(jtrace, "chains", jchains);
+}
+
 static void
 eswitch_unixctl_trace(struct unixctl_conn *conn, int argc,
                       const char *argv[], void *aux OVS_UNUSED)
@@ -254,15 +288,25 @@ eswitch_unixctl_trace(struct unixctl_conn *conn, int argc,
         json_object_put_string(jtrace, "looked_up", looked_up);
     }
 
+    if (tr.n_stages > 1) {
+        /* Several chains: the lookups chain by chain. */
+        put_stages(&tr, &s, jtrace);
+    }
     if (tr.verdict == ESW_TRACE_HIT) {
         struct json *outputs = json_array_create_empty();
         char rule[ESW_RULE_FORMAT_SIZE];
 
         esw_rule_spec_format(&tr.spec, rule, sizeof rule);
-        ds_put_format(&s, "Device lookup: hit, the eSwitch forwards it "
-                      "(OVS does not see it)\n  rule: %s\n", rule);
+        if (tr.n_stages > 1) {
+            ds_put_cstr(&s, "The eSwitch forwards it (OVS does not see "
+                        "it)\n");
+        } else {
+            ds_put_format(&s, "Device lookup: hit, the eSwitch forwards it "
+                          "(OVS does not see it)\n  rule: %s\n", rule);
+        }
         if (!tr.n_outputs) {
-            ds_put_cstr(&s, "  the rule drops it\n");
+            ds_put_format(&s, "  the rule%s drops it\n",
+                          tr.n_stages > 1 ? "s" : "");
         }
         for (size_t i = 0; i < tr.n_outputs; i++) {
             put_output(&s, outputs, dev, &tr.outputs[i], "  ");
@@ -271,12 +315,24 @@ eswitch_unixctl_trace(struct unixctl_conn *conn, int argc,
         json_object_put_string(jtrace, "rule", rule);
         json_object_put(jtrace, "outputs", outputs);
     } else if (tr.verdict == ESW_TRACE_MISS) {
-        ds_put_format(&s, "Device lookup: miss, the packet goes to the "
-                      "representor of %s (OVS's software path)\n", name);
+        if (tr.n_stages > 1) {
+            ds_put_format(&s, "Device lookup: %s in chain %"PRIu32", the "
+                          "packet goes, as it entered chain 0, to the "
+                          "representor of %s (OVS's software path)\n",
+                          tr.recirc_limit ? "too many recirculations"
+                          : "miss", tr.stages[tr.n_stages - 1].key.chain,
+                          name);
+        } else {
+            ds_put_format(&s, "Device lookup: miss, the packet goes to the "
+                          "representor of %s (OVS's software path)\n",
+                          name);
+        }
         json_object_put_string(jtrace, "lookup", "miss");
         /* OVS receives the packet as the ingress stage left it. */
-        trace_software_path(dev, vport, tr.to_representor, &s, jtrace);
-        esw_pkt_free(tr.to_representor);
+        if (tr.to_representor) {
+            trace_software_path(dev, vport, tr.to_representor, &s, jtrace);
+            esw_pkt_free(tr.to_representor);
+        }
     }
     esw_pkt_free(pkt);
     eswitch_unixctl_reply(conn, as_json, jtrace, &s);

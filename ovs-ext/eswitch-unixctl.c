@@ -13,7 +13,8 @@
  *
  * and that show the device's own state:
  *
- *   eswitch/dump-rules [ESWITCH] [--json]  rules with counters and use
+ *   eswitch/dump-rules [ESWITCH] [--json]  rules with counters and use,
+ *                                          then meters
  *   eswitch/stats [ESWITCH] [--json]       per-function traffic and drops
  *
  * FUNCTION is a function name ("pf0vf1"), optionally qualified by its
@@ -456,6 +457,58 @@ dump_rule_cb(struct esw_rule *rule, void *aux_)
     return true;
 }
 
+/* The device's meters, after its rules. */
+static void
+show_meters(struct esw_dev *dev, struct ds *text, struct json *jdev)
+{
+    struct json *jmeters = json_array_create_empty();
+    size_t n = esw_meter_list(dev, NULL, 0);
+    uint32_t *ids = xcalloc(MAX(n, 1), sizeof *ids);
+
+    n = MIN(esw_meter_list(dev, ids, n), n);
+    for (size_t i = 0; i < n; i++) {
+        struct esw_meter_config cfg;
+        struct esw_meter_stats st;
+        struct json *j, *jbands;
+        uint64_t dropped = 0;
+
+        if (esw_meter_get_config(dev, ids[i], &cfg)
+            || esw_meter_get_stats(dev, ids[i], &st)) {
+            continue;           /* Deleted meanwhile. */
+        }
+        j = json_object_create();
+        jbands = json_array_create_empty();
+        ds_put_format(text, "  meter %"PRIu32": %s", ids[i],
+                      cfg.pktps ? "pktps" : "kbps");
+        for (uint32_t b = 0; b < cfg.n_bands; b++) {
+            struct json *jb = json_object_create();
+
+            ds_put_format(text, "%s rate=%"PRIu64" burst=%"PRIu64,
+                          b ? "," : "", cfg.bands[b].rate,
+                          cfg.bands[b].burst);
+            dropped += st.band_packets[b];
+            json_object_put(jb, "rate", json_integer_create(cfg.bands[b].rate));
+            json_object_put(jb, "burst",
+                            json_integer_create(cfg.bands[b].burst));
+            json_object_put(jb, "dropped_packets",
+                            json_integer_create(st.band_packets[b]));
+            json_object_put(jb, "dropped_bytes",
+                            json_integer_create(st.band_bytes[b]));
+            json_array_add(jbands, jb);
+        }
+        ds_put_format(text, ", packets=%"PRIu64", bytes=%"PRIu64
+                      ", dropped=%"PRIu64"\n", st.packets, st.bytes, dropped);
+        json_object_put(j, "id", json_integer_create(ids[i]));
+        json_object_put_string(j, "unit", cfg.pktps ? "pktps" : "kbps");
+        json_object_put(j, "packets", json_integer_create(st.packets));
+        json_object_put(j, "bytes", json_integer_create(st.bytes));
+        json_object_put(j, "bands", jbands);
+        json_array_add(jmeters, j);
+    }
+    free(ids);
+    json_object_put(jdev, "meters", jmeters);
+}
+
 static void
 show_rules(struct esw_dev *dev, const char *name,
            const uint32_t *vports OVS_UNUSED, size_t n_vports OVS_UNUSED,
@@ -474,6 +527,7 @@ show_rules(struct esw_dev *dev, const char *name,
     json_object_put(jdev, "capacity",
                     json_integer_create(esw_rule_capacity(dev)));
     json_object_put(jdev, "rules", ra.rules);
+    show_meters(dev, text, jdev);
 }
 
 static void

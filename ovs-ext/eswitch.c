@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dirs.h"
 #include "echo-arg.h"
+#include "eswitch-dpdk.h"
 #include "eswitch-state.h"
 #include "hash.h"
 #include "if-notifier.h"
@@ -99,6 +101,11 @@ struct eswitch_file_config eswitch_file_cfg OVS_GUARDED_BY(eswitch_mutex) = {
     .default_host_io = ESWITCH_IO_AUTO,
 };
 
+/* Directory of vhost-user sockets (other_config:eswitch-vhost-dir, NULL:
+ * OVS's run directory): default sockets are "<eswitch>-<function>.sock"
+ * there, and relative --vhost-user names are in it. */
+char *eswitch_vhost_dir OVS_GUARDED_BY(eswitch_mutex);
+
 struct seq *
 eswitch_link_seq(void)
 {
@@ -145,7 +152,7 @@ parse_ovs_layout(const struct smap *other_config,
     value = smap_get_def(other_config, "eswitch-host-io", "auto");
     if (!eswitch_host_io_from_string(value, &layout->host_io)) {
         *errp = value_invalid("eswitch-host-io", value,
-                              "auto, tap or capture");
+                              "auto, tap, capture or vhost-user");
         return EINVAL;
     }
     return 0;
@@ -198,19 +205,35 @@ eswitch_fn_is_virtio(const struct eswitch_fn_id *id)
 }
 
 /* Adds function 'id' to 'dev' with 'mac' (NULL: its default MAC), 'mtu'
- * (0: 1500) and 'queues' virtio-net queue pairs (0: not virtio).  Stores
- * its vport number in '*vportp' (may be NULL). */
+ * (0: 1500) and 'queues' virtio-net queue pairs (0: not virtio), with a
+ * host side of 'io_type' ('vhost' for vhost-user: NULL for the default
+ * socket and features).  Stores its vport number in '*vportp' (may be
+ * NULL). */
 int
 eswitch_add_function(struct esw_dev *dev, const struct eswitch_fn_id *id,
                      const struct esw_eth_addr *mac, uint32_t mtu,
-                     uint32_t queues, enum esw_io_type io_type, bool link_up,
+                     uint32_t queues, enum esw_io_type io_type,
+                     const struct eswitch_vhost_args *vhost, bool link_up,
                      uint32_t *vportp, char **errp)
+    OVS_REQUIRES(eswitch_mutex)
 {
     struct esw_io_config io = { .type = io_type };
     struct esw_vport_config cfg;
     struct esw_error err;
     char name[ESW_NAME_MAX];
     int error;
+
+    if (io_type == ESW_IO_VHOST_USER) {
+        char *dpdk_error = NULL;
+
+        if (eswitch_dpdk_init(&dpdk_error)) {
+            eswitch_format_fn_name(id, name);
+            *errp = xasprintf("%s: cannot add function %s: %s",
+                              esw_dev_name(dev), name, dpdk_error);
+            free(dpdk_error);
+            return ENODEV;
+        }
+    }
 
     memset(&cfg, 0, sizeof cfg);
     cfg.kind = id->kind;
@@ -222,13 +245,42 @@ eswitch_add_function(struct esw_dev *dev, const struct eswitch_fn_id *id,
     cfg.admin_down = !link_up;
     cfg.n_rep_queues = eswitch_rep_queues(queues);
     cfg.io = &io;
+    if (io_type == ESW_IO_VHOST_USER) {
+        char *path;
+
+        eswitch_format_fn_name(id, name);
+        path = (vhost && vhost->path ? xstrdup(vhost->path)
+                : xasprintf("%s/%s-%s.sock", eswitch_vhost_dir
+                            ? eswitch_vhost_dir : ovs_rundir(),
+                            esw_dev_name(dev), name));
+        if (strlen(path) >= sizeof io.path) {
+            *errp = xasprintf("%s: cannot add function %s: vhost-user socket "
+                              "path %s is longer than %d bytes",
+                              esw_dev_name(dev), name, path,
+                              ESW_PATH_MAX - 1);
+            free(path);
+            return EINVAL;
+        }
+        ovs_strlcpy(io.path, path, sizeof io.path);
+        free(path);
+        io.client = vhost && vhost->client;
+        io.virtio_features = (vhost ? vhost->features
+                              : ESWITCH_DEFAULT_FEATURES);
+        io.n_queues = MAX(queues, 1);
+    }
 
     error = esw_vport_add(dev, &cfg, &err, vportp);
     if (error) {
+        const char *reason = err.reason[0] ? err.reason : ovs_strerror(error);
+        size_t len;
+
         eswitch_format_fn_name(id, name);
+        len = strlen(name);
+        if (!strncmp(reason, name, len) && !strncmp(reason + len, ": ", 2)) {
+            reason += len + 2;      /* The device's reason names it too. */
+        }
         *errp = xasprintf("%s: cannot add function %s: %s", esw_dev_name(dev),
-                          name, err.reason[0] ? err.reason
-                          : ovs_strerror(error));
+                          name, reason);
     }
     return error;
 }
@@ -347,9 +399,12 @@ static_mac(const struct eswitch_pf_config *pfc, const struct eswitch_fn_id *id,
 }
 
 /* Host side of function 'id' of an eSwitch whose host sides resolved to
- * 'esw_io'. */
+ * 'esw_io', and whose virtio-net functions get vhost-user host sides if
+ * 'vhost_user'.  Only virtio-net functions can have one: for the others
+ * "vhost-user" means "auto". */
 enum esw_io_type
-eswitch_fn_io_type__(const struct eswitch_fn_id *id, enum esw_io_type esw_io)
+eswitch_fn_io_type__(const struct eswitch_fn_id *id, enum esw_io_type esw_io,
+                     bool vhost_user)
     OVS_REQUIRES(eswitch_mutex)
 {
     char name[ESW_NAME_MAX];
@@ -360,10 +415,15 @@ eswitch_fn_io_type__(const struct eswitch_fn_id *id, enum esw_io_type esw_io)
             = &eswitch_file_cfg.io_overrides[i];
 
         if (!strcmp(o->function, name) && o->host_io != ESWITCH_IO_AUTO) {
+            if (o->host_io == ESWITCH_IO_VHOST_USER) {
+                return (eswitch_fn_is_virtio(id) ? ESW_IO_VHOST_USER
+                        : esw_io);
+            }
             return host_io_type(o->host_io);
         }
     }
-    return esw_io;
+    return (vhost_user && eswitch_fn_is_virtio(id) ? ESW_IO_VHOST_USER
+            : esw_io);
 }
 
 /* Instances.
@@ -384,7 +444,9 @@ eswitch_lookup__(const char *name) OVS_REQUIRES(eswitch_mutex)
 
 /* Adds the functions 'ids' of an eSwitch configured by 'pfc' (NULL:
  * other_config) to 'dev', with host sides 'io' (tap falls back to capture
- * when 'io' is "auto" and tap devices are not available).  Stores what the
+ * when 'io' is "auto" or "vhost-user" and tap devices are not available;
+ * "vhost-user" gives the virtio-net functions vhost-user host sides with
+ * their default sockets).  Stores what the
  * host sides resolved to in '*io_typep'.  On failure the device may hold
  * some of the functions: closing it takes them. */
 static int
@@ -394,18 +456,22 @@ add_layout_functions(struct esw_dev *dev, const struct eswitch_fn_id ids[],
                      char **errp) OVS_REQUIRES(eswitch_mutex)
 {
     enum esw_io_type io_type = host_io_type(io);
+    bool vhost_user = io == ESWITCH_IO_VHOST_USER;
 
     for (size_t i = 0; i < n_ids; i++) {
+        struct eswitch_vhost_args vhost = {
+            .features = eswitch_file_cfg.virtio_features
+        };
         struct esw_eth_addr mac;
         bool has_mac = static_mac(pfc, &ids[i], &mac);
         uint32_t queues = eswitch_default_queues__(&ids[i]);
         int error;
 
-        error = eswitch_add_function(dev, &ids[i], has_mac ? &mac : NULL, 0,
-                                     queues,
-                                     eswitch_fn_io_type__(&ids[i], io_type),
-                                     false, NULL, errp);
-        if (error && i == 0 && io == ESWITCH_IO_AUTO
+        error = eswitch_add_function(
+            dev, &ids[i], has_mac ? &mac : NULL, 0, queues,
+            eswitch_fn_io_type__(&ids[i], io_type, vhost_user), &vhost,
+            false, NULL, errp);
+        if (error && i == 0 && (io == ESWITCH_IO_AUTO || vhost_user)
             && (error == EACCES || error == ENODEV || error == EPERM)) {
             VLOG_INFO("%s: tap devices are not available (%s): the "
                       "functions' host sides are in memory (capture)",
@@ -415,7 +481,8 @@ add_layout_functions(struct esw_dev *dev, const struct eswitch_fn_id ids[],
             io_type = ESW_IO_CAPTURE;
             error = eswitch_add_function(
                 dev, &ids[i], has_mac ? &mac : NULL, 0, queues,
-                eswitch_fn_io_type__(&ids[i], io_type), false, NULL, errp);
+                eswitch_fn_io_type__(&ids[i], io_type, vhost_user), &vhost,
+                false, NULL, errp);
         }
         if (error) {
             return error;
@@ -474,6 +541,7 @@ eswitch_create__(const char *name, uint32_t pf,
     esw->dev = dev;
     esw->layout = layout;
     esw->io_type = io_type;
+    esw->vhost_user = layout.host_io == ESWITCH_IO_VHOST_USER;
     esw->pfc = pfc;
     esw->pinned = pfc != NULL;
     snprintf(esw->uplink_name, sizeof esw->uplink_name, "p%"PRIu32, pf);
@@ -481,9 +549,10 @@ eswitch_create__(const char *name, uint32_t pf,
     hmap_init(&esw->fns);
     hmap_insert(&eswitches, &esw->node, hash_string(esw->name, 0));
     VLOG_INFO("%s: eswitch created%s: uplink, host PF, %"PRIu32" VFs, %"
-              PRIu32" virtio-net devices, host sides %s", esw->name,
+              PRIu32" virtio-net devices, host sides %s%s", esw->name,
               pfc ? " from the configuration file" : "", layout.n_vfs,
-              layout.n_sfs, esw_io_type_name(io_type));
+              layout.n_sfs, esw_io_type_name(io_type),
+              esw->vhost_user ? " (virtio-net: vhost-user)" : "");
     *eswp = esw;
     return 0;
 }
@@ -621,6 +690,7 @@ eswitch_relayout__(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
         new_io = false;
     } else if (new_io) {
         esw->io_type = host_io_type(layout->host_io);
+        esw->vhost_user = layout->host_io == ESWITCH_IO_VHOST_USER;
     }
 
     vports = eswitch_list_vports(esw->dev, &n_vports);
@@ -652,10 +722,15 @@ eswitch_relayout__(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
         if (!esw_vport_lookup(esw->dev, name, &vport)) {
             continue;
         }
+        struct eswitch_vhost_args vhost = {
+            .features = eswitch_file_cfg.virtio_features
+        };
+
         if (eswitch_add_function(esw->dev, &ids[j], NULL, 0,
                                  eswitch_default_queues__(&ids[j]),
-                                 eswitch_fn_io_type__(&ids[j], esw->io_type),
-                                 esw->managed, NULL, &error)) {
+                                 eswitch_fn_io_type__(&ids[j], esw->io_type,
+                                                      esw->vhost_user),
+                                 &vhost, esw->managed, NULL, &error)) {
             VLOG_WARN("%s", error);
             free(error);
         } else {
@@ -676,6 +751,35 @@ eswitch_set_max_rules(uint32_t max_rules)
     ovs_mutex_lock(&eswitch_mutex);
     eswitch_max_rules = max_rules;
     ovs_mutex_unlock(&eswitch_mutex);
+}
+
+/* Applies other_config:eswitch-vhost-dir (an absolute directory) to the
+ * vhost-user sockets created from now on. */
+static void
+set_vhost_dir(const char *dir) OVS_REQUIRES(eswitch_mutex)
+{
+    static char *last_bad;
+
+    if (dir && dir[0] != '/') {
+        if (!last_bad || strcmp(last_bad, dir)) {
+            struct echo_buf b;
+
+            VLOG_WARN("Open_vSwitch other_config: invalid eswitch-vhost-dir "
+                      "\"%s\": expected an absolute directory (keeping %s)",
+                      echo_arg(dir, &b), eswitch_vhost_dir
+                      ? eswitch_vhost_dir : ovs_rundir());
+            free(last_bad);
+            last_bad = xstrdup(dir);
+        }
+        return;
+    }
+    free(last_bad);
+    last_bad = NULL;
+    if (!dir != !eswitch_vhost_dir
+        || (dir && strcmp(dir, eswitch_vhost_dir))) {
+        free(eswitch_vhost_dir);
+        eswitch_vhost_dir = dir ? xstrdup(dir) : NULL;
+    }
 }
 
 void
@@ -706,6 +810,8 @@ eswitch_set_ovs_config(const struct smap *other_config)
     }
 
     ovs_mutex_lock(&eswitch_mutex);
+    eswitch_dpdk_set_ovs_config(other_config);
+    set_vhost_dir(smap_get(other_config, "eswitch-vhost-dir"));
     eswitch_busy_poll = smap_get_bool(other_config, "eswitch-busy-poll",
                                       false);
     if (layout_ok && memcmp(&layout, &eswitch_ovs_layout, sizeof layout)) {

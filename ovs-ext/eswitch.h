@@ -224,6 +224,11 @@ struct eswitch_hotplug_args {
     uint32_t queues;            /* 0: default (virtio only). */
     bool has_features;
     uint64_t features;          /* Virtio only. */
+    const char *vhost_path;     /* Virtio only: a vhost-user host side on
+                                 * this socket (absolute, or a file name in
+                                 * other_config:eswitch-vhost-dir), instead
+                                 * of the eSwitch's kind of host side. */
+    bool vhost_client;          /* Connect to 'vhost_path' (needs it). */
 };
 
 /* Adds a function with the lowest free VF number or virtio SF number (of
@@ -268,7 +273,8 @@ struct json *eswitch_mgmt_list(void);
 /* One function as a JSON object: the one shape of function_to_json()
  * (function-json.h), and "pf", "number", "origin" (static or hotplug),
  * "features" and "queues" (virtio only) and "link_state" (auto, up,
- * down).  Main thread only, as function_to_json(). */
+ * down); a vhost-user host side's socket, mode, guest and negotiated
+ * features are function_to_json()'s "vhost_user".  Main thread only, as function_to_json(). */
 int eswitch_mgmt_query(const char *spec, struct json **replyp, char **errp);
 
 /* The management settings in force, as a JSON object. */

@@ -12,6 +12,7 @@
 #include "function-json.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 
 #include "datapath/esw.h"
@@ -28,6 +29,29 @@ static struct json *
 string_or_null(const char *s)
 {
     return s ? json_string_create(s) : json_null_create();
+}
+
+/* The "vhost_user" object of a function whose host side is 'host'. */
+static struct json *
+vhost_to_json(const struct esw_host_info *host)
+{
+    struct json *jv = json_object_create();
+
+    json_object_put_string(jv, "path", host->path);
+    json_object_put_string(jv, "mode", host->client ? "client" : "server");
+    json_object_put(jv, "guest", json_boolean_create(host->host_up));
+    json_object_put(jv, "queues", json_integer_create(host->virtio_queues));
+    json_object_put(jv, "guest_queues",
+                    json_integer_create(host->virtio_guest_queues));
+    json_object_put(jv, "enabled_queues",
+                    json_integer_create(host->virtio_enabled_queues));
+    json_object_put(jv, "guest_drivers_ready",
+                    json_integer_create(host->host_connects));
+    json_object_put_format(jv, "offered_features", "0x%"PRIx64,
+                           host->virtio_offered);
+    json_object_put_format(jv, "negotiated_features", "0x%"PRIx64,
+                           host->virtio_negotiated);
+    return jv;
 }
 
 int
@@ -63,6 +87,9 @@ function_to_json(struct esw_dev *dev, uint32_t vport, struct json *json)
     json_object_put_string(json, "host_side", esw_io_type_name(host.type));
     if (host.ifname[0]) {
         json_object_put_string(json, "host_interface", host.ifname);
+    }
+    if (host.type == ESW_IO_VHOST_USER) {
+        json_object_put(json, "vhost_user", vhost_to_json(&host));
     }
     json_object_put(json, "port", string_or_null(port));
     json_object_put(json, "held", json_boolean_create(held));

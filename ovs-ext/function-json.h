@@ -27,8 +27,16 @@ struct json;
  *                           set, else "mac")
  *   "mtu"
  *   "link"                  "up" or "down", as the function sees it
- *   "host_side"             "capture", "tap" or "none"; and, for tap,
- *   "host_interface"        the interface's name
+ *   "host_side"             "capture", "tap", "vhost-user" or "none";
+ *                           and, for tap,
+ *   "host_interface"        the interface's name; for vhost-user,
+ *   "vhost_user"            an object: "path" (the socket), "mode"
+ *                           ("server" or "client"), "guest" (whether a
+ *                           guest driver is ready), "queues" (served),
+ *                           "guest_queues", "enabled_queues",
+ *                           "guest_drivers_ready" (how many times one
+ *                           became ready), "offered_features" and
+ *                           "negotiated_features" ("0x..." hex)
  *   "port"                  the port that holds the function, or null
  *   "held"                  whether that port is out of the bridge, the
  *                           function keeping its policy (port-policy.h)

@@ -75,6 +75,7 @@ struct netdev_esw {
                                  * return (port_policy_hold()). */
     char *refusal;              /* Why it failed, for the log; or NULL. */
     int requested_n_rxq;        /* The function's representor queues. */
+    bool carrier;               /* As OVS was last told (change_seq). */
 
     /* Any thread. */
     OVSRCU_TYPE(struct esw_binding *) binding;
@@ -692,6 +693,41 @@ refresh_links(void)
     }
 }
 
+/* A function's link also changes without the eSwitch's management knowing:
+ * a vhost-user guest's driver comes and goes (in DPDK's threads).  Once a
+ * second, the netdevs whose carrier changed tell OVS (which then updates
+ * the Interface's link_state). */
+#define CARRIER_REFRESH_MS 1000
+static long long int next_carrier_refresh;
+
+static void
+refresh_carriers(void)
+{
+    if (!atomic_count_get(&n_netdevs) || time_msec() < next_carrier_refresh) {
+        return;
+    }
+    next_carrier_refresh = time_msec() + CARRIER_REFRESH_MS;
+    for (size_t i = 0; i < ARRAY_SIZE(netdev_esw_classes); i++) {
+        struct shash devices = SHASH_INITIALIZER(&devices);
+        struct shash_node *node;
+
+        netdev_get_devices(&netdev_esw_classes[i], &devices);
+        SHASH_FOR_EACH (node, &devices) {
+            struct netdev *netdev = node->data;
+            struct netdev_esw *dev = netdev_esw_cast(netdev);
+            bool carrier;
+
+            netdev_esw_get_carrier(netdev, &carrier);
+            if (carrier != dev->carrier) {
+                dev->carrier = carrier;
+                netdev_change_seq_changed(netdev);
+            }
+            netdev_close(netdev);
+        }
+        shash_destroy(&devices);
+    }
+}
+
 /* Runs the port policy's housekeeping and follows link changes once per
  * main loop iteration (the four classes share it). */
 static void
@@ -709,6 +745,7 @@ netdev_esw_run(const struct netdev_class *class)
             link_recheck = 0;
             refresh_links();
         }
+        refresh_carriers();
     }
 }
 
@@ -720,6 +757,9 @@ netdev_esw_wait(const struct netdev_class *class)
         seq_wait(eswitch_link_seq(), link_seqno);
         if (link_recheck) {
             poll_timer_wait_until(link_recheck);
+        }
+        if (atomic_count_get(&n_netdevs)) {
+            poll_timer_wait_until(next_carrier_refresh);
         }
     }
 }

@@ -13,14 +13,18 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dpif.h"
+#include "dpif-netdev.h"
 #include "flow.h"
 #include "hash.h"
 #include "netdev-offload-provider.h"
 #include "netdev-provider.h"
 #include "netdev.h"
+#include "ofproto/ofproto-dpif.h"
+#include "ofproto/ofproto-provider.h"
 #include "odp-util.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
@@ -106,6 +110,21 @@ static int rules_vlan_limit OVS_GUARDED_BY(offload_mutex);
 /* Names of the devices this provider has put rules into. */
 static struct sset devices OVS_GUARDED_BY(offload_mutex)
     = SSET_INITIALIZER(&devices);
+
+/* A datapath meter, as OVS's userspace datapath has it (meter ids are the
+ * datapath's, which ofproto-dpif allocates), and the devices it is in: a
+ * meter goes into a device when the first rule that uses it does. */
+struct offload_meter {
+    struct hmap_node node;          /* In 'meters', by id. */
+    uint32_t id;
+    struct esw_meter_config cfg;
+    char *unsupported;              /* Why no device can have it, or
+                                     * NULL. */
+    struct sset devices;            /* Names of the devices it is in. */
+};
+
+static struct hmap meters OVS_GUARDED_BY(offload_mutex)
+    = HMAP_INITIALIZER(&meters);
 
 static size_t
 ufid_hash(const ovs_u128 *ufid)
@@ -211,6 +230,57 @@ flow_get_match(const struct offload_flow *f, struct match *match)
     memset(&match->tun_md, 0, sizeof match->tun_md);
 }
 
+static struct offload_meter *
+meter_find(uint32_t id) OVS_REQUIRES(offload_mutex)
+{
+    struct offload_meter *m;
+
+    HMAP_FOR_EACH_WITH_HASH (m, node, hash_int(id, 0), &meters) {
+        if (m->id == id) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+/* Puts the meters that 'spec' uses into 'dev', if they are not there yet.
+ * Returns OFFLOAD_OK or the reason, appended to 'text', why it cannot. */
+static enum offload_reason
+meters_prepare(struct esw_dev *dev, const struct esw_rule_spec *spec,
+               struct ds *text) OVS_REQUIRES(offload_mutex)
+{
+    for (size_t i = 0; i < spec->n_actions; i++) {
+        const struct esw_action *a = &spec->actions[i];
+        struct offload_meter *m;
+        struct esw_error err;
+        int error;
+
+        if (a->type != ESW_ACTION_METER) {
+            continue;
+        }
+        m = meter_find(a->meter);
+        if (!m) {
+            ds_put_format(text, "unsupported action: meter(%"PRIu32"): "
+                          "not a meter of the datapath", a->meter);
+            return OFFLOAD_UNSUPPORTED_ACTION;
+        }
+        if (m->unsupported) {
+            ds_put_format(text, "unsupported action: meter(%"PRIu32"): %s",
+                          a->meter, m->unsupported);
+            return OFFLOAD_UNSUPPORTED_ACTION;
+        }
+        if (sset_contains(&m->devices, esw_dev_name(dev))) {
+            continue;
+        }
+        error = esw_meter_set(dev, m->id, &m->cfg, &err);
+        if (error) {
+            return device_reason(dev, error, &err, text);
+        }
+        sset_add(&m->devices, esw_dev_name(dev));
+    }
+    return OFFLOAD_OK;
+}
+
 /* Brings 'f''s rule in line with its match and actions: added, modified
  * (make-before-break) or, when that is not possible, removed with the
  * reason recorded.  'count' says whether to count a failure (a retry's
@@ -246,6 +316,9 @@ offload_try__(struct offload_flow *f, const struct match *match, bool count)
         }
         r = offload_xlate(&ctx, match, f->actions, f->actions_len,
                           &spec, &text);
+        if (!r) {
+            r = meters_prepare(f->dev, &spec, &text);
+        }
         if (!r) {
             struct esw_error err;
             int error;
@@ -638,6 +711,134 @@ offload_esw_flow_get_n_flows(struct netdev *netdev, uint64_t *n_flows)
     return 0;
 }
 
+/* Meters.  OVS 3.1's userspace datapath does not call the flow API's
+ * meter callbacks (only dpif-netlink does): ovs-vswitchd's hook on
+ * dpif_meter_set/get/del() (vswitchd-plugin/ovs-hooks.c) calls them for
+ * the "netdev" datapath, after OVS's own meter call succeeded. */
+
+int
+netdev_offload_esw_meter_set(ofproto_meter_id meter_id,
+                             struct ofputil_meter_config *config)
+{
+    struct offload_meter *m;
+    const char *name;
+
+    ovs_mutex_lock(&offload_mutex);
+    m = meter_find(meter_id.uint32);
+    if (!m) {
+        m = xzalloc(sizeof *m);
+        m->id = meter_id.uint32;
+        sset_init(&m->devices);
+        hmap_insert(&meters, &m->node, hash_int(m->id, 0));
+    }
+    free(m->unsupported);
+    m->unsupported = NULL;
+    memset(&m->cfg, 0, sizeof m->cfg);
+    m->cfg.pktps = (config->flags & OFPMF13_PKTPS) != 0;
+    m->cfg.n_bands = config->n_bands;
+    if (config->n_bands > ESW_MAX_METER_BANDS) {
+        m->unsupported = xasprintf("%"PRIu16" bands, at most %d",
+                                   config->n_bands, ESW_MAX_METER_BANDS);
+    }
+    for (size_t i = 0; i < config->n_bands && !m->unsupported; i++) {
+        const struct ofputil_meter_band *b = &config->bands[i];
+
+        if (b->type != OFPMBT13_DROP) {
+            m->unsupported = xasprintf("band %"PRIuSIZE" does not drop", i);
+        }
+        m->cfg.bands[i].rate = b->rate;
+        m->cfg.bands[i].burst = b->burst_size;
+    }
+    /* A new configuration restarts the meter in the devices too. */
+    SSET_FOR_EACH (name, &m->devices) {
+        struct esw_dev *dev = esw_dev_lookup(name);
+
+        if (dev) {
+            if (m->unsupported) {
+                esw_meter_del(dev, m->id);
+            } else {
+                esw_meter_set(dev, m->id, &m->cfg, NULL);
+            }
+            esw_dev_close(dev);
+        }
+    }
+    if (m->unsupported) {
+        sset_clear(&m->devices);
+    }
+    ovs_mutex_unlock(&offload_mutex);
+    return 0;
+}
+
+/* Adds what the devices counted for meter 'id' to 'stats'. */
+static void
+meter_add_stats(const struct offload_meter *m,
+                struct ofputil_meter_stats *stats)
+    OVS_REQUIRES(offload_mutex)
+{
+    const char *name;
+
+    SSET_FOR_EACH (name, &m->devices) {
+        struct esw_dev *dev = esw_dev_lookup(name);
+        struct esw_meter_stats s;
+
+        if (dev && !esw_meter_get_stats(dev, m->id, &s)) {
+            stats->packet_in_count += s.packets;
+            stats->byte_in_count += s.bytes;
+            for (size_t i = 0; i < stats->n_bands
+                               && i < ESW_MAX_METER_BANDS; i++) {
+                stats->bands[i].packet_count += s.band_packets[i];
+                stats->bands[i].byte_count += s.band_bytes[i];
+            }
+        }
+        esw_dev_close(dev);
+    }
+}
+
+int
+netdev_offload_esw_meter_get(ofproto_meter_id meter_id,
+                             struct ofputil_meter_stats *stats)
+{
+    struct offload_meter *m;
+
+    ovs_mutex_lock(&offload_mutex);
+    m = meter_find(meter_id.uint32);
+    if (m && stats) {
+        meter_add_stats(m, stats);
+    }
+    ovs_mutex_unlock(&offload_mutex);
+    return m ? 0 : ENOENT;
+}
+
+int
+netdev_offload_esw_meter_del(ofproto_meter_id meter_id,
+                             struct ofputil_meter_stats *stats)
+{
+    struct offload_meter *m;
+    const char *name;
+
+    ovs_mutex_lock(&offload_mutex);
+    m = meter_find(meter_id.uint32);
+    if (m) {
+        if (stats) {
+            meter_add_stats(m, stats);
+        }
+        SSET_FOR_EACH (name, &m->devices) {
+            struct esw_dev *dev = esw_dev_lookup(name);
+
+            if (dev) {
+                esw_meter_del(dev, m->id);
+                esw_dev_close(dev);
+            }
+        }
+        hmap_remove(&meters, &m->node);
+        sset_destroy(&m->devices);
+        free(m->unsupported);
+        free(m);
+    }
+    ovs_mutex_unlock(&offload_mutex);
+    return m ? 0 : ENOENT;
+}
+
 static const struct netdev_flow_api netdev_offload_esw = {
     .type = "esw",
     .flow_flush = offload_esw_flow_flush,
@@ -645,6 +846,9 @@ static const struct netdev_flow_api netdev_offload_esw = {
     .flow_get = offload_esw_flow_get,
     .flow_del = offload_esw_flow_del,
     .flow_get_n_flows = offload_esw_flow_get_n_flows,
+    .meter_set = netdev_offload_esw_meter_set,
+    .meter_get = netdev_offload_esw_meter_get,
+    .meter_del = netdev_offload_esw_meter_del,
     .init_flow_api = offload_esw_init_flow_api,
 };
 
@@ -656,8 +860,15 @@ netdev_offload_esw_register(void)
     static bool registered;
 
     if (!registered) {
+        const char *keep_polling = getenv("OVS_EXT_OFFLOAD_POLL");
+
         registered = true;
         netdev_register_flow_api_provider(&netdev_offload_esw);
+        /* dpif-netdev's offload threads wake up when a flow arrives instead
+         * of polling (vswitchd-plugin/ovs-patches/0001), unless
+         * OVS_EXT_OFFLOAD_POLL keeps OVS 3.1's polling, for benchmarks. */
+        dpif_netdev_set_offload_wake(!keep_polling || !keep_polling[0]
+                                     || !strcmp(keep_polling, "0"));
         offload_unixctl_register();
     }
 }
@@ -732,6 +943,60 @@ format_match(const struct offload_flow *f, struct ds *out)
     ofpbuf_uninit(&mask);
 }
 
+/* Looks up the name of datapath port 'port' of the datapath of type
+ * 'dpif_type' into 'name' (main thread: ofproto's state). */
+static bool
+odp_port_name(const char *dpif_type, odp_port_t port, struct ds *name)
+{
+    struct sset names = SSET_INITIALIZER(&names);
+    const char *br_name;
+    bool found = false;
+
+    ofproto_enumerate_names(dpif_type, &names);
+    SSET_FOR_EACH (br_name, &names) {
+        struct ofproto_dpif *ofproto = ofproto_dpif_lookup_by_name(br_name);
+        struct dpif_port dpif_port;
+
+        if (ofproto && !dpif_port_query_by_number(ofproto->backer->dpif,
+                                                  port, &dpif_port)) {
+            ds_put_cstr(name, dpif_port.name);
+            dpif_port_destroy(&dpif_port);
+            found = true;
+            break;
+        }
+    }
+    sset_destroy(&names);
+    return found;
+}
+
+/* Appends 'f''s reason to 'out', with the names of the datapath ports it
+ * mentions by number: the offload threads that wrote it could only know
+ * the ports registered for offload, ovs-vswitchd's main thread knows them
+ * all. */
+static void
+put_reason(const struct offload_flow *f, struct ds *out)
+{
+    static const char tag[] = "datapath port ";
+    const char *p = f->reason_text;
+    const char *q;
+
+    while ((q = strstr(p, tag))) {
+        unsigned int port;
+        int n;
+
+        ds_put_buffer(out, p, q - p);
+        if (sscanf(q + strlen(tag), "%u%n", &port, &n) == 1
+            && odp_port_name(netdev_get_dpif_type(f->netdev),
+                             u32_to_odp(port), out)) {
+            p = q + strlen(tag) + n;
+        } else {
+            ds_put_cstr(out, tag);
+            p = q + strlen(tag);
+        }
+    }
+    ds_put_cstr(out, p);
+}
+
 static void
 dump_flow_text(const struct offload_flow *f,
                const struct dpif_flow_stats *stats, long long int now,
@@ -750,7 +1015,9 @@ dump_flow_text(const struct offload_flow *f,
         ds_put_format(out, ", offloaded:yes, dp:%s, eswitch:%s",
                       OFFLOAD_ESW_DP_LAYER, esw_dev_name(f->dev));
     } else {
-        ds_put_format(out, ", offloaded:no, reason:\"%s\"", f->reason_text);
+        ds_put_cstr(out, ", offloaded:no, reason:\"");
+        put_reason(f, out);
+        ds_put_char(out, '"');
     }
     ds_put_cstr(out, ", actions:");
     format_odp_actions(out, f->actions, f->actions_len, NULL);
@@ -781,7 +1048,9 @@ dump_flow_json(const struct offload_flow *f,
         json_object_put_string(j, "eswitch", esw_dev_name(f->dev));
     } else {
         json_object_put_string(j, "reason", offload_reason_name(f->reason));
-        json_object_put_string(j, "reason_text", f->reason_text);
+        ds_clear(&s);
+        put_reason(f, &s);
+        json_object_put_string(j, "reason_text", ds_cstr(&s));
     }
     ds_clear(&s);
     format_odp_actions(&s, f->actions, f->actions_len, NULL);
@@ -824,23 +1093,37 @@ netdev_offload_esw_format_stats(struct ds *out, struct json *json)
         n_offloaded += f->rule != NULL;
     }
     if (out) {
+        size_t by_reason[OFFLOAD_N_REASONS] = { 0 };
+
+        LIST_FOR_EACH (f, list_node, &flow_list) {
+            by_reason[f->reason]++;
+        }
         ds_put_format(out, "hw-offload: %s\n",
                       offload_enabled ? "enabled" : "disabled");
-        ds_put_format(out, "flows: %"PRIuSIZE" (offloaded %"PRIuSIZE
+        ds_put_format(out, "current flows: %"PRIuSIZE" (offloaded %"PRIuSIZE
                       ", in software %"PRIuSIZE")\n",
                       n, n_offloaded, n - n_offloaded);
-        ds_put_format(out, "attempted: %"PRIu64" (new %"PRIu64", modified %"
-                      PRIu64", retried %"PRIu64")\n", counters.puts,
-                      counters.new_flows, counters.modified,
-                      counters.retried);
-        ds_put_format(out, "offloaded: %"PRIu64"\n", counters.offloaded);
         for (int r = OFFLOAD_OK + 1; r < OFFLOAD_N_REASONS; r++) {
-            ds_put_format(out, "failed %s: %"PRIu64"\n",
+            if (by_reason[r]) {
+                ds_put_format(out, "  in software, %s: %"PRIuSIZE"\n",
+                              offload_reason_name(r), by_reason[r]);
+            }
+        }
+        ds_put_cstr(out, "running totals since ovs-vswitchd started:\n");
+        ds_put_format(out, "  offload attempts: %"PRIu64" (new flows %"PRIu64
+                      ", modified flows %"PRIu64", retries %"PRIu64")\n",
+                      counters.puts, counters.new_flows, counters.modified,
+                      counters.retried);
+        ds_put_format(out, "  rules put in a device: %"PRIu64"\n",
+                      counters.offloaded);
+        for (int r = OFFLOAD_OK + 1; r < OFFLOAD_N_REASONS; r++) {
+            ds_put_format(out, "  failed, %s: %"PRIu64"\n",
                           offload_reason_name(r), counters.failed[r]);
         }
-        ds_put_format(out, "deleted: %"PRIu64" (flushed %"PRIu64
-                      ", rules removed %"PRIu64")\n", counters.flow_dels,
-                      counters.flushed, counters.rules_deleted);
+        ds_put_format(out, "  flows deleted: %"PRIu64" (flushed %"PRIu64
+                      ")\n", counters.flow_dels, counters.flushed);
+        ds_put_format(out, "  rules taken out of a device: %"PRIu64"\n",
+                      counters.rules_deleted);
     }
     if (json) {
         struct json *failed = json_object_create();

@@ -39,6 +39,9 @@
 
 #include <stdbool.h>
 
+#include "openvswitch/ofp-meter.h"
+#include "openvswitch/types.h"
+
 struct ds;
 struct json;
 struct smap;
@@ -49,6 +52,22 @@ void netdev_offload_esw_register(void);
 
 /* Applies Open_vSwitch other_config (see above). */
 void netdev_offload_esw_set_ovs_config(const struct smap *other_config);
+
+/* Meters of OVS's userspace datapath, with the signatures and contract of
+ * the flow API's meter_set/meter_get/meter_del (lib/netdev-offload-
+ * provider.h): 'meter_get' and 'meter_del' add what the devices counted
+ * (packets and bytes in, and dropped per band) to 'stats' (may be NULL for
+ * 'meter_del').  The provider keeps every meter's configuration and puts a
+ * meter into a device when a rule first needs it.  OVS 3.1's dpif-netdev
+ * never calls the flow API's meter callbacks: ovs-vswitchd's hook on
+ * dpif_meter_*() (vswitchd-plugin/ovs-hooks.c) does, for the "netdev"
+ * datapath, after OVS's own call succeeded.  Thread-safe. */
+int netdev_offload_esw_meter_set(ofproto_meter_id,
+                                 struct ofputil_meter_config *);
+int netdev_offload_esw_meter_get(ofproto_meter_id,
+                                 struct ofputil_meter_stats *);
+int netdev_offload_esw_meter_del(ofproto_meter_id,
+                                 struct ofputil_meter_stats *);
 
 /* Diagnostics, for offload-unixctl.c.  Each appends text to 'out' if it
  * is not NULL and puts the same facts into 'json' if it is not NULL. */

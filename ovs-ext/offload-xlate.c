@@ -19,6 +19,7 @@
 #include "flow.h"
 #include "netlink.h"
 #include "odp-netlink.h"
+#include "odp-util.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
 #include "packets.h"
@@ -29,6 +30,7 @@ offload_reason_name(enum offload_reason reason)
 {
     switch (reason) {
     case OFFLOAD_OK: return "offloaded";
+    case OFFLOAD_SLOW_PATH: return "slow-path";
     case OFFLOAD_UNSUPPORTED_ACTION: return "unsupported-action";
     case OFFLOAD_UNSUPPORTED_MATCH: return "unsupported-match";
     case OFFLOAD_DEVICE_FULL: return "device-full";
@@ -212,12 +214,18 @@ xlate_match(const struct offload_xlate_ctx *ctx, const struct match *match,
     m->in_vport = UINT32_MAX;
     memset(&mask.in_port, 0, sizeof mask.in_port);
 
-    if (mask.recirc_id & flow->recirc_id) {
-        ds_put_format(reason, "unsupported match: recirc_id=%#"PRIx32,
-                      flow->recirc_id);
-        return OFFLOAD_UNSUPPORTED_MATCH;
+    /* The recirculation id is the chain: a rule lives in one chain. */
+    if (mask.recirc_id && mask.recirc_id != UINT32_MAX) {
+        return unsupported_match(reason, "recirc_id with a partial mask");
+    }
+    if (mask.recirc_id && flow->recirc_id) {
+        k->chain = flow->recirc_id;
+        m->chain = UINT32_MAX;
     }
     mask.recirc_id = 0;
+    k->dp_hash = flow->dp_hash;
+    m->dp_hash = mask.dp_hash;
+    mask.dp_hash = 0;
     if (mask.packet_type && flow->packet_type != htonl(PT_ETH)) {
         return unsupported_match(reason, "packet_type");
     }
@@ -260,6 +268,9 @@ xlate_match(const struct offload_xlate_ctx *ctx, const struct match *match,
             k->ip_dst.ip6 = flow->ipv6_dst;
             m->ip_dst.ip6 = mask.ipv6_dst;
             mask.ipv6_src = mask.ipv6_dst = in6addr_any;
+            k->ipv6_label = flow->ipv6_label & htonl(IPV6_LABEL_MASK);
+            m->ipv6_label = mask.ipv6_label & htonl(IPV6_LABEL_MASK);
+            mask.ipv6_label &= ~htonl(IPV6_LABEL_MASK);
         }
         if (type == htons(ETH_TYPE_IP) || type == htons(ETH_TYPE_ARP)
             || type == htons(ETH_TYPE_IPV6)) {
@@ -311,8 +322,6 @@ action_name(enum ovs_action_attr type)
     switch (type) {
     case OVS_ACTION_ATTR_USERSPACE: return "userspace";
     case OVS_ACTION_ATTR_SAMPLE: return "sample";
-    case OVS_ACTION_ATTR_RECIRC: return "recirc";
-    case OVS_ACTION_ATTR_HASH: return "hash";
     case OVS_ACTION_ATTR_PUSH_MPLS: return "push_mpls";
     case OVS_ACTION_ATTR_POP_MPLS: return "pop_mpls";
     case OVS_ACTION_ATTR_CT: return "ct";
@@ -322,13 +331,15 @@ action_name(enum ovs_action_attr type)
     case OVS_ACTION_ATTR_CT_CLEAR: return "ct_clear";
     case OVS_ACTION_ATTR_PUSH_NSH: return "push_nsh";
     case OVS_ACTION_ATTR_POP_NSH: return "pop_nsh";
-    case OVS_ACTION_ATTR_METER: return "meter";
     case OVS_ACTION_ATTR_CLONE: return "clone";
     case OVS_ACTION_ATTR_CHECK_PKT_LEN: return "check_pkt_len";
     case OVS_ACTION_ATTR_ADD_MPLS: return "add_mpls";
     case OVS_ACTION_ATTR_TUNNEL_PUSH: return "tnl_push";
     case OVS_ACTION_ATTR_TUNNEL_POP: return "tnl_pop";
     case OVS_ACTION_ATTR_LB_OUTPUT: return "lb_output";
+    case OVS_ACTION_ATTR_RECIRC:
+    case OVS_ACTION_ATTR_HASH:
+    case OVS_ACTION_ATTR_METER:
     case OVS_ACTION_ATTR_UNSPEC:
     case OVS_ACTION_ATTR_OUTPUT:
     case OVS_ACTION_ATTR_SET:
@@ -404,30 +415,32 @@ add_action(struct esw_rule_spec *spec, const struct esw_action *a,
     return OFFLOAD_OK;
 }
 
-/* SET or SET_MASKED of the Ethernet addresses; anything else is added to
- * 'bad'. */
-static enum offload_reason
-xlate_set(const struct nlattr *a, bool masked, struct esw_rule_spec *spec,
-          struct ds *bad, struct ds *reason)
+/* Whether the 'n' bytes of 'value' have bits outside 'mask'. */
+static bool
+bits_outside_mask(const void *value_, const void *mask_, size_t n)
 {
-    const struct nlattr *key = nl_attr_get(a);
-    enum ovs_key_attr type = nl_attr_type(key);
-    const struct ovs_key_ethernet *value, *mask = NULL;
+    const uint8_t *value = value_, *mask = mask_;
+
+    for (size_t i = 0; i < n; i++) {
+        if (value[i] & ~mask[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* SET or SET_MASKED of the Ethernet addresses.  Whole addresses become
+ * SET_ETH_SRC/DST; partial masks a masked SET of the eth group. */
+static enum offload_reason
+xlate_set_eth(const struct ovs_key_ethernet *value,
+              const struct ovs_key_ethernet *mask,
+              struct esw_rule_spec *spec, struct ds *reason)
+{
+    struct esw_action set = { .type = ESW_ACTION_SET };
     enum offload_reason r = OFFLOAD_OK;
+    bool partial = false;
 
-    if (type != OVS_KEY_ATTR_ETHERNET
-        || nl_attr_get_size(key) != (masked ? 2 : 1) * sizeof *value) {
-        char buf[32];
-
-        snprintf(buf, sizeof buf, "set(%s)", key_attr_name(type));
-        unsupported_action(bad, buf);
-        return OFFLOAD_OK;
-    }
-    value = nl_attr_get(key);
-    if (masked) {
-        mask = value + 1;
-    }
-
+    set.set.header = ESW_SET_ETH;
     for (int i = 0; i < 2 && !r; i++) {
         const uint8_t *v = i ? value->eth_dst.ea : value->eth_src.ea;
         const uint8_t *mk = (!mask ? NULL
@@ -440,14 +453,232 @@ xlate_set(const struct nlattr *a, bool masked, struct esw_rule_spec *spec,
             continue;
         }
         if (mk && !eth_is_ones(mk)) {
-            unsupported_action(bad, (i ? "set(eth_dst) with a partial mask"
-                                     : "set(eth_src) with a partial mask"));
+            struct esw_set_eth *sv = &set.set.value.eth, *sm = &set.set.mask.eth;
+
+            memcpy(i ? sv->dst.ea : sv->src.ea, v, ETH_ADDR_LEN);
+            memcpy(i ? sm->dst.ea : sm->src.ea, mk, ETH_ADDR_LEN);
+            partial = true;
             continue;
         }
         memcpy(act.mac.ea, v, ETH_ADDR_LEN);
         r = add_action(spec, &act, reason);
     }
+    if (!r && partial) {
+        r = add_action(spec, &set, reason);
+    }
     return r;
+}
+
+/* SET or SET_MASKED of a header other than Ethernet: the device's masked
+ * SET of the same group.  'mask' is NULL for SET (every field). */
+static enum offload_reason
+xlate_set_header(enum ovs_key_attr type, const void *value, const void *mask,
+                 struct esw_rule_spec *spec, struct ds *bad,
+                 struct ds *reason)
+{
+    struct esw_action act = { .type = ESW_ACTION_SET };
+    union esw_set_value *v = &act.set.value, *m = &act.set.mask;
+    char buf[64];
+
+    switch (type) {
+    case OVS_KEY_ATTR_IPV4: {
+        const struct ovs_key_ipv4 *kv = value, *km = mask;
+
+        if (km && (km->ipv4_proto || km->ipv4_frag)) {
+            unsupported_action(bad, "set(ipv4) of proto or frag");
+            return OFFLOAD_OK;
+        }
+        act.set.header = ESW_SET_IPV4;
+        v->ipv4.src = kv->ipv4_src;
+        v->ipv4.dst = kv->ipv4_dst;
+        v->ipv4.tos = kv->ipv4_tos;
+        v->ipv4.ttl = kv->ipv4_ttl;
+        m->ipv4.src = km ? km->ipv4_src : OVS_BE32_MAX;
+        m->ipv4.dst = km ? km->ipv4_dst : OVS_BE32_MAX;
+        m->ipv4.tos = km ? km->ipv4_tos : UINT8_MAX;
+        m->ipv4.ttl = km ? km->ipv4_ttl : UINT8_MAX;
+        break;
+    }
+    case OVS_KEY_ATTR_IPV6: {
+        const struct ovs_key_ipv6 *kv = value, *km = mask;
+
+        if (km && (km->ipv6_proto || km->ipv6_frag)) {
+            unsupported_action(bad, "set(ipv6) of proto or frag");
+            return OFFLOAD_OK;
+        }
+        act.set.header = ESW_SET_IPV6;
+        memcpy(&v->ipv6.src, &kv->ipv6_src, 16);
+        memcpy(&v->ipv6.dst, &kv->ipv6_dst, 16);
+        v->ipv6.label = kv->ipv6_label;
+        v->ipv6.tclass = kv->ipv6_tclass;
+        v->ipv6.hlimit = kv->ipv6_hlimit;
+        if (km) {
+            memcpy(&m->ipv6.src, &km->ipv6_src, 16);
+            memcpy(&m->ipv6.dst, &km->ipv6_dst, 16);
+            m->ipv6.label = km->ipv6_label;
+            m->ipv6.tclass = km->ipv6_tclass;
+            m->ipv6.hlimit = km->ipv6_hlimit;
+        } else {
+            memset(&m->ipv6.src, 0xff, 16);
+            memset(&m->ipv6.dst, 0xff, 16);
+            m->ipv6.label = htonl(IPV6_LABEL_MASK);
+            m->ipv6.tclass = m->ipv6.hlimit = UINT8_MAX;
+        }
+        break;
+    }
+    case OVS_KEY_ATTR_TCP:
+    case OVS_KEY_ATTR_UDP:
+    case OVS_KEY_ATTR_SCTP: {
+        /* ovs_key_tcp, _udp and _sctp are the same two ports. */
+        const struct ovs_key_tcp *kv = value, *km = mask;
+
+        act.set.header = (type == OVS_KEY_ATTR_TCP ? ESW_SET_TCP
+                          : type == OVS_KEY_ATTR_UDP ? ESW_SET_UDP
+                          : ESW_SET_SCTP);
+        v->l4.src = kv->tcp_src;
+        v->l4.dst = kv->tcp_dst;
+        m->l4.src = km ? km->tcp_src : OVS_BE16_MAX;
+        m->l4.dst = km ? km->tcp_dst : OVS_BE16_MAX;
+        break;
+    }
+    case OVS_KEY_ATTR_ICMP:
+    case OVS_KEY_ATTR_ICMPV6: {
+        /* OVS sets ICMP only whole (its masked form does not exist). */
+        const struct ovs_key_icmp *kv = value;
+
+        if (mask) {
+            snprintf(buf, sizeof buf, "set_masked(%s)", key_attr_name(type));
+            unsupported_action(bad, buf);
+            return OFFLOAD_OK;
+        }
+        act.set.header = ESW_SET_ICMP;
+        v->icmp.type = kv->icmp_type;
+        v->icmp.code = kv->icmp_code;
+        m->icmp.type = m->icmp.code = UINT8_MAX;
+        break;
+    }
+    default:
+        OVS_NOT_REACHED();
+    }
+    if (bits_outside_mask(v, m, sizeof *v)) {
+        /* OVS would OR them in; OVS itself never emits this. */
+        snprintf(buf, sizeof buf, "set(%s) with value bits outside its "
+                 "mask", key_attr_name(type));
+        unsupported_action(bad, buf);
+        return OFFLOAD_OK;
+    }
+    return add_action(spec, &act, reason);
+}
+
+/* Size of the key of a set action of 'type' that the device can do, or 0
+ * if it cannot. */
+static size_t
+settable_key_size(enum ovs_key_attr type)
+{
+    switch (type) {
+    case OVS_KEY_ATTR_ETHERNET: return sizeof(struct ovs_key_ethernet);
+    case OVS_KEY_ATTR_IPV4: return sizeof(struct ovs_key_ipv4);
+    case OVS_KEY_ATTR_IPV6: return sizeof(struct ovs_key_ipv6);
+    case OVS_KEY_ATTR_TCP: return sizeof(struct ovs_key_tcp);
+    case OVS_KEY_ATTR_UDP: return sizeof(struct ovs_key_udp);
+    case OVS_KEY_ATTR_SCTP: return sizeof(struct ovs_key_sctp);
+    case OVS_KEY_ATTR_ICMP:
+    case OVS_KEY_ATTR_ICMPV6: return sizeof(struct ovs_key_icmp);
+    default: return 0;
+    }
+}
+
+/* SET or SET_MASKED; what the device cannot do is added to 'bad'. */
+static enum offload_reason
+xlate_set(const struct nlattr *a, bool masked, struct esw_rule_spec *spec,
+          struct ds *bad, struct ds *reason)
+{
+    const struct nlattr *key = nl_attr_get(a);
+    enum ovs_key_attr type = nl_attr_type(key);
+    size_t size = settable_key_size(type);
+    const void *value, *mask;
+
+    if (!size || nl_attr_get_size(key) != (masked ? 2 : 1) * size) {
+        char buf[32];
+
+        snprintf(buf, sizeof buf, "set(%s)", key_attr_name(type));
+        unsupported_action(bad, buf);
+        return OFFLOAD_OK;
+    }
+    value = nl_attr_get(key);
+    mask = masked ? (const uint8_t *) value + size : NULL;
+    if (type == OVS_KEY_ATTR_ETHERNET) {
+        if (mask && bits_outside_mask(value, mask, size)) {
+            unsupported_action(bad, "set(eth) with value bits outside its "
+                               "mask");
+            return OFFLOAD_OK;
+        }
+        return xlate_set_eth(value, mask, spec, reason);
+    }
+    return xlate_set_header(type, value, mask, spec, bad, reason);
+}
+
+/* Appends what the userspace() action 'a' does to 'reason'. */
+static void
+describe_userspace(const struct nlattr *a, struct ds *reason)
+{
+    const struct nlattr *cookie_attr
+        = nl_attr_find_nested(a, OVS_USERSPACE_ATTR_USERDATA);
+    struct user_action_cookie cookie;
+
+    memset(&cookie, 0, sizeof cookie);
+    if (cookie_attr) {
+        memcpy(&cookie, nl_attr_get(cookie_attr),
+               MIN(sizeof cookie, nl_attr_get_size(cookie_attr)));
+    }
+    switch (cookie.type) {
+    case USER_ACTION_COOKIE_CONTROLLER:
+        ds_put_cstr(reason, "controller");
+        break;
+    case USER_ACTION_COOKIE_SLOW_PATH: {
+        uint32_t why = cookie.slow_path.reason;
+        const char *name = NULL;
+
+#define SPR(ENUM, STRING, EXPLANATION) if (why == ENUM) { name = STRING; }
+        SLOW_PATH_REASONS
+#undef SPR
+        ds_put_format(reason, "%s", name ? name : "slow_path");
+        break;
+    }
+    case USER_ACTION_COOKIE_SFLOW:
+        ds_put_cstr(reason, "sflow");
+        break;
+    case USER_ACTION_COOKIE_FLOW_SAMPLE:
+        ds_put_cstr(reason, "flow sample");
+        break;
+    case USER_ACTION_COOKIE_IPFIX:
+        ds_put_cstr(reason, "ipfix");
+        break;
+    case USER_ACTION_COOKIE_UNSPEC:
+    default:
+        ds_put_cstr(reason, "userspace");
+        break;
+    }
+}
+
+/* A flow with a userspace() action has ovs-vswitchd see its packets: it
+ * is in OVS's slow path by design, whatever its match. */
+static bool
+xlate_slow_path(const struct nlattr *actions, size_t actions_len,
+                struct ds *reason)
+{
+    const struct nlattr *a;
+    size_t left;
+
+    NL_ATTR_FOR_EACH_UNSAFE (a, left, actions, actions_len) {
+        if (nl_attr_type(a) == OVS_ACTION_ATTR_USERSPACE) {
+            ds_put_cstr(reason, "slow path: ");
+            describe_userspace(a, reason);
+            ds_put_cstr(reason, " (packets go to ovs-vswitchd)");
+            return true;
+        }
+    }
+    return false;
 }
 
 static enum offload_reason
@@ -513,6 +744,37 @@ xlate_actions(const struct offload_xlate_ctx *ctx,
             r = xlate_set(a, type == OVS_ACTION_ATTR_SET_MASKED, spec, &bad,
                           reason);
             break;
+        case OVS_ACTION_ATTR_HASH: {
+            const struct ovs_action_hash *h = nl_attr_get(a);
+
+            if (h->hash_alg != OVS_HASH_ALG_L4
+                && h->hash_alg != OVS_HASH_ALG_SYM_L4) {
+                char buf[32];
+
+                snprintf(buf, sizeof buf, "hash(alg %"PRIu32")",
+                         h->hash_alg);
+                unsupported_action(&bad, buf);
+                break;
+            }
+            act.type = ESW_ACTION_HASH;
+            act.hash.alg = (h->hash_alg == OVS_HASH_ALG_L4 ? ESW_HASH_L4
+                            : ESW_HASH_SYM_L4);
+            act.hash.basis = h->hash_basis;
+            act.hash.max_vlans = MIN(MAX(flow_vlan_limit, 1), ESW_MAX_VLANS);
+            r = add_action(spec, &act, reason);
+            break;
+        }
+        case OVS_ACTION_ATTR_RECIRC:
+            act.type = ESW_ACTION_RECIRC;
+            act.chain = nl_attr_get_u32(a);
+            output = true;      /* The packet goes on. */
+            r = add_action(spec, &act, reason);
+            break;
+        case OVS_ACTION_ATTR_METER:
+            act.type = ESW_ACTION_METER;
+            act.meter = nl_attr_get_u32(a);
+            r = add_action(spec, &act, reason);
+            break;
         case OVS_ACTION_ATTR_DROP:
             break;
         default: {
@@ -540,8 +802,8 @@ xlate_actions(const struct offload_xlate_ctx *ctx,
     ds_destroy(&bad);
 
     if (!output) {
-        /* Nothing leaves the switch: whatever was rewritten, it is a
-         * drop. */
+        /* Nothing leaves the switch nor goes on to another chain:
+         * whatever was rewritten, it is a drop. */
         spec->n_actions = 1;
         memset(&spec->actions[0], 0, sizeof spec->actions[0]);
         spec->actions[0].type = ESW_ACTION_DROP;
@@ -557,6 +819,9 @@ offload_xlate(const struct offload_xlate_ctx *ctx, const struct match *match,
     enum offload_reason r;
 
     memset(spec, 0, sizeof *spec);
+    if (xlate_slow_path(actions, actions_len, reason)) {
+        return OFFLOAD_SLOW_PATH;
+    }
     r = xlate_match(ctx, match, spec, reason);
     if (!r) {
         r = xlate_actions(ctx, actions, actions_len, spec, reason);

@@ -32,6 +32,9 @@ struct nlattr;
 /* Why a flow is not in the device.  OFFLOAD_OK means it is. */
 enum offload_reason {
     OFFLOAD_OK,
+    OFFLOAD_SLOW_PATH,              /* A userspace() action: ovs-vswitchd
+                                     * sees every packet ("slow path:
+                                     * controller"). */
     OFFLOAD_UNSUPPORTED_ACTION,     /* "unsupported action: ct". */
     OFFLOAD_UNSUPPORTED_MATCH,      /* "unsupported match: recirc_id". */
     OFFLOAD_DEVICE_FULL,            /* ENOSPC from the device. */
@@ -63,12 +66,28 @@ struct offload_xlate_ctx {
 
 /* Translates 'match' and the 'actions_len' bytes of datapath 'actions'
  * into 'spec' (priority 0).  Returns OFFLOAD_OK or
+ * OFFLOAD_SLOW_PATH (a userspace() action: "slow path: controller",
+ * "slow path: lacp"), or
  * OFFLOAD_UNSUPPORTED_MATCH (the first field the device cannot match:
- * "unsupported match: arp_sha", "unsupported match: recirc_id=0x1") or
+ * "unsupported match: arp_sha", "unsupported match: ct_state") or
  * OFFLOAD_UNSUPPORTED_ACTION (every action it cannot do, in order:
- * "unsupported action: ct, recirc",
- * "unsupported action: output to br0 (not on esw0)"), with the reason
- * appended to 'reason'.  Actions without any output become one DROP. */
+ * "unsupported action: ct, set(nsh)",
+ * "unsupported action: output to datapath port 100 (not on esw0)"), with
+ * the reason appended to 'reason'.
+ *
+ * Datapath             Device
+ * recirc_id=N          chain N (in the match; 0: chain 0)
+ * dp_hash              dp_hash, same mask
+ * set, set_masked of   SET_ETH_SRC/DST (whole addresses), SET of the
+ *   eth, ipv4, ipv6,   header group with value and mask (see
+ *   tcp, udp, sctp,    esw-packet.h), exactly as OVS executes them
+ *   icmp, icmpv6
+ * hash(l4), hash(sym_l4)   HASH
+ * recirc(N)            RECIRC N
+ * meter(N)             METER N (the provider puts meter N in the device)
+ * push_vlan, pop_vlan, output, drop   the same
+ *
+ * Actions without any output or recirculation become one DROP. */
 enum offload_reason offload_xlate(const struct offload_xlate_ctx *,
                                   const struct match *match,
                                   const struct nlattr *actions,

@@ -12,7 +12,15 @@ TESTSUITE_AT += \
 	tests/diagnostics.at \
 	tests/eswitchctl.at \
 	tests/offload.at \
-	tests/security.at
+	tests/ovs-patches.at \
+	tests/security.at \
+	tests/offload-rewrite.at \
+	tests/offload-chains.at \
+	tests/offload-meters.at \
+	tests/offload-policy.at \
+	tests/system-offload.at \
+	tests/vhost-user.at \
+	tests/system-vhost-qemu.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
 # The checks the unit-test programs (tests/test-esw-*.c) share.
@@ -56,3 +64,21 @@ clean-local: clean-ovs-compat
 clean-ovs-compat:
 	rm -rf tests/ovs-compat.dir
 .PHONY: check-ovs-compat clean-ovs-compat
+
+# The device's rewrites and hashes against OVS's own code (links OVS).
+check_PROGRAMS += tests/test-esw-ovs
+tests_test_esw_ovs_SOURCES = tests/test-esw-ovs.c
+tests_test_esw_ovs_CPPFLAGS = $(OVS_EXT_CPPFLAGS)
+tests_test_esw_ovs_CFLAGS = $(OVS_EXT_CFLAGS)
+tests_test_esw_ovs_LDADD = \
+	ovs-ext/libovsext.a \
+	datapath/libesw-vhost.a \
+	datapath/libesw.a \
+	$(OVS_LIBS) $(PTHREAD_LIBS)
+tests_test_esw_ovs_LDFLAGS = $(AM_LDFLAGS) $(OVS_VSWITCHD_LDFLAGS)
+
+# A guest for vhost-user host sides without a VM: DPDK virtio_user ports.
+check_PROGRAMS += tests/test-virtio-user
+tests_test_virtio_user_SOURCES = tests/test-virtio-user.c
+tests_test_virtio_user_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS) -mssse3
+tests_test_virtio_user_LDADD = $(DPDK_LIBS)

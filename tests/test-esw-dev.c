@@ -14,6 +14,10 @@
  *   test-esw-dev validate          EINVAL/EOPNOTSUPP/ENOENT/ENOSPC/EEXIST
  *   test-esw-dev modify            modify, delete, stats, orphaned rules
  *   test-esw-dev policy            per-reason drops on hit and miss paths
+ *   test-esw-dev rewrite           header rewrites, checksums, refusals
+ *   test-esw-dev chains            recirculation, hash, select buckets,
+ *                                  misses in a later chain, depth bound
+ *   test-esw-dev meters            policers, in chains, deleted
  *   test-esw-dev churn SEED N T    rule churn while forwarding N packets
  *                                  with T threads: no loss, no misforward
  *   test-esw-dev shutdown          close with packets in flight
@@ -311,8 +315,10 @@ test_open(void)
     printf("%s: driver %s\n", esw_dev_name(a), esw_dev_driver_name(a));
     esw_dev_get_caps(a, &caps);
     printf("caps: rules %"PRIu32" vports %"PRIu32" threads %"PRIu32
-           " match %#"PRIx32" actions %#"PRIx32"\n", caps.max_rules,
-           caps.max_vports, caps.n_threads, caps.match_fields, caps.actions);
+           " match %#"PRIx32" actions %#"PRIx32" set %#"PRIx32" recirc %"
+           PRIu32" meters %"PRIu32"\n", caps.max_rules,
+           caps.max_vports, caps.n_threads, caps.match_fields, caps.actions,
+           caps.set_fields, caps.max_recirc, caps.max_meters);
     esw_dev_close(c);
     esw_dev_close(b);
     CHECK_PTR_EQ(esw_dev_lookup("esw0"), a);
@@ -1548,6 +1554,469 @@ test_tap(void)
     printf("tap removed\n");
 }
 
+/* Routed traffic: rewrites, chains, hashes, meters. */
+
+/* A 'len'-byte IPv4/UDP (or, with 'ipv6', IPv6/UDP) frame from 'src' to
+ * 'dst' with L4 ports 'sport' and 'dport', TTL or hop limit 'ttl' and
+ * correct checksums. */
+static uint16_t
+csum_fold(uint32_t sum)
+{
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return ~sum;
+}
+
+static uint32_t
+csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        sum += p[i] << 8 | p[i + 1];
+    }
+    if (n & 1) {
+        sum += p[n - 1] << 8;
+    }
+    return sum;
+}
+
+static struct esw_pkt *
+udp_frame(bool ipv6, uint16_t sport, uint16_t dport, uint8_t ttl)
+{
+    size_t l3 = ESW_ETH_HDR_LEN, hlen = ipv6 ? 40 : 20, l4 = l3 + hlen;
+    size_t len = l4 + 8 + 18;
+    struct esw_pkt *pkt = esw_pkt_alloc(len);
+    uint8_t *p = pkt->data;
+    uint32_t sum;
+
+    memset(p, 0, len);
+    memcpy(p, MAC_EXT.ea, 6);
+    memcpy(p + 6, MAC_VF0.ea, 6);
+    if (ipv6) {
+        p[12] = 0x86;
+        p[13] = 0xdd;
+        p[l3] = 0x60;
+        p[l3 + 5] = 8 + 18;
+        p[l3 + 6] = 17;
+        p[l3 + 7] = ttl;
+        p[l3 + 8] = 0x20;           /* 2001:db8::1 -> 2001:db8::2 */
+        p[l3 + 9] = 0x01;
+        p[l3 + 10] = 0x0d;
+        p[l3 + 11] = 0xb8;
+        memcpy(p + l3 + 24, p + l3 + 8, 4);
+        p[l3 + 23] = 1;
+        p[l3 + 39] = 2;
+    } else {
+        p[12] = 0x08;
+        p[l3] = 0x45;
+        p[l3 + 3] = hlen + 8 + 18;
+        p[l3 + 8] = ttl;
+        p[l3 + 9] = 17;
+        p[l3 + 12] = 10;            /* 10.0.0.1 -> 10.1.0.2 */
+        p[l3 + 15] = 1;
+        p[l3 + 16] = 10;
+        p[l3 + 17] = 1;
+        p[l3 + 19] = 2;
+        sum = csum_fold(csum_add(0, p + l3, 20));
+        p[l3 + 10] = sum >> 8;
+        p[l3 + 11] = sum;
+    }
+    p[l4] = sport >> 8;
+    p[l4 + 1] = sport;
+    p[l4 + 2] = dport >> 8;
+    p[l4 + 3] = dport;
+    p[l4 + 5] = 8 + 18;
+    for (size_t i = 0; i < 18; i++) {
+        p[l4 + 8 + i] = i;
+    }
+    /* Pseudo-header: addresses, protocol, length. */
+    sum = csum_add(0, p + l3 + (ipv6 ? 8 : 12), ipv6 ? 32 : 8);
+    sum += 17 + 8 + 18;
+    sum = csum_fold(csum_add(sum, p + l4, 8 + 18));
+    p[l4 + 6] = sum >> 8;
+    p[l4 + 7] = sum;
+    return pkt;
+}
+
+/* Prints what matters of a captured UDP frame and whether its checksums
+ * (IPv4 header, UDP over the pseudo-header) verify from scratch. */
+static void
+print_udp(const char *what, const struct esw_pkt *pkt)
+{
+    const uint8_t *p = pkt->data;
+    bool ipv6 = p[12] == 0x86;
+    size_t l3 = ESW_ETH_HDR_LEN, l4 = l3 + (ipv6 ? 40 : 20);
+    uint16_t ulen = p[l4 + 4] << 8 | p[l4 + 5];
+    uint32_t sum;
+    bool ip_ok = true, udp_ok;
+    char src[64], dst[64];
+
+    if (ipv6) {
+        inet_ntop(AF_INET6, p + l3 + 8, src, sizeof src);
+        inet_ntop(AF_INET6, p + l3 + 24, dst, sizeof dst);
+    } else {
+        inet_ntop(AF_INET, p + l3 + 12, src, sizeof src);
+        inet_ntop(AF_INET, p + l3 + 16, dst, sizeof dst);
+        ip_ok = !csum_fold(csum_add(0, p + l3, 20));
+    }
+    sum = csum_add(0, p + l3 + (ipv6 ? 8 : 12), ipv6 ? 32 : 8);
+    sum += 17 + ulen;
+    udp_ok = (!(p[l4 + 6] | p[l4 + 7]) && !ipv6) || !csum_fold(csum_add(
+                  sum, p + l4, ulen));
+    printf("%s: %02x:%02x:%02x:%02x:%02x:%02x > %02x:%02x:%02x:%02x:%02x:"
+           "%02x %s:%d > %s:%d %s %d tos 0x%02x csum 0x%02x%02x %s\n", what,
+           p[6], p[7], p[8], p[9], p[10], p[11],
+           p[0], p[1], p[2], p[3], p[4], p[5],
+           src, p[l4] << 8 | p[l4 + 1], dst, p[l4 + 2] << 8 | p[l4 + 3],
+           ipv6 ? "hlim" : "ttl", p[l3 + (ipv6 ? 7 : 8)],
+           ipv6 ? ((p[l3] & 0xf) << 4 | p[l3 + 1] >> 4) : p[l3 + 1],
+           p[l4 + 6], p[l4 + 7],
+           ip_ok && udp_ok ? "checksums ok" : "BAD CHECKSUM");
+}
+
+static struct esw_action *
+spec_set(struct esw_rule_spec *spec, enum esw_set_header header)
+{
+    struct esw_action *a = spec_action(spec, ESW_ACTION_SET);
+
+    memset(&a->set, 0, sizeof a->set);
+    a->set.header = header;
+    return a;
+}
+
+static void
+test_rewrite(void)
+{
+    struct esw_dev *dev = open_dev("esw0", NULL);
+    uint32_t p0 = add_vport(dev, ESW_VPORT_UPLINK, 0, NULL, 0);
+    uint32_t vf0 = add_vport(dev, ESW_VPORT_VF, 0, &MAC_VF0, 0);
+    struct esw_rule_spec spec;
+    struct esw_rule *rule;
+    struct esw_action *a;
+    struct esw_pkt *out;
+
+    /* A router: new MACs, TTL - 1. */
+    spec_init(&spec, vf0, 1);
+    spec.match.eth_type = htons(0x0800);
+    spec.mask.eth_type = UINT16_MAX;
+    spec.match.ip_ttl = 64;
+    spec.mask.ip_ttl = UINT8_MAX;
+    spec_action(&spec, ESW_ACTION_SET_ETH_SRC)->mac = MAC_VF1;
+    a = spec_set(&spec, ESW_SET_ETH);
+    a->set.value.eth.dst = MAC_BCAST;
+    a->set.value.eth.dst.ea[5] = 0x66;
+    a->set.mask.eth.dst = MAC_BCAST;
+    a = spec_set(&spec, ESW_SET_IPV4);
+    a->set.value.ipv4.ttl = 63;
+    a->set.mask.ipv4.ttl = 0xff;
+    spec_output(&spec, p0);
+    rule = add_rule(dev, &spec);
+    print_udp("sent", udp_frame(false, 1000, 53, 64));
+    inject(dev, vf0, udp_frame(false, 1000, 53, 64));
+    wait_idle(dev);
+    out = capture_one(dev, p0);
+    print_udp("routed", out);
+    esw_pkt_free(out);
+
+    /* NAT: source address and port, DSCP (ECN kept). */
+    spec.n_actions = 0;
+    a = spec_set(&spec, ESW_SET_IPV4);
+    a->set.value.ipv4.src = htonl(0xc0000201);     /* 192.0.2.1 */
+    a->set.mask.ipv4.src = UINT32_MAX;
+    a->set.value.ipv4.tos = 0xb8;
+    a->set.mask.ipv4.tos = 0xfc;
+    a = spec_set(&spec, ESW_SET_UDP);
+    a->set.value.l4.src = htons(40000);
+    a->set.mask.l4.src = UINT16_MAX;
+    spec_output(&spec, p0);
+    CHECK_EQ(esw_rule_modify(dev, rule, &spec, NULL), 0);
+    inject(dev, vf0, udp_frame(false, 1000, 53, 64));
+    wait_idle(dev);
+    out = capture_one(dev, p0);
+    print_udp("nat", out);
+    esw_pkt_free(out);
+
+    /* A UDP checksum of 0 (none) stays 0. */
+    {
+        struct esw_pkt *pkt = udp_frame(false, 1000, 53, 64);
+
+        pkt->data[ESW_ETH_HDR_LEN + 26] = pkt->data[ESW_ETH_HDR_LEN + 27] = 0;
+        inject(dev, vf0, pkt);
+        wait_idle(dev);
+        out = capture_one(dev, p0);
+        print_udp("nat no-csum", out);
+        esw_pkt_free(out);
+    }
+
+    /* IPv6: hop limit, half the destination address, the flow label. */
+    spec_init(&spec, vf0, 1);
+    spec.match.eth_type = htons(0x86dd);
+    spec.mask.eth_type = UINT16_MAX;
+    a = spec_set(&spec, ESW_SET_IPV6);
+    a->set.value.ipv6.hlimit = 63;
+    a->set.mask.ipv6.hlimit = 0xff;
+    memset(&a->set.mask.ipv6.dst.s6_addr[8], 0xff, 8);
+    a->set.value.ipv6.dst.s6_addr[15] = 0x99;
+    a->set.value.ipv6.label = htonl(0x12345);
+    a->set.mask.ipv6.label = htonl(0xfffff);
+    spec_output(&spec, p0);
+    rule = add_rule(dev, &spec);
+    inject(dev, vf0, udp_frame(true, 1000, 53, 64));
+    wait_idle(dev);
+    out = capture_one(dev, p0);
+    print_udp("ipv6", out);
+    printf("ipv6 label 0x%x\n", (out->data[15] & 0xf) << 16
+           | out->data[16] << 8 | out->data[17]);
+    esw_pkt_free(out);
+    esw_rule_del(dev, rule);
+    esw_dev_close(dev);
+
+    /* What a device cannot or will not do. */
+    dev = open_dev("esw0", &(struct esw_dev_config) {
+        .disabled_set_fields = 1u << ESW_FIELD_IPV6_LABEL,
+    });
+    vf0 = add_vport(dev, ESW_VPORT_VF, 0, &MAC_VF0, 0);
+    p0 = add_vport(dev, ESW_VPORT_UPLINK, 0, NULL, 0);
+    spec_init(&spec, vf0, 1);
+    a = spec_set(&spec, ESW_SET_IPV6);
+    a->set.mask.ipv6.label = htonl(0xfffff);
+    spec_output(&spec, p0);
+    try_rule(dev, "label", &spec);
+    a->set.mask.ipv6.label = htonl(0x100000);
+    try_rule(dev, "label mask", &spec);
+    a->set.mask.ipv6.label = 0;
+    a->set.value.ipv6.hlimit = 1;
+    try_rule(dev, "value outside mask", &spec);
+    a->set.value.ipv6.hlimit = 0;
+    a->set.mask.ipv6.pad[0] = 1;
+    try_rule(dev, "mask on padding", &spec);
+    a->set.mask.ipv6.pad[0] = 0;
+    a->set.header = ESW_SET_ICMP;
+    a->set.mask.ipv6.dst.s6_addr[0] = 1;
+    try_rule(dev, "mask beyond icmp", &spec);
+    a->set.header = 42;
+    try_rule(dev, "unknown header", &spec);
+    esw_dev_close(dev);
+}
+
+/* chains */
+
+/* Four buckets: chain 0 hashes and recirculates to chain 7, where
+ * dp_hash & 3 picks an output tagged with the bucket's VID. */
+static void
+add_select_group(struct esw_dev *dev, uint32_t in, uint32_t out,
+                 uint32_t basis, struct esw_rule *buckets[4],
+                 struct esw_rule **first)
+{
+    struct esw_rule_spec spec;
+    struct esw_action *a;
+
+    spec_init(&spec, in, 1);
+    spec_output(&spec, out);        /* A copy before the recirculation. */
+    a = spec_action(&spec, ESW_ACTION_HASH);
+    a->hash.alg = ESW_HASH_L4;
+    a->hash.basis = basis;
+    a->hash.max_vlans = 1;
+    spec_action(&spec, ESW_ACTION_RECIRC)->chain = 7;
+    *first = add_rule(dev, &spec);
+    for (uint32_t b = 0; b < 4; b++) {
+        spec_init(&spec, in, 1);
+        spec.match.chain = 7;
+        spec.mask.chain = UINT32_MAX;
+        spec.match.dp_hash = b;
+        spec.mask.dp_hash = 3;
+        a = spec_action(&spec, ESW_ACTION_PUSH_VLAN);
+        a->vlan.tpid = 0x8100;
+        a->vlan.tci = 10 + b;
+        spec_output(&spec, out);
+        buckets[b] = add_rule(dev, &spec);
+    }
+}
+
+static uint64_t
+rule_packets(struct esw_dev *dev, struct esw_rule *rule)
+{
+    struct esw_rule_stats s;
+
+    CHECK_EQ(esw_rule_get_stats(dev, rule, &s), 0);
+    return s.packets;
+}
+
+static void
+test_chains(void)
+{
+    struct esw_dev *dev = open_dev("esw0", NULL);
+    uint32_t p0 = add_vport(dev, ESW_VPORT_UPLINK, 0, NULL, 0);
+    uint32_t vf0 = add_vport(dev, ESW_VPORT_VF, 0, &MAC_VF0, 0);
+    struct esw_rule *buckets[4], *first, *loop;
+    unsigned int per_bucket[4] = { 0 }, wrong = 0, n = 0;
+    struct esw_rule_spec spec;
+    struct esw_pkt *pkts[64];
+    size_t got;
+
+    add_select_group(dev, vf0, p0, 0x1234, buckets, &first);
+    for (uint16_t sport = 1; sport <= 200; sport++) {
+        struct esw_pkt *pkt = udp_frame(false, sport, 53, 64);
+        uint32_t want = esw_hash_l4(esw_hash_rss(pkt->data, pkt->len, 1),
+                                    0x1234) & 3;
+
+        inject(dev, vf0, pkt);
+        wait_idle(dev);
+        /* The copy before the recirculation, then the bucket's. */
+        got = esw_host_capture_read(dev, p0, pkts, 64);
+        CHECK_EQ(got, 2);
+        CHECK_EQ(pkts[0]->len, ESW_ETH_HDR_LEN + 20 + 8 + 18);
+        if ((pkts[1]->data[15] & 0xff) - 10 != (int) want) {
+            wrong++;
+        }
+        per_bucket[want]++;
+        free_pkts(pkts, got);
+        n++;
+    }
+    printf("select: %u packets, %u in the wrong bucket, all 4 buckets "
+           "used: %s\n", n, wrong,
+           per_bucket[0] && per_bucket[1] && per_bucket[2] && per_bucket[3]
+           ? "yes" : "no");
+    printf("counters: first %"PRIu64", buckets %"PRIu64"\n",
+           rule_packets(dev, first),
+           rule_packets(dev, buckets[0]) + rule_packets(dev, buckets[1])
+           + rule_packets(dev, buckets[2]) + rule_packets(dev, buckets[3]));
+
+    /* Bucket 3's rule goes: its packets are not half processed: no copy,
+     * no count, the original to the representor. */
+    esw_rule_del(dev, buckets[3]);
+    n = 0;
+    for (uint16_t sport = 1; sport <= 200; sport++) {
+        struct esw_pkt *pkt = udp_frame(false, sport, 53, 64);
+        uint32_t want = esw_hash_l4(esw_hash_rss(pkt->data, pkt->len, 1),
+                                    0x1234) & 3;
+
+        if (want == 3) {
+            struct esw_pkt *sent = esw_pkt_clone(pkt);
+
+            inject(dev, vf0, pkt);
+            wait_idle(dev);
+            CHECK_EQ(capture_count(dev, p0), 0);
+            CHECK_EQ(esw_rep_recv(dev, vf0, 0, pkts, 64), 1);
+            CHECK(pkts[0]->len == sent->len
+                  && !memcmp(pkts[0]->data, sent->data, sent->len));
+            free_pkts(pkts, 1);
+            esw_pkt_free(sent);
+            n++;
+        } else {
+            esw_pkt_free(pkt);
+        }
+    }
+    printf("bucket 3 missing: %u packets to the representor unchanged, "
+           "counters: first %"PRIu64"\n", n, rule_packets(dev, first));
+
+    /* A chain that recirculates to itself hits the bound. */
+    spec_init(&spec, vf0, 2);
+    spec.match.chain = 7;
+    spec.mask.chain = UINT32_MAX;
+    spec_action(&spec, ESW_ACTION_RECIRC)->chain = 7;
+    loop = add_rule(dev, &spec);
+    inject(dev, vf0, udp_frame(false, 1, 53, 64));
+    wait_idle(dev);
+    printf("loop: %zu captured, %zu to the representor, loop rule %"PRIu64
+           "\n", capture_count(dev, p0), rep_count(dev, vf0),
+           rule_packets(dev, loop));
+
+    /* Chains: partial mask, a rule after the recirculation. */
+    spec.mask.chain = 0xff;
+    try_rule(dev, "partial chain mask", &spec);
+    spec.mask.chain = UINT32_MAX;
+    spec.n_actions = 0;
+    spec_action(&spec, ESW_ACTION_RECIRC)->chain = 8;
+    spec_output(&spec, p0);
+    try_rule(dev, "recirc then output", &spec);
+    print_drops(dev, vf0);
+    esw_dev_close(dev);
+}
+
+/* meters */
+
+static void
+test_meters(void)
+{
+    struct esw_dev *dev = open_dev("esw0", NULL);
+    uint32_t p0 = add_vport(dev, ESW_VPORT_UPLINK, 0, NULL, 0);
+    uint32_t vf0 = add_vport(dev, ESW_VPORT_VF, 0, &MAC_VF0, 0);
+    struct esw_meter_config mc = { .pktps = true, .n_bands = 1,
+                                   .bands = { { .rate = 1, .burst = 5 } } };
+    struct esw_meter_stats ms;
+    struct esw_rule_spec spec;
+    struct esw_rule *rule;
+    struct esw_error err;
+    uint32_t ids[4];
+
+    /* 1 packet/s, burst 5: of 20 back-to-back packets, 5 pass. */
+    CHECK_EQ(esw_meter_set(dev, 3, &mc, &err), 0);
+    spec_init(&spec, vf0, 1);
+    spec_action(&spec, ESW_ACTION_METER)->meter = 3;
+    spec_output(&spec, p0);
+    rule = add_rule(dev, &spec);
+    for (int i = 0; i < 20; i++) {
+        inject(dev, vf0, udp_frame(false, 1, 53, 64));
+    }
+    wait_idle(dev);
+    CHECK_EQ(esw_meter_get_stats(dev, 3, &ms), 0);
+    printf("pktps: delivered %zu, meter in %"PRIu64" dropped %"PRIu64
+           ", rule %"PRIu64"\n", capture_count(dev, p0), ms.packets,
+           ms.band_packets[0], rule_packets(dev, rule));
+
+    /* 1 kbit/s, burst 8 kbit: 1000 bytes pass; 60-byte frames: 16. */
+    mc.pktps = false;
+    mc.bands[0].rate = 1;
+    mc.bands[0].burst = 8;
+    mc.bands[1].rate = 1000;
+    mc.n_bands = 2;
+    CHECK_EQ(esw_meter_set(dev, 3, &mc, &err), 0);
+    for (int i = 0; i < 20; i++) {
+        inject(dev, vf0, udp_frame(false, 1, 53, 64));
+    }
+    wait_idle(dev);
+    CHECK_EQ(esw_meter_get_stats(dev, 3, &ms), 0);
+    printf("kbps: delivered %zu, meter in %"PRIu64" dropped %"PRIu64
+           "/%"PRIu64" bytes %"PRIu64"\n", capture_count(dev, p0),
+           ms.packets, ms.band_packets[0], ms.band_packets[1],
+           ms.band_bytes[0]);
+
+    /* In a chain: a packet that misses later is not metered. */
+    spec_init(&spec, vf0, 2);
+    spec_action(&spec, ESW_ACTION_METER)->meter = 3;
+    spec_action(&spec, ESW_ACTION_RECIRC)->chain = 1;
+    CHECK_EQ(esw_rule_modify(dev, rule, &spec, NULL), 0);
+    inject(dev, vf0, udp_frame(false, 1, 53, 64));
+    wait_idle(dev);
+    CHECK_EQ(esw_meter_get_stats(dev, 3, &ms), 0);
+    printf("chain miss: to the representor %zu, meter in %"PRIu64"\n",
+           rep_count(dev, vf0), ms.packets);
+
+    printf("meters: %zu", esw_meter_list(dev, ids, 4));
+    printf(" (id %"PRIu32")\n", ids[0]);
+    mc.n_bands = 0;
+    CHECK_EQ(esw_meter_set(dev, 4, &mc, &err), EINVAL);
+    printf("no band: %s\n", err.reason);
+    mc.n_bands = 1;
+    CHECK_EQ(esw_meter_set(dev, 4096, &mc, &err), EINVAL);
+    printf("id 4096: %s\n", err.reason);
+    CHECK_EQ(esw_meter_del(dev, 3), 0);
+    CHECK_EQ(esw_meter_del(dev, 3), ENOENT);
+    /* Without the meter, everything passes. */
+    spec_init(&spec, vf0, 1);
+    spec_action(&spec, ESW_ACTION_METER)->meter = 3;
+    spec_output(&spec, p0);
+    CHECK_EQ(esw_rule_modify(dev, rule, &spec, NULL), 0);
+    for (int i = 0; i < 20; i++) {
+        inject(dev, vf0, udp_frame(false, 1, 53, 64));
+    }
+    wait_idle(dev);
+    printf("meter deleted: delivered %zu\n", capture_count(dev, p0));
+    print_drops(dev, vf0);
+    esw_dev_close(dev);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1574,6 +2043,12 @@ main(int argc, char *argv[])
         test_policy();
     } else if (!strcmp(cmd, "trace")) {
         test_trace();
+    } else if (!strcmp(cmd, "rewrite")) {
+        test_rewrite();
+    } else if (!strcmp(cmd, "chains")) {
+        test_chains();
+    } else if (!strcmp(cmd, "meters")) {
+        test_meters();
     } else if (!strcmp(cmd, "churn") && argc == 5) {
         test_churn(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0),
                    strtoul(argv[4], NULL, 0));
@@ -1583,8 +2058,8 @@ main(int argc, char *argv[])
         test_tap();
     } else {
         fprintf(stderr, "usage: %s open|vports|forward|miss|rep-queues|rep-send|"
-                "validate|modify|policy|trace|churn SEED N THREADS|shutdown|"
-                "tap\n",
+                "validate|modify|policy|trace|rewrite|chains|meters|"
+                "churn SEED N THREADS|shutdown|tap\n",
                 argv[0]);
         return 2;
     }

@@ -289,22 +289,50 @@ print_json(const char *reply)
     json_destroy(json);
 }
 
-/* Prints a function as "key: value" lines. */
+/* Prints a function as "key: value" lines; a vhost-user host side's
+ * members (the JSON's "vhost_user" object) as "vhost_path", "vhost_mode",
+ * "guest" and "negotiated". */
 static void
 print_function(const struct json *fn)
 {
-    static const char *const keys[] = {
-        "eswitch", "function", "vport", "kind", "origin", "mac", "mtu",
-        "features", "queues", "host_side", "link_state", "link", "port",
-        NULL
+    static const struct {
+        const char *label;
+        const char *object;     /* NULL: a member of 'fn' itself. */
+        const char *key;
+    } keys[] = {
+        { "eswitch", NULL, "eswitch" },
+        { "function", NULL, "function" },
+        { "vport", NULL, "vport" },
+        { "kind", NULL, "kind" },
+        { "origin", NULL, "origin" },
+        { "mac", NULL, "mac" },
+        { "mtu", NULL, "mtu" },
+        { "features", NULL, "features" },
+        { "queues", NULL, "queues" },
+        { "host_side", NULL, "host_side" },
+        { "vhost_path", "vhost_user", "path" },
+        { "vhost_mode", "vhost_user", "mode" },
+        { "guest", "vhost_user", "guest" },
+        { "negotiated", "vhost_user", "negotiated_features" },
+        { "link_state", NULL, "link_state" },
+        { "link", NULL, "link" },
+        { "port", NULL, "port" },
     };
 
-    for (const char *const *k = keys; *k; k++) {
-        if (shash_find(json_object(fn), *k)) {
-            char *v = get_val(fn, *k);
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        const struct json *obj = fn;
+
+        if (keys[i].object) {
+            obj = shash_find_data(json_object(fn), keys[i].object);
+            if (!obj || obj->type != JSON_OBJECT) {
+                continue;
+            }
+        }
+        if (shash_find(json_object(obj), keys[i].key)) {
+            char *v = get_val(obj, keys[i].key);
             char key[32];
 
-            snprintf(key, sizeof key, "%s:", *k);
+            snprintf(key, sizeof key, "%s:", keys[i].label);
             printf("%-11s %s\n", key, v);
             free(v);
         }
@@ -828,6 +856,7 @@ usage(void)
            "  hotplug vf|virtio [--eswitch E] [--pf N] [--mac MAC] "
            "[--mtu N]\n"
            "          [--queues N] [--features HEX] [--add-port BRIDGE]\n"
+           "          [--vhost-user PATH [--client]]\n"
            "  unplug FUNCTION [--force]  remove a hotplugged function\n"
            "  modify FUNCTION [--mac MAC] [--mtu N] "
            "[--link-state auto|up|down]\n"

@@ -5,16 +5,22 @@
  */
 
 /* libFuzzer target: esw_rule_validate() and esw_rule_add() on arbitrary
- * rule specs.
+ * rule specs, and the pipeline's actions (rewrites, hashes, chains,
+ * meters) run by esw_trace_packet() on the rules that were added.
  *
  * The first input byte picks one of two sim devices (all capabilities, or
- * some match fields and actions disabled and a tiny table); the rest is
- * the raw bytes of a 'struct esw_rule_spec' (enums, counts and vport
- * numbers included).  Invariants checked:
+ * some match fields, actions and rewritable fields disabled and a tiny
+ * table); the rest is the raw bytes of a 'struct esw_rule_spec' (enums,
+ * counts, vport numbers, set headers, values and masks included).
+ * Invariants checked:
  *   - validate returns 0, EINVAL, EOPNOTSUPP or ENOENT, with err.error
  *     equal to it and a non-empty reason exactly when it fails;
  *   - add agrees with validate, except that it may also fail with ENOSPC
- *     or EEXIST; a rule that was added can be read back and deleted. */
+ *     or EEXIST; a rule that was added can be read back and deleted;
+ *   - tracing frames (IPv4/UDP, IPv4/TCP with options, tagged IPv6/TCP,
+ *     IPv6 fragment, ARP, runt) through an added rule, in whatever chain,
+ *     never fails and reports a verdict (the sanitizers watch the
+ *     rewrites). */
 
 #include "datapath/esw.h"
 
@@ -47,7 +53,11 @@ init_devs(void)
                                       | 1u << ESW_MATCH_TCP_FLAGS
                                       | 1u << ESW_MATCH_VLAN2),
             .disabled_actions = (1u << ESW_ACTION_SET_ETH_DST
-                                 | 1u << ESW_ACTION_POP_VLAN),
+                                 | 1u << ESW_ACTION_POP_VLAN
+                                 | 1u << ESW_ACTION_RECIRC),
+            .disabled_set_fields = (1u << ESW_FIELD_IPV6_LABEL
+                                    | 1u << ESW_FIELD_TCP_SRC),
+            .max_meters = 4,
         },
     };
 
@@ -57,6 +67,17 @@ init_devs(void)
         snprintf(name, sizeof name, "fuzz%d", i);
         if (esw_dev_open(name, "sim", &cfgs[i], &devs[i])) {
             abort();
+        }
+        /* Meter 1 exists. */
+        {
+            struct esw_meter_config mc = {
+                .pktps = true, .n_bands = 1,
+                .bands = { { .rate = 1000, .burst = 10 } },
+            };
+
+            if (esw_meter_set(devs[i], 1, &mc, NULL)) {
+                abort();
+            }
         }
         /* Vports 0..3 exist, 4..7 do not. */
         for (uint32_t fn = 0; fn < 4; fn++) {
@@ -85,6 +106,48 @@ reason_ok(const struct esw_error *err, int error)
                 : err->type == ESW_ERROR_NONE)
             && (error != EOPNOTSUPP || err->type == ESW_ERROR_MATCH
                 || err->type == ESW_ERROR_ACTION));
+}
+
+/* Frames to trace: IPv4/UDP, IPv4/TCP with options, 802.1Q IPv6/TCP, an
+ * IPv6 non-first fragment, ARP, a runt. */
+static const uint8_t frames[][80] = {
+    { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00,
+      0x45, 0, 0, 46, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+      0x03, 0xe8, 0, 53, 0, 26, 0x12, 0x34 },
+    { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00,
+      0x46, 0, 0, 48, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+      1, 1, 1, 0, 0x03, 0xe8, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x12,
+      0xff, 0xff, 0xab, 0xcd },
+    { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x81, 0x00, 0, 100, 0x86, 0xdd,
+      0x60, 0, 0, 0, 0, 20, 6, 64, 0x20, 1, 0x0d, 0xb8, [39] = 1,
+      0x20, 1, 0x0d, 0xb8, [55] = 2, 0x03, 0xe8, 0, 80, [68] = 0x50 },
+    { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x86, 0xdd,
+      0x60, 0, 0, 0, 0, 16, 44, 64, 0x20, 1, [35] = 1, 0x20, 1, [51] = 2,
+      17, 0, 0, 0x10, 0, 0, 0, 1 },
+    { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08, 0x06,
+      0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 10, 0, 0, 1 },
+    { 2, 0, 0, 0, 0, 2 },
+};
+static const size_t frame_lens[] = { 60, 62, 78, 66, 42, 6 };
+
+static void
+trace_frames(struct esw_dev *dev, const struct esw_rule_spec *spec)
+{
+    uint32_t vport = (spec->mask.in_vport ? spec->match.in_vport : 0) & 3;
+
+    for (size_t i = 0; i < sizeof frame_lens / sizeof *frame_lens; i++) {
+        struct esw_pkt *pkt = esw_pkt_from_data(frames[i], frame_lens[i]);
+        struct esw_trace tr;
+
+        fuzz_assert(pkt != NULL, "packet");
+        fuzz_assert(!esw_trace_packet(dev, vport, pkt, &tr), "trace");
+        fuzz_assert(tr.verdict == ESW_TRACE_DROP
+                    || tr.verdict == ESW_TRACE_HIT
+                    || tr.verdict == ESW_TRACE_MISS, "verdict");
+        fuzz_assert(tr.n_stages <= ESW_TRACE_MAX_STAGES, "stages");
+        esw_pkt_free(tr.to_representor);
+        esw_pkt_free(pkt);
+    }
 }
 
 int
@@ -129,6 +192,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     "valid rule added");
     }
     if (!a) {
+        trace_frames(dev, &spec);
         esw_rule_get_spec(dev, rule, &got);
         fuzz_assert(got.priority == spec.priority
                     && got.n_actions == spec.n_actions

@@ -1,0 +1,547 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* Routed traffic benchmark: OVS's userspace datapath (dpif-netdev) with
+ * the eSwitch's representors as ports, two workloads, the software path at
+ * its best against the device, printed side by side:
+ *
+ *   routed   a router's flow: new source and destination MACs, TTL - 1
+ *            (set(eth), set_masked(ipv4(ttl))), output: every packet
+ *            rewritten, checksums fixed;
+ *   select   a 4-bucket dp_hash select group: hash(l4) and recirc in
+ *            chain 0, then per bucket (dp_hash & 3) a new destination MAC
+ *            and an output in chain 1: two lookups per packet.
+ *
+ *   software path  hw-offload=false, other_config:eswitch-pmd=true: a PMD
+ *                  thread (pmd-cpu-mask=0x1) polls the representors, OVS's
+ *                  fastest software configuration;
+ *   offloaded      hw-offload=true (representors polled by dpif-netdev's
+ *                  non-PMD thread, which sleeps while nothing misses):
+ *                  the device forwards, after the first packets.
+ *
+ * Each mode runs in its own child process (OVS's flow API cannot be
+ * switched off once on).  No ofproto: an upcall callback stands for OVS's
+ * slow path and returns the actions above, with megaflow masks like
+ * ofproto-dpif's (see upcall_cb()).  1000 active 5-tuples per workload,
+ * 64-byte UDP frames injected on pf0vf0 (capture host side), read on
+ * pf0vf1, at most WINDOW in flight (closed loop, nothing lost to queue
+ * overflow).  Reported: Mpps delivered over the measuring window (after
+ * a warm-up of 0.5 s), and CPU time per delivered packet of every thread
+ * but the injector (PMD spinning included: that is what a PMD costs).
+ *
+ * Usage: bench-routed [--quick] [--seconds S] */
+
+#include <config.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "csum.h"
+#include "dpif.h"
+#include "dummy.h"
+#include "flow.h"
+#include "netdev.h"
+#include "netdev-offload.h"
+#include "netlink.h"
+#include "odp-execute.h"
+#include "odp-netlink.h"
+#include "odp-util.h"
+#include "ovs-numa.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "ovs-atomic.h"
+#include "ovs-rcu.h"
+#include "packets.h"
+#include "smap.h"
+#include "util.h"
+
+#include "datapath/esw.h"
+#include "datapath/esw-emu.h"
+#include "ovs-ext/eswitch.h"
+#include "ovs-ext/ovs-ext.h"
+
+#define FRAME_LEN 60
+#define N_FLOWS 1000
+#define WINDOW 512
+#define ROUTED_NET 0x0a640000       /* 10.100.0.0: routed workload. */
+#define SELECT_NET 0x0ac80000       /* 10.200.0.0: select workload. */
+
+enum workload { ROUTED, SELECT, N_WORKLOADS };
+
+static const char *const workload_names[N_WORKLOADS] = {
+    [ROUTED] = "routed (set eth + TTL)",
+    [SELECT] = "select group, 4 buckets",
+};
+
+struct result {
+    double mpps[N_WORKLOADS];
+    double cpu_ns[N_WORKLOADS];
+    unsigned int rules[N_WORKLOADS];    /* Device rules in use (hw). */
+};
+
+struct bench {
+    bool hw;
+    double seconds;
+
+    struct dpif *dpif;
+    odp_port_t vf0_port, vf1_port;
+    struct esw_dev *dev;
+    uint32_t vf0, vf1;
+
+    atomic_bool stop;
+    pthread_t dp_thread;
+};
+
+static uint64_t
+clock_ns(clockid_t clock)
+{
+    struct timespec ts;
+
+    clock_gettime(clock, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint64_t
+now_ns(void)
+{
+    return clock_ns(CLOCK_MONOTONIC);
+}
+
+/* CPU time of every thread of this process but the caller (the injector,
+ * which stands for a traffic source outside the machine). */
+static uint64_t
+datapath_cpu_ns(void)
+{
+    return clock_ns(CLOCK_PROCESS_CPUTIME_ID)
+           - clock_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
+static void
+put_set_masked(struct ofpbuf *actions, enum ovs_key_attr type,
+               const void *key, const void *mask, size_t size)
+{
+    size_t ofs = nl_msg_start_nested(actions, OVS_ACTION_ATTR_SET_MASKED);
+    uint8_t buf[2 * sizeof(struct ovs_key_ipv6)];
+
+    memcpy(buf, key, size);
+    memcpy(buf + size, mask, size);
+    nl_msg_put_unspec(actions, type, buf, 2 * size);
+    nl_msg_end_nested(actions, ofs);
+}
+
+static void
+put_set_eth_dst(struct ofpbuf *actions, uint8_t last, bool src_too)
+{
+    struct ovs_key_ethernet key, mask;
+
+    memset(&key, 0, sizeof key);
+    memset(&mask, 0, sizeof mask);
+    key.eth_dst = (struct eth_addr) { { { 0x02, 0x65, 0, 0x02, 0, last } } };
+    mask.eth_dst = eth_addr_exact;
+    if (src_too) {
+        key.eth_src = (struct eth_addr) { { { 0x02, 0, 0, 0, 0xfe, 0 } } };
+        mask.eth_src = eth_addr_exact;
+    }
+    put_set_masked(actions, OVS_KEY_ATTR_ETHERNET, &key, &mask, sizeof key);
+}
+
+/* Stands for ofproto-dpif: the actions and megaflow masks it would give
+ * the two workloads' flows from pf0vf0. */
+static int
+upcall_cb(const struct dp_packet *packet OVS_UNUSED, const struct flow *flow,
+          ovs_u128 *ufid OVS_UNUSED, unsigned pmd_id OVS_UNUSED,
+          enum dpif_upcall_type type OVS_UNUSED,
+          const struct nlattr *userdata OVS_UNUSED, struct ofpbuf *actions,
+          struct flow_wildcards *wc, struct ofpbuf *put_actions OVS_UNUSED,
+          void *aux)
+{
+    struct bench *b = aux;
+    uint32_t net = ntohl(flow->nw_dst) & 0xffff0000;
+
+    if (wc) {
+        flow_wildcards_init_catchall(wc);
+        wc->masks.in_port.odp_port = u32_to_odp(UINT32_MAX);
+        wc->masks.recirc_id = UINT32_MAX;
+        wc->masks.dl_type = OVS_BE16_MAX;
+        wc->masks.vlans[0].tci = OVS_BE16_MAX;
+        wc->masks.nw_frag = FLOW_NW_FRAG_MASK;
+    }
+    if (flow->in_port.odp_port != b->vf0_port) {
+        return 0;                           /* Drop. */
+    }
+    if (net == ROUTED_NET) {
+        /* ip,nw_dst=10.100.0.0/16,actions=dec_ttl,mod_dl_src,mod_dl_dst,
+         * output: dec_ttl makes the TTL part of the megaflow. */
+        struct ovs_key_ipv4 key, mask;
+
+        memset(&key, 0, sizeof key);
+        memset(&mask, 0, sizeof mask);
+        key.ipv4_ttl = flow->nw_ttl - 1;
+        mask.ipv4_ttl = UINT8_MAX;
+        put_set_masked(actions, OVS_KEY_ATTR_IPV4, &key, &mask, sizeof key);
+        put_set_eth_dst(actions, 0x01, true);
+        nl_msg_put_odp_port(actions, OVS_ACTION_ATTR_OUTPUT, b->vf1_port);
+        if (wc) {
+            wc->masks.nw_dst = htonl(0xffff0000);
+            wc->masks.nw_ttl = UINT8_MAX;
+        }
+    } else if (net == SELECT_NET && !flow->recirc_id) {
+        /* ip,nw_dst=10.200.0.0/16,actions=group:1 (dp_hash): hash and
+         * recirculate. */
+        struct ovs_action_hash hash = { OVS_HASH_ALG_L4, 0 };
+
+        nl_msg_put_unspec(actions, OVS_ACTION_ATTR_HASH, &hash, sizeof hash);
+        nl_msg_put_u32(actions, OVS_ACTION_ATTR_RECIRC, 1);
+        if (wc) {
+            wc->masks.nw_dst = htonl(0xffff0000);
+        }
+    } else if (net == SELECT_NET) {
+        /* After the recirculation: the bucket of dp_hash & 3. */
+        put_set_eth_dst(actions, 0xb0 + (flow->dp_hash & 3), false);
+        nl_msg_put_odp_port(actions, OVS_ACTION_ATTR_OUTPUT, b->vf1_port);
+        if (wc) {
+            wc->masks.dp_hash = 3;
+        }
+    }
+    return 0;
+}
+
+static void *
+datapath_main(void *b_)
+{
+    struct bench *b = b_;
+    bool stop = false;
+
+    while (!stop) {
+        dpif_run(b->dpif);
+        dpif_wait(b->dpif);
+        poll_timer_wait(1);
+        poll_block();
+        atomic_read(&b->stop, &stop);
+    }
+    return NULL;
+}
+
+static void
+make_frame(uint8_t *f, uint32_t ip_dst, uint16_t sport)
+{
+    static const uint8_t hdr[] = {
+        0x02, 0x00, 0x00, 0x00, 0xfe, 0x00,     /* dst: the router. */
+        0x02, 0x65, 0x00, 0x02, 0x00, 0x00,     /* src: pf0vf0. */
+        0x08, 0x00,
+        0x45, 0x00, 0x00, FRAME_LEN - 14, 0x00, 0x00, 0x00, 0x00, 64, 17,
+        0x00, 0x00, 10, 0, 0, 1,
+    };
+    uint16_t csum;
+
+    memset(f, 0, FRAME_LEN);
+    memcpy(f, hdr, sizeof hdr);
+    for (int i = 0; i < 4; i++) {
+        f[30 + i] = ip_dst >> (24 - 8 * i);
+    }
+    csum = csum_finish(csum_continue(0, f + 14, 20));
+    memcpy(f + 24, &csum, 2);
+    f[34] = sport >> 8;
+    f[35] = sport;
+    f[37] = 53;
+    f[39] = FRAME_LEN - 34;
+}
+
+static uint64_t
+drain(struct bench *b)
+{
+    struct esw_pkt *out[64];
+    uint64_t total = 0;
+    size_t n;
+
+    do {
+        n = esw_host_capture_read(b->dev, b->vf1, out, ARRAY_SIZE(out));
+        for (size_t i = 0; i < n; i++) {
+            esw_pkt_free(out[i]);
+        }
+        total += n;
+    } while (n);
+    return total;
+}
+
+/* Injects one frame once fewer than WINDOW packets are in flight. */
+static void
+inject(struct bench *b, const uint8_t *frame, uint64_t *injected,
+       uint64_t *delivered)
+{
+    uint64_t deadline = 0;
+
+    while (*injected - *delivered >= WINDOW) {
+        uint64_t n = drain(b);
+
+        *delivered += n;
+        if (!n) {
+            if (!deadline) {
+                deadline = now_ns() + 100000000;
+            } else if (now_ns() > deadline) {
+                *delivered = *injected - WINDOW + 1;    /* Lost one. */
+                break;
+            }
+            sched_yield();
+        }
+    }
+    for (;;) {
+        struct esw_pkt *pkt = esw_pkt_from_data(frame, FRAME_LEN);
+
+        if (!esw_host_inject(b->dev, b->vf0, pkt)) {
+            ++*injected;
+            return;
+        }
+        *delivered += drain(b);
+        sched_yield();
+    }
+}
+
+static void
+wait_delivered(struct bench *b, uint64_t *delivered, uint64_t target)
+{
+    uint64_t deadline = now_ns() + 10ULL * 1000000000;
+
+    while (*delivered < target && now_ns() < deadline) {
+        uint64_t n = drain(b);
+
+        *delivered += n;
+        if (!n) {
+            usleep(50);
+        }
+    }
+}
+
+/* Waits until the device has 'target' rules or 10 s passed. */
+static void
+wait_rules(struct bench *b, size_t target)
+{
+    uint64_t deadline = now_ns() + 10ULL * 1000000000;
+
+    while (esw_rule_count(b->dev) < target && now_ns() < deadline) {
+        usleep(1000);
+    }
+}
+
+static void
+run_workload(struct bench *b, enum workload w, struct result *r)
+{
+    uint32_t net = w == ROUTED ? ROUTED_NET : SELECT_NET;
+    uint8_t *frames = xmalloc((size_t) N_FLOWS * FRAME_LEN);
+    uint64_t injected = 0, delivered = 0, t0, t1, d0 = 0, cpu0 = 0;
+    size_t rules0 = esw_rule_count(b->dev);
+
+    for (unsigned int i = 0; i < N_FLOWS; i++) {
+        make_frame(frames + (size_t) i * FRAME_LEN, net | (i % 16),
+                   1024 + i);
+    }
+    /* First packets: the megaflows (and, hw, their rules: one for the
+     * router, one plus one per bucket for the group). */
+    for (unsigned int i = 0; i < N_FLOWS; i++) {
+        inject(b, frames + (size_t) i * FRAME_LEN, &injected, &delivered);
+    }
+    wait_delivered(b, &delivered, injected);
+    if (b->hw) {
+        wait_rules(b, rules0 + (w == ROUTED ? 1 : 5));
+    }
+    r->rules[w] = esw_rule_count(b->dev) - rules0;
+
+    t0 = now_ns();
+    for (uint64_t i = 0; ; i++) {
+        inject(b, frames + (i % N_FLOWS) * FRAME_LEN, &injected, &delivered);
+        if (!(i & 63)) {
+            uint64_t t = now_ns();
+
+            delivered += drain(b);
+            if (!d0 && t - t0 > 500000000) {
+                d0 = delivered;
+                t0 = t;
+                cpu0 = datapath_cpu_ns();
+            } else if (d0 && t - t0 > b->seconds * 1e9) {
+                break;
+            }
+        }
+    }
+    delivered += drain(b);
+    t1 = now_ns();
+    r->mpps[w] = (delivered - d0) / ((t1 - t0) / 1e9) / 1e6;
+    r->cpu_ns[w] = (double) (datapath_cpu_ns() - cpu0) / (delivered - d0);
+    usleep(100000);
+    drain(b);
+    free(frames);
+}
+
+static int
+open_port(struct bench *b, const char *name, const char *type,
+          odp_port_t *portp)
+{
+    struct smap args = SMAP_INITIALIZER(&args);
+    struct netdev *netdev;
+    char *err = NULL;
+    int error;
+
+    error = netdev_open(name, type, &netdev);
+    if (!error) {
+        error = netdev_set_config(netdev, &args, &err);
+    }
+    if (!error) {
+        *portp = ODPP_NONE;
+        error = dpif_port_add(b->dpif, netdev, portp);
+    }
+    if (error) {
+        fprintf(stderr, "%s: %s %s\n", name, ovs_strerror(error),
+                err ? err : "");
+    }
+    free(err);
+    return error;
+}
+
+static int
+run_mode(struct bench *b, struct result *r)
+{
+    struct smap cfg = SMAP_INITIALIZER(&cfg);
+    odp_port_t p0_port;
+    char *err = NULL;
+
+    memset(r, 0, sizeof *r);
+    smap_add(&cfg, "eswitch-host-io", "capture");
+    smap_add(&cfg, "eswitch-vfs", "2");
+    smap_add(&cfg, "hw-offload", b->hw ? "true" : "false");
+    smap_add(&cfg, "eswitch-pmd", b->hw ? "false" : "true");
+    smap_add(&cfg, "pmd-cpu-mask", "0x1");
+    ovs_numa_init();            /* As bridge_init() does: PMD threads
+                                 * need the CPU list, */
+    odp_execute_init();         /* and the actions their implementation. */
+    ovs_ext_register();
+    ovs_ext_set_ovs_config(&cfg);
+    netdev_set_flow_api_enabled(&cfg);
+
+    /* dpif-netdev under its "dummy" type: the same datapath, with a dummy
+     * internal port rather than a tap device (the child exits without
+     * tearing the datapath down). */
+    dummy_enable(NULL);
+    if (dpif_create_and_open("ovs-routed", "dummy", &b->dpif)) {
+        fprintf(stderr, "cannot create the datapath\n");
+        return 1;
+    }
+    dpif_set_config(b->dpif, &cfg);
+    if (open_port(b, "p0", "esw-uplink", &p0_port)
+        || open_port(b, "pf0vf0", "esw-vf", &b->vf0_port)
+        || open_port(b, "pf0vf1", "esw-vf", &b->vf1_port)
+        || eswitch_find_function("pf0vf0", &b->dev, &b->vf0, &err)
+        || eswitch_find_function("pf0vf1", &b->dev, &b->vf1, &err)) {
+        fprintf(stderr, "cannot set up the ports: %s\n", err ? err : "");
+        return 1;
+    }
+    dpif_register_upcall_cb(b->dpif, upcall_cb, b);
+    dpif_enable_upcall(b->dpif);
+
+    atomic_init(&b->stop, false);
+    pthread_create(&b->dp_thread, NULL, datapath_main, b);
+    ovsrcu_quiesce_start();
+
+    for (int w = 0; w < N_WORKLOADS; w++) {
+        run_workload(b, w, r);
+    }
+
+    atomic_store(&b->stop, true);
+    pthread_join(b->dp_thread, NULL);
+    smap_destroy(&cfg);
+    return 0;
+}
+
+static int
+run_child(struct bench *b, struct result *r)
+{
+    int fds[2];
+    pid_t pid;
+    int status;
+    ssize_t n;
+
+    if (pipe(fds)) {
+        return 1;
+    }
+    fflush(stdout);
+    pid = fork();
+    if (pid < 0) {
+        return 1;
+    }
+    if (!pid) {
+        struct result res;
+        int error;
+
+        close(fds[0]);
+        error = run_mode(b, &res);
+        if (!error && write(fds[1], &res, sizeof res) != sizeof res) {
+            error = 1;
+        }
+        _exit(error);
+    }
+    close(fds[1]);
+    n = read(fds[0], r, sizeof *r);
+    close(fds[0]);
+    waitpid(pid, &status, 0);
+    return (n == sizeof *r && WIFEXITED(status) && !WEXITSTATUS(status))
+           ? 0 : 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct bench b = { .seconds = 2 };
+    struct result sw, hw;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick")) {
+            b.seconds = 0.5;
+        } else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
+            b.seconds = atof(argv[++i]);
+        } else {
+            fprintf(stderr, "usage: %s [--quick] [--seconds S]\n", argv[0]);
+            return 2;
+        }
+    }
+    set_program_name(argv[0]);
+    vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_WARN);
+
+    b.hw = false;
+    if (run_child(&b, &sw)) {
+        fprintf(stderr, "software-path run failed\n");
+        return 1;
+    }
+    b.hw = true;
+    if (run_child(&b, &hw)) {
+        fprintf(stderr, "offloaded run failed\n");
+        return 1;
+    }
+
+    printf("dpif-netdev + eSwitch sim, capture I/O, 64-byte UDP, %d active "
+           "flows, pf0vf0 -> pf0vf1\n", N_FLOWS);
+    printf("software path: hw-offload=false, eswitch-pmd=true (1 PMD "
+           "thread); offloaded: hw-offload=true\n");
+    printf("%-40s %18s %18s\n", "", "software path", "offloaded");
+    for (int w = 0; w < N_WORKLOADS; w++) {
+        char label[64];
+
+        snprintf(label, sizeof label, "%s (Mpps)", workload_names[w]);
+        printf("%-40s %18.3f %18.3f  (x%.1f, %u device rules)\n", label,
+               sw.mpps[w], hw.mpps[w], hw.mpps[w] / sw.mpps[w],
+               hw.rules[w]);
+        printf("%-40s %18.0f %18.0f  (x%.1f less)\n",
+               "  CPU per packet, all but injector (ns)", sw.cpu_ns[w],
+               hw.cpu_ns[w], sw.cpu_ns[w] / hw.cpu_ns[w]);
+    }
+    return 0;
+}

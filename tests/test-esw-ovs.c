@@ -1,0 +1,640 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* The eSwitch against Open vSwitch's own code, on the same packets: the
+ * device must rewrite and hash exactly as OVS's userspace datapath does,
+ * so that a flow gives the same bytes and the same select-group bucket
+ * whether the device or OVS's software path handles a packet.
+ *
+ *   test-esw-ovs rewrite N SEED
+ *       N random frames (IPv4/IPv6 with TCP, UDP, SCTP, ICMP, ICMPv6;
+ *       VLAN tags, IP options, extension headers, a routing header with
+ *       segments left, fragments, L2 padding, truncated L4 headers, bad
+ *       TCP offsets, random checksums including 0 and 0xffff, UDP
+ *       checksum 0), each with random set / set_masked datapath actions
+ *       of the headers it has.  OVS: odp_execute_actions() on the frame
+ *       parsed by flow_extract(), as dpif-netdev runs a flow's actions.
+ *       Device: the actions translated by offload_xlate() (the offload
+ *       provider's translation) into a rule of a sim eSwitch, the frame
+ *       injected and captured.  Prints how many frames of each kind were
+ *       compared and how many differed (the first differences in full).
+ *
+ *   test-esw-ovs hash N SEED
+ *       The same frames: esw_hash_rss(), esw_hash_l4() and
+ *       esw_hash_sym_l4() against dpif-netdev's RSS hash (miniflow_extract
+ *       then miniflow_hash_5tuple), hash_int() and
+ *       flow_hash_symmetric_l3l4(), with OVS's vlan-limit 1 and 2. */
+
+#include <config.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csum.h"
+#include "dp-packet.h"
+#include "flow.h"
+#include "hash.h"
+#include "netlink.h"
+#include "odp-execute.h"
+#include "odp-netlink.h"
+#include "odp-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/vlog.h"
+#include "packets.h"
+#include "util.h"
+
+#include "datapath/esw.h"
+#include "datapath/esw-emu.h"
+#include "ovs-ext/offload-xlate.h"
+
+/* A small deterministic generator (xorshift64*). */
+static uint64_t rng_state;
+
+static uint32_t
+rnd(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return (rng_state * UINT64_C(2685821657736338717)) >> 32;
+}
+
+static uint32_t
+rnd_below(uint32_t n)
+{
+    return rnd() % n;
+}
+
+static bool
+chance(int percent)
+{
+    return rnd_below(100) < (uint32_t) percent;
+}
+
+/* Frames. */
+
+enum frame_kind {
+    K_TCP4, K_UDP4, K_SCTP4, K_ICMP4, K_TCP6, K_UDP6, K_SCTP6, K_ICMP6,
+    N_KINDS
+};
+
+static const char *const kind_names[N_KINDS] = {
+    "ipv4/tcp", "ipv4/udp", "ipv4/sctp", "ipv4/icmp",
+    "ipv6/tcp", "ipv6/udp", "ipv6/sctp", "ipv6/icmpv6",
+};
+
+struct frame {
+    uint8_t b[512];
+    size_t len;
+    enum frame_kind kind;
+    bool ipv6;
+    uint8_t proto;
+};
+
+static void
+put(struct frame *f, const void *p, size_t n)
+{
+    memcpy(f->b + f->len, p, n);
+    f->len += n;
+}
+
+static void
+put8(struct frame *f, uint8_t x)
+{
+    put(f, &x, 1);
+}
+
+static void
+put16(struct frame *f, uint16_t x)
+{
+    uint16_t be = htons(x);
+
+    put(f, &be, 2);
+}
+
+static void
+put_rand(struct frame *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        put8(f, rnd());
+    }
+}
+
+/* A random checksum, often one of the encodings of zero. */
+static uint16_t
+rand_csum(void)
+{
+    switch (rnd_below(8)) {
+    case 0: return 0;
+    case 1: return 0xffff;
+    default: return rnd();
+    }
+}
+
+/* Builds the L4 header and payload of protocol 'proto' at the end of 'f'
+ * ('n_payload' bytes after the header; the header may come out
+ * truncated). */
+static void
+put_l4(struct frame *f, uint8_t proto, size_t n_payload)
+{
+    size_t start = f->len;
+
+    switch (proto) {
+    case IPPROTO_TCP: {
+        uint8_t doff = chance(90) ? 5 + rnd_below(3) : rnd_below(16);
+
+        put16(f, rnd());
+        put16(f, rnd());
+        put_rand(f, 8);
+        put8(f, doff << 4);
+        put8(f, rnd());
+        put16(f, rnd());
+        put16(f, rand_csum());
+        put16(f, 0);
+        if (doff > 5 && doff < 8) {
+            put_rand(f, (doff - 5) * 4);
+        }
+        break;
+    }
+    case IPPROTO_UDP:
+        put16(f, rnd());
+        put16(f, rnd());
+        put16(f, 8 + n_payload);
+        put16(f, chance(30) ? 0 : rand_csum());
+        break;
+    case IPPROTO_SCTP:
+        put16(f, rnd());
+        put16(f, rnd());
+        put_rand(f, 4);
+        put_rand(f, 4);     /* CRC32c: random, a corrupt packet's. */
+        break;
+    default:                /* ICMP and ICMPv6. */
+        put8(f, rnd());
+        put8(f, rnd());
+        put16(f, rand_csum());
+        put_rand(f, 4);
+        break;
+    }
+    put_rand(f, n_payload);
+    if (chance(5)) {
+        f->len = start + rnd_below(f->len - start);     /* Truncated. */
+    }
+}
+
+static void
+random_frame(struct frame *f)
+{
+    static const uint8_t protos4[] = { IPPROTO_TCP, IPPROTO_UDP,
+                                       IPPROTO_SCTP, IPPROTO_ICMP };
+    static const uint8_t protos6[] = { IPPROTO_TCP, IPPROTO_UDP,
+                                       IPPROTO_SCTP, IPPROTO_ICMPV6 };
+    size_t n_payload = rnd_below(64), l3;
+    int n_tags = chance(70) ? 0 : chance(70) ? 1 : 2;
+
+    memset(f, 0, sizeof *f);
+    f->kind = rnd_below(N_KINDS);
+    f->ipv6 = f->kind >= K_TCP6;
+    f->proto = f->ipv6 ? protos6[f->kind - K_TCP6] : protos4[f->kind];
+
+    put_rand(f, 12);
+    f->b[0] &= ~1;      /* Unicast. */
+    for (int i = 0; i < n_tags; i++) {
+        put16(f, chance(50) ? 0x8100 : 0x88a8);
+        put16(f, rnd() & 0xefff);
+    }
+    put16(f, f->ipv6 ? 0x86dd : 0x0800);
+    l3 = f->len;
+
+    if (!f->ipv6) {
+        int ihl = chance(80) ? 5 : 6 + rnd_below(3);
+        uint16_t frag = 0;
+
+        if (chance(10)) {
+            frag = (chance(50) ? 0x2000 : 0) | rnd_below(3) * 100;
+        } else if (chance(30)) {
+            frag = 0x4000;      /* DF. */
+        }
+        put8(f, 0x40 | ihl);
+        put8(f, rnd());
+        put16(f, 0);            /* Total length, below. */
+        put16(f, rnd());
+        put16(f, frag);
+        put8(f, rnd());
+        put8(f, f->proto);
+        put16(f, rand_csum());
+        put_rand(f, 8);
+        for (int i = 5; i < ihl; i++) {
+            put_rand(f, 4);
+        }
+        put_l4(f, f->proto, n_payload);
+        {
+            uint16_t tot = f->len - l3;
+
+            if (chance(3)) {
+                tot += 1 + rnd_below(8);    /* Beyond the frame: bogus. */
+            }
+            f->b[l3 + 2] = tot >> 8;
+            f->b[l3 + 3] = tot;
+        }
+    } else {
+        uint8_t nh = f->proto;
+        size_t plen_ofs;
+
+        put16(f, 0x6000 | rnd_below(0x1000));
+        put16(f, rnd());
+        plen_ofs = f->len;
+        put16(f, 0);
+        /* Extension headers, written in reverse below: choose first. */
+        uint8_t exts[3];
+        int n_ext = chance(60) ? 0 : 1 + rnd_below(3);
+
+        for (int i = 0; i < n_ext; i++) {
+            static const uint8_t types[] = { 0, 43, 44, 60, 51 };
+
+            exts[i] = types[rnd_below(sizeof types)];
+        }
+        put8(f, n_ext ? exts[0] : nh);
+        put8(f, rnd());
+        put_rand(f, 32);
+        for (int i = 0; i < n_ext; i++) {
+            uint8_t next = i + 1 < n_ext ? exts[i + 1] : nh;
+
+            switch (exts[i]) {
+            case 44:    /* Fragment. */
+                put8(f, next);
+                put8(f, 0);
+                put16(f, chance(30) ? 0 : chance(50) ? 0x0001
+                      : (rnd_below(4) << 3) | (rnd() & 1));
+                put_rand(f, 4);
+                break;
+            case 51:    /* AH: length in 4-byte units minus 2. */
+                put8(f, next);
+                put8(f, 1);
+                put_rand(f, 10);
+                break;
+            case 43:    /* Routing: segments left often nonzero. */
+                put8(f, next);
+                put8(f, 0);
+                put8(f, rnd());
+                put8(f, chance(50) ? 0 : 1 + rnd_below(3));
+                put_rand(f, 4);
+                break;
+            default:
+                put8(f, next);
+                put8(f, 0);
+                put_rand(f, 6);
+                break;
+            }
+        }
+        put_l4(f, f->proto, n_payload);
+        {
+            uint16_t plen = f->len - l3 - 40;
+
+            if (chance(3)) {
+                plen += 1 + rnd_below(8);
+            }
+            f->b[plen_ofs] = plen >> 8;
+            f->b[plen_ofs + 1] = plen;
+        }
+    }
+    if (chance(20)) {
+        put_rand(f, 1 + rnd_below(20));     /* L2 padding. */
+    }
+    if (f->len < 60) {
+        memset(f->b + f->len, 0, 60 - f->len);
+        f->len = 60;
+    }
+}
+
+/* Random datapath set actions for 'f', appended to 'actions'. */
+static void
+random_value_mask(void *value_, void *mask_, size_t n, bool masked)
+{
+    uint8_t *value = value_, *mask = mask_;
+
+    for (size_t i = 0; i < n; i++) {
+        mask[i] = !masked ? 0xff
+                  : chance(40) ? 0 : chance(50) ? 0xff : rnd();
+        value[i] = rnd() & mask[i];
+    }
+}
+
+static void
+put_set(struct ofpbuf *actions, enum ovs_key_attr type, void *value,
+        void *mask, size_t size, bool masked)
+{
+    size_t ofs = nl_msg_start_nested(actions, (masked
+                                               ? OVS_ACTION_ATTR_SET_MASKED
+                                               : OVS_ACTION_ATTR_SET));
+    uint8_t key[2 * sizeof(struct ovs_key_ipv6)];
+
+    memcpy(key, value, size);
+    memcpy(key + size, mask, size);
+    nl_msg_put_unspec(actions, type, key, masked ? 2 * size : size);
+    nl_msg_end_nested(actions, ofs);
+}
+
+static void
+random_actions(const struct frame *f, struct ofpbuf *actions)
+{
+    int n = 1 + rnd_below(3);
+
+    for (int i = 0; i < n; i++) {
+        bool masked = chance(70);
+
+        switch (rnd_below(3)) {
+        case 0: {
+            struct ovs_key_ethernet v, m;
+
+            random_value_mask(&v, &m, sizeof v, masked);
+            v.eth_src.ea[0] &= ~1;  /* The device sets no multicast source
+                                     * address (it refuses the rule). */
+            put_set(actions, OVS_KEY_ATTR_ETHERNET, &v, &m, sizeof v, masked);
+            break;
+        }
+        case 1:
+            if (!f->ipv6) {
+                struct ovs_key_ipv4 v, m;
+
+                random_value_mask(&v, &m, sizeof v, masked);
+                m.ipv4_proto = m.ipv4_frag = 0;
+                v.ipv4_proto = v.ipv4_frag = 0;
+                put_set(actions, OVS_KEY_ATTR_IPV4, &v, &m, sizeof v, masked);
+            } else {
+                struct ovs_key_ipv6 v, m;
+
+                random_value_mask(&v, &m, sizeof v, masked);
+                m.ipv6_proto = m.ipv6_frag = 0;
+                v.ipv6_proto = v.ipv6_frag = 0;
+                m.ipv6_label &= htonl(IPV6_LABEL_MASK);
+                v.ipv6_label &= m.ipv6_label;
+                put_set(actions, OVS_KEY_ATTR_IPV6, &v, &m, sizeof v, masked);
+            }
+            break;
+        default:
+            if (f->proto == IPPROTO_ICMP || f->proto == IPPROTO_ICMPV6) {
+                struct ovs_key_icmp v, m;
+
+                random_value_mask(&v, &m, sizeof v, false);
+                put_set(actions, (f->ipv6 ? OVS_KEY_ATTR_ICMPV6
+                                  : OVS_KEY_ATTR_ICMP),
+                        &v, &m, sizeof v, false);
+            } else {
+                struct ovs_key_tcp v, m;
+
+                random_value_mask(&v, &m, sizeof v, masked);
+                put_set(actions, (f->proto == IPPROTO_TCP ? OVS_KEY_ATTR_TCP
+                                  : f->proto == IPPROTO_UDP ? OVS_KEY_ATTR_UDP
+                                  : OVS_KEY_ATTR_SCTP),
+                        &v, &m, sizeof v, masked);
+            }
+            break;
+        }
+    }
+}
+
+/* The device. */
+
+static struct esw_dev *dev;
+static uint32_t vport_in, vport_out;
+static struct esw_rule *rule;
+
+static bool
+resolve(odp_port_t port OVS_UNUSED, void *aux OVS_UNUSED,
+        struct esw_dev **devp, uint32_t *vportp,
+        char name[OFFLOAD_PORT_NAME_MAX] OVS_UNUSED)
+{
+    *devp = dev;
+    *vportp = vport_out;
+    return true;
+}
+
+static void
+open_device(void)
+{
+    static const struct esw_io_config capture = { .type = ESW_IO_CAPTURE };
+    struct esw_vport_config vc = {
+        .kind = ESW_VPORT_VF, .vport = ESW_VPORT_AUTO, .io = &capture,
+    };
+    struct esw_error err;
+
+    if (esw_dev_open("ovstest0", "sim", NULL, &dev)
+        || esw_vport_add(dev, &vc, &err, &vport_in)) {
+        ovs_fatal(0, "cannot create the device");
+    }
+    vc.fn = 1;
+    if (esw_vport_add(dev, &vc, &err, &vport_out)) {
+        ovs_fatal(0, "cannot create the device: %s", err.reason);
+    }
+}
+
+/* Runs 'f' through the device with the rule translated from 'actions'
+ * (plus an output).  Returns false if the translation is refused. */
+static bool
+device_run(const struct frame *f, const struct ofpbuf *actions,
+           uint8_t *out, size_t *out_len, struct ds *why)
+{
+    struct offload_xlate_ctx ctx = {
+        .dev = dev, .in_vport = vport_in, .resolve = resolve,
+    };
+    struct esw_rule_spec spec;
+    struct ofpbuf with_output;
+    struct esw_error err;
+    struct esw_pkt *pkt;
+    struct match match;
+
+    ofpbuf_init(&with_output, actions->size + 16);
+    ofpbuf_put(&with_output, actions->data, actions->size);
+    nl_msg_put_odp_port(&with_output, OVS_ACTION_ATTR_OUTPUT, u32_to_odp(1));
+    match_init_catchall(&match);
+    if (offload_xlate(&ctx, &match, with_output.data, with_output.size,
+                      &spec, why) != OFFLOAD_OK) {
+        ofpbuf_uninit(&with_output);
+        return false;
+    }
+    ofpbuf_uninit(&with_output);
+    if (rule ? esw_rule_modify(dev, rule, &spec, &err)
+        : esw_rule_add(dev, &spec, &err, &rule)) {
+        ds_put_format(why, "device: %s", err.reason);
+        return false;
+    }
+    pkt = esw_pkt_from_data(f->b, f->len);
+    if (esw_host_inject(dev, vport_in, pkt)
+        || esw_dev_wait_idle(dev, 10000)
+        || esw_host_capture_read(dev, vport_out, &pkt, 1) != 1) {
+        ovs_fatal(0, "the device did not deliver the frame");
+    }
+    memcpy(out, pkt->data, pkt->len);
+    *out_len = pkt->len;
+    esw_pkt_free(pkt);
+    return true;
+}
+
+static void
+ovs_run(const struct frame *f, const struct ofpbuf *actions, uint8_t *out,
+        size_t *out_len)
+{
+    struct dp_packet *p = dp_packet_clone_data(f->b, f->len);
+    struct dp_packet_batch batch;
+    struct flow flow;
+
+    flow_extract(p, &flow);
+    dp_packet_batch_init_packet(&batch, p);
+    odp_execute_actions(NULL, &batch, false, actions->data, actions->size,
+                        NULL);
+    memcpy(out, dp_packet_data(p), dp_packet_size(p));
+    *out_len = dp_packet_size(p);
+    dp_packet_delete(p);
+}
+
+static void
+put_hex(struct ds *s, const char *what, const uint8_t *b, size_t n)
+{
+    ds_put_format(s, "  %s:", what);
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(s, "%s%02x", i % 32 ? "" : "\n    ", b[i]);
+    }
+    ds_put_char(s, '\n');
+}
+
+static int
+test_rewrite(unsigned int n, uint64_t seed)
+{
+    unsigned int compared[N_KINDS] = { 0 }, refused = 0, n_diff = 0;
+    unsigned int changed = 0;
+
+    rng_state = seed | 1;
+    flow_vlan_limit = ESW_MAX_VLANS;
+    odp_execute_init();
+    open_device();
+    for (unsigned int i = 0; i < n; i++) {
+        uint8_t hw[512], sw[512];
+        size_t hw_len, sw_len;
+        struct ds why = DS_EMPTY_INITIALIZER;
+        struct ofpbuf actions;
+        struct frame f;
+
+        random_frame(&f);
+        ofpbuf_init(&actions, 0);
+        random_actions(&f, &actions);
+        ovs_run(&f, &actions, sw, &sw_len);
+        if (!device_run(&f, &actions, hw, &hw_len, &why)) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+
+            format_odp_actions(&s, actions.data, actions.size, NULL);
+            fprintf(stderr, "refused: %s: %s\n", ds_cstr(&s), ds_cstr(&why));
+            ds_destroy(&s);
+            refused++;
+        } else if (hw_len != sw_len || memcmp(hw, sw, sw_len)) {
+            if (n_diff++ < 5) {
+                struct ds s = DS_EMPTY_INITIALIZER;
+
+                ds_put_format(&s, "difference (%s), actions ",
+                              kind_names[f.kind]);
+                format_odp_actions(&s, actions.data, actions.size, NULL);
+                ds_put_char(&s, '\n');
+                put_hex(&s, "frame", f.b, f.len);
+                put_hex(&s, "ovs", sw, sw_len);
+                put_hex(&s, "device", hw, hw_len);
+                fputs(ds_cstr(&s), stderr);
+                ds_destroy(&s);
+            }
+        } else {
+            compared[f.kind]++;
+            changed += memcmp(sw, f.b, f.len) != 0;
+        }
+        ds_destroy(&why);
+        ofpbuf_uninit(&actions);
+    }
+    printf("rewrite: %u frames:", n);
+    for (int k = 0; k < N_KINDS; k++) {
+        printf(" %s %s", kind_names[k], compared[k] ? "ok" : "none");
+    }
+    printf("\n");
+    printf("translation refused: %u, differences: %u\n", refused, n_diff);
+    /* Most frames must actually change, or the test proves little. */
+    printf("frames changed by the actions: %s\n",
+           changed > n / 2 ? "most" : "few");
+    esw_rule_del(dev, rule);
+    esw_dev_close(dev);
+    return n_diff || refused ? 1 : 0;
+}
+
+static int
+test_hash(unsigned int n, uint64_t seed)
+{
+    unsigned int n_diff = 0;
+
+    rng_state = seed | 1;
+    for (unsigned int i = 0; i < n; i++) {
+        int limit = 1 + (i & 1);
+        uint32_t basis = chance(50) ? 0 : rnd();
+        struct dp_packet *p;
+        uint32_t rss, esw_rss;
+        struct frame f;
+        struct flow flow;
+
+        random_frame(&f);
+        flow_vlan_limit = limit;
+        p = dp_packet_clone_data(f.b, f.len);
+        flow_extract(p, &flow);
+        /* dfc_processing(): miniflow_extract() set it for TCP and UDP;
+         * miniflow_hash_5tuple() gives the same as flow_hash_5tuple(). */
+        rss = (dp_packet_rss_valid(p) ? dp_packet_get_rss_hash(p)
+               : flow_hash_5tuple(&flow, 0));
+        esw_rss = esw_hash_rss(f.b, f.len, limit);
+        if (rss != esw_rss
+            || hash_int(rss, basis) != esw_hash_l4(esw_rss, basis)
+            || (flow_hash_symmetric_l3l4(&flow, basis, false)
+                != esw_hash_sym_l4(f.b, f.len, limit, basis))) {
+            if (n_diff++ < 5) {
+                struct ds s = DS_EMPTY_INITIALIZER;
+
+                ds_put_format(&s, "hash difference (%s, vlan-limit %d, "
+                              "basis %#"PRIx32"): rss %#"PRIx32"/%#"PRIx32
+                              ", sym %#"PRIx32"/%#"PRIx32"\n",
+                              kind_names[f.kind], limit, basis, rss, esw_rss,
+                              flow_hash_symmetric_l3l4(&flow, basis, false),
+                              esw_hash_sym_l4(f.b, f.len, limit, basis));
+                put_hex(&s, "frame", f.b, f.len);
+                fputs(ds_cstr(&s), stderr);
+                ds_destroy(&s);
+            }
+        }
+        dp_packet_delete(p);
+    }
+    printf("hash: %u frames, vlan-limit 1 and 2: rss, l4, sym_l4: "
+           "%u differences\n", n, n_diff);
+    return n_diff ? 1 : 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+    unsigned int n;
+    uint64_t seed;
+
+    set_program_name(argv[0]);
+    vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_OFF);
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s rewrite|hash N SEED\n", argv[0]);
+        return 2;
+    }
+    n = strtoul(argv[2], NULL, 0);
+    seed = strtoull(argv[3], NULL, 0);
+    if (!strcmp(argv[1], "rewrite")) {
+        return test_rewrite(n, seed);
+    } else if (!strcmp(argv[1], "hash")) {
+        return test_hash(n, seed);
+    }
+    fprintf(stderr, "usage: %s rewrite|hash N SEED\n", argv[0]);
+    return 2;
+}
