@@ -319,9 +319,17 @@ def frame_variants(rng, spec, port):
     exactly as OVS's flow for it would: one more (inner or outer) tag, one
     less, another TPID or VID, other addresses, ports, flags, a truncation."""
     out = []
-    choices = ["inner_tag", "outer_tag", "pop_tag", "tpid", "vid", "ip",
-               "l4", "mac", "trunc", "pad", "frag", "proto", "ttl"]
-    for what in rng.sample(choices, rng.choice([1, 2, 2, 3, 3, 4])):
+    # (Weighted towards what a device parses differently from OVS: VLAN
+    # stacks deeper than OVS's vlan-limit, truncated headers.)
+    choices = ["inner_tag"] * 4 + ["outer_tag"] * 2 + ["trunc"] * 2 + [
+        "pop_tag", "tpid", "vid", "ip", "l4", "mac", "pad", "frag", "proto",
+        "ttl"]
+    whats = []
+    while len(whats) < rng.choice([1, 2, 2, 3, 3, 4]):
+        what = rng.choice(choices)
+        if what not in whats:
+            whats.append(what)
+    for what in whats:
         v = json.loads(json.dumps(spec))       # Deep copy.
         v["tags"] = [tuple(t) for t in v["tags"]]
         if what == "inner_tag":
@@ -411,10 +419,10 @@ def random_match(rng, in_ports):
         m.append("in_port=%s" % rng.choice(in_ports))
     cls = rng.choices(["l2", "ip", "ipv6", "arp"], [40, 35, 15, 10])[0]
     if cls == "l2":
-        if rng.random() < 0.5:
+        if rng.random() < 0.6:
             m.append("dl_type=0x%04x" % rng.choice(
-                [0x8100, 0x8100, 0x88a8, 0x9100, 0x0800, 0x86dd, 0x88cc,
-                 0x0806, 0x8847]))
+                [0x8100, 0x8100, 0x8100, 0x88a8, 0x88a8, 0x9100, 0x0800,
+                 0x86dd, 0x88cc, 0x0806, 0x8847]))
     elif cls == "ip":
         m.append(rng.choice(["ip", "udp", "tcp", "icmp"]))
     elif cls == "ipv6":
@@ -1178,13 +1186,22 @@ def report(run, case, original, args):
     """Prints the minimal reproduction of a failed run."""
     sides = run.sides
     p = []
-    p.append("MISMATCH: seed %d (shrunk from %d steps, %d flows to %d steps, "
-             "%d flows)" % (case["seed"], len(original["steps"]),
-                            len(original["flows"]), len(case["steps"]),
-                            len(case["flows"])))
-    p.append("  rerun: %s --seed %d --cases 1%s" % (
-        os.path.basename(sys.argv[0]), case["seed"],
-        " --frames %d" % args.frames if args.frames != DEFAULT_FRAMES else ""))
+    if case is original:
+        p.append("MISMATCH: seed %d (%d steps, %d flows, not shrunk)" % (
+            case["seed"], len(case["steps"]), len(case["flows"])))
+    else:
+        p.append("MISMATCH: seed %d (shrunk from %d steps, %d flows to %d "
+                 "steps, %d flows)" % (case["seed"], len(original["steps"]),
+                                       len(original["flows"]),
+                                       len(case["steps"]), len(case["flows"])))
+    if args.case:
+        p.append("  rerun: %s --case %s" % (os.path.basename(sys.argv[0]),
+                                             args.case))
+    else:
+        p.append("  rerun: %s --seed %d --cases 1%s" % (
+            os.path.basename(sys.argv[0]), case["seed"],
+            " --frames %d" % args.frames if args.frames != DEFAULT_FRAMES
+            else ""))
     if args.case_out:
         p.append("  minimal case: %s (rerun with --case FILE)" % args.case_out)
     p.append("  commands, run on a fresh ovs-vswitchd with each setting "
