@@ -62,13 +62,15 @@ capture_open(const struct esw_io_params *params, struct esw_io **iop,
         depth = CAPTURE_DEFAULT_DEPTH;
     }
     if (depth > CAPTURE_MAX_DEPTH) {
-        return esw_error_set(err, EINVAL, "%s: capture queue depth %"PRIu32
+        return esw_error_set(err, EINVAL, ESW_ERROR_HOST_IO, -1,
+                             "%s: capture queue depth %"PRIu32
                              " exceeds %u", params->vport_name, depth,
                              CAPTURE_MAX_DEPTH);
     }
     c = calloc(1, sizeof *c);
     if (!c) {
-        return esw_error_set(err, ENOMEM, "out of memory");
+        return esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
+                             "out of memory");
     }
     c->up.ops = &esw_io_capture_ops;
     error = esw_ring_init(&c->inject, depth);
@@ -92,7 +94,8 @@ err_inject:
     esw_ring_destroy(&c->inject);
 err_free:
     free(c);
-    return esw_error_set(err, error, "%s: capture queues: %s",
+    return esw_error_set(err, error, ESW_ERROR_HOST_IO, -1,
+                         "%s: capture queues: %s",
                          params->vport_name, strerror(error));
 }
 

@@ -77,7 +77,8 @@ tap_open(const struct esw_io_params *params, struct esw_io **iop,
     if (params->cfg->ifname[0]) {
         if (strnlen(params->cfg->ifname, sizeof params->cfg->ifname)
             >= IFNAMSIZ) {
-            return esw_error_set(err, EINVAL, "%s: tap name too long",
+            return esw_error_set(err, EINVAL, ESW_ERROR_HOST_IO, -1,
+                                 "%s: tap name too long",
                                  params->vport_name);
         }
         snprintf(name, sizeof name, "%s", params->cfg->ifname);
@@ -92,6 +93,7 @@ tap_open(const struct esw_io_params *params, struct esw_io **iop,
         error = errno;
         return esw_error_set(err, error == ENOENT ? ENODEV
                              : error == EPERM ? EACCES : error,
+                             ESW_ERROR_HOST_IO, -1,
                              "%s: tap %s: cannot open /dev/net/tun: %s",
                              params->vport_name, name, strerror(error));
     }
@@ -102,10 +104,12 @@ tap_open(const struct esw_io_params *params, struct esw_io **iop,
         error = errno;
         close(fd);
         if (error == EPERM) {
-            return esw_error_set(err, EACCES, "%s: tap %s: CAP_NET_ADMIN "
+            return esw_error_set(err, EACCES, ESW_ERROR_HOST_IO, -1,
+                                 "%s: tap %s: CAP_NET_ADMIN "
                                  "required", params->vport_name, name);
         }
-        return esw_error_set(err, error, "%s: tap %s: %s",
+        return esw_error_set(err, error, ESW_ERROR_HOST_IO, -1,
+                             "%s: tap %s: %s",
                              params->vport_name, name, strerror(error));
     }
 
@@ -113,7 +117,8 @@ tap_open(const struct esw_io_params *params, struct esw_io **iop,
         error = tap_set_mac(ifr.ifr_name, params->mac);
         if (error) {
             close(fd);
-            return esw_error_set(err, error, "%s: tap %s: cannot set its "
+            return esw_error_set(err, error, ESW_ERROR_HOST_IO, -1,
+                                 "%s: tap %s: cannot set its "
                                  "MAC: %s", params->vport_name, ifr.ifr_name,
                                  strerror(error));
         }
@@ -122,7 +127,8 @@ tap_open(const struct esw_io_params *params, struct esw_io **iop,
     tap = calloc(1, sizeof *tap);
     if (!tap) {
         close(fd);
-        return esw_error_set(err, ENOMEM, "out of memory");
+        return esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
+                             "out of memory");
     }
     tap->up.ops = &esw_io_tap_ops;
     snprintf(tap->up.name, sizeof tap->up.name, "%s", ifr.ifr_name);

@@ -122,10 +122,12 @@ int esw_rule_check_caps(const struct esw_caps *caps,
                         const struct esw_rule_spec *spec,
                         struct esw_error *err);
 
-/* Fills 'err' (may be NULL) with 'error' and a printf-style reason and
+/* Fills 'err' (may be NULL) with 'error', what it is about ('type' and
+ * 'cause', see 'enum esw_error_type') and a printf-style reason, and
  * returns 'error'. */
-int esw_error_set(struct esw_error *err, int error, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
+int esw_error_set(struct esw_error *err, int error, enum esw_error_type type,
+                  int cause, const char *format, ...)
+    __attribute__((format(printf, 5, 6)));
 void esw_error_clear(struct esw_error *err);
 
 /* The built-in emulator driver. */

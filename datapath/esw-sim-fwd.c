@@ -8,7 +8,7 @@
  *
  *   host rx -> checks (size, link, MTU) -> parse -> ingress policy
  *           -> classifier lookup (batched, lock-free)
- *           -> hit: rule actions -> per-output egress (esw-sim.c) -> host tx
+ *           -> hit: rule actions -> per-output egress -> host tx
  *           -> miss: the source vport's representor queue
  *
  * Each vport's host side is received by exactly one forwarding thread
@@ -758,4 +758,172 @@ esw_sim_poll_once(struct esw_dev *dev_, unsigned int idx)
     }
     return sim_poll(t->poll_ctx,
                     atomic_load_explicit(&t->rxset, memory_order_acquire));
+}
+
+/* Pipeline stages shared with the control path: the representor queues
+ * (misses) and egress (rule outputs and representor sends). */
+
+/* The queue that a miss goes to: one flow's packets always to the same
+ * one.  Hashes what identifies a flow in the frame: MAC and IP addresses,
+ * IP protocol and L4 ports.  Misses only: the parse is not repeated on
+ * the forwarding fast path. */
+static uint32_t
+sim_rep_queue_select(const struct esw_pkt *pkt, uint32_t n)
+{
+    struct esw_key key;
+    uint64_t words[7];
+    uint64_t h = 0;
+
+    esw_parse(pkt->data, pkt->len, pkt->in_vport, &key);
+    memcpy(&words[0], &key.dst, 6);
+    memcpy((uint8_t *) &words[0] + 6, &key.src, 2);
+    memcpy(&words[1], (uint8_t *) &key.src + 2, 4);
+    memcpy((uint8_t *) &words[1] + 4, &key.eth_type, 2);
+    memset((uint8_t *) &words[1] + 6, 0, 2);
+    memcpy(&words[2], &key.ip_src, sizeof key.ip_src);     /* [2], [3] */
+    memcpy(&words[4], &key.ip_dst, sizeof key.ip_dst);     /* [4], [5] */
+    words[6] = (key.ip_proto | (uint64_t) key.tp_src << 16
+                | (uint64_t) key.tp_dst << 32);
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        h = (h ^ words[i]) * UINT64_C(0x9e3779b97f4a7c15);
+    }
+    return (uint32_t) (h >> 32) % n;
+}
+
+void
+sim_rep_enqueue(struct sim_vport *src, struct esw_pkt *pkts[], size_t n)
+{
+    struct sim_rep_queues *rq = atomic_load_explicit(&src->rep,
+                                                     memory_order_acquire);
+    size_t n_queued = 0;
+
+    if (rq->n == 1) {
+        n_queued = esw_ring_enqueue_burst(&rq->q[0].ring,
+                                          (void *const *) pkts, n);
+        if (n_queued) {
+            esw_notifier_signal(&rq->q[0].notifier);
+        }
+        for (size_t i = n_queued; i < n; i++) {
+            esw_pkt_free(pkts[i]);
+        }
+    } else {
+        uint32_t signal = 0;
+
+        for (size_t i = 0; i < n; i++) {
+            uint32_t qi = sim_rep_queue_select(pkts[i], rq->n);
+
+            if (esw_ring_enqueue_burst(&rq->q[qi].ring,
+                                       (void *const *) &pkts[i], 1)) {
+                signal |= 1u << qi;
+                n_queued++;
+            } else {
+                esw_pkt_free(pkts[i]);
+            }
+        }
+        for (uint32_t qi = 0; qi < rq->n; qi++) {
+            if (signal & (1u << qi)) {
+                esw_notifier_signal(&rq->q[qi].notifier);
+            }
+        }
+    }
+    if (n_queued) {
+        atomic_fetch_add_explicit(&src->counters.rep_rx_packets, n_queued,
+                                  memory_order_relaxed);
+    }
+    if (n_queued < n) {
+        sim_vport_drop(src, ESW_DROP_MISS_QUEUE_FULL, n - n_queued);
+    }
+}
+
+/* Returns the L3 length of 'pkt': the frame without its Ethernet header and
+ * up to two VLAN tags, as compared with the MTU. */
+uint32_t
+sim_l3_len(const struct esw_pkt *pkt)
+{
+    uint32_t hdr = ESW_ETH_HDR_LEN;
+
+    for (int i = 0; i < ESW_MAX_VLANS; i++) {
+        uint16_t tpid;
+
+        if (pkt->len < hdr + ESW_VLAN_HDR_LEN) {
+            break;
+        }
+        tpid = pkt->data[hdr - 2] << 8 | pkt->data[hdr - 1];
+        if (tpid != ESW_TPID_8021Q && tpid != ESW_TPID_8021AD) {
+            break;
+        }
+        hdr += ESW_VLAN_HDR_LEN;
+    }
+    return pkt->len > hdr ? pkt->len - hdr : 0;
+}
+
+void
+sim_egress(struct sim_dev *dev, struct sim_vport *dst,
+           struct esw_pkt *pkts[], size_t n)
+{
+    const struct esw_policy *p = atomic_load_explicit(&dst->policy,
+                                                      memory_order_acquire);
+    uint32_t mtu = atomic_load_explicit(&dst->mtu, memory_order_relaxed);
+    uint64_t drops[ESW_N_DROP_REASONS] = { 0 };
+    bool any_drop = false;
+    uint64_t bytes = 0;
+    size_t n_ok = 0, n_tx;
+
+    if (!atomic_load_explicit(&dst->admin_up, memory_order_relaxed)) {
+        drops[ESW_DROP_LINK_DOWN] = n;
+        any_drop = true;
+        for (size_t i = 0; i < n; i++) {
+            esw_pkt_free(pkts[i]);
+        }
+        n = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct esw_pkt *pkt = pkts[i];
+        enum esw_drop_reason reason;
+
+        if (p && !esw_policy_egress_is_noop(p)
+            && !esw_policy_egress(p, pkt, NULL, &reason)) {
+            /* Dropped by policy. */
+        } else if (pkt->len > mtu + ESW_ETH_HDR_LEN
+                   && sim_l3_len(pkt) > mtu) {
+            /* (The L3 length is at most the length minus 14.) */
+            reason = ESW_DROP_MTU;
+        } else {
+            bytes += pkt->len;
+            pkts[n_ok++] = pkt;
+            continue;
+        }
+        drops[reason]++;
+        any_drop = true;
+        esw_pkt_free(pkt);
+    }
+    if (n_ok) {
+        n_tx = dst->io ? dst->io->ops->tx(dst->io, pkts, n_ok) : 0;
+        if (!dst->io) {
+            for (size_t i = 0; i < n_ok; i++) {
+                esw_pkt_free(pkts[i]);
+            }
+        }
+        if (n_tx < n_ok) {
+            /* Bytes of what got through are not known exactly when a
+             * backend drops some: count the average. */
+            bytes = n_tx ? bytes / n_ok * n_tx : 0;
+            drops[ESW_DROP_HOST_TX] += n_ok - n_tx;
+            any_drop = true;
+        }
+        if (n_tx) {
+            atomic_fetch_add_explicit(&dst->counters.tx_packets, n_tx,
+                                      memory_order_relaxed);
+            atomic_fetch_add_explicit(&dst->counters.tx_bytes, bytes,
+                                      memory_order_relaxed);
+        }
+    }
+    if (any_drop) {
+        for (int i = 0; i < ESW_N_DROP_REASONS; i++) {
+            if (drops[i]) {
+                sim_vport_drop(dst, i, drops[i]);
+            }
+        }
+    }
+    (void) dev;
 }

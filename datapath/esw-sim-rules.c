@@ -28,14 +28,17 @@ sim_rule_validate__(struct sim_dev *dev, const struct esw_rule_spec *spec,
                     struct esw_error *err)
 {
     if (spec->mask.in_vport && !sim_vport_get(dev, spec->match.in_vport)) {
-        return esw_error_set(err, ENOENT, "match on in_vport %"PRIu32": "
+        return esw_error_set(err, ENOENT, ESW_ERROR_MATCH, ESW_MATCH_IN_VPORT,
+                             "match on in_vport %"PRIu32": "
                              "no such vport", spec->match.in_vport);
     }
     for (size_t i = 0; i < spec->n_actions; i++) {
         const struct esw_action *a = &spec->actions[i];
 
         if (a->type == ESW_ACTION_OUTPUT && !sim_vport_get(dev, a->vport)) {
-            return esw_error_set(err, ENOENT, "output to vport %"PRIu32": "
+            return esw_error_set(err, ENOENT,
+                                 ESW_ERROR_ACTION, ESW_ACTION_OUTPUT,
+                                 "output to vport %"PRIu32": "
                                  "no such vport", a->vport);
         }
     }
@@ -185,13 +188,16 @@ sim_cls_error(int error, struct esw_error *err, const struct sim_dev *dev)
 {
     switch (error) {
     case ENOSPC:
-        return esw_error_set(err, ENOSPC, "rule table full (%"PRIu32
+        return esw_error_set(err, ENOSPC, ESW_ERROR_CAPACITY, -1,
+                             "rule table full (%"PRIu32
                              " rules)", dev->up.caps.max_rules);
     case EEXIST:
-        return esw_error_set(err, EEXIST, "a rule with the same match, "
+        return esw_error_set(err, EEXIST, ESW_ERROR_RULE, -1,
+                             "a rule with the same match, "
                              "mask and priority exists");
     default:
-        return esw_error_set(err, error, "rule table: %s", strerror(error));
+        return esw_error_set(err, error, ESW_ERROR_UNSPECIFIED, -1,
+                             "rule table: %s", strerror(error));
     }
 }
 
@@ -205,7 +211,8 @@ sim_rule_add(struct esw_dev *dev_, const struct esw_rule_spec *spec,
 
     rule = sim_rule_alloc(dev, spec);
     if (!rule) {
-        return esw_error_set(err, ENOMEM, "out of memory");
+        return esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
+                             "out of memory");
     }
 
     pthread_mutex_lock(&dev->ctl_mutex);
@@ -247,12 +254,14 @@ sim_rule_modify(struct esw_dev *dev_, struct esw_rule *rule,
 
     new = sim_rule_version_create(rule, spec);
     if (!new) {
-        return esw_error_set(err, ENOMEM, "out of memory");
+        return esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
+                             "out of memory");
     }
     pthread_mutex_lock(&dev->ctl_mutex);
     old = rule->cur;
     if (!rule->installed) {
-        error = esw_error_set(err, ENOENT, "rule is orphaned: one of its "
+        error = esw_error_set(err, ENOENT, ESW_ERROR_RULE, -1,
+                              "rule is orphaned: one of its "
                               "vports went away");
     } else {
         error = sim_rule_validate__(dev, spec, err);

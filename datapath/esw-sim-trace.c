@@ -6,7 +6,7 @@
 
 /* esw_trace_packet() for the sim driver: the decisions of the pipeline in
  * esw-sim-fwd.c (ingress checks and policy, lookup, actions) and of
- * sim_egress() in esw-sim.c, taken in the same order on a copy of the
+ * sim_egress(), taken in the same order on a copy of the
  * packet, with no side effect: no counters, no "used" times, no host-side
  * I/O, and policies compiled afresh without rate policing so that the
  * token buckets of the live policies are untouched. */

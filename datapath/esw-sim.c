@@ -100,78 +100,6 @@ sim_rep_queues_create(struct sim_vport *owner, uint32_t n, uint32_t depth,
     return rq;
 }
 
-/* The queue that a miss goes to: one flow's packets always to the same
- * one.  Hashes what identifies a flow in the frame: MAC and IP addresses,
- * IP protocol and L4 ports.  Misses only: the parse is not repeated on
- * the forwarding fast path. */
-static uint32_t
-sim_rep_queue_select(const struct esw_pkt *pkt, uint32_t n)
-{
-    struct esw_key key;
-    uint64_t words[7];
-    uint64_t h = 0;
-
-    esw_parse(pkt->data, pkt->len, pkt->in_vport, &key);
-    memcpy(&words[0], &key.dst, 6);
-    memcpy((uint8_t *) &words[0] + 6, &key.src, 2);
-    memcpy(&words[1], (uint8_t *) &key.src + 2, 4);
-    memcpy((uint8_t *) &words[1] + 4, &key.eth_type, 2);
-    memset((uint8_t *) &words[1] + 6, 0, 2);
-    memcpy(&words[2], &key.ip_src, sizeof key.ip_src);     /* [2], [3] */
-    memcpy(&words[4], &key.ip_dst, sizeof key.ip_dst);     /* [4], [5] */
-    words[6] = (key.ip_proto | (uint64_t) key.tp_src << 16
-                | (uint64_t) key.tp_dst << 32);
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-        h = (h ^ words[i]) * UINT64_C(0x9e3779b97f4a7c15);
-    }
-    return (uint32_t) (h >> 32) % n;
-}
-
-void
-sim_rep_enqueue(struct sim_vport *src, struct esw_pkt *pkts[], size_t n)
-{
-    struct sim_rep_queues *rq = atomic_load_explicit(&src->rep,
-                                                     memory_order_acquire);
-    size_t n_queued = 0;
-
-    if (rq->n == 1) {
-        n_queued = esw_ring_enqueue_burst(&rq->q[0].ring,
-                                          (void *const *) pkts, n);
-        if (n_queued) {
-            esw_notifier_signal(&rq->q[0].notifier);
-        }
-        for (size_t i = n_queued; i < n; i++) {
-            esw_pkt_free(pkts[i]);
-        }
-    } else {
-        uint32_t signal = 0;
-
-        for (size_t i = 0; i < n; i++) {
-            uint32_t qi = sim_rep_queue_select(pkts[i], rq->n);
-
-            if (esw_ring_enqueue_burst(&rq->q[qi].ring,
-                                       (void *const *) &pkts[i], 1)) {
-                signal |= 1u << qi;
-                n_queued++;
-            } else {
-                esw_pkt_free(pkts[i]);
-            }
-        }
-        for (uint32_t qi = 0; qi < rq->n; qi++) {
-            if (signal & (1u << qi)) {
-                esw_notifier_signal(&rq->q[qi].notifier);
-            }
-        }
-    }
-    if (n_queued) {
-        atomic_fetch_add_explicit(&src->counters.rep_rx_packets, n_queued,
-                                  memory_order_relaxed);
-    }
-    if (n_queued < n) {
-        sim_vport_drop(src, ESW_DROP_MISS_QUEUE_FULL, n - n_queued);
-    }
-}
-
 static int
 sim_vport_name(const struct esw_vport_config *cfg, char *name, size_t size)
 {
@@ -221,8 +149,8 @@ sim_vport_effective_mac(const struct sim_vport *v)
     if (v->policy_cfg && !esw_eth_addr_is_zero(&v->policy_cfg->mac)) {
         return &v->policy_cfg->mac;
     }
-    if (v->guest_mac_accepted) {
-        return &v->guest_mac;
+    if (!esw_eth_addr_is_zero(&v->granted_mac)) {
+        return &v->granted_mac;
     }
     return &v->mac;
 }
@@ -255,7 +183,8 @@ sim_vport_recompile(struct sim_dev *dev, struct sim_vport *v,
             *copy = *new_cfg;
         }
         mac = (!esw_eth_addr_is_zero(&cfg->mac) ? &cfg->mac
-               : v->guest_mac_accepted ? &v->guest_mac : &v->mac);
+               : !esw_eth_addr_is_zero(&v->granted_mac) ? &v->granted_mac
+               : &v->mac);
         p = esw_policy_create(cfg, mac, sim_auto_link_up(dev, v), old);
         if (!p) {
             free(copy);
@@ -323,37 +252,45 @@ sim_vport_check_config(struct sim_dev *dev, const struct esw_vport_config *c,
                        struct esw_error *err)
 {
     if ((unsigned int) c->kind > ESW_VPORT_SF) {
-        return esw_error_set(err, EINVAL, "unknown vport kind %d",
+        return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
+                             "unknown vport kind %d",
                              (int) c->kind);
     }
     if (c->vport != ESW_VPORT_AUTO && c->vport >= dev->up.caps.max_vports) {
-        return esw_error_set(err, EINVAL, "vport %"PRIu32": out of range "
+        return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
+                             "vport %"PRIu32": out of range "
                              "0..%"PRIu32, c->vport,
                              dev->up.caps.max_vports - 1);
     }
     if (c->mtu && (c->mtu < SIM_MIN_MTU || c->mtu > SIM_MAX_MTU)) {
-        return esw_error_set(err, EINVAL, "mtu %"PRIu32" out of range "
+        return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
+                             "mtu %"PRIu32" out of range "
                              "%d..%d", c->mtu, SIM_MIN_MTU, SIM_MAX_MTU);
     }
     if (esw_eth_addr_is_multicast(&c->mac)) {
-        return esw_error_set(err, EINVAL, "mac is not unicast");
+        return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
+                             "mac is not unicast");
     }
     if (c->n_rep_queues > ESW_MAX_REP_QUEUES) {
-        return esw_error_set(err, EINVAL, "%"PRIu32" representor queues: "
+        return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
+                             "%"PRIu32" representor queues: "
                              "expected 1..%d", c->n_rep_queues,
                              ESW_MAX_REP_QUEUES);
     }
     if (c->rep_queue_depth > SIM_MAX_REP_DEPTH) {
-        return esw_error_set(err, EINVAL, "representor queue depth %"PRIu32
+        return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
+                             "representor queue depth %"PRIu32
                              " exceeds %u", c->rep_queue_depth,
                              SIM_MAX_REP_DEPTH);
     }
     if ((unsigned int) c->io.type > ESW_IO_TAP) {
-        return esw_error_set(err, EINVAL, "unknown host-side type %d",
+        return esw_error_set(err, EINVAL, ESW_ERROR_HOST_IO, -1,
+                             "unknown host-side type %d",
                              (int) c->io.type);
     }
     if (c->kind == ESW_VPORT_SF && c->fn >= ESW_SF_VIRTIO_MIN * 1000) {
-        return esw_error_set(err, EINVAL, "sf number %"PRIu32" too large",
+        return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
+                             "sf number %"PRIu32" too large",
                              c->fn);
     }
     return 0;
@@ -375,7 +312,8 @@ sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
         return error;
     }
     if (sim_vport_name(cfg, name, sizeof name)) {
-        return esw_error_set(err, EINVAL, "vport name too long");
+        return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
+                             "vport name too long");
     }
 
     pthread_mutex_lock(&dev->ctl_mutex);
@@ -383,7 +321,8 @@ sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
         struct sim_vport *o = sim_vport_get(dev, i);
 
         if (o && !strcmp(o->name, name)) {
-            error = esw_error_set(err, EEXIST, "%s: vport exists", name);
+            error = esw_error_set(err, EEXIST, ESW_ERROR_VPORT, -1,
+                                  "%s: vport exists", name);
             goto out;
         }
     }
@@ -395,19 +334,22 @@ sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
             }
         }
         if (number >= dev->up.caps.max_vports) {
-            error = esw_error_set(err, ENOSPC, "%s: no free vport number",
+            error = esw_error_set(err, ENOSPC, ESW_ERROR_CAPACITY, -1,
+                                  "%s: no free vport number",
                                   name);
             goto out;
         }
     } else if (sim_vport_get(dev, number)) {
-        error = esw_error_set(err, EEXIST, "%s: vport %"PRIu32" is taken",
+        error = esw_error_set(err, EEXIST, ESW_ERROR_VPORT, (int) number,
+                              "%s: vport %"PRIu32" is taken",
                               name, number);
         goto out;
     }
 
     v = calloc(1, sizeof *v);
     if (!v) {
-        error = esw_error_set(err, ENOMEM, "out of memory");
+        error = esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
+                              "out of memory");
         goto out;
     }
     v->dev = dev;
@@ -429,7 +371,8 @@ sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
                                       v->rep_queue_depth, &error));
     if (!atomic_load(&v->rep)) {
         free(v);
-        error = esw_error_set(err, error, "%s: representor queues: %s",
+        error = esw_error_set(err, error, ESW_ERROR_UNSPECIFIED, -1,
+                              "%s: representor queues: %s",
                               name, strerror(error));
         goto out;
     }
@@ -451,7 +394,8 @@ sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
 
     error = sim_thread_attach_vport(dev, v);
     if (error) {
-        esw_error_set(err, error, "%s: cannot poll host side: %s", name,
+        esw_error_set(err, error, ESW_ERROR_HOST_IO, -1,
+                      "%s: cannot poll host side: %s", name,
                       strerror(error));
         goto err_free;
     }
@@ -654,18 +598,21 @@ sim_vport_set_policy(struct esw_dev *dev_, uint32_t vport,
 
         error = esw_policy_config_validate(cfg, reason, sizeof reason);
         if (error) {
-            return esw_error_set(err, error, "%s", reason);
+            return esw_error_set(err, error, ESW_ERROR_POLICY, -1,
+                                 "%s", reason);
         }
     }
     pthread_mutex_lock(&dev->ctl_mutex);
     v = sim_vport_get(dev, vport);
     if (!v) {
-        error = esw_error_set(err, ENOENT, "vport %"PRIu32": no such vport",
+        error = esw_error_set(err, ENOENT, ESW_ERROR_VPORT, (int) vport,
+                              "vport %"PRIu32": no such vport",
                               vport);
     } else if (cfg) {
         error = sim_vport_recompile(dev, v, cfg);
         if (error) {
-            esw_error_set(err, error, "%s: cannot compile policy", v->name);
+            esw_error_set(err, error, ESW_ERROR_UNSPECIFIED, -1,
+                          "%s: cannot compile policy", v->name);
         }
     } else {
         struct esw_policy *old = atomic_load(&v->policy);
@@ -696,7 +643,8 @@ sim_vport_guest_set_mac(struct esw_dev *dev_, uint32_t vport,
     pthread_mutex_lock(&dev->ctl_mutex);
     v = sim_vport_get(dev, vport);
     if (!v) {
-        error = esw_error_set(err, ENOENT, "vport %"PRIu32": no such vport",
+        error = esw_error_set(err, ENOENT, ESW_ERROR_VPORT, (int) vport,
+                              "vport %"PRIu32": no such vport",
                               vport);
     } else {
         const struct esw_policy_config *cfg = (v->policy_cfg
@@ -704,27 +652,31 @@ sim_vport_guest_set_mac(struct esw_dev *dev_, uint32_t vport,
                                                : &default_cfg);
         char reason[ESW_ERROR_MAX];
         struct esw_eth_addr old_guest = v->guest_mac;
-        bool old_accepted = v->guest_mac_accepted;
+        struct esw_eth_addr old_granted = v->granted_mac;
 
         error = esw_policy_guest_mac_request(cfg,
                                              sim_vport_effective_mac(v),
                                              mac, reason, sizeof reason);
         if (error == EPERM) {
+            /* Kept for status; what is in effect does not change. */
             v->guest_mac = *mac;
             v->guest_mac_refused = true;
             atomic_fetch_add(&v->counters.guest_mac_refused, 1);
-            esw_error_set(err, EPERM, "%s: %s", v->name, reason);
+            esw_error_set(err, EPERM, ESW_ERROR_POLICY, -1,
+                          "%s: %s", v->name, reason);
         } else if (error) {
-            esw_error_set(err, error, "%s: %s", v->name, reason);
+            esw_error_set(err, error, ESW_ERROR_POLICY, -1,
+                          "%s: %s", v->name, reason);
         } else {
             v->guest_mac = *mac;
-            v->guest_mac_accepted = true;
+            v->granted_mac = *mac;
             v->guest_mac_refused = false;
             error = sim_vport_recompile(dev, v, NULL);
             if (error) {
                 v->guest_mac = old_guest;
-                v->guest_mac_accepted = old_accepted;
-                esw_error_set(err, error, "%s: cannot compile policy",
+                v->granted_mac = old_granted;
+                esw_error_set(err, error, ESW_ERROR_UNSPECIFIED, -1,
+                              "%s: cannot compile policy",
                               v->name);
             }
         }
@@ -761,16 +713,17 @@ sim_vport_guest_reset(struct esw_dev *dev_, uint32_t vport)
     v = sim_vport_get(dev, vport);
     if (v) {
         struct esw_eth_addr old_guest = v->guest_mac;
-        bool old_accepted = v->guest_mac_accepted;
+        struct esw_eth_addr old_granted = v->granted_mac;
         bool old_refused = v->guest_mac_refused;
 
         memset(&v->guest_mac, 0, sizeof v->guest_mac);
-        v->guest_mac_accepted = false;
+        memset(&v->granted_mac, 0, sizeof v->granted_mac);
         v->guest_mac_refused = false;
-        error = old_accepted ? sim_vport_recompile(dev, v, NULL) : 0;
+        error = (!esw_eth_addr_is_zero(&old_granted)
+                 ? sim_vport_recompile(dev, v, NULL) : 0);
         if (error) {
             v->guest_mac = old_guest;
-            v->guest_mac_accepted = old_accepted;
+            v->granted_mac = old_granted;
             v->guest_mac_refused = old_refused;
         }
     }
@@ -832,99 +785,6 @@ sim_vport_get_stats(struct esw_dev *dev_, uint32_t vport,
 }
 
 /* Egress: policy, link, MTU, host side.  Takes the packets. */
-
-/* Returns the L3 length of 'pkt': the frame without its Ethernet header and
- * up to two VLAN tags, as compared with the MTU. */
-uint32_t
-sim_l3_len(const struct esw_pkt *pkt)
-{
-    uint32_t hdr = ESW_ETH_HDR_LEN;
-
-    for (int i = 0; i < ESW_MAX_VLANS; i++) {
-        uint16_t tpid;
-
-        if (pkt->len < hdr + ESW_VLAN_HDR_LEN) {
-            break;
-        }
-        tpid = pkt->data[hdr - 2] << 8 | pkt->data[hdr - 1];
-        if (tpid != ESW_TPID_8021Q && tpid != ESW_TPID_8021AD) {
-            break;
-        }
-        hdr += ESW_VLAN_HDR_LEN;
-    }
-    return pkt->len > hdr ? pkt->len - hdr : 0;
-}
-
-void
-sim_egress(struct sim_dev *dev, struct sim_vport *dst,
-           struct esw_pkt *pkts[], size_t n)
-{
-    const struct esw_policy *p = atomic_load_explicit(&dst->policy,
-                                                      memory_order_acquire);
-    uint32_t mtu = atomic_load_explicit(&dst->mtu, memory_order_relaxed);
-    uint64_t drops[ESW_N_DROP_REASONS] = { 0 };
-    bool any_drop = false;
-    uint64_t bytes = 0;
-    size_t n_ok = 0, n_tx;
-
-    if (!atomic_load_explicit(&dst->admin_up, memory_order_relaxed)) {
-        drops[ESW_DROP_LINK_DOWN] = n;
-        any_drop = true;
-        for (size_t i = 0; i < n; i++) {
-            esw_pkt_free(pkts[i]);
-        }
-        n = 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct esw_pkt *pkt = pkts[i];
-        enum esw_drop_reason reason;
-
-        if (p && !esw_policy_egress_is_noop(p)
-            && !esw_policy_egress(p, pkt, NULL, &reason)) {
-            /* Dropped by policy. */
-        } else if (pkt->len > mtu + ESW_ETH_HDR_LEN
-                   && sim_l3_len(pkt) > mtu) {
-            /* (The L3 length is at most the length minus 14.) */
-            reason = ESW_DROP_MTU;
-        } else {
-            bytes += pkt->len;
-            pkts[n_ok++] = pkt;
-            continue;
-        }
-        drops[reason]++;
-        any_drop = true;
-        esw_pkt_free(pkt);
-    }
-    if (n_ok) {
-        n_tx = dst->io ? dst->io->ops->tx(dst->io, pkts, n_ok) : 0;
-        if (!dst->io) {
-            for (size_t i = 0; i < n_ok; i++) {
-                esw_pkt_free(pkts[i]);
-            }
-        }
-        if (n_tx < n_ok) {
-            /* Bytes of what got through are not known exactly when a
-             * backend drops some: count the average. */
-            bytes = n_tx ? bytes / n_ok * n_tx : 0;
-            drops[ESW_DROP_HOST_TX] += n_ok - n_tx;
-            any_drop = true;
-        }
-        if (n_tx) {
-            atomic_fetch_add_explicit(&dst->counters.tx_packets, n_tx,
-                                      memory_order_relaxed);
-            atomic_fetch_add_explicit(&dst->counters.tx_bytes, bytes,
-                                      memory_order_relaxed);
-        }
-    }
-    if (any_drop) {
-        for (int i = 0; i < ESW_N_DROP_REASONS; i++) {
-            if (drops[i]) {
-                sim_vport_drop(dst, i, drops[i]);
-            }
-        }
-    }
-    (void) dev;
-}
 
 /* Representors and host side. */
 
@@ -1028,7 +888,8 @@ sim_vport_set_rep_queues(struct esw_dev *dev_, uint32_t vport, uint32_t n,
     pthread_mutex_lock(&dev->ctl_mutex);
     v = sim_vport_get(dev, vport);
     if (!v) {
-        error = esw_error_set(err, ENOENT, "vport %"PRIu32": no such vport",
+        error = esw_error_set(err, ENOENT, ESW_ERROR_VPORT, (int) vport,
+                              "vport %"PRIu32": no such vport",
                               vport);
         goto out;
     }
@@ -1038,7 +899,8 @@ sim_vport_set_rep_queues(struct esw_dev *dev_, uint32_t vport, uint32_t n,
     }
     new = sim_rep_queues_create(v, n, v->rep_queue_depth, &error);
     if (!new) {
-        error = esw_error_set(err, error, "%s: representor queues: %s",
+        error = esw_error_set(err, error, ESW_ERROR_UNSPECIFIED, -1,
+                              "%s: representor queues: %s",
                               v->name, strerror(error));
         goto out;
     }

@@ -10,10 +10,13 @@
 /* Private state of the "sim" eSwitch driver, shared by its files:
  *
  *   esw-sim.c        device lifecycle, vports, policy glue, representor
- *                    and host-side entry points.
+ *                    and host-side entry points (control code: it calls
+ *                    the pipeline, never the reverse).
  *   esw-sim-rules.c  rules (validation against device state, add, modify,
  *                    delete, stats, orphaning).
- *   esw-sim-fwd.c    forwarding threads and the packet pipeline.
+ *   esw-sim-fwd.c    forwarding threads and the packet pipeline, with
+ *                    its stages that the entry points also use (egress,
+ *                    representor queues).
  *   esw-sim-trace.c  the pipeline's decisions for one packet, without
  *                    side effects (esw_trace_packet()).
  *
@@ -108,8 +111,13 @@ struct sim_vport {
 
     /* Under 'ctl_mutex'. */
     struct esw_eth_addr mac;            /* Administrative default. */
-    struct esw_eth_addr guest_mac;      /* Last guest request. */
-    bool guest_mac_accepted;            /* 'guest_mac' is in effect. */
+    struct esw_eth_addr guest_mac;      /* Last guest request, accepted or
+                                         * not: for status only. */
+    struct esw_eth_addr granted_mac;    /* Last request the policy
+                                         * accepted (zero: none): the only
+                                         * guest MAC that can be in effect.
+                                         * A refused request never changes
+                                         * it. */
     bool guest_mac_refused;             /* Last request refused. */
     struct esw_policy_config *policy_cfg;   /* NULL: none. */
 
@@ -202,10 +210,14 @@ sim_dev_cast(struct esw_dev *dev)
 struct sim_vport *sim_vport_get(struct sim_dev *, uint32_t vport);
 bool sim_auto_link_up(struct sim_dev *, const struct sim_vport *);
 const struct esw_eth_addr *sim_vport_effective_mac(const struct sim_vport *);
+void sim_vport_drop(struct sim_vport *, enum esw_drop_reason, uint64_t n);
+
+/* esw-sim-fwd.c: pipeline stages. */
 uint32_t sim_l3_len(const struct esw_pkt *);
+/* Egress of 'pkts' (their ownership passes) to 'dst': link, policy, MTU,
+ * host side, counting each drop by reason. */
 void sim_egress(struct sim_dev *, struct sim_vport *dst,
                 struct esw_pkt *pkts[], size_t n);
-void sim_vport_drop(struct sim_vport *, enum esw_drop_reason, uint64_t n);
 /* Queues the misses 'pkts' (their ownership passes) to 'src''s
  * representor queues, counting those that do not fit as drops. */
 void sim_rep_enqueue(struct sim_vport *src, struct esw_pkt *pkts[], size_t n);

@@ -97,13 +97,34 @@ esw_io_type_name(enum esw_io_type type)
     return "unknown";
 }
 
+const char *
+esw_error_type_name(enum esw_error_type type)
+{
+    switch (type) {
+    case ESW_ERROR_NONE: return "none";
+    case ESW_ERROR_UNSPECIFIED: return "unspecified";
+    case ESW_ERROR_VPORT: return "vport";
+    case ESW_ERROR_VPORT_CONFIG: return "vport-config";
+    case ESW_ERROR_HOST_IO: return "host-io";
+    case ESW_ERROR_POLICY: return "policy";
+    case ESW_ERROR_MATCH: return "match";
+    case ESW_ERROR_ACTION: return "action";
+    case ESW_ERROR_CAPACITY: return "capacity";
+    case ESW_ERROR_RULE: return "rule";
+    }
+    return "unknown";
+}
+
 int
-esw_error_set(struct esw_error *err, int error, const char *format, ...)
+esw_error_set(struct esw_error *err, int error, enum esw_error_type type,
+              int cause, const char *format, ...)
 {
     if (err) {
         va_list args;
 
         err->error = error;
+        err->type = type;
+        err->cause = cause;
         va_start(args, format);
         vsnprintf(err->reason, sizeof err->reason, format, args);
         va_end(args);
@@ -116,6 +137,8 @@ esw_error_clear(struct esw_error *err)
 {
     if (err) {
         err->error = 0;
+        err->type = ESW_ERROR_NONE;
+        err->cause = -1;
         err->reason[0] = '\0';
     }
 }
@@ -369,7 +392,8 @@ esw_vport_add(struct esw_dev *dev, const struct esw_vport_config *cfg,
 {
     esw_error_clear(err);
     if (!cfg) {
-        return esw_error_set(err, EINVAL, "no vport config");
+        return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
+                             "no vport config");
     }
     return dev->driver->vport_add(dev, cfg, err, vportp);
 }
@@ -422,7 +446,8 @@ esw_vport_set_rep_queues(struct esw_dev *dev, uint32_t vport, uint32_t n,
 {
     esw_error_clear(err);
     if (n < 1 || n > ESW_MAX_REP_QUEUES) {
-        return esw_error_set(err, EINVAL, "%"PRIu32" representor queues: "
+        return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
+                             "%"PRIu32" representor queues: "
                              "expected 1..%d", n, ESW_MAX_REP_QUEUES);
     }
     return dev->driver->vport_set_rep_queues(dev, vport, n, err);
@@ -543,11 +568,12 @@ check_match(const struct esw_caps *caps, const struct esw_rule_spec *spec,
 
     for (size_t i = 0; i < sizeof pad_ranges / sizeof *pad_ranges; i++) {
         if (bytes_nonzero(mask + pad_ranges[i].ofs, pad_ranges[i].len)) {
-            return esw_error_set(err, EINVAL, "mask covers key padding");
+            return esw_error_set(err, EINVAL, ESW_ERROR_MATCH, -1,
+                                 "mask covers key padding");
         }
     }
     if (spec->mask.tcp_flags & ~htons(0x0fff)) {
-        return esw_error_set(err, EINVAL,
+        return esw_error_set(err, EINVAL, ESW_ERROR_MATCH, ESW_MATCH_TCP_FLAGS,
                              "tcp_flags mask covers reserved bits");
     }
     for (size_t i = 0; i < sizeof field_ranges / sizeof *field_ranges; i++) {
@@ -556,6 +582,7 @@ check_match(const struct esw_caps *caps, const struct esw_rule_spec *spec,
         if (bytes_nonzero(mask + r->ofs, r->len)
             && !(caps->match_fields & (1u << r->field))) {
             return esw_error_set(err, EOPNOTSUPP,
+                                 ESW_ERROR_MATCH, (int) r->field,
                                  "match on %s not supported",
                                  esw_match_field_name(r->field));
         }
@@ -563,16 +590,19 @@ check_match(const struct esw_caps *caps, const struct esw_rule_spec *spec,
     if (spec->mask.in_vport) {
         if (spec->mask.in_vport != UINT32_MAX) {
             return esw_error_set(err, EOPNOTSUPP,
+                                 ESW_ERROR_MATCH, ESW_MATCH_IN_VPORT,
                                  "partial mask on in_vport not supported");
         }
         if (spec->match.in_vport >= caps->max_vports) {
             return esw_error_set(err, EINVAL,
+                                 ESW_ERROR_MATCH, ESW_MATCH_IN_VPORT,
                                  "match on in_vport %"PRIu32": "
                                  "out of range", spec->match.in_vport);
         }
     }
     if ((spec->mask.n_vlans & spec->match.n_vlans) > ESW_MAX_VLANS) {
-        return esw_error_set(err, EINVAL, "match on n_vlans %u: "
+        return esw_error_set(err, EINVAL, ESW_ERROR_MATCH, ESW_MATCH_VLAN,
+                             "match on n_vlans %u: "
                              "more than %d", spec->match.n_vlans,
                              ESW_MAX_VLANS);
     }
@@ -586,28 +616,35 @@ check_actions(const struct esw_caps *caps, const struct esw_rule_spec *spec,
     size_t n_outputs = 0, n_pushes = 0, n_drops = 0, n_others = 0;
 
     if (spec->n_actions > ESW_MAX_ACTIONS) {
-        return esw_error_set(err, EINVAL, "%zu actions: more than %d",
+        return esw_error_set(err, EINVAL, ESW_ERROR_ACTION, -1,
+                             "%zu actions: more than %d",
                              spec->n_actions, ESW_MAX_ACTIONS);
     }
     for (size_t i = 0; i < spec->n_actions; i++) {
         const struct esw_action *a = &spec->actions[i];
 
         if ((unsigned int) a->type >= ESW_N_ACTION_TYPES) {
-            return esw_error_set(err, EINVAL, "action %zu: unknown type %d",
+            return esw_error_set(err, EINVAL, ESW_ERROR_ACTION, -1,
+                                 "action %zu: unknown type %d",
                                  i, (int) a->type);
         }
         if (!(caps->actions & (1u << a->type))) {
-            return esw_error_set(err, EOPNOTSUPP, "action %s not supported",
+            return esw_error_set(err, EOPNOTSUPP,
+                                 ESW_ERROR_ACTION, (int) a->type,
+                                 "action %s not supported",
                                  esw_action_type_name(a->type));
         }
         switch (a->type) {
         case ESW_ACTION_OUTPUT:
             if (a->vport >= caps->max_vports) {
-                return esw_error_set(err, EINVAL, "output to vport %"PRIu32
+                return esw_error_set(err, EINVAL,
+                                     ESW_ERROR_ACTION, ESW_ACTION_OUTPUT,
+                                     "output to vport %"PRIu32
                                      ": out of range", a->vport);
             }
             if (++n_outputs > caps->max_outputs) {
                 return esw_error_set(err, EOPNOTSUPP,
+                                     ESW_ERROR_ACTION, ESW_ACTION_OUTPUT,
                                      "more than %"PRIu32" outputs",
                                      caps->max_outputs);
             }
@@ -620,16 +657,20 @@ check_actions(const struct esw_caps *caps, const struct esw_rule_spec *spec,
         case ESW_ACTION_PUSH_VLAN:
             if (a->vlan.tpid != ESW_TPID_8021Q
                 && a->vlan.tpid != ESW_TPID_8021AD) {
-                return esw_error_set(err, EINVAL, "push_vlan: tpid %#06x "
+                return esw_error_set(err, EINVAL,
+                                     ESW_ERROR_ACTION, ESW_ACTION_PUSH_VLAN,
+                                     "push_vlan: tpid %#06x "
                                      "is not 0x8100 or 0x88a8",
                                      a->vlan.tpid);
             }
             if ((a->vlan.tci & 0xfff) == 0xfff) {
                 return esw_error_set(err, EINVAL,
+                                     ESW_ERROR_ACTION, ESW_ACTION_PUSH_VLAN,
                                      "push_vlan: vid 4095 out of range");
             }
             if (++n_pushes > caps->max_vlan_pushes) {
                 return esw_error_set(err, EOPNOTSUPP,
+                                     ESW_ERROR_ACTION, ESW_ACTION_PUSH_VLAN,
                                      "more than %"PRIu32" vlan pushes",
                                      caps->max_vlan_pushes);
             }
@@ -638,6 +679,7 @@ check_actions(const struct esw_caps *caps, const struct esw_rule_spec *spec,
         case ESW_ACTION_SET_ETH_SRC:
             if (esw_eth_addr_is_multicast(&a->mac)) {
                 return esw_error_set(err, EINVAL,
+                                     ESW_ERROR_ACTION, ESW_ACTION_SET_ETH_SRC,
                                      "set_eth_src: multicast address");
             }
             break;
@@ -654,7 +696,8 @@ check_actions(const struct esw_caps *caps, const struct esw_rule_spec *spec,
         n_others++;
     }
     if (n_drops && n_others) {
-        return esw_error_set(err, EINVAL, "drop combined with other actions");
+        return esw_error_set(err, EINVAL, ESW_ERROR_ACTION, ESW_ACTION_DROP,
+                             "drop combined with other actions");
     }
     return 0;
 }

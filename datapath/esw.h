@@ -35,12 +35,17 @@
  *   EBUSY       The object is in use (not returned by "sim" today).
  *   ENOBUFS     A bounded queue is full; the packet was dropped and counted.
  *   EACCES      The host side cannot be attached for lack of permission.
+ *   EPERM       The vport's policy refused a guest's request.
+ *   ENOMEM      Out of memory; nothing changed.
+ *   ETIMEDOUT   esw_dev_wait_idle() (emulator) gave up.
  *
- * Functions that take a 'struct esw_error *' also fill in a human readable
- * reason on failure that names the offending field, action or object
+ * No other value is returned.  Functions that take a 'struct esw_error *'
+ * also say on failure what the error is about, typed ('type' and 'cause':
+ * which match field, which action, which vport) for programs, and in a
+ * human readable reason that names the offending field, action or object
  * ("match on ip_ttl not supported", "output to vport 9: no such vport",
- * "more than 2 vlan pushes").  'err' may be NULL.  On success, err->reason
- * is the empty string.
+ * "more than 2 vlan pushes") for people.  'err' may be NULL.  On success,
+ * err->type is ESW_ERROR_NONE and err->reason the empty string.
  *
  * Lifecycle
  * =========
@@ -103,9 +108,41 @@ struct esw_policy_config;
 #define ESW_VPORT_AUTO    UINT32_MAX   /* Let the device pick the number. */
 #define ESW_SF_VIRTIO_MIN 1000         /* SF numbers of virtio-net devices. */
 
-/* A reason for a failure, for people. */
+/* What a failure is about, after DPDK's rte_flow_error: callers decide
+ * from 'type' and 'cause', never from 'reason', which is for people. */
+enum esw_error_type {
+    ESW_ERROR_NONE,             /* Success. */
+    ESW_ERROR_UNSPECIFIED,      /* Nothing more specific: out of memory, a
+                                 * system call failed. */
+    ESW_ERROR_VPORT,            /* A vport named by the request (no such
+                                 * vport, name or number taken): 'cause' is
+                                 * its number, or -1. */
+    ESW_ERROR_VPORT_CONFIG,     /* A field of a vport config (kind, number
+                                 * range, MTU, MAC, queues, name). */
+    ESW_ERROR_HOST_IO,          /* The host side of a function (emulator:
+                                 * tap, capture). */
+    ESW_ERROR_POLICY,           /* A vport policy value, or a guest request
+                                 * the policy refused (EPERM). */
+    ESW_ERROR_MATCH,            /* A rule's match: 'cause' is the
+                                 * 'enum esw_match_field' concerned, or -1
+                                 * (mask on padding). */
+    ESW_ERROR_ACTION,           /* A rule's actions: 'cause' is the
+                                 * 'enum esw_action_type' concerned, or -1
+                                 * (the list as a whole). */
+    ESW_ERROR_CAPACITY,         /* A table is full (rules, vport numbers). */
+    ESW_ERROR_RULE,             /* A rule as a whole (the same rule exists,
+                                 * the rule is orphaned). */
+};
+
+/* Returns a short stable name for 'type' ("match", "action"...). */
+const char *esw_error_type_name(enum esw_error_type type);
+
+/* A failure: the errno value returned, what it is about, and a reason
+ * for people ("match on ip_ttl not supported"). */
 struct esw_error {
     int error;                          /* The errno value returned. */
+    enum esw_error_type type;           /* ESW_ERROR_NONE on success. */
+    int cause;                          /* See 'enum esw_error_type'. */
     char reason[ESW_ERROR_MAX];         /* Empty on success. */
 };
 

@@ -15,6 +15,8 @@ ovs_ext_libovsext_a_SOURCES = \
 	ovs-ext/eswitch-trace.h \
 	ovs-ext/eswitch-unixctl.c \
 	ovs-ext/eswitch-unixctl.h \
+	ovs-ext/echo-arg.c \
+	ovs-ext/echo-arg.h \
 	ovs-ext/netdev-esw.c \
 	ovs-ext/netdev-esw.h \
 	ovs-ext/netdev-offload-esw.c \

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "echo-arg.h"
 #include "eswitch.h"
 #include "eswitch-config.h"
 #include "eswitch-state.h"
@@ -93,11 +94,13 @@ parse_fn_options(int argc, const char *argv[], bool hotplug,
     for (int i = 0; i < argc; i++) {
         const char *opt = argv[i];
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+        struct echo_buf b;
 
         if (!value || strncmp(opt, "--", 2)) {
             return (strncmp(opt, "--", 2)
-                    ? xasprintf("unexpected argument \"%s\"", opt)
-                    : xasprintf("%s needs a value", opt));
+                    ? xasprintf("unexpected argument \"%s\"",
+                                echo_arg(opt, &b))
+                    : xasprintf("%s needs a value", echo_arg(opt, &b)));
         }
         i++;
         if (hotplug && !strcmp(opt, "--eswitch")) {
@@ -105,25 +108,26 @@ parse_fn_options(int argc, const char *argv[], bool hotplug,
         } else if (hotplug && !strcmp(opt, "--pf")) {
             if (!parse_u32(value, 0, ESWITCH_MAX_PFS - 1, &o->pf)) {
                 return xasprintf("invalid --pf \"%s\": expected 0..%d",
-                                 value, ESWITCH_MAX_PFS - 1);
+                                 echo_arg(value, &b), ESWITCH_MAX_PFS - 1);
             }
             o->has_pf = true;
         } else if (!strcmp(opt, "--mac")) {
             if (!eswitch_mac_from_string(value, &o->mac)) {
                 return xasprintf("invalid --mac \"%s\": expected "
-                                 "xx:xx:xx:xx:xx:xx", value);
+                                 "xx:xx:xx:xx:xx:xx", echo_arg(value, &b));
             }
             o->has_mac = true;
         } else if (!strcmp(opt, "--mtu")) {
             if (!parse_u32(value, ESWITCH_MIN_MTU, ESWITCH_MAX_MTU,
                            &o->mtu)) {
                 return xasprintf("invalid --mtu \"%s\": expected %d..%d",
-                                 value, ESWITCH_MIN_MTU, ESWITCH_MAX_MTU);
+                                 echo_arg(value, &b), ESWITCH_MIN_MTU,
+                                 ESWITCH_MAX_MTU);
             }
         } else if (!strcmp(opt, "--queues")) {
             if (!parse_u32(value, 1, ESWITCH_MAX_QUEUES, &o->queues)) {
                 return xasprintf("invalid --queues \"%s\": expected 1..%d",
-                                 value, ESWITCH_MAX_QUEUES);
+                                 echo_arg(value, &b), ESWITCH_MAX_QUEUES);
             }
         } else if (!strcmp(opt, "--features")) {
             char *end;
@@ -132,17 +136,18 @@ parse_fn_options(int argc, const char *argv[], bool hotplug,
             o->features = strtoull(value, &end, 16);
             if (strncmp(value, "0x", 2) || !value[2] || *end || errno) {
                 return xasprintf("invalid --features \"%s\": expected a "
-                                 "hexadecimal number (0x...)", value);
+                                 "hexadecimal number (0x...)",
+                                 echo_arg(value, &b));
             }
             o->has_features = true;
         } else if (!hotplug && !strcmp(opt, "--link-state")) {
             if (!eswitch_link_state_from_string(value, &o->link_state)) {
                 return xasprintf("invalid --link-state \"%s\": expected "
-                                 "auto, up or down", value);
+                                 "auto, up or down", echo_arg(value, &b));
             }
             o->has_link_state = true;
         } else {
-            return xasprintf("unknown option \"%s\"", opt);
+            return xasprintf("unknown option \"%s\"", echo_arg(opt, &b));
         }
     }
     return NULL;
@@ -180,8 +185,10 @@ mgmt_hotplug(struct unixctl_conn *conn, int argc, const char *argv[],
     char *error;
 
     if (strcmp(argv[1], "vf") && strcmp(argv[1], "virtio")) {
+        struct echo_buf b;
+
         reply_error(conn, xasprintf("unknown device type \"%s\": expected "
-                                    "vf or virtio", argv[1]));
+                                    "vf or virtio", echo_arg(argv[1], &b)));
         return;
     }
     error = parse_fn_options(argc - 2, argv + 2, true, &o);

@@ -40,6 +40,7 @@
 
 #include "datapath/esw.h"
 #include "datapath/esw-rule-format.h"
+#include "echo-arg.h"
 #include "eswitch.h"
 #include "openvswitch/json.h"
 
@@ -47,49 +48,90 @@
  * so that the next command sees its effect. */
 #define INJECT_IDLE_TIMEOUT_MS 1000
 
+/* Hex digits and the white space allowed between bytes (as in
+ * ofpbuf_put_hex()). */
+#define HEX_DIGITS "0123456789abcdefABCDEF"
+#define HEX_SPACE " \t\r\n"
+
+/* Parses 'spec', hex bytes, into a new packet.  Returns NULL and stores an
+ * error message in '*errorp' on failure. */
+static struct dp_packet *
+packet_from_hex(const char *spec, char **errorp)
+{
+    struct dp_packet *packet = NULL;
+    struct ofpbuf bytes;
+    struct echo_buf b;
+    size_t n_digits = 0;
+    const char *p, *end;
+
+    /* What is wrong, before parsing: ofpbuf_put_hex() stops at the first
+     * pair it cannot read, which hides an odd number of digits. */
+    for (p = spec; *p; p++) {
+        if (strchr(HEX_SPACE, *p)) {
+            continue;
+        } else if (!strchr(HEX_DIGITS, *p)) {
+            *errorp = xasprintf("not hex at \"%s\"", echo_arg(p, &b));
+            return NULL;
+        }
+        n_digits++;
+    }
+    if (!n_digits) {
+        *errorp = xstrdup("no packet bytes");
+        return NULL;
+    } else if (n_digits % 2) {
+        *errorp = xasprintf("odd number of hex digits (%"PRIuSIZE")",
+                            n_digits);
+        return NULL;
+    }
+
+    /* Hex bytes, any length: the device must survive runts too. */
+    ofpbuf_init(&bytes, n_digits / 2);
+    end = ofpbuf_put_hex(&bytes, spec, NULL);
+    end += strspn(end, HEX_SPACE);
+    if (*end) {
+        *errorp = xasprintf("hex digits not in pairs at \"%s\"",
+                            echo_arg(end, &b));
+    } else {
+        packet = dp_packet_clone_data(bytes.data, bytes.size);
+    }
+    ofpbuf_uninit(&bytes);
+    return packet;
+}
+
 /* Builds a frame from 'spec' (hex or datapath flow).  Returns NULL and
  * stores an error message in '*errorp' on failure. */
 static struct dp_packet *
 packet_from_spec(const char *spec, char **errorp)
 {
     struct dp_packet *packet;
+    struct ofpbuf odp_key;
+    struct flow flow;
 
     *errorp = NULL;
-    if (strchr(spec, '(')) {
-        struct ofpbuf odp_key;
-        struct flow flow;
-
-        ofpbuf_init(&odp_key, 0);
-        if (odp_flow_from_string(spec, NULL, &odp_key, NULL, errorp)
-            || odp_flow_key_to_flow(odp_key.data, odp_key.size, &flow,
-                                    errorp) == ODP_FIT_ERROR) {
-            ofpbuf_uninit(&odp_key);
-            if (!*errorp) {
-                *errorp = xstrdup("bad packet flow syntax");
-            }
-            return NULL;
-        }
-        packet = dp_packet_new(0);
-        flow_compose(packet, &flow, NULL, 64);
-        ofpbuf_uninit(&odp_key);
-    } else {
-        /* Hex bytes, any length: the device must survive runts too. */
-        struct ofpbuf bytes;
-        const char *end;
-
-        ofpbuf_init(&bytes, 64);
-        end = ofpbuf_put_hex(&bytes, spec, NULL);
-        end += strspn(end, " \t");
-        if (*end || !bytes.size) {
-            *errorp = (*end
-                       ? xasprintf("not hex at \"%.10s\"", end)
-                       : xstrdup("no packet bytes"));
-            ofpbuf_uninit(&bytes);
-            return NULL;
-        }
-        packet = dp_packet_clone_data(bytes.data, bytes.size);
-        ofpbuf_uninit(&bytes);
+    if (!strchr(spec, '(')) {
+        return packet_from_hex(spec, errorp);
     }
+
+    ofpbuf_init(&odp_key, 0);
+    if (odp_flow_from_string(spec, NULL, &odp_key, NULL, errorp)
+        || odp_flow_key_to_flow(odp_key.data, odp_key.size, &flow,
+                                errorp) == ODP_FIT_ERROR) {
+        ofpbuf_uninit(&odp_key);
+        if (*errorp) {
+            /* OVS's flow parser quotes the rest of 'spec'. */
+            struct echo_buf b;
+            char *error = xstrdup(echo_arg(*errorp, &b));
+
+            free(*errorp);
+            *errorp = error;
+        } else {
+            *errorp = xstrdup("bad packet flow syntax");
+        }
+        return NULL;
+    }
+    packet = dp_packet_new(0);
+    flow_compose(packet, &flow, NULL, 64);
+    ofpbuf_uninit(&odp_key);
     return packet;
 }
 
@@ -107,7 +149,8 @@ eswitch_packet_from_spec(const char *spec, char **errorp)
         return NULL;
     }
     if (dp_packet_size(packet) > ESW_FRAME_MAX) {
-        *errorp = xstrdup("packet too long");
+        *errorp = xasprintf("bad packet: %"PRIu32" bytes, at most %d",
+                            dp_packet_size(packet), ESW_FRAME_MAX);
         dp_packet_delete(packet);
         return NULL;
     }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "echo-arg.h"
 #include "eswitch-config.h"
 #include "eswitch-state.h"
 #include "hash.h"
@@ -163,9 +164,11 @@ parse_option_uint(const char *key, const char *value, uint32_t min,
     uint32_t v;
 
     if (!parse_uint(value, &v, &end) || *end || v < min || v > max) {
+        struct echo_buf b;
+
         *errp = xasprintf("invalid %s \"%s\": expected an integer "
                           "between %"PRIu32" and %"PRIu32,
-                          key, value, min, max);
+                          key, echo_arg(value, &b), min, max);
         return EINVAL;
     }
     *out = v;
@@ -179,9 +182,11 @@ parse_esw_name(const char *value, char name[ESW_NAME_MAX], char **errp)
 
     if (!len || len >= ESW_NAME_MAX
         || strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789-_") != len) {
+        struct echo_buf b;
+
         *errp = xasprintf("invalid eswitch \"%s\": expected up to %d "
                           "lowercase letters, digits, '-' or '_'",
-                          value, ESW_NAME_MAX - 1);
+                          echo_arg(value, &b), ESW_NAME_MAX - 1);
         return EINVAL;
     }
     ovs_strlcpy(name, value, ESW_NAME_MAX);
@@ -205,12 +210,14 @@ check_known_options(const char *port_name, const struct smap *options,
         }
         if (!*k) {
             struct ds list = DS_EMPTY_INITIALIZER;
+            struct echo_buf b;
 
             for (k = known; *k; k++) {
                 ds_put_format(&list, "%s%s", k == known ? "" : ", ", *k);
             }
             *errp = xasprintf("%s: unknown option \"%s\" (known: %s)",
-                              port_name, node->key, ds_cstr(&list));
+                              port_name, echo_arg(node->key, &b),
+                              ds_cstr(&list));
             ds_destroy(&list);
             return EINVAL;
         }
@@ -372,8 +379,10 @@ parse_ovs_layout(const struct smap *other_config,
     } else if (!strcmp(value, "capture")) {
         layout->host_io = ESWITCH_IO_CAPTURE;
     } else {
+        struct echo_buf b;
+
         *errp = xasprintf("invalid eswitch-host-io \"%s\": expected auto, "
-                          "tap or capture", value);
+                          "tap or capture", echo_arg(value, &b));
         return EINVAL;
     }
     return 0;
@@ -747,7 +756,9 @@ eswitch_create(const char *name, uint32_t pf,
 
     error = esw_dev_open(name, pfc ? pfc->driver : "sim", &dev_cfg, &dev);
     if (error) {
-        *errp = xasprintf("cannot open eswitch %s: %s", name,
+        struct echo_buf b;
+
+        *errp = xasprintf("cannot open eswitch %s: %s", echo_arg(name, &b),
                           error == ENODEV && pfc
                           ? "no such driver" : ovs_strerror(error));
         return error;
@@ -1497,7 +1508,9 @@ resolve_spec(const char *spec, struct eswitch **eswp, uint32_t *vportp,
         const char *end;
 
         if (!parse_uint(fn, &index, &end)) {
-            *errp = xasprintf("no such function \"%s\"", spec);
+            struct echo_buf b;
+
+            *errp = xasprintf("no such function \"%s\"", echo_arg(spec, &b));
             return ENOENT;
         }
     }
@@ -1520,7 +1533,9 @@ resolve_spec(const char *spec, struct eswitch **eswp, uint32_t *vportp,
                           "(ESWITCH/%s)", spec, fn);
         return EINVAL;
     } else if (!n_found) {
-        *errp = xasprintf("no such function \"%s\"", spec);
+        struct echo_buf b;
+
+        *errp = xasprintf("no such function \"%s\"", echo_arg(spec, &b));
         return ENOENT;
     }
     *eswp = found;

@@ -68,6 +68,7 @@ struct netdev_esw {
                                  * the port out of the bridge, and the
                                  * function keeps its policy for the port's
                                  * return (port_policy_hold()). */
+    char *refusal;              /* Why it failed, for the log; or NULL. */
     int requested_n_rxq;        /* The function's representor queues. */
 
     /* Any thread. */
@@ -197,7 +198,8 @@ release_function(struct netdev_esw *dev)
     if (netdev_esw_kind(&dev->up) == ESW_VPORT_UPLINK) {
         eswitch_unmanage(dev->esw);
     } else if (dev->hold_on_destruct) {
-        port_policy_hold(name, dev->esw, dev->vport);   /* Takes the claim. */
+        /* Takes the claim. */
+        port_policy_hold(name, dev->esw, dev->vport, dev->refusal);
     } else {
         port_policy_unbind(name, dev->esw, dev->vport);
         eswitch_release(dev->esw, dev->vport);
@@ -211,6 +213,7 @@ netdev_esw_destruct(struct netdev *netdev)
     struct netdev_esw *dev = netdev_esw_cast(netdev);
 
     release_function(dev);
+    free(dev->refusal);
     smap_destroy(&dev->options);
     ovs_mutex_destroy(&dev->mutex);
     atomic_count_dec(&n_netdevs);
@@ -305,9 +308,13 @@ netdev_esw_set_config(struct netdev *netdev, const struct smap *args,
         /* Whatever this port had before stays as it was, also once OVS
          * takes the port out of the bridge for this error. */
         dev->hold_on_destruct = dev->esw && kind != ESW_VPORT_UPLINK;
+        free(dev->refusal);
+        dev->refusal = errp && *errp ? xstrdup(*errp) : NULL;
         return error;
     }
     dev->hold_on_destruct = false;
+    free(dev->refusal);
+    dev->refusal = NULL;
 
     if (kind != ESW_VPORT_UPLINK) {
         port_policy_bind(name, esw, vport, has_policy ? &policy : NULL,

@@ -98,6 +98,11 @@ static struct ovs_list flow_list OVS_GUARDED_BY(offload_mutex)
     = OVS_LIST_INITIALIZER(&flow_list);
 static struct offload_counters counters OVS_GUARDED_BY(offload_mutex);
 static bool offload_enabled OVS_GUARDED_BY(offload_mutex);
+
+/* OVS's vlan-limit (flow_vlan_limit) when the rules were last translated:
+ * the translation depends on it (see offload-xlate.c), so when the user
+ * changes other_config:vlan-limit every flow is translated again. */
+static int rules_vlan_limit OVS_GUARDED_BY(offload_mutex);
 /* Names of the devices this provider has put rules into. */
 static struct sset devices OVS_GUARDED_BY(offload_mutex)
     = SSET_INITIALIZER(&devices);
@@ -180,21 +185,18 @@ device_reason(struct esw_dev *dev, int error, const struct esw_error *err,
 {
     const char *why = err->reason[0] ? err->reason : ovs_strerror(error);
 
-    switch (error) {
-    case EOPNOTSUPP:
-        if (!strncmp(err->reason, "match", 5)
-            || !strncmp(err->reason, "partial mask", 12)) {
-            ds_put_format(text, "unsupported match: %s: %s",
-                          esw_dev_name(dev), why);
-            return OFFLOAD_UNSUPPORTED_MATCH;
-        }
+    if (error == EOPNOTSUPP && err->type == ESW_ERROR_MATCH) {
+        ds_put_format(text, "unsupported match: %s: %s",
+                      esw_dev_name(dev), why);
+        return OFFLOAD_UNSUPPORTED_MATCH;
+    } else if (error == EOPNOTSUPP && err->type == ESW_ERROR_ACTION) {
         ds_put_format(text, "unsupported action: %s: %s",
                       esw_dev_name(dev), why);
         return OFFLOAD_UNSUPPORTED_ACTION;
-    case ENOSPC:
+    } else if (err->type == ESW_ERROR_CAPACITY) {
         ds_put_format(text, "device full: %s: %s", esw_dev_name(dev), why);
         return OFFLOAD_DEVICE_FULL;
-    default:
+    } else {
         ds_put_format(text, "device error: %s: %s", esw_dev_name(dev), why);
         return OFFLOAD_DEVICE_ERROR;
     }
@@ -317,6 +319,39 @@ retry_full(struct esw_dev *dev) OVS_REQUIRES(offload_mutex)
             counters.retried++;
             if (offload_try(f, false) == OFFLOAD_DEVICE_FULL) {
                 break;
+            }
+        }
+    }
+}
+
+/* Translates every flow again if OVS's vlan-limit changed since they were
+ * translated.  Until then the device may hold rules made for the old
+ * limit, as OVS's own datapath holds megaflows made for it: at most one
+ * main-loop iteration, since OVS changes the limit in bridge_reconfigure()
+ * and ovs-ext sees the configuration at the start of the next
+ * bridge_run(). */
+static void
+check_vlan_limit(void) OVS_REQUIRES(offload_mutex)
+{
+    int limit = flow_vlan_limit;
+    struct offload_flow *f;
+
+    if (limit == rules_vlan_limit) {
+        return;
+    }
+    if (rules_vlan_limit && !ovs_list_is_empty(&flow_list)) {
+        VLOG_INFO("vlan-limit changed from %d to %d: translating the "
+                  "offloaded flows again", rules_vlan_limit, limit);
+    }
+    rules_vlan_limit = limit;
+    LIST_FOR_EACH (f, list_node, &flow_list) {
+        if (f->reason != OFFLOAD_DISABLED) {
+            struct esw_dev *dev = f->dev;
+            bool had_rule = f->rule != NULL;
+
+            offload_try(f, false);
+            if (had_rule && !f->rule && dev) {
+                retry_full(dev);
             }
         }
     }
@@ -448,6 +483,7 @@ offload_esw_flow_put(struct netdev *netdev, struct match *match,
     struct offload_flow *f;
 
     ovs_mutex_lock(&offload_mutex);
+    check_vlan_limit();
     counters.puts++;
     f = flow_find(ufid);
     if (!f) {
@@ -637,6 +673,7 @@ netdev_offload_esw_set_ovs_config(const struct smap *other_config)
     eswitch_set_max_rules(MIN(max_rules, UINT32_MAX));
 
     ovs_mutex_lock(&offload_mutex);
+    check_vlan_limit();
     if (enable != offload_enabled) {
         offload_enabled = enable;
         LIST_FOR_EACH (f, list_node, &flow_list) {

@@ -136,6 +136,51 @@ xlate_vlan(const struct flow *flow, struct flow *mask, int i,
     memset(&mask->vlans[i], 0, sizeof mask->vlans[i]);
 }
 
+/* OVS's parser stops after 'flow_vlan_limit' tags (other_config:vlan-limit,
+ * 1 by default), the device's after ESW_MAX_VLANS: a frame with more tags
+ * than OVS parses has, for OVS, the next tag's TPID as its Ethertype and
+ * nothing beyond, while the device sees that tag and what follows it.  A
+ * device rule must never match a frame that OVS's flow would not, so the
+ * Ethertype OVS matched is pinned to OVS's parse depth:
+ *
+ *   - an Ethertype that is not a TPID follows at most 'limit' tags: the
+ *     device must find no tag at position 'limit' (else OVS would have
+ *     seen that tag's TPID);
+ *
+ *   - a TPID means OVS stopped in front of a tag: the device matches that
+ *     tag's TPID at position 'limit' instead, and not its own Ethertype,
+ *     which lies further in.  (A frame whose tag there is truncated then
+ *     misses in the device and OVS handles it: a miss is always safe.)
+ *
+ * Nothing to do when OVS parses as deep as the device, or when the match
+ * already says there is no tag before position 'limit'. */
+static enum offload_reason
+xlate_vlan_limit(const struct flow *flow, struct esw_key *k,
+                 struct esw_key *m, struct ds *reason)
+{
+    int limit = flow_vlan_limit;
+
+    if (limit >= ESW_MAX_VLANS) {
+        return OFFLOAD_OK;
+    }
+    for (int i = 0; i < limit; i++) {
+        if (m->vlans[i].tpid == OVS_BE16_MAX && !k->vlans[i].tpid) {
+            return OFFLOAD_OK;
+        }
+    }
+    if (m->eth_type != OVS_BE16_MAX) {
+        return unsupported_match(reason, "eth_type with a partial mask");
+    }
+    m->vlans[limit].tpid = OVS_BE16_MAX;
+    if (eth_type_vlan(flow->dl_type)) {
+        k->vlans[limit].tpid = flow->dl_type;
+        k->eth_type = m->eth_type = 0;
+    } else {
+        k->vlans[limit].tpid = 0;
+    }
+    return OFFLOAD_OK;
+}
+
 /* Like is_all_zeros(mask, sizeof *mask), a word at a time ('struct flow'
  * is a whole number of 64-bit words, see FLOW_U64S). */
 static bool
@@ -190,6 +235,13 @@ xlate_match(const struct offload_xlate_ctx *ctx, const struct match *match,
 
     for (int i = 0; i < ESW_MAX_VLANS && i < FLOW_MAX_VLAN_HEADERS; i++) {
         xlate_vlan(flow, &mask, i, &k->vlans[i], &m->vlans[i]);
+    }
+    if (m->eth_type) {
+        enum offload_reason r = xlate_vlan_limit(flow, k, m, reason);
+
+        if (r != OFFLOAD_OK) {
+            return r;
+        }
     }
 
     if (m->eth_type == OVS_BE16_MAX) {

@@ -64,6 +64,12 @@ ovs_ext_register(void)
 }
 
 void
+ovs_ext_set_ovs_idl(const struct ovsdb_idl *idl)
+{
+    port_policy_set_idl(idl);
+}
+
+void
 ovs_ext_set_ovs_config(const struct smap *other_config)
 {
     netdev_esw_set_ovs_config(other_config);

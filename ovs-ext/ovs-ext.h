@@ -18,9 +18,15 @@
 void ovs_ext_register(void);
 
 /* Called with Open_vSwitch:other_config on every bridge_run(), before the
- * bridges are reconfigured (see vswitchd-plugin/ovs-vswitchd.c). */
+ * bridges are reconfigured (see vswitchd-plugin/ovs-hooks.c). */
 struct smap;
 void ovs_ext_set_ovs_config(const struct smap *other_config);
+
+/* Called with the bridge's database on every bridge_run() (see
+ * vswitchd-plugin/ovs-hooks.c): functions held for an Interface that is
+ * gone from it are released. */
+struct ovsdb_idl;
+void ovs_ext_set_ovs_idl(const struct ovsdb_idl *);
 
 /* Version string of the extension, e.g. "0.1.0". */
 const char *ovs_ext_version(void);

@@ -33,6 +33,7 @@
 #include "vswitch-idl.h"
 
 #include "datapath/esw-packet-format.h"
+#include "echo-arg.h"
 #include "eswitch.h"
 
 VLOG_DEFINE_THIS_MODULE(port_policy);
@@ -68,8 +69,10 @@ static int
 bad_value(char **errp, const char *key, const char *value,
           const char *expected)
 {
-    *errp = xasprintf("invalid %s \"%s\": expected %s", key, value,
-                      expected);
+    struct echo_buf b;
+
+    *errp = xasprintf("invalid %s \"%s\": expected %s", key,
+                      echo_arg(value, &b), expected);
     return EINVAL;
 }
 
@@ -176,6 +179,12 @@ parse_mac_option(const char *key, const char *value,
     if (!scan_mac(&s, mac) || *s) {
         return bad_value(errp, key, value,
                          "a MAC address such as 02:00:00:00:00:01");
+    }
+    if (esw_eth_addr_is_zero(mac)) {
+        /* Not "no MAC" (the option unset): refused as multicast addresses
+         * are, by esw_policy_config_validate(). */
+        *errp = xasprintf("%s 00:00:00:00:00:00 is not unicast", key);
+        return EINVAL;
     }
     return 0;
 }
@@ -395,27 +404,16 @@ static struct hmap pp_ports OVS_GUARDED_BY(pp_mutex)
 static size_t pp_n_held OVS_GUARDED_BY(pp_mutex);
 static long long int pp_next_poll OVS_GUARDED_BY(pp_mutex);
 
-/* The bridge's database, captured by the wrap below; its seqno when the
+/* The bridge's database (see port_policy_set_idl()); its seqno when the
  * held functions were last checked against it. */
 static const struct ovsdb_idl *pp_idl;
 static unsigned int pp_idl_seqno OVS_GUARDED_BY(pp_mutex);
 static bool pp_gc_needed OVS_GUARDED_BY(pp_mutex);
 
-/* ovs-vswitchd is linked with -Wl,--wrap=ovsrec_open_vswitch_first
- * (vswitchd-plugin/automake.mk): bridge_run() calls it with the bridge's
- * IDL on every iteration, which tells us which Interfaces exist.  The
- * reference to the real function is weak so that a program linked without
- * the wrap still links (it then never calls this). */
-const struct ovsrec_open_vswitch *__real_ovsrec_open_vswitch_first(
-    const struct ovsdb_idl *) __attribute__((weak));
-const struct ovsrec_open_vswitch *__wrap_ovsrec_open_vswitch_first(
-    const struct ovsdb_idl *);
-
-const struct ovsrec_open_vswitch *
-__wrap_ovsrec_open_vswitch_first(const struct ovsdb_idl *idl)
+void
+port_policy_set_idl(const struct ovsdb_idl *idl)
 {
     pp_idl = idl;
-    return __real_ovsrec_open_vswitch_first(idl);
 }
 
 static struct pp_port *
@@ -457,6 +455,27 @@ pp_remove(struct pp_port *p) OVS_REQUIRES(pp_mutex)
     free(p);
 }
 
+/* The name of function 'vport' of 'esw' in messages, "esw0/pf0vf1" as
+ * eswitch/policy/show names it (or "esw0/vport 3" if it is gone). */
+struct fn_name {
+    char s[2 * ESW_NAME_MAX + sizeof "/vport 4294967295"];
+};
+
+static const char *
+fn_name(const struct eswitch *esw, uint32_t vport, struct fn_name *name)
+{
+    struct esw_vport_info info;
+
+    if (!esw_vport_get_info(eswitch_dev(esw), vport, &info)) {
+        snprintf(name->s, sizeof name->s, "%s/%s", eswitch_name(esw),
+                 info.name);
+    } else {
+        snprintf(name->s, sizeof name->s, "%s/vport %"PRIu32,
+                 eswitch_name(esw), vport);
+    }
+    return name->s;
+}
+
 /* Takes everything the policy put into function 'vport' of 'esw' out of
  * the device: the policy and the guest's MAC.  (Rules that reference the
  * vport belong to the flow offload provider, which removes them with the
@@ -466,12 +485,13 @@ reset_function(const char *port_name, struct eswitch *esw, uint32_t vport)
 {
     struct esw_dev *dev = eswitch_dev(esw);
     struct esw_error err;
+    struct fn_name name;
 
     if (esw_vport_set_policy(dev, vport, NULL, &err)
         || esw_vport_guest_reset(dev, vport)) {
         /* Only if the function is already gone, which leaves nothing. */
-        VLOG_DBG("%s: function %s/%"PRIu32" not reset: %s", port_name,
-                 eswitch_name(esw), vport, err.reason);
+        VLOG_DBG("%s: function %s not reset: %s", port_name,
+                 fn_name(esw, vport, &name), err.reason);
     }
 }
 
@@ -587,6 +607,7 @@ port_policy_bind(const char *port_name, struct eswitch *esw, uint32_t vport,
 {
     struct esw_dev *dev = eswitch_dev(esw);
     struct esw_vport_info info;
+    struct fn_name name;
     struct pp_port *p;
 
     ovs_mutex_lock(&pp_mutex);
@@ -594,8 +615,8 @@ port_policy_bind(const char *port_name, struct eswitch *esw, uint32_t vport,
     if (p && (p->esw != esw || p->vport != vport)) {
         /* The port came back for another function: the one it held (or,
          * if it was bound, had) is garbage. */
-        VLOG_DBG("%s: function %s/%"PRIu32" no longer held", port_name,
-                 eswitch_name(p->esw), p->vport);
+        VLOG_DBG("%s: function %s no longer held", port_name,
+                 fn_name(p->esw, p->vport, &name));
         reset_function(port_name, p->esw, p->vport);
         if (!p->netdev) {
             eswitch_release(p->esw, p->vport);
@@ -613,8 +634,8 @@ port_policy_bind(const char *port_name, struct eswitch *esw, uint32_t vport,
         p->polls_host_mac = !esw_vport_get_host_mac(dev, vport,
                                                     &p->host_mac);
     } else if (!p->netdev) {
-        VLOG_DBG("%s: takes back function %s/%"PRIu32, port_name,
-                 eswitch_name(esw), vport);
+        VLOG_DBG("%s: takes back function %s", port_name,
+                 fn_name(esw, vport, &name));
         pp_n_held--;
     }
     p->netdev = netdev;
@@ -645,8 +666,10 @@ port_policy_unbind(const char *port_name, struct eswitch *esw,
 }
 
 void
-port_policy_hold(const char *port_name, struct eswitch *esw, uint32_t vport)
+port_policy_hold(const char *port_name, struct eswitch *esw, uint32_t vport,
+                 const char *reason)
 {
+    struct fn_name name;
     struct pp_port *p;
 
     ovs_mutex_lock(&pp_mutex);
@@ -664,9 +687,12 @@ port_policy_hold(const char *port_name, struct eswitch *esw, uint32_t vport)
         pp_n_held++;
     }
     pp_gc_needed = true;
-    VLOG_INFO("%s: new configuration refused: the port is out of the "
+    /* INFO: the user's error is in the Interface's error column, and OVS
+     * warns that it could not set the configuration. */
+    VLOG_INFO("%s: new configuration refused%s%s%s: the port is out of the "
               "bridge until it is fixed, function %s keeps its previous "
-              "policy", port_name, eswitch_name(esw));
+              "policy", port_name, reason ? " (" : "", reason ? reason : "",
+              reason ? ")" : "", fn_name(esw, vport, &name));
     ovs_mutex_unlock(&pp_mutex);
 }
 
@@ -940,9 +966,11 @@ gc_held(void) OVS_REQUIRES(pp_mutex)
     }
     HMAP_FOR_EACH_SAFE (p, node, &pp_ports) {
         if (!p->netdev && !sset_contains(&names, p->name)) {
-            VLOG_INFO("%s: interface deleted: function %s/%"PRIu32" released "
-                      "and its policy removed", p->name,
-                      eswitch_name(p->esw), p->vport);
+            struct fn_name name;
+
+            VLOG_INFO("%s: interface deleted: function %s released and its "
+                      "policy removed", p->name,
+                      fn_name(p->esw, p->vport, &name));
             reset_function(p->name, p->esw, p->vport);
             eswitch_release(p->esw, p->vport);
             pp_remove(p);

@@ -129,11 +129,13 @@ void port_policy_unbind(const char *port_name, struct eswitch *esw,
                         uint32_t vport);
 
 /* Port 'port_name' leaves the bridge because its new configuration was
- * refused: this module takes over its claim on 'vport' of 'esw', which
- * keeps its policy until the port is configured again or its Interface is
- * deleted.  The caller must not release the claim. */
+ * refused for 'reason' (the error OVS writes into the Interface's error
+ * column; NULL if unknown): this module takes over its claim on 'vport' of
+ * 'esw', which keeps its policy until the port is configured again or its
+ * Interface is deleted, and logs that, with the reason.  The caller must
+ * not release the claim. */
 void port_policy_hold(const char *port_name, struct eswitch *esw,
-                      uint32_t vport);
+                      uint32_t vport, const char *reason);
 
 /* The guest of function 'vport' of 'dev' asks for MAC 'mac' ('source' says
  * how, for the log: "tap", "appctl").  Returns 0 if accepted, EPERM if
@@ -159,6 +161,11 @@ void port_policy_get_status(const char *port_name, struct esw_dev *dev,
  * (by reason)).  Returns 0, or ENOENT if there is no such vport. */
 int port_policy_format(struct esw_dev *dev, uint32_t vport, struct ds *s,
                        struct json *json);
+
+/* The bridge's database, from which port_policy_run() learns which
+ * Interfaces exist (see ovs_ext_set_ovs_idl()). */
+struct ovsdb_idl;
+void port_policy_set_idl(const struct ovsdb_idl *);
 
 /* Main loop: watches the tap host sides' addresses (guest MAC changes) and
  * garbage-collects held functions whose Interface is gone. */

@@ -788,6 +788,23 @@ test_rep_send(void)
 
 /* validate */
 
+/* " {type cause}" of 'err', e.g. " {match ip_ttl}", " {capacity}". */
+static const char *
+error_cause(const struct esw_error *err)
+{
+    static char s[64];
+    const char *cause = NULL;
+
+    if (err->type == ESW_ERROR_MATCH && err->cause >= 0) {
+        cause = esw_match_field_name(err->cause);
+    } else if (err->type == ESW_ERROR_ACTION && err->cause >= 0) {
+        cause = esw_action_type_name(err->cause);
+    }
+    snprintf(s, sizeof s, " {%s%s%s}", esw_error_type_name(err->type),
+             cause ? " " : "", cause ? cause : "");
+    return s;
+}
+
 static void
 try_rule(struct esw_dev *dev, const char *what,
          const struct esw_rule_spec *spec)
@@ -799,16 +816,17 @@ try_rule(struct esw_dev *dev, const char *what,
     v = esw_rule_validate(dev, spec, &err);
     printf("%s: validate %s", what, v ? strerror(v) : "ok");
     if (v) {
-        printf(" (%s)", err.reason);
+        printf(" (%s%s)", err.reason, error_cause(&err));
     }
     a = esw_rule_add(dev, spec, &err, &rule);
     printf(", add %s", a ? strerror(a) : "ok");
     if (a) {
-        printf(" (%s)", err.reason);
+        printf(" (%s%s)", err.reason, error_cause(&err));
         CHECK_EQ(err.error, a);
         CHECK(rule == NULL);
     } else {
         CHECK_EQ(err.reason[0], '\0');
+        CHECK_EQ(err.type, ESW_ERROR_NONE);
     }
     printf("\n");
     /* A rule that validates can be added unless the table is full or the

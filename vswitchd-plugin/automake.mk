@@ -1,6 +1,8 @@
 # vswitchd-plugin/: our ovs-vswitchd, OVS's bridge main loop plus ovs-ext.
 sbin_PROGRAMS += vswitchd-plugin/ovs-vswitchd
-vswitchd_plugin_ovs_vswitchd_SOURCES = vswitchd-plugin/ovs-vswitchd.c
+vswitchd_plugin_ovs_vswitchd_SOURCES = \
+	vswitchd-plugin/ovs-vswitchd.c \
+	vswitchd-plugin/ovs-hooks.c
 vswitchd_plugin_ovs_vswitchd_CPPFLAGS = $(OVS_EXT_CPPFLAGS)
 vswitchd_plugin_ovs_vswitchd_CFLAGS = $(OVS_EXT_CFLAGS)
 # bridge.o and system-stats.o are in none of OVS's libraries.
@@ -10,6 +12,7 @@ vswitchd_plugin_ovs_vswitchd_LDADD = \
 	$(OVS_DIR)/vswitchd/bridge.o \
 	$(OVS_DIR)/vswitchd/system-stats.o \
 	$(OVS_LIBS) $(PTHREAD_LIBS)
+# The hooks into OVS's code: see vswitchd-plugin/ovs-hooks.c.
 vswitchd_plugin_ovs_vswitchd_LDFLAGS = $(AM_LDFLAGS) $(OVS_VSWITCHD_LDFLAGS) \
 	-Wl,--wrap=netdev_set_flow_api_enabled \
 	-Wl,--wrap=ovsrec_open_vswitch_first

@@ -69,21 +69,6 @@ struct vswitchd_exit_request {
     bool cleanup;               /* "exit --cleanup": delete datapaths too. */
 };
 
-/* OVS's bridge_run() hands Open_vSwitch:other_config to a few modules
- * before it reconfigures the bridges; netdev_set_flow_api_enabled() is one
- * of them.  The link step wraps it (-Wl,--wrap) so that ovs-ext sees the
- * same configuration at the same point, deterministically before any port
- * of the new configuration is set up. */
-void __real_netdev_set_flow_api_enabled(const struct smap *);
-void __wrap_netdev_set_flow_api_enabled(const struct smap *);
-
-void
-__wrap_netdev_set_flow_api_enabled(const struct smap *ovs_other_config)
-{
-    ovs_ext_set_ovs_config(ovs_other_config);
-    __real_netdev_set_flow_api_enabled(ovs_other_config);
-}
-
 static void parse_command_line(int argc, char *argv[],
                                struct vswitchd_options *);
 OVS_NO_RETURN static void print_usage(void);

@@ -77,8 +77,14 @@ reason_ok(const struct esw_error *err, int error)
 {
     size_t len = strnlen(err->reason, sizeof err->reason);
 
+    /* Every failure says what it is about; EOPNOTSUPP, the "valid but
+     * unsupported" answer, always names a match field or an action. */
     return (len < sizeof err->reason && err->error == error
-            && (error ? len > 0 : len == 0));
+            && (error ? len > 0 : len == 0)
+            && (error ? err->type != ESW_ERROR_NONE
+                : err->type == ESW_ERROR_NONE)
+            && (error != EOPNOTSUPP || err->type == ESW_ERROR_MATCH
+                || err->type == ESW_ERROR_ACTION));
 }
 
 int
