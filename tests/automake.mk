@@ -12,10 +12,15 @@ TESTSUITE_AT += \
 	tests/diagnostics.at \
 	tests/eswitchctl.at \
 	tests/offload.at \
-	tests/security.at
+	tests/security.at \
+	tests/esw-diff.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
 DISTCLEANFILES += tests/atconfig tests/atlocal
+
+# The differential tester, offloaded vs software (tests/esw-diff.at runs a
+# few cases; "make fuzz-diff", in tests/fuzz/fuzz.mk, many more).
+EXTRA_DIST += tests/esw-diff.py
 
 # The suite is generated with OVS's test macros from the pinned tree.
 AUTOM4TE = autom4te

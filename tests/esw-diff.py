@@ -43,6 +43,7 @@ import json
 import os
 import random
 import re
+import select
 import shlex
 import shutil
 import signal
@@ -170,8 +171,9 @@ def l3_bytes(spec):
             else:
                 body = struct.pack("!BB", nxt, 0) + b"\x01\x04\0\0\0\0" + body
             nxt = ext
-        plen = len(body) + spec["tot_delta"]
-        hdr = struct.pack("!IHBB16s16s", (6 << 28) | (spec["tos"] << 20),
+        plen = 0 if spec.get("plen0") else len(body) + spec["tot_delta"]
+        hdr = struct.pack("!IHBB16s16s", (spec.get("ip6_ver", 6) << 28)
+                          | (spec["tos"] << 20),
                           plen & 0xffff, nxt, spec["ttl"],
                           ip6_bytes(spec["src_ip6"]), ip6_bytes(spec["dst_ip6"]))
         return hdr + body
@@ -227,10 +229,13 @@ def describe_frame(spec, frame):
         if spec["tot_delta"]:
             d += " tot_len%+d" % spec["tot_delta"]
     elif l3 == "ipv6":
-        d += " ipv6 %s>%s %sproto %d" % (
+        d += " ipv6%s %s>%s %sproto %d" % (
+            "(v%d)" % spec["ip6_ver"] if spec.get("ip6_ver", 6) != 6 else "",
             spec["src_ip6"], spec["dst_ip6"],
             "".join("ext%d " % e for e in spec["ext"]), spec["proto"])
-        if spec["tot_delta"]:
+        if spec.get("plen0"):
+            d += " plen 0"
+        elif spec["tot_delta"]:
             d += " plen%+d" % spec["tot_delta"]
     elif l3 == "arp":
         d += " arp op %d %s>%s" % (spec["arp_op"], spec["src_ip"],
@@ -273,7 +278,9 @@ def random_frame(rng, port):
                           [45, 22, 12, 5, 16])[0],
         "eth_type": rng.choice(OTHER_TYPES), "payload_len": rng.randrange(0, 60),
         "snap": rng.random() < 0.5,
-        "ip_ver": 4 if rng.random() < 0.95 else 6,
+        "ip_ver": 4 if rng.random() < 0.95 else rng.choice([6, 0, 15]),
+        "ip6_ver": 6 if rng.random() < 0.95 else rng.choice([4, 0]),
+        "plen0": rng.random() < 0.04,
         "ip_opts": rng.choice([0] * 8 + [1, 2]),
         "tos": rng.choice([0, 0, 0, 0x10, 0xb8, 3]),
         "ttl": rng.choice([64, 64, 64, 1, 0, 255]),
@@ -291,7 +298,7 @@ def random_frame(rng, port):
         "tcp_flags": rng.choice([0x02, 0x12, 0x10, 0x11, 0x04, 0x29]),
         "icmp_type": rng.choice([8, 0, 3, 11, 128, 135]),
         "icmp_code": rng.choice([0, 3]),
-        "arp_op": rng.choice([1, 2, 1, 3]),
+        "arp_op": rng.choice([1, 2, 1, 3, 0x101]),
         "pad": rng.choices([0, 1, 3, 9], [80, 8, 6, 6])[0],
         "trunc": None,
     }
@@ -616,19 +623,29 @@ class Failure(Exception):
     pass
 
 
+# A flow that no packet reaches (nothing resubmits to table 200): adding
+# and deleting it makes OVS revalidate every datapath flow at once.
+NOOP_FLOW = "table=200,priority=0,cookie=0x5eed,actions=drop"
+
+
 # What stock OVS 3.1 logs about the hostile frames of the cases, in both
-# modes alike: a frame whose VLAN tag is cut short or whose VLAN the input
-# port (tag, trunks) does not carry (NORMAL), and MPLS label stacks that
-# its userspace datapath cannot parse back from a flow key when a
-# revalidator modifies the flow.  Not ours, and not a matter of offload.
+# modes alike (each seen with OVS's own ovs-vswitchd and dummy ports too):
+# a frame whose VLAN tag is cut short, or whose VLAN the input port (tag,
+# trunks) does not carry (NORMAL); and flows that its userspace datapath
+# cannot parse back from their netlink key or mask when a revalidator
+# modifies them: MPLS label stacks, and with vlan-limit 0 or 2 a second
+# tag cut short ("encap()").  Not ours, and not a matter of offload.
 OVS_HOSTILE_FRAME_LOGS = [
     r"ofproto_dpif_xlate\|WARN\|dropping packet with partial VLAN tag",
     r"ofproto_dpif_xlate\|WARN\|dropping VLAN [0-9]+ (tagged )?packet "
     r"received on port",
     r"dpif_netdev\(revalidator[0-9]*\)\|ERR\|internal error parsing flow "
-    r"key .*mpls\(",
+    r"(key|mask) .*(mpls\(|encap\(\))",
     r"dpif\(revalidator[0-9]*\)\|WARN\|dummy@ovs-dummy: failed to "
-    r"put\[modify\] \(Invalid argument\) .*mpls\(",
+    r"put\[modify\] \(Invalid argument\) .*(mpls\(|encap\(\))",
+    r"odp_util\(revalidator[0-9]*\)\|WARN\|MPLS LSEs have invalid length",
+    r"odp_util\(revalidator[0-9]*\)\|WARN\|the flow key in error is: "
+    r".*mpls\(",
 ]
 
 
@@ -688,19 +705,46 @@ class Side:
         """Like ovs-appctl [-t TARGET] ARGS, through the daemon's control
         socket (one connection per command, as ovs-appctl).  Returns the
         reply, or "error: " and the error reply."""
+        return self.appctl_reply(self.appctl_send(*args, target=target),
+                                 args[0])
+
+    def appctl_send(self, *args, target=None):
+        """Sends command ARGS on a new connection, which it returns."""
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.settimeout(60)
         try:
             s.connect(target or self.ctl)
             s.sendall(json.dumps({"method": args[0], "params": list(args[1:]),
                                   "id": 0}).encode())
+        except BaseException:
+            s.close()
+            raise
+        return s
+
+    def appctl_reply(self, s, command, poke=False):
+        """The reply to 'command' sent on connection 's', which it closes.
+
+        With 'poke', sends "version" every 5 ms while the reply does not
+        come: ovs-vswitchd answers revalidator/wait only when its main loop
+        wakes up for something else after the flow dump ended (it does not
+        wait on the dump itself), every few seconds on an idle daemon."""
+        deadline = time.time() + 60
+        try:
             buf = b""
             dec = json.JSONDecoder()
             while True:
+                if poke:
+                    ready, _, _ = select.select([s], [], [], 0.005)
+                    if not ready:
+                        if time.time() > deadline:
+                            raise Failure("%s: %s: no reply within 60 s"
+                                          % (self.name, command))
+                        self.appctl("version")
+                        continue
                 chunk = s.recv(1 << 16)
                 if not chunk:
                     raise Failure("%s: %s: connection closed" % (self.name,
-                                                                args[0]))
+                                                                command))
                 buf += chunk
                 try:
                     reply, _ = dec.raw_decode(buf.decode())
@@ -755,6 +799,12 @@ class Side:
             if not wait_dead(pid, 10):
                 os.kill(pid, signal.SIGKILL)
                 wait_dead(pid, 5)
+        # Sanitizer reports (atlocal's ASAN_OPTIONS and UBSAN_OPTIONS write
+        # them to asan.PID or ubsan.PID in the daemon's directory).
+        for name in sorted(os.listdir(self.dir)):
+            if name.startswith(("asan.", "ubsan.")):
+                with open(os.path.join(self.dir, name), errors="replace") as f:
+                    problems.append("%s: %s" % (name, f.read(4000)))
         return problems
 
     def kill(self):
@@ -884,11 +934,35 @@ class Run:
             raise Failure("mismatch")
 
     def revalidate(self):
-        """Two full revalidator passes on both sides: every flow's stats
-        pushed to OpenFlow rules and MAC learning, and every flow checked
-        against the current tables."""
-        for _ in range(2):
-            self.cmd("appctl", ["revalidator/wait"])
+        """Makes both sides revalidate every datapath flow now: its stats
+        pushed to its OpenFlow rules and its actions translated again with
+        the current OpenFlow and MAC learning tables.
+
+        revalidator/wait waits for the end of the next flow dump, which may
+        have started before the command; a change of the OpenFlow tables
+        makes the revalidators start a dump of every flow right away (or
+        right after the current one), which may end before a wait issued
+        after it even starts.  So, twice: start a wait, make sure OVS has
+        registered it (a command on another connection is answered after
+        it), change the tables (add, then delete, a flow that no packet
+        reaches), and let the wait end.  The second wait then ends with a
+        dump that started after the first change."""
+        self.transcript.append("# revalidate every flow now: wait for a "
+                               "flow dump that a no-op OpenFlow change "
+                               "starts, twice:")
+        for args in (["add-flow", "br0", NOOP_FLOW],
+                     ["del-flows", "br0", NOOP_FLOW.split(",")[0]]):
+            argv = ["ovs-ofctl", "-O", "OpenFlow13"] + args
+
+            def one(side):
+                conn = side.appctl_send("revalidator/wait")
+                side.appctl("version")
+                side.must(argv)
+                return side.appctl_reply(conn, "revalidator/wait", poke=True)
+            self.both(one)
+            self.transcript.append("ovs-appctl revalidator/wait & "
+                                   "ovs-appctl version >/dev/null; %s; wait"
+                                   % q(argv))
 
     def settle(self):
         """Waits until the offloading side's flows are in the device (or
@@ -924,11 +998,15 @@ class Run:
         c = self.case
         self.both(Side.start)
         settings = ["other_config:eswitch-host-io=capture",
-                    # Keep idle flows for the whole case, and revalidate
-                    # often (100 ms is OVS's minimum) so that
-                    # revalidator/wait is quick.
+                    # Keep idle flows for the whole case, and let only
+                    # revalidate() make the revalidators work: with long
+                    # periods, a busy machine never makes OVS delete
+                    # low-rate flows instead of revalidating them (it does
+                    # when a dump takes over max-revalidator/2), which
+                    # would make the datapath flows and their counts
+                    # depend on timing.
                     "other_config:max-idle=600000",
-                    "other_config:max-revalidator=100"]
+                    "other_config:max-revalidator=10000"]
         if "vlan-limit" in c["settings"]:
             settings.append("other_config:vlan-limit=%s"
                             % c["settings"]["vlan-limit"])
@@ -1182,7 +1260,7 @@ def indent(text, prefix="    "):
     return "".join(prefix + line + "\n" for line in text.splitlines())
 
 
-def report(run, case, original, args):
+def report(run, case, original, args, note=None):
     """Prints the minimal reproduction of a failed run."""
     sides = run.sides
     p = []
@@ -1202,6 +1280,8 @@ def report(run, case, original, args):
             os.path.basename(sys.argv[0]), case["seed"],
             " --frames %d" % args.frames if args.frames != DEFAULT_FRAMES
             else ""))
+    if note:
+        p.append("  note: " + note)
     if args.case_out:
         p.append("  minimal case: %s (rerun with --case FILE)" % args.case_out)
     p.append("  commands, run on a fresh ovs-vswitchd with each setting "
@@ -1285,6 +1365,7 @@ def main():
         n += 1
         t0 = time.time()
         kind = runner(case, False)
+        first = runner.last
         if args.verbose:
             print("case seed %d: %d flows, %d steps: %s (%.1f s)" % (
                 case["seed"], len(case["flows"]), len(case["steps"]),
@@ -1295,24 +1376,27 @@ def main():
                           ignore_errors=True)
             continue
         bad += 1
-        small = case
+        small, final, note = case, first, None
         if not args.no_shrink:
             small, tries = shrink(case, kind, runner,
                                   time.time() + args.shrink_seconds,
                                   args.verbose)
             if args.verbose:
                 print("  shrunk in %d runs" % tries)
-            # Run the result once more, fully, for the report.
-            if runner(small, False) != kind:
-                print("  (the smaller case did not fail again: the failure "
-                      "is not deterministic; reporting the whole case)")
-                small = case
-                runner(small, False)
+            if small is not case:
+                # Once more, fully, for the report.
+                if runner(small, False) == kind:
+                    final = runner.last
+                else:
+                    note = ("the smaller case did not fail again: the "
+                            "failure is not deterministic; this is the "
+                            "whole case's first run")
+                    small = case
         if args.case_out:
             with open(args.case_out, "w") as f:
                 json.dump(small, f, indent=1, sort_keys=True)
                 f.write("\n")
-        report(runner.last, small, case, args)
+        report(final, small, case, args, note)
         if not args.keep_going:
             break
     print("%d cases, %d mismatches" % (n, bad))
