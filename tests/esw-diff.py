@@ -578,9 +578,12 @@ def generate_case(seed, n_frames):
             case["steps"].append({"op": "add-flow",
                                   "flow": random_flow(rng, n_tables)})
             continue
-        if r < 0.06 and case["flows"]:
+        deletable = [f for f in case["flows"]
+                     if not re.match(r"(table=\d+,)?priority=0,actions=", f)]
+        if r < 0.06 and deletable:
+            # (Not a catch-all: see MISS_FLOWS.)
             case["steps"].append({"op": "del-flow",
-                                  "flow": rng.choice(case["flows"])})
+                                  "flow": rng.choice(deletable)})
             continue
         if r < 0.08:
             port = rng.choice(FUNCTIONS)
@@ -626,6 +629,15 @@ class Failure(Exception):
 # A flow that no packet reaches (nothing resubmits to table 200): adding
 # and deleting it makes OVS revalidate every datapath flow at once.
 NOOP_FLOW = "table=200,priority=0,cookie=0x5eed,actions=drop"
+
+# Catch-all drops in the tables that packets reach, added before the
+# case's flows (a case's own priority=0 catch-all replaces them).  Without
+# them a table miss would be translated to "send to controller" whenever a
+# flow is translated while an OpenFlow connection that has not negotiated
+# OpenFlow 1.3 yet is open (every ovs-ofctl, for a moment): OVS's default
+# table-miss behaviour follows the connections of the moment.
+MISS_FLOWS = ["table=0,priority=0,actions=drop",
+              "table=1,priority=0,actions=drop"]
 
 
 # What stock OVS 3.1 logs about the hostile frames of the cases, in both
@@ -1041,7 +1053,7 @@ class Run:
         if c["settings"].get("no-flood-local"):
             self.cmd("ofctl", ["mod-port", "br0", "br0", "no-flood"],
                      where="setup")
-        for flow in c["flows"]:
+        for flow in MISS_FLOWS + c["flows"]:
             self.cmd("ofctl", ["-O", "OpenFlow13", "add-flow", "br0", flow],
                      where="setup")
         self.revalidate()
@@ -1178,11 +1190,23 @@ def dpflows_view(text):
     flags, so with offload only the packets of OVS's path have them)."""
     lines = [re.sub(r" (used|flags):[^,]*,", "", line)
              for line in text.splitlines() if not line.startswith("flow-dump")]
+    # The recirculation ids of controller actions are allocated as
+    # revalidator threads translate flows, in no fixed order.
+    lines = [re.sub(r"recirc_id=[0-9]+", "recirc_id=N", line)
+             for line in lines]
     return "".join(sorted(line + "\n" for line in lines))
 
 
 # ---------------------------------------------------------------------------
 # Shrinking and reporting.
+
+def case_dir(case):
+    """The name of the work directory of 'case'."""
+    if "name" in case:
+        return "case-" + re.sub(r"[^A-Za-z0-9_.-]", "_", os.path.basename(
+            case["name"]).rsplit(".json", 1)[0])
+    return "case-%d" % case["seed"]
+
 
 def copy_case(case):
     return json.loads(json.dumps(case))
@@ -1264,17 +1288,19 @@ def report(run, case, original, args, note=None):
     """Prints the minimal reproduction of a failed run."""
     sides = run.sides
     p = []
+    what = ("case %s" % original["name"] if "name" in original
+            else "seed %d" % case["seed"])
     if case is original:
-        p.append("MISMATCH: seed %d (%d steps, %d flows, not shrunk)" % (
-            case["seed"], len(case["steps"]), len(case["flows"])))
+        p.append("MISMATCH: %s (%d steps, %d flows, not shrunk)" % (
+            what, len(case["steps"]), len(case["flows"])))
     else:
-        p.append("MISMATCH: seed %d (shrunk from %d steps, %d flows to %d "
-                 "steps, %d flows)" % (case["seed"], len(original["steps"]),
+        p.append("MISMATCH: %s (shrunk from %d steps, %d flows to %d "
+                 "steps, %d flows)" % (what, len(original["steps"]),
                                        len(original["flows"]),
                                        len(case["steps"]), len(case["flows"])))
-    if args.case:
+    if "name" in original:
         p.append("  rerun: %s --case %s" % (os.path.basename(sys.argv[0]),
-                                             args.case))
+                                             original["name"]))
     else:
         p.append("  rerun: %s --seed %d --cases 1%s" % (
             os.path.basename(sys.argv[0]), case["seed"],
@@ -1312,9 +1338,9 @@ def main():
     ap.add_argument("--cases", type=int, default=10, help="number of cases")
     ap.add_argument("--frames", type=int, default=DEFAULT_FRAMES,
                     help="frames injected per case (default %(default)s)")
-    ap.add_argument("--case", metavar="FILE",
+    ap.add_argument("--case", metavar="FILE", action="append",
                     help="run the case in FILE (JSON, as written by "
-                    "--case-out) instead of generated ones")
+                    "--case-out) instead of generated ones; may be repeated")
     ap.add_argument("--case-out", metavar="FILE",
                     help="write the (minimal) failing case there")
     ap.add_argument("--ovs-dir", default=os.environ.get("OVS_DIR"),
@@ -1348,15 +1374,19 @@ def main():
     os.makedirs(workdir, exist_ok=True)
 
     def runner(case, early_exit):
-        run = Run(case, os.path.join(workdir, "case-%d" % case["seed"]),
+        run = Run(case, os.path.join(workdir, case_dir(case)),
                   args.ovs_dir, modes, early_exit)
         kind = run.execute()
         runner.last = run
         return kind
 
     if args.case:
-        with open(args.case) as f:
-            cases = [json.load(f)]
+        cases = []
+        for name in args.case:
+            with open(name) as f:
+                case = json.load(f)
+            case.setdefault("name", name)
+            cases.append(case)
     else:
         cases = (generate_case(args.seed + i, args.frames)
                  for i in range(args.cases))
@@ -1367,12 +1397,13 @@ def main():
         kind = runner(case, False)
         first = runner.last
         if args.verbose:
-            print("case seed %d: %d flows, %d steps: %s (%.1f s)" % (
-                case["seed"], len(case["flows"]), len(case["steps"]),
+            print("case %s: %d flows, %d steps: %s (%.1f s)" % (
+                case.get("name", "seed %d" % case["seed"]),
+                len(case["flows"]), len(case["steps"]),
                 kind or "same", time.time() - t0))
             sys.stdout.flush()
         if not kind:
-            shutil.rmtree(os.path.join(workdir, "case-%d" % case["seed"]),
+            shutil.rmtree(os.path.join(workdir, case_dir(case)),
                           ignore_errors=True)
             continue
         bad += 1
