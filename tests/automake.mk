@@ -20,7 +20,7 @@ DISTCLEANFILES += tests/atconfig tests/atlocal
 
 # The differential tester, offloaded vs software (tests/esw-diff.at runs a
 # few cases; "make fuzz-diff", in tests/fuzz/fuzz.mk, many more).
-EXTRA_DIST += tests/esw-diff.py
+EXTRA_DIST += tests/esw-diff.py tests/esw-diff-cases
 
 # The suite is generated with OVS's test macros from the pinned tree.
 AUTOM4TE = autom4te

@@ -134,7 +134,7 @@ def checksum(data):
 # Frames.  A frame is a spec (a dict, so that variants can be derived from
 # it) turned into bytes by build_frame().
 
-def l4_bytes(rng, proto, spec):
+def l4_bytes(proto, spec):
     if proto == 17:
         return struct.pack("!HHHH", spec["sport"], spec["dport"], 8 + 4, 0) \
             + b"\xde\xad\xbe\xef"
@@ -151,7 +151,7 @@ def l4_bytes(rng, proto, spec):
 def l3_bytes(spec):
     kind = spec["l3"]
     if kind == "ipv4":
-        l4 = l4_bytes(None, spec["proto"], spec)
+        l4 = l4_bytes(spec["proto"], spec)
         opts = b"\x01" * (4 * spec["ip_opts"])      # NOPs
         ihl = 5 + spec["ip_opts"]
         tot = 20 + len(opts) + len(l4) + spec["tot_delta"]
@@ -163,7 +163,7 @@ def l3_bytes(spec):
         hdr = hdr[:10] + struct.pack("!H", checksum(hdr)) + hdr[12:]
         return hdr + l4
     if kind == "ipv6":
-        body = l4_bytes(None, spec["proto"], spec)
+        body = l4_bytes(spec["proto"], spec)
         nxt = spec["proto"]
         for ext in reversed(spec["ext"]):
             if ext == 44:
@@ -195,7 +195,9 @@ ETH_TYPES = {"ipv4": 0x0800, "ipv6": 0x86dd, "arp": 0x0806}
 def build_frame(spec):
     """The bytes of frame 'spec'."""
     body = l3_bytes(spec)
-    if spec["l3"] in ETH_TYPES:
+    if spec["l3"] == "arp" and spec.get("rarp"):
+        eth_type = 0x8035
+    elif spec["l3"] in ETH_TYPES:
         eth_type = ETH_TYPES[spec["l3"]]
     elif spec["l3"] == "llc":
         eth_type = len(body)
@@ -238,13 +240,15 @@ def describe_frame(spec, frame):
         elif spec["tot_delta"]:
             d += " plen%+d" % spec["tot_delta"]
     elif l3 == "arp":
-        d += " arp op %d %s>%s" % (spec["arp_op"], spec["src_ip"],
-                                   spec["dst_ip"])
+        d += " %s op %d %s>%s" % ("rarp" if spec.get("rarp") else "arp",
+                                  spec["arp_op"], spec["src_ip"],
+                                  spec["dst_ip"])
     elif l3 == "llc":
         d += " 802.3 %s" % ("snap ipv4" if spec["snap"] else "llc")
     else:
         d += " type 0x%04x" % spec["eth_type"]
-    if spec["l3"] in ("ipv4", "ipv6", "llc") and spec["proto"] in (6, 17, 132):
+    if (spec["l3"] in ("ipv4", "ipv6") or spec["l3"] == "llc" and spec["snap"]) \
+       and spec["proto"] in (6, 17, 132):
         d += " ports %d>%d" % (spec["sport"], spec["dport"])
     if spec["trunc"] is not None:
         d += " truncated"
@@ -299,6 +303,7 @@ def random_frame(rng, port):
         "icmp_type": rng.choice([8, 0, 3, 11, 128, 135]),
         "icmp_code": rng.choice([0, 3]),
         "arp_op": rng.choice([1, 2, 1, 3, 0x101]),
+        "rarp": rng.random() < 0.15,
         "pad": rng.choices([0, 1, 3, 9], [80, 8, 6, 6])[0],
         "trunc": None,
     }
@@ -321,7 +326,7 @@ def random_tci(rng):
     return (pcp << 13) | (rng.random() < 0.05) << 12 | rng.choice(VIDS)
 
 
-def frame_variants(rng, spec, port):
+def frame_variants(rng, spec):
     """Frames close to 'spec' that a device rule made for 'spec' must treat
     exactly as OVS's flow for it would: one more (inner or outer) tag, one
     less, another TPID or VID, other addresses, ports, flags, a truncation."""
@@ -330,7 +335,7 @@ def frame_variants(rng, spec, port):
     # stacks deeper than OVS's vlan-limit, truncated headers.)
     choices = ["inner_tag"] * 4 + ["outer_tag"] * 2 + ["trunc"] * 2 + [
         "pop_tag", "tpid", "vid", "ip", "l4", "mac", "pad", "frag", "proto",
-        "ttl"]
+        "ttl", "snap"]
     whats = []
     while len(whats) < rng.choice([1, 2, 2, 3, 3, 4]):
         what = rng.choice(choices)
@@ -376,6 +381,8 @@ def frame_variants(rng, spec, port):
             v["proto"] = rng.choice([6, 17, 1, 47])
             if v["l3"] == "ipv6" and v["proto"] == 1:
                 v["proto"] = 58
+        elif what == "snap" and v["l3"] == "llc":
+            v["snap"] = not v["snap"]
         elif what == "ttl":
             v["ttl"], v["tos"] = rng.choice([0, 1, 64]), rng.choice([0, 0xb8])
         out.append(v)
@@ -609,7 +616,7 @@ def generate_case(seed, n_frames):
             seen.append((port, spec))
         # The frame, then (once its flow is in the device) again, then
         # variants of it.
-        group = [spec, spec] + frame_variants(rng, spec, port)
+        group = [spec, spec] + frame_variants(rng, spec)
         for s in group:
             frame = build_frame(s)
             case["steps"].append({"op": "inject", "port": port,
@@ -725,7 +732,7 @@ class Side:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.settimeout(60)
         try:
-            s.connect(target or self.ctl)
+            connect_unix(s, target or self.ctl)
             s.sendall(json.dumps({"method": args[0], "params": list(args[1:]),
                                   "id": 0}).encode())
         except BaseException:
@@ -869,6 +876,20 @@ class Side:
             match, dp.get(match, "(none)"), esw.get(match, "(none)"))
             for match in sorted(set(dp) | set(esw))
             if dp.get(match) != esw.get(match))
+
+
+def connect_unix(s, path):
+    """s.connect(path), also for paths longer than a socket address holds
+    (deep test directories): through the directory's /proc/self/fd entry,
+    as OVS's own clients do."""
+    if len(path.encode()) < 100:
+        s.connect(path)
+        return
+    fd = os.open(os.path.dirname(path), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        s.connect("/proc/self/fd/%d/%s" % (fd, os.path.basename(path)))
+    finally:
+        os.close(fd)
 
 
 def wait_dead(pid, timeout):
@@ -1306,6 +1327,8 @@ def report(run, case, original, args, note=None):
             os.path.basename(sys.argv[0]), case["seed"],
             " --frames %d" % args.frames if args.frames != DEFAULT_FRAMES
             else ""))
+    if "about" in original:
+        p.append("  about: " + original["about"])
     if note:
         p.append("  note: " + note)
     if args.case_out:
@@ -1340,7 +1363,8 @@ def main():
                     help="frames injected per case (default %(default)s)")
     ap.add_argument("--case", metavar="FILE", action="append",
                     help="run the case in FILE (JSON, as written by "
-                    "--case-out) instead of generated ones; may be repeated")
+                    "--case-out), or every *.json of a directory, instead "
+                    "of generated ones; may be repeated")
     ap.add_argument("--case-out", metavar="FILE",
                     help="write the (minimal) failing case there")
     ap.add_argument("--ovs-dir", default=os.environ.get("OVS_DIR"),
@@ -1372,6 +1396,8 @@ def main():
         ap.error("--modes takes two of true/false, e.g. false,true")
     workdir = os.path.abspath(args.dir)
     os.makedirs(workdir, exist_ok=True)
+    # Stop the daemons (the "finally" of Run.execute()) when killed too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
     def runner(case, early_exit):
         run = Run(case, os.path.join(workdir, case_dir(case)),
@@ -1382,7 +1408,14 @@ def main():
 
     if args.case:
         cases = []
+        names = []
         for name in args.case:
+            if os.path.isdir(name):
+                names += sorted(os.path.join(name, n) for n in os.listdir(name)
+                                if n.endswith(".json"))
+            else:
+                names.append(name)
+        for name in names:
             with open(name) as f:
                 case = json.load(f)
             case.setdefault("name", name)
