@@ -30,6 +30,19 @@ On a mismatch the case is shrunk (steps, flows, policy options and settings
 dropped one at a time while it still fails the same way) and a minimal
 reproduction printed: the seed, the commands, and the expected (software)
 and actual (offloaded) outputs.  The last line is "N cases, M mismatches".
+--case-out writes the case as JSON; --case runs such files (or a directory
+of them, e.g. tests/esw-diff-cases/, the differences found so far).
+
+What may legitimately differ, and is kept out (each explained where it is
+done): the representor (miss) counters and the drops by a rule, which count
+which path a frame took; the TCP flags of datapath flows; times and
+durations; the recirculation ids of controller actions.  What would make
+OVS itself behave differently from one run to the next is avoided instead:
+no source MAC is sent from two ports (a MAC move makes learning depend on
+when stats are pushed), no transmit rate limit, catch-all flows instead of
+table misses, revalidation only at known points (revalidate()), and
+offloads waited for (settle()).  --modes true,true and false,false run a
+case against itself, to check that the tester is deterministic.
 
 Only Python's standard library; frames are built with struct.
 
@@ -920,7 +933,7 @@ class Run:
                       Side(workdir, modes[1], ovs_dir,
                            "-2" if modes[0] == modes[1] else "")]
         self.early_exit = early_exit
-        self.transcript = []        # (command line, outputs by side)
+        self.transcript = []        # Command lines and comments.
         self.mismatch = None        # (label, kind, expected, actual)
         self.problems = []          # Non-differential failures.
 
