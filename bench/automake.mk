@@ -19,4 +19,24 @@ bench-hotplug: $(sbin_PROGRAMS) $(bin_PROGRAMS)
 	    --builddir='$(abs_top_builddir)' $(BENCHFLAGS)
 .PHONY: bench-hotplug
 
+# bench-vhost.sh: virtio_user guests through the eSwitch's vhost-user host
+# sides (offloaded rule) vs through OVS's dpdkvhostuserclient ports and a
+# PMD thread, in one ovs-vswitchd; part of "make bench", or alone with
+# "make bench-vhost".
+EXTRA_DIST += bench/bench-vhost.sh
+bench: bench-vhost
+bench-vhost: $(sbin_PROGRAMS) $(bin_PROGRAMS) tests/test-virtio-user
+	$(SHELL) $(srcdir)/bench/bench-vhost.sh --ovs-dir='$(OVS_DIR)' \
+	    --builddir='$(abs_top_builddir)' $(BENCHFLAGS)
+.PHONY: bench-vhost
+
 include bench/offload.mk
+
+# bench-idle.sh: the CPU of an idle ovs-vswitchd with six eSwitch ports and
+# hw-offload=true, with OVS 3.1's polling offload thread beside ours.
+EXTRA_DIST += bench/bench-idle.sh
+bench: bench-idle
+bench-idle: $(sbin_PROGRAMS)
+	$(SHELL) $(srcdir)/bench/bench-idle.sh --ovs-dir='$(OVS_DIR)' \
+	    --builddir='$(abs_top_builddir)' $(BENCHFLAGS)
+.PHONY: bench-idle

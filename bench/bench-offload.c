@@ -5,11 +5,15 @@
  */
 
 /* Flow offload benchmark: OVS's userspace datapath (dpif-netdev) with the
- * eSwitch's representors as ports, hw-offload=false vs hw-offload=true,
- * printed side by side.  Each mode runs in its own child process (OVS's
- * flow API cannot be switched off once on), with the same I/O: in-memory
- * ("capture") host sides, 64-byte UDP frames injected on pf0vf0 and read
- * on pf0vf1.
+ * eSwitch's representors as ports, printed side by side in three modes:
+ * hw-offload=false; hw-offload=true with OVS 3.1's offload thread as it is
+ * without our patch series (it polls its queue, sleeping 1 to 64 ms when
+ * it is empty: dpif_netdev_set_offload_wake(false), the peer); and
+ * hw-offload=true as ovs-ext runs it (the offload thread wakes when a
+ * request arrives, vswitchd-plugin/ovs-patches/0001).  Each mode runs in
+ * its own child process (OVS's flow API cannot be switched off once on),
+ * with the same I/O: in-memory ("capture") host sides, 64-byte UDP frames
+ * injected on pf0vf0 and read on pf0vf1.
  *
  * There is no ofproto here: an upcall callback stands for OVS's slow path
  * (output pf0vf0 -> pf0vf1, megaflow mask in_port + eth_type + ip_dst), so
@@ -23,10 +27,11 @@
  *     injected back to back; flows/s until all were delivered (through
  *     OVS's software path in both modes).
  *   - first packet -> offloaded (hw only): new flows at a paced rate
- *     (default 10000 flows/s); a monitor thread sees the device's rule
- *     count grow; the k-th rule is the k-th flow (one offload thread, FIFO).
- *     Median and p99, and the bursts in which rules appear (OVS's offload
- *     thread polls its queue: it sleeps 1 ms or more when it is empty).
+ *     (default 10000 flows/s); the offload thread records when it put
+ *     the rule of flow k in the device (see __wrap_netdev_flow_put()).
+ *     Median and p99, and the bursts in which rules appear (rules that
+ *     appear within 100 us of each other: OVS 3.1's polling offload thread
+ *     takes flows in bursts).
  *   - forwarding: 1, 1K and 100K active 5-tuples (one megaflow: only
  *     ip_dst is in the mask), Mpps delivered to pf0vf1 over the measuring
  *     window; in hw mode after the rule is in the device; the second of
@@ -35,9 +40,9 @@
  *
  * Usage: bench-offload [--quick] [--seconds S] [--setup-flows N]
  * (--setup-flows: flows in the setup phase, e.g. many for a profile.)
- * Targets (issue 6): offloaded forwarding >= 3x the software path; offload
- * adds <= 10% to flow-setup cost; p99 first-packet-to-offloaded < 1 ms at
- * 10K flows/s. */
+ * Targets: offloaded forwarding >= 3x the software path (issue 6); at 10K
+ * new flows/s, first packet -> in device p99 < 200 us and median < 50 us;
+ * offload adds <= 10% to the CPU per new flow (issue 14). */
 
 #include <config.h>
 
@@ -55,6 +60,7 @@
 #include <unistd.h>
 
 #include "dpif.h"
+#include "dpif-netdev.h"
 #include "flow.h"
 #include "netdev.h"
 #include "netdev-offload.h"
@@ -101,6 +107,8 @@ struct result {
 
 struct bench {
     bool hw;
+    bool poll;                          /* hw: OVS 3.1's polling offload
+                                         * thread (the unpatched peer). */
     bool busy_poll;                     /* --busy-poll: the eSwitch's
                                          * forwarding thread spins. */
     double seconds;
@@ -120,9 +128,14 @@ struct bench {
      * room in its window, see inject(). */
     bool sleep_wait;
 
-    /* Latency phase: when the slow path (upcall) saw flow k. */
+    /* Latency phase: when the slow path (upcall) saw flow k, and (hw)
+     * when its rule was in the device (atomic: written by the offload
+     * thread, see __wrap_netdev_flow_put()). */
     uint64_t *t_upcall;
     unsigned int n_t_upcall;
+    atomic_uint64_t *t_rule;
+    atomic_uint64_t n_timed;            /* Nonzero entries in 't_rule'. */
+    size_t rules_base;                  /* Device rules before the phase. */
 };
 
 static uint64_t
@@ -335,52 +348,43 @@ cmp_u64(const void *a_, const void *b_)
     return a < b ? -1 : a > b;
 }
 
-struct monitor {
-    struct bench *b;
-    size_t base;                        /* Rule count before the phase. */
-    unsigned int n;
-    uint64_t *t_rule;                   /* When rule k appeared. */
-    atomic_bool stop;
-};
+/* The bench whose latency phase is on, for __wrap_netdev_flow_put(). */
+static struct bench *timed_bench;
 
-/* Polls the device's rule count, without sleeping (a sleep would make
- * the times it records later by the sleep and the wakeup), but as a
- * SCHED_IDLE thread: it runs only on a CPU that the datapath's threads
- * leave idle, and any of them that wakes up preempts it, so that it does
- * not slow down what it observes (on a 2-core machine a spinning observer
- * at normal priority takes a core from them).  Its times are never early;
- * they are late when no CPU is idle.  BENCH_MONITOR=spin: normal priority
- * (the original monitor); BENCH_MONITOR=sleep: 20-us polls. */
-#define MONITOR_POLL_NS 20000
-static void *
-monitor_main(void *m_)
+int __real_netdev_flow_put(struct netdev *, struct match *, struct nlattr *,
+                           size_t, const ovs_u128 *, struct offload_info *,
+                           struct dpif_flow_stats *);
+int __wrap_netdev_flow_put(struct netdev *, struct match *, struct nlattr *,
+                           size_t, const ovs_u128 *, struct offload_info *,
+                           struct dpif_flow_stats *);
+
+/* dpif-netdev's offload thread calls the flow API through this (the bench
+ * is linked with -Wl,--wrap=netdev_flow_put).  In the latency phase it
+ * records when the rule of flow k is in the device: the provider inserts
+ * the rule before it returns, and the device's rule count says that it
+ * did.  Recorded by the offload thread itself: a thread that watched the
+ * device would record late whenever no CPU was free for it. */
+int
+__wrap_netdev_flow_put(struct netdev *netdev, struct match *match,
+                       struct nlattr *actions, size_t actions_len,
+                       const ovs_u128 *ufid, struct offload_info *info,
+                       struct dpif_flow_stats *stats)
 {
-    struct monitor *m = m_;
-    const char *mode = getenv("BENCH_MONITOR");
-    bool sleep = mode && !strcmp(mode, "sleep");
-    struct timespec poll = { 0, MONITOR_POLL_NS };
-    unsigned int seen = 0;
-    bool stop = false;
+    int error = __real_netdev_flow_put(netdev, match, actions, actions_len,
+                                       ufid, info, stats);
+    struct bench *b = timed_bench;
+    uint32_t k = ntohl(match->flow.nw_dst) - 0x0a400000;
 
-    if (!mode || strcmp(mode, "spin")) {
-        struct sched_param param = { .sched_priority = 0 };
+    if (!error && b && k < b->n_lat) {
+        uint64_t n_timed, t = now_ns();
 
-        pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
-    }
-    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-    while (seen < m->n && !stop) {
-        size_t count = esw_rule_count(m->b->dev);
-        uint64_t t = now_ns();
-
-        while (seen < m->n && count > m->base + seen) {
-            m->t_rule[seen++] = t;
+        atomic_read(&b->n_timed, &n_timed);
+        if (esw_rule_count(b->dev) > b->rules_base + n_timed) {
+            atomic_store(&b->t_rule[k], t);
+            atomic_add(&b->n_timed, 1, &n_timed);
         }
-        if (sleep) {
-            nanosleep(&poll, NULL);
-        }
-        atomic_read(&m->stop, &stop);
     }
-    return NULL;
+    return error;
 }
 
 /* CPU time of thread 'tid' of this process (Linux's encoding of a thread
@@ -499,17 +503,25 @@ percentiles(const uint64_t *a, const uint64_t *b, unsigned int n_in,
     *p99 = n ? lat[MIN(n - 1, n * 99 / 100)] / 1e3 : -1;
 }
 
+static bool
+t_rule_complete(struct bench *b)
+{
+    uint64_t n_timed;
+
+    atomic_read(&b->n_timed, &n_timed);
+    return n_timed == b->n_lat;
+}
+
 static void
 run_latency(struct bench *b, struct result *r)
 {
-    struct monitor m = { .b = b, .n = b->n_lat };
     uint64_t *t_inject = xcalloc(b->n_lat, sizeof *t_inject);
+    uint64_t *t_rule = xcalloc(b->n_lat, sizeof *t_rule);
     uint64_t *lat = xcalloc(b->n_lat, sizeof *lat);
     uint64_t *t_upcall;
     uint64_t period = 1000000000ULL / b->lat_rate, start;
     uint64_t injected = 0, delivered = 0;
     uint8_t frame[FRAME_LEN];
-    pthread_t monitor;
     unsigned int n = 0;
 
     bool spin = getenv("BENCH_SPIN_PACING") != NULL;
@@ -518,12 +530,13 @@ run_latency(struct bench *b, struct result *r)
     r->ofl_p50_us = r->ofl_p99_us = -1;
     b->t_upcall = xcalloc(b->n_lat, sizeof *b->t_upcall);
     b->n_t_upcall = b->n_lat;
-    m.base = esw_rule_count(b->dev);
-    m.t_rule = xcalloc(b->n_lat, sizeof *m.t_rule);
-    atomic_init(&m.stop, false);
-    if (b->hw) {
-        pthread_create(&monitor, NULL, monitor_main, &m);
+    b->t_rule = xmalloc(b->n_lat * sizeof *b->t_rule);
+    for (unsigned int i = 0; i < b->n_lat; i++) {
+        atomic_init(&b->t_rule[i], 0);
     }
+    atomic_init(&b->n_timed, 0);
+    b->rules_base = esw_rule_count(b->dev);
+    timed_bench = b;
 
     /* Paced injection.  The injector stands for a traffic source outside
      * the machine: between two flows it sleeps (to the ns: timer slack 1)
@@ -551,16 +564,23 @@ run_latency(struct bench *b, struct result *r)
     }
     wait_delivered(b, &delivered, b->n_lat);
     if (b->hw) {
-        /* The monitor stops by itself once it saw every rule; stopping it
-         * as soon as they are all in could lose the last times. */
-        wait_rules(b, m.base + b->n_lat);
-        if (esw_rule_count(b->dev) < m.base + b->n_lat) {
-            atomic_store(&m.stop, true);
-        }
-        pthread_join(monitor, NULL);
-    }
+        uint64_t deadline = now_ns() + 10ULL * 1000000000;
 
-    /* OVS's offload thread takes flows in bursts (it polls its queue,
+        while (!t_rule_complete(b) && now_ns() < deadline) {
+            usleep(100);
+        }
+    }
+    timed_bench = NULL;
+    for (unsigned int i = 0; i < b->n_lat; i++) {
+        atomic_read(&b->t_rule[i], &t_rule[i]);
+    }
+    if (t_rule_complete(b)) {
+        /* Otherwise a late offload could still write it. */
+        free(b->t_rule);
+    }
+    b->t_rule = NULL;
+
+    /* OVS 3.1's offload thread takes flows in bursts (it polls its queue,
      * sleeping 1 ms or more in between): rules that appear within 100 us
      * of each other are one burst. */
     r->lat_batches = 0;
@@ -570,7 +590,7 @@ run_latency(struct bench *b, struct result *r)
         unsigned int n_gaps = 0;
 
         for (unsigned int i = 0; i < b->n_lat; i++) {
-            uint64_t t = m.t_rule[i];
+            uint64_t t = t_rule[i];
 
             if (t && (!last || t - last > 100000)) {
                 if (prev_start) {
@@ -588,13 +608,13 @@ run_latency(struct bench *b, struct result *r)
             r->lat_gap_us = lat[n_gaps / 2] / 1e3;
         }
     }
-    percentiles(t_inject, m.t_rule, b->n_lat, lat, &r->lat_n,
+    percentiles(t_inject, t_rule, b->n_lat, lat, &r->lat_n,
                 &r->lat_p50_us, &r->lat_p99_us);
     percentiles(t_inject, b->t_upcall, b->n_lat, lat, &n,
                 &r->miss_p50_us, &r->miss_p99_us);
-    percentiles(b->t_upcall, m.t_rule, b->n_lat, lat, &n,
+    percentiles(b->t_upcall, t_rule, b->n_lat, lat, &n,
                 &r->ofl_p50_us, &r->ofl_p99_us);
-    free(m.t_rule);
+    free(t_rule);
     free(t_inject);
     free(lat);
     t_upcall = b->t_upcall;
@@ -742,6 +762,9 @@ run_mode(struct bench *b, struct result *r)
     smap_add_format(&cfg, "eswitch-max-rules", "%u",
                     b->n_setup + b->n_lat + N_FWD_CASES + 16);
     ovs_ext_register();
+    if (b->poll) {
+        dpif_netdev_set_offload_wake(false);
+    }
     ovs_ext_set_ovs_config(&cfg);
     netdev_set_flow_api_enabled(&cfg);
 
@@ -821,6 +844,96 @@ run_child(struct bench *b, struct result *r)
            ? 0 : 1;
 }
 
+/* Prints "A / B" right-aligned in 16 columns ("A / -" if 'b' < 0). */
+static void
+print_pair(double a, double b, const char *fmt)
+{
+    char s_a[16] = "-", s_b[16] = "-", out[40];
+
+    snprintf(s_a, sizeof s_a, fmt, a);
+    if (b >= 0) {
+        snprintf(s_b, sizeof s_b, fmt, b);
+    }
+    snprintf(out, sizeof out, "%s / %s", s_a, s_b);
+    printf(" %16s", out);
+}
+
+/* How much more 'a' is than 'b', in percent. */
+static double
+pct(double a, double b)
+{
+    return (a / b - 1) * 100;
+}
+
+static void
+print_results(const struct bench *b, const struct result *sw,
+              const struct result *polled, const struct result *hw)
+{
+    const struct result *hws[2] = { polled, hw };
+
+    printf("dpif-netdev (non-PMD thread) + eSwitch sim, capture I/O, "
+           "64-byte UDP, pf0vf0 -> pf0vf1\n");
+    printf("%-44s %16s %16s %16s\n", "", "hw-offload=false",
+           "true, 3.1 polls", "hw-offload=true");
+    printf("%-44s %16.0f %16.0f %16.0f  (offload adds %+.1f%% to setup "
+           "cost; 3.1: %+.1f%%)\n", "new-flow setup rate (flows/s)",
+           sw->setup_rate, polled->setup_rate, hw->setup_rate,
+           pct(sw->setup_rate, hw->setup_rate),
+           pct(sw->setup_rate, polled->setup_rate));
+    printf("%-44s %16.2f %16.2f %16.2f  (offload adds %+.1f%%; 3.1: "
+           "%+.1f%%; %.2f / %.2f / %.2f cores busy)\n",
+           "  CPU per new flow, all but injector (us)", sw->setup_cpu_us,
+           polled->setup_cpu_us, hw->setup_cpu_us,
+           pct(hw->setup_cpu_us, sw->setup_cpu_us),
+           pct(polled->setup_cpu_us, sw->setup_cpu_us), sw->setup_cpu_util,
+           polled->setup_cpu_util, hw->setup_cpu_util);
+    printf("%-44s", "    dpif-netdev thread / offload thread (us)");
+    print_pair(sw->setup_main_us, -1, "%.2f");
+    for (int i = 0; i < 2; i++) {
+        print_pair(hws[i]->setup_main_us, hws[i]->setup_offload_us, "%.2f");
+    }
+    printf("\n");
+    printf("%-44s %16s %16.0f %16.0f  (%u flows at %u flows/s)\n",
+           "first packet -> in device, median (us)", "-",
+           polled->lat_p50_us, hw->lat_p50_us, hw->lat_n, b->lat_rate);
+    printf("%-44s %16s %16.0f %16.0f\n",
+           "first packet -> in device, p99 (us)", "-", polled->lat_p99_us,
+           hw->lat_p99_us);
+    printf("%-44s", "  first packet -> upcall, median / p99 (us)");
+    print_pair(sw->miss_p50_us, sw->miss_p99_us, "%.0f");
+    for (int i = 0; i < 2; i++) {
+        print_pair(hws[i]->miss_p50_us, hws[i]->miss_p99_us, "%.0f");
+    }
+    printf("\n");
+    printf("%-44s %16s", "  upcall -> in device, median / p99 (us)", "-");
+    for (int i = 0; i < 2; i++) {
+        print_pair(hws[i]->ofl_p50_us, hws[i]->ofl_p99_us, "%.0f");
+    }
+    printf("\n");
+    printf("%-44s %16s", "  bursts of rules, flows each", "-");
+    for (int i = 0; i < 2; i++) {
+        char burst[40];
+
+        snprintf(burst, sizeof burst, "%u, %.1f", hws[i]->lat_batches,
+                 hws[i]->lat_batches
+                 ? (double) hws[i]->lat_n / hws[i]->lat_batches : 0);
+        printf(" %16s", burst);
+    }
+    printf("  (3.1: median %.0f us apart)\n", polled->lat_gap_us);
+    for (int c = 0; c < N_FWD_CASES; c++) {
+        char label[64];
+
+        snprintf(label, sizeof label, "forwarding, %u active flows (Mpps)",
+                 fwd_flows[c]);
+        printf("%-44s %16.3f %16.3f %16.3f  (x%.1f)\n", label, sw->mpps[c],
+               polled->mpps[c], hw->mpps[c], hw->mpps[c] / sw->mpps[c]);
+        printf("%-44s %16.0f %16.0f %16.0f  (x%.1f less)\n",
+               "  CPU per packet, all but injector (ns)", sw->fwd_cpu_ns[c],
+               polled->fwd_cpu_ns[c], hw->fwd_cpu_ns[c],
+               sw->fwd_cpu_ns[c] / hw->fwd_cpu_ns[c]);
+    }
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -830,7 +943,7 @@ main(int argc, char *argv[])
         .n_lat = 5000,
         .lat_rate = 10000,
     };
-    struct result sw, hw;
+    struct result sw, polled, hw;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) {
@@ -860,50 +973,16 @@ main(int argc, char *argv[])
         return 1;
     }
     b.hw = true;
+    b.poll = true;
+    if (run_child(&b, &polled)) {
+        fprintf(stderr, "hw-offload=true (OVS 3.1 polling) run failed\n");
+        return 1;
+    }
+    b.poll = false;
     if (run_child(&b, &hw)) {
         fprintf(stderr, "hw-offload=true run failed\n");
         return 1;
     }
-
-    printf("dpif-netdev (non-PMD thread) + eSwitch sim, capture I/O, "
-           "64-byte UDP, pf0vf0 -> pf0vf1\n");
-    printf("%-44s %16s %16s\n", "", "hw-offload=false", "hw-offload=true");
-    printf("%-44s %16.0f %16.0f  (offload adds %+.1f%% to setup cost)\n",
-           "new-flow setup rate (flows/s)", sw.setup_rate, hw.setup_rate,
-           (sw.setup_rate / hw.setup_rate - 1) * 100);
-    printf("%-44s %16.2f %16.2f  (offload adds %+.1f%%; %.2f vs %.2f "
-           "cores busy)\n", "  CPU per new flow, all but injector (us)",
-           sw.setup_cpu_us, hw.setup_cpu_us,
-           (hw.setup_cpu_us / sw.setup_cpu_us - 1) * 100,
-           sw.setup_cpu_util, hw.setup_cpu_util);
-    printf("%-44s %7.2f / %6s %7.2f / %6.2f\n",
-           "    dpif-netdev thread / offload thread (us)",
-           sw.setup_main_us, "-", hw.setup_main_us, hw.setup_offload_us);
-    printf("%-44s %16s %16.0f  (%u flows at %u flows/s)\n",
-           "first packet -> in device, median (us)", "-", hw.lat_p50_us,
-           hw.lat_n, b.lat_rate);
-    printf("%-44s %16s %16.0f\n",
-           "first packet -> in device, p99 (us)", "-", hw.lat_p99_us);
-    printf("%-44s %9.0f /%5.0f %9.0f /%5.0f\n",
-           "  first packet -> upcall, median / p99 (us)",
-           sw.miss_p50_us, sw.miss_p99_us, hw.miss_p50_us, hw.miss_p99_us);
-    printf("%-44s %16s %9.0f /%5.0f\n",
-           "  upcall -> in device, median / p99 (us)", "-",
-           hw.ofl_p50_us, hw.ofl_p99_us);
-    printf("%-44s %16s %16u  (%.1f flows each, median %.0f us apart)\n",
-           "  bursts of rules (OVS offload thread polls)", "-",
-           hw.lat_batches, hw.lat_batches ? (double) hw.lat_n
-           / hw.lat_batches : 0, hw.lat_gap_us);
-    for (int c = 0; c < N_FWD_CASES; c++) {
-        char label[64];
-
-        snprintf(label, sizeof label, "forwarding, %u active flows (Mpps)",
-                 fwd_flows[c]);
-        printf("%-44s %16.3f %16.3f  (x%.1f)\n", label, sw.mpps[c],
-               hw.mpps[c], hw.mpps[c] / sw.mpps[c]);
-        printf("%-44s %16.0f %16.0f  (x%.1f less)\n",
-               "  CPU per packet, all but injector (ns)", sw.fwd_cpu_ns[c],
-               hw.fwd_cpu_ns[c], sw.fwd_cpu_ns[c] / hw.fwd_cpu_ns[c]);
-    }
+    print_results(&b, &sw, &polled, &hw);
     return 0;
 }

@@ -18,6 +18,12 @@ datapath_libesw_a_SOURCES += \
 	datapath/esw-io-capture.c \
 	datapath/esw-io-tap.c
 
+# The vhost-user host-side backend, with DPDK's rte_vhost: a library of its
+# own, so that libesw.a and the programs that use only it need no DPDK.
+noinst_LIBRARIES += datapath/libesw-vhost.a
+datapath_libesw_vhost_a_SOURCES = datapath/esw-io-vhost.c
+datapath_libesw_vhost_a_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS) -mssse3
+
 check_PROGRAMS += tests/test-esw-dev
 tests_test_esw_dev_SOURCES = tests/test-esw-dev.c
 tests_test_esw_dev_LDADD = datapath/libesw.a $(PTHREAD_LIBS)

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +192,19 @@ const struct esw_io_ops esw_io_capture_ops = {
     .rx_is_empty = capture_rx_is_empty,
 };
 
+/* Backends registered with esw_io_register(), by type. */
+static const struct esw_io_ops *_Atomic registered_ops[ESW_IO_VHOST_USER + 1];
+
+void
+esw_io_register(const struct esw_io_ops *ops)
+{
+    if ((unsigned int) ops->type < sizeof registered_ops
+                                   / sizeof registered_ops[0]) {
+        atomic_store_explicit(&registered_ops[ops->type], ops,
+                              memory_order_release);
+    }
+}
+
 const struct esw_io_ops *
 esw_io_ops_for_type(enum esw_io_type type)
 {
@@ -199,6 +213,9 @@ esw_io_ops_for_type(enum esw_io_type type)
         return &esw_io_capture_ops;
     case ESW_IO_TAP:
         return &esw_io_tap_ops;
+    case ESW_IO_VHOST_USER:
+        return atomic_load_explicit(&registered_ops[type],
+                                    memory_order_acquire);
     case ESW_IO_NONE:
     default:
         return NULL;

@@ -9,7 +9,9 @@
 
 /* Host-side I/O backends of the sim driver: what the function behind a
  * vport (a VM, the wire) sends and receives.  One file per backend
- * (esw-io-capture.c, esw-io-tap.c), one ops table each.
+ * (esw-io-capture.c, esw-io-tap.c, esw-io-vhost.c), one ops table each.
+ * The vhost-user backend needs DPDK: it is in a library of its own
+ * (libesw-vhost.a) and registers itself with esw_io_vhost_init().
  *
  * Error convention: 0 or a positive errno, with a reason in the
  * 'struct esw_error' for open.  'open' either succeeds completely or
@@ -70,6 +72,15 @@ struct esw_io_ops {
      * (tap: the interface's address, wherever the interface is).  May be
      * NULL: the backend has no address of its own.  Any thread. */
     int (*get_mac)(const struct esw_io *, struct esw_eth_addr *);
+
+    /* True while the function's side can take frames (vhost-user: a guest
+     * driver is ready); frames sent meanwhile are link-down drops.  May be
+     * NULL: always.  Any thread, cheap (called per egress batch). */
+    bool (*is_up)(const struct esw_io *);
+
+    /* Fills in the host-side fields of 'info' that the backend knows
+     * ('host_up', the vhost-user fields).  May be NULL.  Any thread. */
+    void (*get_info)(const struct esw_io *, struct esw_vport_info *);
 };
 
 /* Common part of every backend. */
@@ -80,9 +91,24 @@ struct esw_io {
 
 extern const struct esw_io_ops esw_io_capture_ops;
 extern const struct esw_io_ops esw_io_tap_ops;
+extern const struct esw_io_ops esw_io_vhost_ops;     /* libesw-vhost.a. */
 
-/* Returns the ops for 'type', or NULL for ESW_IO_NONE. */
+/* Returns the ops for 'type', or NULL for ESW_IO_NONE and for a backend
+ * that is not registered (vhost-user before esw_io_vhost_init()). */
 const struct esw_io_ops *esw_io_ops_for_type(enum esw_io_type);
+
+/* Makes 'ops' the backend of its type (once; for backends outside
+ * libesw.a). */
+void esw_io_register(const struct esw_io_ops *ops);
+
+/* vhost-user backend (esw-io-vhost.c, libesw-vhost.a).
+ *
+ * esw_io_vhost_init() registers the backend, after checking that DPDK's
+ * EAL is initialised (by the caller: the process decides how, e.g.
+ * ovs-vswitchd with OVS's own DPDK or with --no-huge defaults) and
+ * creating the mbuf pool that frames from guests are received into.
+ * Idempotent.  Returns 0, or ENODEV (no EAL) or ENOMEM with a reason. */
+int esw_io_vhost_init(struct esw_error *);
 
 /* Capture backend only. */
 

@@ -869,7 +869,9 @@ sim_egress(struct sim_dev *dev, struct sim_vport *dst,
     uint64_t bytes = 0;
     size_t n_ok = 0, n_tx;
 
-    if (!atomic_load_explicit(&dst->admin_up, memory_order_relaxed)) {
+    if (!atomic_load_explicit(&dst->admin_up, memory_order_relaxed)
+        || (dst->io && dst->io->ops->is_up
+            && !dst->io->ops->is_up(dst->io))) {
         drops[ESW_DROP_LINK_DOWN] = n;
         any_drop = true;
         for (size_t i = 0; i < n; i++) {

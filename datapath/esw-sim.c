@@ -283,10 +283,16 @@ sim_vport_check_config(struct sim_dev *dev, const struct esw_vport_config *c,
                              " exceeds %u", c->rep_queue_depth,
                              SIM_MAX_REP_DEPTH);
     }
-    if ((unsigned int) c->io.type > ESW_IO_TAP) {
+    if ((unsigned int) c->io.type > ESW_IO_VHOST_USER) {
         return esw_error_set(err, EINVAL, ESW_ERROR_HOST_IO, -1,
                              "unknown host-side type %d",
                              (int) c->io.type);
+    }
+    if (c->io.type == ESW_IO_VHOST_USER
+        && (c->kind != ESW_VPORT_SF || c->fn < ESW_SF_VIRTIO_MIN)) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_HOST_IO, -1,
+                             "vhost-user host sides are for virtio-net "
+                             "functions only");
     }
     if (c->kind == ESW_VPORT_SF && c->fn >= ESW_SF_VIRTIO_MIN * 1000) {
         return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
@@ -378,6 +384,13 @@ sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
     }
 
     io_ops = esw_io_ops_for_type(cfg->io.type);
+    if (!io_ops && cfg->io.type != ESW_IO_NONE) {
+        error = esw_error_set(err, ENODEV, ESW_ERROR_HOST_IO, -1,
+                              "%s: %s host sides are not available (DPDK "
+                              "is not initialised)", name,
+                              esw_io_type_name(cfg->io.type));
+        goto err_free;
+    }
     if (io_ops) {
         struct esw_io_params params = {
             .vport_name = name,
@@ -456,6 +469,7 @@ sim_vport_get_info(struct esw_dev *dev_, uint32_t vport,
     if (v) {
         struct esw_policy *p = atomic_load(&v->policy);
 
+        memset(info, 0, sizeof *info);
         info->vport = v->number;
         info->kind = v->kind;
         info->pf = v->pf;
@@ -467,13 +481,17 @@ sim_vport_get_info(struct esw_dev *dev_, uint32_t vport,
         info->guest_mac_refused = v->guest_mac_refused;
         info->mtu = atomic_load(&v->mtu);
         info->admin_up = atomic_load(&v->admin_up);
-        info->oper_up = (info->admin_up && v->io
-                         && (!p || esw_policy_is_link_up(p)));
         info->has_policy = v->policy_cfg != NULL;
         info->io_type = v->io_type;
         if (v->io) {
             memcpy(info->io_name, v->io->name, sizeof info->io_name);
+            info->host_up = true;
+            if (v->io->ops->get_info) {
+                v->io->ops->get_info(v->io, info);
+            }
         }
+        info->oper_up = (info->admin_up && info->host_up
+                         && (!p || esw_policy_is_link_up(p)));
         struct sim_rep_queues *rq = atomic_load(&v->rep);
 
         info->rep_queue_depth = esw_ring_capacity(&rq->q[0].ring);

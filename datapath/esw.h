@@ -120,7 +120,8 @@ enum esw_error_type {
     ESW_ERROR_VPORT_CONFIG,     /* A field of a vport config (kind, number
                                  * range, MTU, MAC, queues, name). */
     ESW_ERROR_HOST_IO,          /* The host side of a function (emulator:
-                                 * tap, capture). */
+                                 * tap, capture, vhost-user; for a virtio
+                                 * feature, 'cause' is its bit). */
     ESW_ERROR_POLICY,           /* A vport policy value, or a guest request
                                  * the policy refused (EPERM). */
     ESW_ERROR_MATCH,            /* A rule's match: 'cause' is the
@@ -265,9 +266,87 @@ enum esw_io_type {
                                  */
     ESW_IO_TAP,                 /* A Linux tap device (needs
                                  * CAP_NET_ADMIN and /dev/net/tun). */
+    ESW_IO_VHOST_USER,          /* A vhost-user socket served with DPDK's
+                                 * rte_vhost: a VM (QEMU) or a DPDK
+                                 * virtio_user port attaches to it with
+                                 * its own virtio-net driver.  Available
+                                 * once esw_io_vhost_init() succeeded
+                                 * (esw-io.h); virtio-net functions (SF
+                                 * >= ESW_SF_VIRTIO_MIN) only. */
 };
 
 const char *esw_io_type_name(enum esw_io_type);
+
+/* Virtio-net feature bits (virtio 1.1, 5.1.3), as numbers of bits. */
+enum esw_virtio_feature {
+    ESW_VIRTIO_NET_F_CSUM = 0,
+    ESW_VIRTIO_NET_F_GUEST_CSUM = 1,
+    ESW_VIRTIO_NET_F_MTU = 3,
+    ESW_VIRTIO_NET_F_MAC = 5,
+    ESW_VIRTIO_NET_F_GSO = 6,
+    ESW_VIRTIO_NET_F_GUEST_TSO4 = 7,
+    ESW_VIRTIO_NET_F_GUEST_TSO6 = 8,
+    ESW_VIRTIO_NET_F_GUEST_ECN = 9,
+    ESW_VIRTIO_NET_F_GUEST_UFO = 10,
+    ESW_VIRTIO_NET_F_HOST_TSO4 = 11,
+    ESW_VIRTIO_NET_F_HOST_TSO6 = 12,
+    ESW_VIRTIO_NET_F_HOST_ECN = 13,
+    ESW_VIRTIO_NET_F_HOST_UFO = 14,
+    ESW_VIRTIO_NET_F_MRG_RXBUF = 15,
+    ESW_VIRTIO_NET_F_STATUS = 16,
+    ESW_VIRTIO_NET_F_CTRL_VQ = 17,
+    ESW_VIRTIO_NET_F_CTRL_RX = 18,
+    ESW_VIRTIO_NET_F_CTRL_VLAN = 19,
+    ESW_VIRTIO_NET_F_GUEST_ANNOUNCE = 21,
+    ESW_VIRTIO_NET_F_MQ = 22,
+    ESW_VIRTIO_NET_F_CTRL_MAC_ADDR = 23,
+    ESW_VIRTIO_F_ANY_LAYOUT = 27,
+    ESW_VIRTIO_F_INDIRECT_DESC = 28,
+    ESW_VIRTIO_F_EVENT_IDX = 29,
+    ESW_VIRTIO_F_VERSION_1 = 32,
+    ESW_VIRTIO_F_RING_PACKED = 34,
+    ESW_VIRTIO_F_IN_ORDER = 35,
+};
+
+#define ESW_VIRTIO_BIT(F) (UINT64_C(1) << ESW_VIRTIO_##F)
+
+/* Virtio-net features a vhost-user host side serves itself (what
+ * rte_vhost implements and the eSwitch handles): checksum offload and TSO
+ * from the guest (a partial checksum is completed and a TSO superframe is
+ * segmented when the frame enters the eSwitch, so every destination gets
+ * complete wire-size frames), mergeable receive buffers, multiqueue, MTU
+ * and the ring layouts.  The eSwitch never sends the guest a frame that
+ * needs an offload, so the GUEST_* offloads are not offered. */
+#define ESW_VHOST_BACKEND_FEATURES                                          \
+    (ESW_VIRTIO_BIT(NET_F_CSUM) | ESW_VIRTIO_BIT(NET_F_MTU)                 \
+     | ESW_VIRTIO_BIT(NET_F_HOST_TSO4) | ESW_VIRTIO_BIT(NET_F_HOST_TSO6)    \
+     | ESW_VIRTIO_BIT(NET_F_MRG_RXBUF) | ESW_VIRTIO_BIT(NET_F_MQ)           \
+     | ESW_VIRTIO_BIT(F_ANY_LAYOUT) | ESW_VIRTIO_BIT(F_INDIRECT_DESC)       \
+     | ESW_VIRTIO_BIT(F_EVENT_IDX) | ESW_VIRTIO_BIT(F_VERSION_1)            \
+     | ESW_VIRTIO_BIT(F_RING_PACKED) | ESW_VIRTIO_BIT(F_IN_ORDER))
+
+/* Virtio-net features that the VMM's (QEMU's, virtio_user's) device model
+ * provides by itself in vhost-user: the MAC and status fields of the
+ * config space and the control queue.  A function may list them; they are
+ * not sent to the backend. */
+#define ESW_VHOST_FRONTEND_FEATURES                                         \
+    (ESW_VIRTIO_BIT(NET_F_MAC) | ESW_VIRTIO_BIT(NET_F_STATUS)               \
+     | ESW_VIRTIO_BIT(NET_F_CTRL_VQ) | ESW_VIRTIO_BIT(NET_F_CTRL_RX)        \
+     | ESW_VIRTIO_BIT(NET_F_CTRL_VLAN) | ESW_VIRTIO_BIT(NET_F_GUEST_ANNOUNCE)\
+     | ESW_VIRTIO_BIT(NET_F_CTRL_MAC_ADDR))
+
+/* Returns the name of virtio-net feature bit 'bit' ("csum", "host_tso4",
+ * "mq", "version_1"...), or NULL if it has none here. */
+const char *esw_virtio_feature_name(unsigned int bit);
+
+/* Checks that a vhost-user host side can offer 'features': EOPNOTSUPP
+ * (ESW_ERROR_HOST_IO, 'cause' the bit) with a reason naming the first bit
+ * it cannot ("features 0x...: guest_tso4
+ * (bit 7) is not supported by vhost-user host sides"), else 0. */
+int esw_vhost_check_features(uint64_t features, struct esw_error *);
+
+#define ESW_PATH_MAX   108      /* sun_path, including the NUL. */
+#define ESW_MAX_QUEUES 64       /* Virtio-net queue pairs of a function. */
 
 struct esw_io_config {
     enum esw_io_type type;
@@ -277,6 +356,21 @@ struct esw_io_config {
                                  * truncated to 15 characters). */
     uint32_t queue_depth;       /* capture: inject and capture queue
                                  * depth (default 1024). */
+
+    /* vhost-user. */
+    char path[ESW_PATH_MAX];    /* Socket path (absolute). */
+    bool client;                /* Connect to 'path' (the VMM listens, and
+                                 * the backend reconnects whenever it
+                                 * goes away) instead of listening on it
+                                 * (the default: the VMM connects, and
+                                 * reconnects after a restart of this
+                                 * process with QEMU's "reconnect"). */
+    uint64_t virtio_features;   /* Offered to the guest, checked with
+                                 * esw_vhost_check_features(). */
+    uint32_t n_queues;          /* Queue pairs served, 1..ESW_MAX_QUEUES
+                                 * (0: 1).  Frames to the guest are spread
+                                 * over the queues the guest enabled by a
+                                 * hash of the flow (RSS). */
 };
 
 struct esw_vport_config {
@@ -325,11 +419,29 @@ struct esw_vport_info {
     bool guest_mac_refused;             /* Last guest request refused. */
     uint32_t mtu;
     bool admin_up;
-    bool oper_up;               /* admin_up, host side attached, and the
-                                 * policy's link state allows it. */
+    bool oper_up;               /* admin_up, host side attached and up
+                                 * ('host_up'), and the policy's link
+                                 * state allows it. */
     bool has_policy;
     enum esw_io_type io_type;
     char io_name[ESW_NAME_MAX];  /* tap: interface name. */
+    bool host_up;               /* The host side has a user: a tap or
+                                 * capture side always, a vhost-user side
+                                 * while a guest driver is ready (between
+                                 * DRIVER_OK and its going away). */
+
+    /* vhost-user host side (zero for the others). */
+    char io_path[ESW_PATH_MAX]; /* Socket path. */
+    bool io_client;             /* Client mode. */
+    uint64_t virtio_offered;    /* Features offered. */
+    uint64_t virtio_negotiated; /* Features the guest driver accepted (0
+                                 * while !host_up). */
+    uint32_t virtio_queues;     /* Queue pairs served. */
+    uint32_t virtio_guest_queues;   /* Queue pairs the guest has (0 while
+                                     * !host_up). */
+    uint32_t virtio_enabled_queues; /* Served queue pairs whose two rings
+                                     * the guest enabled. */
+    uint64_t host_connects;     /* Guest drivers that became ready. */
     uint32_t rep_queue_depth;    /* Per queue. */
     uint32_t n_rep_queues;
     int rep_fd;                  /* Queue 0's, see esw_rep_get_fd(). */

@@ -49,6 +49,30 @@ Rebuild with: OVS_EXT_OVS_FLAGS='$ovs_ext_required_flags' utilities/ovs-ext-setu
     3.1.0) ;;
     *) AC_MSG_ERROR([$OVS_DIR is OVS $OVS_VERSION, ovs-ext is pinned to 3.1.0]) ;;
   esac
+
+  dnl ovs-ext carries patches on OVS (vswitchd-plugin/ovs-patches): the
+  dnl tree must have been built with exactly the current series, whose
+  dnl hash ovs-ext-setup writes into the stamp.
+  AC_MSG_CHECKING([whether the OVS tree has ovs-ext's current patch series])
+  ovs_ext_series=`$srcdir/utilities/ovs-ext-setup --print-series-hash 2>&1` \
+    || AC_MSG_ERROR([cannot read the patch series: $ovs_ext_series])
+  OVS_SERIES=`sed -n 's/^series=//p' "$OVS_DIR/.ovs-ext-build"`
+  test -n "$OVS_SERIES" || OVS_SERIES=none
+  if test "$OVS_SERIES" != "$ovs_ext_series"; then
+    AC_MSG_RESULT([no])
+    if test "$OVS_SERIES" = none; then
+      ovs_ext_built="without ovs-ext's patches"
+    else
+      ovs_ext_built="with another patch series ($OVS_SERIES)"
+    fi
+    AC_MSG_ERROR([$OVS_DIR was built $ovs_ext_built,
+but ovs-ext needs OVS built with its current patch series, $ovs_ext_series
+(vswitchd-plugin/ovs-patches/series).  Run utilities/ovs-ext-setup: it builds
+the patched OVS into a cache directory of its own; then run configure again
+without --with-ovs (or with the directory that
+"utilities/ovs-ext-setup --dry-run --print-ovs-dir" prints).])
+  fi
+  AC_MSG_RESULT([yes ($OVS_SERIES)])
   for f in lib/.libs/libopenvswitch.a ofproto/.libs/libofproto.a \
            lib/.libs/libsflow.a vswitchd/bridge.o vswitchd/system-stats.o \
            utilities/ovs-vsctl ovsdb/ovsdb-server tests/ovstest; do
@@ -73,6 +97,11 @@ Run utilities/ovs-ext-setup again.])
   AC_SUBST([OVS_DIR])
   AC_SUBST([OVS_VERSION])
   AC_SUBST([OVS_BUILD_FLAGS])
+  AC_SUBST([OVS_SERIES])
+  dnl A changed patch makes "make" run configure again, which then checks
+  dnl the series against the OVS tree.
+  AC_SUBST([CONFIG_STATUS_DEPENDENCIES],
+    ['$(top_srcdir)/vswitchd-plugin/ovs-patches/series $(wildcard $(top_srcdir)/vswitchd-plugin/ovs-patches/*.patch)'])
   AC_SUBST([OVS_CPPFLAGS])
   AC_SUBST([OVS_CFLAGS])
   AC_SUBST([OVS_LIBADD])
@@ -121,4 +150,22 @@ AC_DEFUN([OVS_EXT_WARNING_FLAGS], [
     WARNING_FLAGS="$WARNING_FLAGS -Wthread-safety"
   fi
   AC_SUBST([WARNING_FLAGS])
+])
+
+dnl OVS_EXT_DPDK: DPDK's compile and link flags (pkg-config libdpdk), for
+dnl the vhost-user host sides (datapath/libesw-vhost.a) and the tests' and
+dnl benchmarks' virtio_user guests.  The pinned OVS is built with DPDK, so
+dnl libdpdk-dev is there.  -march is left out: ovs-ext is compiled as OVS
+dnl is, with -mssse3.
+AC_DEFUN([OVS_EXT_DPDK], [
+  AC_MSG_CHECKING([for DPDK (pkg-config libdpdk)])
+  DPDK_CFLAGS=`pkg-config --cflags libdpdk 2>/dev/null | sed 's/-march=[[^ ]]*//g'`
+  DPDK_LIBS=`pkg-config --libs libdpdk 2>/dev/null`
+  if test -z "$DPDK_LIBS"; then
+    AC_MSG_RESULT([no])
+    AC_MSG_ERROR([pkg-config finds no libdpdk: install libdpdk-dev (utilities/ovs-ext-setup does)])
+  fi
+  AC_MSG_RESULT([`pkg-config --modversion libdpdk`])
+  AC_SUBST([DPDK_CFLAGS])
+  AC_SUBST([DPDK_LIBS])
 ])

@@ -6,6 +6,8 @@ ovs_ext_libovsext_a_SOURCES = \
 	ovs-ext/eswitch.h \
 	ovs-ext/eswitch-config.c \
 	ovs-ext/eswitch-config.h \
+	ovs-ext/eswitch-dpdk.c \
+	ovs-ext/eswitch-dpdk.h \
 	ovs-ext/eswitch-mgmt-unixctl.c \
 	ovs-ext/eswitch-state.c \
 	ovs-ext/eswitch-state.h \

@@ -9,11 +9,14 @@
 #include "eswitch-config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
@@ -29,6 +32,8 @@ eswitch_host_io_from_string(const char *s, enum eswitch_host_io *io)
         *io = ESWITCH_IO_TAP;
     } else if (!strcmp(s, "capture")) {
         *io = ESWITCH_IO_CAPTURE;
+    } else if (!strcmp(s, "vhost-user")) {
+        *io = ESWITCH_IO_VHOST_USER;
     } else {
         return false;
     }
@@ -39,7 +44,8 @@ const char *
 eswitch_host_io_to_string(enum eswitch_host_io io)
 {
     return (io == ESWITCH_IO_TAP ? "tap"
-            : io == ESWITCH_IO_CAPTURE ? "capture" : "auto");
+            : io == ESWITCH_IO_CAPTURE ? "capture"
+            : io == ESWITCH_IO_VHOST_USER ? "vhost-user" : "auto");
 }
 
 bool
@@ -61,6 +67,14 @@ eswitch_mac_from_string(const char *s, struct esw_eth_addr *mac)
         mac->ea[i] = b[i];
     }
     return true;
+}
+
+struct esw_eth_addr
+eswitch_default_mac(enum esw_vport_kind kind, uint32_t pf, uint32_t fn)
+{
+    struct esw_eth_addr mac = { { 0x02, 0x65, pf & 0xff, kind,
+                                  (fn >> 8) & 0xff, fn & 0xff } };
+    return mac;
 }
 
 void
@@ -246,6 +260,29 @@ struct mac_range {
     char *owner;                /* "pfs[0].mac_base", "uplinks[1].mac". */
 };
 
+/* Formats the name of function 'fn' of kind 'kind' of PF 'pf' as its
+ * representor is named. */
+static void
+format_fn_name(enum esw_vport_kind kind, uint32_t pf, uint32_t fn,
+               char name[ESW_NAME_MAX])
+{
+    switch (kind) {
+    case ESW_VPORT_UPLINK:
+        snprintf(name, ESW_NAME_MAX, "p%"PRIu32, pf);
+        break;
+    case ESW_VPORT_PF:
+        snprintf(name, ESW_NAME_MAX, "pf%"PRIu32"hpf", pf);
+        break;
+    case ESW_VPORT_VF:
+        snprintf(name, ESW_NAME_MAX, "pf%"PRIu32"vf%"PRIu32, pf, fn);
+        break;
+    case ESW_VPORT_SF:
+    default:
+        snprintf(name, ESW_NAME_MAX, "pf%"PRIu32"sf%"PRIu32, pf, fn);
+        break;
+    }
+}
+
 static uint64_t
 mac_to_u64(const struct esw_eth_addr *mac)
 {
@@ -374,6 +411,141 @@ parse_pf(const struct json *json, const char *field,
     return error;
 }
 
+size_t
+eswitch_file_config_macs(const struct eswitch_file_config *cfg,
+                         struct eswitch_file_mac **macsp)
+{
+    size_t n = 0, allocated = 0;
+    struct eswitch_file_mac *macs = NULL;
+
+    for (size_t i = 0; i < cfg->n_pfs; i++) {
+        const struct eswitch_pf_config *pf = &cfg->pfs[i];
+
+        for (uint32_t k = 0; pf->has_mac_base && k <= pf->n_vfs; k++) {
+            struct eswitch_file_mac *m;
+
+            if (n >= allocated) {
+                macs = x2nrealloc(macs, &allocated, sizeof *macs);
+            }
+            m = &macs[n++];
+            snprintf(m->field, sizeof m->field, "pfs[%u].mac_base",
+                     (unsigned int) i);
+            ovs_strlcpy(m->eswitch, pf->eswitch, sizeof m->eswitch);
+            format_fn_name(k ? ESW_VPORT_VF : ESW_VPORT_PF, pf->pf,
+                           k ? k - 1 : 0, m->function);
+            u64_to_mac(mac_to_u64(&pf->mac_base) + k, &m->mac);
+        }
+    }
+    /* Uplinks in the order of "uplinks". */
+    for (size_t i = 0; ; i++) {
+        const struct eswitch_pf_config *pf = NULL;
+
+        for (size_t j = 0; j < cfg->n_pfs; j++) {
+            if (cfg->pfs[j].has_uplink_mac && cfg->pfs[j].uplink_index == i) {
+                pf = &cfg->pfs[j];
+            }
+        }
+        if (!pf) {
+            break;
+        }
+        if (n >= allocated) {
+            macs = x2nrealloc(macs, &allocated, sizeof *macs);
+        }
+        snprintf(macs[n].field, sizeof macs[n].field, "uplinks[%u].mac",
+                 (unsigned int) i);
+        ovs_strlcpy(macs[n].eswitch, pf->eswitch, sizeof macs[n].eswitch);
+        format_fn_name(ESW_VPORT_UPLINK, pf->pf, 0, macs[n].function);
+        macs[n].mac = pf->uplink_mac;
+        n++;
+    }
+    *macsp = macs;
+    return n;
+}
+
+/* Whether the static function with default MAC 'mac' (see
+ * eswitch_default_mac()) keeps that MAC under 'cfg': then stores its name
+ * and its eSwitch's in 'fn_name' and 'esw_name'.  The static functions of
+ * an eSwitch the file does not configure are those of any Open_vSwitch
+ * other_config layout (uplink, host PF, VFs 0..31, virtio-net devices
+ * 1000..1015); those of the file's eSwitches are the uplink and, without
+ * "mac_base", the host PF and its VFs.  Hotplugged functions are left to
+ * hotplug, which refuses a MAC in use. */
+static bool
+static_default_mac_owner(const struct eswitch_file_config *cfg,
+                         const struct esw_eth_addr *mac,
+                         char esw_name[ESW_NAME_MAX],
+                         char fn_name[ESW_NAME_MAX])
+{
+    const struct eswitch_pf_config *pfc = NULL;
+    uint32_t pf = mac->ea[2], kind = mac->ea[3];
+    uint32_t fn = (mac->ea[4] << 8) | mac->ea[5];
+    bool keeps;
+
+    if (mac->ea[0] != 0x02 || mac->ea[1] != 0x65 || pf >= ESWITCH_MAX_PFS) {
+        return false;
+    }
+    for (size_t i = 0; i < cfg->n_pfs; i++) {
+        if (cfg->pfs[i].pf == pf) {
+            pfc = &cfg->pfs[i];
+        }
+    }
+    switch (kind) {
+    case ESW_VPORT_UPLINK:
+        keeps = !fn && !(pfc && pfc->has_uplink_mac);
+        break;
+    case ESW_VPORT_PF:
+        keeps = !fn && !(pfc && pfc->has_mac_base);
+        break;
+    case ESW_VPORT_VF:
+        keeps = (pfc
+                 ? !pfc->has_mac_base && fn < pfc->n_vfs
+                 : fn < ESWITCH_MAX_VFS);
+        break;
+    case ESW_VPORT_SF:
+        keeps = (!pfc && fn >= ESW_SF_VIRTIO_MIN
+                 && fn < ESW_SF_VIRTIO_MIN + ESWITCH_MAX_STATIC_SFS);
+        break;
+    default:
+        return false;
+    }
+    if (keeps) {
+        if (pfc) {
+            ovs_strlcpy(esw_name, pfc->eswitch, ESW_NAME_MAX);
+        } else {
+            snprintf(esw_name, ESW_NAME_MAX, "esw%"PRIu32, pf);
+        }
+        format_fn_name(kind, pf, fn, fn_name);
+    }
+    return keeps;
+}
+
+/* Refuses a MAC of the file that is the default MAC of a static function
+ * that keeps it, in any eSwitch. */
+static int
+check_default_macs(const struct eswitch_file_config *cfg, char **errp)
+{
+    struct eswitch_file_mac *macs;
+    size_t n = eswitch_file_config_macs(cfg, &macs);
+    int error = 0;
+
+    for (size_t i = 0; i < n && !error; i++) {
+        char esw_name[ESW_NAME_MAX], fn_name[ESW_NAME_MAX];
+
+        if (static_default_mac_owner(cfg, &macs[i].mac, esw_name, fn_name)
+            && (strcmp(esw_name, macs[i].eswitch)
+                || strcmp(fn_name, macs[i].function))) {
+            char buf[18];
+
+            format_mac(&macs[i].mac, buf);
+            error = field_error(errp, macs[i].field, "MAC %s of %s is the "
+                                "default MAC of function %s of eswitch %s",
+                                buf, macs[i].function, fn_name, esw_name);
+        }
+    }
+    free(macs);
+    return error;
+}
+
 static int
 parse_config(const struct json *json, struct eswitch_file_config *cfg,
              char **errp)
@@ -498,6 +670,7 @@ parse_config(const struct json *json, struct eswitch_file_config *cfg,
                 error = add_range(ranges, &n_ranges, r, errp);
                 pf->has_uplink_mac = true;
                 pf->uplink_mac = mac;
+                pf->uplink_index = i;
             }
             free(mac_field);
             free(field);
@@ -505,6 +678,11 @@ parse_config(const struct json *json, struct eswitch_file_config *cfg,
                 goto out;
             }
         }
+    }
+
+    error = check_default_macs(cfg, errp);
+    if (error) {
+        goto out;
     }
 
     v = shash_find_data(json_object(json), "virtio");
@@ -585,7 +763,8 @@ parse_config(const struct json *json, struct eswitch_file_config *cfg,
             if (io->type != JSON_STRING
                 || !eswitch_host_io_from_string(json_string(io), &host_io)) {
                 error = field_error(errp, field, "expected \"auto\", "
-                                    "\"tap\" or \"capture\"");
+                                    "\"tap\", \"capture\" or "
+                                    "\"vhost-user\"");
             } else if (!strcmp(nodes[i]->name, "default")) {
                 cfg->default_host_io = host_io;
             } else if (strlen(nodes[i]->name) >= ESW_NAME_MAX) {
@@ -624,11 +803,96 @@ eswitch_json_file_error(const char *file_name, const char *msg)
     return xasprintf("%s: %s", file_name, msg);
 }
 
+static const char *
+file_type_name(mode_t mode)
+{
+    return (S_ISLNK(mode) ? "a symbolic link"
+            : S_ISFIFO(mode) ? "a FIFO"
+            : S_ISDIR(mode) ? "a directory"
+            : S_ISSOCK(mode) ? "a socket"
+            : S_ISCHR(mode) ? "a character device"
+            : S_ISBLK(mode) ? "a block device"
+            : "of an unknown type");
+}
+
+/* Refuses 'st' unless it is a regular file of at most 'max_size' bytes. */
+static struct json *
+check_file_stat(const struct stat *st, off_t max_size)
+{
+    if (!S_ISREG(st->st_mode)) {
+        return json_string_create_nocopy(
+            xasprintf("not a regular file (%s)", file_type_name(st->st_mode)));
+    }
+    if (st->st_size > max_size) {
+        return json_string_create_nocopy(
+            xasprintf("too large (%lld bytes; at most %lld)",
+                      (long long int) st->st_size,
+                      (long long int) max_size));
+    }
+    return NULL;
+}
+
+struct json *
+eswitch_json_from_file_at(int dirfd, const char *name, off_t max_size)
+{
+    struct stat before, st;
+    struct json *json;
+    FILE *stream;
+    int fd;
+
+    /* Look first, so that nothing but a regular file is ever opened: the
+     * open of a FIFO blocks, that of a device may do anything. */
+    if (fstatat(dirfd, name, &before, AT_SYMLINK_NOFOLLOW)) {
+        return json_string_create_nocopy(
+            xasprintf("error opening \"%s\": %s", name,
+                      ovs_strerror(errno)));
+    }
+    json = check_file_stat(&before, max_size);
+    if (json) {
+        return json;
+    }
+
+    /* It may have been replaced since: O_NOFOLLOW and O_NONBLOCK make sure
+     * the open cannot follow a link or block, and the same checks apply to
+     * what was opened. */
+    fd = openat(dirfd, name,
+                O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        return json_string_create_nocopy(
+            xasprintf("error opening \"%s\": %s", name,
+                      errno == ELOOP ? "not a regular file (a symbolic link)"
+                      : ovs_strerror(errno)));
+    }
+    if (fstat(fd, &st)) {
+        json = json_string_create_nocopy(
+            xasprintf("cannot stat \"%s\": %s", name, ovs_strerror(errno)));
+    } else {
+        json = check_file_stat(&st, max_size);
+    }
+    if (json) {
+        close(fd);
+        return json;
+    }
+
+    stream = fdopen(fd, "r");
+    if (!stream) {
+        json = json_string_create_nocopy(
+            xasprintf("error opening \"%s\": %s", name,
+                      ovs_strerror(errno)));
+        close(fd);
+        return json;
+    }
+    json = json_from_stream(stream);
+    fclose(stream);
+    return json;
+}
+
 int
 eswitch_file_config_read(const char *file_name,
                          struct eswitch_file_config *cfg, char **errp)
 {
-    struct json *json = json_from_file(file_name);
+    struct json *json = eswitch_json_from_file_at(AT_FDCWD, file_name,
+                                                  ESWITCH_CONFIG_MAX_SIZE);
     char *msg = NULL;
     int error;
 

@@ -12,7 +12,8 @@
  *   eswitch/query FUNCTION
  *   eswitch/hotplug vf|virtio [--eswitch E] [--pf N] [--mac M] [--mtu N]
  *                             [--queues N] [--features HEX]
- *   eswitch/unplug FUNCTION
+ *                             [--vhost-user PATH [--client]]
+ *   eswitch/unplug FUNCTION [--check]
  *   eswitch/modify FUNCTION [--mac M] [--mtu N] [--link-state auto|up|down]
  *                           [--queues N] [--features HEX]
  *   eswitch/mgmt-config
@@ -84,6 +85,8 @@ struct fn_options {
     uint64_t features;
     bool has_link_state;
     enum eswitch_link_state link_state;
+    const char *vhost_path;
+    bool vhost_client;
 };
 
 static char *
@@ -96,6 +99,10 @@ parse_fn_options(int argc, const char *argv[], bool hotplug,
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         struct echo_buf b;
 
+        if (hotplug && !strcmp(opt, "--client")) {
+            o->vhost_client = true;
+            continue;
+        }
         if (!value || strncmp(opt, "--", 2)) {
             return (strncmp(opt, "--", 2)
                     ? xasprintf("unexpected argument \"%s\"",
@@ -105,6 +112,8 @@ parse_fn_options(int argc, const char *argv[], bool hotplug,
         i++;
         if (hotplug && !strcmp(opt, "--eswitch")) {
             o->eswitch = value;
+        } else if (hotplug && !strcmp(opt, "--vhost-user")) {
+            o->vhost_path = value;
         } else if (hotplug && !strcmp(opt, "--pf")) {
             if (!parse_u32(value, 0, ESWITCH_MAX_PFS - 1, &o->pf)) {
                 return xasprintf("invalid --pf \"%s\": expected 0..%d",
@@ -198,6 +207,7 @@ mgmt_hotplug(struct unixctl_conn *conn, int argc, const char *argv[],
     }
     memset(&args, 0, sizeof args);
     args.eswitch = o.eswitch;
+    args.has_pf = o.has_pf;
     args.pf = o.pf;
     args.kind = strcmp(argv[1], "vf") ? ESW_VPORT_SF : ESW_VPORT_VF;
     args.has_mac = o.has_mac;
@@ -206,6 +216,8 @@ mgmt_hotplug(struct unixctl_conn *conn, int argc, const char *argv[],
     args.queues = o.queues;
     args.has_features = o.has_features;
     args.features = o.features;
+    args.vhost_path = o.vhost_path;
+    args.vhost_client = o.vhost_client;
     if (eswitch_hotplug(&args, name, &error)) {
         reply_error(conn, error);
         return;
@@ -220,12 +232,21 @@ mgmt_hotplug(struct unixctl_conn *conn, int argc, const char *argv[],
 }
 
 static void
-mgmt_unplug(struct unixctl_conn *conn, int argc OVS_UNUSED,
-            const char *argv[], void *aux OVS_UNUSED)
+mgmt_unplug(struct unixctl_conn *conn, int argc, const char *argv[],
+            void *aux OVS_UNUSED)
 {
+    struct json *json;
     char *error;
 
-    if (eswitch_unplug(argv[1], &error)) {
+    if (argc > 2 && strcmp(argv[2], "--check")) {
+        reply_error(conn, xasprintf("unexpected argument \"%s\"", argv[2]));
+    } else if (argc > 2) {
+        if (eswitch_unplug_check(argv[1], &json, &error)) {
+            reply_error(conn, error);
+        } else {
+            reply_json(conn, json);
+        }
+    } else if (eswitch_unplug(argv[1], &error)) {
         reply_error(conn, error);
     } else {
         unixctl_command_reply(conn, NULL);
@@ -282,10 +303,11 @@ eswitch_mgmt_unixctl_register(void)
                              NULL);
     unixctl_command_register("eswitch/hotplug",
                              "vf|virtio [--eswitch E] [--pf N] [--mac M] "
-                             "[--mtu N] [--queues N] [--features HEX]",
-                             1, 15, mgmt_hotplug, NULL);
-    unixctl_command_register("eswitch/unplug", "FUNCTION", 1, 1, mgmt_unplug,
-                             NULL);
+                             "[--mtu N] [--queues N] [--features HEX] "
+                             "[--vhost-user PATH [--client]]",
+                             1, 18, mgmt_hotplug, NULL);
+    unixctl_command_register("eswitch/unplug", "FUNCTION [--check]", 1, 2,
+                             mgmt_unplug, NULL);
     unixctl_command_register("eswitch/modify",
                              "FUNCTION [--mac M] [--mtu N] [--link-state "
                              "auto|up|down] [--queues N] [--features HEX]",

@@ -26,6 +26,73 @@
 #include "eswitch-unixctl.h"
 #include "rep-ports.h"
 
+/* "0x... (name name...)" for the virtio features 'f'. */
+static void
+put_features(struct ds *s, uint64_t f)
+{
+    ds_put_format(s, "0x%"PRIx64, f);
+    if (f) {
+        const char *sep = " (";
+
+        for (unsigned int bit = 0; bit < 64; bit++) {
+            if (f & (UINT64_C(1) << bit)) {
+                const char *name = esw_virtio_feature_name(bit);
+
+                if (name) {
+                    ds_put_format(s, "%s%s", sep, name);
+                } else {
+                    ds_put_format(s, "%sbit%u", sep, bit);
+                }
+                sep = " ";
+            }
+        }
+        ds_put_char(s, ')');
+    }
+}
+
+/* The vhost-user lines of a function. */
+static void
+show_vhost(const struct esw_vport_info *info, struct ds *s, struct json *j)
+{
+    struct json *jv = json_object_create();
+
+    ds_put_format(s, "    vhost-user: %s, %s, queues %"PRIu32,
+                  info->io_client ? "client" : "server",
+                  info->host_up ? "guest ready" : "no guest",
+                  info->virtio_queues);
+    if (info->host_up) {
+        ds_put_format(s, " (guest has %"PRIu32", %"PRIu32" enabled)",
+                      info->virtio_guest_queues, info->virtio_enabled_queues);
+    }
+    ds_put_format(s, ", guest drivers ready %"PRIu64"\n",
+                  info->host_connects);
+    ds_put_cstr(s, "    features: offered ");
+    put_features(s, info->virtio_offered);
+    ds_put_cstr(s, "\n              negotiated ");
+    if (info->host_up) {
+        put_features(s, info->virtio_negotiated);
+    } else {
+        ds_put_cstr(s, "-");
+    }
+    ds_put_char(s, '\n');
+
+    json_object_put_string(jv, "path", info->io_path);
+    json_object_put_string(jv, "mode", info->io_client ? "client" : "server");
+    json_object_put(jv, "guest", json_boolean_create(info->host_up));
+    json_object_put(jv, "queues", json_integer_create(info->virtio_queues));
+    json_object_put(jv, "guest_queues",
+                    json_integer_create(info->virtio_guest_queues));
+    json_object_put(jv, "enabled_queues",
+                    json_integer_create(info->virtio_enabled_queues));
+    json_object_put(jv, "guest_drivers_ready",
+                    json_integer_create(info->host_connects));
+    json_object_put_format(jv, "offered_features", "0x%"PRIx64,
+                           info->virtio_offered);
+    json_object_put_format(jv, "negotiated_features", "0x%"PRIx64,
+                           info->virtio_negotiated);
+    json_object_put(j, "vhost_user", jv);
+}
+
 static void
 show_function(struct esw_dev *dev, uint32_t vport, struct ds *s,
               struct json *jfns)
@@ -51,9 +118,10 @@ show_function(struct esw_dev *dev, uint32_t vport, struct ds *s,
     ds_put_format(s, "  %s: vport %"PRIu32", %s, link %s, mtu %"PRIu32"\n",
                   info.name, info.vport, esw_vport_kind_name(info.kind),
                   info.oper_up ? "up" : "down", info.mtu);
-    ds_put_format(s, "    host side: %s%s%s; representor: %s%s%s\n",
+    ds_put_format(s, "    host side: %s%s%s%s%s; representor: %s%s%s\n",
                   esw_io_type_name(info.io_type), info.io_name[0] ? " " : "",
-                  info.io_name, rp.name ? rp.bridge : "none",
+                  info.io_name, info.io_path[0] ? " " : "", info.io_path,
+                  rp.name ? rp.bridge : "none",
                   rp.name ? "/" : "", rp.name ? rp.name : "");
     ds_put_format(s, "    mac %s, effective %s", mac, eff);
     if (info.guest_mac_refused) {
@@ -83,6 +151,9 @@ show_function(struct esw_dev *dev, uint32_t vport, struct ds *s,
     json_object_put_string(j, "effective_mac", eff);
     json_object_put(j, "policy", has_policy ? json_string_create(policy)
                     : json_null_create());
+    if (info.io_type == ESW_IO_VHOST_USER) {
+        show_vhost(&info, s, j);
+    }
     json_object_put(jfns, info.name, j);
     rep_port_destroy(&rp);
 }

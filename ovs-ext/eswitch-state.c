@@ -21,7 +21,10 @@
 #include "eswitch-config.h"
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
+#include "openvswitch/vlog.h"
 #include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(eswitch_state);
 
 #define STATE_SUFFIX ".json"
 
@@ -76,13 +79,17 @@ kind_from_string(const char *s, enum esw_vport_kind *kind)
     return true;
 }
 
+/* Largest state file read (they are about 300 bytes). */
+#define STATE_MAX_SIZE (64 * 1024)
+
 static char *
-state_path(const char *dir, const char *eswitch, const char *function,
-           const char *suffix)
+state_name(const char *eswitch, const char *function, const char *suffix)
 {
-    return xasprintf("%s/%s.%s%s", dir, eswitch, function, suffix);
+    return xasprintf("%s.%s%s", eswitch, function, suffix);
 }
 
+/* Creates 'dir' and its missing parents: 'dir' itself 0700, parents
+ * 0755. */
 static int
 make_dirs(const char *dir)
 {
@@ -94,7 +101,7 @@ make_dirs(const char *dir)
             char c = *p;
 
             *p = '\0';
-            if (mkdir(copy, 0755) && errno != EEXIST) {
+            if (mkdir(copy, c ? 0755 : 0700) && errno != EEXIST) {
                 error = errno;
                 break;
             }
@@ -108,18 +115,150 @@ make_dirs(const char *dir)
     return error;
 }
 
+/* Opens state directory 'dir', created 0700 if 'create' and missing.
+ * Returns 0 and its fd in '*dirfdp', ENOENT (without a message) if it is
+ * missing and not 'create', or another error with a message.
+ *
+ * Files in it are trusted as ovs-vswitchd's own: a directory that belongs
+ * to another user or that group or others can write is refused (anyone
+ * could plant state there); one that others can only read is made 0700. */
+static int
+open_state_dir(const char *dir, bool create, int *dirfdp, char **errp)
+{
+    struct stat st;
+    int error = 0;
+    int fd;
+
+    *dirfdp = -1;
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && create) {
+        error = make_dirs(dir);
+        if (!error) {
+            fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        }
+    }
+    if (fd < 0) {
+        error = error ? error : errno;
+        if (error != ENOENT || create) {
+            *errp = xasprintf("%s: cannot open the recovery state "
+                              "directory: %s", dir, ovs_strerror(error));
+        }
+        return error;
+    }
+
+    if (fstat(fd, &st)) {
+        error = errno;
+        *errp = xasprintf("%s: cannot stat the recovery state directory: %s",
+                          dir, ovs_strerror(error));
+    } else if (st.st_uid != geteuid()) {
+        error = EPERM;
+        *errp = xasprintf("%s: not used for recovery state: owned by uid %u,"
+                          " not by ovs-vswitchd's uid %u", dir,
+                          (unsigned int) st.st_uid,
+                          (unsigned int) geteuid());
+    } else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        error = EPERM;
+        *errp = xasprintf("%s: not used for recovery state: writable by "
+                          "group or others (mode %04o): chmod 0700 it", dir,
+                          (unsigned int) (st.st_mode & 07777));
+    } else if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        if (fchmod(fd, st.st_mode & ~(S_IRWXG | S_IRWXO) & 07777)) {
+            error = errno;
+            *errp = xasprintf("%s: cannot make the recovery state directory "
+                              "0700: %s", dir, ovs_strerror(error));
+        } else {
+            VLOG_INFO("%s: recovery state directory made 0700 (it was %04o)",
+                      dir, (unsigned int) (st.st_mode & 07777));
+        }
+    }
+    if (error) {
+        close(fd);
+        return error;
+    }
+    *dirfdp = fd;
+    return 0;
+}
+
+/* Creates temporary file 'tmp' in 'dirfd' (directory 'dir') exclusively.
+ * Something left in its place (a crash's temporary file, or a link or a
+ * FIFO someone planted) is removed, never followed or opened. */
+static int
+create_tmp(int dirfd, const char *dir, const char *tmp, int *fdp)
+{
+    for (int tries = 0; ; tries++) {
+        struct stat st;
+        int fd;
+
+        fd = openat(dirfd, tmp, (O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+                                 | O_NONBLOCK | O_CLOEXEC), 0600);
+        if (fd >= 0) {
+            *fdp = fd;
+            return 0;
+        }
+        if (errno != EEXIST || tries
+            || fstatat(dirfd, tmp, &st, AT_SYMLINK_NOFOLLOW)) {
+            return errno;
+        }
+        if (S_ISDIR(st.st_mode) || unlinkat(dirfd, tmp, 0)) {
+            return S_ISDIR(st.st_mode) ? EISDIR : errno;
+        }
+        if (S_ISREG(st.st_mode)) {
+            VLOG_DBG("%s/%s: removed a stale temporary file", dir, tmp);
+        } else {
+            VLOG_WARN("%s/%s: removed %s left in place of the temporary file"
+                      " (not followed)", dir, tmp,
+                      S_ISLNK(st.st_mode) ? "a symbolic link"
+                      : S_ISFIFO(st.st_mode) ? "a FIFO"
+                      : "a special file");
+        }
+    }
+}
+
+/* Writes 'len' bytes of 'text' to temporary file 'tmp' of 'dirfd' and
+ * renames it to 'name', durably. */
+static int
+write_atomically(int dirfd, const char *dir, const char *tmp,
+                 const char *name, const char *text, size_t len)
+{
+    int error, fd = -1;
+    ssize_t n;
+
+    error = create_tmp(dirfd, dir, tmp, &fd);
+    if (error) {
+        return error;
+    }
+    n = write(fd, text, len);
+    if (n != (ssize_t) len) {
+        error = n < 0 ? errno : EIO;
+    } else if (fsync(fd)) {
+        error = errno;
+    }
+    if (close(fd) && !error) {
+        error = errno;
+    }
+    if (!error && renameat(dirfd, tmp, dirfd, name)) {
+        error = errno;
+    }
+    if (error) {
+        unlinkat(dirfd, tmp, 0);
+    } else if (fsync(dirfd)) {
+        error = errno;          /* The rename may not be durable. */
+    }
+    return error;
+}
+
 int
 eswitch_state_save(const char *dir, const struct eswitch_fn_state *st,
                    char **errp)
 {
     const struct esw_eth_addr *m = &st->mac;
-    char *tmp = state_path(dir, st->eswitch, st->function, ".tmp");
-    char *path = state_path(dir, st->eswitch, st->function, STATE_SUFFIX);
+    char *tmp = state_name(st->eswitch, st->function, ".tmp");
+    char *name = state_name(st->eswitch, st->function, STATE_SUFFIX);
     struct json *json = json_object_create();
-    int error = 0;
     char *text;
     size_t len;
-    int fd;
+    int dirfd;
+    int error;
 
     json_object_put_string(json, "eswitch", st->eswitch);
     json_object_put_string(json, "function", st->function);
@@ -136,6 +275,14 @@ eswitch_state_save(const char *dir, const struct eswitch_fn_state *st,
     json_object_put(json, "queues", json_integer_create(st->queues));
     json_object_put_string(json, "host_side",
                            esw_io_type_name(st->host_side));
+    if (st->host_side == ESW_IO_VHOST_USER) {
+        struct json *vhost = json_object_create();
+
+        json_object_put_string(vhost, "path", st->vhost_path);
+        json_object_put(vhost, "client",
+                        json_boolean_create(st->vhost_client));
+        json_object_put(json, "vhost_user", vhost);
+    }
     json_object_put_string(json, "link_state",
                            eswitch_link_state_to_string(st->link_state));
     text = json_to_string(json, JSSF_SORT);
@@ -143,35 +290,18 @@ eswitch_state_save(const char *dir, const struct eswitch_fn_state *st,
     len = strlen(text);
     text[len] = '\n';           /* Replaces the NUL; written by length. */
 
-    error = make_dirs(dir);
-    fd = error ? -1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
-        error = error ? error : errno;
-    } else {
-        ssize_t n = write(fd, text, len + 1);
-
-        if (n != (ssize_t) len + 1) {
-            error = n < 0 ? errno : EIO;
-        } else if (fsync(fd)) {
-            error = errno;
-        }
-        if (close(fd) && !error) {
-            error = errno;
-        }
-        if (!error && rename(tmp, path)) {
-            error = errno;
-        }
+    error = open_state_dir(dir, true, &dirfd, errp);
+    if (!error) {
+        error = write_atomically(dirfd, dir, tmp, name, text, len + 1);
         if (error) {
-            unlink(tmp);
+            *errp = xasprintf("%s/%s: cannot write recovery state: %s", dir,
+                              name, ovs_strerror(error));
         }
-    }
-    if (error) {
-        *errp = xasprintf("%s: cannot write recovery state: %s", path,
-                          ovs_strerror(error));
+        close(dirfd);
     }
     free(text);
     free(tmp);
-    free(path);
+    free(name);
     return error;
 }
 
@@ -179,15 +309,22 @@ int
 eswitch_state_remove(const char *dir, const char *eswitch,
                      const char *function, char **errp)
 {
-    char *path = state_path(dir, eswitch, function, STATE_SUFFIX);
-    int error = 0;
+    char *name = state_name(eswitch, function, STATE_SUFFIX);
+    int dirfd;
+    int error;
 
-    if (unlink(path) && errno != ENOENT) {
-        error = errno;
-        *errp = xasprintf("%s: cannot remove recovery state: %s", path,
-                          ovs_strerror(error));
+    error = open_state_dir(dir, false, &dirfd, errp);
+    if (error == ENOENT) {
+        error = 0;              /* No directory, no file. */
+    } else if (!error) {
+        if (unlinkat(dirfd, name, 0) && errno != ENOENT) {
+            error = errno;
+            *errp = xasprintf("%s/%s: cannot remove recovery state: %s", dir,
+                              name, ovs_strerror(error));
+        }
+        close(dirfd);
     }
-    free(path);
+    free(name);
     return error;
 }
 
@@ -255,6 +392,27 @@ parse_state(const struct json *json, struct eswitch_fn_state *st)
         st->host_side = ESW_IO_TAP;
     } else if (!strcmp(STR("host_side"), "capture")) {
         st->host_side = ESW_IO_CAPTURE;
+    } else if (!strcmp(STR("host_side"), "vhost-user")) {
+        const struct json *vhost = shash_find_data(json_object(json),
+                                                   "vhost_user");
+        const struct json *path = NULL, *client = NULL;
+
+        if (vhost && vhost->type == JSON_OBJECT) {
+            path = shash_find_data(json_object(vhost), "path");
+            client = shash_find_data(json_object(vhost), "client");
+        }
+        if (!path || path->type != JSON_STRING
+            || json_string(path)[0] != '/'
+            || strlen(json_string(path)) >= sizeof st->vhost_path
+            || !client
+            || (client->type != JSON_TRUE && client->type != JSON_FALSE)) {
+            return xstrdup("\"vhost_user\" is missing or not "
+                           "{\"path\": ABSOLUTE-PATH, \"client\": BOOLEAN}");
+        }
+        st->host_side = ESW_IO_VHOST_USER;
+        ovs_strlcpy(st->vhost_path, json_string(path),
+                    sizeof st->vhost_path);
+        st->vhost_client = client->type == JSON_TRUE;
     } else {
         return xasprintf("bad host_side \"%s\"", STR("host_side"));
     }
@@ -276,48 +434,90 @@ compare_names(const void *a_, const void *b_)
     return strcmp(*a, *b);
 }
 
+/* Reads the names in 'dirfd' (directory 'dir') that end in one of the
+ * 'suffixes' (NULL-terminated), sorted.  Returns how many, in '*namesp'
+ * (malloc'd), or SIZE_MAX with a message. */
+static size_t
+list_names(int dirfd, const char *dir, const char *const suffixes[],
+           char ***namesp, char **errp)
+{
+    size_t n_names = 0, allocated = 0;
+    char **names = NULL;
+    struct dirent *de;
+    int fd = dup(dirfd);
+    DIR *d = fd < 0 ? NULL : fdopendir(fd);
+
+    if (!d) {
+        *errp = xasprintf("%s: cannot read the recovery state directory: %s",
+                          dir, ovs_strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
+        return SIZE_MAX;
+    }
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+
+        for (const char *const *sfx = suffixes; *sfx; sfx++) {
+            if (len > strlen(*sfx)
+                && !strcmp(de->d_name + len - strlen(*sfx), *sfx)) {
+                if (n_names >= allocated) {
+                    names = x2nrealloc(names, &allocated, sizeof *names);
+                }
+                names[n_names++] = xstrdup(de->d_name);
+                break;
+            }
+        }
+    }
+    closedir(d);
+    if (n_names) {
+        qsort(names, n_names, sizeof *names, compare_names);
+    }
+    *namesp = names;
+    return n_names;
+}
+
 void
 eswitch_state_load(const char *dir,
                    struct eswitch_fn_state **statesp, size_t *n_statesp,
                    char ***errorsp, size_t *n_errorsp)
 {
-    size_t n_names = 0, allocated = 0;
+    static const char *const suffixes[] = { STATE_SUFFIX, NULL };
     char **names = NULL;
-    struct dirent *de;
-    DIR *d;
+    char *error = NULL;
+    size_t n_names;
+    int dirfd;
 
     *statesp = NULL;
     *n_statesp = 0;
     *errorsp = NULL;
     *n_errorsp = 0;
 
-    d = opendir(dir);
-    if (!d) {
-        return;
-    }
-    while ((de = readdir(d)) != NULL) {
-        size_t len = strlen(de->d_name);
-
-        if (len > strlen(STATE_SUFFIX)
-            && !strcmp(de->d_name + len - strlen(STATE_SUFFIX),
-                       STATE_SUFFIX)) {
-            if (n_names >= allocated) {
-                names = x2nrealloc(names, &allocated, sizeof *names);
-            }
-            names[n_names++] = xstrdup(de->d_name);
+    if (open_state_dir(dir, false, &dirfd, &error)) {
+        if (error) {
+            *errorsp = xmalloc(sizeof **errorsp);
+            (*errorsp)[(*n_errorsp)++] = error;
         }
-    }
-    closedir(d);
-    if (!n_names) {
         return;
     }
-    qsort(names, n_names, sizeof *names, compare_names);
+    n_names = list_names(dirfd, dir, suffixes, &names, &error);
+    if (n_names == SIZE_MAX) {
+        *errorsp = xmalloc(sizeof **errorsp);
+        (*errorsp)[(*n_errorsp)++] = error;
+        close(dirfd);
+        return;
+    }
+    if (!n_names) {
+        close(dirfd);
+        return;
+    }
 
     *statesp = xcalloc(n_names, sizeof **statesp);
     *errorsp = xcalloc(n_names, sizeof **errorsp);
     for (size_t i = 0; i < n_names; i++) {
         char *path = xasprintf("%s/%s", dir, names[i]);
-        struct json *json = json_from_file(path);
+        struct json *json = eswitch_json_from_file_at(dirfd, names[i],
+                                                      STATE_MAX_SIZE);
         struct eswitch_fn_state *st = &(*statesp)[*n_statesp];
         char *reason;
 
@@ -328,8 +528,8 @@ eswitch_state_load(const char *dir,
         } else {
             reason = parse_state(json, st);
             if (!reason) {
-                char *expected = xasprintf("%s.%s%s", st->eswitch,
-                                           st->function, STATE_SUFFIX);
+                char *expected = state_name(st->eswitch, st->function,
+                                            STATE_SUFFIX);
 
                 if (strcmp(expected, names[i])) {
                     reason = xasprintf("describes %s/%s: the file name "
@@ -350,34 +550,37 @@ eswitch_state_load(const char *dir,
         free(names[i]);
     }
     free(names);
+    close(dirfd);
 }
 
 int
 eswitch_state_reset(const char *dir, char **errp)
 {
-    struct dirent *de;
+    static const char *const suffixes[] = { STATE_SUFFIX, ".tmp", NULL };
+    char **names = NULL;
+    size_t n_names;
     int error = 0;
-    DIR *d;
+    int dirfd;
 
-    d = opendir(dir);
-    if (!d) {
-        return 0;
+    error = open_state_dir(dir, false, &dirfd, errp);
+    if (error) {
+        return error == ENOENT ? 0 : error;
     }
-    while ((de = readdir(d)) != NULL) {
-        size_t len = strlen(de->d_name);
-
-        if ((len > 5 && !strcmp(de->d_name + len - 5, STATE_SUFFIX))
-            || (len > 4 && !strcmp(de->d_name + len - 4, ".tmp"))) {
-            char *path = xasprintf("%s/%s", dir, de->d_name);
-
-            if (unlink(path) && !error) {
-                error = errno;
-                *errp = xasprintf("%s: cannot remove: %s", path,
-                                  ovs_strerror(error));
-            }
-            free(path);
+    n_names = list_names(dirfd, dir, suffixes, &names, errp);
+    if (n_names == SIZE_MAX) {
+        close(dirfd);
+        return EIO;
+    }
+    for (size_t i = 0; i < n_names; i++) {
+        /* unlinkat() removes a link, never what it points to. */
+        if (unlinkat(dirfd, names[i], 0) && !error) {
+            error = errno;
+            *errp = xasprintf("%s/%s: cannot remove: %s", dir, names[i],
+                              ovs_strerror(error));
         }
+        free(names[i]);
     }
-    closedir(d);
+    free(names);
+    close(dirfd);
     return error;
 }

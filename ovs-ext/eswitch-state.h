@@ -17,6 +17,9 @@
  *    "mac": "02:00:00:00:20:00", "mtu": 1500, "features": "0x100410028",
  *    "queues": 4, "host_side": "capture", "link_state": "auto"}
  *
+ * plus, for a vhost-user host side ("host_side": "vhost-user"),
+ * "vhost_user": {"path": "/run/openvswitch/vm1.sock", "client": false}.
+ *
  * Files are replaced atomically (written to "<name>.tmp", fsync'd, then
  * renamed), so a crash leaves either the old or the new state.  Loading
  * never fails as a whole: a file that cannot be read or parsed is reported
@@ -54,6 +57,8 @@ struct eswitch_fn_state {
     uint64_t features;
     uint32_t queues;
     enum esw_io_type host_side;
+    char vhost_path[ESW_PATH_MAX];  /* vhost-user: socket path. */
+    bool vhost_client;              /* vhost-user: client mode. */
     enum eswitch_link_state link_state;
 };
 

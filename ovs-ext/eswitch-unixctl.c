@@ -48,6 +48,9 @@
  * so that the next command sees its effect. */
 #define INJECT_IDLE_TIMEOUT_MS 1000
 
+/* Most copies of a packet one eswitch/inject may send. */
+#define INJECT_MAX_COUNT 1024
+
 /* Hex digits and the white space allowed between bytes (as in
  * ofpbuf_put_hex()). */
 #define HEX_DIGITS "0123456789abcdefABCDEF"
@@ -163,15 +166,33 @@ eswitch_packet_from_spec(const char *spec, char **errorp)
 }
 
 static void
-eswitch_unixctl_inject(struct unixctl_conn *conn, int argc OVS_UNUSED,
+eswitch_unixctl_inject(struct unixctl_conn *conn, int argc,
                        const char *argv[], void *aux OVS_UNUSED)
 {
+    unsigned int count = 1;
     struct esw_pkt *pkt;
     struct esw_dev *dev;
     uint32_t vport;
     char *error;
-    int err;
+    int err = 0;
 
+    if (argc > 3) {
+        struct echo_buf b;
+
+        if (strcmp(argv[3], "--count") || argc < 5) {
+            unixctl_command_reply_error(conn, "expected FUNCTION PACKET "
+                                        "[--count N]");
+            return;
+        }
+        if (!str_to_uint(argv[4], 10, &count)
+            || !count || count > INJECT_MAX_COUNT) {
+            error = xasprintf("invalid --count \"%s\": expected 1..%d",
+                              echo_arg(argv[4], &b), INJECT_MAX_COUNT);
+            unixctl_command_reply_error(conn, error);
+            free(error);
+            return;
+        }
+    }
     if (eswitch_find_function(argv[1], &dev, &vport, &error)) {
         unixctl_command_reply_error(conn, error);
         free(error);
@@ -184,17 +205,39 @@ eswitch_unixctl_inject(struct unixctl_conn *conn, int argc OVS_UNUSED,
         return;
     }
 
-    err = esw_host_inject(dev, vport, pkt);
+    /* Copies back to back, so that they meet the device within
+     * microseconds of each other (rate policing tests).  'n': how many
+     * went in. */
+    unsigned int n;
+    for (n = 0; n < count; n++) {
+        bool last = n + 1 == count;
+        struct esw_pkt *copy = last ? pkt : esw_pkt_clone(pkt);
+
+        err = copy ? esw_host_inject(dev, vport, copy) : ENOMEM;
+        if (err) {
+            if (!last) {
+                esw_pkt_free(pkt);
+            }
+            break;
+        }
+    }
+    if (n) {
+        esw_dev_wait_idle(dev, INJECT_IDLE_TIMEOUT_MS);
+    }
     if (err == EOPNOTSUPP) {
         unixctl_command_reply_error(conn, "function has no capture host "
                                     "side (see its status host_side)");
-    } else if (err == ENOBUFS) {
+    } else if (err == ENOBUFS && count == 1) {
         unixctl_command_reply_error(conn, "inject queue full, packet "
                                     "dropped");
+    } else if (err == ENOBUFS) {
+        error = xasprintf("inject queue full: %u of %u packets injected, "
+                          "the rest dropped", n, count);
+        unixctl_command_reply_error(conn, error);
+        free(error);
     } else if (err) {
         unixctl_command_reply_error(conn, ovs_strerror(err));
     } else {
-        esw_dev_wait_idle(dev, INJECT_IDLE_TIMEOUT_MS);
         unixctl_command_reply(conn, NULL);
     }
 }
@@ -508,7 +551,8 @@ eswitch_unixctl_register(void)
                              2, eswitch_unixctl_dump_rules, NULL);
     unixctl_command_register("eswitch/stats", "[ESWITCH] [--json]", 0, 2,
                              eswitch_unixctl_stats, NULL);
-    unixctl_command_register("eswitch/inject", "FUNCTION PACKET", 2, 2,
+    unixctl_command_register("eswitch/inject", "FUNCTION PACKET [--count N]",
+                             2, 4,
                              eswitch_unixctl_inject, NULL);
     unixctl_command_register("eswitch/capture", "FUNCTION [--hex]", 1, 2,
                              eswitch_unixctl_capture, NULL);

@@ -17,6 +17,7 @@
 
 #include "echo-arg.h"
 #include "eswitch-config.h"
+#include "eswitch-dpdk.h"
 #include "eswitch-state.h"
 #include "hash.h"
 #include "bitmap.h"
@@ -28,6 +29,7 @@
 #include "openvswitch/thread.h"
 #include "openvswitch/vlog.h"
 #include "port-policy.h"
+#include "seq.h"
 #include "smap.h"
 #include "util.h"
 
@@ -36,7 +38,7 @@ VLOG_DEFINE_THIS_MODULE(eswitch);
 /* Uplink options and their defaults. */
 #define ESWITCH_DEFAULT_VFS 4
 #define ESWITCH_DEFAULT_SFS 0
-#define ESWITCH_MAX_SFS     16
+#define ESWITCH_MAX_SFS     ESWITCH_MAX_STATIC_SFS
 
 /* Vport numbers of every eSwitch device: room for the static functions
  * and well over 1,000 hotplugged ones. */
@@ -63,6 +65,20 @@ static struct hmap eswitches OVS_GUARDED_BY(eswitch_mutex)
 
 static void eswitch_destroy_if_unused(struct eswitch *)
     OVS_REQUIRES(eswitch_mutex);
+
+struct seq *
+eswitch_link_seq(void)
+{
+    static struct ovsthread_once once = OVSTHREAD_ONCE_INITIALIZER;
+    static struct seq *link_seq;
+
+    if (ovsthread_once_start(&once)) {
+        link_seq = seq_create();
+        ovsthread_once_done(&once);
+    }
+    return link_seq;
+}
+
 static void mgmt_start(void) OVS_REQUIRES(eswitch_mutex);
 
 /* Function names.
@@ -378,11 +394,13 @@ parse_ovs_layout(const struct smap *other_config,
         layout->host_io = ESWITCH_IO_TAP;
     } else if (!strcmp(value, "capture")) {
         layout->host_io = ESWITCH_IO_CAPTURE;
+    } else if (!strcmp(value, "vhost-user")) {
+        layout->host_io = ESWITCH_IO_VHOST_USER;
     } else {
         struct echo_buf b;
 
         *errp = xasprintf("invalid eswitch-host-io \"%s\": expected auto, "
-                          "tap or capture", echo_arg(value, &b));
+                          "tap, capture or vhost-user", echo_arg(value, &b));
         return EINVAL;
     }
     return 0;
@@ -421,9 +439,7 @@ layout_functions(const struct eswitch_layout *layout, uint32_t pf,
 static struct esw_eth_addr
 default_mac(const struct eswitch_fn_id *id)
 {
-    struct esw_eth_addr mac = { { 0x02, 0x65, id->pf & 0xff, id->kind,
-                                  (id->fn >> 8) & 0xff, id->fn & 0xff } };
-    return mac;
+    return eswitch_default_mac(id->kind, id->pf, id->fn);
 }
 
 /* The representor queues of a function with 'queues' virtio-net queue
@@ -435,19 +451,46 @@ rep_queues(uint32_t queues)
     return MIN(MAX(queues, 1), ESW_MAX_REP_QUEUES);
 }
 
+/* Directory of vhost-user sockets (other_config:eswitch-vhost-dir, default
+ * OVS's run directory): default sockets are "<eswitch>-<function>.sock"
+ * there, and relative --vhost-user names are in it. */
+static char *vhost_dir OVS_GUARDED_BY(eswitch_mutex);
+
+/* A vhost-user host side for add_function(). */
+struct vhost_args {
+    const char *path;           /* NULL: the default path. */
+    bool client;
+    uint64_t features;          /* Virtio-net features to offer. */
+};
+
 /* Adds function 'id' to 'dev' with 'mac' (NULL: its default MAC), 'mtu'
- * (0: 1500) and 'queues' virtio-net queue pairs (0: not virtio).  Stores
- * its vport number in '*vportp' (may be NULL). */
+ * (0: 1500) and 'queues' virtio-net queue pairs (0: not virtio), with a
+ * host side of 'io_type' ('vhost' for vhost-user: NULL for the default
+ * socket and features).  Stores its vport number in '*vportp' (may be
+ * NULL). */
 static int
 add_function(struct esw_dev *dev, const struct eswitch_fn_id *id,
              const struct esw_eth_addr *mac, uint32_t mtu, uint32_t queues,
-             enum esw_io_type io_type, bool link_up, uint32_t *vportp,
-             char **errp)
+             enum esw_io_type io_type, const struct vhost_args *vhost,
+             bool link_up, uint32_t *vportp, char **errp)
+    OVS_REQUIRES(eswitch_mutex)
 {
     struct esw_vport_config cfg;
     struct esw_error err;
     char name[ESW_NAME_MAX];
     int error;
+
+    if (io_type == ESW_IO_VHOST_USER) {
+        char *dpdk_error = NULL;
+
+        if (eswitch_dpdk_init(&dpdk_error)) {
+            eswitch_format_fn_name(id, name);
+            *errp = xasprintf("%s: cannot add function %s: %s",
+                              esw_dev_name(dev), name, dpdk_error);
+            free(dpdk_error);
+            return ENODEV;
+        }
+    }
 
     memset(&cfg, 0, sizeof cfg);
     cfg.kind = id->kind;
@@ -459,13 +502,41 @@ add_function(struct esw_dev *dev, const struct eswitch_fn_id *id,
     cfg.admin_down = !link_up;
     cfg.n_rep_queues = rep_queues(queues);
     cfg.io.type = io_type;
+    if (io_type == ESW_IO_VHOST_USER) {
+        char *path;
+
+        eswitch_format_fn_name(id, name);
+        path = (vhost && vhost->path ? xstrdup(vhost->path)
+                : xasprintf("%s/%s-%s.sock", vhost_dir ? vhost_dir
+                            : ovs_rundir(), esw_dev_name(dev), name));
+        if (strlen(path) >= sizeof cfg.io.path) {
+            *errp = xasprintf("%s: cannot add function %s: vhost-user socket "
+                              "path %s is longer than %d bytes",
+                              esw_dev_name(dev), name, path,
+                              ESW_PATH_MAX - 1);
+            free(path);
+            return EINVAL;
+        }
+        ovs_strlcpy(cfg.io.path, path, sizeof cfg.io.path);
+        free(path);
+        cfg.io.client = vhost && vhost->client;
+        cfg.io.virtio_features = (vhost ? vhost->features
+                                  : ESWITCH_DEFAULT_FEATURES);
+        cfg.io.n_queues = MAX(queues, 1);
+    }
 
     error = esw_vport_add(dev, &cfg, &err, vportp);
     if (error) {
+        const char *reason = err.reason[0] ? err.reason : ovs_strerror(error);
+        size_t len;
+
         eswitch_format_fn_name(id, name);
+        len = strlen(name);
+        if (!strncmp(reason, name, len) && !strncmp(reason + len, ": ", 2)) {
+            reason += len + 2;      /* The device's reason names it too. */
+        }
         *errp = xasprintf("%s: cannot add function %s: %s", esw_dev_name(dev),
-                          name, err.reason[0] ? err.reason
-                          : ovs_strerror(error));
+                          name, reason);
     }
     return error;
 }
@@ -512,6 +583,8 @@ struct eswitch {
     struct esw_dev *dev;        /* One reference. */
     struct eswitch_layout layout;   /* What it was last laid out with. */
     enum esw_io_type io_type;   /* What the host-io setting resolved to. */
+    bool vhost_user;            /* Virtio-net functions get vhost-user
+                                 * host sides (eswitch-host-io). */
     char uplink_name[ESW_NAME_MAX];  /* Its uplink port's name. */
     bool managed;               /* The uplink port exists. */
     struct hmap claims;         /* Contains "struct eswitch_claim"s. */
@@ -668,6 +741,17 @@ link_wanted(const struct eswitch *esw, uint32_t vport, bool managed)
 
 /* Functions' links are up only while the eSwitch has its manager (unless
  * forced with "ovs-eswitchctl modify --link-state"). */
+/* Sets the administrative link state of 'vport' and tells the
+ * representors (eswitch_link_seq()): the uplink's state also moves every
+ * function whose link state is "auto". */
+static void
+set_link(struct eswitch *esw, uint32_t vport, bool up)
+    OVS_REQUIRES(eswitch_mutex)
+{
+    esw_vport_set_admin_state(esw->dev, vport, up);
+    seq_change(eswitch_link_seq());
+}
+
 static void
 set_all_links(struct eswitch *esw, bool up) OVS_REQUIRES(eswitch_mutex)
 {
@@ -675,8 +759,7 @@ set_all_links(struct eswitch *esw, bool up) OVS_REQUIRES(eswitch_mutex)
     uint32_t *vports = list_vports(esw->dev, &n);
 
     for (size_t i = 0; i < n; i++) {
-        esw_vport_set_admin_state(esw->dev, vports[i],
-                                  link_wanted(esw, vports[i], up));
+        set_link(esw, vports[i], link_wanted(esw, vports[i], up));
     }
     free(vports);
 }
@@ -711,10 +794,12 @@ static_mac(const struct eswitch_pf_config *pfc, const struct eswitch_fn_id *id,
 }
 
 /* Host side of function 'id' of an eSwitch whose host sides resolved to
- * 'esw_io'. */
+ * 'esw_io', and whose virtio-net functions get vhost-user host sides if
+ * 'vhost_user'.  Only virtio-net functions can have one: for the others
+ * "vhost-user" means "auto". */
 static enum esw_io_type
-fn_io_type(const struct eswitch_fn_id *id, enum esw_io_type esw_io)
-    OVS_REQUIRES(eswitch_mutex)
+fn_io_type(const struct eswitch_fn_id *id, enum esw_io_type esw_io,
+           bool vhost_user) OVS_REQUIRES(eswitch_mutex)
 {
     char name[ESW_NAME_MAX];
 
@@ -723,10 +808,13 @@ fn_io_type(const struct eswitch_fn_id *id, enum esw_io_type esw_io)
         const struct eswitch_io_override *o = &file_cfg.io_overrides[i];
 
         if (!strcmp(o->function, name) && o->host_io != ESWITCH_IO_AUTO) {
+            if (o->host_io == ESWITCH_IO_VHOST_USER) {
+                return is_virtio(id) ? ESW_IO_VHOST_USER : esw_io;
+            }
             return o->host_io == ESWITCH_IO_TAP ? ESW_IO_TAP : ESW_IO_CAPTURE;
         }
     }
-    return esw_io;
+    return vhost_user && is_virtio(id) ? ESW_IO_VHOST_USER : esw_io;
 }
 
 /* Creates eSwitch 'name' serving PF 'pf' with the functions of its layout:
@@ -744,6 +832,7 @@ eswitch_create(const char *name, uint32_t pf,
     enum esw_io_type io_type;
     struct esw_dev *dev;
     struct eswitch *esw;
+    bool vhost_user;
     size_t n_ids;
     int error;
 
@@ -766,15 +855,18 @@ eswitch_create(const char *name, uint32_t pf,
 
     io_type = (layout.host_io == ESWITCH_IO_CAPTURE ? ESW_IO_CAPTURE
                : ESW_IO_TAP);
+    vhost_user = layout.host_io == ESWITCH_IO_VHOST_USER;
     for (size_t i = 0; i < n_ids; i++) {
         struct esw_eth_addr mac;
         bool has_mac = static_mac(pfc, &ids[i], &mac);
+        struct vhost_args vhost = { .features = file_cfg.virtio_features };
 
         error = add_function(dev, &ids[i], has_mac ? &mac : NULL, 0,
                              default_queues(&ids[i]),
-                             fn_io_type(&ids[i], io_type), false, NULL,
-                             errp);
-        if (error && i == 0 && layout.host_io == ESWITCH_IO_AUTO
+                             fn_io_type(&ids[i], io_type, vhost_user), &vhost,
+                             false, NULL, errp);
+        if (error && i == 0
+            && (layout.host_io == ESWITCH_IO_AUTO || vhost_user)
             && (error == EACCES || error == ENODEV || error == EPERM)) {
             VLOG_INFO("%s: tap devices are not available (%s): the "
                       "functions' host sides are in memory (capture)",
@@ -784,8 +876,8 @@ eswitch_create(const char *name, uint32_t pf,
             io_type = ESW_IO_CAPTURE;
             error = add_function(dev, &ids[i], has_mac ? &mac : NULL, 0,
                                  default_queues(&ids[i]),
-                                 fn_io_type(&ids[i], io_type), false, NULL,
-                                 errp);
+                                 fn_io_type(&ids[i], io_type, vhost_user),
+                                 &vhost, false, NULL, errp);
         }
         if (error) {
             esw_dev_close(dev);     /* Takes the added vports with it. */
@@ -799,6 +891,7 @@ eswitch_create(const char *name, uint32_t pf,
     esw->dev = dev;
     esw->layout = layout;
     esw->io_type = io_type;
+    esw->vhost_user = vhost_user;
     esw->pfc = pfc;
     esw->pinned = pfc != NULL;
     snprintf(esw->uplink_name, sizeof esw->uplink_name, "p%"PRIu32, pf);
@@ -806,9 +899,10 @@ eswitch_create(const char *name, uint32_t pf,
     hmap_init(&esw->fns);
     hmap_insert(&eswitches, &esw->node, hash_string(esw->name, 0));
     VLOG_INFO("%s: eswitch created%s: uplink, host PF, %"PRIu32" VFs, %"
-              PRIu32" virtio-net devices, host sides %s", esw->name,
+              PRIu32" virtio-net devices, host sides %s%s", esw->name,
               pfc ? " from the configuration file" : "", layout.n_vfs,
-              layout.n_sfs, esw_io_type_name(io_type));
+              layout.n_sfs, esw_io_type_name(io_type),
+              vhost_user ? " (virtio-net: vhost-user)" : "");
     *eswp = esw;
     return 0;
 }
@@ -889,6 +983,7 @@ eswitch_relayout(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
     } else if (new_io) {
         esw->io_type = (layout->host_io == ESWITCH_IO_CAPTURE
                         ? ESW_IO_CAPTURE : ESW_IO_TAP);
+        esw->vhost_user = layout->host_io == ESWITCH_IO_VHOST_USER;
     }
 
     vports = list_vports(esw->dev, &n_vports);
@@ -938,9 +1033,11 @@ eswitch_relayout(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
         if (!esw_vport_lookup(esw->dev, name, &vport)) {
             continue;
         }
+        struct vhost_args vhost = { .features = file_cfg.virtio_features };
+
         if (add_function(esw->dev, &ids[j], NULL, 0, default_queues(&ids[j]),
-                         fn_io_type(&ids[j], esw->io_type), esw->managed,
-                         NULL, &error)) {
+                         fn_io_type(&ids[j], esw->io_type, esw->vhost_user),
+                         &vhost, esw->managed, NULL, &error)) {
             VLOG_WARN("%s", error);
             free(error);
         } else {
@@ -961,6 +1058,31 @@ eswitch_set_max_rules(uint32_t max_rules)
     ovs_mutex_lock(&eswitch_mutex);
     eswitch_max_rules = max_rules;
     ovs_mutex_unlock(&eswitch_mutex);
+}
+
+/* Applies other_config:eswitch-vhost-dir (an absolute directory) to the
+ * vhost-user sockets created from now on. */
+static void
+set_vhost_dir(const char *dir) OVS_REQUIRES(eswitch_mutex)
+{
+    static char *last_bad;
+
+    if (dir && dir[0] != '/') {
+        if (!last_bad || strcmp(last_bad, dir)) {
+            VLOG_WARN("Open_vSwitch other_config: invalid eswitch-vhost-dir "
+                      "\"%s\": expected an absolute directory (keeping %s)",
+                      dir, vhost_dir ? vhost_dir : ovs_rundir());
+            free(last_bad);
+            last_bad = xstrdup(dir);
+        }
+        return;
+    }
+    free(last_bad);
+    last_bad = NULL;
+    if (!dir != !vhost_dir || (dir && strcmp(dir, vhost_dir))) {
+        free(vhost_dir);
+        vhost_dir = dir ? xstrdup(dir) : NULL;
+    }
 }
 
 void
@@ -991,6 +1113,8 @@ eswitch_set_ovs_config(const struct smap *other_config)
     }
 
     ovs_mutex_lock(&eswitch_mutex);
+    eswitch_dpdk_set_ovs_config(other_config);
+    set_vhost_dir(smap_get(other_config, "eswitch-vhost-dir"));
     eswitch_busy_poll = smap_get_bool(other_config, "eswitch-busy-poll",
                                       false);
     if (layout_ok && memcmp(&layout, &ovs_layout, sizeof layout)) {
@@ -1277,6 +1401,64 @@ format_mac(const struct esw_eth_addr *m, char buf[18])
              m->ea[2], m->ea[3], m->ea[4], m->ea[5]);
 }
 
+/* Checks that no function of any eSwitch but function 'except' of 'esw'
+ * (UINT32_MAX: none) has 'mac'. */
+static int
+check_mac_unique(const struct eswitch *esw, const struct esw_eth_addr *mac,
+                 uint32_t except, char **errp) OVS_REQUIRES(eswitch_mutex)
+{
+    const struct eswitch *other;
+    int error = 0;
+
+    HMAP_FOR_EACH (other, node, &eswitches) {
+        size_t n;
+        uint32_t *vports = list_vports(other->dev, &n);
+
+        for (size_t i = 0; i < n && !error; i++) {
+            struct esw_vport_info info;
+
+            if ((other != esw || vports[i] != except)
+                && !esw_vport_get_info(other->dev, vports[i], &info)
+                && !memcmp(&info.mac, mac, sizeof *mac)) {
+                char buf[18];
+
+                format_mac(mac, buf);
+                *errp = xasprintf("MAC %s is already used by function %s of "
+                                  "eswitch %s", buf, info.name, other->name);
+                error = EEXIST;
+            }
+        }
+        free(vports);
+        if (error) {
+            break;
+        }
+    }
+    return error;
+}
+
+/* The recovery state of 'fn' of 'esw', whose device function is 'info'. */
+static void
+fn_state(const struct eswitch *esw, const struct eswitch_fn *fn,
+         const struct esw_vport_info *info, struct eswitch_fn_state *st)
+    OVS_REQUIRES(eswitch_mutex)
+{
+    memset(st, 0, sizeof *st);
+    ovs_strlcpy(st->eswitch, esw->name, sizeof st->eswitch);
+    ovs_strlcpy(st->function, info->name, sizeof st->function);
+    st->kind = info->kind;
+    st->pf = info->pf;
+    st->fn = info->fn;
+    st->hotplugged = fn->hotplugged;
+    st->mac = info->mac;
+    st->mtu = info->mtu;
+    st->features = fn->features;
+    st->queues = fn->queues;
+    st->host_side = info->io_type;
+    ovs_strlcpy(st->vhost_path, info->io_path, sizeof st->vhost_path);
+    st->vhost_client = info->io_client;
+    st->link_state = fn->link_state;
+}
+
 /* Saves the recovery state of 'fn' of 'esw'. */
 static int
 save_fn(struct eswitch *esw, const struct eswitch_fn *fn, char **errp)
@@ -1292,19 +1474,7 @@ save_fn(struct eswitch *esw, const struct eswitch_fn *fn, char **errp)
                           ovs_strerror(error));
         return error;
     }
-    memset(&st, 0, sizeof st);
-    ovs_strlcpy(st.eswitch, esw->name, sizeof st.eswitch);
-    ovs_strlcpy(st.function, info.name, sizeof st.function);
-    st.kind = info.kind;
-    st.pf = info.pf;
-    st.fn = info.fn;
-    st.hotplugged = fn->hotplugged;
-    st.mac = info.mac;
-    st.mtu = info.mtu;
-    st.features = fn->features;
-    st.queues = fn->queues;
-    st.host_side = info.io_type;
-    st.link_state = fn->link_state;
+    fn_state(esw, fn, &info, &st);
     return eswitch_state_save(state_dir, &st, errp);
 }
 
@@ -1324,7 +1494,7 @@ mgmt_apply_file(bool explicit) OVS_REQUIRES(eswitch_mutex)
     struct stat st;
     char *error = NULL;
 
-    if (!explicit && stat(config_file_name, &st) && errno == ENOENT) {
+    if (!explicit && lstat(config_file_name, &st) && errno == ENOENT) {
         VLOG_DBG("no eswitch configuration file %s", config_file_name);
         return;
     }
@@ -1403,8 +1573,17 @@ mgmt_restore(const struct eswitch_fn_state *st, char **errp)
             eswitch_destroy_if_unused(esw);
             return EEXIST;
         }
+        struct vhost_args vhost = { .path = st->vhost_path,
+                                    .client = st->vhost_client,
+                                    .features = st->features };
+
+        error = check_mac_unique(esw, &st->mac, UINT32_MAX, errp);
+        if (error) {
+            eswitch_destroy_if_unused(esw);
+            return error;
+        }
         error = add_function(esw->dev, &id, &st->mac, st->mtu, st->queues,
-                             st->host_side,
+                             st->host_side, &vhost,
                              (st->link_state == ESWITCH_LINK_AUTO
                               ? esw->managed
                               : st->link_state == ESWITCH_LINK_UP),
@@ -1420,6 +1599,11 @@ mgmt_restore(const struct eswitch_fn_state *st, char **errp)
             eswitch_destroy_if_unused(esw);
             return ENOENT;
         }
+        error = check_mac_unique(esw, &st->mac, vport, errp);
+        if (error) {
+            eswitch_destroy_if_unused(esw);
+            return error;
+        }
         esw_vport_set_mac(esw->dev, vport, &st->mac);
         esw_vport_set_mtu(esw->dev, vport, st->mtu);
     }
@@ -1431,8 +1615,7 @@ mgmt_restore(const struct eswitch_fn_state *st, char **errp)
     fn->features = st->features;
     fn->queues = st->queues;
     fn->link_state = st->link_state;
-    esw_vport_set_admin_state(esw->dev, vport,
-                              link_wanted(esw, vport, esw->managed));
+    set_link(esw, vport, link_wanted(esw, vport, esw->managed));
     return 0;
 }
 
@@ -1577,6 +1760,14 @@ fn_to_json(struct eswitch *esw, const struct esw_vport_info *info)
     }
     json_object_put_string(json, "host_side",
                            esw_io_type_name(info->io_type));
+    if (info->io_type == ESW_IO_VHOST_USER) {
+        json_object_put_string(json, "vhost_path", info->io_path);
+        json_object_put_string(json, "vhost_mode",
+                               info->io_client ? "client" : "server");
+        json_object_put(json, "guest", json_boolean_create(info->host_up));
+        json_object_put_format(json, "negotiated", "0x%"PRIx64,
+                               info->virtio_negotiated);
+    }
     json_object_put_string(json, "link_state",
                            eswitch_link_state_to_string(fn->link_state));
     json_object_put_string(json, "link", info->oper_up ? "up" : "down");
@@ -1652,33 +1843,6 @@ eswitch_mgmt_query(const char *spec, struct json **replyp, char **errp)
     return error;
 }
 
-/* Checks that no function of 'esw' other than 'except' has 'mac'. */
-static int
-check_mac_unique(struct eswitch *esw, const struct esw_eth_addr *mac,
-                 uint32_t except, char **errp) OVS_REQUIRES(eswitch_mutex)
-{
-    size_t n;
-    uint32_t *vports = list_vports(esw->dev, &n);
-    int error = 0;
-
-    for (size_t i = 0; i < n && !error; i++) {
-        struct esw_vport_info info;
-
-        if (vports[i] != except
-            && !esw_vport_get_info(esw->dev, vports[i], &info)
-            && !memcmp(&info.mac, mac, sizeof *mac)) {
-            char buf[18];
-
-            format_mac(mac, buf);
-            *errp = xasprintf("MAC %s is already used by function %s of "
-                              "eswitch %s", buf, info.name, esw->name);
-            error = EEXIST;
-        }
-    }
-    free(vports);
-    return error;
-}
-
 static int
 check_mac(const struct esw_eth_addr *mac, char **errp)
 {
@@ -1696,6 +1860,31 @@ check_mac(const struct esw_eth_addr *mac, char **errp)
         return EINVAL;
     }
     return 0;
+}
+
+/* "no such eswitch "NAME" (eswitches: ...)", malloc'd. */
+static char *
+no_such_eswitch(const char *name) OVS_REQUIRES(eswitch_mutex)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct eswitch **list;
+    struct eswitch *esw;
+    size_t n = 0;
+
+    list = xmalloc((hmap_count(&eswitches) + 1) * sizeof *list);
+    HMAP_FOR_EACH (esw, node, &eswitches) {
+        list[n++] = esw;
+    }
+    qsort(list, n, sizeof *list, compare_eswitch_names);
+    ds_put_format(&s, "no such eswitch \"%s\"", name);
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(&s, "%s%s", i ? ", " : " (eswitches: ", list[i]->name);
+    }
+    if (n) {
+        ds_put_char(&s, ')');
+    }
+    free(list);
+    return ds_steal_cstr(&s);
 }
 
 /* Lowest free number for a new function of 'kind' in 'esw'. */
@@ -1744,14 +1933,30 @@ eswitch_hotplug(const struct eswitch_hotplug_args *a,
     struct esw_eth_addr mac;
     struct eswitch_fn *fn;
     struct esw_vport_info info;
+    struct vhost_args vhost;
     struct eswitch *esw;
     uint32_t vport, mtu, queues;
+    uint64_t features;
+    char *vhost_path;
     char buf[18];
     int error;
 
-    if (!virtio && (a->queues || a->has_features)) {
+    if (!virtio && (a->queues || a->has_features || a->vhost_path)) {
         *errp = xasprintf("--%s applies only to virtio devices",
-                          a->queues ? "queues" : "features");
+                          a->queues ? "queues"
+                          : a->has_features ? "features" : "vhost-user");
+        return EINVAL;
+    }
+    if (a->vhost_client && !a->vhost_path) {
+        *errp = xstrdup("--client needs --vhost-user PATH");
+        return EINVAL;
+    }
+    if (a->vhost_path && a->vhost_path[0] != '/'
+        && (!a->vhost_path[0] || strchr(a->vhost_path, '/')
+            || !strcmp(a->vhost_path, ".") || !strcmp(a->vhost_path, ".."))) {
+        *errp = xasprintf("invalid --vhost-user \"%s\": expected an "
+                          "absolute path or a file name (in the socket "
+                          "directory)", a->vhost_path);
         return EINVAL;
     }
     if (a->has_mac && check_mac(&a->mac, errp)) {
@@ -1765,13 +1970,30 @@ eswitch_hotplug(const struct eswitch_hotplug_args *a,
         error = EAGAIN;
         goto out;
     }
+    features = a->has_features ? a->features : file_cfg.virtio_features;
+    if (a->vhost_path) {
+        struct esw_error err;
+
+        error = esw_vhost_check_features(features, &err);
+        if (error) {
+            *errp = xasprintf("invalid --features: %s", err.reason);
+            goto out;
+        }
+    }
     if (a->eswitch) {
+        /* A management command creates no eSwitch by name: a typo would
+         * make one with the MACs of another. */
         esw = eswitch_lookup__(a->eswitch);
         if (!esw) {
-            error = eswitch_get(a->eswitch, a->pf, &esw, errp);
-            if (error) {
-                goto out;
-            }
+            *errp = no_such_eswitch(a->eswitch);
+            error = ENOENT;
+            goto out;
+        }
+        if (a->has_pf && esw->pf != a->pf) {
+            *errp = xasprintf("eswitch %s serves PF %"PRIu32", not PF %"
+                              PRIu32, esw->name, esw->pf, a->pf);
+            error = EINVAL;
+            goto out;
         }
     } else {
         const struct eswitch_pf_config *pfc = file_pf(a->pf);
@@ -1806,9 +2028,18 @@ eswitch_hotplug(const struct eswitch_hotplug_args *a,
     }
     mtu = a->mtu ? a->mtu : virtio ? file_cfg.virtio_mtu : 1500;
     queues = !virtio ? 0 : a->queues ? a->queues : file_cfg.virtio_queues;
+    vhost_path = (!a->vhost_path || a->vhost_path[0] == '/'
+                  ? nullable_xstrdup(a->vhost_path)
+                  : xasprintf("%s/%s", vhost_dir ? vhost_dir : ovs_rundir(),
+                              a->vhost_path));
+    vhost = (struct vhost_args) { .path = vhost_path,
+                                  .client = a->vhost_client,
+                                  .features = features };
     error = add_function(esw->dev, &id, &mac, mtu, queues,
-                         fn_io_type(&id, esw->io_type), esw->managed, &vport,
-                         errp);
+                         (a->vhost_path ? ESW_IO_VHOST_USER
+                          : fn_io_type(&id, esw->io_type, esw->vhost_user)),
+                         &vhost, esw->managed, &vport, errp);
+    free(vhost_path);
     if (error) {
         goto undo;
     }
@@ -1818,8 +2049,7 @@ eswitch_hotplug(const struct eswitch_hotplug_args *a,
     esw->n_hotplugged++;
     if (virtio) {
         fn->queues = queues;
-        fn->features = a->has_features ? a->features
-                                       : file_cfg.virtio_features;
+        fn->features = features;
     }
     error = save_fn(esw, fn, errp);
     if (error) {
@@ -1845,42 +2075,80 @@ out:
     return error;
 }
 
-int
-eswitch_unplug(const char *spec, char **errp)
+/* Resolves 'spec' to a function that can be unplugged, but for its port:
+ * a hotplugged one. */
+static int
+unplug_check__(const char *spec, struct eswitch **eswp, uint32_t *vportp,
+               struct esw_vport_info *info, char **errp)
+    OVS_REQUIRES(eswitch_mutex)
 {
-    const struct eswitch_claim *claim;
-    struct eswitch_fn *fn;
+    const struct eswitch_fn *fn;
+    int error;
+
+    error = resolve_spec(spec, eswp, vportp, errp);
+    if (error) {
+        return error;
+    }
+    error = esw_vport_get_info((*eswp)->dev, *vportp, info);
+    if (error) {
+        *errp = xasprintf("%s: %s", spec, ovs_strerror(error));
+        return error;
+    }
+    fn = find_fn(*eswp, *vportp);
+    if (!fn || !fn->hotplugged) {
+        *errp = xasprintf("%s is a static function of eswitch %s: only "
+                          "hotplugged functions can be unplugged", info->name,
+                          (*eswp)->name);
+        return EINVAL;
+    }
+    return 0;
+}
+
+int
+eswitch_unplug_check(const char *spec, struct json **replyp, char **errp)
+{
     struct esw_vport_info info;
     struct eswitch *esw;
     uint32_t vport;
     int error;
 
     ovs_mutex_lock(&eswitch_mutex);
-    error = resolve_spec(spec, &esw, &vport, errp);
+    error = unplug_check__(spec, &esw, &vport, &info, errp);
+    if (!error) {
+        *replyp = fn_to_json(esw, &info);
+    }
+    ovs_mutex_unlock(&eswitch_mutex);
+    return error;
+}
+
+int
+eswitch_unplug(const char *spec, char **errp)
+{
+    const struct eswitch_claim *claim;
+    struct esw_vport_info info;
+    struct eswitch *esw;
+    uint32_t vport;
+    int error;
+
+    ovs_mutex_lock(&eswitch_mutex);
+    error = unplug_check__(spec, &esw, &vport, &info, errp);
     if (error) {
         goto out;
     }
-    esw_vport_get_info(esw->dev, vport, &info);
-    fn = find_fn(esw, vport);
     claim = find_claim(esw, vport);
-    if (!fn || !fn->hotplugged) {
-        *errp = xasprintf("%s is a static function of eswitch %s: only "
-                          "hotplugged functions can be unplugged", info.name,
-                          esw->name);
-        error = EINVAL;
-    } else if (claim) {
+    if (claim) {
         *errp = xasprintf("%s is in use by port %s: remove the port first "
                           "or unplug with --force", info.name,
                           claim->port_name);
         error = EBUSY;
-    } else {
-        error = eswitch_state_remove(state_dir, esw->name, info.name, errp);
+        goto out;
     }
+    error = eswitch_state_remove(state_dir, esw->name, info.name, errp);
     if (error) {
         goto out;
     }
     esw_vport_del(esw->dev, vport);
-    remove_fn(esw, fn);
+    remove_fn(esw, find_fn(esw, vport));
     VLOG_INFO("%s: unplugged %s", esw->name, info.name);
 out:
     ovs_mutex_unlock(&eswitch_mutex);
@@ -1891,10 +2159,12 @@ int
 eswitch_modify(const char *spec, const struct eswitch_modify_args *a,
                char **errp)
 {
-    struct esw_vport_info info;
-    struct eswitch_fn *fn;
+    struct esw_vport_info info, new_info;
+    struct eswitch_fn *fn, new_fn;
+    struct eswitch_fn_state st;
     struct eswitch *esw;
     uint32_t vport;
+    bool had_fn;
     bool virtio;
     int error;
 
@@ -1912,6 +2182,14 @@ eswitch_modify(const char *spec, const struct eswitch_modify_args *a,
                           "%s", a->queues ? "queues" : "features", info.name,
                           eswitch_kind_to_string(info.kind, info.fn));
         error = EINVAL;
+        goto out;
+    }
+    if (info.io_type == ESW_IO_VHOST_USER && (a->queues || a->has_features)) {
+        /* They are what the socket offers the guest. */
+        *errp = xasprintf("the %s of %s cannot change: its vhost-user host "
+                          "side offers them; unplug it and hotplug it again",
+                          a->queues ? "queues" : "features", info.name);
+        error = EBUSY;
         goto out;
     }
     if (a->queues && rep_queues(a->queues) != info.n_rep_queues
@@ -1934,6 +2212,34 @@ eswitch_modify(const char *spec, const struct eswitch_modify_args *a,
         }
     }
 
+    /* The new state is saved first: a change that cannot be persisted is
+     * not made (and the previous state is put back if the device refuses
+     * it after all). */
+    had_fn = find_fn(esw, vport) != NULL;
+    fn = get_fn(esw, &info);
+    new_fn = *fn;
+    if (a->queues) {
+        new_fn.queues = a->queues;
+    }
+    if (a->has_features) {
+        new_fn.features = a->features;
+    }
+    if (a->has_link_state) {
+        new_fn.link_state = a->link_state;
+    }
+    new_info = info;
+    if (a->has_mac) {
+        new_info.mac = a->mac;
+    }
+    if (a->mtu) {
+        new_info.mtu = a->mtu;
+    }
+    fn_state(esw, &new_fn, &new_info, &st);
+    error = eswitch_state_save(state_dir, &st, errp);
+    if (error) {
+        goto undo_fn;
+    }
+
     if (a->queues) {
         struct esw_error err;
 
@@ -1941,7 +2247,7 @@ eswitch_modify(const char *spec, const struct eswitch_modify_args *a,
                                          rep_queues(a->queues), &err);
         if (error) {
             *errp = xasprintf("%s: %s", info.name, err.reason);
-            goto out;
+            goto undo_state;
         }
     }
     if (a->has_mac) {
@@ -1952,24 +2258,47 @@ eswitch_modify(const char *spec, const struct eswitch_modify_args *a,
     }
     if (error) {
         *errp = xasprintf("%s: %s", info.name, ovs_strerror(error));
-        goto out;
+        goto undo_device;
     }
     esw->pinned = true;
-    fn = get_fn(esw, &info);
-    if (a->queues) {
-        fn->queues = a->queues;
-    }
-    if (a->has_features) {
-        fn->features = a->features;
-    }
+    fn->queues = new_fn.queues;
+    fn->features = new_fn.features;
+    fn->link_state = new_fn.link_state;
     if (a->has_link_state) {
-        fn->link_state = a->link_state;
-        esw_vport_set_admin_state(esw->dev, vport,
-                                  link_wanted(esw, vport, esw->managed));
+        set_link(esw, vport, link_wanted(esw, vport, esw->managed));
     }
-    error = save_fn(esw, fn, errp);
-    if (!error) {
-        VLOG_INFO("%s: modified %s", esw->name, info.name);
+    VLOG_INFO("%s: modified %s", esw->name, info.name);
+    goto out;
+
+undo_device:
+    if (a->queues) {
+        struct esw_error err;
+
+        esw_vport_set_rep_queues(esw->dev, vport, info.n_rep_queues, &err);
+    }
+    if (a->has_mac) {
+        esw_vport_set_mac(esw->dev, vport, &info.mac);
+    }
+undo_state:
+    if (had_fn) {
+        char *error2 = NULL;
+
+        fn_state(esw, fn, &info, &st);
+        if (eswitch_state_save(state_dir, &st, &error2)) {
+            VLOG_WARN("%s", error2);
+            free(error2);
+        }
+    } else {
+        char *error2 = NULL;
+
+        if (eswitch_state_remove(state_dir, esw->name, info.name, &error2)) {
+            VLOG_WARN("%s", error2);
+            free(error2);
+        }
+    }
+undo_fn:
+    if (!had_fn) {
+        remove_fn(esw, fn);
     }
 out:
     ovs_mutex_unlock(&eswitch_mutex);

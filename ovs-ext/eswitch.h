@@ -109,6 +109,11 @@ int eswitch_claim(const char *esw_name, const struct eswitch_fn_id *id,
 /* Releases the claim of 'vport' on 'esw' (which may be destroyed). */
 void eswitch_release(struct eswitch *esw, uint32_t vport);
 
+/* Changes whenever eswitch.c changed the link of a function (directly, or
+ * of every "auto" function through their uplink): representors refresh
+ * their status then (netdev-esw.c). */
+struct seq *eswitch_link_seq(void);
+
 struct esw_dev *eswitch_dev(const struct eswitch *);
 const char *eswitch_name(const struct eswitch *);
 
@@ -158,7 +163,10 @@ void eswitch_set_mgmt_options(const char *config_file, const char *state_dir,
 
 /* A function to hotplug. */
 struct eswitch_hotplug_args {
-    const char *eswitch;        /* NULL: the eSwitch of 'pf'. */
+    const char *eswitch;        /* NULL: the eSwitch of 'pf' (created if
+                                 * needed).  Else an existing eSwitch,
+                                 * which must serve 'pf' if 'has_pf'. */
+    bool has_pf;
     uint32_t pf;                /* Default 0. */
     enum esw_vport_kind kind;   /* ESW_VPORT_VF or ESW_VPORT_SF (virtio). */
     bool has_mac;
@@ -167,6 +175,11 @@ struct eswitch_hotplug_args {
     uint32_t queues;            /* 0: default (virtio only). */
     bool has_features;
     uint64_t features;          /* Virtio only. */
+    const char *vhost_path;     /* Virtio only: a vhost-user host side on
+                                 * this socket (absolute, or a file name in
+                                 * other_config:eswitch-vhost-dir), instead
+                                 * of the eSwitch's kind of host side. */
+    bool vhost_client;          /* Connect to 'vhost_path' (needs it). */
 };
 
 /* Adds a function with the lowest free VF number or virtio SF number (of
@@ -179,6 +192,13 @@ int eswitch_hotplug(const struct eswitch_hotplug_args *,
  * an index "6" / "esw0/6") and its recovery state.  EBUSY while a port
  * claims it, EINVAL for a static function. */
 int eswitch_unplug(const char *spec, char **errp);
+
+/* Checks everything eswitch_unplug() does except whether a port claims
+ * the function, and changes nothing: what "ovs-eswitchctl unplug --force"
+ * asks before it removes the port.  Stores the function (as
+ * eswitch_mgmt_query()) in '*replyp'. */
+int eswitch_unplug_check(const char *spec, struct json **replyp,
+                         char **errp);
 
 struct eswitch_modify_args {
     bool has_mac;
@@ -204,8 +224,10 @@ struct json *eswitch_mgmt_list(void);
 /* One function as a JSON object: "eswitch", "function", "index" (vport),
  * "kind" (uplink, pf, vf, virtio), "pf", "number", "origin" (static or
  * hotplug), "mac", "mtu", "features" and "queues" (virtio only),
- * "host_side", "link_state" (auto, up, down), "link" (up, down), "port"
- * (the OVS port using it, or null). */
+ * "host_side", for a vhost-user host side "vhost_path", "vhost_mode"
+ * (server, client), "guest" (whether a guest driver is ready) and
+ * "negotiated" (its features), "link_state" (auto, up, down), "link" (up,
+ * down), "port" (the OVS port using it, or null). */
 int eswitch_mgmt_query(const char *spec, struct json **replyp, char **errp);
 
 /* The management settings in force, as a JSON object. */

@@ -41,7 +41,10 @@
 #include "ovs-atomic.h"
 #include "ovs-rcu.h"
 #include "packets.h"
+#include "seq.h"
+#include "openvswitch/shash.h"
 #include "smap.h"
+#include "timeval.h"
 #include "util.h"
 
 #include "datapath/esw.h"
@@ -70,6 +73,7 @@ struct netdev_esw {
                                  * return (port_policy_hold()). */
     char *refusal;              /* Why it failed, for the log; or NULL. */
     int requested_n_rxq;        /* The function's representor queues. */
+    bool carrier;               /* As OVS was last told (change_seq). */
 
     /* Any thread. */
     OVSRCU_TYPE(struct esw_binding *) binding;
@@ -649,13 +653,97 @@ netdev_esw_get_status(const struct netdev *netdev, struct smap *smap)
     return 0;
 }
 
-/* Runs the port policy's housekeeping once per main loop iteration (the
- * four classes share it). */
+static struct netdev_class netdev_esw_classes[4];
+
+/* eswitch_link_seq() when the representors last refreshed their status,
+ * and when to refresh it once more (0: no need). */
+static uint64_t link_seqno;
+static long long int link_recheck;
+
+/* After a link change, the status is refreshed once more this much later.
+ * OVS writes an Interface's status in a transaction of its own and skips
+ * writing a value equal to the one its database cache holds; at start-up
+ * a representor's first status (its uplink not there yet) may still be in
+ * flight when the link changes, the cache then holds the previous
+ * process's value, equal to the new one, and the transient value would
+ * win.  A second refresh, once the first has settled, cannot lose. */
+#define LINK_RECHECK_MSEC 500
+
+/* A function's link (carrier) moved without its representor knowing:
+ * tells OVS to read every representor's status again (link_state,
+ * carrier), which it does only for netdevs whose change_seq changed. */
+static void
+refresh_links(void)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(netdev_esw_classes); i++) {
+        struct shash_node *node;
+        struct shash devices;
+
+        shash_init(&devices);
+        netdev_get_devices(&netdev_esw_classes[i], &devices);
+        SHASH_FOR_EACH (node, &devices) {
+            struct netdev *netdev = node->data;
+
+            netdev_change_seq_changed(netdev);
+            netdev_close(netdev);
+        }
+        shash_destroy(&devices);
+    }
+}
+
+/* A function's link also changes without the eSwitch's management knowing:
+ * a vhost-user guest's driver comes and goes (in DPDK's threads).  Once a
+ * second, the netdevs whose carrier changed tell OVS (which then updates
+ * the Interface's link_state). */
+#define CARRIER_REFRESH_MS 1000
+static long long int next_carrier_refresh;
+
+static void
+refresh_carriers(void)
+{
+    if (!atomic_count_get(&n_netdevs) || time_msec() < next_carrier_refresh) {
+        return;
+    }
+    next_carrier_refresh = time_msec() + CARRIER_REFRESH_MS;
+    for (size_t i = 0; i < ARRAY_SIZE(netdev_esw_classes); i++) {
+        struct shash devices = SHASH_INITIALIZER(&devices);
+        struct shash_node *node;
+
+        netdev_get_devices(&netdev_esw_classes[i], &devices);
+        SHASH_FOR_EACH (node, &devices) {
+            struct netdev *netdev = node->data;
+            struct netdev_esw *dev = netdev_esw_cast(netdev);
+            bool carrier;
+
+            netdev_esw_get_carrier(netdev, &carrier);
+            if (carrier != dev->carrier) {
+                dev->carrier = carrier;
+                netdev_change_seq_changed(netdev);
+            }
+            netdev_close(netdev);
+        }
+        shash_destroy(&devices);
+    }
+}
+
+/* Runs the port policy's housekeeping and follows link changes once per
+ * main loop iteration (the four classes share it). */
 static void
 netdev_esw_run(const struct netdev_class *class)
 {
     if (!strcmp(class->type, "esw-vf")) {
+        uint64_t seqno = seq_read(eswitch_link_seq());
+
         port_policy_run();
+        if (seqno != link_seqno) {
+            link_seqno = seqno;
+            link_recheck = time_msec() + LINK_RECHECK_MSEC;
+            refresh_links();
+        } else if (link_recheck && time_msec() >= link_recheck) {
+            link_recheck = 0;
+            refresh_links();
+        }
+        refresh_carriers();
     }
 }
 
@@ -664,6 +752,13 @@ netdev_esw_wait(const struct netdev_class *class)
 {
     if (!strcmp(class->type, "esw-vf")) {
         port_policy_wait();
+        seq_wait(eswitch_link_seq(), link_seqno);
+        if (link_recheck) {
+            poll_timer_wait_until(link_recheck);
+        }
+        if (atomic_count_get(&n_netdevs)) {
+            poll_timer_wait_until(next_carrier_refresh);
+        }
     }
 }
 
@@ -696,7 +791,7 @@ netdev_esw_wait(const struct netdev_class *class)
 
 /* Not const: 'is_pmd' follows other_config:eswitch-pmd, changed only while
  * no netdev of these classes exists ('n_netdevs' is 0). */
-static struct netdev_class netdev_esw_classes[] = {
+static struct netdev_class netdev_esw_classes[4] = {
     { .type = "esw-uplink", NETDEV_ESW_CLASS_COMMON },
     { .type = "esw-pf", NETDEV_ESW_CLASS_COMMON },
     { .type = "esw-vf", NETDEV_ESW_CLASS_COMMON },

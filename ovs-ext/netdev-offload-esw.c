@@ -13,9 +13,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dpif.h"
+#include "dpif-netdev.h"
 #include "flow.h"
 #include "hash.h"
 #include "netdev-offload-provider.h"
@@ -656,8 +658,15 @@ netdev_offload_esw_register(void)
     static bool registered;
 
     if (!registered) {
+        const char *keep_polling = getenv("OVS_EXT_OFFLOAD_POLL");
+
         registered = true;
         netdev_register_flow_api_provider(&netdev_offload_esw);
+        /* dpif-netdev's offload threads wake up when a flow arrives instead
+         * of polling (vswitchd-plugin/ovs-patches/0001), unless
+         * OVS_EXT_OFFLOAD_POLL keeps OVS 3.1's polling, for benchmarks. */
+        dpif_netdev_set_offload_wake(!keep_polling || !keep_polling[0]
+                                     || !strcmp(keep_polling, "0"));
         offload_unixctl_register();
     }
 }

@@ -9,6 +9,7 @@
 #include "ovs-ext.h"
 
 #include "eswitch.h"
+#include "eswitch-dpdk.h"
 #include "eswitch-show.h"
 #include "eswitch-trace.h"
 #include "eswitch-unixctl.h"
@@ -75,4 +76,16 @@ ovs_ext_set_ovs_config(const struct smap *other_config)
     netdev_esw_set_ovs_config(other_config);
     eswitch_set_ovs_config(other_config);
     netdev_offload_esw_set_ovs_config(other_config);
+}
+
+void
+ovs_ext_set_dpdk_init(void (*ovs_init)(const struct smap *))
+{
+    eswitch_dpdk_set_ovs_init(ovs_init);
+}
+
+bool
+ovs_ext_dpdk_init_allowed(const struct smap *other_config)
+{
+    return eswitch_dpdk_ovs_init_allowed(other_config);
 }

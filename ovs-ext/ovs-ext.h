@@ -7,6 +7,8 @@
 #ifndef OVS_EXT_H
 #define OVS_EXT_H 1
 
+#include <stdbool.h>
+
 /* The one registration point of the extension.
  *
  * ovs_ext_register() adds everything ovs-ext contributes to an OVS process:
@@ -27,6 +29,15 @@ void ovs_ext_set_ovs_config(const struct smap *other_config);
  * gone from it are released. */
 struct ovsdb_idl;
 void ovs_ext_set_ovs_idl(const struct ovsdb_idl *);
+
+/* OVS's DPDK and the eSwitch's vhost-user host sides (see
+ * ovs-ext/eswitch-dpdk.h and vswitchd-plugin/ovs-hooks.c): 'ovs_init' is
+ * OVS's dpdk_init(), which ovs-ext calls itself when its first vhost-user
+ * host side needs DPDK and other_config:dpdk-init asks for OVS's;
+ * ovs_ext_dpdk_init_allowed() says whether OVS's dpdk_init() may run with
+ * 'other_config' (not once ovs-ext started DPDK's EAL itself). */
+void ovs_ext_set_dpdk_init(void (*ovs_init)(const struct smap *));
+bool ovs_ext_dpdk_init_allowed(const struct smap *other_config);
 
 /* Version string of the extension, e.g. "0.1.0". */
 const char *ovs_ext_version(void);

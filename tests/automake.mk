@@ -12,10 +12,15 @@ TESTSUITE_AT += \
 	tests/diagnostics.at \
 	tests/eswitchctl.at \
 	tests/offload.at \
+	tests/ovs-patches.at \
 	tests/security.at \
+	tests/vhost-user.at \
+	tests/system-vhost-qemu.at \
 	tests/esw-diff.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
+# The checks the unit-test programs (tests/test-esw-*.c) share.
+EXTRA_DIST += tests/unit-check.h
 DISTCLEANFILES += tests/atconfig tests/atlocal
 
 # The differential tester, offloaded vs software (tests/esw-diff.at runs a
@@ -59,3 +64,9 @@ clean-local: clean-ovs-compat
 clean-ovs-compat:
 	rm -rf tests/ovs-compat.dir
 .PHONY: check-ovs-compat clean-ovs-compat
+
+# A guest for vhost-user host sides without a VM: DPDK virtio_user ports.
+check_PROGRAMS += tests/test-virtio-user
+tests_test_virtio_user_SOURCES = tests/test-virtio-user.c
+tests_test_virtio_user_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS) -mssse3
+tests_test_virtio_user_LDADD = $(DPDK_LIBS)

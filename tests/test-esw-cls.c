@@ -35,15 +35,7 @@
 #include <arpa/inet.h>
 #include "datapath/esw-cls.h"
 #include "datapath/esw-rcu.h"
-
-#define CHECK(COND)                                                     \
-    do {                                                                \
-        if (!(COND)) {                                                  \
-            fprintf(stderr, "%s:%d: check failed: %s\n",                \
-                    __FILE__, __LINE__, #COND);                         \
-            exit(1);                                                    \
-        }                                                               \
-    } while (0)
+#include "tests/unit-check.h"
 
 /* Deterministic PRNG (splitmix64). */
 static uint64_t prng_state;
@@ -161,7 +153,7 @@ ref_del(struct ref *ref, struct trule *r)
             return;
         }
     }
-    CHECK(!"rule not in reference");
+    CHECK_FAIL("rule %"PRIu32" is not in the reference", r->id);
 }
 
 static const struct trule *
@@ -337,11 +329,10 @@ check_lookups(const struct esw_cls *cls, const struct ref *ref, size_t n)
             const struct trule *got
                 = trule_cast(esw_cls_lookup(cls, &keys[i]));
             if (got != exp || trule_cast(out[i]) != exp) {
-                fprintf(stderr, "lookup mismatch: expected %d, got %d, "
-                        "batch %d\n", exp ? (int) exp->id : -1,
-                        got ? (int) got->id : -1,
-                        out[i] ? (int) trule_cast(out[i])->id : -1);
-                exit(1);
+                CHECK_FAIL("lookup mismatch: expected rule %d, got %d, "
+                           "batch %d (-1: none)", exp ? (int) exp->id : -1,
+                           got ? (int) got->id : -1,
+                           out[i] ? (int) trule_cast(out[i])->id : -1);
             }
             hits += exp != NULL;
         }
@@ -364,7 +355,7 @@ free_all(struct esw_cls *cls, struct ref *ref)
 static void
 cmd_random(int argc, char *argv[])
 {
-    CHECK(argc == 3);
+    CHECK_EQ(argc, 3);
     uint64_t seed = strtoull(argv[0], NULL, 0);
     size_t n_rules = strtoul(argv[1], NULL, 0);
     size_t n_masks = strtoul(argv[2], NULL, 0);
@@ -391,7 +382,7 @@ cmd_random(int argc, char *argv[])
         trule_set(r, &k, &masks[m], rnd(8));
         bool dup = ref_has_dup(&ref, r);
         error = esw_cls_insert(cls, &r->cr);
-        CHECK(error == (dup ? EEXIST : 0));
+        CHECK_EQ(error, dup ? EEXIST : 0);
         if (error) {
             free(r);
             n_eexist++;
@@ -399,8 +390,8 @@ cmd_random(int argc, char *argv[])
             ref_add(&ref, r, false);
         }
     }
-    CHECK(esw_cls_count(cls) == ref.n);
-    CHECK(esw_cls_n_masks(cls) == ref_n_masks(&ref));
+    CHECK_EQ(esw_cls_count(cls), ref.n);
+    CHECK_EQ(esw_cls_n_masks(cls), ref_n_masks(&ref));
     hits = check_lookups(cls, &ref, 20000);
     printf("random: %zu rules, %zu masks: lookups ok\n",
            ref.n, esw_cls_n_masks(cls));
@@ -409,8 +400,8 @@ cmd_random(int argc, char *argv[])
     /* Exact finds. */
     for (size_t i = 0; i < ref.n; i += 7) {
         const struct trule *r = ref.rules[i];
-        CHECK(esw_cls_find_exact(cls, &r->cr.match, &r->cr.mask,
-                                 r->cr.priority) == &r->cr);
+        CHECK_PTR_EQ(esw_cls_find_exact(cls, &r->cr.match, &r->cr.mask,
+                                        r->cr.priority), &r->cr);
     }
 
     /* Replace a third of the rules: sometimes the same match (in place),
@@ -433,7 +424,7 @@ cmd_random(int argc, char *argv[])
         ref_del(&ref, old);
         bool dup = ref_has_dup(&ref, new);
         error = esw_cls_replace(cls, &old->cr, &new->cr);
-        CHECK(error == (dup ? EEXIST : 0));
+        CHECK_EQ(error, dup ? EEXIST : 0);
         if (error) {
             ref_add(&ref, old, true);
             free(new);
@@ -444,7 +435,7 @@ cmd_random(int argc, char *argv[])
             n_replaced++;
         }
     }
-    CHECK(esw_cls_count(cls) == ref.n);
+    CHECK_EQ(esw_cls_count(cls), ref.n);
     check_lookups(cls, &ref, 10000);
     printf("random: replace: lookups ok\n");
 
@@ -455,8 +446,8 @@ cmd_random(int argc, char *argv[])
         esw_cls_remove(cls, &r->cr);
         esw_rcu_postpone(trule_free_cb, r);
     }
-    CHECK(esw_cls_count(cls) == ref.n);
-    CHECK(esw_cls_n_masks(cls) == ref_n_masks(&ref));
+    CHECK_EQ(esw_cls_count(cls), ref.n);
+    CHECK_EQ(esw_cls_n_masks(cls), ref_n_masks(&ref));
     check_lookups(cls, &ref, 10000);
     printf("random: remove: %zu rules left, lookups ok\n", ref.n);
 
@@ -467,8 +458,9 @@ cmd_random(int argc, char *argv[])
         esw_cls_remove(cls, &r->cr);
         esw_rcu_postpone(trule_free_cb, r);
     }
-    CHECK(esw_cls_count(cls) == 0 && esw_cls_n_masks(cls) == 0);
-    CHECK(check_lookups(cls, &ref, 1000) == 0);
+    CHECK_EQ(esw_cls_count(cls), 0);
+    CHECK_EQ(esw_cls_n_masks(cls), 0);
+    CHECK_EQ(check_lookups(cls, &ref, 1000), 0);
     printf("random: empty: ok\n");
     fprintf(stderr, "replaced %zu\n", n_replaced);
 
@@ -521,69 +513,70 @@ cmd_basic(int argc, char *argv[])
     struct ref ref = { 0 };
     struct trule *r[10];
 
-    CHECK(lookup_id(cls, 1, 0x0a000001) == 0);
+    CHECK_EQ(lookup_id(cls, 1, 0x0a000001), 0);
 
     /* Overlapping masks and priorities. */
     r[1] = mk(1, 1, 0, 0, 10);                  /* in_vport=1 */
     r[2] = mk(2, -1, 24, 0x0a000000, 20);       /* dst 10.0.0.0/24 */
     r[3] = mk(3, 1, 32, 0x0a000001, 5);         /* vport 1, 10.0.0.1 */
     for (int i = 1; i <= 3; i++) {
-        CHECK(!esw_cls_insert(cls, &r[i]->cr));
+        CHECK_EQ(esw_cls_insert(cls, &r[i]->cr), 0);
         ref_add(&ref, r[i], false);
     }
-    CHECK(lookup_id(cls, 1, 0x0a000001) == 2);
-    CHECK(lookup_id(cls, 1, 0x0b000001) == 1);
-    CHECK(lookup_id(cls, 2, 0x0a000009) == 2);
-    CHECK(lookup_id(cls, 2, 0x0b000001) == 0);
-    CHECK(esw_cls_n_masks(cls) == 3);
+    CHECK_EQ(lookup_id(cls, 1, 0x0a000001), 2);
+    CHECK_EQ(lookup_id(cls, 1, 0x0b000001), 1);
+    CHECK_EQ(lookup_id(cls, 2, 0x0a000009), 2);
+    CHECK_EQ(lookup_id(cls, 2, 0x0b000001), 0);
+    CHECK_EQ(esw_cls_n_masks(cls), 3);
     printf("basic: priorities: ok\n");
 
     /* Tie-break: equal priority, overlapping: the older rule wins. */
     r[4] = mk(4, 1, 16, 0x0a000000, 20);        /* Same prio as r[2]. */
-    CHECK(!esw_cls_insert(cls, &r[4]->cr));
+    CHECK_EQ(esw_cls_insert(cls, &r[4]->cr), 0);
     ref_add(&ref, r[4], false);
-    CHECK(lookup_id(cls, 1, 0x0a000001) == 2);  /* r[2] is older. */
-    CHECK(lookup_id(cls, 1, 0x0a00ff01) == 4);
+    CHECK_EQ(lookup_id(cls, 1, 0x0a000001), 2);  /* r[2] is older. */
+    CHECK_EQ(lookup_id(cls, 1, 0x0a00ff01), 4);
     esw_cls_remove(cls, &r[2]->cr);
-    CHECK(lookup_id(cls, 1, 0x0a000001) == 4);
-    CHECK(!esw_cls_insert(cls, &r[2]->cr));     /* Now younger. */
-    CHECK(lookup_id(cls, 1, 0x0a000001) == 4);
+    CHECK_EQ(lookup_id(cls, 1, 0x0a000001), 4);
+    CHECK_EQ(esw_cls_insert(cls, &r[2]->cr), 0);     /* Now younger. */
+    CHECK_EQ(lookup_id(cls, 1, 0x0a000001), 4);
     printf("basic: tie-break: ok\n");
 
     /* Same match and mask, different priorities: a chain. */
     r[5] = mk(5, 1, 16, 0x0a000000, 30);
     r[6] = mk(6, 1, 16, 0x0a000000, 25);
     r[7] = mk(7, 1, 16, 0x0a000000, 20);        /* Duplicate of r[4]. */
-    CHECK(!esw_cls_insert(cls, &r[5]->cr));
-    CHECK(!esw_cls_insert(cls, &r[6]->cr));
-    CHECK(esw_cls_insert(cls, &r[7]->cr) == EEXIST);
-    CHECK(lookup_id(cls, 1, 0x0a000001) == 5);
+    CHECK_EQ(esw_cls_insert(cls, &r[5]->cr), 0);
+    CHECK_EQ(esw_cls_insert(cls, &r[6]->cr), 0);
+    CHECK_EQ(esw_cls_insert(cls, &r[7]->cr), EEXIST);
+    CHECK_EQ(lookup_id(cls, 1, 0x0a000001), 5);
     esw_cls_remove(cls, &r[5]->cr);
-    CHECK(lookup_id(cls, 1, 0x0a000001) == 6);
+    CHECK_EQ(lookup_id(cls, 1, 0x0a000001), 6);
     esw_cls_remove(cls, &r[6]->cr);
-    CHECK(lookup_id(cls, 1, 0x0a000001) == 4);
-    CHECK(esw_cls_find_exact(cls, &r[4]->cr.match, &r[4]->cr.mask, 20)
-          == &r[4]->cr);
-    CHECK(!esw_cls_find_exact(cls, &r[4]->cr.match, &r[4]->cr.mask, 21));
+    CHECK_EQ(lookup_id(cls, 1, 0x0a000001), 4);
+    CHECK_PTR_EQ(esw_cls_find_exact(cls, &r[4]->cr.match, &r[4]->cr.mask,
+                                    20), &r[4]->cr);
+    CHECK_PTR_EQ(esw_cls_find_exact(cls, &r[4]->cr.match, &r[4]->cr.mask,
+                                    21), NULL);
     printf("basic: same match: ok\n");
 
     /* Replace in place and across masks. */
     r[8] = mk(8, 1, 16, 0x0a000000, 20);        /* Same as r[4]. */
-    CHECK(!esw_cls_replace(cls, &r[4]->cr, &r[8]->cr));
-    CHECK(lookup_id(cls, 1, 0x0a000001) == 8);
+    CHECK_EQ(esw_cls_replace(cls, &r[4]->cr, &r[8]->cr), 0);
+    CHECK_EQ(lookup_id(cls, 1, 0x0a000001), 8);
     r[9] = mk(9, 1, 8, 0x0a000000, 20);
-    CHECK(!esw_cls_replace(cls, &r[8]->cr, &r[9]->cr));
-    CHECK(lookup_id(cls, 1, 0x0a000001) == 9);  /* Kept r[4]'s age. */
-    CHECK(esw_cls_replace(cls, &r[9]->cr, &r[3]->cr) == EEXIST);
-    CHECK(lookup_id(cls, 1, 0x0a000001) == 9);
+    CHECK_EQ(esw_cls_replace(cls, &r[8]->cr, &r[9]->cr), 0);
+    CHECK_EQ(lookup_id(cls, 1, 0x0a000001), 9);  /* Kept r[4]'s age. */
+    CHECK_EQ(esw_cls_replace(cls, &r[9]->cr, &r[3]->cr), EEXIST);
+    CHECK_EQ(lookup_id(cls, 1, 0x0a000001), 9);
     printf("basic: replace: ok\n");
 
     /* Invalid match. */
     r[0] = mk(0, 1, 8, 0x0a000000, 1);
     r[0]->cr.match.ip_dst.ip4 = htonl(0x0a000001);
-    CHECK(esw_cls_insert(cls, &r[0]->cr) == EINVAL);
-    CHECK(esw_cls_replace(cls, &r[9]->cr, &r[0]->cr) == EINVAL);
-    CHECK(esw_cls_count(cls) == 4);
+    CHECK_EQ(esw_cls_insert(cls, &r[0]->cr), EINVAL);
+    CHECK_EQ(esw_cls_replace(cls, &r[9]->cr, &r[0]->cr), EINVAL);
+    CHECK_EQ(esw_cls_count(cls), 4);
     printf("basic: einval: ok\n");
 
     esw_cls_destroy(cls);
@@ -605,27 +598,28 @@ cmd_capacity(int argc, char *argv[])
         r[i] = mk(i + 1, i % 3, 32, 0x0a000000 + i, i % 5);
     }
     for (i = 0; i < 50; i++) {
-        CHECK(!esw_cls_insert(cls, &r[i]->cr));
+        CHECK_EQ(esw_cls_insert(cls, &r[i]->cr), 0);
     }
-    CHECK(esw_cls_insert(cls, &r[50]->cr) == ENOSPC);
-    CHECK(esw_cls_count(cls) == 50 && esw_cls_capacity(cls) == 50);
+    CHECK_EQ(esw_cls_insert(cls, &r[50]->cr), ENOSPC);
+    CHECK_EQ(esw_cls_count(cls), 50);
+    CHECK_EQ(esw_cls_capacity(cls), 50);
     esw_cls_remove(cls, &r[7]->cr);
-    CHECK(!esw_cls_insert(cls, &r[50]->cr));
-    CHECK(esw_cls_insert(cls, &r[51]->cr) == ENOSPC);
+    CHECK_EQ(esw_cls_insert(cls, &r[50]->cr), 0);
+    CHECK_EQ(esw_cls_insert(cls, &r[51]->cr), ENOSPC);
     printf("capacity: enospc: ok\n");
 
-    CHECK(esw_cls_set_capacity(cls, 49) == EBUSY);
-    CHECK(esw_cls_capacity(cls) == 50);
-    CHECK(!esw_cls_set_capacity(cls, 55));
+    CHECK_EQ(esw_cls_set_capacity(cls, 49), EBUSY);
+    CHECK_EQ(esw_cls_capacity(cls), 50);
+    CHECK_EQ(esw_cls_set_capacity(cls, 55), 0);
     for (i = 51; i < 56; i++) {
-        CHECK(!esw_cls_insert(cls, &r[i]->cr));
+        CHECK_EQ(esw_cls_insert(cls, &r[i]->cr), 0);
     }
-    CHECK(esw_cls_insert(cls, &r[56]->cr) == ENOSPC);
+    CHECK_EQ(esw_cls_insert(cls, &r[56]->cr), ENOSPC);
     /* Replace never fails for lack of room. */
-    CHECK(!esw_cls_replace(cls, &r[1]->cr, &r[56]->cr));
-    CHECK(esw_cls_count(cls) == 55);
-    CHECK(lookup_id(cls, 2, 0x0a000000 + 56) == 57);
-    CHECK(lookup_id(cls, 1, 0x0a000001) == 0);
+    CHECK_EQ(esw_cls_replace(cls, &r[1]->cr, &r[56]->cr), 0);
+    CHECK_EQ(esw_cls_count(cls), 55);
+    CHECK_EQ(lookup_id(cls, 2, 0x0a000000 + 56), 57);
+    CHECK_EQ(lookup_id(cls, 1, 0x0a000001), 0);
     printf("capacity: set_capacity: ok\n");
 
     esw_cls_destroy(cls);
@@ -650,12 +644,12 @@ cmd_renumber(int argc, char *argv[])
         if (i == 3) {
             esw_cls_set_next_seq__(cls, UINT32_MAX - 2);
         }
-        CHECK(!esw_cls_insert(cls, &r[i]->cr));
-        CHECK(lookup_id(cls, 1, 0x0a000001) == 1);
+        CHECK_EQ(esw_cls_insert(cls, &r[i]->cr), 0);
+        CHECK_EQ(lookup_id(cls, 1, 0x0a000001), 1);
     }
     for (int i = 0; i < 7; i++) {
         esw_cls_remove(cls, &r[i]->cr);
-        CHECK(lookup_id(cls, 1, 0x0a000001) == i + 2);
+        CHECK_EQ(lookup_id(cls, 1, 0x0a000001), i + 2);
     }
     printf("renumber: ok\n");
     esw_cls_destroy(cls);
@@ -716,7 +710,7 @@ static void
 helper_start(struct helper *h)
 {
     memset(h, 0, sizeof *h);
-    CHECK(!pthread_create(&h->thread, NULL, helper_main, h));
+    CHECK_EQ(pthread_create(&h->thread, NULL, helper_main, h), 0);
 }
 
 static void
@@ -773,25 +767,25 @@ cmd_rcu(int argc, char *argv[])
     helper_do(&a, H_REGISTER);
     helper_do(&b, H_REGISTER);
     esw_rcu_postpone(count_cb, (void *) (intptr_t) 0);
-    CHECK(wait_cbs(1, 50) == 0);
+    CHECK_EQ(wait_cbs(1, 50), 0);
     helper_do(&a, H_QUIESCE);
-    CHECK(wait_cbs(1, 50) == 0);
+    CHECK_EQ(wait_cbs(1, 50), 0);
     helper_do(&b, H_QUIESCE);
-    CHECK(wait_cbs(1, 5000) == 1);
+    CHECK_EQ(wait_cbs(1, 5000), 1);
     printf("rcu: callback waits for every reader: ok\n");
 
     /* Extended quiescent states do not block grace periods. */
     helper_do(&a, H_OFFLINE);
     esw_rcu_postpone(count_cb, (void *) (intptr_t) 1);
-    CHECK(wait_cbs(2, 50) == 1);        /* 'b' is still online. */
+    CHECK_EQ(wait_cbs(2, 50), 1);        /* 'b' is still online. */
     helper_do(&b, H_OFFLINE);
     esw_rcu_synchronize();
-    CHECK(wait_cbs(2, 5000) == 2);
+    CHECK_EQ(wait_cbs(2, 5000), 2);
     helper_do(&b, H_ONLINE);
     esw_rcu_postpone(count_cb, (void *) (intptr_t) 2);
-    CHECK(wait_cbs(3, 50) == 2);        /* Online again: blocks. */
+    CHECK_EQ(wait_cbs(3, 50), 2);        /* Online again: blocks. */
     helper_do(&b, H_OFFLINE);
-    CHECK(wait_cbs(3, 5000) == 3);
+    CHECK_EQ(wait_cbs(3, 5000), 3);
     printf("rcu: extended quiescent state: ok\n");
 
     /* An unregistered thread never blocks; read-side sections do, and
@@ -802,9 +796,9 @@ cmd_rcu(int argc, char *argv[])
     helper_do(&c, H_READ_LOCK);
     esw_rcu_postpone(count_cb, (void *) (intptr_t) 3);
     helper_do(&c, H_READ_UNLOCK);
-    CHECK(wait_cbs(4, 50) == 3);
+    CHECK_EQ(wait_cbs(4, 50), 3);
     helper_do(&c, H_READ_UNLOCK);
-    CHECK(wait_cbs(4, 5000) == 4);
+    CHECK_EQ(wait_cbs(4, 5000), 4);
     printf("rcu: read-side sections: ok\n");
 
     /* A thread that exits while online is unregistered. */
@@ -822,8 +816,8 @@ cmd_rcu(int argc, char *argv[])
     }
     esw_rcu_synchronize();
     esw_rcu_barrier();
-    CHECK(atomic_load(&n_cb_ran) == 1004);
-    CHECK(atomic_load(&cb_order_errors) == 0);
+    CHECK_EQ(atomic_load(&n_cb_ran), 1004);
+    CHECK_EQ(atomic_load(&cb_order_errors), 0);
     CHECK(esw_rcu_thread_is_online());
     esw_rcu_thread_unregister();
     CHECK(!esw_rcu_thread_is_online());
@@ -932,7 +926,7 @@ churn_rule(uint32_t id)
 static void
 cmd_concurrent(int argc, char *argv[])
 {
-    CHECK(argc == 3);
+    CHECK_EQ(argc, 3);
     prng_state = strtoull(argv[0], NULL, 0);
     int n_readers = atoi(argv[1]);
     long n_ops = atol(argv[2]);
@@ -952,11 +946,11 @@ cmd_concurrent(int argc, char *argv[])
         watch_keys[k].ip_dst.ip4 = htonl(0x0a010001 | k << 8);
         watch_keys[k].tp_dst = htons(80);
         watched[k] = watch_rule(k, k % 3);
-        CHECK(!esw_cls_insert(ccls, &watched[k]->cr));
+        CHECK_EQ(esw_cls_insert(ccls, &watched[k]->cr), 0);
     }
     for (int i = 0; i < n_readers; i++) {
-        CHECK(!pthread_create(&readers[i].thread, NULL, creader_main,
-                              &readers[i]));
+        CHECK_EQ(pthread_create(&readers[i].thread, NULL, creader_main,
+                                &readers[i]), 0);
     }
 
     for (long op = 0; op < n_ops; op++) {
@@ -990,7 +984,7 @@ cmd_concurrent(int argc, char *argv[])
                     esw_cls_remove(ccls, &old->cr);
                 }
             }
-            CHECK(!error);
+            CHECK_EQ(error, 0);
             esw_rcu_postpone(trule_free_cb, old);
             watched[k] = new;
             n_replace++;
@@ -1002,11 +996,11 @@ cmd_concurrent(int argc, char *argv[])
         lookups += readers[i].lookups;
         bad += readers[i].bad;
     }
-    CHECK(esw_cls_count(ccls) == n_churn + N_WATCH);
+    CHECK_EQ(esw_cls_count(ccls), n_churn + N_WATCH);
     fprintf(stderr, "%"PRIu64" lookups, %"PRIu64" bad, %ld replacements, "
             "%zu churn rules\n", lookups, bad, n_replace, n_churn);
-    CHECK(lookups > 0);
-    CHECK(bad == 0);
+    CHECK_GT(lookups, 0);
+    CHECK_EQ(bad, 0);
     printf("concurrent: %d readers: no miss, no stale rule\n", n_readers);
 
     esw_cls_destroy(ccls);

@@ -18,6 +18,7 @@
 
 #include "datapath/esw-packet.h"
 #include "datapath/esw-packet-format.h"
+#include "tests/unit-check.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,15 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define CHECK(COND)                                                     \
-    do {                                                                \
-        if (!(COND)) {                                                  \
-            fprintf(stderr, "%s:%d: check failed: %s\n",                \
-                    __FILE__, __LINE__, #COND);                         \
-            exit(1);                                                    \
-        }                                                               \
-    } while (0)
 
 /* Frame builder. */
 
@@ -48,7 +40,7 @@ struct frame {
 static void
 put(struct frame *f, const void *p, size_t n)
 {
-    CHECK(f->n + n <= sizeof f->b);
+    CHECK_LE(f->n + n, sizeof f->b);
     memcpy(f->b + f->n, p, n);
     f->n += n;
 }
@@ -242,31 +234,38 @@ check_key(const struct esw_key *key, size_t len, int error)
 {
     static const uint8_t zero[8];
 
-    CHECK(key->in_vport == 7);
-    CHECK(!key->pad0 && !key->pad1 && !memcmp(key->pad2, zero, 6));
-    CHECK(key->n_vlans <= ESW_MAX_VLANS);
+    CHECK_EQ(key->in_vport, 7);
+    CHECK_EQ(key->pad0, 0);
+    CHECK_EQ(key->pad1, 0);
+    CHECK_MEMEQ(key->pad2, zero, 6);
+    CHECK_LE(key->n_vlans, ESW_MAX_VLANS);
     for (int i = key->n_vlans; i < ESW_MAX_VLANS; i++) {
-        CHECK(!key->vlans[i].tpid && !key->vlans[i].tci);
+        CHECK_EQ(key->vlans[i].tpid, 0);
+        CHECK_EQ(key->vlans[i].tci, 0);
     }
-    CHECK(!(key->ip_frag & ~(ESW_FRAG_ANY | ESW_FRAG_LATER)));
-    CHECK(!(key->ip_frag & ESW_FRAG_LATER) || key->ip_frag & ESW_FRAG_ANY);
-    CHECK(!(key->ip_frag & ESW_FRAG_LATER) || !(key->tp_src | key->tp_dst));
-    CHECK(!(ntohs(key->tcp_flags) & 0xf000));
+    CHECK_EQ(key->ip_frag & ~(ESW_FRAG_ANY | ESW_FRAG_LATER), 0);
+    if (key->ip_frag & ESW_FRAG_LATER) {
+        CHECK_NE(key->ip_frag & ESW_FRAG_ANY, 0);
+        CHECK_EQ(key->tp_src, 0);
+        CHECK_EQ(key->tp_dst, 0);
+    }
+    CHECK_EQ(ntohs(key->tcp_flags) & 0xf000, 0);
     if (error) {
         struct esw_key z;
 
-        CHECK(error == EINVAL && len < ESW_ETH_HDR_LEN);
+        CHECK_EQ(error, EINVAL);
+        CHECK_LT(len, ESW_ETH_HDR_LEN);
         memset(&z, 0, sizeof z);
         z.in_vport = 7;
-        CHECK(!memcmp(&z, key, sizeof z));
+        CHECK_MEMEQ(&z, key, sizeof z);
     } else {
-        CHECK(len >= ESW_ETH_HDR_LEN);
-        CHECK(key->eth_type);
+        CHECK_GE(len, ESW_ETH_HDR_LEN);
+        CHECK_NE(key->eth_type, 0);
     }
     if (ntohs(key->eth_type) != ESW_ETH_TYPE_IPV6) {
         /* Only IPv6 uses the upper 12 bytes of the address unions. */
-        CHECK(!memcmp((const uint8_t *) &key->ip_src + 4, zero, 8));
-        CHECK(!memcmp((const uint8_t *) &key->ip_dst + 4, zero, 8));
+        CHECK_MEMEQ((const uint8_t *) &key->ip_src + 4, zero, 8);
+        CHECK_MEMEQ((const uint8_t *) &key->ip_dst + 4, zero, 8);
     }
 }
 
@@ -446,7 +445,7 @@ truncate_frame(const char *name, const struct frame *f)
     size_t start = 0;
     int prev_error = 0;
 
-    CHECK(!parse_exact(f->b, f->n, &full));
+    CHECK_EQ(parse_exact(f->b, f->n, &full), 0);
     printf("%s (%zu bytes):\n", name, f->n);
     for (size_t len = 0; len <= f->n + 1; len++) {
         int error = len <= f->n ? parse_exact(f->b, len, &key) : -1;
@@ -465,7 +464,11 @@ truncate_frame(const char *name, const struct frame *f)
                     || i == offsetof(struct esw_key, ip_proto)) {
                     continue;
                 }
-                CHECK(!k[i] || k[i] == fk[i]);
+                if (k[i] && k[i] != fk[i]) {
+                    CHECK_FAIL("check failed: byte %zu of the key of the "
+                               "first %zu bytes is 0 or the full frame's "
+                               "(%#x vs. %#x)", i, len, k[i], fk[i]);
+                }
             }
         }
         if (len && (error != prev_error || memcmp(&key, &prev, sizeof key)
@@ -505,7 +508,7 @@ make_pkt(uint8_t *buf, size_t size, size_t headroom, const struct frame *f)
         .base = buf, .data = buf + headroom, .size = size, .len = f->n,
     };
 
-    CHECK(headroom + f->n <= size);
+    CHECK_LE(headroom + f->n, size);
     memcpy(pkt.data, f->b, f->n);
     return pkt;
 }
@@ -516,7 +519,7 @@ print_pkt(const char *what, const struct esw_pkt *pkt)
     char s[ESW_KEY_FORMAT_SIZE];
     struct esw_key key;
 
-    CHECK(!parse_exact(pkt->data, pkt->len, &key));
+    CHECK_EQ(parse_exact(pkt->data, pkt->len, &key), 0);
     printf("%s: len=%"PRIu32" headroom=%td %s\n", what, pkt->len,
            pkt->data - pkt->base, esw_key_format(&key, s, sizeof s));
 }
@@ -534,32 +537,34 @@ cmd_vlan(int argc, char *argv[])
     pkt = make_pkt(buf, sizeof buf, ESW_PKT_HEADROOM, &f);
     print_pkt("original", &pkt);
 
-    CHECK(!esw_pkt_push_vlan(&pkt, ESW_TPID_8021Q, 0x6064));
+    CHECK_EQ(esw_pkt_push_vlan(&pkt, ESW_TPID_8021Q, 0x6064), 0);
     print_pkt("push 8100:100:pcp3", &pkt);
-    CHECK(!esw_pkt_push_vlan(&pkt, ESW_TPID_8021AD, 0x00c8));
+    CHECK_EQ(esw_pkt_push_vlan(&pkt, ESW_TPID_8021AD, 0x00c8), 0);
     print_pkt("push 88a8:200", &pkt);
-    CHECK(!esw_pkt_push_vlan(&pkt, ESW_TPID_8021Q, 0x1fff));
+    CHECK_EQ(esw_pkt_push_vlan(&pkt, ESW_TPID_8021Q, 0x1fff), 0);
     print_pkt("push 8100:4095:dei", &pkt);
-    CHECK(!esw_pkt_pop_vlan(&pkt));
+    CHECK_EQ(esw_pkt_pop_vlan(&pkt), 0);
     print_pkt("pop", &pkt);
-    CHECK(!esw_pkt_pop_vlan(&pkt));
+    CHECK_EQ(esw_pkt_pop_vlan(&pkt), 0);
     print_pkt("pop", &pkt);
-    CHECK(!esw_pkt_pop_vlan(&pkt));
+    CHECK_EQ(esw_pkt_pop_vlan(&pkt), 0);
     print_pkt("pop", &pkt);
-    CHECK(pkt.len == f.n && !memcmp(pkt.data, f.b, f.n));
+    CHECK_EQ(pkt.len, f.n);
+    CHECK_MEMEQ(pkt.data, f.b, f.n);
     printf("round trip: identical\n");
     printf("pop untagged: %s\n",
            esw_pkt_pop_vlan(&pkt) == EINVAL ? "EINVAL" : "?");
-    CHECK(pkt.len == f.n && !memcmp(pkt.data, f.b, f.n));
+    CHECK_EQ(pkt.len, f.n);
+    CHECK_MEMEQ(pkt.data, f.b, f.n);
 
     esw_pkt_set_eth_src(&pkt, &mac1);
     esw_pkt_set_eth_dst(&pkt, &mac2);
     print_pkt("set src and dst", &pkt);
-    CHECK(!memcmp(pkt.data + 12, f.b + 12, f.n - 12));
+    CHECK_MEMEQ(pkt.data + 12, f.b + 12, f.n - 12);
 
     /* Headroom exhaustion. */
     pkt = make_pkt(buf, sizeof buf, 7, &f);
-    CHECK(!esw_pkt_push_vlan(&pkt, ESW_TPID_8021Q, 1));
+    CHECK_EQ(esw_pkt_push_vlan(&pkt, ESW_TPID_8021Q, 1), 0);
     printf("push with 3 bytes of headroom: %s\n",
            esw_pkt_push_vlan(&pkt, ESW_TPID_8021Q, 2) == ENOBUFS
            ? "ENOBUFS" : "?");
@@ -571,19 +576,19 @@ cmd_vlan(int argc, char *argv[])
     memcpy(pkt.data + 12, "\x81\x00", 2);
     printf("pop 15-byte tagged frame: %s\n",
            esw_pkt_pop_vlan(&pkt) == EINVAL ? "EINVAL" : "?");
-    CHECK(pkt.len == 15);
+    CHECK_EQ(pkt.len, 15);
     f.n = 16;
     pkt = make_pkt(buf, sizeof buf, ESW_PKT_HEADROOM, &f);
     memcpy(pkt.data + 12, "\x88\xa8", 2);
     printf("pop 16-byte tagged frame: %s\n",
            esw_pkt_pop_vlan(&pkt) ? "error" : "ok");
-    CHECK(pkt.len == 12);
+    CHECK_EQ(pkt.len, 12);
     f.n = 11;
     pkt = make_pkt(buf, sizeof buf, ESW_PKT_HEADROOM, &f);
     printf("push on 11-byte frame: %s\n",
            esw_pkt_push_vlan(&pkt, ESW_TPID_8021Q, 1) == EINVAL
            ? "EINVAL" : "?");
-    CHECK(pkt.len == 11);
+    CHECK_EQ(pkt.len, 11);
 }
 
 /* xorshift64*: deterministic across platforms. */
@@ -661,17 +666,18 @@ cmd_random(int argc, char *argv[])
         n_tags += key.n_vlans;
 
         /* Parsing is a pure function of the bytes. */
-        CHECK(parse_exact(f.b, f.n, &key2) == error);
-        CHECK(!memcmp(&key, &key2, sizeof key));
+        CHECK_EQ(parse_exact(f.b, f.n, &key2), error);
+        CHECK_MEMEQ(&key, &key2, sizeof key);
 
         /* push + pop is the identity. */
         pkt = make_pkt(buf, sizeof buf, ESW_PKT_HEADROOM, &f);
         if (!esw_pkt_push_vlan(&pkt, ESW_TPID_8021AD, prng() & 0xffff)) {
-            CHECK(f.n >= 12);
-            CHECK(!esw_pkt_pop_vlan(&pkt));
-            CHECK(pkt.len == f.n && !memcmp(pkt.data, f.b, f.n));
+            CHECK_GE(f.n, 12);
+            CHECK_EQ(esw_pkt_pop_vlan(&pkt), 0);
+            CHECK_EQ(pkt.len, f.n);
+            CHECK_MEMEQ(pkt.data, f.b, f.n);
         } else {
-            CHECK(f.n < 12);
+            CHECK_LT(f.n, 12);
         }
     }
     printf("%lu frames: %lu parsed, %lu with ports, %lu fragments, "

@@ -27,6 +27,7 @@
 
 #include "datapath/esw-policy.h"
 #include "datapath/esw-packet-format.h"
+#include "tests/unit-check.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,15 +38,6 @@
 #include <string.h>
 #include <time.h>
 
-#define CHECK(COND)                                                     \
-    do {                                                                \
-        if (!(COND)) {                                                  \
-            fprintf(stderr, "%s:%d: check failed: %s\n",                \
-                    __FILE__, __LINE__, #COND);                         \
-            exit(1);                                                    \
-        }                                                               \
-    } while (0)
-
 #define VPORT 3
 
 static struct esw_eth_addr
@@ -54,8 +46,8 @@ mac(const char *s)
     struct esw_eth_addr ea;
     unsigned int b[6];
 
-    CHECK(sscanf(s, "%x:%x:%x:%x:%x:%x",
-                 &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) == 6);
+    CHECK_EQ(sscanf(s, "%x:%x:%x:%x:%x:%x",
+                    &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]), 6);
     for (int i = 0; i < 6; i++) {
         ea.ea[i] = b[i];
     }
@@ -109,7 +101,7 @@ frame_ipv4_udp(struct frame *f, size_t pad)
     put16(f, 2000);
     put16(f, 8 + pad);
     put16(f, 0);
-    CHECK(f->n + pad <= sizeof f->b);
+    CHECK_LE(f->n + pad, sizeof f->b);
     memset(f->b + f->n, 0x5a, pad);
     f->n += pad;
     f->b[l3 + 2] = (f->n - l3) >> 8;
@@ -181,21 +173,23 @@ decide(struct esw_policy *p, bool ingress, const struct frame *f,
     pass = (ingress ? esw_policy_ingress(p, &pb->pkt, key, now, reason)
             : esw_policy_egress(p, &pb->pkt, key, reason));
     if (pass) {
-        CHECK(*reason == ESW_N_DROP_REASONS);
+        CHECK_EQ(*reason, ESW_N_DROP_REASONS);
         esw_parse(pb->pkt.data, pb->pkt.len, VPORT, &fresh);
-        CHECK(!memcmp(&fresh, key, sizeof fresh));
+        CHECK_MEMEQ(&fresh, key, sizeof fresh);
         CHECK(pb->pkt.data >= pb->pkt.base);
         CHECK(pb->pkt.data + pb->pkt.len <= pb->pkt.base + pb->pkt.size);
     } else {
-        CHECK(*reason < ESW_N_DROP_REASONS);
-        CHECK(pb->pkt.len == f->n && !memcmp(pb->pkt.data, f->b, f->n));
-        CHECK(!memcmp(&before, key, sizeof before));
+        CHECK_LT(*reason, ESW_N_DROP_REASONS);
+        CHECK_EQ(pb->pkt.len, f->n);
+        CHECK_MEMEQ(pb->pkt.data, f->b, f->n);
+        CHECK_MEMEQ(&before, key, sizeof before);
     }
     if (f->n >= ESW_FRAME_MIN
         && (ingress ? esw_policy_ingress_is_noop(p)
             : esw_policy_egress_is_noop(p))) {
-        CHECK(pass && pb->pkt.len == f->n
-              && !memcmp(pb->pkt.data, f->b, f->n));
+        CHECK(pass);
+        CHECK_EQ(pb->pkt.len, f->n);
+        CHECK_MEMEQ(pb->pkt.data, f->b, f->n);
     }
     return pass;
 }
@@ -344,19 +338,24 @@ cmd_validate(int argc, char *argv[])
         error = esw_policy_config_validate(&cfg, reason, sizeof reason);
         p = esw_policy_create(&cfg, NULL, true, NULL);
         if (error) {
-            CHECK(error == EINVAL && reason[0] && !p);
+            CHECK_EQ(error, EINVAL);
+            CHECK(reason[0]);
+            CHECK_PTR_EQ(p, NULL);
             printf("%s: %s\n", cases[i].name, reason);
         } else {
-            CHECK(!reason[0] && p);
+            CHECK_STREQ(reason, "");
+            CHECK(p);
             printf("%s: ok\n", cases[i].name);
         }
         esw_policy_destroy(p);
 
         /* A short buffer truncates, a zero-sized one is not touched. */
         memset(reason, 'x', sizeof reason);
-        CHECK(esw_policy_config_validate(&cfg, reason, 5) == error);
-        CHECK(strlen(reason) < 5 || !error);
-        CHECK(esw_policy_config_validate(&cfg, reason, 0) == error);
+        CHECK_EQ(esw_policy_config_validate(&cfg, reason, 5), error);
+        if (error) {
+            CHECK_LT(strlen(reason), 5);
+        }
+        CHECK_EQ(esw_policy_config_validate(&cfg, reason, 0), error);
     }
 }
 
@@ -733,7 +732,7 @@ offer(struct esw_policy *p, int n, size_t len, uint64_t now)
 
     frame_eth(&f, PEER, GUEST);
     frame_ipv4_udp(&f, len - 42);
-    CHECK(f.n == len);
+    CHECK_EQ(f.n, len);
     pkt_init(&pb, &f);
     esw_parse(pb.pkt.data, pb.pkt.len, VPORT, &key0);
     for (int i = 0; i < n; i++) {
@@ -741,9 +740,10 @@ offer(struct esw_policy *p, int n, size_t len, uint64_t now)
         if (esw_policy_ingress(p, &pb.pkt, &key, now, &reason)) {
             passed++;
         } else {
-            CHECK(reason == ESW_DROP_RATE);
+            CHECK_EQ(reason, ESW_DROP_RATE);
         }
-        CHECK(pb.pkt.len == len && !memcmp(&key, &key0, sizeof key));
+        CHECK_EQ(pb.pkt.len, len);
+        CHECK_MEMEQ(&key, &key0, sizeof key);
     }
     return passed;
 }
@@ -778,8 +778,8 @@ cmd_rate(int argc, char *argv[])
                 * 250 * 8;
     }
     printf("1 s at 200 Mbps offered: %"PRIu64" bits passed\n", bits);
-    CHECK(bits <= 100000000 + ESW_POLICY_BURST_BITS(100));
-    CHECK(bits >= 100000000 - 250 * 8);
+    CHECK_LE(bits, 100000000 + ESW_POLICY_BURST_BITS(100));
+    CHECK_GE(bits, 100000000 - 250 * 8);
 
     /* After an idle period the bucket is full again, not fuller. */
     t += UINT64_C(60000000000);
@@ -815,7 +815,7 @@ cmd_rate(int argc, char *argv[])
     }
     printf("  then 100 us at 1.28 Tbps offered: %"PRIu64" bits passed\n",
            bits);
-    CHECK(bits <= 100000000);
+    CHECK_LE(bits, 100000000);
     esw_policy_destroy(p);
     cfg.max_tx_rate = 1;
     p = esw_policy_create(&cfg, &ea, true, NULL);
@@ -867,7 +867,8 @@ cmd_rate_threads(int argc, char *argv[])
     struct esw_policy *p;
     int total = 0;
 
-    CHECK(n > 0 && n <= 64);
+    CHECK_GT(n, 0);
+    CHECK_LE(n, 64);
     cfg.max_tx_rate = 10000;
     p = esw_policy_create(&cfg, NULL, true, NULL);
     CHECK(p);
@@ -875,11 +876,11 @@ cmd_rate_threads(int argc, char *argv[])
     CHECK(threads);
     for (int i = 0; i < n; i++) {
         threads[i].policy = p;
-        CHECK(!pthread_create(&threads[i].thread, NULL, rate_thread_main,
-                              &threads[i]));
+        CHECK_EQ(pthread_create(&threads[i].thread, NULL, rate_thread_main,
+                                &threads[i]), 0);
     }
     for (int i = 0; i < n; i++) {
-        CHECK(!pthread_join(threads[i].thread, NULL));
+        CHECK_EQ(pthread_join(threads[i].thread, NULL), 0);
         total += threads[i].passed;
     }
     esw_policy_destroy(p);
@@ -893,8 +894,9 @@ cmd_rate_threads(int argc, char *argv[])
     printf("%d threads, burst %"PRIu64" bits: %s 100-byte frames passed "
            "as with 1 thread\n", n, ESW_POLICY_BURST_BITS(10000),
            total == threads[0].passed ? "the same number of" : "NOT");
-    CHECK(total == threads[0].passed);
-    CHECK(total >= 124900 && total <= 125100);
+    CHECK_EQ(total, threads[0].passed);
+    CHECK_GE(total, 124900);
+    CHECK_LE(total, 125100);
     free(threads);
     esw_policy_destroy(p);
 }
@@ -913,10 +915,13 @@ guest_mac(const struct esw_policy_config *cfg, const char *desc,
     error = esw_policy_guest_mac_request(cfg, &c, &r, reason, sizeof reason);
     printf("%s: %s -> %s: ", desc, cur, req);
     if (!error) {
-        CHECK(!reason[0]);
+        CHECK_STREQ(reason, "");
         printf("accepted\n");
     } else {
-        CHECK(error == EPERM || error == EINVAL);
+        if (error != EPERM && error != EINVAL) {
+            CHECK_FAIL("check failed: error is EPERM or EINVAL (%s, %d)",
+                       strerror(error), error);
+        }
         printf("%s (%s)\n", error == EPERM ? "EPERM" : "EINVAL", reason);
     }
 }

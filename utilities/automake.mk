@@ -3,7 +3,8 @@ EXTRA_DIST += \
 	utilities/ovs-ext-setup \
 	utilities/ovs-ext-build \
 	utilities/ovs-ext-check \
-	utilities/ovs-ext-sandbox
+	utilities/ovs-ext-sandbox \
+	utilities/ovs-ext-vm
 
 # ovs-eswitchctl: device management (hotplug, unplug, list, query, modify,
 # log), a client of ovs-vswitchd's unixctl socket like ovs-appctl.

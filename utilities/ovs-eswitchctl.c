@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +31,11 @@
 #include "jsonrpc.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
+#include "openvswitch/poll-loop.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
-#include "unixctl.h"
+#include "stream.h"
+#include "timeval.h"
 #include "util.h"
 
 #include "ovs-ext/eswitch-config.h"
@@ -42,23 +45,48 @@ extern char **environ;
 static const char *target = "ovs-vswitchd";
 static bool json_output;
 
+/* The whole command must be done within 'timeout_secs' (--timeout), by
+ * 'deadline' (in time_msec() terms), so that it never hangs on an
+ * ovs-vswitchd that does not answer. */
+#define DEFAULT_TIMEOUT 30
+static unsigned int timeout_secs;
+static long long int deadline;
+
 OVS_NO_RETURN static void usage(void);
+
+/* Exits with status 2 and "WHAT within N s (--timeout)[: NOTE]". */
+OVS_NO_RETURN static void
+die_timeout(const char *what, const char *note)
+{
+    fprintf(stderr, "ovs-eswitchctl: %s within %u s (--timeout)%s%s\n",
+            what, timeout_secs, note ? ": " : "", note ? note : "");
+    exit(2);
+}
 
 /* Talking to ovs-vswitchd.
  * ======================== */
 
-static struct jsonrpc *
-connect_to_target(void)
+/* The control socket of the target, or NULL if 'must' is false and it has
+ * no pidfile (it is not running). */
+static char *
+target_socket(bool must)
 {
-    struct jsonrpc *client;
     char *socket_name;
-    int error;
 
     if (target[0] != '/') {
         char *pidfile_name = xasprintf("%s/%s.pid", ovs_rundir(), target);
-        pid_t pid = read_pidfile(pidfile_name);
+        pid_t pid;
 
+        if (!must && access(pidfile_name, F_OK)) {
+            free(pidfile_name);
+            return NULL;
+        }
+        pid = read_pidfile(pidfile_name);
         if (pid < 0) {
+            if (!must) {
+                free(pidfile_name);
+                return NULL;
+            }
             ovs_fatal(-pid, "cannot read pidfile \"%s\" (is ovs-vswitchd "
                       "running?)", pidfile_name);
         }
@@ -68,35 +96,126 @@ connect_to_target(void)
     } else {
         socket_name = xstrdup(target);
     }
-    error = unixctl_client_create(socket_name, &client);
-    if (error) {
-        ovs_fatal(error, "cannot connect to \"%s\"", socket_name);
-    }
-    free(socket_name);
-    return client;
+    return socket_name;
 }
 
-/* Runs unixctl 'cmd' with 'argv' on the target.  Returns the result
- * (malloc'd) or NULL with the server's error in '*errorp'. */
+/* Connects to the target, within the time left.  If 'must' is false,
+ * returns NULL if it is not running, or with a note on stderr if it cannot
+ * be reached (e.g. its socket is root's); otherwise dies then. */
+static struct jsonrpc *
+connect_to_target(bool must)
+{
+    char *socket_name = target_socket(must);
+    struct stream *stream;
+    long long int left;
+    char *name;
+    int error;
+
+    if (!socket_name) {
+        return NULL;
+    }
+    name = xasprintf("unix:%s", socket_name);
+    left = MAX(deadline - time_msec(), 0);
+    error = stream_open_block(stream_open(name, &stream, DSCP_DEFAULT), left,
+                              &stream);
+    if (error == ETIMEDOUT) {
+        char *what = xasprintf("could not connect to \"%s\"", socket_name);
+
+        die_timeout(what, NULL);
+    } else if (error && must) {
+        ovs_fatal(error, "cannot connect to \"%s\"", socket_name);
+    } else if (error) {
+        fprintf(stderr, "ovs-eswitchctl: cannot connect to \"%s\" (%s): not "
+                "checked against the running ovs-vswitchd\n", socket_name,
+                ovs_strerror(error));
+    }
+    free(name);
+    free(socket_name);
+    return error ? NULL : jsonrpc_open(stream);
+}
+
+/* What may still happen after ovs-vswitchd did not answer 'cmd' with
+ * 'argc' arguments in time. */
+static const char *
+late_effect(const char *cmd, int argc)
+{
+    bool changes = (!strcmp(cmd, "eswitch/hotplug")
+                    || (!strcmp(cmd, "eswitch/unplug") && argc == 1)
+                    || !strcmp(cmd, "eswitch/modify")
+                    || !strcmp(cmd, "vlog/set"));
+
+    return (changes
+            ? "it may still carry out the request when it answers again"
+            : NULL);
+}
+
+/* Runs unixctl 'cmd' with 'argv' on 'client' (closed here), within the
+ * time left.  Returns the result (malloc'd) or NULL with the server's error
+ * in '*errorp'. */
+static char *
+transact__(struct jsonrpc *client, const char *cmd, int argc, char *argv[],
+           char **errorp)
+{
+    struct jsonrpc_msg *request, *reply = NULL;
+    struct json **args = xmalloc((argc + 1) * sizeof *args);
+    char *result = NULL;
+    struct json *id;
+    int error;
+
+    for (int i = 0; i < argc; i++) {
+        args[i] = json_string_create(argv[i]);
+    }
+    request = jsonrpc_create_request(cmd, json_array_create(args, argc),
+                                     NULL);
+    id = json_clone(request->id);
+    error = jsonrpc_send(client, request);
+    while (!error) {
+        jsonrpc_run(client);
+        error = jsonrpc_recv(client, &reply);
+        if (!error) {
+            if ((reply->type == JSONRPC_REPLY || reply->type == JSONRPC_ERROR)
+                && json_equal(id, reply->id)) {
+                break;
+            }
+            jsonrpc_msg_destroy(reply);
+            reply = NULL;
+        } else if (error == EAGAIN) {
+            if (time_msec() >= deadline) {
+                char *what = xasprintf("%s did not answer %s", target, cmd);
+
+                die_timeout(what, late_effect(cmd, argc));
+            }
+            error = 0;
+            jsonrpc_run(client);
+            jsonrpc_wait(client);
+            jsonrpc_recv_wait(client);
+            poll_timer_wait_until(deadline);
+            poll_block();
+        }
+    }
+    json_destroy(id);
+    jsonrpc_close(client);
+    if (error) {
+        ovs_fatal(error, "%s: transaction error", target);
+    }
+
+    *errorp = NULL;
+    if (reply->error && reply->error->type == JSON_STRING) {
+        *errorp = xstrdup(json_string(reply->error));
+    } else if (reply->result && reply->result->type == JSON_STRING) {
+        result = xstrdup(json_string(reply->result));
+    } else {
+        ovs_fatal(0, "%s: unexpected reply to %s", target, cmd);
+    }
+    jsonrpc_msg_destroy(reply);
+    return result;
+}
+
+/* As transact__(), on a new connection to the target. */
 static char *
 transact(const char *cmd, int argc, char *argv[], char **errorp)
 {
-    struct jsonrpc *client = connect_to_target();
-    char *result = NULL, *error = NULL;
-    int retval;
-
-    retval = unixctl_client_transact(client, (char *) cmd, argc, argv,
-                                     &result, &error);
-    jsonrpc_close(client);
-    if (retval) {
-        ovs_fatal(retval, "%s: transaction error", target);
-    }
-    *errorp = error;
-    if (error) {
-        free(result);
-        return NULL;
-    }
-    return result;
+    return transact__(connect_to_target(true), cmd, argc, argv, errorp);
 }
 
 OVS_NO_RETURN static void
@@ -175,8 +294,8 @@ print_function(const struct json *fn)
 {
     static const char *const keys[] = {
         "eswitch", "function", "index", "kind", "origin", "mac", "mtu",
-        "features", "queues", "host_side", "link_state", "link", "port",
-        NULL
+        "features", "queues", "host_side", "vhost_path", "vhost_mode",
+        "guest", "negotiated", "link_state", "link", "port", NULL
     };
 
     for (const char *const *k = keys; *k; k++) {
@@ -285,11 +404,15 @@ cmd_query(int argc, char *argv[])
     free(reply);
 }
 
-/* Runs ovs-vsctl with 'args' (NULL-terminated); dies if it fails. */
-static void
-run_vsctl(const char *const args[])
+/* Runs ovs-vsctl with 'args' (NULL-terminated) within the time left, and
+ * returns its exit status, or -1 if it did not finish in time.  Stores the
+ * command, as people would type it, in '*cmdp' (malloc'd). */
+static int
+run_vsctl(const char *const args[], char **cmdp)
 {
     struct ds cmd = DS_EMPTY_INITIALIZER;
+    long long int left = MAX(deadline - time_msec(), 0);
+    char *timeout = xasprintf("--timeout=%lld", MAX((left + 999) / 1000, 1));
     char **argv;
     size_t n = 0;
     int status;
@@ -299,23 +422,79 @@ run_vsctl(const char *const args[])
     while (args[n]) {
         n++;
     }
-    argv = xcalloc(n + 2, sizeof *argv);
+    argv = xcalloc(n + 4, sizeof *argv);
     argv[0] = (char *) "ovs-vsctl";
+    argv[1] = timeout;
+    /* On expiry, we say what timed out, not its "terminating with signal
+     * 14". */
+    argv[2] = (char *) "-vfatal_signal:console:off";
     ds_put_cstr(&cmd, "ovs-vsctl");
     for (size_t i = 0; i < n; i++) {
-        argv[i + 1] = (char *) args[i];
+        argv[i + 3] = (char *) args[i];
         ds_put_format(&cmd, " %s", args[i]);
     }
     error = posix_spawnp(&pid, "ovs-vsctl", NULL, NULL, argv, environ);
     free(argv);
+    free(timeout);
     if (error) {
         ovs_fatal(error, "cannot run \"%s\"", ds_cstr(&cmd));
     }
-    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status)
-        || WEXITSTATUS(status)) {
-        ovs_fatal(0, "\"%s\" failed", ds_cstr(&cmd));
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            ovs_fatal(errno, "\"%s\": waitpid failed", ds_cstr(&cmd));
+        }
     }
-    ds_destroy(&cmd);
+    *cmdp = ds_steal_cstr(&cmd);
+    if (WIFSIGNALED(status)) {
+        /* ovs-vsctl dies of SIGALRM when its --timeout expires. */
+        return WTERMSIG(status) == SIGALRM ? -1 : 128 + WTERMSIG(status);
+    }
+    return WEXITSTATUS(status);
+}
+
+/* Runs ovs-vsctl with 'args'; dies unless it succeeds. */
+static void
+run_vsctl_or_die(const char *const args[])
+{
+    char *cmd;
+    int status = run_vsctl(args, &cmd);
+
+    if (status < 0) {
+        char *what = xasprintf("\"%s\" did not finish", cmd);
+
+        die_timeout(what, NULL);
+    } else if (status) {
+        ovs_fatal(0, "\"%s\" failed", cmd);
+    }
+    free(cmd);
+}
+
+/* Waits until no port uses function 'fn' ("ESWITCH/FUNCTION"). */
+static void
+wait_port_released(const char *fn, const char *port)
+{
+    for (;;) {
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
+        char *reply = transact_or_die("eswitch/query", 1, (char **) &fn);
+        struct json *json = parse_reply(reply);
+        char *claim = get_val(json, "port");
+        bool released = !strcmp(claim, "-");
+
+        free(claim);
+        json_destroy(json);
+        free(reply);
+        if (released) {
+            return;
+        }
+        if (time_msec() >= deadline) {
+            char *what = xasprintf("port %s did not let go of %s", port, fn);
+
+            die_timeout(what, "the port is removed, the function is not "
+                        "unplugged");
+        }
+        /* OVS is taking the port down: give it a moment. */
+        nanosleep(&ts, NULL);
+    }
 }
 
 static void
@@ -339,20 +518,59 @@ cmd_hotplug(int argc, char *argv[])
             args[n_args++] = argv[i];
         }
     }
+    if (bridge) {
+        /* All or nothing: no function for a bridge that is not there. */
+        const char *vsctl[] = { "br-exists", bridge, NULL };
+        char *cmd;
+        int status = run_vsctl(vsctl, &cmd);
+
+        if (status == 2) {
+            ovs_fatal(0, "no bridge named %s", bridge);
+        } else if (status < 0) {
+            char *what = xasprintf("\"%s\" did not finish", cmd);
+
+            die_timeout(what, "nothing was hotplugged");
+        } else if (status) {
+            ovs_fatal(0, "\"%s\" failed: nothing was hotplugged", cmd);
+        }
+        free(cmd);
+    }
     reply = transact_or_die("eswitch/hotplug", n_args, args);
     free(args);
     if (bridge) {
         struct json *json = parse_reply(reply);
         char *name = xstrdup(get_str(json, "function"));
+        char *qualified = xasprintf("%s/%s", get_str(json, "eswitch"), name);
         const char *type = (!strcmp(get_str(json, "kind"), "vf")
                             ? "type=esw-vf" : "type=esw-virtio");
         const char *vsctl[] = { "add-port", bridge, name, "--", "set",
                                 "Interface", name, type, NULL };
+        char *cmd;
+        int status = run_vsctl(vsctl, &cmd);
 
-        run_vsctl(vsctl);
+        if (status < 0) {
+            char *what = xasprintf("\"%s\" did not finish", cmd);
+            char *note = xasprintf("%s stays hotplugged and its port may "
+                                   "still be added (ovs-eswitchctl unplug %s "
+                                   "--force removes both)", name, name);
+
+            die_timeout(what, note);
+        } else if (status) {
+            /* Undo the hotplug: nothing is left behind. */
+            char *error;
+            char *undo = transact("eswitch/unplug", 1, &qualified, &error);
+
+            if (!undo) {
+                ovs_fatal(0, "\"%s\" failed, and %s stays hotplugged: %s",
+                          cmd, name, error);
+            }
+            ovs_fatal(0, "\"%s\" failed: %s unplugged again", cmd, name);
+        }
+        free(cmd);
         json_destroy(json);
         free(reply);
-        reply = transact_or_die("eswitch/query", 1, &name);
+        reply = transact_or_die("eswitch/query", 1, &qualified);
+        free(qualified);
         free(name);
     }
     print_function_reply(reply);
@@ -360,19 +578,11 @@ cmd_hotplug(int argc, char *argv[])
 }
 
 static void
-sleep_msec(long msec)
-{
-    struct timespec ts = { msec / 1000, (msec % 1000) * 1000000 };
-
-    nanosleep(&ts, NULL);
-}
-
-static void
 cmd_unplug(int argc, char *argv[])
 {
     const char *dev = NULL;
+    char *qualified = NULL;
     bool force = false;
-    char *reply, *error;
 
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--force")) {
@@ -387,37 +597,30 @@ cmd_unplug(int argc, char *argv[])
         ovs_fatal(0, "usage: unplug FUNCTION [--force]");
     }
     if (force) {
-        /* Detach the representor from its bridge first, the way an operator
-         * would: OVS then removes its flows, offloaded rules, MACs and
-         * policy, and releases the function. */
-        struct json *json;
-        char *port;
+        /* Everything is checked before anything changes: then the
+         * representor leaves its bridge first, the way an operator would
+         * do it (OVS removes its flows, offloaded rules, MACs and policy
+         * and releases the function), and the function goes. */
+        char *check[] = { (char *) dev, (char *) "--check" };
+        char *reply = transact_or_die("eswitch/unplug", 2, check);
+        struct json *json = parse_reply(reply);
+        char *port = get_val(json, "port");
 
-        reply = transact_or_die("eswitch/query", 1, (char **) &dev);
-        json = parse_reply(reply);
-        port = get_val(json, "port");
+        qualified = xasprintf("%s/%s", get_str(json, "eswitch"),
+                              get_str(json, "function"));
         if (strcmp(port, "-")) {
             const char *vsctl[] = { "--if-exists", "del-port", port, NULL };
 
-            run_vsctl(vsctl);
+            run_vsctl_or_die(vsctl);
+            wait_port_released(qualified, port);
         }
+        dev = qualified;
         free(port);
         json_destroy(json);
         free(reply);
     }
-    for (int tries = 0; ; tries++) {
-        reply = transact("eswitch/unplug", 1, (char **) &dev, &error);
-        if (reply || !force || tries >= 100 || !strstr(error, "in use")) {
-            break;
-        }
-        /* The port is going away: give ovs-vswitchd a moment. */
-        free(error);
-        sleep_msec(50);
-    }
-    if (!reply) {
-        die_server_error(error);
-    }
-    free(reply);
+    free(transact_or_die("eswitch/unplug", 1, (char **) &dev));
+    free(qualified);
 }
 
 static void
@@ -437,7 +640,7 @@ static void
 cmd_log(int argc, char *argv[])
 {
     static const char *const modules[] = {
-        "eswitch", NULL
+        "eswitch", "eswitch_state", NULL
     };
     const char *level = NULL;
 
@@ -521,7 +724,64 @@ cmd_config(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
     free(reply);
 }
 
-/* Validates a configuration file offline, with the daemon's messages. */
+/* Checks the MACs that 'cfg' (of 'file_name') gives its static functions
+ * against those of the running ovs-vswitchd's functions, except the static
+ * functions of the eSwitches the file replaces.  Exits with status 1 and a
+ * message naming both functions on the first collision. */
+static void
+validate_against_running(const char *file_name,
+                         const struct eswitch_file_config *cfg)
+{
+    struct jsonrpc *client = connect_to_target(false);
+    const struct json_array *fns;
+    struct eswitch_file_mac *macs;
+    struct json *json;
+    char *reply, *error;
+    size_t n_macs;
+
+    if (!client) {
+        return;                 /* Not running: offline checks only. */
+    }
+    reply = transact__(client, "eswitch/list", 0, NULL, &error);
+    if (!reply) {
+        die_server_error(error);
+    }
+    json = parse_reply(reply);
+    fns = json_array(shash_find_data(json_object(json), "functions"));
+    n_macs = eswitch_file_config_macs(cfg, &macs);
+    for (size_t i = 0; i < fns->n; i++) {
+        const struct json *fn = fns->elems[i];
+        const struct json *pf = shash_find_data(json_object(fn), "pf");
+        struct esw_eth_addr mac;
+        bool replaced = false;
+
+        if (!eswitch_mac_from_string(get_str(fn, "mac"), &mac)) {
+            continue;
+        }
+        for (size_t j = 0; j < cfg->n_pfs; j++) {
+            replaced |= (pf && pf->type == JSON_INTEGER
+                         && pf->integer == cfg->pfs[j].pf
+                         && !strcmp(get_str(fn, "origin"), "static"));
+        }
+        for (size_t j = 0; j < n_macs && !replaced; j++) {
+            if (!memcmp(&macs[j].mac, &mac, sizeof mac)
+                && (strcmp(macs[j].eswitch, get_str(fn, "eswitch"))
+                    || strcmp(macs[j].function, get_str(fn, "function")))) {
+                fprintf(stderr, "%s: %s: MAC %s of %s is already used by "
+                        "function %s of eswitch %s\n", file_name,
+                        macs[j].field, get_str(fn, "mac"), macs[j].function,
+                        get_str(fn, "function"), get_str(fn, "eswitch"));
+                exit(1);
+            }
+        }
+    }
+    free(macs);
+    json_destroy(json);
+    free(reply);
+}
+
+/* Validates a configuration file offline, with the daemon's messages, and
+ * against the running daemon's functions if there is one. */
 static void
 cmd_validate(int argc, char *argv[])
 {
@@ -536,6 +796,7 @@ cmd_validate(int argc, char *argv[])
         free(error);
         exit(1);
     }
+    validate_against_running(argv[0], &cfg);
     printf("%s: valid: %"PRIuSIZE" PFs\n", argv[0], cfg.n_pfs);
     eswitch_file_config_destroy(&cfg);
 }
@@ -566,6 +827,7 @@ usage(void)
            "  hotplug vf|virtio [--eswitch E] [--pf N] [--mac MAC] "
            "[--mtu N]\n"
            "          [--queues N] [--features HEX] [--add-port BRIDGE]\n"
+           "          [--vhost-user PATH [--client]]\n"
            "  unplug FUNCTION [--force]  remove a hotplugged function\n"
            "  modify FUNCTION [--mac MAC] [--mtu N] "
            "[--link-state auto|up|down]\n"
@@ -578,10 +840,12 @@ usage(void)
            "qualified by its eSwitch (esw0/pf0vf2, esw0/3).\n"
            "\nOptions:\n"
            "  -t, --target=TARGET        pidfile or socket of ovs-vswitchd\n"
+           "  -T, --timeout=SECS         give up after SECS seconds\n"
+           "                             (default $OVS_CTL_TIMEOUT, else %d)\n"
            "  --json                     JSON output\n"
            "  -h, --help                 display this help message\n"
            "  -V, --version              display version information\n",
-           program_name, program_name);
+           program_name, program_name, DEFAULT_TIMEOUT);
     exit(EXIT_SUCCESS);
 }
 
@@ -591,6 +855,7 @@ main(int argc, char *argv[])
     enum { OPT_JSON = UCHAR_MAX + 1 };
     static const struct option long_options[] = {
         {"target", required_argument, NULL, 't'},
+        {"timeout", required_argument, NULL, 'T'},
         {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -614,6 +879,12 @@ main(int argc, char *argv[])
         case 't':
             target = optarg;
             break;
+        case 'T':
+            if (!str_to_uint(optarg, 10, &timeout_secs) || !timeout_secs) {
+                ovs_fatal(0, "invalid --timeout \"%s\": expected a number "
+                          "of seconds (1 or more)", optarg);
+            }
+            break;
         case OPT_JSON:
             json_output = true;
             break;
@@ -629,6 +900,14 @@ main(int argc, char *argv[])
         }
     }
     free(short_options);
+    if (!timeout_secs) {
+        const char *env = getenv("OVS_CTL_TIMEOUT");
+
+        if (!env || !str_to_uint(env, 10, &timeout_secs) || !timeout_secs) {
+            timeout_secs = DEFAULT_TIMEOUT;
+        }
+    }
+    deadline = time_msec() + timeout_secs * 1000LL;
 
     if (optind >= argc) {
         ovs_fatal(0, "missing command name; use --help for help");

@@ -8,6 +8,7 @@ vswitchd_plugin_ovs_vswitchd_CFLAGS = $(OVS_EXT_CFLAGS)
 # bridge.o and system-stats.o are in none of OVS's libraries.
 vswitchd_plugin_ovs_vswitchd_LDADD = \
 	ovs-ext/libovsext.a \
+	datapath/libesw-vhost.a \
 	datapath/libesw.a \
 	$(OVS_DIR)/vswitchd/bridge.o \
 	$(OVS_DIR)/vswitchd/system-stats.o \
@@ -15,4 +16,11 @@ vswitchd_plugin_ovs_vswitchd_LDADD = \
 # The hooks into OVS's code: see vswitchd-plugin/ovs-hooks.c.
 vswitchd_plugin_ovs_vswitchd_LDFLAGS = $(AM_LDFLAGS) $(OVS_VSWITCHD_LDFLAGS) \
 	-Wl,--wrap=netdev_set_flow_api_enabled \
+	-Wl,--wrap=dpdk_init \
 	-Wl,--wrap=ovsrec_open_vswitch_first
+
+# Our patches on OVS, applied by utilities/ovs-ext-setup (see the series).
+EXTRA_DIST += \
+	vswitchd-plugin/ovs-patches/series \
+	vswitchd-plugin/ovs-patches/0001-dpif-netdev-offload-thread-wakes-on-enqueue.patch \
+	vswitchd-plugin/ovs-patches/0002-dpif-netdev-compact-offload-requests.patch
