@@ -188,7 +188,8 @@ def l3_bytes(spec):
         hdr = struct.pack("!IHBB16s16s", (spec.get("ip6_ver", 6) << 28)
                           | (spec["tos"] << 20),
                           plen & 0xffff, nxt, spec["ttl"],
-                          ip6_bytes(spec["src_ip6"]), ip6_bytes(spec["dst_ip6"]))
+                          ip6_bytes(spec["src_ip6"]),
+                          ip6_bytes(spec["dst_ip6"]))
         return hdr + body
     if kind == "arp":
         return struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, spec["arp_op"],
@@ -260,8 +261,9 @@ def describe_frame(spec, frame):
         d += " 802.3 %s" % ("snap ipv4" if spec["snap"] else "llc")
     else:
         d += " type 0x%04x" % spec["eth_type"]
-    if (spec["l3"] in ("ipv4", "ipv6") or spec["l3"] == "llc" and spec["snap"]) \
-       and spec["proto"] in (6, 17, 132):
+    has_l4 = spec["l3"] in ("ipv4", "ipv6") or (spec["l3"] == "llc"
+                                                 and spec["snap"])
+    if has_l4 and spec["proto"] in (6, 17, 132):
         d += " ports %d>%d" % (spec["sport"], spec["dport"])
     if spec["trunc"] is not None:
         d += " truncated"
@@ -293,7 +295,8 @@ def random_frame(rng, port):
         "src": src, "dst": dst, "tags": tags,
         "l3": rng.choices(["ipv4", "ipv6", "arp", "llc", "other"],
                           [45, 22, 12, 5, 16])[0],
-        "eth_type": rng.choice(OTHER_TYPES), "payload_len": rng.randrange(0, 60),
+        "eth_type": rng.choice(OTHER_TYPES),
+        "payload_len": rng.randrange(0, 60),
         "snap": rng.random() < 0.5,
         "ip_ver": 4 if rng.random() < 0.95 else rng.choice([6, 0, 15]),
         "ip6_ver": 6 if rng.random() < 0.95 else rng.choice([4, 0]),
@@ -556,7 +559,8 @@ def random_flow(rng, n_tables, in_ports=None):
     match = random_match(rng, in_ports or PORT_NAMES)
     flow = ("table=%d," % table if table else "") + "priority=%d," % prio \
         + ",".join(match)
-    return flow.rstrip(",") + ",actions=" + random_actions(rng, table, n_tables)
+    return (flow.rstrip(",") + ",actions="
+            + random_actions(rng, table, n_tables))
 
 
 def generate_case(seed, n_frames):
@@ -697,8 +701,9 @@ def log_problems(path, ignore=OVS_HOSTILE_FRAME_LOGS):
     out = []
     with open(path, errors="replace") as f:
         for line in f:
-            if re.search(r"\|(WARN|ERR|EMER)\|", line) and not skip.search(line) \
-               and not any(re.search(p, line) for p in ignore):
+            if (re.search(r"\|(WARN|ERR|EMER)\|", line)
+                    and not skip.search(line)
+                    and not any(re.search(p, line) for p in ignore)):
                 out.append(line.rstrip("\n"))
     return out
 
@@ -1153,8 +1158,9 @@ class Run:
             if side.hw:
                 out = side.appctl("eswitch/offload-check")
                 if not out.startswith("consistent:"):
-                    self.problems.append("%s: ovs-appctl eswitch/offload-check:"
-                                         "\n%s" % (side.name, out))
+                    self.problems.append("%s: ovs-appctl eswitch/"
+                                         "offload-check:\n%s"
+                                         % (side.name, out))
 
     def execute(self):
         """Runs the case.  Returns None if both sides agree, else the kind
@@ -1293,7 +1299,8 @@ def shrink(case, kind, runner, deadline, verbose=False):
         case, p2 = drop_items(case, lambda c: c["flows"])
         progress = p1 or p2
         # Port and OVS settings, one at a time.
-        keys = [(port, "options", k) for port, pc in sorted(case["ports"].items())
+        keys = [(port, "options", k)
+                for port, pc in sorted(case["ports"].items())
                 for k in sorted(pc.get("options", {}))]
         keys += [(port, k, None) for port, pc in sorted(case["ports"].items())
                  for k in ("mtu_request", "tag") if k in pc]
