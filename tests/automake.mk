@@ -20,12 +20,17 @@ TESTSUITE_AT += \
 	tests/offload-policy.at \
 	tests/system-offload.at \
 	tests/vhost-user.at \
-	tests/system-vhost-qemu.at
+	tests/system-vhost-qemu.at \
+	tests/esw-diff.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
 # The checks the unit-test programs (tests/test-esw-*.c) share.
 EXTRA_DIST += tests/unit-check.h
 DISTCLEANFILES += tests/atconfig tests/atlocal
+
+# The differential tester, offloaded vs software (tests/esw-diff.at runs a
+# few cases; "make fuzz-diff", in tests/fuzz/fuzz.mk, many more).
+EXTRA_DIST += tests/esw-diff.py tests/esw-diff-cases
 
 # The suite is generated with OVS's test macros from the pinned tree.
 AUTOM4TE = autom4te
