@@ -122,11 +122,13 @@ parse_ipv6(const uint8_t *p, size_t n, struct esw_key *key)
     if (n < 40) {
         return;
     }
+    /* As OVS (ipv6_sanity_check()): no version check; a payload length
+     * beyond the frame makes it not IPv6 at all. */
     vtcfl = ntohl(get_be32(p));
-    if (vtcfl >> 28 != 6) {
+    plen = ntohs(get_be16(p + 4));
+    if (plen > n - 40) {
         return;
     }
-    plen = ntohs(get_be16(p + 4));
     nh = p[6];
     key->ip_tos = (vtcfl >> 20) & 0xff;
     key->ipv6_label = htonl(vtcfl & 0xfffff);
@@ -134,10 +136,7 @@ parse_ipv6(const uint8_t *p, size_t n, struct esw_key *key)
     memcpy(&key->ip_src.ip6, p + 8, 16);
     memcpy(&key->ip_dst.ip6, p + 24, 16);
     p += 40;
-    n -= 40;
-    if (plen && plen < n) {
-        n = plen;               /* Trim padding. */
-    }
+    n = plen;                   /* Trim padding (0: nothing follows). */
 
     for (int i = 0; ; i++) {
         size_t hlen;
@@ -184,8 +183,12 @@ parse_arp(const uint8_t *p, size_t n, struct esw_key *key)
     /* htype 1, ptype 0x0800, hlen 6, plen 4. */
     static const uint8_t eth_ip4[6] = { 0, 1, 8, 0, 6, 4 };
 
-    if (n >= 28 && !memcmp(p, eth_ip4, sizeof eth_ip4) && p[6] == 0) {
-        key->ip_proto = p[7];
+    /* As OVS: the addresses whatever the opcode; the opcode only when it
+     * is below 256 (else 0). */
+    if (n >= 28 && !memcmp(p, eth_ip4, sizeof eth_ip4)) {
+        if (p[6] == 0) {
+            key->ip_proto = p[7];
+        }
         key->ip_src.ip4 = get_be32(p + 14);
         key->ip_dst.ip4 = get_be32(p + 24);
     }
@@ -216,17 +219,19 @@ parse_l3(const uint8_t *p, size_t n, uint16_t type, struct esw_key *key)
         size_t ihl, tot_len;
         uint16_t frag;
 
-        if (n < 20 || p[0] >> 4 != 4) {
+        /* As OVS (ipv4_sanity_check()): no version check; a total length
+         * beyond the frame, or more than 255 bytes of padding after it,
+         * makes it not IPv4 at all. */
+        if (n < 20) {
             return;
         }
         ihl = (size_t) (p[0] & 0x0f) * 4;
         tot_len = ntohs(get_be16(p + 2));
-        if (ihl < 20 || ihl > n || tot_len < ihl) {
+        if (ihl < 20 || ihl > n || tot_len < ihl || tot_len > n
+            || n - tot_len > 255) {
             return;
         }
-        if (tot_len < n) {
-            n = tot_len;        /* Trim padding. */
-        }
+        n = tot_len;            /* Trim padding. */
         key->ip_tos = p[1];
         key->ip_ttl = p[8];
         key->ip_proto = p[9];
@@ -291,8 +296,18 @@ esw_parse(const void *frame, size_t len, uint32_t in_vport,
     }
 
     if (ntohs(type) < 0x600) {
-        set_word0(key, in_vport, htons(ESW_ETH_TYPE_NONE), n_vlans);
-        return 0;
+        /* 802.3: LLC/SNAP with an Ethernet OUI carries an Ethertype, which
+         * OVS uses as the frame's. */
+        static const uint8_t snap[6] = { 0xaa, 0xaa, 0x03, 0, 0, 0 };
+
+        if (n < 8 || memcmp(p, snap, sizeof snap)
+            || ntohs(get_be16(p + 6)) < 0x600) {
+            set_word0(key, in_vport, htons(ESW_ETH_TYPE_NONE), n_vlans);
+            return 0;
+        }
+        type = get_be16(p + 6);
+        p += 8;
+        n -= 8;
     }
     set_word0(key, in_vport, type, n_vlans);
     parse_l3(p, n, type, key);

@@ -172,7 +172,11 @@ const char *esw_drop_reason_name(enum esw_drop_reason reason);
  * 'key' is all zero except in_vport).  Any other oddity (truncated or bogus
  * L3/L4 headers, unknown ethertypes, more than two tags) is not an error:
  * parsing stops at the last complete header and the remaining fields are
- * zero. */
+ * zero.  What counts as a valid IPv4/IPv6/ARP header, and an 802.3 frame's
+ * LLC/SNAP Ethertype, follow OVS's parser (lib/flow.c), so that a device
+ * rule made from an OVS flow matches the frames that flow matches: an IP
+ * length beyond the frame makes it not IP, the version nibble is not
+ * checked (tests/esw-diff-cases/ holds a frame for each). */
 int esw_parse(const void *frame, size_t len, uint32_t in_vport,
               struct esw_key *key);
 
