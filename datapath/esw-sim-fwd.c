@@ -220,19 +220,6 @@ sim_meter(struct sim_fwd_ctx *ctx, uint32_t id, uint32_t len)
     return sim_meter_run(ctx->dev, id, len, ctx->now_ns);
 }
 
-/* Applies the rewrite 'a' to 'pkt', parsing the packet's layout into
- * '*layout' first unless '*have_layout'. */
-static inline void
-sim_rewrite(struct esw_pkt *pkt, const struct esw_action *a,
-            struct esw_layout *layout, bool *have_layout)
-{
-    if (!*have_layout) {
-        esw_pkt_layout(pkt->data, pkt->len, ESW_MAX_VLANS, layout);
-        *have_layout = true;
-    }
-    esw_pkt_set(pkt, layout, &a->set);
-}
-
 /* Runs the actions of 'ver', a rule that is not 'chained', on 'pkt'
  * (taken), received on 'src'.  The hit is already counted. */
 static void
@@ -265,23 +252,11 @@ sim_execute(struct sim_fwd_ctx *ctx, struct sim_vport *src,
             }
             break;
         case ESW_ACTION_PUSH_VLAN:
-            /* ENOBUFS cannot happen: two pushes fit the headroom. */
-            esw_pkt_push_vlan(pkt, a->vlan.tpid, a->vlan.tci);
-            have_layout = false;
-            break;
         case ESW_ACTION_POP_VLAN:
-            /* EINVAL: untagged; nothing to pop. */
-            esw_pkt_pop_vlan(pkt);
-            have_layout = false;
-            break;
         case ESW_ACTION_SET_ETH_SRC:
-            esw_pkt_set_eth_src(pkt, &a->mac);
-            break;
         case ESW_ACTION_SET_ETH_DST:
-            esw_pkt_set_eth_dst(pkt, &a->mac);
-            break;
         case ESW_ACTION_SET:
-            sim_rewrite(pkt, a, &layout, &have_layout);
+            sim_edit(pkt, a, &layout, &have_layout);
             break;
         case ESW_ACTION_METER:
             if (!sim_meter(ctx, a->meter, pkt->len)) {
@@ -408,21 +383,11 @@ sim_execute_chained(struct sim_fwd_ctx *ctx, struct sim_vport *src,
                 n_deferred++;
                 break;
             case ESW_ACTION_PUSH_VLAN:
-                esw_pkt_push_vlan(pkt, a->vlan.tpid, a->vlan.tci);
-                have_layout = false;
-                break;
             case ESW_ACTION_POP_VLAN:
-                esw_pkt_pop_vlan(pkt);
-                have_layout = false;
-                break;
             case ESW_ACTION_SET_ETH_SRC:
-                esw_pkt_set_eth_src(pkt, &a->mac);
-                break;
             case ESW_ACTION_SET_ETH_DST:
-                esw_pkt_set_eth_dst(pkt, &a->mac);
-                break;
             case ESW_ACTION_SET:
-                sim_rewrite(pkt, a, &layout, &have_layout);
+                sim_edit(pkt, a, &layout, &have_layout);
                 break;
             case ESW_ACTION_HASH:
                 if (a->hash.alg == ESW_HASH_L4) {

@@ -118,25 +118,11 @@ trace_chains(struct sim_dev *dev, const struct sim_vport *src,
                 }
                 break;
             case ESW_ACTION_PUSH_VLAN:
-                esw_pkt_push_vlan(pkt, a->vlan.tpid, a->vlan.tci);
-                have_layout = false;
-                break;
             case ESW_ACTION_POP_VLAN:
-                esw_pkt_pop_vlan(pkt);
-                have_layout = false;
-                break;
             case ESW_ACTION_SET_ETH_SRC:
-                esw_pkt_set_eth_src(pkt, &a->mac);
-                break;
             case ESW_ACTION_SET_ETH_DST:
-                esw_pkt_set_eth_dst(pkt, &a->mac);
-                break;
             case ESW_ACTION_SET:
-                if (!have_layout) {
-                    esw_pkt_layout(pkt->data, pkt->len, ESW_MAX_VLANS, &layout);
-                    have_layout = true;
-                }
-                esw_pkt_set(pkt, &layout, &a->set);
+                sim_edit(pkt, a, &layout, &have_layout);
                 break;
             case ESW_ACTION_HASH:
                 dp_hash = (a->hash.alg == ESW_HASH_L4

@@ -259,6 +259,42 @@ void sim_vport_drop(struct sim_vport *, enum esw_drop_reason, uint64_t n);
 bool sim_meter_run(struct sim_dev *, uint32_t id, uint32_t len,
                    uint64_t now_ns);
 
+/* Applies the header edit 'a' (PUSH_VLAN, POP_VLAN, SET_ETH_*, SET) to
+ * 'pkt', the one implementation for forwarding, chains and tracing.  SET
+ * parses the packet's layout into '*layout' first unless '*have_layout';
+ * tag changes invalidate it.  A push cannot fail (two pushes fit the
+ * headroom) and a pop of an untagged frame does nothing. */
+static inline void
+sim_edit(struct esw_pkt *pkt, const struct esw_action *a,
+         struct esw_layout *layout, bool *have_layout)
+{
+    switch (a->type) {
+    case ESW_ACTION_PUSH_VLAN:
+        esw_pkt_push_vlan(pkt, a->vlan.tpid, a->vlan.tci);
+        *have_layout = false;
+        break;
+    case ESW_ACTION_POP_VLAN:
+        esw_pkt_pop_vlan(pkt);
+        *have_layout = false;
+        break;
+    case ESW_ACTION_SET_ETH_SRC:
+        esw_pkt_set_eth_src(pkt, &a->mac);
+        break;
+    case ESW_ACTION_SET_ETH_DST:
+        esw_pkt_set_eth_dst(pkt, &a->mac);
+        break;
+    case ESW_ACTION_SET:
+        if (!*have_layout) {
+            esw_pkt_layout(pkt->data, pkt->len, ESW_MAX_VLANS, layout);
+            *have_layout = true;
+        }
+        esw_pkt_set(pkt, layout, &a->set);
+        break;
+    default:
+        break;
+    }
+}
+
 /* esw-sim-fwd.c: pipeline stages. */
 uint32_t sim_l3_len(const struct esw_pkt *);
 /* Egress of 'pkts' (their ownership passes) to 'dst': link, policy, MTU,
