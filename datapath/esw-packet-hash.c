@@ -45,15 +45,11 @@
  * flow_hash_5tuple(flow, basis).  The device implements the usual case. */
 
 #include "esw-packet.h"
+#include "esw-packet-private.h"
 
 #include <arpa/inet.h>
 #include <string.h>
 
-#define IPPROTO_ICMP_   1
-#define IPPROTO_TCP_    6
-#define IPPROTO_UDP_    17
-#define IPPROTO_ICMPV6_ 58
-#define IPPROTO_SCTP_   132
 
 static inline uint32_t
 rot32(uint32_t x, int k)
@@ -91,15 +87,6 @@ finish32(uint32_t h, uint32_t final)
     h *= UINT32_C(0xc2b2ae35);
     h ^= h >> 16;
     return h;
-}
-
-static inline uint32_t
-load32(const uint8_t *p)
-{
-    uint32_t x;
-
-    memcpy(&x, p, sizeof x);
-    return x;
 }
 
 static inline uint64_t

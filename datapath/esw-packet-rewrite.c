@@ -19,21 +19,11 @@
  * not depend on byte order). */
 
 #include "esw-packet.h"
+#include "esw-packet-private.h"
 
 #include <arpa/inet.h>
 #include <string.h>
 
-#define IPPROTO_ICMP_     1
-#define IPPROTO_IGMP_     2
-#define IPPROTO_TCP_      6
-#define IPPROTO_UDP_      17
-#define IPPROTO_ICMPV6_   58
-#define IPPROTO_SCTP_     132
-#define IPPROTO_HOPOPTS_  0
-#define IPPROTO_ROUTING_  43
-#define IPPROTO_FRAGMENT_ 44
-#define IPPROTO_AH_       51
-#define IPPROTO_DSTOPTS_  60
 
 #define IPV6_LABEL_MASK   0x000fffff
 
@@ -139,46 +129,8 @@ esw_set_fields(const struct esw_set *set)
     return 0;
 }
 
-/* Unaligned loads and stores in memory order. */
-
-static inline uint16_t
-load16(const uint8_t *p)
-{
-    uint16_t x;
-
-    memcpy(&x, p, sizeof x);
-    return x;
-}
-
-static inline uint32_t
-load32(const uint8_t *p)
-{
-    uint32_t x;
-
-    memcpy(&x, p, sizeof x);
-    return x;
-}
-
-static inline void
-store16(uint8_t *p, uint16_t x)
-{
-    memcpy(p, &x, sizeof x);
-}
-
-static inline void
-store32(uint8_t *p, uint32_t x)
-{
-    memcpy(p, &x, sizeof x);
-}
-
 /* Layout. */
 
-static bool
-is_vlan_tpid(uint16_t be_type)
-{
-    return (be_type == htons(ESW_TPID_8021Q)
-            || be_type == htons(ESW_TPID_8021AD));
-}
 
 /* L4 fields of the frame at 'p' ('n' bytes) with protocol 'proto'. */
 static void

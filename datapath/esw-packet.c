@@ -38,6 +38,7 @@
 
 #include "esw-packet.h"
 #include "esw-packet-format.h"
+#include "esw-packet-private.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,41 +49,7 @@
 
 #define ESW_IPV6_MAX_EXT_HDRS 8
 
-#define IPPROTO_ICMP_    1
-#define IPPROTO_TCP_     6
-#define IPPROTO_UDP_     17
-#define IPPROTO_ICMPV6_  58
-#define IPPROTO_SCTP_    132
-#define IPPROTO_HOPOPTS_ 0
-#define IPPROTO_ROUTING_ 43
-#define IPPROTO_FRAGMENT_ 44
-#define IPPROTO_AH_      51
-#define IPPROTO_DSTOPTS_ 60
 
-static inline uint16_t
-get_be16(const uint8_t *p)
-{
-    uint16_t x;
-
-    memcpy(&x, p, sizeof x);
-    return x;
-}
-
-static inline uint32_t
-get_be32(const uint8_t *p)
-{
-    uint32_t x;
-
-    memcpy(&x, p, sizeof x);
-    return x;
-}
-
-static inline bool
-is_vlan_tpid(uint16_t be_type)
-{
-    return (be_type == htons(ESW_TPID_8021Q)
-            || be_type == htons(ESW_TPID_8021AD));
-}
 
 /* Parses the L4 header at 'p' (with 'n' bytes available) for 'proto'. */
 static inline void
@@ -90,14 +57,14 @@ parse_l4(const uint8_t *p, size_t n, uint8_t proto, struct esw_key *key)
 {
     if (proto == IPPROTO_TCP_) {
         if (n >= 20) {
-            key->tp_src = get_be16(p);
-            key->tp_dst = get_be16(p + 2);
-            key->tcp_flags = htons(ntohs(get_be16(p + 12)) & 0x0fff);
+            key->tp_src = load16(p);
+            key->tp_dst = load16(p + 2);
+            key->tcp_flags = htons(ntohs(load16(p + 12)) & 0x0fff);
         }
     } else if (proto == IPPROTO_UDP_) {
         if (n >= 8) {
-            key->tp_src = get_be16(p);
-            key->tp_dst = get_be16(p + 2);
+            key->tp_src = load16(p);
+            key->tp_dst = load16(p + 2);
         }
     } else if (proto == IPPROTO_ICMP_ || proto == IPPROTO_ICMPV6_) {
         if (n >= 4) {
@@ -106,8 +73,8 @@ parse_l4(const uint8_t *p, size_t n, uint8_t proto, struct esw_key *key)
         }
     } else if (proto == IPPROTO_SCTP_) {
         if (n >= 12) {
-            key->tp_src = get_be16(p);
-            key->tp_dst = get_be16(p + 2);
+            key->tp_src = load16(p);
+            key->tp_dst = load16(p + 2);
         }
     }
 }
@@ -124,8 +91,8 @@ parse_ipv6(const uint8_t *p, size_t n, struct esw_key *key)
     }
     /* As OVS (ipv6_sanity_check()): no version check; a payload length
      * beyond the frame makes it not IPv6 at all. */
-    vtcfl = ntohl(get_be32(p));
-    plen = ntohs(get_be16(p + 4));
+    vtcfl = ntohl(load32(p));
+    plen = ntohs(load16(p + 4));
     if (plen > n - 40) {
         return;
     }
@@ -151,7 +118,7 @@ parse_ipv6(const uint8_t *p, size_t n, struct esw_key *key)
             return;
         }
         if (nh == IPPROTO_FRAGMENT_) {
-            uint16_t off = ntohs(get_be16(p + 2)) & 0xfff8;
+            uint16_t off = ntohs(load16(p + 2)) & 0xfff8;
 
             hlen = 8;
             key->ip_frag |= ESW_FRAG_ANY;
@@ -189,8 +156,8 @@ parse_arp(const uint8_t *p, size_t n, struct esw_key *key)
         if (p[6] == 0) {
             key->ip_proto = p[7];
         }
-        key->ip_src.ip4 = get_be32(p + 14);
-        key->ip_dst.ip4 = get_be32(p + 24);
+        key->ip_src.ip4 = load32(p + 14);
+        key->ip_dst.ip4 = load32(p + 24);
     }
 }
 
@@ -226,7 +193,7 @@ parse_l3(const uint8_t *p, size_t n, uint16_t type, struct esw_key *key)
             return;
         }
         ihl = (size_t) (p[0] & 0x0f) * 4;
-        tot_len = ntohs(get_be16(p + 2));
+        tot_len = ntohs(load16(p + 2));
         if (ihl < 20 || ihl > n || tot_len < ihl || tot_len > n
             || n - tot_len > 255) {
             return;
@@ -235,9 +202,9 @@ parse_l3(const uint8_t *p, size_t n, uint16_t type, struct esw_key *key)
         key->ip_tos = p[1];
         key->ip_ttl = p[8];
         key->ip_proto = p[9];
-        key->ip_src.ip4 = get_be32(p + 12);
-        key->ip_dst.ip4 = get_be32(p + 16);
-        frag = ntohs(get_be16(p + 6));
+        key->ip_src.ip4 = load32(p + 12);
+        key->ip_dst.ip4 = load32(p + 16);
+        frag = ntohs(load16(p + 6));
         if (frag & 0x3fff) {
             key->ip_frag = ESW_FRAG_ANY;
             if (frag & 0x1fff) {
@@ -273,22 +240,22 @@ esw_parse(const void *frame, size_t len, uint32_t in_vport,
     }
 
     memcpy(&key->dst, p, 2 * ESW_ETH_ADDR_LEN);     /* 'dst' then 'src'. */
-    type = get_be16(p + 12);
+    type = load16(p + 12);
     p += ESW_ETH_HDR_LEN;
     n -= ESW_ETH_HDR_LEN;
 
     /* Tags: 'type' is the TPID, 'p' points to the TCI. */
     if (is_vlan_tpid(type) && n >= ESW_VLAN_HDR_LEN) {
         key->vlans[0].tpid = type;
-        key->vlans[0].tci = get_be16(p);
-        type = get_be16(p + 2);
+        key->vlans[0].tci = load16(p);
+        type = load16(p + 2);
         p += ESW_VLAN_HDR_LEN;
         n -= ESW_VLAN_HDR_LEN;
         n_vlans = 1;
         if (is_vlan_tpid(type) && n >= ESW_VLAN_HDR_LEN) {
             key->vlans[1].tpid = type;
-            key->vlans[1].tci = get_be16(p);
-            type = get_be16(p + 2);
+            key->vlans[1].tci = load16(p);
+            type = load16(p + 2);
             p += ESW_VLAN_HDR_LEN;
             n -= ESW_VLAN_HDR_LEN;
             n_vlans = 2;
@@ -301,11 +268,11 @@ esw_parse(const void *frame, size_t len, uint32_t in_vport,
         static const uint8_t snap[6] = { 0xaa, 0xaa, 0x03, 0, 0, 0 };
 
         if (n < 8 || memcmp(p, snap, sizeof snap)
-            || ntohs(get_be16(p + 6)) < 0x600) {
+            || ntohs(load16(p + 6)) < 0x600) {
             set_word0(key, in_vport, htons(ESW_ETH_TYPE_NONE), n_vlans);
             return 0;
         }
-        type = get_be16(p + 6);
+        type = load16(p + 6);
         p += 8;
         n -= 8;
     }
@@ -341,7 +308,7 @@ esw_pkt_pop_vlan(struct esw_pkt *pkt)
     /* The tag (TPID and TCI) must be complete; what follows it need not
      * be, so that pop undoes any push. */
     if (pkt->len < 2 * ESW_ETH_ADDR_LEN + ESW_VLAN_HDR_LEN
-        || !is_vlan_tpid(get_be16(pkt->data + 12))) {
+        || !is_vlan_tpid(load16(pkt->data + 12))) {
         return EINVAL;
     }
     /* Through registers: the regions overlap. */

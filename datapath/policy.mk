@@ -5,6 +5,7 @@ datapath_libesw_a_SOURCES += \
 	datapath/esw-packet.c \
 	datapath/esw-packet-hash.c \
 	datapath/esw-packet-rewrite.c \
+	datapath/esw-packet-private.h \
 	datapath/esw-packet-format.h \
 	datapath/esw-policy.c \
 	datapath/esw-policy.h \

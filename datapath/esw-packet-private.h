@@ -1,0 +1,73 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef ESW_PACKET_PRIVATE_H
+#define ESW_PACKET_PRIVATE_H 1
+
+/* What the packet parser (esw-packet.c) and the header rewrites
+ * (esw-packet-rewrite.c) share: protocol numbers, unaligned access. */
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "esw-packet.h"
+
+#define IPPROTO_ICMP_     1
+#define IPPROTO_IGMP_     2
+#define IPPROTO_TCP_      6
+#define IPPROTO_UDP_      17
+#define IPPROTO_ICMPV6_   58
+#define IPPROTO_SCTP_     132
+#define IPPROTO_HOPOPTS_  0
+#define IPPROTO_ROUTING_  43
+#define IPPROTO_FRAGMENT_ 44
+#define IPPROTO_AH_       51
+#define IPPROTO_DSTOPTS_  60
+
+/* Unaligned loads and stores in memory order. */
+
+static inline uint16_t
+load16(const uint8_t *p)
+{
+    uint16_t x;
+
+    memcpy(&x, p, sizeof x);
+    return x;
+}
+
+static inline uint32_t
+load32(const uint8_t *p)
+{
+    uint32_t x;
+
+    memcpy(&x, p, sizeof x);
+    return x;
+}
+
+static inline void
+store16(uint8_t *p, uint16_t x)
+{
+    memcpy(p, &x, sizeof x);
+}
+
+static inline void
+store32(uint8_t *p, uint32_t x)
+{
+    memcpy(p, &x, sizeof x);
+}
+
+/* True if the big-endian Ethertype 'be_type' is a VLAN TPID the eSwitch
+ * parses (802.1Q or 802.1ad). */
+static inline bool
+is_vlan_tpid(uint16_t be_type)
+{
+    return (be_type == htons(ESW_TPID_8021Q)
+            || be_type == htons(ESW_TPID_8021AD));
+}
+
+#endif /* esw-packet-private.h */
