@@ -18,7 +18,8 @@ datapath_libesw_a_SOURCES += \
 	datapath/esw-sim-ring.h \
 	datapath/esw-io.h \
 	datapath/esw-io-capture.c \
-	datapath/esw-io-tap.c
+	datapath/esw-io-tap.c \
+	datapath/io/esw-io-wire.c
 
 # The vhost-user host-side backend, with DPDK's rte_vhost: a library of its
 # own, so that libesw.a and the programs that use only it need no DPDK.

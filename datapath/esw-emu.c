@@ -23,6 +23,7 @@ esw_io_type_name(enum esw_io_type type)
     case ESW_IO_CAPTURE: return "capture";
     case ESW_IO_TAP: return "tap";
     case ESW_IO_VHOST_USER: return "vhost-user";
+    case ESW_IO_WIRE: return "wire";
     }
     return "unknown";
 }

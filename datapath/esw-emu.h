@@ -52,6 +52,11 @@ enum esw_io_type {
                                  * once esw_io_vhost_init() succeeded
                                  * (esw-io.h); virtio-net functions (SF
                                  * >= ESW_SF_VIRTIO_MIN) only. */
+    ESW_IO_WIRE,                /* One end of a cable to another emulated
+                                 * NIC: a Unix seqpacket connection at
+                                 * 'path', listening or ('client')
+                                 * connecting (esw-io-wire.c); uplinks
+                                 * only. */
 };
 
 const char *esw_io_type_name(enum esw_io_type);
@@ -138,9 +143,10 @@ struct esw_io_config {
     uint32_t queue_depth;       /* capture: inject and capture queue
                                  * depth (default 1024). */
 
-    /* vhost-user. */
+    /* vhost-user and wire. */
     char path[ESW_PATH_MAX];    /* Socket path (absolute). */
-    bool client;                /* Connect to 'path' (the VMM listens, and
+    bool client;                /* Connect to 'path' (the VMM or the other
+                                 * end of the wire listens, and
                                  * the backend reconnects whenever it
                                  * goes away) instead of listening on it
                                  * (the default: the VMM connects, and
@@ -166,7 +172,7 @@ struct esw_host_info {
                                  * while a guest driver is ready (between
                                  * DRIVER_OK and its going away). */
 
-    /* vhost-user host side (zero for the others). */
+    /* vhost-user and wire host sides (zero for the others). */
     char path[ESW_PATH_MAX];    /* Socket path. */
     bool client;                /* Client mode. */
     uint64_t virtio_offered;    /* Features offered. */
@@ -177,7 +183,8 @@ struct esw_host_info {
                                      * !host_up). */
     uint32_t virtio_enabled_queues; /* Served queue pairs whose two rings
                                      * the guest enabled. */
-    uint64_t host_connects;     /* Guest drivers that became ready. */
+    uint64_t host_connects;     /* Guest drivers that became ready (wire:
+                                 * connections made). */
 };
 
 /* Stores the host side of 'vport' in '*info'.  ENOENT if there is no such

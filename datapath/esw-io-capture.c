@@ -213,6 +213,8 @@ esw_io_ops_for_type(enum esw_io_type type)
         return &esw_io_capture_ops;
     case ESW_IO_TAP:
         return &esw_io_tap_ops;
+    case ESW_IO_WIRE:
+        return &esw_io_wire_ops;
     case ESW_IO_VHOST_USER:
         return atomic_load_explicit(&registered_ops[type],
                                     memory_order_acquire);

@@ -285,7 +285,7 @@ sim_vport_check_config(struct sim_dev *dev, const struct esw_vport_config *c,
                              " exceeds %u", c->rep_queue_depth,
                              SIM_MAX_REP_DEPTH);
     }
-    if (c->io && (unsigned int) c->io->type > ESW_IO_VHOST_USER) {
+    if (c->io && (unsigned int) c->io->type > ESW_IO_WIRE) {
         return esw_error_set(err, EINVAL, ESW_ERROR_HOST_IO, -1,
                              "unknown host-side type %d",
                              (int) c->io->type);
@@ -295,6 +295,10 @@ sim_vport_check_config(struct sim_dev *dev, const struct esw_vport_config *c,
         return esw_error_set(err, EINVAL, ESW_ERROR_HOST_IO, -1,
                              "vhost-user host sides are for virtio-net "
                              "functions only");
+    }
+    if (c->io && c->io->type == ESW_IO_WIRE && c->kind != ESW_VPORT_UPLINK) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_HOST_IO, -1,
+                             "wire host sides are for uplinks only");
     }
     if (c->kind == ESW_VPORT_SF && c->fn >= ESW_SF_VIRTIO_MIN * 1000) {
         return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,

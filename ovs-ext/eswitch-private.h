@@ -51,6 +51,10 @@ struct eswitch_layout {
     uint32_t n_vfs;
     uint32_t n_sfs;             /* virtio-net devices on SFs 1000... */
     enum eswitch_host_io host_io;
+    char wire[ESW_PATH_MAX];    /* other_config:eswitch-uplink-wire: the
+                                 * uplink's host side is a wire at this
+                                 * socket path (empty: host_io's). */
+    bool wire_client;           /* "unix:" (connect), else "punix:". */
 };
 
 #define ESWITCH_MAX_FUNCTIONS (2 + ESWITCH_MAX_VFS + ESWITCH_MAX_STATIC_SFS)

@@ -81,6 +81,15 @@ show_vhost(const struct esw_host_info *info, struct ds *s)
 }
 
 static void
+show_wire(const struct esw_host_info *info, struct ds *s)
+{
+    ds_put_format(s, "    wire: %s, %s, connections %"PRIu64"\n",
+                  info->client ? "connects" : "listens",
+                  info->host_up ? "connected" : "not connected",
+                  info->host_connects);
+}
+
+static void
 show_function(struct esw_dev *dev, uint32_t vport, struct ds *s,
               struct json *jfns)
 {
@@ -125,6 +134,8 @@ show_function(struct esw_dev *dev, uint32_t vport, struct ds *s,
     ds_put_char(s, '\n');
     if (host.type == ESW_IO_VHOST_USER) {
         show_vhost(&host, s);
+    } else if (host.type == ESW_IO_WIRE) {
+        show_wire(&host, s);
     }
     rep_port_destroy(&rp);
 

@@ -155,7 +155,39 @@ parse_ovs_layout(const struct smap *other_config,
                               "auto, tap, capture or vhost-user");
         return EINVAL;
     }
+
+    value = smap_get(other_config, "eswitch-uplink-wire");
+    if (value && value[0]) {
+        const char *path = (!strncmp(value, "punix:", 6) ? value + 6
+                            : !strncmp(value, "unix:", 5) ? value + 5 : NULL);
+
+        if (!path || path[0] != '/' || strlen(path) >= sizeof layout->wire) {
+            *errp = value_invalid("eswitch-uplink-wire", value,
+                                  "punix:PATH or unix:PATH, PATH absolute "
+                                  "and at most 107 bytes");
+            return EINVAL;
+        }
+        ovs_strlcpy(layout->wire, path, sizeof layout->wire);
+        layout->wire_client = value[0] == 'u';
+    }
     return 0;
+}
+
+/* The host side of function 'id' of an eSwitch laid out by 'layout',
+ * given what its other functions' host sides are ('io_type'): the
+ * uplink's is the wire if there is one.  Fills in '*sock' for a wire. */
+static enum esw_io_type
+layout_fn_io_type__(const struct eswitch_layout *layout,
+                    const struct eswitch_fn_id *id, enum esw_io_type io_type,
+                    bool vhost_user, struct eswitch_vhost_args *sock)
+    OVS_REQUIRES(eswitch_mutex)
+{
+    if (id->kind == ESW_VPORT_UPLINK && layout->wire[0]) {
+        sock->path = layout->wire;
+        sock->client = layout->wire_client;
+        return ESW_IO_WIRE;
+    }
+    return eswitch_fn_io_type__(id, io_type, vhost_user);
 }
 
 /* Stores in 'ids' (up to 'max') every function that an eSwitch serving PF
@@ -207,7 +239,7 @@ eswitch_fn_is_virtio(const struct eswitch_fn_id *id)
 /* Adds function 'id' to 'dev' with 'mac' (NULL: its default MAC), 'mtu'
  * (0: 1500) and 'queues' virtio-net queue pairs (0: not virtio), with a
  * host side of 'io_type' ('vhost' for vhost-user: NULL for the default
- * socket and features).  Stores its vport number in '*vportp' (may be
+ * socket and features; for a wire: its socket path and mode).  Stores its vport number in '*vportp' (may be
  * NULL). */
 int
 eswitch_add_function(struct esw_dev *dev, const struct eswitch_fn_id *id,
@@ -267,6 +299,9 @@ eswitch_add_function(struct esw_dev *dev, const struct eswitch_fn_id *id,
         io.virtio_features = (vhost ? vhost->features
                               : ESWITCH_DEFAULT_FEATURES);
         io.n_queues = MAX(queues, 1);
+    } else if (io_type == ESW_IO_WIRE) {
+        ovs_strlcpy(io.path, vhost->path, sizeof io.path);
+        io.client = vhost->client;
     }
 
     error = esw_vport_add(dev, &cfg, &err, vportp);
@@ -452,11 +487,14 @@ eswitch_lookup__(const char *name) OVS_REQUIRES(eswitch_mutex)
 static int
 add_layout_functions(struct esw_dev *dev, const struct eswitch_fn_id ids[],
                      size_t n_ids, const struct eswitch_pf_config *pfc,
-                     enum eswitch_host_io io, enum esw_io_type *io_typep,
+                     const struct eswitch_layout *layout,
+                     enum esw_io_type *io_typep,
                      char **errp) OVS_REQUIRES(eswitch_mutex)
 {
+    enum eswitch_host_io io = layout->host_io;
     enum esw_io_type io_type = host_io_type(io);
     bool vhost_user = io == ESWITCH_IO_VHOST_USER;
+    bool tried_tap = false;
 
     for (size_t i = 0; i < n_ids; i++) {
         struct eswitch_vhost_args vhost = {
@@ -465,13 +503,15 @@ add_layout_functions(struct esw_dev *dev, const struct eswitch_fn_id ids[],
         struct esw_eth_addr mac;
         bool has_mac = static_mac(pfc, &ids[i], &mac);
         uint32_t queues = eswitch_default_queues__(&ids[i]);
+        enum esw_io_type fn_io = layout_fn_io_type__(layout, &ids[i], io_type,
+                                                     vhost_user, &vhost);
         int error;
 
-        error = eswitch_add_function(
-            dev, &ids[i], has_mac ? &mac : NULL, 0, queues,
-            eswitch_fn_io_type__(&ids[i], io_type, vhost_user), &vhost,
-            false, NULL, errp);
-        if (error && i == 0 && (io == ESWITCH_IO_AUTO || vhost_user)
+        error = eswitch_add_function(dev, &ids[i], has_mac ? &mac : NULL, 0,
+                                     queues, fn_io, &vhost, false, NULL,
+                                     errp);
+        if (error && !tried_tap && fn_io == ESW_IO_TAP
+            && (io == ESWITCH_IO_AUTO || vhost_user)
             && (error == EACCES || error == ENODEV || error == EPERM)) {
             VLOG_INFO("%s: tap devices are not available (%s): the "
                       "functions' host sides are in memory (capture)",
@@ -484,6 +524,7 @@ add_layout_functions(struct esw_dev *dev, const struct eswitch_fn_id ids[],
                 eswitch_fn_io_type__(&ids[i], io_type, vhost_user), &vhost,
                 false, NULL, errp);
         }
+        tried_tap |= fn_io == ESW_IO_TAP;
         if (error) {
             return error;
         }
@@ -528,8 +569,8 @@ eswitch_create__(const char *name, uint32_t pf,
                           ? "no such driver" : ovs_strerror(error));
         return error;
     }
-    error = add_layout_functions(dev, ids, n_ids, pfc, layout.host_io,
-                                 &io_type, errp);
+    error = add_layout_functions(dev, ids, n_ids, pfc, &layout, &io_type,
+                                 errp);
     if (error) {
         esw_dev_close(dev);     /* Takes the added vports with it. */
         return error;
@@ -549,10 +590,12 @@ eswitch_create__(const char *name, uint32_t pf,
     hmap_init(&esw->fns);
     hmap_insert(&eswitches, &esw->node, hash_string(esw->name, 0));
     VLOG_INFO("%s: eswitch created%s: uplink, host PF, %"PRIu32" VFs, %"
-              PRIu32" virtio-net devices, host sides %s%s", esw->name,
+              PRIu32" virtio-net devices, host sides %s%s%s%s%s", esw->name,
               pfc ? " from the configuration file" : "", layout.n_vfs,
               layout.n_sfs, esw_io_type_name(io_type),
-              esw->vhost_user ? " (virtio-net: vhost-user)" : "");
+              esw->vhost_user ? " (virtio-net: vhost-user)" : "",
+              layout.wire[0] ? " (uplink: wire " : "",
+              layout.wire[0] ? layout.wire : "", layout.wire[0] ? ")" : "");
     *eswp = esw;
     return 0;
 }
@@ -677,6 +720,8 @@ eswitch_relayout__(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
     struct eswitch_fn_id ids[ESWITCH_MAX_FUNCTIONS];
     size_t n_ids = layout_functions(layout, esw->pf, ids, ARRAY_SIZE(ids));
     bool new_io = layout->host_io != esw->layout.host_io;
+    bool new_wire = (strcmp(layout->wire, esw->layout.wire)
+                     || layout->wire_client != esw->layout.wire_client);
     bool added = false;
     uint32_t *vports;
     size_t n_vports;
@@ -691,6 +736,17 @@ eswitch_relayout__(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
     } else if (new_io) {
         esw->io_type = host_io_type(layout->host_io);
         esw->vhost_user = layout->host_io == ESWITCH_IO_VHOST_USER;
+    }
+    if (new_wire) {
+        uint32_t uplink;
+
+        if (!esw_vport_lookup(esw->dev, esw->uplink_name, &uplink)
+            && eswitch_claim_find__(esw, uplink)) {
+            VLOG_WARN("%s: eswitch-uplink-wire cannot change while port %s "
+                      "uses the uplink: remove it first", esw->name,
+                      esw->uplink_name);
+            new_wire = false;
+        }
     }
 
     vports = eswitch_list_vports(esw->dev, &n_vports);
@@ -707,7 +763,8 @@ eswitch_relayout__(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
             wanted |= (ids[j].kind == info.kind && ids[j].pf == info.pf
                        && ids[j].fn == info.fn);
         }
-        if (!wanted || new_io) {
+        if (!wanted || new_io
+            || (new_wire && info.kind == ESW_VPORT_UPLINK)) {
             relayout_remove(esw, &info);
         }
     }
@@ -726,10 +783,17 @@ eswitch_relayout__(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
             .features = eswitch_file_cfg.virtio_features
         };
 
+        struct eswitch_layout wire_layout = esw->layout;
+
+        if (new_wire) {
+            memcpy(wire_layout.wire, layout->wire, sizeof wire_layout.wire);
+            wire_layout.wire_client = layout->wire_client;
+        }
         if (eswitch_add_function(esw->dev, &ids[j], NULL, 0,
                                  eswitch_default_queues__(&ids[j]),
-                                 eswitch_fn_io_type__(&ids[j], esw->io_type,
-                                                      esw->vhost_user),
+                                 layout_fn_io_type__(&wire_layout, &ids[j],
+                                                     esw->io_type,
+                                                     esw->vhost_user, &vhost),
                                  &vhost, esw->managed, NULL, &error)) {
             VLOG_WARN("%s", error);
             free(error);
@@ -739,6 +803,10 @@ eswitch_relayout__(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
     }
     if (new_io) {
         esw->layout.host_io = layout->host_io;
+    }
+    if (new_wire) {
+        memcpy(esw->layout.wire, layout->wire, sizeof esw->layout.wire);
+        esw->layout.wire_client = layout->wire_client;
     }
     esw->layout.n_vfs = layout->n_vfs;
     esw->layout.n_sfs = layout->n_sfs;

@@ -54,6 +54,19 @@ vhost_to_json(const struct esw_host_info *host)
     return jv;
 }
 
+static struct json *
+wire_to_json(const struct esw_host_info *host)
+{
+    struct json *jw = json_object_create();
+
+    json_object_put_string(jw, "path", host->path);
+    json_object_put_string(jw, "mode", host->client ? "connect" : "listen");
+    json_object_put(jw, "connected", json_boolean_create(host->host_up));
+    json_object_put(jw, "connections",
+                    json_integer_create(host->host_connects));
+    return jw;
+}
+
 int
 function_to_json(struct esw_dev *dev, uint32_t vport, struct json *json)
 {
@@ -90,6 +103,8 @@ function_to_json(struct esw_dev *dev, uint32_t vport, struct json *json)
     }
     if (host.type == ESW_IO_VHOST_USER) {
         json_object_put(json, "vhost_user", vhost_to_json(&host));
+    } else if (host.type == ESW_IO_WIRE) {
+        json_object_put(json, "wire", wire_to_json(&host));
     }
     json_object_put(json, "port", string_or_null(port));
     json_object_put(json, "held", json_boolean_create(held));

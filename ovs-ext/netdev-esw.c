@@ -635,9 +635,10 @@ netdev_esw_get_status(const struct netdev *netdev, struct smap *smap)
              eswitch_kind_to_string(info.kind, info.fn));
     smap_add_format(smap, "vport", "%"PRIu32, info.vport);
     esw_vport_get_host(esw_dev, info.vport, &host);
-    if (host.ifname[0]) {
+    if (host.ifname[0] || host.type == ESW_IO_WIRE) {
         smap_add_format(smap, "host_side", "%s %s",
-                        esw_io_type_name(host.type), host.ifname);
+                        esw_io_type_name(host.type),
+                        host.ifname[0] ? host.ifname : host.path);
     } else {
         smap_add(smap, "host_side", esw_io_type_name(host.type));
     }

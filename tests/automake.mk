@@ -21,7 +21,8 @@ TESTSUITE_AT += \
 	tests/system-offload.at \
 	tests/vhost-user.at \
 	tests/system-vhost-qemu.at \
-	tests/esw-diff.at
+	tests/esw-diff.at \
+	tests/tunnel-hosts.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
 # The checks the unit-test programs (tests/test-esw-*.c) share.
