@@ -4,6 +4,7 @@ EXTRA_DIST += \
 	utilities/ovs-ext-build \
 	utilities/ovs-ext-check \
 	utilities/ovs-ext-sandbox \
+	utilities/ovs-ext-hosts \
 	utilities/ovs-ext-vm
 
 # ovs-eswitchctl: device management (hotplug, unplug, list, query, modify,
