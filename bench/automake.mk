@@ -30,6 +30,17 @@ bench-vhost: $(sbin_PROGRAMS) $(bin_PROGRAMS) tests/test-virtio-user
 	    --builddir='$(abs_top_builddir)' $(BENCHFLAGS)
 .PHONY: bench-vhost
 
+# bench-tunnel.sh: VM to VM across two hosts (two ovs-vswitchd, uplinks
+# cabled by a wire) over VXLAN: virtio_user guests on the eSwitches'
+# vhost-user functions vs on OVS's dpdkvhostuserclient ports, PMD threads;
+# part of "make bench", or alone with "make bench-tunnel".
+EXTRA_DIST += bench/bench-tunnel.sh
+bench: bench-tunnel
+bench-tunnel: $(sbin_PROGRAMS) $(bin_PROGRAMS) tests/test-virtio-user
+	$(SHELL) $(srcdir)/bench/bench-tunnel.sh --ovs-dir='$(OVS_DIR)' \
+	    --builddir='$(abs_top_builddir)' $(BENCHFLAGS)
+.PHONY: bench-tunnel
+
 include bench/offload.mk
 
 # bench-idle.sh: the CPU of an idle ovs-vswitchd with six eSwitch ports and
