@@ -33,6 +33,7 @@
 #include "openvswitch/match.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/vlog.h"
+#include "ovs-rcu.h"
 #include "ovs-thread.h"
 #include "smap.h"
 #include "sset.h"
@@ -54,7 +55,8 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(20, 100);
 
 /* One datapath megaflow put on an eSwitch port, offloaded or not. */
 struct offload_flow {
-    struct hmap_node node;          /* In 'flows', by hash of 'ufid'. */
+    struct hmap_node node;          /* In its netdev's offload_data 'flows',
+                                     * by hash of 'ufid'. */
     struct ovs_list list_node;      /* In 'flow_list', oldest first. */
     ovs_u128 ufid;                  /* dpif-netdev's mega_ufid. */
     struct netdev *netdev;          /* The in_port (a reference). */
@@ -95,9 +97,23 @@ struct offload_counters {
     uint64_t rules_deleted;         /* Rules taken out of a device. */
 };
 
+/* Guards all the provider's state, per netdev and global: a retry or a
+ * configuration change moves the rules of flows of every netdev. */
 static struct ovs_mutex offload_mutex = OVS_MUTEX_INITIALIZER;
-static struct hmap flows OVS_GUARDED_BY(offload_mutex)
-    = HMAP_INITIALIZER(&flows);
+
+/* Per-netdev offload state, on the netdev's 'hw_info.offload_data':
+ * created by init_flow_api when the provider claims the netdev, destroyed
+ * by uninit_flow_api when OVS destroys the netdev.  A flow is looked up in
+ * its in_port's table only, as netdev-offload-dpdk does: dpif-netdev's
+ * mega_ufid hashes the masked match, whose in_port is always exact, and
+ * dpif-netdev flushes a port's flows before its number can be reused. */
+struct offload_data {
+    struct hmap flows OVS_GUARDED_BY(offload_mutex); /* offload_flow's by
+                                                      * hash of ufid. */
+};
+
+/* Every flow, of every netdev, oldest first: the order of retries (when
+ * room frees up in a device, the oldest flow gets it) and of dumps. */
 static struct ovs_list flow_list OVS_GUARDED_BY(offload_mutex)
     = OVS_LIST_INITIALIZER(&flow_list);
 static struct offload_counters counters OVS_GUARDED_BY(offload_mutex);
@@ -132,12 +148,21 @@ ufid_hash(const ovs_u128 *ufid)
     return ufid->u32[0];
 }
 
+/* Returns 'netdev''s offload state: NULL only if this provider did not
+ * claim 'netdev'. */
+static struct offload_data *
+offload_data_get(struct netdev *netdev)
+{
+    return ovsrcu_get(void *, &netdev->hw_info.offload_data);
+}
+
 static struct offload_flow *
-flow_find(const ovs_u128 *ufid) OVS_REQUIRES(offload_mutex)
+flow_find(struct offload_data *data, const ovs_u128 *ufid)
+    OVS_REQUIRES(offload_mutex)
 {
     struct offload_flow *f;
 
-    HMAP_FOR_EACH_WITH_HASH (f, node, ufid_hash(ufid), &flows) {
+    HMAP_FOR_EACH_WITH_HASH (f, node, ufid_hash(ufid), &data->flows) {
         if (ovs_u128_equals(f->ufid, *ufid)) {
             return f;
         }
@@ -434,7 +459,7 @@ static void
 flow_destroy(struct offload_flow *f) OVS_REQUIRES(offload_mutex)
 {
     rule_remove(f);
-    hmap_remove(&flows, &f->node);
+    hmap_remove(&offload_data_get(f->netdev)->flows, &f->node);
     ovs_list_remove(&f->list_node);
     esw_dev_close(f->dev);
     netdev_close(f->netdev);
@@ -543,7 +568,36 @@ flow_set_match(struct offload_flow *f, const struct match *match,
 static int
 offload_esw_init_flow_api(struct netdev *netdev)
 {
-    return netdev_is_esw(netdev) ? 0 : EOPNOTSUPP;
+    struct offload_data *data;
+
+    if (!netdev_is_esw(netdev)) {
+        return EOPNOTSUPP;
+    }
+    if (!offload_data_get(netdev)) {
+        /* No other thread sees 'data' before ovsrcu_set(). */
+        data = xmalloc(sizeof *data);
+        hmap_init(&data->flows);
+        ovsrcu_set(&netdev->hw_info.offload_data, data);
+    }
+    return 0;
+}
+
+/* Frees 'netdev''s offload state.  OVS calls this from netdev_unref() with
+ * its netdev_mutex held, so it must not take offload_mutex (flow_destroy()
+ * closes netdevs with offload_mutex held), and it need not: every flow holds
+ * a reference to its netdev, so a netdev being destroyed has no flow left
+ * and no one else can reach its state. */
+static void
+offload_esw_uninit_flow_api(struct netdev *netdev)
+{
+    struct offload_data *data = offload_data_get(netdev);
+
+    if (data) {
+        ovs_assert(hmap_is_empty(&data->flows));
+        hmap_destroy(&data->flows);
+        ovsrcu_set(&netdev->hw_info.offload_data, NULL);
+        free(data);
+    }
 }
 
 static int
@@ -553,25 +607,25 @@ offload_esw_flow_put(struct netdev *netdev, struct match *match,
                      struct offload_info *info OVS_UNUSED,
                      struct dpif_flow_stats *stats)
 {
+    struct offload_data *data = offload_data_get(netdev);
     struct offload_flow *f;
 
+    if (!data) {
+        return EOPNOTSUPP;
+    }
     ovs_mutex_lock(&offload_mutex);
     check_vlan_limit();
     counters.puts++;
-    f = flow_find(ufid);
+    f = flow_find(data, ufid);
     if (!f) {
         f = xzalloc(sizeof *f);
         f->ufid = *ufid;
         f->netdev = netdev_ref(netdev);
-        hmap_insert(&flows, &f->node, ufid_hash(ufid));
+        hmap_insert(&data->flows, &f->node, ufid_hash(ufid));
         ovs_list_push_back(&flow_list, &f->list_node);
         counters.new_flows++;
     } else {
         counters.modified++;
-        if (f->netdev != netdev) {
-            netdev_close(f->netdev);
-            f->netdev = netdev_ref(netdev);
-        }
     }
     f->tid = netdev_offload_thread_id();
     flow_set_match(f, match, actions, actions_len);
@@ -586,18 +640,22 @@ offload_esw_flow_put(struct netdev *netdev, struct match *match,
 }
 
 static int
-offload_esw_flow_get(struct netdev *netdev OVS_UNUSED,
+offload_esw_flow_get(struct netdev *netdev,
                      struct match *match OVS_UNUSED,
                      struct nlattr **actions OVS_UNUSED,
                      const ovs_u128 *ufid, struct dpif_flow_stats *stats,
                      struct dpif_flow_attrs *attrs,
                      struct ofpbuf *wbuffer OVS_UNUSED)
 {
+    struct offload_data *data = offload_data_get(netdev);
     struct offload_flow *f;
     int error = 0;
 
+    if (!data) {
+        return ENOENT;
+    }
     ovs_mutex_lock(&offload_mutex);
-    f = flow_find(ufid);
+    f = flow_find(data, ufid);
     if (!f) {
         error = ENOENT;
         goto out;
@@ -626,15 +684,19 @@ out:
 }
 
 static int
-offload_esw_flow_del(struct netdev *netdev OVS_UNUSED, const ovs_u128 *ufid,
+offload_esw_flow_del(struct netdev *netdev, const ovs_u128 *ufid,
                      struct dpif_flow_stats *stats)
 {
+    struct offload_data *data = offload_data_get(netdev);
     struct offload_flow *f;
     struct esw_dev *dev;
     int error = 0;
 
+    if (!data) {
+        return ENOENT;
+    }
     ovs_mutex_lock(&offload_mutex);
-    f = flow_find(ufid);
+    f = flow_find(data, ufid);
     if (!f) {
         error = ENOENT;
         goto out;
@@ -699,11 +761,15 @@ static int
 offload_esw_flow_get_n_flows(struct netdev *netdev, uint64_t *n_flows)
 {
     unsigned int n_threads = netdev_offload_thread_nb();
+    struct offload_data *data = offload_data_get(netdev);
     struct offload_flow *f;
 
+    if (!data) {
+        return EOPNOTSUPP;
+    }
     ovs_mutex_lock(&offload_mutex);
-    LIST_FOR_EACH (f, list_node, &flow_list) {
-        if (f->netdev == netdev && f->rule && f->tid < n_threads) {
+    HMAP_FOR_EACH (f, node, &data->flows) {
+        if (f->rule && f->tid < n_threads) {
             n_flows[f->tid]++;
         }
     }
@@ -850,6 +916,7 @@ static const struct netdev_flow_api netdev_offload_esw = {
     .meter_get = netdev_offload_esw_meter_get,
     .meter_del = netdev_offload_esw_meter_del,
     .init_flow_api = offload_esw_init_flow_api,
+    .uninit_flow_api = offload_esw_uninit_flow_api,
 };
 
 void offload_unixctl_register(void);

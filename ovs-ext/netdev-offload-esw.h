@@ -33,6 +33,11 @@
  *   eswitch-max-rules=N  rule capacity of eSwitches created afterwards
  *                      (tests; 0 or absent: the driver's default).
  *
+ * State: each claimed netdev has its own table of flows (its flow API
+ * data, created by init_flow_api and freed by uninit_flow_api, as
+ * netdev-offload-dpdk does); the counters, the meters and the order in
+ * which flows arrived (for retries and dumps) are global.
+ *
  * Threading: all state is under one mutex; callers may be the offload
  * threads (put, del, flush), revalidators and the main thread (get, dumps,
  * unixctl). */
