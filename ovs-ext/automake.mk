@@ -2,6 +2,8 @@
 # port policy glue, eswitch/* unixctl commands).
 noinst_LIBRARIES += ovs-ext/libovsext.a
 ovs_ext_libovsext_a_SOURCES = \
+	ovs-ext/appctl.c \
+	ovs-ext/appctl.h \
 	ovs-ext/eswitch.c \
 	ovs-ext/eswitch.h \
 	ovs-ext/eswitch-config.c \

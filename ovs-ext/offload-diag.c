@@ -48,8 +48,8 @@
 #include "unixctl.h"
 #include "util.h"
 
+#include "appctl.h"
 #include "datapath/esw.h"
-#include "eswitch-unixctl.h"
 #include "netdev-offload-esw-private.h"
 #include "offload-xlate.h"
 
@@ -546,28 +546,24 @@ check(struct ds *out, struct json *json)
     return ok;
 }
 
-/* Parses "[--json]". */
-static bool
-parse_json_only(struct unixctl_conn *conn, int argc, const char *argv[],
-                bool *as_json)
-{
-    size_t n_args;
-
-    return eswitch_unixctl_parse_args(conn, argc, argv, 0, NULL, &n_args,
-                                      as_json);
-}
+/* The commands take "[--json]" only. */
+static const struct appctl_syntax json_only_syntax = {
+    .opts = { { "--json", false } },
+};
 
 static void
-offload_unixctl_dump_flows(struct unixctl_conn *conn, int argc,
-                           const char *argv[], void *aux OVS_UNUSED)
+offload_diag_dump_flows(struct unixctl_conn *conn, int argc,
+                        const char *argv[], void *aux OVS_UNUSED)
 {
     struct ds text = DS_EMPTY_INITIALIZER;
+    struct appctl_args args;
     struct json *flows, *json;
     bool as_json;
 
-    if (!parse_json_only(conn, argc, argv, &as_json)) {
+    if (!appctl_parse(conn, argc, argv, &json_only_syntax, &args)) {
         return;
     }
+    as_json = appctl_json(&args);
     if (as_json) {
         flows = json_array_create_empty();
         dump_flows(NULL, flows);
@@ -577,41 +573,45 @@ offload_unixctl_dump_flows(struct unixctl_conn *conn, int argc,
         dump_flows(&text, NULL);
         json = NULL;
     }
-    eswitch_unixctl_reply(conn, as_json, json, &text);
+    appctl_reply(conn, as_json, json, &text);
 }
 
 static void
-offload_unixctl_stats(struct unixctl_conn *conn, int argc,
-                      const char *argv[], void *aux OVS_UNUSED)
+offload_diag_stats(struct unixctl_conn *conn, int argc, const char *argv[],
+                   void *aux OVS_UNUSED)
 {
     struct ds text = DS_EMPTY_INITIALIZER;
+    struct appctl_args args;
     struct json *json;
     bool as_json;
 
-    if (!parse_json_only(conn, argc, argv, &as_json)) {
+    if (!appctl_parse(conn, argc, argv, &json_only_syntax, &args)) {
         return;
     }
+    as_json = appctl_json(&args);
     json = as_json ? json_object_create() : NULL;
     format_stats(as_json ? NULL : &text, json);
-    eswitch_unixctl_reply(conn, as_json, json, &text);
+    appctl_reply(conn, as_json, json, &text);
 }
 
 static void
-offload_unixctl_check(struct unixctl_conn *conn, int argc,
-                      const char *argv[], void *aux OVS_UNUSED)
+offload_diag_check(struct unixctl_conn *conn, int argc, const char *argv[],
+                   void *aux OVS_UNUSED)
 {
     struct ds text = DS_EMPTY_INITIALIZER;
+    struct appctl_args args;
     struct json *json;
     bool as_json;
 
-    if (!parse_json_only(conn, argc, argv, &as_json)) {
+    if (!appctl_parse(conn, argc, argv, &json_only_syntax, &args)) {
         return;
     }
+    as_json = appctl_json(&args);
     json = as_json ? json_object_create() : NULL;
     if (check(as_json ? NULL : &text, json)) {
-        eswitch_unixctl_reply(conn, as_json, json, &text);
+        appctl_reply(conn, as_json, json, &text);
     } else {
-        eswitch_unixctl_reply_error(conn, as_json, json, &text);
+        appctl_reply_error(conn, as_json, json, &text);
     }
 }
 
@@ -619,9 +619,9 @@ void
 offload_diag_register(void)
 {
     unixctl_command_register("eswitch/dump-flows", "[--json]", 0, 1,
-                             offload_unixctl_dump_flows, NULL);
+                             offload_diag_dump_flows, NULL);
     unixctl_command_register("eswitch/offload-stats", "[--json]", 0, 1,
-                             offload_unixctl_stats, NULL);
+                             offload_diag_stats, NULL);
     unixctl_command_register("eswitch/offload-check", "[--json]", 0, 1,
-                             offload_unixctl_check, NULL);
+                             offload_diag_check, NULL);
 }
