@@ -22,7 +22,7 @@
 
 #include "datapath/esw.h"
 #include "datapath/esw-emu.h"
-#include "datapath/esw-policy-config.h"
+#include "datapath/policy/esw-policy-config.h"
 #include "eswitch.h"
 #include "eswitch-unixctl.h"
 #include "function-json.h"
