@@ -23,7 +23,7 @@
 #include "appctl.h"
 #include "datapath/esw.h"
 #include "datapath/esw-emu.h"
-#include "datapath/esw-policy-config.h"
+#include "datapath/policy/esw-policy-config.h"
 #include "eswitch.h"
 #include "function-json.h"
 #include "port-policy-options.h"

@@ -34,7 +34,7 @@
 
 #include "appctl.h"
 #include "datapath/esw.h"
-#include "datapath/esw-packet-format.h"
+#include "datapath/packet/esw-packet-format.h"
 #include "datapath/esw-rule-format.h"
 #include "eswitch.h"
 #include "eswitch-unixctl.h"
