@@ -4,7 +4,7 @@
  * Licensed under the Apache License, Version 2.0.
  */
 
-/* Benchmark: the eSwitch rule table (datapath/esw-cls) against OVS 3.1's
+/* Benchmark: the eSwitch rule table (datapath/cls/esw-cls) against OVS 3.1's
  * classifier (lib/classifier.c), on the same rules and the same packets, in
  * the same run.
  *
@@ -46,8 +46,8 @@
 #include "ovs-rcu.h"
 #include "util.h"
 
-#include "datapath/esw-cls.h"
-#include "datapath/esw-rcu.h"
+#include "datapath/cls/esw-cls.h"
+#include "datapath/cls/esw-rcu.h"
 
 #define N_PACKETS 8192
 #define ROUNDS 3                /* Measurements per figure (median). */

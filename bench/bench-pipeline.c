@@ -43,9 +43,9 @@
 
 #include "datapath/esw.h"
 #include "datapath/esw-emu.h"
-#include "datapath/esw-policy.h"
-#include "datapath/esw-rcu.h"
-#include "datapath/esw-sim.h"
+#include "datapath/policy/esw-policy.h"
+#include "datapath/cls/esw-rcu.h"
+#include "datapath/sim/esw-sim.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>

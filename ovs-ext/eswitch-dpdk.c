@@ -25,7 +25,7 @@
 #include "smap.h"
 #include "util.h"
 
-#include "datapath/esw-io.h"
+#include "datapath/io/esw-io.h"
 
 VLOG_DEFINE_THIS_MODULE(eswitch_dpdk);
 

@@ -17,7 +17,7 @@
 
 #include "datapath/esw.h"
 #include "datapath/esw-emu.h"
-#include "datapath/esw-policy-config.h"
+#include "datapath/policy/esw-policy-config.h"
 #include "eswitch.h"
 #include "openvswitch/json.h"
 #include "port-policy-options.h"

@@ -19,7 +19,7 @@
 #include <strings.h>
 
 #include "datapath/esw.h"
-#include "datapath/esw-policy-config.h"
+#include "datapath/policy/esw-policy-config.h"
 #include "echo-arg.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"

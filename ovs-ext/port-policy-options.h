@@ -33,7 +33,7 @@
  *
  * This module owns the vocabulary: the option names, their syntax, how a
  * configuration is printed (status, eswitch/show, eswitch/policy/show)
- * and its JSON form.  The device (datapath/esw-policy-config.h) only
+ * and its JSON form.  The device (datapath/policy/esw-policy-config.h) only
  * validates what was parsed: combinations and ranges.
  *
  * Another name for an option (an alias: "mac", "mac-changes") sets the

@@ -11,7 +11,7 @@
  * section 4): the OVS side of the policy's life: applying it to the
  * function in the eSwitch, guest MAC change mediation, status, and
  * garbage collection.  The device enforces
- * the policy (datapath/esw-policy.h); nothing here touches packets.
+ * the policy (datapath/policy/esw-policy.h); nothing here touches packets.
  *
  * The Interface options, their names, syntax, printing and JSON, are
  * port-policy-options.h's.
@@ -62,7 +62,7 @@
 #include <stdint.h>
 
 #include "datapath/esw.h"
-#include "datapath/esw-policy-config.h"
+#include "datapath/policy/esw-policy-config.h"
 #include "port-policy-options.h"
 
 struct ds;

@@ -32,7 +32,7 @@
 #include <stdint.h>
 
 #include "compiler.h"
-#include "datapath/esw-packet.h"
+#include "datapath/packet/esw-packet.h"
 #include "packets.h"
 
 /* Parses 's' as a decimal integer between 'min' and 'max' (both

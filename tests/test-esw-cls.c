@@ -33,8 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include "datapath/esw-cls.h"
-#include "datapath/esw-rcu.h"
+#include "datapath/cls/esw-cls.h"
+#include "datapath/cls/esw-rcu.h"
 #include "tests/unit-check.h"
 
 /* Deterministic PRNG (splitmix64). */

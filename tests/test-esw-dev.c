@@ -29,8 +29,8 @@
 
 #include "datapath/esw.h"
 #include "datapath/esw-emu.h"
-#include "datapath/esw-policy.h"
-#include "datapath/esw-rcu.h"
+#include "datapath/policy/esw-policy.h"
+#include "datapath/cls/esw-rcu.h"
 #include "tests/unit-check.h"
 
 #include <arpa/inet.h>

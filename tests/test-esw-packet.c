@@ -16,8 +16,8 @@
  *
  * Exits 1 on the first failed check, with a message on stderr. */
 
-#include "datapath/esw-packet.h"
-#include "datapath/esw-packet-format.h"
+#include "datapath/packet/esw-packet.h"
+#include "datapath/packet/esw-packet-format.h"
 #include "tests/unit-check.h"
 
 #include <arpa/inet.h>

@@ -25,8 +25,8 @@
  * key are unchanged; a passed packet's key equals a fresh parse of it).
  * Exits 1 on the first failed check, with a message on stderr. */
 
-#include "datapath/esw-policy.h"
-#include "datapath/esw-packet-format.h"
+#include "datapath/policy/esw-policy.h"
+#include "datapath/packet/esw-packet-format.h"
 #include "tests/unit-check.h"
 
 #include <arpa/inet.h>

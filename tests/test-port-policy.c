@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "datapath/esw-policy-config.h"
+#include "datapath/policy/esw-policy-config.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "ovs-ext/port-policy-options.h"

@@ -7,8 +7,8 @@
 /* libFuzzer target: esw_parse() and the VLAN/Ethernet rewrites on
  * arbitrary bytes.  Invariants are checked with abort(). */
 
-#include "datapath/esw-packet.h"
-#include "datapath/esw-packet-format.h"
+#include "datapath/packet/esw-packet.h"
+#include "datapath/packet/esw-packet-format.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -9,8 +9,8 @@
  * frames run through ingress or egress.  The contract and the semantics
  * (DESIGN.md section 4) are checked with abort(). */
 
-#include "datapath/esw-policy.h"
-#include "datapath/esw-packet-format.h"
+#include "datapath/policy/esw-policy.h"
+#include "datapath/packet/esw-packet-format.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

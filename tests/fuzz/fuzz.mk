@@ -46,7 +46,7 @@ tests/fuzz-build/fuzz-%: $(srcdir)/tests/fuzz/fuzz-%.c $(FUZZ_LIB_SRCS) \
 	    exit 1; \
 	fi
 	@$(MKDIR_P) tests/fuzz-build
-	$(AM_V_CCLD)$(CLANG) $(FUZZ_CFLAGS) -I$(srcdir) -I. $(PTHREAD_CFLAGS) \
+	$(AM_V_CCLD)$(CLANG) $(FUZZ_CFLAGS) -I$(srcdir) $(DATAPATH_INCLUDES) -I. $(PTHREAD_CFLAGS) \
 	    -o $@ $< $(FUZZ_LIB_SRCS) $(PTHREAD_LIBS)
 
 fuzz: $(addprefix tests/fuzz-build/,$(FUZZ_TARGETS))

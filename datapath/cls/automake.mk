@@ -2,12 +2,12 @@
 
 # The eSwitch rule table and its RCU (QSBR) reclamation scheme.
 datapath_libesw_a_SOURCES += \
-	datapath/esw-rcu.c \
-	datapath/esw-rcu.h \
-	datapath/esw-cls.c \
-	datapath/esw-cls-table.c \
-	datapath/esw-cls-private.h \
-	datapath/esw-cls.h
+	datapath/cls/esw-rcu.c \
+	datapath/cls/esw-rcu.h \
+	datapath/cls/esw-cls.c \
+	datapath/cls/esw-cls-table.c \
+	datapath/cls/esw-cls-private.h \
+	datapath/cls/esw-cls.h
 
 check_PROGRAMS += tests/test-esw-cls
 tests_test_esw_cls_SOURCES = tests/test-esw-cls.c

@@ -9,7 +9,7 @@
 
 /* Host-side I/O backends of the sim driver: what the function behind a
  * vport (a VM, the wire) sends and receives.  One file per backend
- * (esw-io-capture.c, esw-io-tap.c, esw-io-vhost.c, io/esw-io-wire.c), one
+ * (esw-io-capture.c, esw-io-tap.c, esw-io-vhost.c, esw-io-wire.c), one
  * ops table each.
  * The vhost-user backend needs DPDK: it is in a library of its own
  * (libesw-vhost.a) and registers itself with esw_io_vhost_init().
@@ -92,7 +92,7 @@ struct esw_io {
 
 extern const struct esw_io_ops esw_io_capture_ops;
 extern const struct esw_io_ops esw_io_tap_ops;
-extern const struct esw_io_ops esw_io_wire_ops;    /* io/esw-io-wire.c. */
+extern const struct esw_io_ops esw_io_wire_ops;    /* esw-io-wire.c. */
 extern const struct esw_io_ops esw_io_vhost_ops;     /* libesw-vhost.a. */
 
 /* Returns the ops for 'type', or NULL for ESW_IO_NONE and for a backend
