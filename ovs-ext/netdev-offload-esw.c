@@ -22,6 +22,7 @@
 #include "hash.h"
 #include "netdev-offload-provider.h"
 #include "netdev-provider.h"
+#include "netdev-vport.h"
 #include "netdev.h"
 #include "ofproto/ofproto-dpif.h"
 #include "ofproto/ofproto-provider.h"
@@ -58,6 +59,10 @@ struct offload_flow {
     struct ovs_list list_node;      /* In 'flow_list', oldest first. */
     ovs_u128 ufid;                  /* dpif-netdev's mega_ufid. */
     struct netdev *netdev;          /* The in_port (a reference). */
+    uint32_t tun_port;              /* Nonzero: 'netdev' is this tunnel
+                                     * port (datapath number)... */
+    odp_port_t orig_in_port;        /* ...whose packets came in on this
+                                     * datapath port (OVS's info). */
     unsigned int tid;               /* Offload thread that put it. */
 
     /* The match, compressed: a 'struct match' is 3.4 kB, mostly zeros, and
@@ -197,6 +202,34 @@ resolve_port(odp_port_t port, void *aux, struct esw_dev **devp,
     return ok;
 }
 
+/* Resolves a datapath port for offload_xlate()'s tnl_pop; 'aux' is the
+ * dpif type. */
+static bool
+resolve_tunnel(odp_port_t port, void *aux, enum esw_tunnel_type *typep,
+               char name[OFFLOAD_PORT_NAME_MAX])
+{
+    struct netdev *netdev = netdev_ports_get(port, aux);
+    const char *type;
+    bool ok = true;
+
+    if (!netdev) {
+        snprintf(name, OFFLOAD_PORT_NAME_MAX, "datapath port %"PRIu32,
+                 odp_to_u32(port));
+        return false;
+    }
+    type = netdev_get_type(netdev);
+    if (!strcmp(type, "vxlan")) {
+        *typep = ESW_TUNNEL_VXLAN;
+    } else if (!strcmp(type, "geneve")) {
+        *typep = ESW_TUNNEL_GENEVE;
+    } else {
+        ovs_strlcpy(name, type, OFFLOAD_PORT_NAME_MAX);
+        ok = false;
+    }
+    netdev_close(netdev);
+    return ok;
+}
+
 /* Turns a device error into a reason. */
 static enum offload_reason
 device_reason(struct esw_dev *dev, int error, const struct esw_error *err,
@@ -296,6 +329,24 @@ offload_try__(struct offload_flow *f, const struct match *match, bool count)
     if (!offload_enabled) {
         ds_put_cstr(&text, "hw-offload disabled");
         r = OFFLOAD_DISABLED;
+    } else if (!f->dev && f->tun_port) {
+        char name[OFFLOAD_PORT_NAME_MAX];
+        enum esw_tunnel_type type;
+
+        if (!resolve_tunnel(u32_to_odp(f->tun_port),
+                            CONST_CAST(char *,
+                                       netdev_get_dpif_type(f->netdev)),
+                            &type, name)) {
+            ds_put_format(&text, "unsupported match: in_port %s: tunnel "
+                          "type %s not supported", netdev_get_name(f->netdev),
+                          name);
+            r = OFFLOAD_UNSUPPORTED_MATCH;
+        } else {
+            ds_put_format(&text, "device error: %s: its packets did not "
+                          "come in on an eswitch uplink",
+                          netdev_get_name(f->netdev));
+            r = OFFLOAD_DEVICE_ERROR;
+        }
     } else if (!f->dev) {
         ds_put_format(&text, "device error: %s is not bound to an eswitch "
                       "function", netdev_get_name(f->netdev));
@@ -304,7 +355,9 @@ offload_try__(struct offload_flow *f, const struct match *match, bool count)
         struct offload_xlate_ctx ctx = {
             .dev = f->dev,
             .in_vport = f->in_vport,
+            .tun_port = f->tun_port,
             .resolve = resolve_port,
+            .resolve_tunnel = resolve_tunnel,
             .aux = CONST_CAST(char *, netdev_get_dpif_type(f->netdev)),
         };
         struct esw_rule_spec spec;
@@ -443,14 +496,36 @@ flow_destroy(struct offload_flow *f) OVS_REQUIRES(offload_mutex)
     free(f);
 }
 
-/* Binds 'f' to the function its in_port currently represents. */
+/* For a flow on a tunnel port: finds the uplink its packets came in on
+ * (and were decapsulated by), in '*devp' and '*vportp'.  Returns false if
+ * that is not an eSwitch uplink. */
+static bool
+tunnel_get_uplink(const struct offload_flow *f, struct esw_dev **devp,
+                  uint32_t *vportp)
+{
+    struct netdev *phys = netdev_ports_get(f->orig_in_port,
+                                           netdev_get_dpif_type(f->netdev));
+    struct esw_vport_info info;
+    bool ok;
+
+    ok = (phys && netdev_is_esw(phys)
+          && netdev_esw_get_function(phys, devp, vportp)
+          && !esw_vport_get_info(*devp, *vportp, &info)
+          && info.kind == ESW_VPORT_UPLINK);
+    netdev_close(phys);
+    return ok;
+}
+
+/* Binds 'f' to the function its in_port currently represents (for a
+ * tunnel port, to the uplink its packets came in on). */
 static void
 flow_bind(struct offload_flow *f) OVS_REQUIRES(offload_mutex)
 {
     struct esw_dev *dev = NULL;
     uint32_t vport = 0;
 
-    if (!netdev_esw_get_function(f->netdev, &dev, &vport)) {
+    if (f->tun_port ? !tunnel_get_uplink(f, &dev, &vport)
+        : !netdev_esw_get_function(f->netdev, &dev, &vport)) {
         dev = NULL;
     }
     if (dev != f->dev || vport != f->in_vport) {
@@ -540,17 +615,21 @@ flow_set_match(struct offload_flow *f, const struct match *match,
 
 /* The provider. */
 
+/* Our representors and uplinks, and OVS's tunnel ports: the packets of a
+ * tunnel port come from an uplink's tnl_pop flow, which the device may
+ * have decapsulated (as OVS's DPDK provider accepted "vport" flows). */
 static int
 offload_esw_init_flow_api(struct netdev *netdev)
 {
-    return netdev_is_esw(netdev) ? 0 : EOPNOTSUPP;
+    return (netdev_is_esw(netdev)
+            || netdev_vport_is_vport_class(netdev->netdev_class)
+            ? 0 : EOPNOTSUPP);
 }
 
 static int
 offload_esw_flow_put(struct netdev *netdev, struct match *match,
                      struct nlattr *actions, size_t actions_len,
-                     const ovs_u128 *ufid,
-                     struct offload_info *info OVS_UNUSED,
+                     const ovs_u128 *ufid, struct offload_info *info,
                      struct dpif_flow_stats *stats)
 {
     struct offload_flow *f;
@@ -574,6 +653,12 @@ offload_esw_flow_put(struct netdev *netdev, struct match *match,
         }
     }
     f->tid = netdev_offload_thread_id();
+    if (netdev_is_esw(netdev)) {
+        f->tun_port = 0;
+    } else {
+        f->tun_port = odp_to_u32(match->flow.in_port.odp_port);
+        f->orig_in_port = info->orig_in_port;
+    }
     flow_set_match(f, match, actions, actions_len);
     flow_bind(f);
 
