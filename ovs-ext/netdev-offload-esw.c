@@ -107,6 +107,8 @@ static struct ovs_list flow_list OVS_GUARDED_BY(offload_mutex)
     = OVS_LIST_INITIALIZER(&flow_list);
 static struct offload_counters counters OVS_GUARDED_BY(offload_mutex);
 static bool offload_enabled OVS_GUARDED_BY(offload_mutex);
+/* Flows whose in_port is a tunnel port (see sweep_tunnel_flows()). */
+static size_t n_tunnel_flows OVS_GUARDED_BY(offload_mutex);
 
 /* OVS's vlan-limit (flow_vlan_limit) when the rules were last translated:
  * the translation depends on it (see offload-xlate.c), so when the user
@@ -486,6 +488,9 @@ check_vlan_limit(void) OVS_REQUIRES(offload_mutex)
 static void
 flow_destroy(struct offload_flow *f) OVS_REQUIRES(offload_mutex)
 {
+    if (f->tun_port) {
+        n_tunnel_flows--;
+    }
     rule_remove(f);
     hmap_remove(&flows, &f->node);
     ovs_list_remove(&f->list_node);
@@ -653,12 +658,14 @@ offload_esw_flow_put(struct netdev *netdev, struct match *match,
         }
     }
     f->tid = netdev_offload_thread_id();
+    n_tunnel_flows -= f->tun_port != 0;
     if (netdev_is_esw(netdev)) {
         f->tun_port = 0;
     } else {
         f->tun_port = odp_to_u32(match->flow.in_port.odp_port);
         f->orig_in_port = info->orig_in_port;
     }
+    n_tunnel_flows += f->tun_port != 0;
     flow_set_match(f, match, actions, actions_len);
     flow_bind(f);
 
@@ -748,7 +755,8 @@ offload_esw_flow_flush(struct netdev *netdev)
     bool bound;
 
     ovs_mutex_lock(&offload_mutex);
-    bound = netdev_esw_get_function(netdev, &dev, &vport);
+    bound = (netdev_is_esw(netdev)
+             && netdev_esw_get_function(netdev, &dev, &vport));
     if (bound) {
         dev = esw_dev_lookup(esw_dev_name(dev));
     }
@@ -958,6 +966,48 @@ netdev_offload_esw_register(void)
     }
 }
 
+/* Takes away the flows of tunnel ports that left the datapath.  OVS
+ * flushes a port's flows from the flow API when the port goes, but a
+ * tunnel port's flow that a revalidator deletes or modifies around that
+ * moment may reach the provider after the flush, or its deletion never
+ * (dpif-netdev finds no port to hand it to): such a flow, and its rule,
+ * would stay forever.  Checked at most every 100 ms, only while there
+ * are tunnel flows. */
+static void
+sweep_tunnel_flows(void) OVS_REQUIRES(offload_mutex)
+{
+    static long long int next_sweep;
+    long long int now = time_msec();
+    struct offload_flow *f;
+
+    if (!n_tunnel_flows || now < next_sweep) {
+        return;
+    }
+    next_sweep = now + 100;
+    LIST_FOR_EACH_SAFE (f, list_node, &flow_list) {
+        struct netdev *netdev;
+
+        if (!f->tun_port) {
+            continue;
+        }
+        netdev = netdev_ports_get(u32_to_odp(f->tun_port),
+                                  netdev_get_dpif_type(f->netdev));
+        if (netdev != f->netdev) {
+            struct esw_dev *dev = (f->dev ? esw_dev_lookup(esw_dev_name(f->dev))
+                                   : NULL);
+            bool had_rule = f->rule != NULL;
+
+            counters.flushed++;
+            flow_destroy(f);
+            if (had_rule) {
+                retry_full(dev);
+            }
+            esw_dev_close(dev);
+        }
+        netdev_close(netdev);
+    }
+}
+
 void
 netdev_offload_esw_set_ovs_config(const struct smap *other_config)
 {
@@ -970,6 +1020,7 @@ netdev_offload_esw_set_ovs_config(const struct smap *other_config)
 
     ovs_mutex_lock(&offload_mutex);
     check_vlan_limit();
+    sweep_tunnel_flows();
     if (enable != offload_enabled) {
         offload_enabled = enable;
         LIST_FOR_EACH (f, list_node, &flow_list) {
