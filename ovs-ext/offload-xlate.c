@@ -267,7 +267,7 @@ xlate_tunnel_match(const struct offload_xlate_ctx *ctx,
     m->tun_tp_dst = mt->tp_dst;
 
     if (ft->flags & FLOW_TNL_F_UDPIF) {
-        size_t n = MIN(md->present.len, sizeof md->opts.u8);
+        size_t n = md->present.len;     /* At most 255: within opts. */
 
         for (size_t i = ESW_TUN_OPTS_MAX; i < n; i++) {
             if (mmd->opts.u8[i]) {
