@@ -2,6 +2,8 @@
 # port policy glue, eswitch/* unixctl commands).
 noinst_LIBRARIES += ovs-ext/libovsext.a
 ovs_ext_libovsext_a_SOURCES = \
+	ovs-ext/appctl.c \
+	ovs-ext/appctl.h \
 	ovs-ext/eswitch.c \
 	ovs-ext/eswitch.h \
 	ovs-ext/eswitch-config.c \
@@ -29,7 +31,9 @@ ovs_ext_libovsext_a_SOURCES = \
 	ovs-ext/netdev-esw.h \
 	ovs-ext/netdev-offload-esw.c \
 	ovs-ext/netdev-offload-esw.h \
-	ovs-ext/offload-unixctl.c \
+	ovs-ext/netdev-offload-esw-private.h \
+	ovs-ext/offload-diag.c \
+	ovs-ext/offload-diag.h \
 	ovs-ext/offload-xlate.c \
 	ovs-ext/offload-xlate.h \
 	ovs-ext/ovs-ext.c \

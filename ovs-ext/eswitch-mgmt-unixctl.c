@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "appctl.h"
 #include "echo-arg.h"
 #include "eswitch.h"
 #include "eswitch-config.h"
@@ -39,24 +40,26 @@
 #include "util.h"
 #include "values.h"
 
-static void
-reply_json(struct unixctl_conn *conn, struct json *json)
-{
-    char *s = json_to_string(json, JSSF_SORT);
+static const struct appctl_syntax hotplug_syntax = {
+    .args = { "device type" },
+    .n_required = 1,
+    .opts = {
+        { "--eswitch", true }, { "--pf", true }, { "--mac", true },
+        { "--mtu", true }, { "--queues", true }, { "--features", true },
+        { "--vhost-user", true }, { "--client", false },
+    },
+};
 
-    unixctl_command_reply(conn, s);
-    free(s);
-    json_destroy(json);
-}
+static const struct appctl_syntax modify_syntax = {
+    .args = { "function name" },
+    .n_required = 1,
+    .opts = {
+        { "--mac", true }, { "--mtu", true }, { "--link-state", true },
+        { "--queues", true }, { "--features", true },
+    },
+};
 
-static void
-reply_error(struct unixctl_conn *conn, char *error)
-{
-    unixctl_command_reply_error(conn, error);
-    free(error);
-}
-
-/* Options shared by hotplug and modify.  Returns NULL or an error. */
+/* Options shared by hotplug and modify. */
 struct fn_options {
     const char *eswitch;
     bool has_pf;
@@ -73,66 +76,62 @@ struct fn_options {
     bool vhost_client;
 };
 
+/* Checks the values of the options in 'args' (hotplug_syntax or
+ * modify_syntax) into 'o'.  Returns NULL or an error (malloc'd). */
 static char *
-parse_fn_options(int argc, const char *argv[], bool hotplug,
-                 struct fn_options *o)
+parse_fn_options(const struct appctl_args *args, struct fn_options *o)
 {
-    memset(o, 0, sizeof *o);
-    for (int i = 0; i < argc; i++) {
-        const char *opt = argv[i];
-        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-        struct echo_buf b;
+    bool hotplug = args->syntax == &hotplug_syntax;
+    const char *value;
 
-        if (hotplug && !strcmp(opt, "--client")) {
-            o->vhost_client = true;
-            continue;
-        }
-        if (!value || strncmp(opt, "--", 2)) {
-            return (strncmp(opt, "--", 2)
-                    ? xasprintf("unexpected argument \"%s\"",
-                                echo_arg(opt, &b))
-                    : xasprintf("%s needs a value", echo_arg(opt, &b)));
-        }
-        i++;
-        if (hotplug && !strcmp(opt, "--eswitch")) {
-            o->eswitch = value;
-        } else if (hotplug && !strcmp(opt, "--vhost-user")) {
-            o->vhost_path = value;
-        } else if (hotplug && !strcmp(opt, "--pf")) {
+    memset(o, 0, sizeof *o);
+    if (hotplug) {
+        o->eswitch = appctl_opt(args, "--eswitch");
+        o->vhost_path = appctl_opt(args, "--vhost-user");
+        o->vhost_client = appctl_opt(args, "--client") != NULL;
+        value = appctl_opt(args, "--pf");
+        if (value) {
             if (!value_parse_uint(value, 0, ESWITCH_MAX_PFS - 1, &o->pf)) {
-                return value_invalid(opt, value, "0..%d",
+                return value_invalid("--pf", value, "0..%d",
                                      ESWITCH_MAX_PFS - 1);
             }
             o->has_pf = true;
-        } else if (!strcmp(opt, "--mac")) {
-            if (!value_parse_mac(value, &o->mac)) {
-                return value_invalid(opt, value, "xx:xx:xx:xx:xx:xx");
-            }
-            o->has_mac = true;
-        } else if (!strcmp(opt, "--mtu")) {
-            if (!value_parse_uint(value, ESWITCH_MIN_MTU, ESWITCH_MAX_MTU,
-                                  &o->mtu)) {
-                return value_invalid(opt, value, "%d..%d", ESWITCH_MIN_MTU,
-                                     ESWITCH_MAX_MTU);
-            }
-        } else if (!strcmp(opt, "--queues")) {
-            if (!value_parse_uint(value, 1, ESWITCH_MAX_QUEUES,
-                                  &o->queues)) {
-                return value_invalid(opt, value, "1..%d", ESWITCH_MAX_QUEUES);
-            }
-        } else if (!strcmp(opt, "--features")) {
-            if (!value_parse_hex64(value, &o->features)) {
-                return value_invalid(opt, value,
-                                     "a hexadecimal number (0x...)");
-            }
-            o->has_features = true;
-        } else if (!hotplug && !strcmp(opt, "--link-state")) {
+        }
+    }
+    value = appctl_opt(args, "--mac");
+    if (value) {
+        if (!value_parse_mac(value, &o->mac)) {
+            return value_invalid("--mac", value, "xx:xx:xx:xx:xx:xx");
+        }
+        o->has_mac = true;
+    }
+    value = appctl_opt(args, "--mtu");
+    if (value && !value_parse_uint(value, ESWITCH_MIN_MTU, ESWITCH_MAX_MTU,
+                                   &o->mtu)) {
+        return value_invalid("--mtu", value, "%d..%d", ESWITCH_MIN_MTU,
+                             ESWITCH_MAX_MTU);
+    }
+    value = appctl_opt(args, "--queues");
+    if (value && !value_parse_uint(value, 1, ESWITCH_MAX_QUEUES,
+                                   &o->queues)) {
+        return value_invalid("--queues", value, "1..%d", ESWITCH_MAX_QUEUES);
+    }
+    value = appctl_opt(args, "--features");
+    if (value) {
+        if (!value_parse_hex64(value, &o->features)) {
+            return value_invalid("--features", value,
+                                 "a hexadecimal number (0x...)");
+        }
+        o->has_features = true;
+    }
+    if (!hotplug) {
+        value = appctl_opt(args, "--link-state");
+        if (value) {
             if (!eswitch_link_state_from_string(value, &o->link_state)) {
-                return value_invalid(opt, value, "auto, up or down");
+                return value_invalid("--link-state", value,
+                                     "auto, up or down");
             }
             o->has_link_state = true;
-        } else {
-            return xasprintf("unknown option \"%s\"", echo_arg(opt, &b));
         }
     }
     return NULL;
@@ -142,20 +141,29 @@ static void
 mgmt_list(struct unixctl_conn *conn, int argc OVS_UNUSED,
           const char *argv[] OVS_UNUSED, void *aux OVS_UNUSED)
 {
-    reply_json(conn, eswitch_mgmt_list());
+    appctl_reply_json(conn, eswitch_mgmt_list());
 }
 
+static const struct appctl_syntax query_syntax = {
+    .args = { "function name" },
+    .n_required = 1,
+};
+
 static void
-mgmt_query(struct unixctl_conn *conn, int argc OVS_UNUSED,
-           const char *argv[], void *aux OVS_UNUSED)
+mgmt_query(struct unixctl_conn *conn, int argc, const char *argv[],
+           void *aux OVS_UNUSED)
 {
+    struct appctl_args args;
     struct json *json;
     char *error;
 
-    if (eswitch_mgmt_query(argv[1], &json, &error)) {
-        reply_error(conn, error);
+    if (!appctl_parse(conn, argc, argv, &query_syntax, &args)) {
+        return;
+    }
+    if (eswitch_mgmt_query(args.args[0], &json, &error)) {
+        appctl_error_take(conn, error);
     } else {
-        reply_json(conn, json);
+        appctl_reply_json(conn, json);
     }
 }
 
@@ -164,28 +172,34 @@ mgmt_hotplug(struct unixctl_conn *conn, int argc, const char *argv[],
              void *aux OVS_UNUSED)
 {
     struct eswitch_hotplug_args args;
+    struct appctl_args a;
     char name[ESW_NAME_MAX];
     struct fn_options o;
+    const char *type;
     struct json *json;
     char *error;
 
-    if (strcmp(argv[1], "vf") && strcmp(argv[1], "virtio")) {
-        struct echo_buf b;
-
-        reply_error(conn, xasprintf("unknown device type \"%s\": expected "
-                                    "vf or virtio", echo_arg(argv[1], &b)));
+    if (!appctl_parse(conn, argc, argv, &hotplug_syntax, &a)) {
         return;
     }
-    error = parse_fn_options(argc - 2, argv + 2, true, &o);
+    type = a.args[0];
+    if (strcmp(type, "vf") && strcmp(type, "virtio")) {
+        struct echo_buf b;
+
+        appctl_error(conn, "unknown device type \"%s\": expected vf or "
+                     "virtio", echo_arg(type, &b));
+        return;
+    }
+    error = parse_fn_options(&a, &o);
     if (error) {
-        reply_error(conn, error);
+        appctl_error_take(conn, error);
         return;
     }
     memset(&args, 0, sizeof args);
     args.eswitch = o.eswitch;
     args.has_pf = o.has_pf;
     args.pf = o.pf;
-    args.kind = strcmp(argv[1], "vf") ? ESW_VPORT_SF : ESW_VPORT_VF;
+    args.kind = strcmp(type, "vf") ? ESW_VPORT_SF : ESW_VPORT_VF;
     args.has_mac = o.has_mac;
     args.mac = o.mac;
     args.mtu = o.mtu;
@@ -195,7 +209,7 @@ mgmt_hotplug(struct unixctl_conn *conn, int argc, const char *argv[],
     args.vhost_path = o.vhost_path;
     args.vhost_client = o.vhost_client;
     if (eswitch_hotplug(&args, name, &error)) {
-        reply_error(conn, error);
+        appctl_error_take(conn, error);
         return;
     }
     if (eswitch_mgmt_query(name, &json, &error)) {
@@ -204,26 +218,34 @@ mgmt_hotplug(struct unixctl_conn *conn, int argc, const char *argv[],
         json = json_object_create();
         json_object_put_string(json, "function", name);
     }
-    reply_json(conn, json);
+    appctl_reply_json(conn, json);
 }
+
+static const struct appctl_syntax unplug_syntax = {
+    .args = { "function name" },
+    .n_required = 1,
+    .opts = { { "--check", false } },
+};
 
 static void
 mgmt_unplug(struct unixctl_conn *conn, int argc, const char *argv[],
             void *aux OVS_UNUSED)
 {
+    struct appctl_args args;
     struct json *json;
     char *error;
 
-    if (argc > 2 && strcmp(argv[2], "--check")) {
-        reply_error(conn, xasprintf("unexpected argument \"%s\"", argv[2]));
-    } else if (argc > 2) {
-        if (eswitch_unplug_check(argv[1], &json, &error)) {
-            reply_error(conn, error);
+    if (!appctl_parse(conn, argc, argv, &unplug_syntax, &args)) {
+        return;
+    }
+    if (appctl_opt(&args, "--check")) {
+        if (eswitch_unplug_check(args.args[0], &json, &error)) {
+            appctl_error_take(conn, error);
         } else {
-            reply_json(conn, json);
+            appctl_reply_json(conn, json);
         }
-    } else if (eswitch_unplug(argv[1], &error)) {
-        reply_error(conn, error);
+    } else if (eswitch_unplug(args.args[0], &error)) {
+        appctl_error_take(conn, error);
     } else {
         unixctl_command_reply(conn, NULL);
     }
@@ -234,17 +256,23 @@ mgmt_modify(struct unixctl_conn *conn, int argc, const char *argv[],
             void *aux OVS_UNUSED)
 {
     struct eswitch_modify_args args;
+    struct appctl_args a;
     struct fn_options o;
+    const char *spec;
     struct json *json;
     char *error;
 
-    error = parse_fn_options(argc - 2, argv + 2, false, &o);
+    if (!appctl_parse(conn, argc, argv, &modify_syntax, &a)) {
+        return;
+    }
+    spec = a.args[0];
+    error = parse_fn_options(&a, &o);
     if (!error && argc == 2) {
         error = xstrdup("nothing to modify: give --mac, --mtu, --link-state, "
                         "--queues or --features");
     }
     if (error) {
-        reply_error(conn, error);
+        appctl_error_take(conn, error);
         return;
     }
     memset(&args, 0, sizeof args);
@@ -256,19 +284,19 @@ mgmt_modify(struct unixctl_conn *conn, int argc, const char *argv[],
     args.queues = o.queues;
     args.has_features = o.has_features;
     args.features = o.features;
-    if (eswitch_modify(argv[1], &args, &error)
-        || eswitch_mgmt_query(argv[1], &json, &error)) {
-        reply_error(conn, error);
+    if (eswitch_modify(spec, &args, &error)
+        || eswitch_mgmt_query(spec, &json, &error)) {
+        appctl_error_take(conn, error);
         return;
     }
-    reply_json(conn, json);
+    appctl_reply_json(conn, json);
 }
 
 static void
 mgmt_config(struct unixctl_conn *conn, int argc OVS_UNUSED,
             const char *argv[] OVS_UNUSED, void *aux OVS_UNUSED)
 {
-    reply_json(conn, eswitch_mgmt_config());
+    appctl_reply_json(conn, eswitch_mgmt_config());
 }
 
 void

@@ -243,6 +243,17 @@ eswitch_no_such__(const char *name) OVS_REQUIRES(eswitch_mutex)
     return ds_steal_cstr(&s);
 }
 
+char *
+eswitch_no_such(const char *name)
+{
+    char *error;
+
+    ovs_mutex_lock(&eswitch_mutex);
+    error = eswitch_no_such__(name);
+    ovs_mutex_unlock(&eswitch_mutex);
+    return error;
+}
+
 /* Finds the function that 'spec' names: "FUNCTION" (searched in every
  * eSwitch) or "ESWITCH/FUNCTION", where FUNCTION is a name ("pf0vf1") or
  * the function's vport number ("2").  See

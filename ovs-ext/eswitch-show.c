@@ -20,11 +20,11 @@
 #include "unixctl.h"
 #include "util.h"
 
+#include "appctl.h"
 #include "datapath/esw.h"
 #include "datapath/esw-emu.h"
 #include "datapath/policy/esw-policy-config.h"
 #include "eswitch.h"
-#include "eswitch-unixctl.h"
 #include "function-json.h"
 #include "port-policy-options.h"
 #include "rep-ports.h"
@@ -158,7 +158,7 @@ static void
 eswitch_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
                      void *aux OVS_UNUSED)
 {
-    eswitch_unixctl_show_devices(conn, argc, argv, show_device);
+    appctl_show_devices(conn, argc, argv, show_device);
 }
 
 void

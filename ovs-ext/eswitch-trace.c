@@ -32,6 +32,7 @@
 #include "unixctl.h"
 #include "util.h"
 
+#include "appctl.h"
 #include "datapath/esw.h"
 #include "datapath/packet/esw-packet-format.h"
 #include "datapath/esw-rule-format.h"
@@ -221,6 +222,12 @@ put_stages(const struct esw_trace *tr, struct ds *s, struct json *jtrace)
     json_object_put(jtrace, "chains", jchains);
 }
 
+static const struct appctl_syntax trace_syntax = {
+    .args = { "function name", "packet" },
+    .n_required = 2,
+    .opts = { { "--json", false } },
+};
+
 static void
 eswitch_unixctl_trace(struct unixctl_conn *conn, int argc,
                       const char *argv[], void *aux OVS_UNUSED)
@@ -228,38 +235,28 @@ eswitch_unixctl_trace(struct unixctl_conn *conn, int argc,
     char key[ESW_KEY_FORMAT_SIZE], name[ESW_NAME_MAX];
     struct json *jtrace = json_object_create();
     struct ds s = DS_EMPTY_INITIALIZER;
-    const char *args[2];
+    struct appctl_args args;
     struct esw_trace tr;
     struct esw_pkt *pkt;
     struct esw_dev *dev;
-    size_t n_args;
     uint32_t vport;
     bool as_json;
     char *error;
     int err;
 
-    if (!eswitch_unixctl_parse_args(conn, argc, argv, ARRAY_SIZE(args), args,
-                                    &n_args, &as_json)) {
+    if (!appctl_parse(conn, argc, argv, &trace_syntax, &args)
+        || !appctl_function(conn, args.args[0], &dev, &vport)) {
         goto out;
     }
-    if (n_args < 2) {
-        unixctl_command_reply_error(conn, "missing packet");
-        goto out;
-    }
-    if (eswitch_find_function(args[0], &dev, &vport, &error)) {
-        unixctl_command_reply_error(conn, error);
-        free(error);
-        goto out;
-    }
-    pkt = eswitch_packet_from_spec(args[1], &error);
+    as_json = appctl_json(&args);
+    pkt = eswitch_packet_from_spec(args.args[1], &error);
     if (!pkt) {
-        unixctl_command_reply_error(conn, error);
-        free(error);
+        appctl_error_take(conn, error);
         goto out;
     }
     err = esw_trace_packet(dev, vport, pkt, &tr);
     if (err) {
-        unixctl_command_reply_error(conn, ovs_strerror(err));
+        appctl_error(conn, "%s", ovs_strerror(err));
         esw_pkt_free(pkt);
         goto out;
     }
@@ -346,7 +343,7 @@ eswitch_unixctl_trace(struct unixctl_conn *conn, int argc,
         }
     }
     esw_pkt_free(pkt);
-    eswitch_unixctl_reply(conn, as_json, jtrace, &s);
+    appctl_reply(conn, as_json, jtrace, &s);
     return;
 
 out:

@@ -39,6 +39,7 @@
 #include "unixctl.h"
 #include "util.h"
 
+#include "appctl.h"
 #include "datapath/esw.h"
 #include "datapath/esw-emu.h"
 #include "datapath/esw-rule-format.h"
@@ -168,10 +169,18 @@ eswitch_packet_from_spec(const char *spec, char **errorp)
     return pkt;
 }
 
+static const struct appctl_syntax inject_syntax = {
+    .args = { "function name", "packet" },
+    .n_required = 2,
+    .opts = { { "--count", true } },
+};
+
 static void
 eswitch_unixctl_inject(struct unixctl_conn *conn, int argc,
                        const char *argv[], void *aux OVS_UNUSED)
 {
+    struct appctl_args args;
+    const char *count_arg;
     uint32_t count = 1;
     struct esw_pkt *pkt;
     struct esw_dev *dev;
@@ -179,29 +188,22 @@ eswitch_unixctl_inject(struct unixctl_conn *conn, int argc,
     char *error;
     int err = 0;
 
-    if (argc > 3) {
-        if (strcmp(argv[3], "--count") || argc < 5) {
-            unixctl_command_reply_error(conn, "expected FUNCTION PACKET "
-                                        "[--count N]");
-            return;
-        }
-        if (!value_parse_uint(argv[4], 1, INJECT_MAX_COUNT, &count)) {
-            error = value_invalid("--count", argv[4], "1..%d",
-                                  INJECT_MAX_COUNT);
-            unixctl_command_reply_error(conn, error);
-            free(error);
-            return;
-        }
-    }
-    if (eswitch_find_function(argv[1], &dev, &vport, &error)) {
-        unixctl_command_reply_error(conn, error);
-        free(error);
+    if (!appctl_parse(conn, argc, argv, &inject_syntax, &args)) {
         return;
     }
-    pkt = eswitch_packet_from_spec(argv[2], &error);
+    count_arg = appctl_opt(&args, "--count");
+    if (count_arg
+        && !value_parse_uint(count_arg, 1, INJECT_MAX_COUNT, &count)) {
+        appctl_error_take(conn, value_invalid("--count", count_arg, "1..%d",
+                                              INJECT_MAX_COUNT));
+        return;
+    }
+    if (!appctl_function(conn, args.args[0], &dev, &vport)) {
+        return;
+    }
+    pkt = eswitch_packet_from_spec(args.args[1], &error);
     if (!pkt) {
-        unixctl_command_reply_error(conn, error);
-        free(error);
+        appctl_error_take(conn, error);
         return;
     }
 
@@ -225,22 +227,25 @@ eswitch_unixctl_inject(struct unixctl_conn *conn, int argc,
         esw_dev_wait_idle(dev, INJECT_IDLE_TIMEOUT_MS);
     }
     if (err == EOPNOTSUPP) {
-        unixctl_command_reply_error(conn, "function has no capture host "
-                                    "side (see its status host_side)");
+        appctl_error(conn, "function has no capture host side (see its "
+                     "status host_side)");
     } else if (err == ENOBUFS && count == 1) {
-        unixctl_command_reply_error(conn, "inject queue full, packet "
-                                    "dropped");
+        appctl_error(conn, "inject queue full, packet dropped");
     } else if (err == ENOBUFS) {
-        error = xasprintf("inject queue full: %"PRIu32" of %"PRIu32" packets "
-                          "injected, the rest dropped", n, count);
-        unixctl_command_reply_error(conn, error);
-        free(error);
+        appctl_error(conn, "inject queue full: %"PRIu32" of %"PRIu32
+                     " packets injected, the rest dropped", n, count);
     } else if (err) {
-        unixctl_command_reply_error(conn, ovs_strerror(err));
+        appctl_error(conn, "%s", ovs_strerror(err));
     } else {
         unixctl_command_reply(conn, NULL);
     }
 }
+
+static const struct appctl_syntax capture_syntax = {
+    .args = { "function name" },
+    .n_required = 1,
+    .opts = { { "--hex", false } },
+};
 
 static void
 eswitch_unixctl_capture(struct unixctl_conn *conn, int argc,
@@ -248,25 +253,17 @@ eswitch_unixctl_capture(struct unixctl_conn *conn, int argc,
 {
     struct ds reply = DS_EMPTY_INITIALIZER;
     struct esw_pkt *pkts[64];
+    struct appctl_args args;
     struct esw_dev *dev;
-    bool hex = false;
     uint32_t vport;
-    char *error;
+    bool hex;
     size_t n;
 
-    if (argc > 2) {
-        if (strcmp(argv[2], "--hex")) {
-            unixctl_command_reply_error(conn, "unknown option (expected "
-                                        "--hex)");
-            return;
-        }
-        hex = true;
-    }
-    if (eswitch_find_function(argv[1], &dev, &vport, &error)) {
-        unixctl_command_reply_error(conn, error);
-        free(error);
+    if (!appctl_parse(conn, argc, argv, &capture_syntax, &args)
+        || !appctl_function(conn, args.args[0], &dev, &vport)) {
         return;
     }
+    hex = appctl_opt(&args, "--hex") != NULL;
 
     while ((n = esw_host_capture_read(dev, vport, pkts, ARRAY_SIZE(pkts)))) {
         for (size_t i = 0; i < n; i++) {
@@ -286,133 +283,6 @@ eswitch_unixctl_capture(struct unixctl_conn *conn, int argc,
     }
     unixctl_command_reply(conn, ds_cstr(&reply));
     ds_destroy(&reply);
-}
-
-bool
-eswitch_unixctl_parse_args(struct unixctl_conn *conn, int argc,
-                           const char *argv[], size_t max_args,
-                           const char *args[], size_t *n_args, bool *as_json)
-{
-    *n_args = 0;
-    *as_json = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) {
-            *as_json = true;
-        } else if (argv[i][0] == '-' || !max_args) {
-            unixctl_command_reply_error(conn, "unknown option (expected "
-                                        "--json)");
-            return false;
-        } else if (*n_args >= max_args) {
-            unixctl_command_reply_error(conn, "too many arguments");
-            return false;
-        } else {
-            args[(*n_args)++] = argv[i];
-        }
-    }
-    return true;
-}
-
-static void
-reply__(struct unixctl_conn *conn, bool as_json, struct json *json,
-        struct ds *text, bool error)
-{
-    char *s = as_json ? json_to_string(json, JSSF_SORT) : NULL;
-    const char *body = s ? s : ds_cstr(text);
-
-    if (error) {
-        unixctl_command_reply_error(conn, body);
-    } else {
-        unixctl_command_reply(conn, body);
-    }
-    free(s);
-    json_destroy(json);
-    ds_destroy(text);
-}
-
-void
-eswitch_unixctl_reply(struct unixctl_conn *conn, bool as_json,
-                      struct json *json, struct ds *text)
-{
-    reply__(conn, as_json, json, text, false);
-}
-
-void
-eswitch_unixctl_reply_error(struct unixctl_conn *conn, bool as_json,
-                            struct json *json, struct ds *text)
-{
-    reply__(conn, as_json, json, text, true);
-}
-
-void
-eswitch_unixctl_show_devices(struct unixctl_conn *conn, int argc,
-                             const char *argv[], eswitch_show_cb *show)
-{
-    struct ds text = DS_EMPTY_INITIALIZER;
-    struct json *json;
-    char (*names)[ESW_NAME_MAX];
-    const char *args[2];        /* The commands take at most 2 arguments. */
-    const char *esw_name;
-    size_t n, n_args, max;
-    bool as_json;
-
-    if (!eswitch_unixctl_parse_args(conn, argc, argv, ARRAY_SIZE(args), args,
-                                    &n_args, &as_json)) {
-        return;
-    }
-    esw_name = n_args ? args[0] : NULL;
-    if (n_args > 1) {
-        unixctl_command_reply_error(conn, "at most one eswitch name");
-        return;
-    }
-
-    /* Devices may come and go meanwhile: those gone are skipped. */
-    max = esw_dev_list(NULL, 0);
-    names = xcalloc(MAX(max, 1), sizeof *names);
-    n = MIN(esw_dev_list(names, max), max);
-    if (esw_name) {
-        size_t i;
-
-        for (i = 0; i < n && strcmp(names[i], esw_name); i++) {
-            continue;
-        }
-        if (i >= n) {
-            unixctl_command_reply_error(conn, "no such eswitch");
-            free(names);
-            return;
-        }
-        memmove(names[0], names[i], ESW_NAME_MAX);
-        n = 1;
-    }
-
-    json = json_object_create();
-    for (size_t i = 0; i < n; i++) {
-        struct esw_dev *dev = esw_dev_lookup(names[i]);
-        uint32_t *vports = NULL;
-        size_t n_vports = 0;
-        struct json *jdev;
-
-        if (!dev) {
-            continue;
-        }
-        for (;;) {
-            size_t total = esw_vport_list(dev, vports, n_vports);
-
-            if (total <= n_vports) {
-                n_vports = total;
-                break;
-            }
-            n_vports = total + 16;
-            vports = xrealloc(vports, n_vports * sizeof *vports);
-        }
-
-        jdev = json_object_create();
-        show(dev, names[i], vports, n_vports, &text, jdev);
-        json_object_put(json, names[i], jdev);
-        free(vports);
-        esw_dev_close(dev);
-    }
-    free(names);
-    eswitch_unixctl_reply(conn, as_json, json, &text);
 }
 
 struct dump_rules_aux {
@@ -534,7 +404,7 @@ static void
 eswitch_unixctl_dump_rules(struct unixctl_conn *conn, int argc,
                            const char *argv[], void *aux OVS_UNUSED)
 {
-    eswitch_unixctl_show_devices(conn, argc, argv, show_rules);
+    appctl_show_devices(conn, argc, argv, show_rules);
 }
 
 static void
@@ -594,7 +464,7 @@ static void
 eswitch_unixctl_stats(struct unixctl_conn *conn, int argc,
                       const char *argv[], void *aux OVS_UNUSED)
 {
-    eswitch_unixctl_show_devices(conn, argc, argv, show_stats);
+    appctl_show_devices(conn, argc, argv, show_stats);
 }
 
 void

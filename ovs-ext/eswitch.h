@@ -179,6 +179,11 @@ const char *eswitch_uplink_name(const struct eswitch *);
 int eswitch_find_function(const char *spec, struct esw_dev **devp,
                           uint32_t *vportp, char **errp);
 
+/* The error for an unknown ESWITCH argument 'name', as
+ * eswitch_find_function() gives it: "no such eswitch \"NAME\" (eswitches:
+ * esw0, esw1)" (malloc'd). */
+char *eswitch_no_such(const char *name);
+
 /* Number of eSwitches, for diagnostics. */
 size_t eswitch_count(void);
 

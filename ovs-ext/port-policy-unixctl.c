@@ -33,29 +33,34 @@
 #include "unixctl.h"
 #include "util.h"
 
+#include "appctl.h"
+#include "echo-arg.h"
 #include "eswitch.h"
-#include "eswitch-unixctl.h"
 #include "values.h"
 
+static const struct appctl_syntax guest_set_mac_syntax = {
+    .args = { "function name", "mac" },
+    .n_required = 2,
+};
+
 static void
-port_policy_unixctl_guest_set_mac(struct unixctl_conn *conn,
-                                  int argc OVS_UNUSED, const char *argv[],
-                                  void *aux OVS_UNUSED)
+port_policy_unixctl_guest_set_mac(struct unixctl_conn *conn, int argc,
+                                  const char *argv[], void *aux OVS_UNUSED)
 {
+    struct appctl_args args;
     struct esw_eth_addr mac;
     struct esw_dev *dev;
     uint32_t vport;
     char *error;
     int err;
 
-    if (eswitch_find_function(argv[1], &dev, &vport, &error)) {
-        unixctl_command_reply_error(conn, error);
-        free(error);
+    if (!appctl_parse(conn, argc, argv, &guest_set_mac_syntax, &args)
+        || !appctl_function(conn, args.args[0], &dev, &vport)) {
         return;
     }
-    if (!value_parse_mac(argv[2], &mac)) {
-        unixctl_command_reply_error(conn, "bad mac address (expected "
-                                    "xx:xx:xx:xx:xx:xx)");
+    if (!value_parse_mac(args.args[1], &mac)) {
+        appctl_error_take(conn, value_invalid("mac", args.args[1],
+                                              "xx:xx:xx:xx:xx:xx"));
         return;
     }
 
@@ -63,52 +68,47 @@ port_policy_unixctl_guest_set_mac(struct unixctl_conn *conn,
     if (!err) {
         unixctl_command_reply(conn, "accepted\n");
     } else if (err == EPERM) {
-        char *msg = xasprintf("refused: %s", error);
-
-        unixctl_command_reply_error(conn, msg);
-        free(msg);
-    } else {
-        unixctl_command_reply_error(conn, error);
-    }
-    if (err) {
+        appctl_error(conn, "refused: %s", error);
         free(error);
+    } else {
+        appctl_error_take(conn, error);
     }
 }
+
+static const struct appctl_syntax policy_show_syntax = {
+    .args = { "function name" },
+    .n_required = 1,
+    .opts = { { "--json", false } },
+};
 
 static void
 port_policy_unixctl_show(struct unixctl_conn *conn, int argc,
                          const char *argv[], void *aux OVS_UNUSED)
 {
     struct ds text = DS_EMPTY_INITIALIZER;
+    struct appctl_args args;
     struct esw_dev *dev;
-    const char *args[1];
     struct json *json;
-    size_t n_args;
     uint32_t vport;
     bool as_json;
-    char *error;
 
-    if (!eswitch_unixctl_parse_args(conn, argc, argv, ARRAY_SIZE(args), args,
-                                    &n_args, &as_json)) {
+    if (!appctl_parse(conn, argc, argv, &policy_show_syntax, &args)
+        || !appctl_function(conn, args.args[0], &dev, &vport)) {
         return;
     }
-    if (!n_args) {
-        unixctl_command_reply_error(conn, "missing function name");
-        return;
-    }
-    if (eswitch_find_function(args[0], &dev, &vport, &error)) {
-        unixctl_command_reply_error(conn, error);
-        free(error);
-        return;
-    }
+    as_json = appctl_json(&args);
     json = as_json ? json_object_create() : NULL;
     if (port_policy_format(dev, vport, as_json ? NULL : &text, json)) {
-        unixctl_command_reply_error(conn, "no such function");
+        /* Removed since it was resolved. */
+        struct echo_buf b;
+
+        appctl_error(conn, "no such function \"%s\"",
+                     echo_arg(args.args[0], &b));
         json_destroy(json);
         ds_destroy(&text);
         return;
     }
-    eswitch_unixctl_reply(conn, as_json, json, &text);
+    appctl_reply(conn, as_json, json, &text);
 }
 
 void
