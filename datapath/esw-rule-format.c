@@ -160,6 +160,73 @@ put_ip(struct fmt *f, const char *name, bool ipv6,
     }
 }
 
+static uint64_t
+get_be64(const void *p)
+{
+    const uint8_t *b = p;
+    uint64_t x = 0;
+
+    for (int i = 0; i < 8; i++) {
+        x = x << 8 | b[i];
+    }
+    return x;
+}
+
+/* Bytes in hex: "name=0x0102" or "name=0x0102/0xff00". */
+static void
+put_hex_bytes(struct fmt *f, const char *name, const uint8_t *value,
+              const uint8_t *mask, size_t n)
+{
+    bool any = false, all = true;
+
+    for (size_t i = 0; i < n; i++) {
+        any |= mask[i] != 0;
+        all &= mask[i] == 0xff;
+    }
+    if (!any) {
+        return;
+    }
+    item(f, name);
+    put(f, "0x");
+    for (size_t i = 0; i < n; i++) {
+        put(f, "%02x", value[i] & mask[i]);
+    }
+    if (!all) {
+        put(f, "/0x");
+        for (size_t i = 0; i < n; i++) {
+            put(f, "%02x", mask[i]);
+        }
+    }
+}
+
+/* The tunnel metadata of a match. */
+static void
+format_tunnel(struct fmt *f, const struct esw_key *v, const struct esw_key *m)
+{
+    bool ipv6 = v->tun_flags & m->tun_flags & ESW_TUN_F_IPV6;
+    uint64_t id = get_be64(&v->tun_id), id_m = get_be64(&m->tun_id);
+
+    put_uint(f, "tun_port", v->tun_port, m->tun_port, 32, false);
+    if (id_m) {
+        item(f, "tun_id");
+        put(f, "%#"PRIx64, id & id_m);
+        if (id_m != UINT64_MAX) {
+            put(f, "/%#"PRIx64, id_m);
+        }
+    }
+    put_ip(f, "tun_src", ipv6, &v->tun_src, &m->tun_src);
+    put_ip(f, "tun_dst", ipv6, &v->tun_dst, &m->tun_dst);
+    put_uint(f, "tun_tp_src", ntohs(v->tun_tp_src), ntohs(m->tun_tp_src),
+             16, false);
+    put_uint(f, "tun_tp_dst", ntohs(v->tun_tp_dst), ntohs(m->tun_tp_dst),
+             16, false);
+    put_uint(f, "tun_flags", v->tun_flags, m->tun_flags, 16, true);
+    put_uint(f, "tun_tos", v->tun_tos, m->tun_tos, 8, true);
+    put_uint(f, "tun_ttl", v->tun_ttl, m->tun_ttl, 8, false);
+    put_uint(f, "tun_opts_len", v->tun_opts_len, m->tun_opts_len, 8, false);
+    put_hex_bytes(f, "tun_opts", v->tun_opts, m->tun_opts, ESW_TUN_OPTS_MAX);
+}
+
 static void
 format_match(struct fmt *f, const struct esw_key *v, const struct esw_key *m)
 {
@@ -171,6 +238,7 @@ format_match(struct fmt *f, const struct esw_key *v, const struct esw_key *m)
     put_uint(f, "in_vport", v->in_vport, m->in_vport, 32, false);
     put_uint(f, "chain", v->chain, m->chain, 32, false);
     put_uint(f, "dp_hash", v->dp_hash, m->dp_hash, 32, true);
+    format_tunnel(f, v, m);
     put_eth(f, "eth_src", &v->src, &m->src);
     put_eth(f, "eth_dst", &v->dst, &m->dst);
     put_uint(f, "n_vlans", v->n_vlans, m->n_vlans, 8, false);
@@ -253,6 +321,61 @@ format_set(struct fmt *f, const struct esw_set *set)
     put(f, "))");
 }
 
+/* "encap(vxlan,eth_src=...,eth_dst=...,ip_src=...,ip_dst=...,tos=0,
+ * ttl=64,df,udp_dst=4789,csum,vni=0x7b,opts=0x...,ports=32768-61000)". */
+static void
+format_encap(struct fmt *f, const struct esw_encap *e)
+{
+    const uint8_t *h = e->header;
+    bool ipv6 = h[12] == 0x86 && h[13] == 0xdd;
+    size_t l4 = ESW_ETH_HDR_LEN + (ipv6 ? 40 : 20);
+    const uint8_t *l3 = h + ESW_ETH_HDR_LEN, *udp = h + l4, *t = udp + 8;
+    char s[INET6_ADDRSTRLEN];
+    struct esw_eth_addr mac;
+    size_t opts_len = 0;
+
+    put(f, "encap(%s", esw_tunnel_type_name(e->type));
+    if (e->header_len < l4 + 16) {
+        put(f, ",header_len=%d)", e->header_len);
+        return;
+    }
+    memcpy(mac.ea, h + 6, 6);
+    put(f, ",eth_src=%s", esw_eth_addr_format(&mac, s, sizeof s));
+    memcpy(mac.ea, h, 6);
+    put(f, ",eth_dst=%s", esw_eth_addr_format(&mac, s, sizeof s));
+    inet_ntop(ipv6 ? AF_INET6 : AF_INET, ipv6 ? l3 + 8 : l3 + 12, s,
+              sizeof s);
+    put(f, ",ip_src=%s", s);
+    inet_ntop(ipv6 ? AF_INET6 : AF_INET, ipv6 ? l3 + 24 : l3 + 16, s,
+              sizeof s);
+    put(f, ",ip_dst=%s", s);
+    if (ipv6) {
+        put(f, ",tclass=%#x,hlimit=%d", (l3[0] << 4 | l3[1] >> 4) & 0xff,
+            l3[7]);
+    } else {
+        put(f, ",tos=%#x,ttl=%d%s", l3[1], l3[8], l3[6] & 0x40 ? ",df" : "");
+    }
+    put(f, ",udp_dst=%d%s", udp[2] << 8 | udp[3],
+        udp[6] | udp[7] ? ",csum" : "");
+    put(f, ",vni=%#x", t[4] << 16 | t[5] << 8 | t[6]);
+    if (e->type == ESW_TUNNEL_GENEVE) {
+        opts_len = (t[0] & 0x3f) * 4;
+        if (t[1] & 0x80) {
+            put(f, ",oam");
+        }
+        if (t[1] & 0x40) {
+            put(f, ",crit");
+        }
+    }
+    if (opts_len && l4 + 16 + opts_len <= e->header_len) {
+        put(f, ",opts=0x");
+        for (size_t i = 0; i < opts_len; i++) {
+            put(f, "%02x", t[8 + i]);
+        }
+    }
+    put(f, ",ports=%d-%d)", e->port_min, e->port_max);
+}
+
 static void
 format_actions(struct fmt *f, const struct esw_rule_spec *spec)
 {
@@ -292,6 +415,13 @@ format_actions(struct fmt *f, const struct esw_rule_spec *spec)
             break;
         case ESW_ACTION_METER:
             put(f, "meter(%"PRIu32")", a->meter);
+            break;
+        case ESW_ACTION_ENCAP:
+            format_encap(f, &a->encap);
+            break;
+        case ESW_ACTION_DECAP:
+            put(f, "decap(%s,tun_port=%"PRIu32")",
+                esw_tunnel_type_name(a->decap.type), a->decap.tun_port);
             break;
         case ESW_ACTION_DROP:
         case ESW_ACTION_POP_VLAN:

@@ -51,6 +51,14 @@ static const char *const match_field_names[ESW_N_MATCH_FIELDS] = {
     [ESW_MATCH_CHAIN] = "chain",
     [ESW_MATCH_DP_HASH] = "dp_hash",
     [ESW_MATCH_IPV6_LABEL] = "ipv6_label",
+    [ESW_MATCH_TUN_PORT] = "tun_port",
+    [ESW_MATCH_TUN_ID] = "tun_id",
+    [ESW_MATCH_TUN_SRC] = "tun_src",
+    [ESW_MATCH_TUN_DST] = "tun_dst",
+    [ESW_MATCH_TUN_TP] = "tun_tp",
+    [ESW_MATCH_TUN_FLAGS] = "tun_flags",
+    [ESW_MATCH_TUN_TOS_TTL] = "tun_tos_ttl",
+    [ESW_MATCH_TUN_OPTS] = "tun_opts",
 };
 
 const char *
@@ -72,6 +80,8 @@ static const char *const action_names[ESW_N_ACTION_TYPES] = {
     [ESW_ACTION_HASH] = "hash",
     [ESW_ACTION_RECIRC] = "recirc",
     [ESW_ACTION_METER] = "meter",
+    [ESW_ACTION_ENCAP] = "encap",
+    [ESW_ACTION_DECAP] = "decap",
 };
 
 const char *
@@ -537,6 +547,17 @@ static const struct field_range field_ranges[] = {
     FIELD(ESW_MATCH_CHAIN, chain),
     FIELD(ESW_MATCH_DP_HASH, dp_hash),
     FIELD(ESW_MATCH_IPV6_LABEL, ipv6_label),
+    FIELD(ESW_MATCH_TUN_PORT, tun_port),
+    FIELD(ESW_MATCH_TUN_ID, tun_id),
+    FIELD(ESW_MATCH_TUN_SRC, tun_src),
+    FIELD(ESW_MATCH_TUN_DST, tun_dst),
+    FIELD(ESW_MATCH_TUN_TP, tun_tp_src),
+    FIELD(ESW_MATCH_TUN_TP, tun_tp_dst),
+    FIELD(ESW_MATCH_TUN_FLAGS, tun_flags),
+    FIELD(ESW_MATCH_TUN_TOS_TTL, tun_tos),
+    FIELD(ESW_MATCH_TUN_TOS_TTL, tun_ttl),
+    FIELD(ESW_MATCH_TUN_OPTS, tun_opts_len),
+    FIELD(ESW_MATCH_TUN_OPTS, tun_opts),
 };
 
 static const struct {
@@ -544,7 +565,7 @@ static const struct {
 } pad_ranges[] = {
     { offsetof(struct esw_key, pad0), sizeof ((struct esw_key *) 0)->pad0 },
     { offsetof(struct esw_key, pad2), sizeof ((struct esw_key *) 0)->pad2 },
-    { offsetof(struct esw_key, pad3), sizeof ((struct esw_key *) 0)->pad3 },
+    { offsetof(struct esw_key, pad4), sizeof ((struct esw_key *) 0)->pad4 },
 };
 
 static bool
@@ -604,6 +625,17 @@ check_match(const struct esw_caps *caps, const struct esw_rule_spec *spec,
         return esw_error_set(err, EINVAL, ESW_ERROR_MATCH,
                              ESW_MATCH_IPV6_LABEL,
                              "ipv6_label mask beyond 20 bits");
+    }
+    if (spec->mask.tun_port && spec->mask.tun_port != UINT32_MAX) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_MATCH, ESW_MATCH_TUN_PORT,
+                             "partial mask on tun_port");
+    }
+    if (spec->mask.tun_flags
+        & ~(ESW_TUN_F_OAM | ESW_TUN_F_DF | ESW_TUN_F_CSUM | ESW_TUN_F_KEY
+            | ESW_TUN_F_IPV6)) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_MATCH,
+                             ESW_MATCH_TUN_FLAGS,
+                             "tun_flags mask covers undefined bits");
     }
     if (spec->mask.chain && spec->mask.chain != UINT32_MAX) {
         return esw_error_set(err, EINVAL, ESW_ERROR_MATCH, ESW_MATCH_CHAIN,
@@ -800,6 +832,44 @@ check_actions(const struct esw_caps *caps, const struct esw_rule_spec *spec,
                                      ESW_ERROR_ACTION, ESW_ACTION_METER,
                                      "meter %"PRIu32": out of range",
                                      a->meter);
+            }
+            break;
+
+        case ESW_ACTION_ENCAP: {
+            char why[ESW_ERROR_MAX - 8];
+
+            if (esw_encap_check(&a->encap, why, sizeof why)) {
+                return esw_error_set(err, EINVAL,
+                                     ESW_ERROR_ACTION, ESW_ACTION_ENCAP,
+                                     "encap: %s", why);
+            }
+            break;
+        }
+
+        case ESW_ACTION_DECAP:
+            if (a->decap.type >= ESW_N_TUNNEL_TYPES) {
+                return esw_error_set(err, EINVAL,
+                                     ESW_ERROR_ACTION, ESW_ACTION_DECAP,
+                                     "decap: unknown tunnel type %d",
+                                     a->decap.type);
+            }
+            if (!a->decap.tun_port) {
+                return esw_error_set(err, EINVAL,
+                                     ESW_ERROR_ACTION, ESW_ACTION_DECAP,
+                                     "decap: tun_port 0");
+            }
+            if (a->decap.max_vlans < 1 || a->decap.max_vlans > ESW_MAX_VLANS) {
+                return esw_error_set(err, EINVAL,
+                                     ESW_ERROR_ACTION, ESW_ACTION_DECAP,
+                                     "decap: max_vlans %d, expected 1..%d",
+                                     a->decap.max_vlans, ESW_MAX_VLANS);
+            }
+            if (i + 2 != spec->n_actions
+                || spec->actions[i + 1].type != ESW_ACTION_RECIRC) {
+                return esw_error_set(err, EOPNOTSUPP,
+                                     ESW_ERROR_ACTION, ESW_ACTION_DECAP,
+                                     "decap not followed by recirc, the "
+                                     "last action");
             }
             break;
 

@@ -175,6 +175,14 @@ enum esw_match_field {
     ESW_MATCH_CHAIN,            /* chain (see "Chains" below). */
     ESW_MATCH_DP_HASH,          /* dp_hash. */
     ESW_MATCH_IPV6_LABEL,       /* ipv6_label. */
+    ESW_MATCH_TUN_PORT,         /* tun_port. */
+    ESW_MATCH_TUN_ID,           /* tun_id. */
+    ESW_MATCH_TUN_SRC,          /* tun_src. */
+    ESW_MATCH_TUN_DST,          /* tun_dst. */
+    ESW_MATCH_TUN_TP,           /* tun_tp_src, tun_tp_dst. */
+    ESW_MATCH_TUN_FLAGS,        /* tun_flags. */
+    ESW_MATCH_TUN_TOS_TTL,      /* tun_tos, tun_ttl. */
+    ESW_MATCH_TUN_OPTS,         /* tun_opts_len, tun_opts. */
     ESW_N_MATCH_FIELDS
 };
 
@@ -199,6 +207,13 @@ enum esw_action_type {
                                  * be the last action). */
     ESW_ACTION_METER,           /* Police with meter 'meter': a packet over
                                  * its rate is dropped here. */
+    ESW_ACTION_ENCAP,           /* Push the tunnel header 'encap' (see
+                                 * "Tunnels" in esw-packet.h). */
+    ESW_ACTION_DECAP,           /* Pop a 'decap.type' header into the
+                                 * key's tunnel metadata; must be followed
+                                 * by RECIRC, the last action.  A frame the
+                                 * device cannot pop exactly as OVS would
+                                 * misses (see "Chains"). */
     ESW_N_ACTION_TYPES
 };
 
@@ -432,6 +447,8 @@ struct esw_action {
         } hash;                                 /* HASH. */
         uint32_t chain;                         /* RECIRC. */
         uint32_t meter;                         /* METER. */
+        struct esw_encap encap;                 /* ENCAP. */
+        struct esw_decap decap;                 /* DECAP. */
     };
 };
 
@@ -461,6 +478,16 @@ struct esw_action {
  *     representor of its in_vport exactly as it entered chain 0 (after the
  *     ingress policy), as for a miss in chain 0, so that software
  *     processes it from the start.
+ *
+ * Tunnels: a rule of chain 0 or of another chain may DECAP a tunnelled
+ * frame and RECIRC (to any chain, 0 included): the lookups that follow
+ * see the inner frame with the tunnel metadata in the key's tun_* fields
+ * and 'tun_port' set to the DECAP's.  A rule matches 'tun_port' exactly,
+ * whether its mask says so or not (as 'chain'), so that a rule made for
+ * frames that were not decapsulated never sees one that was.  A packet
+ * that misses after a DECAP goes to the representor of its in_vport as it
+ * entered chain 0, still encapsulated, like any later miss.  ENCAP pushes
+ * a header (the outer VLAN of a tagged underlay is a PUSH_VLAN after it).
  *
  * Meters: a METER action polices the packet with that meter (see "Meters"
  * below); a meter id that does not exist lets everything through. */

@@ -196,16 +196,24 @@ put_stages(const struct esw_trace *tr, struct ds *s, struct json *jtrace)
         esw_key_format(&st->key, key, sizeof key);
         json_object_put(j, "chain", json_integer_create(st->key.chain));
         json_object_put_string(j, "packet", key);
+        if (st->key.tun_port) {
+            json_object_put(j, "tun_port",
+                            json_integer_create(st->key.tun_port));
+        }
+        ds_put_format(s, "Device lookup, chain %"PRIu32, st->key.chain);
+        if (st->key.tun_port) {
+            ds_put_format(s, " (decapsulated by tunnel port %"PRIu32")",
+                          st->key.tun_port);
+        }
         if (!st->rule) {
-            ds_put_format(s, "Device lookup, chain %"PRIu32": miss\n",
-                          st->key.chain);
+            ds_put_cstr(s, ": miss\n");
             json_object_put(j, "rule", json_null_create());
         } else {
             esw_rule_spec_format(&st->spec, rule, sizeof rule);
             esw_key_format(&st->after, key, sizeof key);
-            ds_put_format(s, "Device lookup, chain %"PRIu32": hit\n"
+            ds_put_format(s, ": hit\n"
                           "  rule: %s\n  packet after the rule: %s\n",
-                          st->key.chain, rule, key);
+                          rule, key);
             json_object_put_string(j, "rule", rule);
             json_object_put_string(j, "after", key);
         }
@@ -313,11 +321,14 @@ eswitch_unixctl_trace(struct unixctl_conn *conn, int argc,
         json_object_put(jtrace, "outputs", outputs);
     } else if (tr.verdict == ESW_TRACE_MISS) {
         if (tr.n_stages > 1) {
-            ds_put_format(&s, "Device lookup: %s in chain %"PRIu32", the "
+            const struct esw_key *last = &tr.stages[tr.n_stages - 1].key;
+
+            ds_put_format(&s, "Device lookup: %s in chain %"PRIu32"%s, the "
                           "packet goes, as it entered chain 0, to the "
                           "representor of %s (OVS's software path)\n",
                           tr.recirc_limit ? "too many recirculations"
-                          : "miss", tr.stages[tr.n_stages - 1].key.chain,
+                          : "miss", last->chain,
+                          last->tun_port ? " after decapsulation" : "",
                           name);
         } else {
             ds_put_format(&s, "Device lookup: miss, the packet goes to the "

@@ -31,13 +31,18 @@ struct sset;
 /* The dp_layer reported for flows whose rule is in the device. */
 #define OFFLOAD_ESW_DP_LAYER "esw"
 
-/* One datapath megaflow put on an eSwitch port, offloaded or not. */
+/* One datapath megaflow put on an eSwitch port or a tunnel port,
+ * offloaded or not. */
 struct offload_flow {
     struct hmap_node node;          /* In its netdev's offload_data 'flows',
                                      * by hash of 'ufid'. */
     struct ovs_list list_node;      /* In 'flow_list', oldest first. */
     ovs_u128 ufid;                  /* dpif-netdev's mega_ufid. */
     struct netdev *netdev;          /* The in_port (a reference). */
+    uint32_t tun_port;              /* Nonzero: 'netdev' is this tunnel
+                                     * port (datapath number)... */
+    odp_port_t orig_in_port;        /* ...whose packets came in on this
+                                     * datapath port (OVS's info). */
     unsigned int tid;               /* Offload thread that put it. */
 
     /* The match, compressed: a 'struct match' is 3.4 kB, mostly zeros, and

@@ -24,6 +24,7 @@
 #include "hash.h"
 #include "netdev-offload-provider.h"
 #include "netdev-provider.h"
+#include "netdev-vport.h"
 #include "netdev.h"
 #include "odp-util.h"
 #include "openvswitch/dynamic-string.h"
@@ -69,6 +70,8 @@ static struct ovs_list flow_list OVS_GUARDED_BY(offload_mutex)
     = OVS_LIST_INITIALIZER(&flow_list);
 static struct offload_counters counters OVS_GUARDED_BY(offload_mutex);
 static bool offload_enabled OVS_GUARDED_BY(offload_mutex);
+/* Flows whose in_port is a tunnel port (see sweep_tunnel_flows()). */
+static size_t n_tunnel_flows OVS_GUARDED_BY(offload_mutex);
 
 /* OVS's vlan-limit (flow_vlan_limit) when the rules were last translated:
  * the translation depends on it (see offload-xlate.c), so when the user
@@ -173,6 +176,34 @@ resolve_port(odp_port_t port, void *aux, struct esw_dev **devp,
     return ok;
 }
 
+/* Resolves a datapath port for offload_xlate()'s tnl_pop; 'aux' is the
+ * dpif type. */
+static bool
+resolve_tunnel(odp_port_t port, void *aux, enum esw_tunnel_type *typep,
+               char name[OFFLOAD_PORT_NAME_MAX])
+{
+    struct netdev *netdev = netdev_ports_get(port, aux);
+    const char *type;
+    bool ok = true;
+
+    if (!netdev) {
+        snprintf(name, OFFLOAD_PORT_NAME_MAX, "datapath port %"PRIu32,
+                 odp_to_u32(port));
+        return false;
+    }
+    type = netdev_get_type(netdev);
+    if (!strcmp(type, "vxlan")) {
+        *typep = ESW_TUNNEL_VXLAN;
+    } else if (!strcmp(type, "geneve")) {
+        *typep = ESW_TUNNEL_GENEVE;
+    } else {
+        ovs_strlcpy(name, type, OFFLOAD_PORT_NAME_MAX);
+        ok = false;
+    }
+    netdev_close(netdev);
+    return ok;
+}
+
 /* Turns a device error into a reason. */
 static enum offload_reason
 device_reason(struct esw_dev *dev, int error, const struct esw_error *err,
@@ -272,6 +303,24 @@ offload_try__(struct offload_flow *f, const struct match *match, bool count)
     if (!offload_enabled) {
         ds_put_cstr(&text, "hw-offload disabled");
         r = OFFLOAD_DISABLED;
+    } else if (!f->dev && f->tun_port) {
+        char name[OFFLOAD_PORT_NAME_MAX];
+        enum esw_tunnel_type type;
+
+        if (!resolve_tunnel(u32_to_odp(f->tun_port),
+                            CONST_CAST(char *,
+                                       netdev_get_dpif_type(f->netdev)),
+                            &type, name)) {
+            ds_put_format(&text, "unsupported match: in_port %s: tunnel "
+                          "type %s not supported", netdev_get_name(f->netdev),
+                          name);
+            r = OFFLOAD_UNSUPPORTED_MATCH;
+        } else {
+            ds_put_format(&text, "device error: %s: its packets did not "
+                          "come in on an eswitch uplink",
+                          netdev_get_name(f->netdev));
+            r = OFFLOAD_DEVICE_ERROR;
+        }
     } else if (!f->dev) {
         ds_put_format(&text, "device error: %s is not bound to an eswitch "
                       "function", netdev_get_name(f->netdev));
@@ -280,7 +329,9 @@ offload_try__(struct offload_flow *f, const struct match *match, bool count)
         struct offload_xlate_ctx ctx = {
             .dev = f->dev,
             .in_vport = f->in_vport,
+            .tun_port = f->tun_port,
             .resolve = resolve_port,
+            .resolve_tunnel = resolve_tunnel,
             .aux = CONST_CAST(char *, netdev_get_dpif_type(f->netdev)),
         };
         struct esw_rule_spec spec;
@@ -409,6 +460,9 @@ check_vlan_limit(void) OVS_REQUIRES(offload_mutex)
 static void
 flow_destroy(struct offload_flow *f) OVS_REQUIRES(offload_mutex)
 {
+    if (f->tun_port) {
+        n_tunnel_flows--;
+    }
     rule_remove(f);
     hmap_remove(&offload_data_get(f->netdev)->flows, &f->node);
     ovs_list_remove(&f->list_node);
@@ -419,14 +473,36 @@ flow_destroy(struct offload_flow *f) OVS_REQUIRES(offload_mutex)
     free(f);
 }
 
-/* Binds 'f' to the function its in_port currently represents. */
+/* For a flow on a tunnel port: finds the uplink its packets came in on
+ * (and were decapsulated by), in '*devp' and '*vportp'.  Returns false if
+ * that is not an eSwitch uplink. */
+static bool
+tunnel_get_uplink(const struct offload_flow *f, struct esw_dev **devp,
+                  uint32_t *vportp)
+{
+    struct netdev *phys = netdev_ports_get(f->orig_in_port,
+                                           netdev_get_dpif_type(f->netdev));
+    struct esw_vport_info info;
+    bool ok;
+
+    ok = (phys && netdev_is_esw(phys)
+          && netdev_esw_get_function(phys, devp, vportp)
+          && !esw_vport_get_info(*devp, *vportp, &info)
+          && info.kind == ESW_VPORT_UPLINK);
+    netdev_close(phys);
+    return ok;
+}
+
+/* Binds 'f' to the function its in_port currently represents (for a
+ * tunnel port, to the uplink its packets came in on). */
 static void
 flow_bind(struct offload_flow *f) OVS_REQUIRES(offload_mutex)
 {
     struct esw_dev *dev = NULL;
     uint32_t vport = 0;
 
-    if (!netdev_esw_get_function(f->netdev, &dev, &vport)) {
+    if (f->tun_port ? !tunnel_get_uplink(f, &dev, &vport)
+        : !netdev_esw_get_function(f->netdev, &dev, &vport)) {
         dev = NULL;
     }
     if (dev != f->dev || vport != f->in_vport) {
@@ -516,12 +592,16 @@ flow_set_match(struct offload_flow *f, const struct match *match,
 
 /* The provider. */
 
+/* Our representors and uplinks, and OVS's tunnel ports: the packets of a
+ * tunnel port come from an uplink's tnl_pop flow, which the device may
+ * have decapsulated (as OVS's DPDK provider accepted "vport" flows). */
 static int
 offload_esw_init_flow_api(struct netdev *netdev)
 {
     struct offload_data *data;
 
-    if (!netdev_is_esw(netdev)) {
+    if (!netdev_is_esw(netdev)
+        && !netdev_vport_is_vport_class(netdev->netdev_class)) {
         return EOPNOTSUPP;
     }
     if (!offload_data_get(netdev)) {
@@ -554,8 +634,7 @@ offload_esw_uninit_flow_api(struct netdev *netdev)
 static int
 offload_esw_flow_put(struct netdev *netdev, struct match *match,
                      struct nlattr *actions, size_t actions_len,
-                     const ovs_u128 *ufid,
-                     struct offload_info *info OVS_UNUSED,
+                     const ovs_u128 *ufid, struct offload_info *info,
                      struct dpif_flow_stats *stats)
 {
     struct offload_data *data = offload_data_get(netdev);
@@ -579,6 +658,14 @@ offload_esw_flow_put(struct netdev *netdev, struct match *match,
         counters.modified++;
     }
     f->tid = netdev_offload_thread_id();
+    n_tunnel_flows -= f->tun_port != 0;
+    if (netdev_is_esw(netdev)) {
+        f->tun_port = 0;
+    } else {
+        f->tun_port = odp_to_u32(match->flow.in_port.odp_port);
+        f->orig_in_port = info->orig_in_port;
+    }
+    n_tunnel_flows += f->tun_port != 0;
     flow_set_match(f, match, actions, actions_len);
     flow_bind(f);
 
@@ -676,7 +763,8 @@ offload_esw_flow_flush(struct netdev *netdev)
     bool bound;
 
     ovs_mutex_lock(&offload_mutex);
-    bound = netdev_esw_get_function(netdev, &dev, &vport);
+    bound = (netdev_is_esw(netdev)
+             && netdev_esw_get_function(netdev, &dev, &vport));
     if (bound) {
         dev = esw_dev_lookup(esw_dev_name(dev));
     }
@@ -888,6 +976,48 @@ netdev_offload_esw_register(void)
     }
 }
 
+/* Takes away the flows of tunnel ports that left the datapath.  OVS
+ * flushes a port's flows from the flow API when the port goes, but a
+ * tunnel port's flow that a revalidator deletes or modifies around that
+ * moment may reach the provider after the flush, or its deletion never
+ * (dpif-netdev finds no port to hand it to): such a flow, and its rule,
+ * would stay forever.  Checked at most every 100 ms, only while there
+ * are tunnel flows. */
+static void
+sweep_tunnel_flows(void) OVS_REQUIRES(offload_mutex)
+{
+    static long long int next_sweep;
+    long long int now = time_msec();
+    struct offload_flow *f;
+
+    if (!n_tunnel_flows || now < next_sweep) {
+        return;
+    }
+    next_sweep = now + 100;
+    LIST_FOR_EACH_SAFE (f, list_node, &flow_list) {
+        struct netdev *netdev;
+
+        if (!f->tun_port) {
+            continue;
+        }
+        netdev = netdev_ports_get(u32_to_odp(f->tun_port),
+                                  netdev_get_dpif_type(f->netdev));
+        if (netdev != f->netdev) {
+            struct esw_dev *dev = (f->dev ? esw_dev_lookup(esw_dev_name(f->dev))
+                                   : NULL);
+            bool had_rule = f->rule != NULL;
+
+            counters.flushed++;
+            flow_destroy(f);
+            if (had_rule) {
+                retry_full(dev);
+            }
+            esw_dev_close(dev);
+        }
+        netdev_close(netdev);
+    }
+}
+
 void
 netdev_offload_esw_set_ovs_config(const struct smap *other_config)
 {
@@ -900,6 +1030,7 @@ netdev_offload_esw_set_ovs_config(const struct smap *other_config)
 
     ovs_mutex_lock(&offload_mutex);
     check_vlan_limit();
+    sweep_tunnel_flows();
     if (enable != offload_enabled) {
         offload_enabled = enable;
         LIST_FOR_EACH (f, list_node, &flow_list) {

@@ -14,6 +14,7 @@
 
 #include "offload-xlate.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include "flow.h"
@@ -22,6 +23,7 @@
 #include "odp-util.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
+#include "netdev-native-tnl.h"
 #include "packets.h"
 #include "util.h"
 
@@ -197,6 +199,94 @@ flow_mask_is_empty(const struct flow *mask)
     return !any;
 }
 
+/* The tunnel metadata of a flow on tunnel port ctx->tun_port, as OVS's
+ * userspace datapath filled it when it popped the header (Geneve options
+ * raw, "udpif"). */
+static enum offload_reason
+xlate_tunnel_match(const struct offload_xlate_ctx *ctx,
+                   const struct flow *flow, struct flow *mask,
+                   struct esw_key *k, struct esw_key *m, struct ds *reason)
+{
+    const struct flow_tnl *ft = &flow->tunnel;
+    struct flow_tnl *mt = &mask->tunnel;
+    const struct tun_metadata *md = &ft->metadata;
+    const struct tun_metadata *mmd = &mt->metadata;
+    bool v4 = mt->ip_src || mt->ip_dst;
+    bool v6 = (!ipv6_mask_is_any(&mt->ipv6_src)
+               || !ipv6_mask_is_any(&mt->ipv6_dst));
+
+    if (mt->gbp_id || mt->gbp_flags) {
+        return unsupported_match(reason, "tunnel gbp");
+    }
+    if (mt->erspan_ver || mt->erspan_idx || mt->erspan_dir
+        || mt->erspan_hwid) {
+        return unsupported_match(reason, "tunnel erspan");
+    }
+    if (mt->gtpu_flags || mt->gtpu_msgtype) {
+        return unsupported_match(reason, "tunnel gtpu");
+    }
+    if (v4 && v6) {
+        /* An IPv4 tunnel's IPv6 addresses are zero: that it is IPv4 says
+         * so. */
+        if (!ipv6_addr_equals(&ft->ipv6_src, &in6addr_any)
+            || !ipv6_addr_equals(&ft->ipv6_dst, &in6addr_any)) {
+            return unsupported_match(reason,
+                                     "tunnel ipv4 and ipv6 addresses");
+        }
+        v6 = false;
+    }
+    k->tun_port = ctx->tun_port;
+    m->tun_port = UINT32_MAX;
+    memcpy(&k->tun_id, &ft->tun_id, sizeof k->tun_id);
+    memcpy(&m->tun_id, &mt->tun_id, sizeof m->tun_id);
+    if (v4) {
+        k->tun_src.ip4 = ft->ip_src;
+        m->tun_src.ip4 = mt->ip_src;
+        k->tun_dst.ip4 = ft->ip_dst;
+        m->tun_dst.ip4 = mt->ip_dst;
+        m->tun_flags |= ESW_TUN_F_IPV6;
+    } else if (v6) {
+        k->tun_src.ip6 = ft->ipv6_src;
+        m->tun_src.ip6 = mt->ipv6_src;
+        k->tun_dst.ip6 = ft->ipv6_dst;
+        m->tun_dst.ip6 = mt->ipv6_dst;
+        k->tun_flags |= ESW_TUN_F_IPV6;
+        m->tun_flags |= ESW_TUN_F_IPV6;
+    }
+    /* FLOW_TNL_F_* and ESW_TUN_F_* have the same values; OVS's "udpif"
+     * bit says how the options are kept, the device keeps them raw. */
+    k->tun_flags |= ft->flags & mt->flags & FLOW_TNL_F_MASK;
+    m->tun_flags |= mt->flags & FLOW_TNL_F_MASK;
+    k->tun_tos = ft->ip_tos;
+    m->tun_tos = mt->ip_tos;
+    k->tun_ttl = ft->ip_ttl;
+    m->tun_ttl = mt->ip_ttl;
+    k->tun_tp_src = ft->tp_src;
+    m->tun_tp_src = mt->tp_src;
+    k->tun_tp_dst = ft->tp_dst;
+    m->tun_tp_dst = mt->tp_dst;
+
+    if (ft->flags & FLOW_TNL_F_UDPIF) {
+        size_t n = md->present.len;     /* At most 255: within opts. */
+
+        for (size_t i = ESW_TUN_OPTS_MAX; i < n; i++) {
+            if (mmd->opts.u8[i]) {
+                ds_put_format(reason, "unsupported match: geneve options "
+                              "beyond their first %d bytes (%"PRIuSIZE
+                              " bytes)", ESW_TUN_OPTS_MAX, n);
+                return OFFLOAD_UNSUPPORTED_MATCH;
+            }
+        }
+        k->tun_opts_len = md->present.len;
+        m->tun_opts_len = mmd->present.len;
+        memcpy(k->tun_opts, md->opts.u8, ESW_TUN_OPTS_MAX);
+        memcpy(m->tun_opts, mmd->opts.u8, ESW_TUN_OPTS_MAX);
+    } else if (mmd->present.map) {
+        return unsupported_match(reason, "tunnel metadata (not raw)");
+    }
+    return OFFLOAD_OK;
+}
+
 static enum offload_reason
 xlate_match(const struct offload_xlate_ctx *ctx, const struct match *match,
             struct esw_rule_spec *spec, struct ds *reason)
@@ -205,7 +295,13 @@ xlate_match(const struct offload_xlate_ctx *ctx, const struct match *match,
     struct esw_key *k = &spec->match, *m = &spec->mask;
     struct flow mask = match->wc.masks;
 
-    if (flow_tnl_dst_is_set(&flow->tunnel)) {
+    if (ctx->tun_port) {
+        enum offload_reason r = xlate_tunnel_match(ctx, flow, &mask, k, m,
+                                                   reason);
+        if (r) {
+            return r;
+        }
+    } else if (flow_tnl_dst_is_set(&flow->tunnel)) {
         return unsupported_match(reason, "tunnel");
     }
     memset(&mask.tunnel, 0, sizeof mask.tunnel);
@@ -681,14 +777,178 @@ xlate_slow_path(const struct nlattr *actions, size_t actions_len,
     return false;
 }
 
-static enum offload_reason
-xlate_actions(const struct offload_xlate_ctx *ctx,
-              const struct nlattr *actions, size_t actions_len,
-              struct esw_rule_spec *spec, struct ds *reason)
+/* What the translation of an action list has found so far. */
+struct xlate_state {
+    struct ds bad;              /* Actions the device cannot do. */
+    bool output;                /* An output or a recirculation. */
+    int encap;                  /* -1, or the enum esw_tunnel_type of an
+                                 * ENCAP before: outputs go to uplinks. */
+};
+
+static void
+add_bad(struct xlate_state *st, const char *format, ...)
+    OVS_PRINTF_FORMAT(2, 3);
+
+static void
+add_bad(struct xlate_state *st, const char *format, ...)
 {
-    struct ds bad = DS_EMPTY_INITIALIZER;
+    va_list args;
+
+    if (st->bad.length) {
+        ds_put_cstr(&st->bad, ", ");
+    }
+    va_start(args, format);
+    ds_put_format_valist(&st->bad, format, args);
+    va_end(args);
+}
+
+static enum offload_reason
+xlate_action_list(const struct offload_xlate_ctx *,
+                  const struct nlattr *actions, size_t actions_len,
+                  struct esw_rule_spec *, struct xlate_state *,
+                  struct ds *reason);
+
+/* OVS_ACTION_ATTR_TUNNEL_PUSH: the header OVS built becomes an ENCAP. */
+static enum offload_reason
+xlate_tnl_push(const struct nlattr *a, struct esw_rule_spec *spec,
+               struct xlate_state *st, struct ds *reason)
+{
+    const struct ovs_action_push_tnl *data = nl_attr_get(a);
+    struct esw_action act;
+
+    memset(&act, 0, sizeof act);
+    if (data->tnl_type == OVS_VPORT_TYPE_VXLAN) {
+        act.encap.type = ESW_TUNNEL_VXLAN;
+    } else if (data->tnl_type == OVS_VPORT_TYPE_GENEVE) {
+        act.encap.type = ESW_TUNNEL_GENEVE;
+    } else {
+        const char *type = (data->tnl_type == OVS_VPORT_TYPE_GRE ? "gre"
+                            : data->tnl_type == OVS_VPORT_TYPE_ERSPAN
+                            ? "erspan"
+                            : data->tnl_type == OVS_VPORT_TYPE_IP6ERSPAN
+                            ? "ip6erspan"
+                            : data->tnl_type == OVS_VPORT_TYPE_IP6GRE
+                            ? "ip6gre"
+                            : data->tnl_type == OVS_VPORT_TYPE_GTPU ? "gtpu"
+                            : NULL);
+
+        if (type) {
+            add_bad(st, "tnl_push(%s): tunnel type not supported", type);
+        } else {
+            add_bad(st, "tnl_push(type %"PRIu32"): tunnel type not "
+                    "supported", data->tnl_type);
+        }
+        return OFFLOAD_OK;
+    }
+    if (data->header_len > ESW_ENCAP_HEADER_MAX) {
+        add_bad(st, "tnl_push(%s): header of %"PRIu32" bytes, more than "
+                "the device's %d (geneve options)",
+                esw_tunnel_type_name(act.encap.type), data->header_len,
+                ESW_ENCAP_HEADER_MAX);
+        return OFFLOAD_OK;
+    }
+    act.type = ESW_ACTION_ENCAP;
+    act.encap.header_len = data->header_len;
+    memcpy(act.encap.header, data->header, data->header_len);
+    act.encap.port_min = tnl_udp_port_min;
+    act.encap.port_max = tnl_udp_port_max;
+    act.encap.max_vlans = MIN(MAX(flow_vlan_limit, 1), ESW_MAX_VLANS);
+    st->encap = act.encap.type;
+    return add_action(spec, &act, reason);
+}
+
+/* OVS_ACTION_ATTR_TUNNEL_POP: DECAP, then the lookup goes on in the same
+ * chain with the tunnel port's metadata, as OVS recirculates the packet
+ * with in_port = the tunnel port and the same recirc_id. */
+static enum offload_reason
+xlate_tnl_pop(const struct offload_xlate_ctx *ctx, const struct nlattr *a,
+              size_t left, struct esw_rule_spec *spec,
+              struct xlate_state *st, struct ds *reason)
+{
+    odp_port_t port = nl_attr_get_odp_port(a);
+    char name[OFFLOAD_PORT_NAME_MAX];
+    enum esw_tunnel_type type;
+    struct esw_action act;
+    enum offload_reason r;
+
+    if (!ctx->resolve_tunnel
+        || !ctx->resolve_tunnel(port, ctx->aux, &type, name)) {
+        add_bad(st, "tnl_pop(%"PRIu32"): %s: tunnel type not supported",
+                odp_to_u32(port), ctx->resolve_tunnel ? name : "?");
+        return OFFLOAD_OK;
+    }
+    if (left != NLA_ALIGN(a->nla_len)) {
+        add_bad(st, "tnl_pop(%"PRIu32") before other actions",
+                odp_to_u32(port));
+        return OFFLOAD_OK;
+    }
+    if (ctx->tun_port) {
+        add_bad(st, "tnl_pop(%"PRIu32") of a decapsulated packet",
+                odp_to_u32(port));
+        return OFFLOAD_OK;
+    }
+    memset(&act, 0, sizeof act);
+    act.type = ESW_ACTION_DECAP;
+    act.decap.type = type;
+    act.decap.tun_port = odp_to_u32(port);
+    act.decap.max_vlans = MIN(MAX(flow_vlan_limit, 1), ESW_MAX_VLANS);
+    r = add_action(spec, &act, reason);
+    if (!r) {
+        memset(&act, 0, sizeof act);
+        act.type = ESW_ACTION_RECIRC;
+        act.chain = spec->match.chain;
+        r = add_action(spec, &act, reason);
+    }
+    st->output = true;
+    return r;
+}
+
+/* OVS_ACTION_ATTR_CLONE: its actions work on a copy.  Last in the list,
+ * they can work on the packet itself; followed by outputs only, these can
+ * come first, on the packet not yet changed by the clone's actions. */
+static enum offload_reason
+xlate_clone(const struct offload_xlate_ctx *ctx, const struct nlattr *a,
+            size_t left, struct esw_rule_spec *spec, struct xlate_state *st,
+            struct ds *reason)
+{
+    const struct nlattr *rest = nl_attr_next(a);
+    size_t rest_len = left - NLA_ALIGN(a->nla_len);
+    const struct nlattr *b;
+    enum offload_reason r;
+    size_t left2;
+
+    if (rest_len) {
+        NL_ATTR_FOR_EACH_UNSAFE (b, left2, rest, rest_len) {
+            enum ovs_action_attr type = nl_attr_type(b);
+
+            if (type != OVS_ACTION_ATTR_OUTPUT
+                && type != OVS_ACTION_ATTR_DROP) {
+                const char *name = action_name(type);
+
+                add_bad(st, "clone followed by %s", name ? name : "a "
+                        "header change");
+                return OFFLOAD_OK;
+            }
+        }
+        r = xlate_action_list(ctx, rest, rest_len, spec, st, reason);
+        if (r) {
+            return r;
+        }
+    }
+    return xlate_action_list(ctx, nl_attr_get(a), nl_attr_get_size(a), spec,
+                             st, reason);
+}
+
+/* Translates the actions of 'actions' in order into 'spec'.  Returns
+ * OFFLOAD_OK with what the device cannot do in st->bad, or another reason
+ * (in 'reason') that ends the translation. */
+static enum offload_reason
+xlate_action_list(const struct offload_xlate_ctx *ctx,
+                  const struct nlattr *actions, size_t actions_len,
+                  struct esw_rule_spec *spec, struct xlate_state *st,
+                  struct ds *reason)
+{
     const struct nlattr *a;
-    bool output = false;
     size_t left;
 
     NL_ATTR_FOR_EACH_UNSAFE (a, left, actions, actions_len) {
@@ -701,28 +961,36 @@ xlate_actions(const struct offload_xlate_ctx *ctx,
         case OVS_ACTION_ATTR_OUTPUT: {
             odp_port_t port = nl_attr_get_odp_port(a);
             char name[OFFLOAD_PORT_NAME_MAX];
+            struct esw_vport_info info;
             struct esw_dev *dev;
             uint32_t vport;
 
             if (!ctx->resolve(port, ctx->aux, &dev, &vport, name)) {
-                if (bad.length) {
-                    ds_put_cstr(&bad, ", ");
+                if (st->encap >= 0) {
+                    add_bad(st, "tnl_push(%s) output to %s (not an uplink "
+                            "of %s)", esw_tunnel_type_name(st->encap), name,
+                            esw_dev_name(ctx->dev));
+                } else {
+                    add_bad(st, "output to %s (not on %s)", name,
+                            esw_dev_name(ctx->dev));
                 }
-                ds_put_format(&bad, "output to %s (not on %s)", name,
-                              esw_dev_name(ctx->dev));
                 break;
             }
             if (dev != ctx->dev) {
-                if (bad.length) {
-                    ds_put_cstr(&bad, ", ");
-                }
-                ds_put_format(&bad, "output to %s (on %s, not %s)", name,
-                              esw_dev_name(dev), esw_dev_name(ctx->dev));
+                add_bad(st, "output to %s (on %s, not %s)", name,
+                        esw_dev_name(dev), esw_dev_name(ctx->dev));
+                break;
+            }
+            if (st->encap >= 0
+                && (esw_vport_get_info(dev, vport, &info)
+                    || info.kind != ESW_VPORT_UPLINK)) {
+                add_bad(st, "tnl_push(%s) output to %s (not an uplink)",
+                        esw_tunnel_type_name(st->encap), name);
                 break;
             }
             act.type = ESW_ACTION_OUTPUT;
             act.vport = vport;
-            output = true;
+            st->output = true;
             r = add_action(spec, &act, reason);
             break;
         }
@@ -741,19 +1009,15 @@ xlate_actions(const struct offload_xlate_ctx *ctx,
             break;
         case OVS_ACTION_ATTR_SET:
         case OVS_ACTION_ATTR_SET_MASKED:
-            r = xlate_set(a, type == OVS_ACTION_ATTR_SET_MASKED, spec, &bad,
-                          reason);
+            r = xlate_set(a, type == OVS_ACTION_ATTR_SET_MASKED, spec,
+                          &st->bad, reason);
             break;
         case OVS_ACTION_ATTR_HASH: {
             const struct ovs_action_hash *h = nl_attr_get(a);
 
             if (h->hash_alg != OVS_HASH_ALG_L4
                 && h->hash_alg != OVS_HASH_ALG_SYM_L4) {
-                char buf[32];
-
-                snprintf(buf, sizeof buf, "hash(alg %"PRIu32")",
-                         h->hash_alg);
-                unsupported_action(&bad, buf);
+                add_bad(st, "hash(alg %"PRIu32")", h->hash_alg);
                 break;
             }
             act.type = ESW_ACTION_HASH;
@@ -767,7 +1031,7 @@ xlate_actions(const struct offload_xlate_ctx *ctx,
         case OVS_ACTION_ATTR_RECIRC:
             act.type = ESW_ACTION_RECIRC;
             act.chain = nl_attr_get_u32(a);
-            output = true;      /* The packet goes on. */
+            st->output = true;      /* The packet goes on. */
             r = add_action(spec, &act, reason);
             break;
         case OVS_ACTION_ATTR_METER:
@@ -775,33 +1039,54 @@ xlate_actions(const struct offload_xlate_ctx *ctx,
             act.meter = nl_attr_get_u32(a);
             r = add_action(spec, &act, reason);
             break;
+        case OVS_ACTION_ATTR_TUNNEL_PUSH:
+            r = xlate_tnl_push(a, spec, st, reason);
+            break;
+        case OVS_ACTION_ATTR_TUNNEL_POP:
+            r = xlate_tnl_pop(ctx, a, left, spec, st, reason);
+            break;
+        case OVS_ACTION_ATTR_CLONE:
+            /* The clone's actions end the list (see xlate_clone()). */
+            return xlate_clone(ctx, a, left, spec, st, reason);
         case OVS_ACTION_ATTR_DROP:
             break;
         default: {
             const char *name = action_name(type);
-            char buf[32];
 
-            if (!name) {
-                snprintf(buf, sizeof buf, "action type %d", (int) type);
-                name = buf;
+            if (name) {
+                add_bad(st, "%s", name);
+            } else {
+                add_bad(st, "action type %d", (int) type);
             }
-            unsupported_action(&bad, name);
             break;
         }
         }
         if (r) {
-            ds_destroy(&bad);
             return r;
         }
     }
-    if (bad.length) {
-        ds_put_format(reason, "unsupported action: %s", ds_cstr(&bad));
-        ds_destroy(&bad);
-        return OFFLOAD_UNSUPPORTED_ACTION;
-    }
-    ds_destroy(&bad);
+    return OFFLOAD_OK;
+}
 
-    if (!output) {
+static enum offload_reason
+xlate_actions(const struct offload_xlate_ctx *ctx,
+              const struct nlattr *actions, size_t actions_len,
+              struct esw_rule_spec *spec, struct ds *reason)
+{
+    struct xlate_state st = { .bad = DS_EMPTY_INITIALIZER, .encap = -1 };
+    enum offload_reason r;
+
+    r = xlate_action_list(ctx, actions, actions_len, spec, &st, reason);
+    if (!r && st.bad.length) {
+        ds_put_format(reason, "unsupported action: %s", ds_cstr(&st.bad));
+        r = OFFLOAD_UNSUPPORTED_ACTION;
+    }
+    ds_destroy(&st.bad);
+    if (r) {
+        return r;
+    }
+
+    if (!st.output) {
         /* Nothing leaves the switch nor goes on to another chain:
          * whatever was rewritten, it is a drop. */
         spec->n_actions = 1;

@@ -57,10 +57,24 @@ typedef bool offload_resolve_port_cb(odp_port_t port, void *aux,
                                      struct esw_dev **devp, uint32_t *vportp,
                                      char name[OFFLOAD_PORT_NAME_MAX]);
 
+/* Resolves datapath port 'port' to a tunnel port: returns true and stores
+ * its tunnel type if it is a VXLAN or Geneve port; otherwise returns false
+ * and stores in 'name' what it is instead ("gre", "patch", "datapath port
+ * 7": a tunnel type the device does not do, or no tunnel at all). */
+typedef bool offload_resolve_tunnel_cb(odp_port_t port, void *aux,
+                                       enum esw_tunnel_type *typep,
+                                       char name[OFFLOAD_PORT_NAME_MAX]);
+
 struct offload_xlate_ctx {
-    struct esw_dev *dev;            /* Device of the flow's in_port. */
+    struct esw_dev *dev;            /* Device of the flow's in_port (for a
+                                     * tunnel port: of the uplink its
+                                     * packets came in on). */
     uint32_t in_vport;              /* Its vport. */
+    uint32_t tun_port;              /* Nonzero: the flow's in_port is this
+                                     * tunnel port (datapath number), whose
+                                     * packets the device decapsulated. */
     offload_resolve_port_cb *resolve;
+    offload_resolve_tunnel_cb *resolve_tunnel;
     void *aux;
 };
 
@@ -86,6 +100,14 @@ struct offload_xlate_ctx {
  * recirc(N)            RECIRC N
  * meter(N)             METER N (the provider puts meter N in the device)
  * push_vlan, pop_vlan, output, drop   the same
+ * tnl_push(VXLAN or Geneve header)     ENCAP (outputs after it must go
+ *                      to an uplink of the device)
+ * tnl_pop(port)        DECAP + RECIRC to the flow's chain, the device's
+ *                      'tun_port' being the tunnel's datapath port
+ * clone(actions)       its actions, if nothing follows the clone or only
+ *                      outputs do (those are put first)
+ * in_port(tunnel), tunnel(...)   tun_port, tun_* (Geneve options in
+ *                      OVS's raw "udpif" form, their first 16 bytes)
  *
  * Actions without any output or recirculation become one DROP. */
 enum offload_reason offload_xlate(const struct offload_xlate_ctx *,

@@ -16,6 +16,7 @@ TESTSUITE_AT += \
 	tests/security.at \
 	tests/offload-rewrite.at \
 	tests/offload-chains.at \
+	tests/offload-tunnel.at \
 	tests/offload-meters.at \
 	tests/offload-policy.at \
 	tests/system-offload.at \

@@ -26,7 +26,17 @@
  *       The same frames: esw_hash_rss(), esw_hash_l4() and
  *       esw_hash_sym_l4() against dpif-netdev's RSS hash (miniflow_extract
  *       then miniflow_hash_5tuple), hash_int() and
- *       flow_hash_symmetric_l3l4(), with OVS's vlan-limit 1 and 2. */
+ *       flow_hash_symmetric_l3l4(), with OVS's vlan-limit 1 and 2.
+ *
+ *   test-esw-ovs tunnel N SEED
+ *       The same frames encapsulated with random VXLAN and Geneve headers
+ *       (IPv4 or IPv6, UDP checksum or not, Geneve options): OVS's
+ *       netdev_tnl_push_udp_header() with the RSS hash dpif-netdev gives
+ *       the frame against esw_pkt_encap(); then the encapsulated frame,
+ *       sometimes with a byte changed, popped by OVS's
+ *       netdev_vxlan/geneve_pop_header() against esw_pkt_decap(): when
+ *       the device pops a frame, OVS must pop it to the same bytes and
+ *       metadata; an intact frame both must pop. */
 
 #include <config.h>
 
@@ -40,6 +50,7 @@
 #include "dp-packet.h"
 #include "flow.h"
 #include "hash.h"
+#include "netdev-native-tnl.h"
 #include "netlink.h"
 #include "odp-execute.h"
 #include "odp-netlink.h"
@@ -616,6 +627,192 @@ test_hash(unsigned int n, uint64_t seed)
     return n_diff ? 1 : 0;
 }
 
+/* A random tunnel header for 'f', as OVS's *_build_header() make them,
+ * into 'data' and 'e'. */
+static void
+random_tunnel(struct ovs_action_push_tnl *data, struct esw_encap *e)
+{
+    bool ipv6 = chance(30), geneve = chance(50);
+    bool udp_csum = ipv6 || chance(30);
+    struct frame h = { .len = 0 };
+    size_t ip_ofs, opts_len = 0;
+
+    put_rand(&h, 12);
+    h.b[0] &= ~1;                       /* Unicast. */
+    put16(&h, ipv6 ? 0x86dd : 0x0800);
+    ip_ofs = h.len;
+    if (ipv6) {
+        uint8_t tc = rnd();
+
+        put8(&h, 0x60 | tc >> 4);
+        put8(&h, tc << 4);
+        put16(&h, 0);
+        put16(&h, 0);                   /* Payload length. */
+        put8(&h, 17);
+        put8(&h, 1 + rnd_below(255));
+        put_rand(&h, 32);
+    } else {
+        uint16_t ip_csum;
+
+        put8(&h, 0x45);
+        put8(&h, rnd());
+        put16(&h, 0);                   /* Total length. */
+        put16(&h, 0);
+        put16(&h, chance(50) ? 0x4000 : 0);
+        put8(&h, 1 + rnd_below(255));
+        put8(&h, 17);
+        put16(&h, 0);
+        put_rand(&h, 8);
+        ip_csum = csum(h.b + ip_ofs, 20);
+        memcpy(h.b + ip_ofs + 10, &ip_csum, 2);
+    }
+    put16(&h, 0);                       /* Source port. */
+    put16(&h, geneve ? 6081 : 4789);
+    put16(&h, 0);                       /* Length. */
+    put16(&h, udp_csum ? 0xffff : 0);
+    if (geneve) {
+        size_t room = ESW_ENCAP_HEADER_MAX - h.len - 8;
+
+        while (chance(60) && opts_len + 8 <= room) {
+            opts_len += 4 * (1 + rnd_below(MIN(8, (room - opts_len) / 4)));
+        }
+        put8(&h, opts_len / 4);
+        put8(&h, chance(10) ? 0x80 : 0);
+        put16(&h, 0x6558);
+        put_rand(&h, 3);
+        put8(&h, 0);
+        put_rand(&h, opts_len);
+    } else {
+        put8(&h, 0x08);
+        put8(&h, 0);
+        put16(&h, 0);
+        put_rand(&h, 3);
+        put8(&h, 0);
+    }
+    memset(data, 0, sizeof *data);
+    memcpy(data->header, h.b, h.len);
+    data->header_len = h.len;
+    data->tnl_type = geneve ? OVS_VPORT_TYPE_GENEVE : OVS_VPORT_TYPE_VXLAN;
+    memset(e, 0, sizeof *e);
+    e->type = geneve ? ESW_TUNNEL_GENEVE : ESW_TUNNEL_VXLAN;
+    e->header_len = h.len;
+    e->max_vlans = 1;
+    e->port_min = tnl_udp_port_min;
+    e->port_max = tnl_udp_port_max;
+    memcpy(e->header, h.b, h.len);
+}
+
+/* Whether OVS's popped metadata 'tnl' is the device's 'k'. */
+static bool
+tunnel_md_equal(const struct flow_tnl *tnl, const struct esw_key *k)
+{
+    bool ipv6 = k->tun_flags & ESW_TUN_F_IPV6;
+    uint8_t opts_len = (tnl->flags & FLOW_TNL_F_UDPIF
+                        ? tnl->metadata.present.len : 0);
+
+    return (!memcmp(&tnl->tun_id, &k->tun_id, 8)
+            && (ipv6
+                ? (!memcmp(&tnl->ipv6_src, &k->tun_src.ip6, 16)
+                   && !memcmp(&tnl->ipv6_dst, &k->tun_dst.ip6, 16))
+                : (tnl->ip_src == k->tun_src.ip4
+                   && tnl->ip_dst == k->tun_dst.ip4))
+            && tnl->ip_tos == k->tun_tos && tnl->ip_ttl == k->tun_ttl
+            && tnl->tp_src == k->tun_tp_src && tnl->tp_dst == k->tun_tp_dst
+            && (tnl->flags & FLOW_TNL_F_MASK)
+               == (k->tun_flags & ~ESW_TUN_F_IPV6)
+            && opts_len == k->tun_opts_len
+            && !memcmp(tnl->metadata.opts.u8, k->tun_opts,
+                       MIN(opts_len, ESW_TUN_OPTS_MAX)));
+}
+
+static int
+test_tunnel(unsigned int n, uint64_t seed)
+{
+    unsigned int n_diff = 0, popped = 0, left = 0, v6 = 0, geneve = 0;
+
+    rng_state = seed | 1;
+    flow_vlan_limit = 1;
+    for (unsigned int i = 0; i < n && n_diff < 5; i++) {
+        struct ovs_action_push_tnl data;
+        struct dp_packet *p, *q;
+        struct esw_pkt *pkt;
+        struct esw_decap d;
+        struct esw_encap e;
+        struct esw_key md;
+        struct flow flow;
+        struct frame f;
+        bool ovs_ok, esw_ok;
+
+        random_frame(&f);
+        random_tunnel(&data, &e);
+        v6 += e.header[12] == 0x86;
+        geneve += e.type == ESW_TUNNEL_GENEVE;
+
+        /* Encapsulation. */
+        p = dp_packet_clone_data_with_headroom(f.b, f.len, 256);
+        flow_extract(p, &flow);
+        dp_packet_set_rss_hash(p, dp_packet_rss_valid(p)
+                               ? dp_packet_get_rss_hash(p)
+                               : flow_hash_5tuple(&flow, 0));
+        netdev_tnl_push_udp_header(NULL, p, &data);
+        pkt = esw_pkt_from_data(f.b, f.len);
+        if (esw_pkt_encap(&pkt, &e, esw_hash_rss(f.b, f.len, 1))
+            || pkt->len != dp_packet_size(p)
+            || memcmp(pkt->data, dp_packet_data(p), pkt->len)) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+
+            ds_put_format(&s, "encap difference (%s)\n", kind_names[f.kind]);
+            put_hex(&s, "ovs", dp_packet_data(p), dp_packet_size(p));
+            put_hex(&s, "device", pkt->data, pkt->len);
+            fputs(ds_cstr(&s), stderr);
+            ds_destroy(&s);
+            n_diff++;
+            esw_pkt_free(pkt);
+            dp_packet_delete(p);
+            continue;
+        }
+
+        /* Decapsulation, of the frame or of a damaged copy. */
+        if (chance(30)) {
+            size_t at = rnd_below(MIN(pkt->len, e.header_len + 8));
+
+            pkt->data[at] ^= 1 << rnd_below(8);
+        }
+        q = dp_packet_clone_data(pkt->data, pkt->len);
+        flow_extract(q, &flow);
+        q = (e.type == ESW_TUNNEL_VXLAN ? netdev_vxlan_pop_header(q)
+             : netdev_geneve_pop_header(q));
+        ovs_ok = q != NULL;
+        memset(&md, 0, sizeof md);
+        d = (struct esw_decap) { .type = e.type, .max_vlans = 1,
+                                 .tun_port = 1 };
+        esw_ok = !esw_pkt_decap(pkt, &d, &md);
+        if (esw_ok && (!ovs_ok || dp_packet_size(q) != pkt->len
+                       || memcmp(dp_packet_data(q), pkt->data, pkt->len)
+                       || !tunnel_md_equal(&q->md.tunnel, &md))) {
+            fprintf(stderr, "decap difference (%s): ovs %s\n",
+                    kind_names[f.kind], ovs_ok ? "popped" : "did not pop");
+            n_diff++;
+        } else if (!esw_ok && ovs_ok
+                   && !memcmp(dp_packet_data(p), pkt->data, pkt->len)) {
+            fprintf(stderr, "decap refused an intact frame (%s)\n",
+                    kind_names[f.kind]);
+            n_diff++;
+        }
+        popped += esw_ok;
+        left += !esw_ok;
+        dp_packet_delete(q);
+        esw_pkt_free(pkt);
+        dp_packet_delete(p);
+    }
+    printf("tunnel: %u frames (ipv6 outer: %s, geneve: %s): %u differences\n",
+           n, v6 > n / 5 ? "many" : "few", geneve > n / 3 ? "many" : "few",
+           n_diff);
+    printf("popped by the device: %s, left to OVS: %s\n",
+           popped > n / 2 ? "most" : "few", left ? "some" : "none");
+    return n_diff ? 1 : 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -625,7 +822,7 @@ main(int argc, char *argv[])
     set_program_name(argv[0]);
     vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_OFF);
     if (argc != 4) {
-        fprintf(stderr, "usage: %s rewrite|hash N SEED\n", argv[0]);
+        fprintf(stderr, "usage: %s rewrite|hash|tunnel N SEED\n", argv[0]);
         return 2;
     }
     n = strtoul(argv[2], NULL, 0);
@@ -634,7 +831,9 @@ main(int argc, char *argv[])
         return test_rewrite(n, seed);
     } else if (!strcmp(argv[1], "hash")) {
         return test_hash(n, seed);
+    } else if (!strcmp(argv[1], "tunnel")) {
+        return test_tunnel(n, seed);
     }
-    fprintf(stderr, "usage: %s rewrite|hash N SEED\n", argv[0]);
+    fprintf(stderr, "usage: %s rewrite|hash|tunnel N SEED\n", argv[0]);
     return 2;
 }

@@ -238,7 +238,9 @@ check_key(const struct esw_key *key, size_t len, int error)
     CHECK_EQ(key->pad0, 0);
     CHECK_EQ(key->chain, 0);
     CHECK_EQ(key->dp_hash, 0);
-    CHECK_EQ(key->pad3, 0);
+    CHECK_EQ(key->tun_port, 0);
+    CHECK_EQ(key->tun_flags, 0);
+    CHECK_MEMEQ(key->pad4, zero, sizeof key->pad4);
     CHECK_MEMEQ(key->pad2, zero, sizeof key->pad2);
     CHECK_LE(key->n_vlans, ESW_MAX_VLANS);
     for (int i = key->n_vlans; i < ESW_MAX_VLANS; i++) {

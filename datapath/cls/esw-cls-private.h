@@ -116,14 +116,20 @@ static inline __attribute__((always_inline)) uint32_t
 cls_hash_words(const uint8_t words[], const uint64_t mask_w[],
                const struct esw_key *key, uint32_t n_words)
 {
-    static const uint64_t k[ESW_KEY_WORDS] = {
+    static const uint64_t k[] = {
         UINT64_C(0x9e3779b97f4a7c15), UINT64_C(0xc2b2ae3d27d4eb4f),
         UINT64_C(0x165667b19e3779f9), UINT64_C(0x85ebca77c2b2ae63),
         UINT64_C(0x27d4eb2f165667c5), UINT64_C(0xff51afd7ed558ccd),
         UINT64_C(0xc4ceb9fe1a85ec53), UINT64_C(0x87c37b91114253d5),
         UINT64_C(0x4cf5ad432745937f), UINT64_C(0xbf58476d1ce4e5b9),
-        UINT64_C(0x94d049bb133111eb),
+        UINT64_C(0x94d049bb133111eb), UINT64_C(0xd6e8feb86659fd93),
+        UINT64_C(0xa0761d6478bd642f), UINT64_C(0xe7037ed1a0b428db),
+        UINT64_C(0x8ebc6af09c88c6e3), UINT64_C(0x589965cc75374cc3),
+        UINT64_C(0x1d8e4e27c47d124f), UINT64_C(0x9fb21c651e98df25),
+        UINT64_C(0xd1b54a32d192ed03), UINT64_C(0xaef17502108ef2d9),
     };
+    _Static_assert(sizeof k / sizeof k[0] == ESW_KEY_WORDS,
+                   "one constant per key word");
     uint64_t h = n_words;
 
     for (uint32_t i = 0; i < n_words; i++) {

@@ -7,6 +7,7 @@ datapath_libesw_a_SOURCES += \
 	datapath/packet/esw-packet.h \
 	datapath/packet/esw-packet-hash.c \
 	datapath/packet/esw-packet-rewrite.c \
+	datapath/packet/esw-packet-tunnel.c \
 	datapath/packet/esw-packet-private.h \
 	datapath/packet/esw-packet-format.h
 

@@ -22,7 +22,7 @@
 #define ESW_ETH_TYPE_NONE  0x05ff
 
 /* Enough for any esw_key_format() output. */
-#define ESW_KEY_FORMAT_SIZE 384
+#define ESW_KEY_FORMAT_SIZE 768
 
 /* "xx:xx:xx:xx:xx:xx" plus NUL. */
 #define ESW_ETH_ADDR_STRLEN 18
@@ -42,7 +42,10 @@ char *esw_eth_addr_format(const struct esw_eth_addr *ea,
  * ICMP/ICMPv6 print 'icmp_type=' and 'icmp_code=' instead of ports; ARP
  * prints 'arp_op= arp_spa= arp_tpa='; a nonzero 'chain' and 'dp_hash'
  * print after 'in_vport' as 'chain=N dp_hash=0xH', a nonzero IPv6 flow
- * label after the addresses as 'label=0xL'). */
+ * label after the addresses as 'label=0xL'; the tunnel metadata of a
+ * decapsulated packet after them as 'tun_port=N tun_id=0xI tun_src=A
+ * tun_dst=A tun_tp_src=P tun_tp_dst=P tun_flags=0xF tun_tos=T tun_ttl=T
+ * [tun_opts=0xHEX]'). */
 char *esw_key_format(const struct esw_key *key, char *buf, size_t size);
 
 #endif /* esw-packet-format.h */

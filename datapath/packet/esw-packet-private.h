@@ -70,4 +70,17 @@ is_vlan_tpid(uint16_t be_type)
             || be_type == htons(ESW_TPID_8021AD));
 }
 
+/* RFC 1624, eqn. 3: the checksum 'csum' after a 16-bit word of the data
+ * changed from 'old' to 'new'. */
+static inline uint16_t
+csum_update16(uint16_t csum, uint16_t old, uint16_t new)
+{
+    uint32_t sum = (uint32_t) (uint16_t) ~csum + (uint16_t) ~old + new;
+
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return ~sum;
+}
+
 #endif /* esw-packet-private.h */

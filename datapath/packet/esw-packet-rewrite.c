@@ -315,19 +315,6 @@ esw_pkt_layout(const uint8_t *frame, size_t len, int max_vlans,
 
 /* Checksums. */
 
-/* RFC 1624, eqn. 3: the checksum 'csum' after a 16-bit word of the data
- * changed from 'old' to 'new'. */
-static uint16_t
-csum_update16(uint16_t csum, uint16_t old, uint16_t new)
-{
-    uint32_t sum = (uint32_t) (uint16_t) ~csum + (uint16_t) ~old + new;
-
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return ~sum;
-}
-
 /* The same for a 32-bit word, as two 16-bit updates: the low half of its
  * value as loaded from memory first, as OVS does. */
 static uint16_t

@@ -73,6 +73,19 @@ union esw_ip_addr {
 #define ESW_FRAG_ANY    (1 << 0)   /* Any fragment (first or later). */
 #define ESW_FRAG_LATER  (1 << 1)   /* Not the first fragment: no L4 header. */
 
+/* Tunnel metadata flags ('tun_flags'): Open vSwitch's FLOW_TNL_F_* bits
+ * with the same values, and whether the outer header was IPv6. */
+#define ESW_TUN_F_OAM   (1 << 0)   /* Geneve OAM bit. */
+#define ESW_TUN_F_DF    (1 << 1)   /* Don't fragment (OVS's userspace
+                                    * datapath never sets it on decap). */
+#define ESW_TUN_F_CSUM  (1 << 2)   /* Outer UDP checksum present. */
+#define ESW_TUN_F_KEY   (1 << 3)   /* 'tun_id' valid (VXLAN, Geneve). */
+#define ESW_TUN_F_IPV6  (1 << 8)   /* Outer IPv6: 'tun_src'/'tun_dst' are
+                                    * IPv6 addresses. */
+
+/* Geneve option bytes a key holds. */
+#define ESW_TUN_OPTS_MAX 16
+
 /* The flow key: every field the eSwitch can match on.
  *
  * Exactly ESW_KEY_WORDS 64-bit words, so that the rule table can treat keys
@@ -120,9 +133,31 @@ struct esw_key {
             /* Word 10. */
             uint32_t ipv6_label;        /* IPv6 flow label: network order,
                                          * low 20 bits. */
-            uint32_t pad3;
+            uint32_t tun_port;          /* Host order: the tunnel a DECAP
+                                         * action took the packet out of
+                                         * (its 'tun_port'), 0: none.  Like
+                                         * 'chain', pipeline metadata. */
+
+            /* Words 11-19: the tunnel metadata a DECAP action stored (all
+             * zero for a packet that was not decapsulated), as Open
+             * vSwitch's userspace datapath fills its 'struct flow_tnl'
+             * when it pops a header. */
+            uint64_t tun_id;            /* Network order (VNI in the low 24
+                                         * bits). */
+            union esw_ip_addr tun_src;  /* Outer source and destination */
+            union esw_ip_addr tun_dst;  /* (IPv6 if ESW_TUN_F_IPV6). */
+            uint16_t tun_tp_src;        /* Outer UDP ports, network */
+            uint16_t tun_tp_dst;        /* order. */
+            uint16_t tun_flags;         /* Host order: ESW_TUN_F_*. */
+            uint8_t tun_tos;            /* Outer TOS / traffic class. */
+            uint8_t tun_ttl;            /* Outer TTL / hop limit. */
+            uint8_t tun_opts_len;       /* Bytes of Geneve options (0..252),
+                                         * whose first ESW_TUN_OPTS_MAX
+                                         * bytes are in 'tun_opts'. */
+            uint8_t pad4[7];
+            uint8_t tun_opts[ESW_TUN_OPTS_MAX];  /* As on the wire. */
         };
-#define ESW_KEY_WORDS 11
+#define ESW_KEY_WORDS 20
         uint64_t w[ESW_KEY_WORDS];
     };
 };
@@ -371,6 +406,94 @@ uint32_t esw_hash_rss(const uint8_t *frame, size_t len, int max_vlans);
 uint32_t esw_hash_l4(uint32_t rss, uint32_t basis);
 uint32_t esw_hash_sym_l4(const uint8_t *frame, size_t len, int max_vlans,
                          uint32_t basis);
+
+/* Tunnels.
+ * ========
+ *
+ * Encapsulation and decapsulation of VXLAN and Geneve (over IPv4 or IPv6,
+ * UDP), with the semantics of Open vSwitch's userspace datapath
+ * (lib/netdev-native-tnl.c) byte for byte: a frame encapsulated by the
+ * device and the same frame encapsulated by OVS's software path are
+ * identical, and the device decapsulates exactly the frames OVS's software
+ * path would pop, into the same metadata. */
+
+enum esw_tunnel_type {
+    ESW_TUNNEL_VXLAN,
+    ESW_TUNNEL_GENEVE,
+    ESW_N_TUNNEL_TYPES
+};
+
+/* Returns "vxlan" or "geneve". */
+const char *esw_tunnel_type_name(enum esw_tunnel_type);
+
+/* Most bytes of an encapsulation header: Ethernet, IPv6, UDP, Geneve with
+ * 66 bytes of options. */
+#define ESW_ENCAP_HEADER_MAX 136
+
+/* An encapsulation: the header Open vSwitch builds for a tunnel port
+ * ('struct ovs_action_push_tnl''s template), pushed in front of the frame
+ * with, per packet, as OVS fills them:
+ *
+ *   - the IPv4 total length (and the IPv4 header checksum, updated from
+ *     the template's, which was computed with a zero length) or the IPv6
+ *     payload length; the IPv4 identification stays the template's;
+ *   - the UDP length;
+ *   - the UDP source port: port_min + ((rss * (port_max - port_min)) >> 32)
+ *     where 'rss' is the RSS hash OVS gave the inner packet when it
+ *     entered the datapath (esw_hash_rss());
+ *   - the UDP checksum, over the pseudo-header and the whole datagram, if
+ *     the template's is nonzero (OVS's marker: IPv6, or the "csum" option),
+ *     0xffff for a computed 0; a zero checksum stays zero. */
+struct esw_encap {
+    uint8_t type;               /* enum esw_tunnel_type. */
+    uint8_t header_len;         /* Bytes of 'header'. */
+    uint8_t max_vlans;          /* VLAN tags the RSS hash's parse skips (1
+                                 * or 2, OVS's vlan-limit). */
+    uint8_t pad;
+    uint16_t port_min;          /* UDP source port range, host order */
+    uint16_t port_max;          /* (OVS's tnl/egress_port_range). */
+    uint8_t header[ESW_ENCAP_HEADER_MAX];
+};
+
+/* A decapsulation: 'type''s header (over untagged Ethernet, IPv4 without
+ * options or IPv6 without extension headers, UDP) comes off the frame and
+ * its fields go into the key's tunnel metadata, with 'tun_port'. */
+struct esw_decap {
+    uint8_t type;               /* enum esw_tunnel_type. */
+    uint8_t max_vlans;          /* For the inner frame's RSS hash. */
+    uint8_t pad[2];
+    uint32_t tun_port;          /* Nonzero: the key's 'tun_port' after. */
+};
+
+/* Checks 'encap': EINVAL and a reason in 'why' (at least 64 bytes) if its
+ * header is not an Ethernet, IPv4 (20 bytes) or IPv6, UDP and 'type''s
+ * header, or its port range is empty. */
+int esw_encap_check(const struct esw_encap *, char *why, size_t why_size);
+
+/* Pushes 'encap' onto '*pktp' (see above) with 'rss' the inner packet's
+ * RSS hash.  If the headroom is too small, '*pktp' is replaced by a copy
+ * with room (the old packet is freed).  Returns 0, or ENOBUFS if the
+ * result would be longer than ESW_FRAME_MAX or memory ran out (then
+ * '*pktp' is unchanged). */
+int esw_pkt_encap(struct esw_pkt **pktp, const struct esw_encap *,
+                  uint32_t rss);
+
+/* Pops 'decap''s header off 'pkt', storing the tunnel metadata in 'md''s
+ * tun_* fields (and 'tun_port'); the other fields of 'md' are left alone.
+ * Returns 0, or EINVAL (nothing changed) if the frame is not one that
+ * Open vSwitch's userspace datapath would pop with the same result: a
+ * tag in front of the outer IP header, IP options or extension headers,
+ * an IPv4 header checksum that is wrong, a length beyond the frame, a bad
+ * nonzero UDP checksum, VXLAN flags other than "I" (GPE included) or a
+ * nonzero reserved byte, a Geneve version other than 0 or a payload that
+ * is not Ethernet.  OVS drops such a frame or handles it otherwise: the
+ * device leaves it to OVS. */
+int esw_pkt_decap(struct esw_pkt *pkt, const struct esw_decap *,
+                  struct esw_key *md);
+
+/* Copies the tunnel metadata (tun_port and the tun_* fields) of 'src' into
+ * 'dst'. */
+void esw_key_copy_tunnel(struct esw_key *dst, const struct esw_key *src);
 
 /* Inserts the 4-byte tag 'tag' (TPID then TCI, as on the wire) after the
  * MAC addresses, in the headroom.  The caller has checked that the frame

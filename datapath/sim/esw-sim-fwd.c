@@ -293,7 +293,8 @@ sim_action_modifies(enum esw_action_type type)
 {
     return (type == ESW_ACTION_SET || type == ESW_ACTION_SET_ETH_SRC
             || type == ESW_ACTION_SET_ETH_DST || type == ESW_ACTION_PUSH_VLAN
-            || type == ESW_ACTION_POP_VLAN);
+            || type == ESW_ACTION_POP_VLAN || type == ESW_ACTION_ENCAP
+            || type == ESW_ACTION_DECAP);
 }
 
 /* Runs 'ver', a 'chained' rule (RECIRC or HASH), on 'pkt' (taken),
@@ -318,8 +319,9 @@ sim_execute_chained(struct sim_fwd_ctx *ctx, struct sim_vport *src,
     uint32_t max_recirc = ctx->dev->up.caps.max_recirc;
     uint32_t dp_hash = 0, rss = 0, final_len = 0;
     bool have_rss = false, metered = false, modified = false;
+    bool decapped = false;
     struct esw_pkt *orig = NULL;
-    struct esw_key key;
+    struct esw_key key, tun;
 
     for (uint32_t depth = 0; ; depth++) {
         const struct esw_action *recirc = NULL;
@@ -406,6 +408,34 @@ sim_execute_chained(struct sim_fwd_ctx *ctx, struct sim_vport *src,
                                               a->hash.basis);
                 }
                 break;
+            case ESW_ACTION_ENCAP:
+                if (!have_rss) {
+                    const struct esw_pkt *p = orig ? orig : pkt;
+
+                    rss = esw_hash_rss(p->data, p->len, a->encap.max_vlans);
+                    have_rss = true;
+                }
+                if (esw_pkt_encap(&pkt, &a->encap, rss)) {
+                    /* Longer than any frame (the underlay's MTU would
+                     * drop it in OVS's software path too). */
+                    for (size_t j = 0; j < n_deferred; j++) {
+                        esw_pkt_free(deferred[j].pkt);
+                    }
+                    sim_vport_drop(src, ESW_DROP_MTU, 1);
+                    esw_pkt_free(pkt);
+                    esw_pkt_free(orig);
+                    return NULL;
+                }
+                break;
+            case ESW_ACTION_DECAP:
+                if (esw_pkt_decap(pkt, &a->decap, &tun)) {
+                    goto miss;
+                }
+                decapped = true;
+                /* OVS hashes the inner packet afresh after a pop. */
+                rss = esw_hash_rss(pkt->data, pkt->len, a->decap.max_vlans);
+                have_rss = true;
+                break;
             case ESW_ACTION_RECIRC:
                 recirc = a;
                 break;
@@ -425,6 +455,9 @@ sim_execute_chained(struct sim_fwd_ctx *ctx, struct sim_vport *src,
         esw_parse(pkt->data, pkt->len, src->number, &key);
         key.chain = recirc->chain;
         key.dp_hash = dp_hash;
+        if (decapped) {
+            esw_key_copy_tunnel(&key, &tun);
+        }
         ver = (const struct sim_rule_version *)
               esw_cls_lookup(sim_cls_of_chain(ctx->dev, key.chain), &key);
         if (!ver) {

@@ -76,6 +76,9 @@ sim_rule_version_init(struct sim_rule_version *v, struct esw_rule *rule,
     v->chain = v->spec.match.chain;
     /* A rule lives in one chain.  Chain 0's table holds nothing else. */
     v->cls.mask.chain = v->chain ? UINT32_MAX : 0;
+    /* A rule sees only the packets of its tunnel (0: not decapsulated),
+     * whatever its mask says (see "Tunnels" in esw.h). */
+    v->cls.mask.tun_port = UINT32_MAX;
     v->cls.priority = spec->priority;
     for (size_t i = 0; i < spec->n_actions; i++) {
         switch (spec->actions[i].type) {
@@ -97,6 +100,15 @@ sim_rule_version_init(struct sim_rule_version *v, struct esw_rule *rule,
                 v->hash_vlans = spec->actions[i].hash.max_vlans;
             }
             /* Fall through. */
+        case ESW_ACTION_ENCAP:
+            /* The UDP source port hashes the packet as it entered, like
+             * the L4 hash. */
+            if (!v->hash_l4) {
+                v->hash_l4 = true;
+                v->hash_vlans = spec->actions[i].encap.max_vlans;
+            }
+            /* Fall through. */
+        case ESW_ACTION_DECAP:
         case ESW_ACTION_RECIRC:
             v->chained = true;
             n_others++;

@@ -81,8 +81,9 @@ trace_chains(struct sim_dev *dev, const struct sim_vport *src,
     uint32_t out_vports[ESW_MAX_ACTIONS * ESW_TRACE_MAX_STAGES];
     uint32_t dp_hash = 0, max_recirc = dev->up.caps.max_recirc;
     size_t n_outs = 0;
-    struct esw_key key = tr->looked_up;
-    bool hit = true;
+    struct esw_key key = tr->looked_up, tun;
+    struct esw_pkt *inner = NULL;   /* As decapsulated, for the hashes. */
+    bool hit = true, decapped = false;
 
     for (uint32_t depth = 0; ; depth++) {
         struct esw_trace_stage *st = &tr->stages[tr->n_stages++];
@@ -126,12 +127,39 @@ trace_chains(struct sim_dev *dev, const struct sim_vport *src,
                 break;
             case ESW_ACTION_HASH:
                 dp_hash = (a->hash.alg == ESW_HASH_L4
-                           ? esw_hash_l4(esw_hash_rss(orig->data, orig->len,
+                           ? esw_hash_l4(esw_hash_rss((inner ? inner : orig)
+                                                      ->data,
+                                                      (inner ? inner : orig)
+                                                      ->len,
                                                       a->hash.max_vlans),
                                          a->hash.basis)
                            : esw_hash_sym_l4(pkt->data, pkt->len,
                                              a->hash.max_vlans,
                                              a->hash.basis));
+                break;
+            case ESW_ACTION_ENCAP: {
+                const struct esw_pkt *base = inner ? inner : orig;
+                uint32_t rss = esw_hash_rss(base->data, base->len,
+                                            a->encap.max_vlans);
+
+                if (esw_pkt_encap(&pkt, &a->encap, rss)) {
+                    /* Longer than any frame: dropped (as "mtu"). */
+                    for (size_t j = 0; j < n_outs; j++) {
+                        esw_pkt_free(outs[j]);
+                    }
+                    n_outs = 0;
+                    goto done;
+                }
+                break;
+            }
+            case ESW_ACTION_DECAP:
+                if (esw_pkt_decap(pkt, &a->decap, &tun)) {
+                    hit = false;
+                    goto done;
+                }
+                decapped = true;
+                esw_pkt_free(inner);
+                inner = esw_pkt_clone(pkt);
                 break;
             case ESW_ACTION_RECIRC:
                 recirc = a;
@@ -147,6 +175,9 @@ trace_chains(struct sim_dev *dev, const struct sim_vport *src,
         esw_parse(pkt->data, pkt->len, src->number, &st->after);
         st->after.chain = recirc ? recirc->chain : 0;
         st->after.dp_hash = dp_hash;
+        if (decapped) {
+            esw_key_copy_tunnel(&st->after, &tun);
+        }
         if (!recirc) {
             break;
         }
@@ -158,6 +189,8 @@ trace_chains(struct sim_dev *dev, const struct sim_vport *src,
         key = st->after;
     }
 
+done:
+    esw_pkt_free(inner);
     if (hit) {
         tr->verdict = ESW_TRACE_HIT;
         for (size_t i = 0; i < n_outs; i++) {

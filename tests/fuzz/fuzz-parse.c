@@ -23,7 +23,7 @@ check_key(const struct esw_key *key, size_t len, int error)
     static const uint8_t zero[8];
 
     if (key->in_vport != 42 || key->pad0 || key->chain || key->dp_hash
-        || key->pad3
+        || key->tun_port || key->tun_flags || key->tun_id
         || memcmp(key->pad2, zero, sizeof key->pad2)
         || key->n_vlans > ESW_MAX_VLANS
         || key->ip_frag & ~(ESW_FRAG_ANY | ESW_FRAG_LATER)
