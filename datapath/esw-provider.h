@@ -299,7 +299,9 @@ int esw_error_set(struct esw_error *err, int error, enum esw_error_type type,
     __attribute__((format(printf, 5, 6)));
 void esw_error_clear(struct esw_error *err);
 
-/* The built-in emulator driver. */
+/* The built-in drivers: the emulator, and a device hosted by the device
+ * daemon ovs-eswitchd (datapath/remote/). */
 extern const struct esw_driver esw_sim_driver;
+extern const struct esw_driver esw_remote_driver;
 
 #endif /* esw-provider.h */

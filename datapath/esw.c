@@ -182,6 +182,7 @@ esw_register_builtins__(void)
     if (!builtins_registered) {
         builtins_registered = true;
         esw_driver_register__(&esw_sim_driver);
+        esw_driver_register__(&esw_remote_driver);
     }
 }
 

@@ -41,7 +41,7 @@ $(TESTSUITE): $(TESTSUITE_AT) tests/package.m4
 MAINTAINERCLEANFILES = $(TESTSUITE)
 
 # Our binaries come first; then OVS's tools from the same pinned tree.
-AUTOTEST_PATH = $(abs_top_builddir)/vswitchd-plugin:$(abs_top_builddir)/tests:$(abs_top_builddir)/utilities:$(OVS_DIR)/utilities:$(OVS_DIR)/ovsdb:$(OVS_DIR)/tests
+AUTOTEST_PATH = $(abs_top_builddir)/vswitchd-plugin:$(abs_top_builddir)/datapath/remote:$(abs_top_builddir)/tests:$(abs_top_builddir)/utilities:$(OVS_DIR)/utilities:$(OVS_DIR)/ovsdb:$(OVS_DIR)/tests
 
 # OVS daemons --detach, and the macros stop them by polling "kill -0",
 # which succeeds on a zombie until PID 1 reaps it: tests/subreaper reaps

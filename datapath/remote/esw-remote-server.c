@@ -1,0 +1,645 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* The device daemon's sessions (esw-remote-server.h). */
+
+#include "esw-remote-server.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "esw-provider.h"
+#include "esw-rcu.h"
+
+/* Rule ids <-> handles: an open-addressing map with linear probing and
+ * backward-shift deletion; keys are nonzero. */
+struct rmap_slot {
+    uint64_t key;
+    uint64_t value;
+};
+
+struct rmap {
+    struct rmap_slot *slots;
+    size_t mask;                /* Capacity - 1 (0: no table). */
+    size_t n;
+};
+
+static uint64_t
+rmap_hash(uint64_t key)
+{
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdULL;
+    key ^= key >> 33;
+    return key;
+}
+
+static struct rmap_slot *
+rmap_find(const struct rmap *m, uint64_t key)
+{
+    if (!m->slots) {
+        return NULL;
+    }
+    for (size_t i = rmap_hash(key) & m->mask; m->slots[i].key;
+         i = (i + 1) & m->mask) {
+        if (m->slots[i].key == key) {
+            return &m->slots[i];
+        }
+    }
+    return NULL;
+}
+
+static int
+rmap_insert(struct rmap *m, uint64_t key, uint64_t value)
+{
+    if ((m->n + 1) * 2 > (m->slots ? m->mask + 1 : 0)) {
+        size_t size = m->slots ? (m->mask + 1) * 2 : 64;
+        struct rmap_slot *slots = calloc(size, sizeof *slots);
+        struct rmap old = *m;
+
+        if (!slots) {
+            return ENOMEM;
+        }
+        m->slots = slots;
+        m->mask = size - 1;
+        m->n = 0;
+        for (size_t i = 0; old.slots && i <= old.mask; i++) {
+            if (old.slots[i].key) {
+                rmap_insert(m, old.slots[i].key, old.slots[i].value);
+            }
+        }
+        free(old.slots);
+    }
+    size_t i = rmap_hash(key) & m->mask;
+
+    while (m->slots[i].key) {
+        i = (i + 1) & m->mask;
+    }
+    m->slots[i].key = key;
+    m->slots[i].value = value;
+    m->n++;
+    return 0;
+}
+
+static void
+rmap_remove(struct rmap *m, struct rmap_slot *slot)
+{
+    size_t i = slot - m->slots;
+    size_t j = i;
+
+    for (;;) {
+        j = (j + 1) & m->mask;
+        if (!m->slots[j].key) {
+            break;
+        }
+        size_t home = rmap_hash(m->slots[j].key) & m->mask;
+
+        /* Move 'j' into the hole at 'i' if its home is not in (i, j]. */
+        if ((j > i && (home <= i || home > j))
+            || (j < i && (home <= i && home > j))) {
+            m->slots[i] = m->slots[j];
+            i = j;
+        }
+    }
+    m->slots[i].key = 0;
+    m->n--;
+}
+
+struct esw_rsession {
+    bool hello;
+    struct esw_dev *dev;
+    struct rmap rules;          /* Client id -> struct esw_rule *. */
+    struct rmap handles;        /* struct esw_rule * -> client id. */
+};
+
+struct esw_rsession *
+esw_rsession_create(void)
+{
+    return calloc(1, sizeof(struct esw_rsession));
+}
+
+static void
+session_close_dev(struct esw_rsession *s)
+{
+    if (s->dev) {
+        for (size_t i = 0; s->rules.slots && i <= s->rules.mask; i++) {
+            if (s->rules.slots[i].key) {
+                esw_rule_del(s->dev, (struct esw_rule *) (uintptr_t)
+                             s->rules.slots[i].value);
+            }
+        }
+        free(s->rules.slots);
+        free(s->handles.slots);
+        memset(&s->rules, 0, sizeof s->rules);
+        memset(&s->handles, 0, sizeof s->handles);
+        esw_dev_close(s->dev);
+        s->dev = NULL;
+    }
+}
+
+void
+esw_rsession_destroy(struct esw_rsession *s)
+{
+    if (s) {
+        session_close_dev(s);
+        free(s);
+    }
+}
+
+const char *
+esw_rsession_dev_name(const struct esw_rsession *s)
+{
+    return s->dev ? esw_dev_name(s->dev) : NULL;
+}
+
+void
+esw_rreply_init(struct esw_rreply *r)
+{
+    memset(r, 0, sizeof *r);
+    r->fd = -1;
+}
+
+void
+esw_rreply_destroy(struct esw_rreply *r)
+{
+    free(r->data);
+}
+
+static void *
+reply_put(struct esw_rreply *r, const void *p, size_t n)
+{
+    if (r->len + n > r->allocated) {
+        size_t size = r->allocated ? r->allocated : 256;
+        uint8_t *data;
+
+        while (size < r->len + n) {
+            size *= 2;
+        }
+        data = realloc(r->data, size);
+        if (!data) {
+            abort();            /* Bounded by ESW_RPROTO_MAX_MSG. */
+        }
+        r->data = data;
+        r->allocated = size;
+    }
+    void *dst = r->data + r->len;
+
+    if (p) {
+        memcpy(dst, p, n);
+    } else {
+        memset(dst, 0, n);
+    }
+    r->len += n;
+    return dst;
+}
+
+static void
+reply_pkt(struct esw_rreply *r, const struct esw_pkt *pkt)
+{
+    struct esw_rw_pkt w = { .len = pkt->len, .in_vport = pkt->in_vport,
+                            .mark = pkt->mark };
+
+    reply_put(r, &w, sizeof w);
+    reply_put(r, pkt->data, pkt->len);
+}
+
+static void
+reply_pkts(struct esw_rreply *r, struct esw_pkt *pkts[], size_t n)
+{
+    struct esw_rw_pkts w = { .n = n };
+
+    reply_put(r, &w, sizeof w);
+    for (size_t i = 0; i < n; i++) {
+        reply_pkt(r, pkts[i]);
+        esw_pkt_free(pkts[i]);
+    }
+}
+
+static struct esw_pkt *
+req_pkt(const struct esw_rreq *req)
+{
+    struct esw_pkt *pkt = esw_pkt_from_data(req->frame, req->pkt.len);
+
+    if (pkt) {
+        pkt->in_vport = req->pkt.in_vport;
+        pkt->mark = req->pkt.mark;
+    }
+    return pkt;
+}
+
+static struct esw_rule *
+session_rule(const struct esw_rsession *s, uint64_t id)
+{
+    struct rmap_slot *slot = id ? rmap_find(&s->rules, id) : NULL;
+
+    return slot ? (struct esw_rule *) (uintptr_t) slot->value : NULL;
+}
+
+static uint64_t
+session_rule_id(const struct esw_rsession *s, const struct esw_rule *rule)
+{
+    struct rmap_slot *slot = rule ? rmap_find(&s->handles,
+                                              (uintptr_t) rule) : NULL;
+
+    return slot ? slot->value : 0;
+}
+
+static void
+handle_rule_add(struct esw_rsession *s, const struct esw_rreq *req,
+                struct esw_rreply *reply)
+{
+    struct esw_rw_rule_reply *w = reply_put(reply, NULL, sizeof *w);
+    struct esw_error *err = &w->err;
+    struct esw_rule *rule;
+
+    if (session_rule(s, req->id)) {
+        reply->result = esw_error_set(err, EINVAL, ESW_ERROR_RULE, -1,
+                                      "rule id %llu is taken",
+                                      (unsigned long long) req->id);
+        return;
+    }
+    reply->result = esw_rule_add(s->dev, &req->spec, err, &rule);
+    if (!reply->result) {
+        if (rmap_insert(&s->rules, req->id, (uintptr_t) rule)
+            || rmap_insert(&s->handles, (uintptr_t) rule, req->id)) {
+            struct rmap_slot *slot = rmap_find(&s->rules, req->id);
+
+            if (slot) {
+                rmap_remove(&s->rules, slot);
+            }
+            esw_rule_del(s->dev, rule);
+            reply->result = esw_error_set(err, ENOMEM,
+                                          ESW_ERROR_UNSPECIFIED, -1,
+                                          "out of memory");
+        } else {
+            esw_rule_get_spec(s->dev, rule, &w->spec);
+        }
+    }
+}
+
+static void
+handle_rule_del(struct esw_rsession *s, const struct esw_rreq *req,
+                struct esw_rreply *reply)
+{
+    struct rmap_slot *slot = req->id ? rmap_find(&s->rules, req->id) : NULL;
+
+    if (!slot) {
+        reply->result = ENOENT;
+        return;
+    }
+    struct esw_rule *rule = (struct esw_rule *) (uintptr_t) slot->value;
+
+    rmap_remove(&s->rules, slot);
+    slot = rmap_find(&s->handles, (uintptr_t) rule);
+    if (slot) {
+        rmap_remove(&s->handles, slot);
+    }
+    esw_rule_del(s->dev, rule);
+}
+
+static void
+handle_trace(struct esw_rsession *s, const struct esw_rreq *req,
+             struct esw_rreply *reply)
+{
+    struct esw_rw_trace *w = calloc(1, sizeof *w);
+    struct esw_pkt *pkt = req_pkt(req);
+
+    if (!w || !pkt) {
+        free(w);
+        esw_pkt_free(pkt);
+        reply->result = ENOMEM;
+        reply_put(reply, NULL, sizeof *w);
+        return;
+    }
+    reply->result = esw_trace_packet(s->dev, req->vport, pkt, &w->trace);
+    esw_pkt_free(pkt);
+    w->rule_id = session_rule_id(s, w->trace.rule);
+    w->trace.rule = NULL;
+    for (size_t i = 0; i < w->trace.n_stages && i < ESW_TRACE_MAX_STAGES;
+         i++) {
+        w->stage_rule_ids[i] = session_rule_id(s, w->trace.stages[i].rule);
+        w->trace.stages[i].rule = NULL;
+    }
+    struct esw_pkt *rep = w->trace.to_representor;
+
+    w->trace.to_representor = NULL;
+    w->has_pkt = rep != NULL;
+    reply_put(reply, w, sizeof *w);
+    if (rep) {
+        reply_pkt(reply, rep);
+        esw_pkt_free(rep);
+    }
+    free(w);
+}
+
+/* Runs 'req' on the session's device. */
+static void
+dispatch(struct esw_rsession *s, const struct esw_rreq *req,
+         struct esw_rreply *reply)
+{
+    struct esw_dev *dev = s->dev;
+
+    switch ((enum esw_rop) req->op) {
+    case ESW_ROP_HELLO:
+    case ESW_ROP_DEV_OPEN:
+    case ESW_ROP_DEV_CLOSE:
+    case ESW_N_ROPS:
+        break;                  /* Handled by the caller. */
+
+    case ESW_ROP_VPORT_ADD: {
+        struct esw_rw_error_u32 *w = reply_put(reply, NULL, sizeof *w);
+
+        esw_error_clear(&w->err);
+        reply->result = esw_vport_add(dev, &req->vport_cfg, &w->err,
+                                      &w->value);
+        break;
+    }
+    case ESW_ROP_VPORT_DEL:
+        reply->result = esw_vport_del(dev, req->vport);
+        break;
+    case ESW_ROP_VPORT_GET_INFO: {
+        struct esw_vport_info *info = reply_put(reply, NULL, sizeof *info);
+
+        reply->result = esw_vport_get_info(dev, req->vport, info);
+        break;
+    }
+    case ESW_ROP_VPORT_LOOKUP: {
+        uint32_t *vport = reply_put(reply, NULL, sizeof *vport);
+
+        reply->result = esw_vport_lookup(dev, req->name, vport);
+        break;
+    }
+    case ESW_ROP_VPORT_LIST: {
+        uint32_t max = req->arg < dev->caps.max_vports
+                       ? req->arg : dev->caps.max_vports;
+        uint32_t *vports = calloc(max ? max : 1, sizeof *vports);
+        struct esw_rw_list w;
+
+        if (!vports) {
+            reply->result = ENOMEM;
+            break;
+        }
+        w.n = esw_vport_list(dev, vports, max);
+        reply_put(reply, &w, sizeof w);
+        reply_put(reply, vports, (w.n < max ? w.n : max) * sizeof *vports);
+        free(vports);
+        break;
+    }
+    case ESW_ROP_VPORT_SET_MAC:
+        reply->result = esw_vport_set_mac(dev, req->vport, &req->mac);
+        break;
+    case ESW_ROP_VPORT_SET_MTU:
+        reply->result = esw_vport_set_mtu(dev, req->vport, req->arg);
+        break;
+    case ESW_ROP_VPORT_SET_ADMIN:
+        reply->result = esw_vport_set_admin_state(dev, req->vport,
+                                                  req->arg);
+        break;
+    case ESW_ROP_VPORT_SET_POLICY: {
+        struct esw_error *err = reply_put(reply, NULL, sizeof *err);
+
+        esw_error_clear(err);
+        reply->result = esw_vport_set_policy(
+            dev, req->vport, req->has_policy ? &req->policy : NULL, err);
+        break;
+    }
+    case ESW_ROP_VPORT_GUEST_SET_MAC: {
+        struct esw_error *err = reply_put(reply, NULL, sizeof *err);
+
+        esw_error_clear(err);
+        reply->result = esw_vport_guest_set_mac(dev, req->vport, &req->mac,
+                                                err);
+        break;
+    }
+    case ESW_ROP_VPORT_GET_STATS: {
+        struct esw_vport_stats *st = reply_put(reply, NULL, sizeof *st);
+
+        reply->result = esw_vport_get_stats(dev, req->vport, st);
+        break;
+    }
+    case ESW_ROP_VPORT_GET_POLICY: {
+        struct esw_rw_policy *w = calloc(1, sizeof *w);
+        bool has = false;
+
+        if (!w) {
+            reply->result = ENOMEM;
+            reply_put(reply, NULL, sizeof *w);
+            break;
+        }
+        w->vport = req->vport;
+        reply->result = esw_vport_get_policy(dev, req->vport, &w->cfg,
+                                             &has);
+        w->has_policy = has;
+        reply_put(reply, w, sizeof *w);
+        free(w);
+        break;
+    }
+    case ESW_ROP_VPORT_GUEST_RESET:
+        reply->result = esw_vport_guest_reset(dev, req->vport);
+        break;
+    case ESW_ROP_VPORT_SET_REP_QUEUES: {
+        struct esw_error *err = reply_put(reply, NULL, sizeof *err);
+
+        esw_error_clear(err);
+        reply->result = esw_vport_set_rep_queues(dev, req->vport, req->arg,
+                                                 err);
+        if (!reply->result) {
+            /* The packets move over after a grace period: let the client
+             * see them once this returns. */
+            esw_rcu_barrier();
+        }
+        break;
+    }
+    case ESW_ROP_RULE_VALIDATE: {
+        struct esw_error *err = reply_put(reply, NULL, sizeof *err);
+
+        reply->result = esw_rule_validate(dev, &req->spec, err);
+        break;
+    }
+    case ESW_ROP_RULE_ADD:
+        handle_rule_add(s, req, reply);
+        break;
+    case ESW_ROP_RULE_MODIFY: {
+        struct esw_rw_rule_reply *w = reply_put(reply, NULL, sizeof *w);
+        struct esw_rule *rule = session_rule(s, req->id);
+
+        reply->result = (rule
+                         ? esw_rule_modify(dev, rule, &req->spec, &w->err)
+                         : esw_error_set(&w->err, ENOENT, ESW_ERROR_RULE, -1,
+                                         "no such rule"));
+        if (rule) {
+            esw_rule_get_spec(dev, rule, &w->spec);
+        }
+        break;
+    }
+    case ESW_ROP_RULE_DEL:
+        handle_rule_del(s, req, reply);
+        break;
+    case ESW_ROP_RULE_GET_STATS: {
+        struct esw_rule_stats *st = reply_put(reply, NULL, sizeof *st);
+        struct esw_rule *rule = session_rule(s, req->id);
+
+        reply->result = rule ? esw_rule_get_stats(dev, rule, st) : ENOENT;
+        break;
+    }
+    case ESW_ROP_RULE_COUNT: {
+        struct esw_rw_count w = { .n = esw_rule_count(dev) };
+
+        reply_put(reply, &w, sizeof w);
+        break;
+    }
+    case ESW_ROP_METER_SET: {
+        struct esw_error *err = reply_put(reply, NULL, sizeof *err);
+
+        reply->result = esw_meter_set(dev, req->vport, &req->meter, err);
+        break;
+    }
+    case ESW_ROP_METER_DEL:
+        reply->result = esw_meter_del(dev, req->vport);
+        break;
+    case ESW_ROP_METER_GET_STATS: {
+        struct esw_meter_stats *st = reply_put(reply, NULL, sizeof *st);
+
+        reply->result = esw_meter_get_stats(dev, req->vport, st);
+        break;
+    }
+    case ESW_ROP_METER_GET_CONFIG: {
+        struct esw_rw_meter *w = reply_put(reply, NULL, sizeof *w);
+
+        w->id = req->vport;
+        reply->result = esw_meter_get_config(dev, req->vport, &w->cfg);
+        break;
+    }
+    case ESW_ROP_METER_LIST: {
+        uint32_t max = req->arg < dev->caps.max_meters
+                       ? req->arg : dev->caps.max_meters;
+        uint32_t *ids = calloc(max ? max : 1, sizeof *ids);
+        struct esw_rw_list w;
+
+        if (!ids) {
+            reply->result = ENOMEM;
+            break;
+        }
+        w.n = esw_meter_list(dev, ids, max);
+        reply_put(reply, &w, sizeof w);
+        reply_put(reply, ids, (w.n < max ? w.n : max) * sizeof *ids);
+        free(ids);
+        break;
+    }
+    case ESW_ROP_REP_RECV: {
+        struct esw_pkt *pkts[ESW_RPROTO_MAX_BATCH];
+        size_t n = esw_rep_recv(dev, req->vport, req->arg, pkts,
+                                req->arg2);
+
+        reply_pkts(reply, pkts, n);
+        break;
+    }
+    case ESW_ROP_REP_GET_FD:
+        reply->fd = esw_rep_get_fd(dev, req->vport, req->arg);
+        if (reply->fd < 0) {
+            reply->result = ENOENT;
+        }
+        break;
+    case ESW_ROP_REP_SEND: {
+        struct esw_pkt *pkt = req_pkt(req);
+
+        reply->result = pkt ? esw_rep_send(dev, req->vport, pkt) : ENOMEM;
+        break;
+    }
+    case ESW_ROP_TRACE_PACKET:
+        handle_trace(s, req, reply);
+        break;
+    case ESW_ROP_TRACE_REP_SEND: {
+        struct esw_trace_output *out = reply_put(reply, NULL, sizeof *out);
+        struct esw_pkt *pkt = req_pkt(req);
+
+        reply->result = (pkt ? esw_trace_rep_send(dev, req->vport, pkt, out)
+                         : ENOMEM);
+        esw_pkt_free(pkt);
+        break;
+    }
+    case ESW_ROP_HOST_GET: {
+        struct esw_host_info *info = reply_put(reply, NULL, sizeof *info);
+
+        reply->result = esw_vport_get_host(dev, req->vport, info);
+        break;
+    }
+    case ESW_ROP_HOST_INJECT: {
+        struct esw_pkt *pkt = req_pkt(req);
+
+        reply->result = pkt ? esw_host_inject(dev, req->vport, pkt) : ENOMEM;
+        break;
+    }
+    case ESW_ROP_HOST_CAPTURE_READ: {
+        struct esw_pkt *pkts[ESW_RPROTO_MAX_BATCH];
+        size_t n = esw_host_capture_read(dev, req->vport, pkts,
+                                         req->arg2);
+
+        reply_pkts(reply, pkts, n);
+        break;
+    }
+    case ESW_ROP_IS_IDLE: {
+        struct esw_rw_count w = { .n = esw_dev_is_idle(dev) };
+
+        reply_put(reply, &w, sizeof w);
+        break;
+    }
+    }
+}
+
+bool
+esw_rsession_handle(struct esw_rsession *s, const struct esw_rmsg_hdr *hdr,
+                    const uint8_t *payload, struct esw_rreply *reply)
+{
+    struct esw_rreq *req = malloc(sizeof *req);
+    char reason[128];
+    bool keep = true;
+
+    if (!req) {
+        reply->result = ENOMEM;
+        return true;
+    }
+    reply->result = esw_rproto_decode_request(hdr, payload, req, reason,
+                                              sizeof reason);
+    if (reply->result) {
+        goto out;
+    }
+    if (req->op == ESW_ROP_HELLO) {
+        struct esw_rw_hello h = { .abi = esw_rproto_abi() };
+
+        reply_put(reply, &h, sizeof h);
+        if (s->hello || req->id != h.abi) {
+            reply->result = EPROTO;
+            keep = false;
+        } else {
+            s->hello = true;
+        }
+    } else if (!s->hello) {
+        reply->result = EPROTO;
+        keep = false;
+    } else if (req->op == ESW_ROP_DEV_OPEN) {
+        struct esw_caps *caps = reply_put(reply, NULL, sizeof *caps);
+
+        if (s->dev) {
+            reply->result = EEXIST;
+        } else {
+            reply->result = esw_dev_open(req->name, "sim", &req->dev_cfg,
+                                         &s->dev);
+            if (!reply->result) {
+                esw_dev_get_caps(s->dev, caps);
+            }
+        }
+    } else if (!s->dev) {
+        reply->result = ENODEV;
+    } else if (req->op == ESW_ROP_DEV_CLOSE) {
+        session_close_dev(s);
+    } else {
+        dispatch(s, req, reply);
+    }
+out:
+    free(req);
+    return keep;
+}
