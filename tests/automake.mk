@@ -87,3 +87,15 @@ check_PROGRAMS += tests/test-virtio-user
 tests_test_virtio_user_SOURCES = tests/test-virtio-user.c
 tests_test_virtio_user_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS) -mssse3
 tests_test_virtio_user_LDADD = $(DPDK_LIBS)
+
+# The offload and policy suites with ovs-vswitchd's eSwitches hosted by the
+# device daemon (the remote driver, OVS_EXT_ESW_DRIVER=remote), and the
+# device API's unit tests against the remote driver (keyword "remote").
+REMOTE_TESTSUITEFLAGS = -j2
+check-remote: $(TESTSUITE) tests/atconfig tests/atlocal $(check_PROGRAMS) \
+		$(sbin_PROGRAMS) $(bin_PROGRAMS)
+	tests/subreaper $(SHELL) '$(TESTSUITE)' -C tests \
+	    AUTOTEST_PATH='$(AUTOTEST_PATH)' OVS_EXT_ESW_DRIVER=remote \
+	    -k 'offload,!system' -k 'policy,!system' -k 'remote,!system' \
+	    $(REMOTE_TESTSUITEFLAGS)
+.PHONY: check-remote
