@@ -52,7 +52,6 @@ static const char *const rop_names[ESW_N_ROPS] = {
     [ESW_ROP_METER_GET_STATS] = "meter-get-stats",
     [ESW_ROP_METER_GET_CONFIG] = "meter-get-config",
     [ESW_ROP_METER_LIST] = "meter-list",
-    [ESW_ROP_REP_RECV] = "rep-recv",
     [ESW_ROP_REP_GET_FD] = "rep-get-fd",
     [ESW_ROP_REP_SEND] = "rep-send",
     [ESW_ROP_TRACE_PACKET] = "trace-packet",
@@ -99,7 +98,7 @@ esw_rproto_check_hdr(const struct esw_rmsg_hdr *hdr, bool is_reply)
         || hdr->version != ESW_RPROTO_VERSION
         || hdr->len > ESW_RPROTO_MAX_MSG
         || !hdr->op || hdr->op >= ESW_N_ROPS
-        || hdr->n_fds > (is_reply ? 1 : 0)
+        || hdr->n_fds > (is_reply ? ESW_RPROTO_MAX_FDS : 0)
         || (!is_reply && hdr->result)
         || (is_reply && hdr->result < 0)) {
         return EPROTO;
@@ -333,7 +332,6 @@ esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
     case ESW_ROP_METER_GET_STATS:
     case ESW_ROP_METER_GET_CONFIG:
     case ESW_ROP_METER_LIST:
-    case ESW_ROP_REP_RECV:
     case ESW_ROP_REP_GET_FD:
     case ESW_ROP_HOST_GET:
     case ESW_ROP_HOST_CAPTURE_READ:
@@ -516,7 +514,6 @@ esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
     case ESW_ROP_METER_GET_STATS:
     case ESW_ROP_METER_GET_CONFIG:
     case ESW_ROP_METER_LIST:
-    case ESW_ROP_REP_RECV:
     case ESW_ROP_REP_GET_FD:
     case ESW_ROP_HOST_GET:
     case ESW_ROP_HOST_CAPTURE_READ: {
@@ -526,8 +523,7 @@ esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
         req->vport = v.vport;
         req->arg = v.arg;
         req->arg2 = v.arg2;
-        if ((hdr->op == ESW_ROP_REP_RECV
-             || hdr->op == ESW_ROP_HOST_CAPTURE_READ)
+        if (hdr->op == ESW_ROP_HOST_CAPTURE_READ
             && (!v.arg2 || v.arg2 > ESW_RPROTO_MAX_BATCH)) {
             return bad(reason, size, "%s: batch of %"PRIu32", expected "
                        "1..%d", esw_rop_name(hdr->op), v.arg2,
@@ -569,11 +565,11 @@ wait_fd(int sock, short events, int timeout_ms)
 
 int
 esw_rproto_send(int sock, const struct esw_rmsg_hdr *hdr,
-                const void *payload, int fd, int timeout_ms)
+                const void *payload, const int fds[], int timeout_ms)
 {
     union {
         struct cmsghdr cm;
-        char buf[CMSG_SPACE(sizeof(int))];
+        char buf[CMSG_SPACE(ESW_RPROTO_MAX_FDS * sizeof(int))];
     } control;
     struct iovec iov[2] = {
         { .iov_base = (void *) hdr, .iov_len = sizeof *hdr },
@@ -582,17 +578,21 @@ esw_rproto_send(int sock, const struct esw_rmsg_hdr *hdr,
     struct msghdr msg = { .msg_iov = iov, .msg_iovlen = hdr->len ? 2 : 1 };
     size_t total = sizeof *hdr + hdr->len;
 
-    if (fd >= 0) {
+    if (hdr->n_fds) {
+        size_t n_fds = hdr->n_fds;
         struct cmsghdr *cmsg;
 
+        if (n_fds > ESW_RPROTO_MAX_FDS) {
+            return EINVAL;
+        }
         memset(&control, 0, sizeof control);
         msg.msg_control = control.buf;
-        msg.msg_controllen = sizeof control.buf;
+        msg.msg_controllen = CMSG_SPACE(n_fds * sizeof(int));
         cmsg = CMSG_FIRSTHDR(&msg);
         cmsg->cmsg_level = SOL_SOCKET;
         cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+        cmsg->cmsg_len = CMSG_LEN(n_fds * sizeof(int));
+        memcpy(CMSG_DATA(cmsg), fds, n_fds * sizeof(int));
     }
     while (total) {
         ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -630,17 +630,30 @@ esw_rproto_send(int sock, const struct esw_rmsg_hdr *hdr,
     return 0;
 }
 
+static void
+close_fds(int fds[ESW_RPROTO_MAX_FDS])
+{
+    for (size_t i = 0; i < ESW_RPROTO_MAX_FDS; i++) {
+        if (fds[i] >= 0) {
+            close(fds[i]);
+            fds[i] = -1;
+        }
+    }
+}
+
 int
-esw_rproto_recv_hdr(int sock, struct esw_rmsg_hdr *hdr, int *fdp,
-                    int timeout_ms)
+esw_rproto_recv_hdr(int sock, struct esw_rmsg_hdr *hdr,
+                    int fds[ESW_RPROTO_MAX_FDS], int timeout_ms)
 {
     union {
         struct cmsghdr cm;
-        char buf[CMSG_SPACE(4 * sizeof(int))];
+        char buf[CMSG_SPACE(8 * sizeof(int))];
     } control;
-    size_t got = 0;
+    size_t got = 0, n_got = 0;
 
-    *fdp = -1;
+    for (size_t i = 0; i < ESW_RPROTO_MAX_FDS; i++) {
+        fds[i] = -1;
+    }
     while (got < sizeof *hdr) {
         struct iovec iov = { .iov_base = (char *) hdr + got,
                              .iov_len = sizeof *hdr - got };
@@ -661,17 +674,11 @@ esw_rproto_recv_hdr(int sock, struct esw_rmsg_hdr *hdr, int *fdp,
                     continue;
                 }
             }
-            if (*fdp >= 0) {
-                close(*fdp);
-                *fdp = -1;
-            }
+            close_fds(fds);
             return error;
         }
         if (n == 0) {
-            if (*fdp >= 0) {
-                close(*fdp);
-                *fdp = -1;
-            }
+            close_fds(fds);
             return EPIPE;
         }
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c;
@@ -683,10 +690,10 @@ esw_rproto_recv_hdr(int sock, struct esw_rmsg_hdr *hdr, int *fdp,
                     int fd;
 
                     memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
-                    if (*fdp < 0) {
-                        *fdp = fd;
+                    if (n_got < ESW_RPROTO_MAX_FDS) {
+                        fds[n_got++] = fd;
                     } else {
-                        close(fd);      /* More than announced. */
+                        close(fd);      /* More than we take. */
                     }
                 }
             }

@@ -17,8 +17,9 @@
  * A unix stream socket.  Every message is a 'struct esw_rmsg_hdr' followed
  * by 'len' payload bytes.  A reply carries the request's 'op' and 'seq';
  * its 'result' is the call's return value (0 or a positive errno, esw.h's
- * convention).  File descriptors (a representor queue's eventfd) travel
- * with the first byte of a reply, as SCM_RIGHTS.
+ * convention).  File descriptors (a representor queue's eventfd and the
+ * memfd of its shared-memory ring, esw-remote-ring.h) travel with the
+ * first byte of a reply, as SCM_RIGHTS.
  *
  * One connection serves one device: the first request is ESW_ROP_HELLO,
  * the second ESW_ROP_DEV_OPEN; the device is closed when the connection
@@ -58,6 +59,7 @@
 #define ESW_RPROTO_MAX_MSG (1u << 20)      /* Payload bound. */
 #define ESW_RPROTO_MAX_BATCH 64            /* Packets in one reply. */
 #define ESW_RPROTO_SOCKET  "ovs-eswitchd.sock"
+#define ESW_RPROTO_MAX_FDS 2
 
 enum esw_rop {
     ESW_ROP_HELLO = 1,
@@ -88,7 +90,6 @@ enum esw_rop {
     ESW_ROP_METER_GET_STATS,
     ESW_ROP_METER_GET_CONFIG,
     ESW_ROP_METER_LIST,
-    ESW_ROP_REP_RECV,
     ESW_ROP_REP_GET_FD,
     ESW_ROP_REP_SEND,
     ESW_ROP_TRACE_PACKET,
@@ -110,7 +111,8 @@ struct esw_rmsg_hdr {
     uint32_t len;               /* Payload bytes that follow. */
     uint32_t seq;               /* Chosen by the client, echoed. */
     int32_t result;             /* Replies: 0 or a positive errno. */
-    uint32_t n_fds;             /* Replies: descriptors attached (0/1). */
+    uint32_t n_fds;             /* Replies: descriptors attached
+                                 * (0..ESW_RPROTO_MAX_FDS). */
 };
 
 /* Wire payloads.  "Requests" and "replies" of each op; an op not listed
@@ -202,7 +204,7 @@ struct esw_rw_pkt_req {         /* REP_SEND, HOST_INJECT, TRACE_*
     uint32_t vport;
 };
 
-struct esw_rw_pkts {            /* REP_RECV, HOST_CAPTURE_READ replies:
+struct esw_rw_pkts {            /* HOST_CAPTURE_READ replies:
                                  * 'n' esw_rw_pkt, each with its bytes. */
     uint32_t n;
 };
@@ -262,14 +264,15 @@ int esw_rproto_check_trace(const void *raw_trace);
 int esw_rproto_check_string(const char *, size_t size);
 
 /* Socket I/O, blocking with 'timeout_ms' (-1: none) for each wait.
- * esw_rproto_send() sends a header and payload with 'fd' attached if >= 0.
- * esw_rproto_recv_hdr() receives a header (and at most one descriptor,
- * stored in '*fdp', else -1); esw_rproto_recv_all() the payload.  0 or a
- * positive errno (EPIPE once the peer closed). */
+ * esw_rproto_send() sends a header and payload with 'hdr->n_fds'
+ * descriptors 'fds' attached.  esw_rproto_recv_hdr() receives a header
+ * and the descriptors that came with it (at most ESW_RPROTO_MAX_FDS,
+ * stored in 'fds', the rest -1); esw_rproto_recv_all() the payload.  0 or
+ * a positive errno (EPIPE once the peer closed). */
 int esw_rproto_send(int sock, const struct esw_rmsg_hdr *,
-                    const void *payload, int fd, int timeout_ms);
-int esw_rproto_recv_hdr(int sock, struct esw_rmsg_hdr *, int *fdp,
-                        int timeout_ms);
+                    const void *payload, const int fds[], int timeout_ms);
+int esw_rproto_recv_hdr(int sock, struct esw_rmsg_hdr *,
+                        int fds[ESW_RPROTO_MAX_FDS], int timeout_ms);
 int esw_rproto_recv_all(int sock, void *buf, size_t len, int timeout_ms);
 
 /* Default socket path: $OVS_ESWITCHD_SOCKET, else

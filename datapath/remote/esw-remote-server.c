@@ -6,14 +6,23 @@
 
 /* The device daemon's sessions (esw-remote-server.h). */
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE             /* memfd_create(). */
+#endif
+
 #include "esw-remote-server.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "esw-provider.h"
 #include "esw-rcu.h"
+#include "esw-remote-ring.h"
+#include "esw-sim.h"
 
 /* Rule ids <-> handles: an open-addressing map with linear probing and
  * backward-shift deletion; keys are nonzero. */
@@ -108,11 +117,24 @@ rmap_remove(struct rmap *m, struct rmap_slot *slot)
     m->n--;
 }
 
+/* A representor queue in shared memory. */
+struct srv_ring {
+    struct esw_rring *r;        /* Mapping of 'memfd'. */
+    size_t size;
+    int memfd;
+    int efd;                    /* Its eventfd. */
+};
+
 struct esw_rsession {
     bool hello;
     struct esw_dev *dev;
     struct rmap rules;          /* Client id -> struct esw_rule *. */
     struct rmap handles;        /* struct esw_rule * -> client id. */
+
+    /* Representor queues: [vport * ESW_MAX_REP_QUEUES + queue], read by
+     * the forwarding threads (RCU), written by the session. */
+    struct srv_ring *_Atomic *rings;
+    struct esw_sim_rep_sink sink;
 };
 
 struct esw_rsession *
@@ -121,10 +143,161 @@ esw_rsession_create(void)
     return calloc(1, sizeof(struct esw_rsession));
 }
 
+static struct srv_ring *_Atomic *
+ring_slot(struct esw_rsession *s, uint32_t vport, uint32_t queue)
+{
+    return (vport < s->dev->caps.max_vports && queue < ESW_MAX_REP_QUEUES
+            ? &s->rings[(size_t) vport * ESW_MAX_REP_QUEUES + queue]
+            : NULL);
+}
+
+/* The representor sink: in a forwarding thread. */
+static bool
+sink_queue(void *s_, uint32_t vport, uint32_t queue, struct esw_pkt *pkt)
+{
+    struct esw_rsession *s = s_;
+    struct srv_ring *_Atomic *slot = ring_slot(s, vport, queue);
+    struct srv_ring *ring = slot ? atomic_load_explicit(
+        slot, memory_order_acquire) : NULL;
+    bool queued = ring && esw_rring_enqueue(ring->r, pkt);
+
+    if (queued) {
+        esw_rring_signal(ring->r, ring->efd);
+    }
+    esw_pkt_free(pkt);
+    return queued;
+}
+
+static void
+ring_destroy(struct srv_ring *ring)
+{
+    if (ring) {
+        munmap(ring->r, ring->size);
+        close(ring->memfd);
+        close(ring->efd);
+        free(ring);
+    }
+}
+
+static int
+ring_create(uint32_t capacity, struct srv_ring **ringp)
+{
+    struct srv_ring *ring = calloc(1, sizeof *ring);
+    int error = 0;
+
+    if (!ring) {
+        return ENOMEM;
+    }
+    ring->size = esw_rring_size(capacity);
+    ring->memfd = memfd_create("esw-rep-ring", MFD_CLOEXEC);
+    ring->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (ring->memfd < 0 || ring->efd < 0
+        || ftruncate(ring->memfd, ring->size) < 0) {
+        error = errno;
+        goto error;
+    }
+    ring->r = mmap(NULL, ring->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+                   ring->memfd, 0);
+    if (ring->r == MAP_FAILED) {
+        error = errno;
+        goto error;
+    }
+    esw_rring_init(ring->r, capacity);
+    *ringp = ring;
+    return 0;
+
+error:
+    if (ring->memfd >= 0) {
+        close(ring->memfd);
+    }
+    if (ring->efd >= 0) {
+        close(ring->efd);
+    }
+    free(ring);
+    return error == EMFILE || error == ENFILE ? EMFILE : ENOMEM;
+}
+
+/* Takes the rings of 'vport' from queue 'first' on out of service, once
+ * no forwarding thread can be using them (after an RCU grace period if
+ * 'sync'), and returns their packets in 'pkts' (up to 'max', the rest
+ * dropped) and how many. */
+static size_t
+rings_remove(struct esw_rsession *s, uint32_t vport, uint32_t first,
+             bool sync, struct esw_pkt **pkts, size_t max)
+{
+    struct srv_ring *gone[ESW_MAX_REP_QUEUES];
+    size_t n_gone = 0, n = 0;
+
+    for (uint32_t q = first; q < ESW_MAX_REP_QUEUES; q++) {
+        struct srv_ring *_Atomic *slot = ring_slot(s, vport, q);
+        struct srv_ring *ring = slot ? atomic_exchange(slot, NULL) : NULL;
+
+        if (ring) {
+            gone[n_gone++] = ring;
+        }
+    }
+    if (!n_gone) {
+        return 0;
+    }
+    if (sync) {
+        esw_rcu_synchronize();
+    }
+    for (size_t i = 0; i < n_gone; i++) {
+        struct esw_rring_cell *cell;
+
+        while ((cell = esw_rring_peek(gone[i]->r))) {
+            struct esw_pkt *pkt = NULL;
+
+            if (n < max && cell->len <= ESW_FRAME_MAX) {
+                pkt = esw_pkt_from_data(cell->data, cell->len);
+            }
+            if (pkt) {
+                pkt->in_vport = cell->in_vport;
+                pkt->mark = cell->mark;
+                pkts[n++] = pkt;
+            }
+            esw_rring_release(gone[i]->r, cell);
+        }
+        ring_destroy(gone[i]);
+    }
+    return n;
+}
+
+/* Gives 'vport' rings for its queues 0..n_queues-1 (those it lacks).
+ * ENOMEM, EMFILE. */
+static int
+rings_add(struct esw_rsession *s, uint32_t vport)
+{
+    struct esw_vport_info info;
+    int error = esw_vport_get_info(s->dev, vport, &info);
+
+    for (uint32_t q = 0; !error && q < info.n_rep_queues; q++) {
+        struct srv_ring *_Atomic *slot = ring_slot(s, vport, q);
+        struct srv_ring *ring;
+
+        if (slot && !atomic_load(slot)) {
+            error = ring_create(info.rep_queue_depth, &ring);
+            if (!error) {
+                atomic_store_explicit(slot, ring, memory_order_release);
+            }
+        }
+    }
+    return error;
+}
+
 static void
 session_close_dev(struct esw_rsession *s)
 {
     if (s->dev) {
+        esw_sim_set_rep_sink(s->dev, NULL);
+        esw_rcu_synchronize();
+        for (uint32_t v = 0; v < s->dev->caps.max_vports; v++) {
+            struct esw_pkt *none[1];
+
+            rings_remove(s, v, 0, false, none, 0);
+        }
+        free(s->rings);
+        s->rings = NULL;
         for (size_t i = 0; s->rules.slots && i <= s->rules.mask; i++) {
             if (s->rules.slots[i].key) {
                 esw_rule_del(s->dev, (struct esw_rule *) (uintptr_t)
@@ -159,7 +332,6 @@ void
 esw_rreply_init(struct esw_rreply *r)
 {
     memset(r, 0, sizeof *r);
-    r->fd = -1;
 }
 
 void
@@ -335,6 +507,50 @@ handle_trace(struct esw_rsession *s, const struct esw_rreq *req,
     free(w);
 }
 
+/* After the device changed 'vport''s number of representor queues (and
+ * its forwarding threads moved to the new ones): gives the vport rings
+ * for the new queues and moves the packets waiting in the old rings over,
+ * spread as the device spreads misses. */
+static void
+handle_set_rep_queues(struct esw_rsession *s, uint32_t vport,
+                      struct esw_error *err, struct esw_rreply *reply)
+{
+    size_t max = (size_t) ESW_MAX_REP_QUEUES * 1024;
+    struct esw_pkt **pkts = malloc(max * sizeof *pkts);
+    struct esw_vport_info info;
+    size_t n;
+    int error;
+
+    esw_rcu_barrier();
+    if (!pkts) {
+        reply->result = esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED,
+                                      -1, "out of memory");
+        return;
+    }
+    n = rings_remove(s, vport, 0, true, pkts, max);
+    error = rings_add(s, vport);
+    if (!error) {
+        error = esw_vport_get_info(s->dev, vport, &info);
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t q = error || info.n_rep_queues <= 1
+                     ? 0 : sim_rep_queue_select(pkts[i], info.n_rep_queues);
+        struct srv_ring *_Atomic *slot = ring_slot(s, vport, q);
+        struct srv_ring *ring = slot ? atomic_load(slot) : NULL;
+
+        if (ring && esw_rring_enqueue(ring->r, pkts[i])) {
+            esw_rring_signal(ring->r, ring->efd);
+        }
+        esw_pkt_free(pkts[i]);
+    }
+    free(pkts);
+    if (error) {
+        reply->result = esw_error_set(err, error, ESW_ERROR_UNSPECIFIED, -1,
+                                      "cannot create the representor "
+                                      "queues: %s", strerror(error));
+    }
+}
+
 /* Runs 'req' on the session's device. */
 static void
 dispatch(struct esw_rsession *s, const struct esw_rreq *req,
@@ -355,10 +571,29 @@ dispatch(struct esw_rsession *s, const struct esw_rreq *req,
         esw_error_clear(&w->err);
         reply->result = esw_vport_add(dev, &req->vport_cfg, &w->err,
                                       &w->value);
+        if (!reply->result) {
+            int error = rings_add(s, w->value);
+
+            if (error) {
+                struct esw_pkt *none[1];
+
+                esw_vport_del(dev, w->value);
+                rings_remove(s, w->value, 0, true, none, 0);
+                reply->result = esw_error_set(
+                    &w->err, error, ESW_ERROR_UNSPECIFIED, -1,
+                    "cannot create the representor queues: %s",
+                    strerror(error));
+            }
+        }
         break;
     }
     case ESW_ROP_VPORT_DEL:
         reply->result = esw_vport_del(dev, req->vport);
+        if (!reply->result) {
+            struct esw_pkt *none[1];
+
+            rings_remove(s, req->vport, 0, true, none, 0);
+        }
         break;
     case ESW_ROP_VPORT_GET_INFO: {
         struct esw_vport_info *info = reply_put(reply, NULL, sizeof *info);
@@ -447,9 +682,7 @@ dispatch(struct esw_rsession *s, const struct esw_rreq *req,
         reply->result = esw_vport_set_rep_queues(dev, req->vport, req->arg,
                                                  err);
         if (!reply->result) {
-            /* The packets move over after a grace period: let the client
-             * see them once this returns. */
-            esw_rcu_barrier();
+            handle_set_rep_queues(s, req->vport, err, reply);
         }
         break;
     }
@@ -529,20 +762,19 @@ dispatch(struct esw_rsession *s, const struct esw_rreq *req,
         free(ids);
         break;
     }
-    case ESW_ROP_REP_RECV: {
-        struct esw_pkt *pkts[ESW_RPROTO_MAX_BATCH];
-        size_t n = esw_rep_recv(dev, req->vport, req->arg, pkts,
-                                req->arg2);
+    case ESW_ROP_REP_GET_FD: {
+        struct srv_ring *_Atomic *slot = ring_slot(s, req->vport, req->arg);
+        struct srv_ring *ring = slot ? atomic_load(slot) : NULL;
 
-        reply_pkts(reply, pkts, n);
-        break;
-    }
-    case ESW_ROP_REP_GET_FD:
-        reply->fd = esw_rep_get_fd(dev, req->vport, req->arg);
-        if (reply->fd < 0) {
+        if (ring) {
+            reply->fds[0] = ring->efd;
+            reply->fds[1] = ring->memfd;
+            reply->n_fds = 2;
+        } else {
             reply->result = ENOENT;
         }
         break;
+    }
     case ESW_ROP_REP_SEND: {
         struct esw_pkt *pkt = req_pkt(req);
 
@@ -628,7 +860,25 @@ esw_rsession_handle(struct esw_rsession *s, const struct esw_rmsg_hdr *hdr,
         } else {
             reply->result = esw_dev_open(req->name, "sim", &req->dev_cfg,
                                          &s->dev);
+            if (!reply->result && s->dev->ref_cnt > 1) {
+                /* Another client controls it. */
+                esw_dev_close(s->dev);
+                s->dev = NULL;
+                reply->result = EBUSY;
+            }
             if (!reply->result) {
+                s->rings = calloc((size_t) s->dev->caps.max_vports
+                                  * ESW_MAX_REP_QUEUES, sizeof *s->rings);
+                if (!s->rings) {
+                    esw_dev_close(s->dev);
+                    s->dev = NULL;
+                    reply->result = ENOMEM;
+                }
+            }
+            if (!reply->result) {
+                s->sink.queue = sink_queue;
+                s->sink.aux = s;
+                esw_sim_set_rep_sink(s->dev, &s->sink);
                 esw_dev_get_caps(s->dev, caps);
             }
         }

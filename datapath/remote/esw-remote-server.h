@@ -12,8 +12,11 @@
  * "sim" device it opened.  Transport-free, so that ovs-eswitchd's loop
  * and the fuzz target drive it alike.
  *
- * A session owns one device reference and the rule handles its client
- * added (by the client's ids).  esw_rsession_destroy() deletes those rules
+ * A session owns one device reference, the rule handles its client
+ * added (by the client's ids) and the device's representor queues, as
+ * shared-memory rings (esw-remote-ring.h) that the device's forwarding
+ * threads fill directly (esw-sim.h's representor sink).  A device has
+ * one session at a time (EBUSY for a second).  esw_rsession_destroy() deletes those rules
  * and closes the device: the device lives as long as a client has it open.
  * (Keeping a device and its rules across a client's restart is the next
  * step, issue 20 item 4: the session state is what would be kept.) */
@@ -25,11 +28,12 @@
 
 struct esw_rsession;
 
-/* A reply being built: header fields, payload and at most one descriptor
- * to attach (borrowed from the device: not to be closed). */
+/* A reply being built: header fields, payload and the descriptors to
+ * attach (borrowed from the session: not to be closed). */
 struct esw_rreply {
     int32_t result;
-    int fd;
+    int fds[ESW_RPROTO_MAX_FDS];
+    uint32_t n_fds;
     uint8_t *data;
     size_t len, allocated;
 };

@@ -14,9 +14,11 @@
  *     in flight), so that a burst of deletions is pipelined;
  *   - rule specs and the insertion-ordered list of handles (rule_foreach,
  *     rule_get_spec), kept here;
- *   - representor queue descriptors: the daemon passes each queue's
- *     eventfd once (SCM_RIGHTS) and the driver keeps it until the vport's
- *     queues change.
+ *   - representor queues: shared-memory rings (esw-remote-ring.h) that
+ *     the daemon's forwarding threads fill; the daemon passes each one's
+ *     memfd and eventfd once (SCM_RIGHTS) and the driver maps it until
+ *     the vport's queues change.  esw_rep_recv() is a copy out of shared
+ *     memory, without a system call.
  *
  * A broken connection (the daemon went away, a malformed reply) makes the
  * device fail every later call with ENODEV (ENOENT for the calls esw.h
@@ -26,13 +28,16 @@
 
 #include "esw-provider.h"
 #include "esw-remote-proto.h"
+#include "esw-remote-ring.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -49,16 +54,25 @@ struct esw_rule {
 
 #define RULE_HASH_SIZE 4096
 
+/* A representor queue, mapped. */
+struct rep_ring {
+    struct esw_rring *r;
+    size_t size;
+    int efd;
+    unsigned int empty_polls;   /* Empty reads since the last re-arm. */
+};
+
 struct remote_dev {
     struct esw_dev up;
 
-    /* Protects the connection and 'rep_fds'. */
+    /* Protects the connection and 'rings'. */
     pthread_mutex_t conn_mutex;
     int sock;
     uint32_t seq;
     unsigned int n_unacked;             /* RULE_DEL replies to read. */
     bool broken;
-    int (*rep_fds)[ESW_MAX_REP_QUEUES]; /* Per vport, -1: not fetched. */
+    struct rep_ring *(*rings)[ESW_MAX_REP_QUEUES];  /* Per vport, NULL:
+                                                     * not mapped yet. */
 
     /* Protects the rule list and hash. */
     pthread_mutex_t rules_mutex;
@@ -86,18 +100,36 @@ conn_break(struct remote_dev *d)
 
 /* Reads one reply header and its payload (at most 'max' bytes, into
  * '*bufp', malloc'ed) for request 'op' 'seq'.  ENODEV on any mismatch. */
+static void
+close_fds(int fds[ESW_RPROTO_MAX_FDS])
+{
+    for (size_t i = 0; i < ESW_RPROTO_MAX_FDS; i++) {
+        if (fds[i] >= 0) {
+            close(fds[i]);
+            fds[i] = -1;
+        }
+    }
+}
+
 static int
 conn_read_reply(struct remote_dev *d, uint16_t op, uint32_t seq,
-                struct esw_rmsg_hdr *hdr, void **bufp, size_t max, int *fdp)
+                struct esw_rmsg_hdr *hdr, void **bufp, size_t max,
+                int *fdsp)
 {
+    int fds[ESW_RPROTO_MAX_FDS];
     void *buf = NULL;
-    int fd;
+    uint32_t n_fds;
 
     *bufp = NULL;
-    if (esw_rproto_recv_hdr(d->sock, hdr, &fd, ESW_REMOTE_TIMEOUT_MS)
+    if (esw_rproto_recv_hdr(d->sock, hdr, fds, ESW_REMOTE_TIMEOUT_MS)
         || esw_rproto_check_hdr(hdr, true)
-        || hdr->op != op || hdr->seq != seq || hdr->len > max
-        || (fd >= 0) != (hdr->n_fds == 1)) {
+        || hdr->op != op || hdr->seq != seq || hdr->len > max) {
+        goto error;
+    }
+    for (n_fds = 0; n_fds < ESW_RPROTO_MAX_FDS && fds[n_fds] >= 0; n_fds++) {
+        continue;
+    }
+    if (n_fds != hdr->n_fds) {
         goto error;
     }
     if (hdr->len) {
@@ -108,18 +140,16 @@ conn_read_reply(struct remote_dev *d, uint16_t op, uint32_t seq,
         }
     }
     *bufp = buf;
-    if (fdp) {
-        *fdp = fd;
-    } else if (fd >= 0) {
-        close(fd);
+    if (fdsp) {
+        memcpy(fdsp, fds, sizeof fds);
+    } else {
+        close_fds(fds);
     }
     return 0;
 
 error:
     free(buf);
-    if (fd >= 0) {
-        close(fd);
-    }
+    close_fds(fds);
     conn_break(d);
     return ENODEV;
 }
@@ -152,7 +182,7 @@ conn_send(struct remote_dev *d, uint16_t op, const void *req, size_t len)
     if (d->broken) {
         return ENODEV;
     }
-    if (esw_rproto_send(d->sock, &hdr, req, -1, ESW_REMOTE_TIMEOUT_MS)) {
+    if (esw_rproto_send(d->sock, &hdr, req, NULL, ESW_REMOTE_TIMEOUT_MS)) {
         conn_break(d);
         return ENODEV;
     }
@@ -163,19 +193,20 @@ conn_send(struct remote_dev *d, uint16_t op, const void *req, size_t len)
 /* One round trip, with 'conn_mutex' held.  The reply's payload must be
  * exactly 'reply_len' bytes (copied into 'reply') unless 'varp' is
  * nonnull: then up to 'reply_len' bytes, returned malloc'ed in '*varp' with
- * their length in '*var_lenp'.  '*fdp' receives a passed descriptor (or
- * -1).  Returns the daemon's result or ENODEV. */
+ * their length in '*var_lenp'.  'fds' (ESW_RPROTO_MAX_FDS) receives the
+ * descriptors passed (the rest -1).  Returns the daemon's result or
+ * ENODEV. */
 static int
 call__(struct remote_dev *d, uint16_t op, const void *req, size_t req_len,
        void *reply, size_t reply_len, void **varp, size_t *var_lenp,
-       int *fdp)
+       int *fds)
 {
     struct esw_rmsg_hdr hdr;
     void *buf;
     int error;
 
-    if (fdp) {
-        *fdp = -1;
+    for (size_t i = 0; fds && i < ESW_RPROTO_MAX_FDS; i++) {
+        fds[i] = -1;
     }
     if (varp) {
         *varp = NULL;
@@ -188,7 +219,7 @@ call__(struct remote_dev *d, uint16_t op, const void *req, size_t req_len,
     if (error) {
         return error;
     }
-    error = conn_read_reply(d, op, d->seq - 1, &hdr, &buf, reply_len, fdp);
+    error = conn_read_reply(d, op, d->seq - 1, &hdr, &buf, reply_len, fds);
     if (error) {
         return error;
     }
@@ -198,6 +229,9 @@ call__(struct remote_dev *d, uint16_t op, const void *req, size_t req_len,
     } else {
         if (hdr.len != reply_len) {
             free(buf);
+            if (fds) {
+                close_fds(fds);
+            }
             conn_break(d);
             return ENODEV;
         }
@@ -312,16 +346,11 @@ remote_open(const char *name, const struct esw_dev_config *cfg,
         error = ENODEV;
         goto error_close;
     }
-    d->rep_fds = malloc((d->up.caps.max_vports ? d->up.caps.max_vports : 1)
-                        * sizeof *d->rep_fds);
-    if (!d->rep_fds) {
+    d->rings = calloc(d->up.caps.max_vports ? d->up.caps.max_vports : 1,
+                      sizeof *d->rings);
+    if (!d->rings) {
         error = ENOMEM;
         goto error_close;
-    }
-    for (size_t i = 0; i < d->up.caps.max_vports; i++) {
-        for (size_t q = 0; q < ESW_MAX_REP_QUEUES; q++) {
-            d->rep_fds[i][q] = -1;
-        }
     }
     *devp = &d->up;
     return 0;
@@ -335,15 +364,19 @@ error:
     return error;
 }
 
-/* Forgets the descriptors of 'vport''s queues, with 'conn_mutex' held. */
+/* Unmaps 'vport''s queues, with 'conn_mutex' held. */
 static void
 forget_rep_fds__(struct remote_dev *d, uint32_t vport)
 {
     if (vport < d->up.caps.max_vports) {
         for (size_t q = 0; q < ESW_MAX_REP_QUEUES; q++) {
-            if (d->rep_fds[vport][q] >= 0) {
-                close(d->rep_fds[vport][q]);
-                d->rep_fds[vport][q] = -1;
+            struct rep_ring *ring = d->rings[vport][q];
+
+            if (ring) {
+                munmap(ring->r, ring->size);
+                close(ring->efd);
+                free(ring);
+                d->rings[vport][q] = NULL;
             }
         }
     }
@@ -360,7 +393,7 @@ remote_close(struct esw_dev *dev)
     for (uint32_t v = 0; v < d->up.caps.max_vports; v++) {
         forget_rep_fds__(d, v);
     }
-    free(d->rep_fds);
+    free(d->rings);
     for (rule = d->head; rule; rule = next) {
         next = rule->next;
         free(rule);
@@ -425,29 +458,67 @@ remote_vport_del(struct esw_dev *dev, uint32_t vport)
     return error;
 }
 
-/* Returns the descriptor of queue 'queue' of 'vport', fetching it from
- * the daemon the first time, with 'conn_mutex' held. */
+/* Returns queue 'queue' of 'vport', mapping it the first time (with the
+ * descriptors the daemon passes), or NULL; with 'conn_mutex' held. */
+static struct rep_ring *
+rep_ring__(struct remote_dev *d, uint32_t vport, uint32_t queue)
+{
+    struct esw_rw_vport v = { .vport = vport, .arg = queue };
+    struct rep_ring *ring;
+    int fds[ESW_RPROTO_MAX_FDS];
+    struct stat st;
+    void *map;
+
+    if (vport >= d->up.caps.max_vports || queue >= ESW_MAX_REP_QUEUES) {
+        return NULL;
+    }
+    if (d->rings[vport][queue]) {
+        return d->rings[vport][queue];
+    }
+    if (call__(d, ESW_ROP_REP_GET_FD, &v, sizeof v, NULL, 0, NULL, NULL,
+               fds)) {
+        close_fds(fds);
+        return NULL;
+    }
+    if (fds[0] < 0 || fds[1] < 0 || fstat(fds[1], &st) < 0
+        || (uint64_t) st.st_size > SIZE_MAX) {
+        goto malformed;
+    }
+    map = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[1],
+               0);
+    if (map == MAP_FAILED) {
+        close_fds(fds);
+        return NULL;
+    }
+    if (!esw_rring_check(map, st.st_size)) {
+        munmap(map, st.st_size);
+        goto malformed;
+    }
+    ring = calloc(1, sizeof *ring);
+    if (!ring) {
+        munmap(map, st.st_size);
+        close_fds(fds);
+        return NULL;
+    }
+    ring->r = map;
+    ring->size = st.st_size;
+    ring->efd = fds[0];
+    close(fds[1]);              /* The mapping stays. */
+    d->rings[vport][queue] = ring;
+    return ring;
+
+malformed:
+    close_fds(fds);
+    conn_break(d);
+    return NULL;
+}
+
 static int
 rep_get_fd__(struct remote_dev *d, uint32_t vport, uint32_t queue)
 {
-    struct esw_rw_vport v = { .vport = vport, .arg = queue };
-    int fd;
+    struct rep_ring *ring = rep_ring__(d, vport, queue);
 
-    if (vport >= d->up.caps.max_vports || queue >= ESW_MAX_REP_QUEUES) {
-        return -1;
-    }
-    if (d->rep_fds[vport][queue] >= 0) {
-        return d->rep_fds[vport][queue];
-    }
-    if (call__(d, ESW_ROP_REP_GET_FD, &v, sizeof v, NULL, 0, NULL, NULL,
-               &fd)) {
-        if (fd >= 0) {
-            close(fd);
-        }
-        return -1;
-    }
-    d->rep_fds[vport][queue] = fd;
-    return fd;
+    return ring ? ring->efd : -1;
 }
 
 static int
@@ -1004,8 +1075,44 @@ static size_t
 remote_rep_recv(struct esw_dev *dev, uint32_t vport, uint32_t queue,
                 struct esw_pkt *pkts[], size_t max)
 {
-    return recv_pkts(remote_dev_cast(dev), ESW_ROP_REP_RECV, vport, queue,
-                     pkts, max);
+    struct remote_dev *d = remote_dev_cast(dev);
+    struct rep_ring *ring;
+    size_t n = 0;
+
+    pthread_mutex_lock(&d->conn_mutex);
+    ring = rep_ring__(d, vport, queue);
+    while (ring && n < max) {
+        struct esw_rring_cell *cell = esw_rring_peek(ring->r);
+        struct esw_pkt *pkt;
+
+        if (!cell) {
+            break;
+        }
+        if (cell->len > ESW_FRAME_MAX) {
+            conn_break(d);      /* A corrupt ring: the device is gone. */
+            break;
+        }
+        pkt = esw_pkt_from_data(cell->data, cell->len);
+        if (!pkt) {
+            break;              /* Out of memory: stays queued. */
+        }
+        pkt->in_vport = cell->in_vport;
+        pkt->mark = cell->mark;
+        esw_rring_release(ring->r, cell);
+        pkts[n++] = pkt;
+    }
+    if (ring) {
+        if (n) {
+            ring->empty_polls = 0;
+        } else if (++ring->empty_polls >= ESW_RRING_REARM_POLLS) {
+            /* As the sim driver: clear and re-arm the fd after a few
+             * empty reads in a row. */
+            ring->empty_polls = 0;
+            esw_rring_rearm(ring->r, ring->efd);
+        }
+    }
+    pthread_mutex_unlock(&d->conn_mutex);
+    return n;
 }
 
 static int

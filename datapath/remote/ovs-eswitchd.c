@@ -219,10 +219,11 @@ client_reply(struct client *c, const struct esw_rmsg_hdr *req,
     struct esw_rmsg_hdr hdr = {
         .magic = ESW_RPROTO_MAGIC, .version = ESW_RPROTO_VERSION,
         .op = req->op, .len = r->len, .seq = req->seq,
-        .result = r->result, .n_fds = r->fd >= 0,
+        .result = r->result, .n_fds = r->n_fds,
     };
 
-    return !esw_rproto_send(c->sock, &hdr, r->data, r->fd, SEND_TIMEOUT_MS);
+    return !esw_rproto_send(c->sock, &hdr, r->data, r->fds,
+                            SEND_TIMEOUT_MS);
 }
 
 /* Handles the complete messages in 'c''s buffer.  Returns false if the

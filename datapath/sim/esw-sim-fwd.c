@@ -989,7 +989,7 @@ esw_sim_poll_once(struct esw_dev *dev_, unsigned int idx)
  * one.  Hashes what identifies a flow in the frame: MAC and IP addresses,
  * IP protocol and L4 ports.  Misses only: the parse is not repeated on
  * the forwarding fast path. */
-static uint32_t
+uint32_t
 sim_rep_queue_select(const struct esw_pkt *pkt, uint32_t n)
 {
     struct esw_key key;
@@ -1017,9 +1017,18 @@ sim_rep_enqueue(struct sim_vport *src, struct esw_pkt *pkts[], size_t n)
 {
     struct sim_rep_queues *rq = atomic_load_explicit(&src->rep,
                                                      memory_order_acquire);
+    struct esw_sim_rep_sink *sink = atomic_load_explicit(
+        &src->dev->rep_sink, memory_order_acquire);
     size_t n_queued = 0;
 
-    if (rq->n == 1) {
+    if (sink) {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t qi = rq->n == 1 ? 0 : sim_rep_queue_select(pkts[i],
+                                                                 rq->n);
+
+            n_queued += sink->queue(sink->aux, src->number, qi, pkts[i]);
+        }
+    } else if (rq->n == 1) {
         n_queued = esw_ring_enqueue_burst(&rq->q[0].ring,
                                           (void *const *) pkts, n);
         if (n_queued) {

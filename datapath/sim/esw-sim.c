@@ -1272,6 +1272,7 @@ sim_open(const char *name, const struct esw_dev_config *cfg,
     dev->n_threads = caps->n_threads;
     pthread_mutex_init(&dev->ctl_mutex, NULL);
     atomic_init(&dev->in_flight, 0);
+    atomic_init(&dev->rep_sink, NULL);
 
     dev->vports = calloc(caps->max_vports, sizeof *dev->vports);
     dev->meters = calloc(caps->max_meters, sizeof *dev->meters);
@@ -1376,3 +1377,11 @@ const struct esw_driver esw_sim_driver = {
     .trace_rep_send = sim_trace_rep_send,
     .emu = &sim_emu_ops,
 };
+
+void
+esw_sim_set_rep_sink(struct esw_dev *dev_, struct esw_sim_rep_sink *sink)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+
+    atomic_store_explicit(&dev->rep_sink, sink, memory_order_release);
+}

@@ -239,6 +239,10 @@ struct sim_dev {
 
     /* Packets injected or being forwarded, not yet fully processed. */
     _Atomic int64_t in_flight;
+
+    /* Where misses go instead of the representor queues, if set
+     * (esw_sim_set_rep_sink()). */
+    struct esw_sim_rep_sink *_Atomic rep_sink;
 };
 
 static inline struct sim_dev *
@@ -304,6 +308,23 @@ void sim_egress(struct sim_dev *, struct sim_vport *dst,
 /* Queues the misses 'pkts' (their ownership passes) to 'src''s
  * representor queues, counting those that do not fit as drops. */
 void sim_rep_enqueue(struct sim_vport *src, struct esw_pkt *pkts[], size_t n);
+uint32_t sim_rep_queue_select(const struct esw_pkt *, uint32_t n);
+
+/* A representor sink: the device daemon's shared-memory representor
+ * queues (datapath/remote/).  Once set on a device, its forwarding threads
+ * hand every missed packet to 'queue' instead of queueing it: 'queue' (in
+ * their RCU read side) takes 'pkt' and returns whether it kept it (false:
+ * a full queue, counted as a miss-queue-full drop).  The device still
+ * picks the queue (RSS over the vport's representor queues) and counts.
+ * Set before the device has vports, by the device's only controller; the
+ * sink must outlive the device. */
+struct esw_sim_rep_sink {
+    bool (*queue)(void *aux, uint32_t vport, uint32_t queue,
+                  struct esw_pkt *pkt);
+    void *aux;
+};
+
+void esw_sim_set_rep_sink(struct esw_dev *, struct esw_sim_rep_sink *);
 
 /* esw-sim-trace.c */
 int sim_trace_packet(struct esw_dev *, uint32_t vport, const struct esw_pkt *,
