@@ -53,6 +53,7 @@ static const char *const rop_names[ESW_N_ROPS] = {
     [ESW_ROP_METER_GET_CONFIG] = "meter-get-config",
     [ESW_ROP_METER_LIST] = "meter-list",
     [ESW_ROP_REP_GET_FD] = "rep-get-fd",
+    [ESW_ROP_REP_SEND_RING] = "rep-send-ring",
     [ESW_ROP_REP_SEND] = "rep-send",
     [ESW_ROP_TRACE_PACKET] = "trace-packet",
     [ESW_ROP_TRACE_REP_SEND] = "trace-rep-send",
@@ -333,6 +334,7 @@ esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
     case ESW_ROP_METER_GET_CONFIG:
     case ESW_ROP_METER_LIST:
     case ESW_ROP_REP_GET_FD:
+    case ESW_ROP_REP_SEND_RING:
     case ESW_ROP_HOST_GET:
     case ESW_ROP_HOST_CAPTURE_READ:
         expected = sizeof(struct esw_rw_vport);
@@ -515,6 +517,7 @@ esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
     case ESW_ROP_METER_GET_CONFIG:
     case ESW_ROP_METER_LIST:
     case ESW_ROP_REP_GET_FD:
+    case ESW_ROP_REP_SEND_RING:
     case ESW_ROP_HOST_GET:
     case ESW_ROP_HOST_CAPTURE_READ: {
         struct esw_rw_vport v;

@@ -15,9 +15,11 @@
  * The ring lives in a memfd that the daemon creates and passes, with the
  * queue's eventfd, over the control socket (SCM_RIGHTS).  It is the
  * bounded MPMC queue of esw-sim-ring.h (Vyukov's: a sequence number per
- * cell) with the packets inline: 'capacity' cells of ESW_RRING_CELL_SIZE
- * bytes.  Unused cells cost no memory (the memfd is sparse); a cell
- * touches the pages its frame covers.
+ * cell) with the packets inline: the header, the 'capacity' sequence
+ * numbers, then 'capacity' cells of ESW_RRING_CELL_SIZE bytes.  Cells
+ * never used cost no memory (the memfd is sparse, and only the sequence
+ * numbers are written at creation); a cell touches the pages its frame
+ * covers.
  *
  * The notifier is esw-sim-ring.h's with 'armed' in the shared header:
  * producers write the eventfd when they enqueue into an armed queue; the
@@ -44,17 +46,16 @@
 #define ESW_RRING_REARM_POLLS 4
 
 struct esw_rring_cell {
-    _Atomic uint64_t seq;
     uint32_t len;
     uint32_t in_vport;
     uint32_t mark;
     uint32_t pad;
-    uint8_t data[ESW_RRING_CELL_SIZE - 24];
+    uint8_t data[ESW_RRING_CELL_SIZE - 16];
 };
 
 _Static_assert(sizeof(struct esw_rring_cell) == ESW_RRING_CELL_SIZE,
                "cell size");
-_Static_assert(ESW_RRING_CELL_SIZE - 24 >= ESW_FRAME_MAX, "frame fits");
+_Static_assert(ESW_RRING_CELL_SIZE - 16 >= ESW_FRAME_MAX, "frame fits");
 
 struct esw_rring {
     uint32_t magic;
@@ -63,14 +64,31 @@ struct esw_rring {
     _Atomic bool armed;
     _Alignas(64) _Atomic uint64_t head; /* Next position to produce. */
     _Alignas(64) _Atomic uint64_t tail; /* Next position to consume. */
-    _Alignas(64) struct esw_rring_cell cells[];
+    _Alignas(64) _Atomic uint64_t seq[]; /* [capacity], then the cells. */
 };
+
+/* Offset of the cells: after the sequence numbers, page aligned. */
+static inline size_t
+esw_rring_cells_offset(uint32_t capacity)
+{
+    size_t off = sizeof(struct esw_rring) + (size_t) capacity * 8;
+
+    return (off + 4095) & ~(size_t) 4095;
+}
 
 static inline size_t
 esw_rring_size(uint32_t capacity)
 {
-    return sizeof(struct esw_rring)
+    return esw_rring_cells_offset(capacity)
            + (size_t) capacity * sizeof(struct esw_rring_cell);
+}
+
+static inline struct esw_rring_cell *
+esw_rring_cell(struct esw_rring *r, uint64_t pos)
+{
+    return (struct esw_rring_cell *) ((char *) r
+                                      + esw_rring_cells_offset(r->capacity))
+           + (pos & (r->capacity - 1));
 }
 
 /* Initializes a zeroed mapping of esw_rring_size('capacity') bytes. */
@@ -84,7 +102,7 @@ esw_rring_init(struct esw_rring *r, uint32_t capacity)
     atomic_init(&r->head, 0);
     atomic_init(&r->tail, 0);
     for (uint32_t i = 0; i < capacity; i++) {
-        atomic_init(&r->cells[i].seq, i);
+        atomic_init(&r->seq[i], i);
     }
 }
 
@@ -108,20 +126,21 @@ esw_rring_enqueue(struct esw_rring *r, const struct esw_pkt *pkt)
     uint64_t pos = atomic_load_explicit(&r->head, memory_order_relaxed);
 
     for (;;) {
-        struct esw_rring_cell *cell = &r->cells[pos & mask];
-        uint64_t seq = atomic_load_explicit(&cell->seq,
-                                            memory_order_acquire);
+        _Atomic uint64_t *cell_seq = &r->seq[pos & mask];
+        uint64_t seq = atomic_load_explicit(cell_seq, memory_order_acquire);
         int64_t dif = (int64_t) (seq - pos);
 
         if (dif == 0) {
             if (atomic_compare_exchange_weak_explicit(
                     &r->head, &pos, pos + 1, memory_order_relaxed,
                     memory_order_relaxed)) {
+                struct esw_rring_cell *cell = esw_rring_cell(r, pos);
+
                 cell->len = pkt->len;
                 cell->in_vport = pkt->in_vport;
                 cell->mark = pkt->mark;
                 memcpy(cell->data, pkt->data, pkt->len);
-                atomic_store_explicit(&cell->seq, pos + 1,
+                atomic_store_explicit(cell_seq, pos + 1,
                                       memory_order_release);
                 return true;
             }
@@ -151,9 +170,9 @@ static inline bool
 esw_rring_is_empty(struct esw_rring *r)
 {
     uint64_t pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    struct esw_rring_cell *cell = &r->cells[pos & (r->capacity - 1)];
 
-    return atomic_load_explicit(&cell->seq, memory_order_acquire) != pos + 1;
+    return (atomic_load_explicit(&r->seq[pos & (r->capacity - 1)],
+                                 memory_order_acquire) != pos + 1);
 }
 
 /* Consumer (one at a time): the cell at the tail if a packet is there,
@@ -162,20 +181,21 @@ static inline struct esw_rring_cell *
 esw_rring_peek(struct esw_rring *r)
 {
     uint64_t pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    struct esw_rring_cell *cell = &r->cells[pos & (r->capacity - 1)];
 
-    return (atomic_load_explicit(&cell->seq, memory_order_acquire) == pos + 1
-            ? cell : NULL);
+    return (atomic_load_explicit(&r->seq[pos & (r->capacity - 1)],
+                                 memory_order_acquire) == pos + 1
+            ? esw_rring_cell(r, pos) : NULL);
 }
 
 static inline void
-esw_rring_release(struct esw_rring *r, struct esw_rring_cell *cell)
+esw_rring_release(struct esw_rring *r,
+                  struct esw_rring_cell *cell __attribute__((unused)))
 {
     uint64_t pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
 
     atomic_store_explicit(&r->tail, pos + 1, memory_order_relaxed);
-    atomic_store_explicit(&cell->seq, pos + r->capacity,
-                          memory_order_release);
+    atomic_store_explicit(&r->seq[pos & (r->capacity - 1)],
+                          pos + r->capacity, memory_order_release);
 }
 
 /* Consumer side, after finding 'r' empty ESW_RRING_REARM_POLLS times:

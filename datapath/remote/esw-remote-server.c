@@ -135,12 +135,30 @@ struct esw_rsession {
      * the forwarding threads (RCU), written by the session. */
     struct srv_ring *_Atomic *rings;
     struct esw_sim_rep_sink sink;
+
+    /* OVS's sends: a ring per vport [max_vports], consumed here; their
+     * producer (the client) signals 'send_efd'. */
+    struct srv_ring **send_rings;
+    int send_efd;
 };
+
+#define SEND_RING_CAPACITY 512
 
 struct esw_rsession *
 esw_rsession_create(void)
 {
-    return calloc(1, sizeof(struct esw_rsession));
+    struct esw_rsession *s = calloc(1, sizeof *s);
+
+    if (s) {
+        s->send_efd = -1;
+    }
+    return s;
+}
+
+int
+esw_rsession_send_fd(const struct esw_rsession *s)
+{
+    return s->send_efd;
 }
 
 static struct srv_ring *_Atomic *
@@ -285,6 +303,68 @@ rings_add(struct esw_rsession *s, uint32_t vport)
     return error;
 }
 
+/* Sends what waits in 'vport''s send ring, then re-arms it. */
+static void
+send_ring_run(struct esw_rsession *s, uint32_t vport)
+{
+    struct srv_ring *ring = s->send_rings[vport];
+
+    for (;;) {
+        struct esw_rring_cell *cell;
+
+        while ((cell = esw_rring_peek(ring->r))) {
+            struct esw_pkt *pkt = NULL;
+
+            if (cell->len <= ESW_FRAME_MAX) {
+                pkt = esw_pkt_from_data(cell->data, cell->len);
+            }
+            if (pkt) {
+                pkt->in_vport = cell->in_vport;
+                pkt->mark = cell->mark;
+            }
+            esw_rring_release(ring->r, cell);
+            if (pkt) {
+                esw_rep_send(s->dev, vport, pkt);
+            }
+        }
+        atomic_store(&ring->r->armed, true);
+        atomic_thread_fence(memory_order_seq_cst);
+        if (esw_rring_is_empty(ring->r)) {
+            break;
+        }
+        atomic_store(&ring->r->armed, false);
+    }
+}
+
+void
+esw_rsession_run(struct esw_rsession *s)
+{
+    uint64_t value;
+
+    if (!s->dev) {
+        return;
+    }
+    if (read(s->send_efd, &value, sizeof value) < 0) {
+        /* EAGAIN: nothing signalled; the rings are looked at anyway. */
+    }
+    for (uint32_t v = 0; v < s->dev->caps.max_vports; v++) {
+        if (s->send_rings[v]) {
+            send_ring_run(s, v);
+        }
+    }
+}
+
+/* Removes 'vport''s send ring, after sending what waits in it. */
+static void
+send_ring_remove(struct esw_rsession *s, uint32_t vport)
+{
+    if (vport < s->dev->caps.max_vports && s->send_rings[vport]) {
+        send_ring_run(s, vport);
+        ring_destroy(s->send_rings[vport]);
+        s->send_rings[vport] = NULL;
+    }
+}
+
 static void
 session_close_dev(struct esw_rsession *s)
 {
@@ -298,6 +378,13 @@ session_close_dev(struct esw_rsession *s)
         }
         free(s->rings);
         s->rings = NULL;
+        for (uint32_t v = 0; v < s->dev->caps.max_vports; v++) {
+            ring_destroy(s->send_rings[v]);
+        }
+        free(s->send_rings);
+        s->send_rings = NULL;
+        close(s->send_efd);
+        s->send_efd = -1;
         for (size_t i = 0; s->rules.slots && i <= s->rules.mask; i++) {
             if (s->rules.slots[i].key) {
                 esw_rule_del(s->dev, (struct esw_rule *) (uintptr_t)
@@ -574,11 +661,17 @@ dispatch(struct esw_rsession *s, const struct esw_rreq *req,
         if (!reply->result) {
             int error = rings_add(s, w->value);
 
+            if (!error && w->value < dev->caps.max_vports) {
+                error = ring_create(SEND_RING_CAPACITY,
+                                    &s->send_rings[w->value]);
+            }
+
             if (error) {
                 struct esw_pkt *none[1];
 
                 esw_vport_del(dev, w->value);
                 rings_remove(s, w->value, 0, true, none, 0);
+                send_ring_remove(s, w->value);
                 reply->result = esw_error_set(
                     &w->err, error, ESW_ERROR_UNSPECIFIED, -1,
                     "cannot create the representor queues: %s",
@@ -588,6 +681,7 @@ dispatch(struct esw_rsession *s, const struct esw_rreq *req,
         break;
     }
     case ESW_ROP_VPORT_DEL:
+        send_ring_remove(s, req->vport);   /* Sent before it goes. */
         reply->result = esw_vport_del(dev, req->vport);
         if (!reply->result) {
             struct esw_pkt *none[1];
@@ -775,6 +869,19 @@ dispatch(struct esw_rsession *s, const struct esw_rreq *req,
         }
         break;
     }
+    case ESW_ROP_REP_SEND_RING: {
+        struct srv_ring *ring = (req->vport < dev->caps.max_vports
+                                 ? s->send_rings[req->vport] : NULL);
+
+        if (ring) {
+            reply->fds[0] = s->send_efd;
+            reply->fds[1] = ring->memfd;
+            reply->n_fds = 2;
+        } else {
+            reply->result = ENOENT;
+        }
+        break;
+    }
     case ESW_ROP_REP_SEND: {
         struct esw_pkt *pkt = req_pkt(req);
 
@@ -869,10 +976,21 @@ esw_rsession_handle(struct esw_rsession *s, const struct esw_rmsg_hdr *hdr,
             if (!reply->result) {
                 s->rings = calloc((size_t) s->dev->caps.max_vports
                                   * ESW_MAX_REP_QUEUES, sizeof *s->rings);
-                if (!s->rings) {
+                s->send_rings = calloc(s->dev->caps.max_vports,
+                                       sizeof *s->send_rings);
+                s->send_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+                if (!s->rings || !s->send_rings || s->send_efd < 0) {
+                    reply->result = s->send_efd < 0 ? EMFILE : ENOMEM;
+                    free(s->rings);
+                    free(s->send_rings);
+                    s->rings = NULL;
+                    s->send_rings = NULL;
+                    if (s->send_efd >= 0) {
+                        close(s->send_efd);
+                        s->send_efd = -1;
+                    }
                     esw_dev_close(s->dev);
                     s->dev = NULL;
-                    reply->result = ENOMEM;
                 }
             }
             if (!reply->result) {
@@ -885,8 +1003,10 @@ esw_rsession_handle(struct esw_rsession *s, const struct esw_rmsg_hdr *hdr,
     } else if (!s->dev) {
         reply->result = ENODEV;
     } else if (req->op == ESW_ROP_DEV_CLOSE) {
+        esw_rsession_run(s);
         session_close_dev(s);
     } else {
+        esw_rsession_run(s);    /* The client's earlier sends first. */
         dispatch(s, req, reply);
     }
 out:

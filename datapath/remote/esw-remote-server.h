@@ -52,6 +52,17 @@ bool esw_rsession_handle(struct esw_rsession *,
 void esw_rreply_init(struct esw_rreply *);
 void esw_rreply_destroy(struct esw_rreply *);
 
+/* OVS's sends: each vport has a shared-memory ring (esw-remote-ring.h)
+ * that the client fills with the packets it sends on the vport's
+ * representor, and the session one eventfd that the client signals when
+ * it enqueues into a ring the session sleeps on.  The daemon polls that
+ * fd (-1 before a device is open) and, when it is readable, calls
+ * esw_rsession_run(), which sends what waits in the rings; every request
+ * runs it first too, so that a client's sends and its later calls keep
+ * their order. */
+int esw_rsession_send_fd(const struct esw_rsession *);
+void esw_rsession_run(struct esw_rsession *);
+
 /* The device name of the session, or NULL before it opened one. */
 const char *esw_rsession_dev_name(const struct esw_rsession *);
 

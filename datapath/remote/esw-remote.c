@@ -18,7 +18,12 @@
  *     the daemon's forwarding threads fill; the daemon passes each one's
  *     memfd and eventfd once (SCM_RIGHTS) and the driver maps it until
  *     the vport's queues change.  esw_rep_recv() is a copy out of shared
- *     memory, without a system call.
+ *     memory, without a system call;
+ *   - OVS's sends: esw_rep_send() copies the packet into the vport's send
+ *     ring (shared memory too), waking the daemon only when it sleeps on
+ *     it; the daemon sends what waits there before it handles this
+ *     client's next request, so that sends and later calls keep their
+ *     order.  A full ring falls back to a round trip.
  *
  * A broken connection (the daemon went away, a malformed reply) makes the
  * device fail every later call with ENODEV (ENOENT for the calls esw.h
@@ -73,6 +78,8 @@ struct remote_dev {
     bool broken;
     struct rep_ring *(*rings)[ESW_MAX_REP_QUEUES];  /* Per vport, NULL:
                                                      * not mapped yet. */
+    struct rep_ring **send_rings;       /* Per vport, NULL: not mapped yet
+                                         * ('efd': the daemon's). */
 
     /* Protects the rule list and hash. */
     pthread_mutex_t rules_mutex;
@@ -348,7 +355,12 @@ remote_open(const char *name, const struct esw_dev_config *cfg,
     }
     d->rings = calloc(d->up.caps.max_vports ? d->up.caps.max_vports : 1,
                       sizeof *d->rings);
-    if (!d->rings) {
+    d->send_rings = calloc(d->up.caps.max_vports ? d->up.caps.max_vports
+                                                 : 1,
+                           sizeof *d->send_rings);
+    if (!d->rings || !d->send_rings) {
+        free(d->rings);
+        free(d->send_rings);
         error = ENOMEM;
         goto error_close;
     }
@@ -364,11 +376,23 @@ error:
     return error;
 }
 
+static void
+rep_ring_unmap(struct rep_ring *ring)
+{
+    if (ring) {
+        munmap(ring->r, ring->size);
+        close(ring->efd);
+        free(ring);
+    }
+}
+
 /* Unmaps 'vport''s queues, with 'conn_mutex' held. */
 static void
 forget_rep_fds__(struct remote_dev *d, uint32_t vport)
 {
     if (vport < d->up.caps.max_vports) {
+        rep_ring_unmap(d->send_rings[vport]);
+        d->send_rings[vport] = NULL;
         for (size_t q = 0; q < ESW_MAX_REP_QUEUES; q++) {
             struct rep_ring *ring = d->rings[vport][q];
 
@@ -394,6 +418,7 @@ remote_close(struct esw_dev *dev)
         forget_rep_fds__(d, v);
     }
     free(d->rings);
+    free(d->send_rings);
     for (rule = d->head; rule; rule = next) {
         next = rule->next;
         free(rule);
@@ -460,8 +485,39 @@ remote_vport_del(struct esw_dev *dev, uint32_t vport)
 
 /* Returns queue 'queue' of 'vport', mapping it the first time (with the
  * descriptors the daemon passes), or NULL; with 'conn_mutex' held. */
+static struct rep_ring *map_ring__(struct remote_dev *, uint16_t op,
+                                   uint32_t vport, uint32_t queue);
+
 static struct rep_ring *
 rep_ring__(struct remote_dev *d, uint32_t vport, uint32_t queue)
+{
+    if (vport >= d->up.caps.max_vports || queue >= ESW_MAX_REP_QUEUES) {
+        return NULL;
+    }
+    if (!d->rings[vport][queue]) {
+        d->rings[vport][queue] = map_ring__(d, ESW_ROP_REP_GET_FD, vport,
+                                            queue);
+    }
+    return d->rings[vport][queue];
+}
+
+/* Returns 'vport''s send ring, mapping it the first time, or NULL; with
+ * 'conn_mutex' held. */
+static struct rep_ring *
+send_ring__(struct remote_dev *d, uint32_t vport)
+{
+    if (vport >= d->up.caps.max_vports) {
+        return NULL;
+    }
+    if (!d->send_rings[vport]) {
+        d->send_rings[vport] = map_ring__(d, ESW_ROP_REP_SEND_RING, vport, 0);
+    }
+    return d->send_rings[vport];
+}
+
+/* Asks the daemon for a ring with 'op' and maps it. */
+static struct rep_ring *
+map_ring__(struct remote_dev *d, uint16_t op, uint32_t vport, uint32_t queue)
 {
     struct esw_rw_vport v = { .vport = vport, .arg = queue };
     struct rep_ring *ring;
@@ -469,14 +525,7 @@ rep_ring__(struct remote_dev *d, uint32_t vport, uint32_t queue)
     struct stat st;
     void *map;
 
-    if (vport >= d->up.caps.max_vports || queue >= ESW_MAX_REP_QUEUES) {
-        return NULL;
-    }
-    if (d->rings[vport][queue]) {
-        return d->rings[vport][queue];
-    }
-    if (call__(d, ESW_ROP_REP_GET_FD, &v, sizeof v, NULL, 0, NULL, NULL,
-               fds)) {
+    if (call__(d, op, &v, sizeof v, NULL, 0, NULL, NULL, fds)) {
         close_fds(fds);
         return NULL;
     }
@@ -504,7 +553,6 @@ rep_ring__(struct remote_dev *d, uint32_t vport, uint32_t queue)
     ring->size = st.st_size;
     ring->efd = fds[0];
     close(fds[1]);              /* The mapping stays. */
-    d->rings[vport][queue] = ring;
     return ring;
 
 malformed:
@@ -1147,7 +1195,26 @@ remote_vport_set_rep_queues(struct esw_dev *dev, uint32_t vport, uint32_t n,
 static int
 remote_rep_send(struct esw_dev *dev, uint32_t vport, struct esw_pkt *pkt)
 {
-    return send_pkt(remote_dev_cast(dev), ESW_ROP_REP_SEND, vport, pkt);
+    struct remote_dev *d = remote_dev_cast(dev);
+    struct rep_ring *ring;
+    bool queued = false;
+
+    pthread_mutex_lock(&d->conn_mutex);
+    ring = send_ring__(d, vport);
+    if (ring && pkt->len <= ESW_FRAME_MAX) {
+        queued = esw_rring_enqueue(ring->r, pkt);
+        if (queued) {
+            esw_rring_signal(ring->r, ring->efd);
+        }
+    }
+    pthread_mutex_unlock(&d->conn_mutex);
+    if (queued) {
+        esw_pkt_free(pkt);
+        return 0;
+    }
+    /* No such vport (the round trip says so), a full ring, a connection
+     * gone: as a request. */
+    return send_pkt(d, ESW_ROP_REP_SEND, vport, pkt);
 }
 
 /* Meters. */

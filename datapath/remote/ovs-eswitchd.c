@@ -444,17 +444,24 @@ main(int argc, char *argv[])
         clients[i].sock = -1;
     }
     while (!exiting) {
-        struct pollfd pfds[MAX_CLIENTS + 1];
-        size_t map[MAX_CLIENTS + 1];
+        struct pollfd pfds[2 * MAX_CLIENTS + 1];
+        size_t map[2 * MAX_CLIENTS + 1];
         nfds_t n = 0;
 
         pfds[n].fd = listener;
         pfds[n++].events = POLLIN;
         for (size_t i = 0; i < MAX_CLIENTS; i++) {
             if (clients[i].sock >= 0) {
+                int send_fd = esw_rsession_send_fd(clients[i].session);
+
                 map[n] = i;
                 pfds[n].fd = clients[i].sock;
                 pfds[n++].events = POLLIN;
+                if (send_fd >= 0) {
+                    map[n] = i;
+                    pfds[n].fd = send_fd;   /* The client's sends. */
+                    pfds[n++].events = POLLIN;
+                }
             }
         }
         if (poll(pfds, n, 1000) < 0) {
@@ -464,12 +471,17 @@ main(int argc, char *argv[])
             continue;
         }
         for (nfds_t k = 1; k < n; k++) {
-            if (pfds[k].revents) {
-                struct client *c = &clients[map[k]];
+            struct client *c = &clients[map[k]];
 
+            if (!pfds[k].revents || c->sock < 0) {
+                continue;
+            }
+            if (pfds[k].fd == c->sock) {
                 if (!client_read(c)) {
                     client_close(c);
                 }
+            } else if (pfds[k].fd == esw_rsession_send_fd(c->session)) {
+                esw_rsession_run(c->session);
             }
         }
         if (pfds[0].revents & POLLIN) {
