@@ -21,7 +21,8 @@ TESTSUITE_AT += \
 	tests/system-offload.at \
 	tests/vhost-user.at \
 	tests/system-vhost-qemu.at \
-	tests/esw-diff.at
+	tests/esw-diff.at \
+	tests/remote.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
 # The checks the unit-test programs (tests/test-esw-*.c) share.
@@ -31,6 +32,8 @@ DISTCLEANFILES += tests/atconfig tests/atlocal
 # The differential tester, offloaded vs software (tests/esw-diff.at runs a
 # few cases; "make fuzz-diff", in tests/fuzz/fuzz.mk, many more).
 EXTRA_DIST += tests/esw-diff.py tests/esw-diff-cases
+# A hostile client of ovs-eswitchd's socket (tests/remote.at).
+EXTRA_DIST += tests/eswitchd-client.py
 
 # The suite is generated with OVS's test macros from the pinned tree.
 AUTOM4TE = autom4te
