@@ -243,7 +243,9 @@ struct esw_driver {
 
     /* Sends 'pkt' (never NULL, taken whatever this returns) from 'vport''s
      * representor through its egress policy to its function, in the
-     * caller's thread.  ENOENT. */
+     * caller's thread, or (a device in another process) queues it to be
+     * sent before the device's next call from this process (esw.h).
+     * ENOENT. */
     int (*rep_send)(struct esw_dev *, uint32_t vport, struct esw_pkt *pkt);
 
     /* Meters.

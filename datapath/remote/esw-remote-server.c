@@ -235,18 +235,18 @@ error:
     return error == EMFILE || error == ENFILE ? EMFILE : ENOMEM;
 }
 
-/* Takes the rings of 'vport' from queue 'first' on out of service, once
- * no forwarding thread can be using them (after an RCU grace period if
+/* Takes the representor rings of 'vport' out of service, once no
+ * forwarding thread can be using them (after an RCU grace period if
  * 'sync'), and returns their packets in 'pkts' (up to 'max', the rest
  * dropped) and how many. */
 static size_t
-rings_remove(struct esw_rsession *s, uint32_t vport, uint32_t first,
-             bool sync, struct esw_pkt **pkts, size_t max)
+rings_remove(struct esw_rsession *s, uint32_t vport, bool sync,
+             struct esw_pkt **pkts, size_t max)
 {
     struct srv_ring *gone[ESW_MAX_REP_QUEUES];
     size_t n_gone = 0, n = 0;
 
-    for (uint32_t q = first; q < ESW_MAX_REP_QUEUES; q++) {
+    for (uint32_t q = 0; q < ESW_MAX_REP_QUEUES; q++) {
         struct srv_ring *_Atomic *slot = ring_slot(s, vport, q);
         struct srv_ring *ring = slot ? atomic_exchange(slot, NULL) : NULL;
 
@@ -374,7 +374,7 @@ session_close_dev(struct esw_rsession *s)
         for (uint32_t v = 0; v < s->dev->caps.max_vports; v++) {
             struct esw_pkt *none[1];
 
-            rings_remove(s, v, 0, false, none, 0);
+            rings_remove(s, v, false, none, 0);
         }
         free(s->rings);
         s->rings = NULL;
@@ -602,22 +602,23 @@ static void
 handle_set_rep_queues(struct esw_rsession *s, uint32_t vport,
                       struct esw_error *err, struct esw_rreply *reply)
 {
-    size_t max = (size_t) ESW_MAX_REP_QUEUES * 1024;
-    struct esw_pkt **pkts = malloc(max * sizeof *pkts);
     struct esw_vport_info info;
-    size_t n;
+    struct esw_pkt **pkts;
+    size_t max, n;
     int error;
 
     esw_rcu_barrier();
+    error = esw_vport_get_info(s->dev, vport, &info);
+    max = error ? 0 : (size_t) ESW_MAX_REP_QUEUES * info.rep_queue_depth;
+    pkts = malloc((max ? max : 1) * sizeof *pkts);
     if (!pkts) {
         reply->result = esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED,
                                       -1, "out of memory");
         return;
     }
-    n = rings_remove(s, vport, 0, true, pkts, max);
-    error = rings_add(s, vport);
+    n = rings_remove(s, vport, true, pkts, max);
     if (!error) {
-        error = esw_vport_get_info(s->dev, vport, &info);
+        error = rings_add(s, vport);
     }
     for (size_t i = 0; i < n; i++) {
         uint32_t q = error || info.n_rep_queues <= 1
@@ -670,7 +671,7 @@ dispatch(struct esw_rsession *s, const struct esw_rreq *req,
                 struct esw_pkt *none[1];
 
                 esw_vport_del(dev, w->value);
-                rings_remove(s, w->value, 0, true, none, 0);
+                rings_remove(s, w->value, true, none, 0);
                 send_ring_remove(s, w->value);
                 reply->result = esw_error_set(
                     &w->err, error, ESW_ERROR_UNSPECIFIED, -1,
@@ -686,7 +687,7 @@ dispatch(struct esw_rsession *s, const struct esw_rreq *req,
         if (!reply->result) {
             struct esw_pkt *none[1];
 
-            rings_remove(s, req->vport, 0, true, none, 0);
+            rings_remove(s, req->vport, true, none, 0);
         }
         break;
     case ESW_ROP_VPORT_GET_INFO: {

@@ -641,7 +641,9 @@ call_list(struct remote_dev *d, uint16_t op, uint32_t ids[], size_t max)
         pthread_mutex_unlock(&d->conn_mutex);
         return 0;
     }
-    memcpy(ids, (uint8_t *) buf + sizeof l, n_ids * sizeof *ids);
+    if (n_ids) {
+        memcpy(ids, (uint8_t *) buf + sizeof l, n_ids * sizeof *ids);
+    }
     free(buf);
     return l.n;
 }
