@@ -1,5 +1,6 @@
 #! /usr/bin/env python3
-# Copyright (c) 2026 The ovs-ext authors.  Licensed under the Apache License 2.0.
+# Copyright (c) 2026 The ovs-ext authors.
+# Licensed under the Apache License 2.0.
 #
 # A hostile client of ovs-eswitchd's control socket (datapath/remote/
 # esw-remote-proto.h): sends malformed messages and prints, for each, the

@@ -15,11 +15,12 @@
  * A session owns one device reference, the rule handles its client
  * added (by the client's ids) and the device's representor queues, as
  * shared-memory rings (esw-remote-ring.h) that the device's forwarding
- * threads fill directly (esw-sim.h's representor sink).  A device has
- * one session at a time (EBUSY for a second).  esw_rsession_destroy() deletes those rules
- * and closes the device: the device lives as long as a client has it open.
- * (Keeping a device and its rules across a client's restart is the next
- * step, issue 20 item 4: the session state is what would be kept.) */
+ * threads fill directly (esw-sim.h's representor sink), and a send ring
+ * per vport.  A device has one session at a time (EBUSY for a second).
+ * esw_rsession_destroy() deletes those rules and closes the device: the
+ * device lives as long as its client has it open.  (Keeping a device and
+ * its rules across a client's restart is the next step, issue 20 item 4:
+ * the session state is what would be kept.) */
 
 #include <stddef.h>
 #include <stdint.h>
