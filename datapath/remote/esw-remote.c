@@ -29,7 +29,7 @@
  * device fail every later call with ENODEV (ENOENT for the calls esw.h
  * does not let return ENODEV: nothing to receive, no descriptor).
  *
- * Lock order: 'rules_mutex', then 'conn_mutex'. */
+ * Lock order: 'rules_mutex', 'conn_mutex', 'rings_mutex'. */
 
 #include "esw-provider.h"
 #include "esw-remote-proto.h"
@@ -70,12 +70,17 @@ struct rep_ring {
 struct remote_dev {
     struct esw_dev up;
 
-    /* Protects the connection and 'rings'. */
+    /* Protects the connection. */
     pthread_mutex_t conn_mutex;
     int sock;
     uint32_t seq;
     unsigned int n_unacked;             /* RULE_DEL replies to read. */
     bool broken;
+
+    /* Protects the mapped rings (the arrays and each ring's consumer
+     * state): the representor readers and senders take only this one once
+     * their ring is mapped, so that they never wait for a round trip. */
+    pthread_mutex_t rings_mutex;
     struct rep_ring *(*rings)[ESW_MAX_REP_QUEUES];  /* Per vport, NULL:
                                                      * not mapped yet. */
     struct rep_ring **send_rings;       /* Per vport, NULL: not mapped yet
@@ -322,6 +327,7 @@ remote_open(const char *name, const struct esw_dev_config *cfg,
         return ENOMEM;
     }
     pthread_mutex_init(&d->conn_mutex, NULL);
+    pthread_mutex_init(&d->rings_mutex, NULL);
     pthread_mutex_init(&d->rules_mutex, NULL);
     d->next_id = 1;
     error = connect_daemon(&d->sock);
@@ -371,6 +377,7 @@ error_close:
     close(d->sock);
 error:
     pthread_mutex_destroy(&d->conn_mutex);
+    pthread_mutex_destroy(&d->rings_mutex);
     pthread_mutex_destroy(&d->rules_mutex);
     free(d);
     return error;
@@ -390,6 +397,7 @@ rep_ring_unmap(struct rep_ring *ring)
 static void
 forget_rep_fds__(struct remote_dev *d, uint32_t vport)
 {
+    pthread_mutex_lock(&d->rings_mutex);
     if (vport < d->up.caps.max_vports) {
         rep_ring_unmap(d->send_rings[vport]);
         d->send_rings[vport] = NULL;
@@ -404,6 +412,7 @@ forget_rep_fds__(struct remote_dev *d, uint32_t vport)
             }
         }
     }
+    pthread_mutex_unlock(&d->rings_mutex);
 }
 
 static void
@@ -424,6 +433,7 @@ remote_close(struct esw_dev *dev)
         free(rule);
     }
     pthread_mutex_destroy(&d->conn_mutex);
+    pthread_mutex_destroy(&d->rings_mutex);
     pthread_mutex_destroy(&d->rules_mutex);
     free(d);
 }
@@ -488,17 +498,34 @@ remote_vport_del(struct esw_dev *dev, uint32_t vport)
 static struct rep_ring *map_ring__(struct remote_dev *, uint16_t op,
                                    uint32_t vport, uint32_t queue);
 
+/* Returns '*slot', mapping the ring with 'op' first if it is NULL; with
+ * 'conn_mutex' held (which serializes the mappings), not 'rings_mutex'. */
+static struct rep_ring *
+ring_get__(struct remote_dev *d, struct rep_ring **slot, uint16_t op,
+           uint32_t vport, uint32_t queue)
+{
+    struct rep_ring *ring;
+
+    pthread_mutex_lock(&d->rings_mutex);
+    ring = *slot;
+    pthread_mutex_unlock(&d->rings_mutex);
+    if (!ring) {
+        ring = map_ring__(d, op, vport, queue);
+        pthread_mutex_lock(&d->rings_mutex);
+        *slot = ring;
+        pthread_mutex_unlock(&d->rings_mutex);
+    }
+    return ring;
+}
+
 static struct rep_ring *
 rep_ring__(struct remote_dev *d, uint32_t vport, uint32_t queue)
 {
     if (vport >= d->up.caps.max_vports || queue >= ESW_MAX_REP_QUEUES) {
         return NULL;
     }
-    if (!d->rings[vport][queue]) {
-        d->rings[vport][queue] = map_ring__(d, ESW_ROP_REP_GET_FD, vport,
-                                            queue);
-    }
-    return d->rings[vport][queue];
+    return ring_get__(d, &d->rings[vport][queue], ESW_ROP_REP_GET_FD, vport,
+                      queue);
 }
 
 /* Returns 'vport''s send ring, mapping it the first time, or NULL; with
@@ -509,10 +536,23 @@ send_ring__(struct remote_dev *d, uint32_t vport)
     if (vport >= d->up.caps.max_vports) {
         return NULL;
     }
-    if (!d->send_rings[vport]) {
-        d->send_rings[vport] = map_ring__(d, ESW_ROP_REP_SEND_RING, vport, 0);
+    return ring_get__(d, &d->send_rings[vport], ESW_ROP_REP_SEND_RING, vport,
+                      0);
+}
+
+/* Makes sure 'vport''s send ring (if 'send') or representor queue 'queue'
+ * is mapped, taking 'conn_mutex' for the round trip the first time; called
+ * without any lock. */
+static void
+ring_map(struct remote_dev *d, bool send, uint32_t vport, uint32_t queue)
+{
+    pthread_mutex_lock(&d->conn_mutex);
+    if (send) {
+        send_ring__(d, vport);
+    } else {
+        rep_ring__(d, vport, queue);
     }
-    return d->send_rings[vport];
+    pthread_mutex_unlock(&d->conn_mutex);
 }
 
 /* Asks the daemon for a ring with 'op' and maps it. */
@@ -1126,11 +1166,20 @@ remote_rep_recv(struct esw_dev *dev, uint32_t vport, uint32_t queue,
                 struct esw_pkt *pkts[], size_t max)
 {
     struct remote_dev *d = remote_dev_cast(dev);
-    struct rep_ring *ring;
+    struct rep_ring *ring = NULL;
+    bool corrupt = false;
     size_t n = 0;
 
-    pthread_mutex_lock(&d->conn_mutex);
-    ring = rep_ring__(d, vport, queue);
+    if (vport >= d->up.caps.max_vports || queue >= ESW_MAX_REP_QUEUES) {
+        return 0;
+    }
+    pthread_mutex_lock(&d->rings_mutex);
+    if (!d->rings[vport][queue]) {
+        pthread_mutex_unlock(&d->rings_mutex);
+        ring_map(d, false, vport, queue);
+        pthread_mutex_lock(&d->rings_mutex);
+    }
+    ring = d->rings[vport][queue];
     while (ring && n < max) {
         struct esw_rring_cell *cell = esw_rring_peek(ring->r);
         struct esw_pkt *pkt;
@@ -1139,7 +1188,7 @@ remote_rep_recv(struct esw_dev *dev, uint32_t vport, uint32_t queue,
             break;
         }
         if (cell->len > ESW_FRAME_MAX) {
-            conn_break(d);      /* A corrupt ring: the device is gone. */
+            corrupt = true;     /* The device is gone. */
             break;
         }
         pkt = esw_pkt_from_data(cell->data, cell->len);
@@ -1161,7 +1210,12 @@ remote_rep_recv(struct esw_dev *dev, uint32_t vport, uint32_t queue,
             esw_rring_rearm(ring->r, ring->efd);
         }
     }
-    pthread_mutex_unlock(&d->conn_mutex);
+    pthread_mutex_unlock(&d->rings_mutex);
+    if (corrupt) {
+        pthread_mutex_lock(&d->conn_mutex);
+        conn_break(d);
+        pthread_mutex_unlock(&d->conn_mutex);
+    }
     return n;
 }
 
@@ -1201,15 +1255,22 @@ remote_rep_send(struct esw_dev *dev, uint32_t vport, struct esw_pkt *pkt)
     struct rep_ring *ring;
     bool queued = false;
 
-    pthread_mutex_lock(&d->conn_mutex);
-    ring = send_ring__(d, vport);
-    if (ring && pkt->len <= ESW_FRAME_MAX) {
-        queued = esw_rring_enqueue(ring->r, pkt);
-        if (queued) {
-            esw_rring_signal(ring->r, ring->efd);
+    if (vport < d->up.caps.max_vports && pkt->len <= ESW_FRAME_MAX) {
+        pthread_mutex_lock(&d->rings_mutex);
+        if (!d->send_rings[vport]) {
+            pthread_mutex_unlock(&d->rings_mutex);
+            ring_map(d, true, vport, 0);
+            pthread_mutex_lock(&d->rings_mutex);
         }
+        ring = d->send_rings[vport];
+        if (ring) {
+            queued = esw_rring_enqueue(ring->r, pkt);
+            if (queued) {
+                esw_rring_signal(ring->r, ring->efd);
+            }
+        }
+        pthread_mutex_unlock(&d->rings_mutex);
     }
-    pthread_mutex_unlock(&d->conn_mutex);
     if (queued) {
         esw_pkt_free(pkt);
         return 0;
