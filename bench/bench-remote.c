@@ -17,7 +17,8 @@
  *     a ring of pointers, remote a copy out of the shared-memory ring;
  *   - OVS's sends: N packets sent on a representor with esw_rep_send()
  *     until the function's host side has them all (remote: through the
- *     send ring).  Offloaded forwarding is the same code in both
+ *     send ring);
+ *   - N reads of a vport's counters (remote: from shared memory).  Offloaded forwarding is the same code in both
  *     (the daemon runs the sim), so it is not repeated here.
  *
  * The daemon is started from the build tree (--daemon=PATH, default
@@ -62,6 +63,7 @@ struct result {
     double add_rate, del_rate;  /* Rules/s. */
     double miss_mpps;
     double send_mpps;
+    double stats_mps;           /* Vport counter reads, millions/s. */
 };
 
 static uint32_t
@@ -201,6 +203,18 @@ run(const char *driver, size_t n_rules, size_t n_pkts, struct result *res)
         die("sends missing on the host side", EINVAL);
     }
 
+    /* Counter reads (remote: from shared memory). */
+    t0 = now();
+    for (size_t i = 0; i < n_pkts; i++) {
+        struct esw_vport_stats st;
+
+        error = esw_vport_get_stats(dev, a, &st);
+        if (error) {
+            die("stats", error);
+        }
+    }
+    res->stats_mps = n_pkts / (now() - t0) / 1e6;
+
     esw_dev_close(dev);
     free(rules);
 }
@@ -298,5 +312,8 @@ main(int argc, char *argv[])
     printf("%-34s %12.2f %12.2f %7.1fx\n", "OVS's sends to a function (Mpps)",
            sim.send_mpps, remote.send_mpps,
            sim.send_mpps / remote.send_mpps);
+    printf("%-34s %12.2f %12.2f %7.1fx\n", "vport counter reads (M/s)",
+           sim.stats_mps, remote.stats_mps,
+           sim.stats_mps / remote.stats_mps);
     return 0;
 }

@@ -221,4 +221,44 @@ esw_rring_rearm(struct esw_rring *r, int efd)
     }
 }
 
+/* Counters in shared memory: the device daemon keeps its vports' counters
+ * there (the sim's counter store, esw-sim.h), which its client reads
+ * without a round trip.  A header, then one slot per vport number. */
+#define ESW_RSTATS_MAGIC 0x54415453u        /* "STAT". */
+
+struct esw_rstats_vport {
+    _Atomic uint64_t exists;        /* Nonzero while the vport exists. */
+    _Atomic uint64_t rx_packets, rx_bytes;
+    _Atomic uint64_t tx_packets, tx_bytes;
+    _Atomic uint64_t rep_rx_packets, rep_tx_packets;
+    _Atomic uint64_t guest_mac_refused;
+    _Atomic uint64_t drops[ESW_N_DROP_REASONS];
+};
+
+struct esw_rstats {
+    uint32_t magic;
+    uint32_t max_vports;
+    uint32_t slot_size;
+    _Alignas(64) struct esw_rstats_vport vports[];
+};
+
+static inline size_t
+esw_rstats_size(uint32_t max_vports)
+{
+    return sizeof(struct esw_rstats)
+           + (size_t) max_vports * sizeof(struct esw_rstats_vport);
+}
+
+/* Checks a mapping of 'size' bytes received from another process. */
+static inline bool
+esw_rstats_check(const struct esw_rstats *st, size_t size,
+                 uint32_t max_vports)
+{
+    return (size >= sizeof *st
+            && st->magic == ESW_RSTATS_MAGIC
+            && st->max_vports == max_vports
+            && st->slot_size == sizeof(struct esw_rstats_vport)
+            && esw_rstats_size(max_vports) == size);
+}
+
 #endif /* esw-remote-ring.h */

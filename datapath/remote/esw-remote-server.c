@@ -140,7 +140,32 @@ struct esw_rsession {
      * producer (the client) signals 'send_efd'. */
     struct srv_ring **send_rings;
     int send_efd;
+
+    /* The vports' counters, in shared memory (the sim's counter store). */
+    struct esw_rstats *stats;
+    size_t stats_size;
+    int stats_fd;
+    struct esw_sim_counter_store counter_store;
 };
+
+/* The sim's counters are the shared slots' (after 'exists'). */
+#define RSTATS_SAME(FIELD)                                                  \
+    _Static_assert(offsetof(struct sim_vport_counters, FIELD)               \
+                   == (offsetof(struct esw_rstats_vport, FIELD)             \
+                       - offsetof(struct esw_rstats_vport, rx_packets)),    \
+                   "counter layout: " #FIELD)
+RSTATS_SAME(rx_packets);
+RSTATS_SAME(rx_bytes);
+RSTATS_SAME(tx_packets);
+RSTATS_SAME(tx_bytes);
+RSTATS_SAME(rep_rx_packets);
+RSTATS_SAME(rep_tx_packets);
+RSTATS_SAME(guest_mac_refused);
+RSTATS_SAME(drops);
+_Static_assert(sizeof(struct sim_vport_counters)
+               == (sizeof(struct esw_rstats_vport)
+                   - offsetof(struct esw_rstats_vport, rx_packets)),
+               "counter layout: size");
 
 #define SEND_RING_CAPACITY 512
 
@@ -151,8 +176,77 @@ esw_rsession_create(void)
 
     if (s) {
         s->send_efd = -1;
+        s->stats_fd = -1;
     }
     return s;
+}
+
+/* The counter store: vport 'vport''s slot, zeroed. */
+static struct sim_vport_counters *
+stats_get(void *s_, uint32_t vport)
+{
+    struct esw_rsession *s = s_;
+    struct esw_rstats_vport *slot;
+
+    if (vport >= s->stats->max_vports) {
+        return NULL;
+    }
+    slot = &s->stats->vports[vport];
+    memset((char *) slot + offsetof(struct esw_rstats_vport, rx_packets), 0,
+           sizeof *slot - offsetof(struct esw_rstats_vport, rx_packets));
+    return (struct sim_vport_counters *) &slot->rx_packets;
+}
+
+static void
+stats_set_exists(struct esw_rsession *s, uint32_t vport, bool exists)
+{
+    if (vport < s->stats->max_vports) {
+        atomic_store_explicit(&s->stats->vports[vport].exists, exists,
+                              memory_order_release);
+    }
+}
+
+/* Creates the shared counters of a device of 'max_vports'. */
+static int
+stats_create(struct esw_rsession *s, uint32_t max_vports)
+{
+    s->stats_size = esw_rstats_size(max_vports);
+    s->stats_fd = memfd_create("esw-stats", MFD_CLOEXEC);
+    if (s->stats_fd < 0 || ftruncate(s->stats_fd, s->stats_size) < 0) {
+        goto error;
+    }
+    s->stats = mmap(NULL, s->stats_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+                    s->stats_fd, 0);
+    if (s->stats == MAP_FAILED) {
+        s->stats = NULL;
+        goto error;
+    }
+    s->stats->magic = ESW_RSTATS_MAGIC;
+    s->stats->max_vports = max_vports;
+    s->stats->slot_size = sizeof(struct esw_rstats_vport);
+    s->counter_store.get = stats_get;
+    s->counter_store.aux = s;
+    return 0;
+
+error:
+    if (s->stats_fd >= 0) {
+        close(s->stats_fd);
+        s->stats_fd = -1;
+    }
+    return errno == EMFILE || errno == ENFILE ? EMFILE : ENOMEM;
+}
+
+static void
+stats_destroy(struct esw_rsession *s)
+{
+    if (s->stats) {
+        munmap(s->stats, s->stats_size);
+        s->stats = NULL;
+    }
+    if (s->stats_fd >= 0) {
+        close(s->stats_fd);
+        s->stats_fd = -1;
+    }
 }
 
 int
@@ -321,11 +415,11 @@ send_ring_run(struct esw_rsession *s, uint32_t vport)
             if (pkt) {
                 pkt->in_vport = cell->in_vport;
                 pkt->mark = cell->mark;
-            }
-            esw_rring_release(ring->r, cell);
-            if (pkt) {
                 esw_rep_send(s->dev, vport, pkt);
             }
+            /* Only once sent: an empty ring means every send is counted
+             * (the client reads the counters from shared memory). */
+            esw_rring_release(ring->r, cell);
         }
         atomic_store(&ring->r->armed, true);
         atomic_thread_fence(memory_order_seq_cst);
@@ -397,6 +491,7 @@ session_close_dev(struct esw_rsession *s)
         memset(&s->handles, 0, sizeof s->handles);
         esw_dev_close(s->dev);
         s->dev = NULL;
+        stats_destroy(s);
     }
 }
 
@@ -666,6 +761,9 @@ dispatch(struct esw_rsession *s, const struct esw_rreq *req,
                 error = ring_create(SEND_RING_CAPACITY,
                                     &s->send_rings[w->value]);
             }
+            if (!error) {
+                stats_set_exists(s, w->value, true);
+            }
 
             if (error) {
                 struct esw_pkt *none[1];
@@ -685,6 +783,7 @@ dispatch(struct esw_rsession *s, const struct esw_rreq *req,
         send_ring_remove(s, req->vport);   /* Sent before it goes. */
         reply->result = esw_vport_del(dev, req->vport);
         if (!reply->result) {
+            stats_set_exists(s, req->vport, false);
             struct esw_pkt *none[1];
 
             rings_remove(s, req->vport, true, none, 0);
@@ -995,10 +1094,19 @@ esw_rsession_handle(struct esw_rsession *s, const struct esw_rmsg_hdr *hdr,
                 }
             }
             if (!reply->result) {
+                reply->result = stats_create(s, s->dev->caps.max_vports);
+                if (reply->result) {
+                    session_close_dev(s);
+                }
+            }
+            if (!reply->result) {
                 s->sink.queue = sink_queue;
                 s->sink.aux = s;
                 esw_sim_set_rep_sink(s->dev, &s->sink);
+                esw_sim_set_counter_store(s->dev, &s->counter_store);
                 esw_dev_get_caps(s->dev, caps);
+                reply->fds[0] = s->stats_fd;
+                reply->n_fds = 1;
             }
         }
     } else if (!s->dev) {

@@ -23,7 +23,10 @@
  *     ring (shared memory too), waking the daemon only when it sleeps on
  *     it; the daemon sends what waits there before it handles this
  *     client's next request, so that sends and later calls keep their
- *     order.  A full ring falls back to a round trip.
+ *     order.  A full ring falls back to a round trip;
+ *   - vport counters: the daemon keeps them in shared memory, mapped at
+ *     open; esw_vport_get_stats() reads them there, unless sends to that
+ *     vport are still queued (then a round trip lets them through first).
  *
  * A broken connection (the daemon went away, a malformed reply) makes the
  * device fail every later call with ENODEV (ENOENT for the calls esw.h
@@ -37,6 +40,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +79,8 @@ struct remote_dev {
     int sock;
     uint32_t seq;
     unsigned int n_unacked;             /* RULE_DEL replies to read. */
-    bool broken;
+    _Atomic bool broken;                /* Written under the mutex, read
+                                         * without by the counter reads. */
 
     /* Protects the mapped rings (the arrays and each ring's consumer
      * state): the representor readers and senders take only this one once
@@ -85,6 +90,10 @@ struct remote_dev {
                                                      * not mapped yet. */
     struct rep_ring **send_rings;       /* Per vport, NULL: not mapped yet
                                          * ('efd': the daemon's). */
+
+    /* The vports' counters, mapped at open (immutable mapping). */
+    struct esw_rstats *stats;
+    size_t stats_size;
 
     /* Protects the rule list and hash. */
     pthread_mutex_t rules_mutex;
@@ -313,11 +322,38 @@ connect_daemon(int *sockp)
 
 /* Devices. */
 
+/* Maps the counters whose memfd the daemon passed in 'fds[0]' (closes
+ * 'fds').  ENODEV if they are not what they should be. */
+static int
+map_stats(struct remote_dev *d, int fds[ESW_RPROTO_MAX_FDS])
+{
+    struct stat st;
+    void *map;
+    int error = ENODEV;
+
+    if (fds[0] >= 0 && fds[1] < 0 && !fstat(fds[0], &st)
+        && (uint64_t) st.st_size <= SIZE_MAX) {
+        map = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fds[0], 0);
+        if (map != MAP_FAILED) {
+            if (esw_rstats_check(map, st.st_size, d->up.caps.max_vports)) {
+                d->stats = map;
+                d->stats_size = st.st_size;
+                error = 0;
+            } else {
+                munmap(map, st.st_size);
+            }
+        }
+    }
+    close_fds(fds);
+    return error;
+}
+
 static int
 remote_open(const char *name, const struct esw_dev_config *cfg,
             struct esw_dev **devp)
 {
     struct esw_rw_hello hello = { .abi = esw_rproto_abi() }, hello_reply;
+    int fds[ESW_RPROTO_MAX_FDS];
     struct esw_rw_dev_open o;
     struct remote_dev *d;
     int error;
@@ -350,13 +386,21 @@ remote_open(const char *name, const struct esw_dev_config *cfg,
         o.has_emu = 1;
         o.emu = *cfg->emu;
     }
-    error = call(d, ESW_ROP_DEV_OPEN, &o, sizeof o, &d->up.caps,
-                 sizeof d->up.caps);
+    pthread_mutex_lock(&d->conn_mutex);
+    error = call__(d, ESW_ROP_DEV_OPEN, &o, sizeof o, &d->up.caps,
+                   sizeof d->up.caps, NULL, NULL, fds);
+    pthread_mutex_unlock(&d->conn_mutex);
     if (error) {
+        close_fds(fds);
         goto error_close;
     }
     if (d->up.caps.max_vports > 65536) {
+        close_fds(fds);
         error = ENODEV;
+        goto error_close;
+    }
+    error = map_stats(d, fds);
+    if (error) {
         goto error_close;
     }
     d->rings = calloc(d->up.caps.max_vports ? d->up.caps.max_vports : 1,
@@ -374,6 +418,9 @@ remote_open(const char *name, const struct esw_dev_config *cfg,
     return 0;
 
 error_close:
+    if (d->stats) {
+        munmap(d->stats, d->stats_size);
+    }
     close(d->sock);
 error:
     pthread_mutex_destroy(&d->conn_mutex);
@@ -428,6 +475,7 @@ remote_close(struct esw_dev *dev)
     }
     free(d->rings);
     free(d->send_rings);
+    munmap(d->stats, d->stats_size);
     for (rule = d->head; rule; rule = next) {
         next = rule->next;
         free(rule);
@@ -760,14 +808,52 @@ static int
 remote_vport_get_stats(struct esw_dev *dev, uint32_t vport,
                        struct esw_vport_stats *stats)
 {
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_vport v = { .vport = vport };
-    int error = call(remote_dev_cast(dev), ESW_ROP_VPORT_GET_STATS, &v,
-                     sizeof v, stats, sizeof *stats);
+    const struct esw_rstats_vport *c;
+    bool sends_queued;
+    int error;
 
-    if (error) {
-        memset(stats, 0, sizeof *stats);
+    if (vport >= d->up.caps.max_vports) {
+        return ENOENT;
     }
-    return error;
+    pthread_mutex_lock(&d->rings_mutex);
+    sends_queued = (d->send_rings[vport]
+                    && !esw_rring_is_empty(d->send_rings[vport]->r));
+    pthread_mutex_unlock(&d->rings_mutex);
+    if (sends_queued || d->broken) {
+        /* The daemon sends them before it answers. */
+        error = call(d, ESW_ROP_VPORT_GET_STATS, &v, sizeof v, stats,
+                     sizeof *stats);
+        if (error) {
+            memset(stats, 0, sizeof *stats);
+        }
+        return error;
+    }
+
+    c = &d->stats->vports[vport];
+    if (!atomic_load_explicit(&c->exists, memory_order_acquire)) {
+        return ENOENT;
+    }
+    stats->rx_packets = atomic_load_explicit(&c->rx_packets,
+                                             memory_order_relaxed);
+    stats->rx_bytes = atomic_load_explicit(&c->rx_bytes,
+                                           memory_order_relaxed);
+    stats->tx_packets = atomic_load_explicit(&c->tx_packets,
+                                             memory_order_relaxed);
+    stats->tx_bytes = atomic_load_explicit(&c->tx_bytes,
+                                           memory_order_relaxed);
+    stats->rep_rx_packets = atomic_load_explicit(&c->rep_rx_packets,
+                                                 memory_order_relaxed);
+    stats->rep_tx_packets = atomic_load_explicit(&c->rep_tx_packets,
+                                                 memory_order_relaxed);
+    stats->guest_mac_refused = atomic_load_explicit(&c->guest_mac_refused,
+                                                    memory_order_relaxed);
+    for (size_t i = 0; i < ESW_N_DROP_REASONS; i++) {
+        stats->drops[i] = atomic_load_explicit(&c->drops[i],
+                                               memory_order_relaxed);
+    }
+    return 0;
 }
 
 static int

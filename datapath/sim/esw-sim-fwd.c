@@ -555,9 +555,9 @@ sim_process(struct sim_fwd_ctx *ctx, struct sim_vport *src,
             bytes += pkts[i]->len;
             esw_pkt_free(pkts[i]);
         }
-        atomic_fetch_add_explicit(&src->counters.rx_packets, n,
+        atomic_fetch_add_explicit(&src->counters->rx_packets, n,
                                   memory_order_relaxed);
-        atomic_fetch_add_explicit(&src->counters.rx_bytes, bytes,
+        atomic_fetch_add_explicit(&src->counters->rx_bytes, bytes,
                                   memory_order_relaxed);
         sim_vport_drop(src, ESW_DROP_LINK_DOWN, n);
         return;
@@ -590,9 +590,9 @@ sim_process(struct sim_fwd_ctx *ctx, struct sim_vport *src,
                                  now_ns, drops, &n_drops, &bytes);
         }
     }
-    atomic_fetch_add_explicit(&src->counters.rx_packets, n,
+    atomic_fetch_add_explicit(&src->counters->rx_packets, n,
                               memory_order_relaxed);
-    atomic_fetch_add_explicit(&src->counters.rx_bytes, bytes,
+    atomic_fetch_add_explicit(&src->counters->rx_bytes, bytes,
                               memory_order_relaxed);
     if (n_drops) {
         for (int i = 0; i < ESW_N_DROP_REASONS; i++) {
@@ -1058,7 +1058,7 @@ sim_rep_enqueue(struct sim_vport *src, struct esw_pkt *pkts[], size_t n)
         }
     }
     if (n_queued) {
-        atomic_fetch_add_explicit(&src->counters.rep_rx_packets, n_queued,
+        atomic_fetch_add_explicit(&src->counters->rep_rx_packets, n_queued,
                                   memory_order_relaxed);
     }
     if (n_queued < n) {
@@ -1145,9 +1145,9 @@ sim_egress(struct sim_dev *dev, struct sim_vport *dst,
             any_drop = true;
         }
         if (n_tx) {
-            atomic_fetch_add_explicit(&dst->counters.tx_packets, n_tx,
+            atomic_fetch_add_explicit(&dst->counters->tx_packets, n_tx,
                                       memory_order_relaxed);
-            atomic_fetch_add_explicit(&dst->counters.tx_bytes, bytes,
+            atomic_fetch_add_explicit(&dst->counters->tx_bytes, bytes,
                                       memory_order_relaxed);
         }
     }

@@ -133,7 +133,9 @@ struct sim_vport {
     _Atomic(struct sim_rep_queues *) rep;
     uint32_t rep_queue_depth;       /* Per queue, immutable. */
 
-    struct sim_vport_counters counters;
+    struct sim_vport_counters *counters;    /* 'own_counters' or the
+                                             * device's counter store's. */
+    struct sim_vport_counters own_counters;
 };
 
 /* A rule handle (esw.h's opaque 'struct esw_rule'). */
@@ -243,6 +245,10 @@ struct sim_dev {
     /* Where misses go instead of the representor queues, if set
      * (esw_sim_set_rep_sink()). */
     struct esw_sim_rep_sink *_Atomic rep_sink;
+
+    /* Where vports added from then on keep their counters, if set
+     * (esw_sim_set_counter_store()); under 'ctl_mutex'. */
+    const struct esw_sim_counter_store *counter_store;
 };
 
 static inline struct sim_dev *
@@ -325,6 +331,19 @@ struct esw_sim_rep_sink {
 };
 
 void esw_sim_set_rep_sink(struct esw_dev *, struct esw_sim_rep_sink *);
+
+/* A counter store: the device daemon's counters in shared memory, which
+ * its clients read without asking.  Once set on a device, a vport added
+ * later keeps its counters where 'get' says for its number (zeroed, valid
+ * for the device's life; NULL: in the vport).  Set before the device has
+ * vports, by its only controller. */
+struct esw_sim_counter_store {
+    struct sim_vport_counters *(*get)(void *aux, uint32_t vport);
+    void *aux;
+};
+
+void esw_sim_set_counter_store(struct esw_dev *,
+                               const struct esw_sim_counter_store *);
 
 /* esw-sim-trace.c */
 int sim_trace_packet(struct esw_dev *, uint32_t vport, const struct esw_pkt *,
