@@ -1034,15 +1034,15 @@ esw_rsession_handle(struct esw_rsession *s, const struct esw_rmsg_hdr *hdr,
                     const uint8_t *payload, struct esw_rreply *reply)
 {
     struct esw_rreq *req = malloc(sizeof *req);
-    char reason[128];
     bool keep = true;
 
     if (!req) {
         reply->result = ENOMEM;
         return true;
     }
-    reply->result = esw_rproto_decode_request(hdr, payload, req, reason,
-                                              sizeof reason);
+    reply->result = esw_rproto_decode_request(hdr, payload, req,
+                                              reply->reason,
+                                              sizeof reply->reason);
     if (reply->result) {
         goto out;
     }

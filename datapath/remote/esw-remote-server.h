@@ -33,6 +33,7 @@ struct esw_rsession;
  * attach (borrowed from the session: not to be closed). */
 struct esw_rreply {
     int32_t result;
+    char reason[128];           /* Why a request was malformed, or "". */
     int fds[ESW_RPROTO_MAX_FDS];
     uint32_t n_fds;
     uint8_t *data;

@@ -88,7 +88,7 @@ usage(void)
            "  --pidfile=FILE    write the process id to FILE\n"
            "  --detach          run in the background once listening\n"
            "  --log-file=FILE   log there instead of to stderr\n"
-           "  --verbose         log every client connection\n"
+           "  --verbose         log client connections and malformed requests\n"
            "  -h, --help        this help\n"
            "  -V, --version     the version\n",
            program_name, program_name, ESW_RPROTO_SOCKET);
@@ -257,6 +257,9 @@ client_process(struct client *c)
         esw_rreply_init(&r);
         keep = esw_rsession_handle(c->session, &hdr,
                                    c->buf + off + sizeof hdr, &r);
+        if (verbose && r.reason[0]) {
+            log_msg("client %d: malformed request: %s", c->sock, r.reason);
+        }
         if (!keep) {
             log_msg("client %d: failed handshake: disconnecting", c->sock);
         }
