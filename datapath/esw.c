@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #define ESW_MAX_DRIVERS 8
@@ -31,6 +32,7 @@ static const struct esw_driver *drivers[ESW_MAX_DRIVERS];
 static size_t n_drivers;
 static bool builtins_registered;
 static struct esw_dev *devs[ESW_MAX_DEVS];
+static _Atomic bool leaving;
 
 static const char *const match_field_names[ESW_N_MATCH_FIELDS] = {
     [ESW_MATCH_IN_VPORT] = "in_vport",
@@ -1133,4 +1135,16 @@ esw_rep_send(struct esw_dev *dev, uint32_t vport, struct esw_pkt *pkt)
         return EINVAL;
     }
     return dev->driver->rep_send(dev, vport, pkt);
+}
+
+void
+esw_leave_devices(void)
+{
+    atomic_store(&leaving, true);
+}
+
+bool
+esw_leaving_devices(void)
+{
+    return atomic_load_explicit(&leaving, memory_order_relaxed);
 }

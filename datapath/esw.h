@@ -287,6 +287,16 @@ size_t esw_dev_list(char names[][ESW_NAME_MAX], size_t max);
 /* Returns the device named 'name' with a new reference, or NULL. */
 struct esw_dev *esw_dev_lookup(const char *name);
 
+/* The process exits leaving its devices as they are (as a crash would):
+ * from this call on, a device that outlives its client (the "remote"
+ * driver's, kept by ovs-eswitchd) is not changed any more by this
+ * process: deleting rules, vports or meters, changing a vport and closing
+ * the device only drop this process's view, and additions fail with
+ * ESHUTDOWN; queries still work.  Devices of other drivers die with the
+ * process anyway and are not affected.  Not undone. */
+void esw_leave_devices(void);
+bool esw_leaving_devices(void);
+
 const char *esw_dev_name(const struct esw_dev *);
 const char *esw_dev_driver_name(const struct esw_dev *);
 void esw_dev_get_caps(const struct esw_dev *, struct esw_caps *);

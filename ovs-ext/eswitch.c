@@ -20,6 +20,7 @@
 #include "dirs.h"
 #include "echo-arg.h"
 #include "eswitch-dpdk.h"
+#include "netdev-offload-esw.h"
 #include "eswitch-state.h"
 #include "hash.h"
 #include "if-notifier.h"
@@ -265,6 +266,13 @@ eswitch_add_function(struct esw_dev *dev, const struct eswitch_fn_id *id,
             free(dpdk_error);
             return ENODEV;
         }
+    }
+
+    eswitch_format_fn_name(id, name);
+    if (!esw_vport_lookup(dev, name, vportp ? vportp : &(uint32_t) {0})) {
+        /* Taken over from a previous ovs-vswitchd (the device outlived
+         * it): the function stays as it is, host side included. */
+        return 0;
     }
 
     memset(&cfg, 0, sizeof cfg);
@@ -581,8 +589,17 @@ eswitch_create__(const char *name, uint32_t pf,
                           ? "no such driver" : ovs_strerror(error));
         return error;
     }
+    size_t n_before = esw_vport_list(dev, NULL, 0);
     error = add_layout_functions(dev, ids, n_ids, pfc, &layout, &io_type,
                                  errp);
+    if (!error && n_before) {
+        size_t n_rules = netdev_offload_esw_adopt(dev);
+
+        VLOG_INFO("%s: taken over from the device as a previous "
+                  "ovs-vswitchd left it: %"PRIuSIZE" functions kept with "
+                  "their host sides, %"PRIuSIZE" rules (kept while OVS "
+                  "re-creates their flows)", name, n_before, n_rules);
+    }
     if (error) {
         esw_dev_close(dev);     /* Takes the added vports with it. */
         return error;

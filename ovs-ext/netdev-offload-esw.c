@@ -34,6 +34,7 @@
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/vlog.h"
 #include "ovs-rcu.h"
+#include "openvswitch/poll-loop.h"
 #include "ovs-thread.h"
 #include "smap.h"
 #include "sset.h"
@@ -293,6 +294,153 @@ meters_prepare(struct esw_dev *dev, const struct esw_rule_spec *spec,
  * reason recorded.  'count' says whether to count a failure (a retry's
  * failure is not counted again).  'match' is 'f''s match, expanded, or
  * NULL to expand it here. */
+/* A rule a previous ovs-vswitchd left in a device we took over
+ * (netdev_offload_esw_adopt()).  'stale_mutex' is a leaf lock. */
+struct stale_rule {
+    struct ovs_list node;
+    struct esw_dev *dev;        /* A reference. */
+    struct esw_rule *rule;
+    struct esw_rule_spec spec;
+};
+
+static struct ovs_mutex stale_mutex = OVS_MUTEX_INITIALIZER;
+static struct ovs_list stale_rules OVS_GUARDED_BY(stale_mutex)
+    = OVS_LIST_INITIALIZER(&stale_rules);
+static long long int stale_deadline OVS_GUARDED_BY(stale_mutex);
+static size_t stale_kept OVS_GUARDED_BY(stale_mutex);
+static size_t stale_replaced OVS_GUARDED_BY(stale_mutex);
+
+static bool
+collect_stale_cb(struct esw_rule *rule, void *aux)
+{
+    struct ovs_list *list = aux;
+    struct stale_rule *sr = xzalloc(sizeof *sr);
+
+    sr->rule = rule;
+    ovs_list_push_back(list, &sr->node);
+    return true;
+}
+
+size_t
+netdev_offload_esw_adopt(struct esw_dev *dev)
+{
+    struct ovs_list list = OVS_LIST_INITIALIZER(&list);
+    struct stale_rule *sr;
+    size_t n;
+
+    esw_rule_foreach(dev, collect_stale_cb, &list);
+    n = ovs_list_size(&list);
+    ovs_mutex_lock(&stale_mutex);
+    LIST_FOR_EACH_POP (sr, node, &list) {
+        sr->dev = esw_dev_lookup(esw_dev_name(dev));
+        esw_rule_get_spec(dev, sr->rule, &sr->spec);
+        ovs_list_push_back(&stale_rules, &sr->node);
+    }
+    stale_deadline = time_msec() + NETDEV_OFFLOAD_ESW_STALE_MS;
+    ovs_mutex_unlock(&stale_mutex);
+    return n;
+}
+
+static bool
+same_match(const struct esw_rule_spec *a, const struct esw_rule_spec *b)
+{
+    const uint8_t *am = (const uint8_t *) &a->match;
+    const uint8_t *ak = (const uint8_t *) &a->mask;
+    const uint8_t *bm = (const uint8_t *) &b->match;
+    const uint8_t *bk = (const uint8_t *) &b->mask;
+
+    if (a->priority != b->priority) {
+        return false;
+    }
+    for (size_t i = 0; i < sizeof a->match; i++) {
+        if (ak[i] != bk[i] || (am[i] & ak[i]) != (bm[i] & bk[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Gives a flow about to be offloaded on 'dev' with 'spec' the previous
+ * incarnation's rule of the same match, if there is one: kept, or
+ * modified to 'spec' (make-before-break).  Returns true and the rule in
+ * '*rulep' then. */
+static bool
+stale_take(struct esw_dev *dev, const struct esw_rule_spec *spec,
+           struct esw_rule **rulep)
+{
+    struct stale_rule *sr, *found = NULL;
+    bool taken = false;
+
+    ovs_mutex_lock(&stale_mutex);
+    LIST_FOR_EACH (sr, node, &stale_rules) {
+        if (sr->dev == dev && same_match(&sr->spec, spec)) {
+            found = sr;
+            ovs_list_remove(&sr->node);
+            break;
+        }
+    }
+    if (found) {
+        if (found->spec.n_actions == spec->n_actions
+            && !memcmp(found->spec.actions, spec->actions,
+                       spec->n_actions * sizeof spec->actions[0])) {
+            stale_kept++;
+            taken = true;
+        } else if (!esw_rule_modify(dev, found->rule, spec, NULL)) {
+            stale_replaced++;
+            taken = true;
+        } else {
+            esw_rule_del(dev, found->rule);
+        }
+        if (taken) {
+            *rulep = found->rule;
+        }
+        esw_dev_close(found->dev);
+        free(found);
+    }
+    ovs_mutex_unlock(&stale_mutex);
+    return taken;
+}
+
+/* Removes the stale rules once their bound passed (not while
+ * 'restore_wait'), logging once what reconciliation did. */
+static void
+stale_sweep(bool restore_wait)
+{
+    struct stale_rule *sr;
+    size_t n = 0;
+
+    ovs_mutex_lock(&stale_mutex);
+    if (restore_wait) {
+        stale_deadline = time_msec() + NETDEV_OFFLOAD_ESW_STALE_MS;
+    } else if ((!ovs_list_is_empty(&stale_rules) || stale_kept
+                || stale_replaced) && time_msec() >= stale_deadline) {
+        LIST_FOR_EACH_POP (sr, node, &stale_rules) {
+            esw_rule_del(sr->dev, sr->rule);
+            esw_dev_close(sr->dev);
+            free(sr);
+            n++;
+        }
+        VLOG_INFO("reconciliation with the rules of the previous "
+                  "ovs-vswitchd done: %"PRIuSIZE" kept, %"PRIuSIZE
+                  " replaced by their re-created flows, %"PRIuSIZE
+                  " removed (their flows were not re-created within "
+                  "%d ms)", stale_kept, stale_replaced, n,
+                  NETDEV_OFFLOAD_ESW_STALE_MS);
+        stale_kept = stale_replaced = 0;
+    }
+    ovs_mutex_unlock(&stale_mutex);
+}
+
+void
+netdev_offload_esw_wait(void)
+{
+    ovs_mutex_lock(&stale_mutex);
+    if (!ovs_list_is_empty(&stale_rules) || stale_kept || stale_replaced) {
+        poll_timer_wait_until(stale_deadline);
+    }
+    ovs_mutex_unlock(&stale_mutex);
+}
+
 static enum offload_reason
 offload_try__(struct offload_flow *f, const struct match *match, bool count)
     OVS_REQUIRES(offload_mutex)
@@ -354,7 +502,8 @@ offload_try__(struct offload_flow *f, const struct match *match, bool count)
              * esw_rule_validate() first, which would take the device's
              * control lock once more and check the same things. */
             if (!f->rule) {
-                error = esw_rule_add(f->dev, &spec, &err, &f->rule);
+                error = (stale_take(f->dev, &spec, &f->rule) ? 0
+                         : esw_rule_add(f->dev, &spec, &err, &f->rule));
             } else {
                 error = esw_rule_modify(f->dev, f->rule, &spec, &err);
                 if (error) {
@@ -1028,6 +1177,7 @@ netdev_offload_esw_set_ovs_config(const struct smap *other_config)
     max_rules = smap_get_ullong(other_config, "eswitch-max-rules", 0);
     eswitch_set_max_rules(MIN(max_rules, UINT32_MAX));
 
+    stale_sweep(smap_get_bool(other_config, "flow-restore-wait", false));
     ovs_mutex_lock(&offload_mutex);
     check_vlan_limit();
     sweep_tunnel_flows();

@@ -55,6 +55,21 @@ void netdev_offload_esw_register(void);
 /* Applies Open_vSwitch other_config (see above). */
 void netdev_offload_esw_set_ovs_config(const struct smap *other_config);
 
+/* Reconciliation after ovs-vswitchd's restart.  'dev' was taken over with
+ * the rules a previous ovs-vswitchd left in it (remote driver): they are
+ * a previous incarnation's.  A flow OVS offloads whose rule has the same
+ * match, mask and priority as one of them takes that rule over (kept if
+ * its actions are the same, else modified, make-before-break); the others
+ * are removed NETDEV_OFFLOAD_ESW_STALE_MS after the last take-over, a
+ * bound that starts only once other_config:flow-restore-wait is false.
+ * Returns how many rules 'dev' has. */
+#define NETDEV_OFFLOAD_ESW_STALE_MS 10000
+struct esw_dev;
+size_t netdev_offload_esw_adopt(struct esw_dev *dev);
+
+/* Wakes the main loop when stale rules are due (poll_timer_wait_until). */
+void netdev_offload_esw_wait(void);
+
 /* Meters of OVS's userspace datapath, with the signatures and contract of
  * the flow API's meter_set/meter_get/meter_del (lib/netdev-offload-
  * provider.h): 'meter_get' and 'meter_del' add what the devices counted

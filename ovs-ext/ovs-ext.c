@@ -8,6 +8,7 @@
 
 #include "ovs-ext.h"
 
+#include "datapath/esw.h"
 #include "eswitch.h"
 #include "eswitch-dpdk.h"
 #include "eswitch-show.h"
@@ -78,6 +79,23 @@ ovs_ext_set_ovs_config(const struct smap *other_config)
     netdev_esw_set_ovs_config(other_config);
     eswitch_set_ovs_config(other_config);
     netdev_offload_esw_set_ovs_config(other_config);
+}
+
+void
+ovs_ext_wait(void)
+{
+    netdev_offload_esw_wait();
+}
+
+void
+ovs_ext_exit(bool cleanup)
+{
+    if (!cleanup) {
+        VLOG_INFO("exiting: eswitch devices in ovs-eswitchd are left as "
+                  "they are (functions, host sides, rules) for the next "
+                  "ovs-vswitchd");
+        esw_leave_devices();
+    }
 }
 
 void

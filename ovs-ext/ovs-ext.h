@@ -39,6 +39,16 @@ void ovs_ext_set_ovs_idl(const struct ovsdb_idl *);
 void ovs_ext_set_dpdk_init(void (*ovs_init)(const struct smap *));
 bool ovs_ext_dpdk_init_allowed(const struct smap *other_config);
 
+/* Called from the main loop after bridge_wait(). */
+void ovs_ext_wait(void);
+
+/* Called when ovs-vswitchd exits, before bridge_exit(): without
+ * 'cleanup' ("ovs-appctl exit"), eSwitch devices that outlive ovs-vswitchd
+ * (remote driver) are left as they are, functions, rules and all, for the
+ * next ovs-vswitchd to take over (esw_leave_devices()); with it ("exit
+ * --cleanup") they are removed with the ports, as datapaths are. */
+void ovs_ext_exit(bool cleanup);
+
 /* Version string of the extension, e.g. "0.1.0". */
 const char *ovs_ext_version(void);
 

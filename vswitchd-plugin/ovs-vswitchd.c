@@ -141,6 +141,7 @@ main(int argc, char *argv[])
 
         memory_wait();
         bridge_wait();
+        ovs_ext_wait();
         unixctl_server_wait(unixctl);
         netdev_wait();
         if (exit_req.requested) {
@@ -152,6 +153,7 @@ main(int argc, char *argv[])
         }
     }
 
+    ovs_ext_exit(exit_req.cleanup);
     bridge_exit(exit_req.cleanup);
     unixctl_server_destroy(unixctl);
     service_stop();

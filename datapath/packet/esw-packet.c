@@ -370,6 +370,8 @@ esw_drop_reason_name(enum esw_drop_reason reason)
         return "host-tx";
     case ESW_DROP_METER:
         return "meter";
+    case ESW_DROP_NO_CONTROLLER:
+        return "no-controller";
     case ESW_N_DROP_REASONS:
         break;
     }

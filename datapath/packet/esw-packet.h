@@ -195,6 +195,8 @@ enum esw_drop_reason {
     ESW_DROP_MISS_QUEUE_FULL,   /* Representor (miss) queue overflow. */
     ESW_DROP_HOST_TX,           /* Host side could not take the packet. */
     ESW_DROP_METER,             /* Over the rate of a rule's meter. */
+    ESW_DROP_NO_CONTROLLER,     /* A miss while no control plane had the
+                                 * device (remote driver, esw-sim.h). */
     ESW_N_DROP_REASONS
 };
 

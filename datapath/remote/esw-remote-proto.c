@@ -61,6 +61,7 @@ static const char *const rop_names[ESW_N_ROPS] = {
     [ESW_ROP_HOST_INJECT] = "host-inject",
     [ESW_ROP_HOST_CAPTURE_READ] = "host-capture-read",
     [ESW_ROP_IS_IDLE] = "is-idle",
+    [ESW_ROP_RULE_LIST] = "rule-list",
 };
 
 const char *
@@ -337,6 +338,7 @@ esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
     case ESW_ROP_REP_SEND_RING:
     case ESW_ROP_HOST_GET:
     case ESW_ROP_HOST_CAPTURE_READ:
+    case ESW_ROP_RULE_LIST:
         expected = sizeof(struct esw_rw_vport);
         break;
     case ESW_ROP_VPORT_LOOKUP:
@@ -519,7 +521,8 @@ esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
     case ESW_ROP_REP_GET_FD:
     case ESW_ROP_REP_SEND_RING:
     case ESW_ROP_HOST_GET:
-    case ESW_ROP_HOST_CAPTURE_READ: {
+    case ESW_ROP_HOST_CAPTURE_READ:
+    case ESW_ROP_RULE_LIST: {
         struct esw_rw_vport v;
 
         memcpy(&v, p, sizeof v);
@@ -531,6 +534,11 @@ esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
             return bad(reason, size, "%s: batch of %"PRIu32", expected "
                        "1..%d", esw_rop_name(hdr->op), v.arg2,
                        ESW_RPROTO_MAX_BATCH);
+        }
+        if (hdr->op == ESW_ROP_RULE_LIST
+            && (!v.arg2 || v.arg2 > ESW_RPROTO_MAX_RULES)) {
+            return bad(reason, size, "rule-list: batch of %"PRIu32", "
+                       "expected 1..%d", v.arg2, ESW_RPROTO_MAX_RULES);
         }
         if (hdr->op == ESW_ROP_VPORT_SET_ADMIN && v.arg > 1) {
             return bad(reason, size, "vport-set-admin: bad state");

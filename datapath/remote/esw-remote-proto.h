@@ -55,7 +55,7 @@
 #include "esw-policy-config.h"
 
 #define ESW_RPROTO_MAGIC   0x52575345u     /* "ESWR" in memory order. */
-#define ESW_RPROTO_VERSION 1
+#define ESW_RPROTO_VERSION 2
 #define ESW_RPROTO_MAX_MSG (1u << 20)      /* Payload bound. */
 #define ESW_RPROTO_MAX_BATCH 64            /* Packets in one reply. */
 #define ESW_RPROTO_SOCKET  "ovs-eswitchd.sock"
@@ -99,6 +99,7 @@ enum esw_rop {
     ESW_ROP_HOST_INJECT,
     ESW_ROP_HOST_CAPTURE_READ,
     ESW_ROP_IS_IDLE,
+    ESW_ROP_RULE_LIST,
     ESW_N_ROPS
 };
 
@@ -188,6 +189,17 @@ struct esw_rw_meter {           /* METER_SET request, GET_CONFIG reply. */
 struct esw_rw_count {           /* Replies: RULE_COUNT, IS_IDLE. */
     uint64_t n;
 };
+
+struct esw_rw_rules {           /* RULE_LIST reply (request: esw_rw_vport,
+                                 * 'arg' the first index in insertion
+                                 * order, 'arg2' the most, 1..
+                                 * ESW_RPROTO_MAX_RULES): 'n' esw_rw_rule
+                                 * follow, 'total' the device's rules. */
+    uint32_t n;
+    uint32_t total;
+};
+
+#define ESW_RPROTO_MAX_RULES 128
 
 struct esw_rw_list {            /* VPORT_LIST, METER_LIST replies:
                                  * followed by min(n, asked) uint32s. */

@@ -146,7 +146,14 @@ struct esw_rsession {
     size_t stats_size;
     int stats_fd;
     struct esw_sim_counter_store counter_store;
+
+    long long int detached_at;  /* esw_rsession_detach()'s 'now'. */
 };
+
+/* Sessions whose client went away with their device open
+ * (esw_rsession_detach()), waiting for a client to take them over. */
+static struct esw_rsession **detached;
+static size_t n_detached, allocated_detached;
 
 /* The sim's counters are the shared slots' (after 'exists'). */
 #define RSTATS_SAME(FIELD)                                                  \
@@ -495,6 +502,113 @@ session_close_dev(struct esw_rsession *s)
     }
 }
 
+/* Takes over the kept device 'name' (esw_rsession_detach()), if any, with
+ * everything its previous session had: rules and their ids, representor
+ * and send rings, counters.  Misses go to the rings again from then on. */
+static bool
+session_adopt(struct esw_rsession *s, const char *name)
+{
+    for (size_t i = 0; i < n_detached; i++) {
+        struct esw_rsession *old = detached[i];
+
+        if (!strcmp(esw_dev_name(old->dev), name)) {
+            bool hello = s->hello;
+
+            detached[i] = detached[--n_detached];
+            *s = *old;
+            s->hello = hello;
+            s->sink.aux = s;
+            s->counter_store.aux = s;
+            esw_sim_set_rep_sink(s->dev, &s->sink);
+            esw_sim_set_counter_store(s->dev, &s->counter_store);
+            esw_rcu_synchronize();      /* No thread uses 'old' now. */
+            free(old);
+            atomic_store(&s->sink.unattended, false);
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+esw_rsession_detach(struct esw_rsession *s, long long int now)
+{
+    if (!s->dev) {
+        return false;
+    }
+    if (n_detached >= allocated_detached) {
+        size_t n = allocated_detached ? allocated_detached * 2 : 8;
+        struct esw_rsession **p = realloc(detached, n * sizeof *p);
+
+        if (!p) {
+            return false;
+        }
+        detached = p;
+        allocated_detached = n;
+    }
+    esw_rsession_run(s);        /* What the client queued is sent. */
+    atomic_store(&s->sink.unattended, true);
+    s->hello = false;
+    s->detached_at = now;
+    detached[n_detached++] = s;
+    return true;
+}
+
+size_t
+esw_rsession_expire(long long int now, long long int timeout,
+                    void (*cb)(const char *name, size_t n_rules))
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < n_detached; ) {
+        struct esw_rsession *s = detached[i];
+
+        if (timeout < 0 || now - s->detached_at >= timeout) {
+            if (cb) {
+                cb(esw_dev_name(s->dev), s->rules.n);
+            }
+            detached[i] = detached[--n_detached];
+            esw_rsession_destroy(s);
+            n++;
+        } else {
+            i++;
+        }
+    }
+    if (!n_detached) {
+        free(detached);
+        detached = NULL;
+        allocated_detached = 0;
+    }
+    return n;
+}
+
+size_t
+esw_rsession_n_detached(void)
+{
+    return n_detached;
+}
+
+long long int
+esw_rsession_next_expiry(long long int timeout)
+{
+    long long int next = -1;
+
+    for (size_t i = 0; i < n_detached; i++) {
+        long long int t = detached[i]->detached_at + timeout;
+
+        if (next < 0 || t < next) {
+            next = t;
+        }
+    }
+    return next;
+}
+
+size_t
+esw_rsession_n_rules(const struct esw_rsession *s)
+{
+    return s->rules.n;
+}
+
 void
 esw_rsession_destroy(struct esw_rsession *s)
 {
@@ -732,6 +846,52 @@ handle_set_rep_queues(struct esw_rsession *s, uint32_t vport,
                                       "cannot create the representor "
                                       "queues: %s", strerror(error));
     }
+}
+
+struct rule_list_aux {
+    struct esw_rule **rules;
+    size_t skip, max, n, total;
+};
+
+static bool
+rule_list_cb(struct esw_rule *rule, void *aux_)
+{
+    struct rule_list_aux *aux = aux_;
+
+    if (aux->total >= aux->skip && aux->n < aux->max) {
+        aux->rules[aux->n++] = rule;
+    }
+    aux->total++;
+    return true;
+}
+
+/* RULE_LIST: rules 'arg'.. (at most 'arg2') in insertion order, with the
+ * ids their client gave them and their specs: what a client that takes
+ * over a kept device (esw_rsession_detach()) rebuilds its view from. */
+static void
+handle_rule_list(struct esw_rsession *s, const struct esw_rreq *req,
+                 struct esw_rreply *reply)
+{
+    struct esw_rule *rules[ESW_RPROTO_MAX_RULES];
+    struct rule_list_aux aux = { .rules = rules, .skip = req->arg,
+                                 .max = req->arg2 };
+    struct esw_rw_rules *w;
+    struct esw_rw_rule *r;
+
+    esw_rule_foreach(s->dev, rule_list_cb, &aux);
+    w = reply_put(reply, NULL, sizeof *w);
+    w->n = aux.n;
+    w->total = aux.total;
+    r = calloc(1, sizeof *r);
+    if (!r) {
+        abort();
+    }
+    for (size_t i = 0; i < aux.n; i++) {
+        r->id = session_rule_id(s, rules[i]);
+        esw_rule_get_spec(s->dev, rules[i], &r->spec);
+        reply_put(reply, r, sizeof *r);
+    }
+    free(r);
 }
 
 /* Runs 'req' on the session's device. */
@@ -1026,6 +1186,9 @@ dispatch(struct esw_rsession *s, const struct esw_rreq *req,
         reply_put(reply, &w, sizeof w);
         break;
     }
+    case ESW_ROP_RULE_LIST:
+        handle_rule_list(s, req, reply);
+        break;
     }
 }
 
@@ -1064,6 +1227,10 @@ esw_rsession_handle(struct esw_rsession *s, const struct esw_rmsg_hdr *hdr,
 
         if (s->dev) {
             reply->result = EEXIST;
+        } else if (session_adopt(s, req->name)) {
+            esw_dev_get_caps(s->dev, caps);
+            reply->fds[0] = s->stats_fd;
+            reply->n_fds = 1;
         } else {
             reply->result = esw_dev_open(req->name, "sim", &req->dev_cfg,
                                          &s->dev);

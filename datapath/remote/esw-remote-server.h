@@ -17,10 +17,17 @@
  * shared-memory rings (esw-remote-ring.h) that the device's forwarding
  * threads fill directly (esw-sim.h's representor sink), and a send ring
  * per vport.  A device has one session at a time (EBUSY for a second).
- * esw_rsession_destroy() deletes those rules and closes the device: the
- * device lives as long as its client has it open.  (Keeping a device and
- * its rules across a client's restart is the next step, issue 20 item 4:
- * the session state is what would be kept.) */
+ *
+ * What ends a device: its client's DEV_CLOSE (esw_dev_close() of the
+ * last reference: the eSwitch's last port removed, "ovs-appctl exit
+ * --cleanup"), or esw_rsession_destroy().  A client that goes away
+ * without closing (a plain exit, a crash, kill -9) leaves its device kept:
+ * esw_rsession_detach() keeps the session with everything in it, the
+ * device goes on forwarding by its rules and counts its misses as
+ * no-controller drops, and the next DEV_OPEN of that name (from any
+ * client) takes the session over, rules and their ids included
+ * (RULE_LIST).  esw_rsession_expire() ends kept devices nobody took over
+ * in time. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -64,6 +71,25 @@ void esw_rreply_destroy(struct esw_rreply *);
  * their order. */
 int esw_rsession_send_fd(const struct esw_rsession *);
 void esw_rsession_run(struct esw_rsession *);
+
+/* Keeps 's', whose client went away at 'now' (ms), with its device, if
+ * it has one: returns true if the caller must forget 's' (it is kept),
+ * false if it must destroy it (no device, or out of memory). */
+bool esw_rsession_detach(struct esw_rsession *, long long int now);
+
+/* Destroys the kept sessions (and their devices) detached at least
+ * 'timeout' ms before 'now', every one if 'timeout' is negative, calling
+ * 'cb' (if nonnull) with each one's device name and number of rules
+ * first.  Returns how many. */
+size_t esw_rsession_expire(long long int now, long long int timeout,
+                           void (*cb)(const char *name, size_t n_rules));
+size_t esw_rsession_n_detached(void);
+
+/* When the first kept session expires after 'timeout' ms: -1 if none. */
+long long int esw_rsession_next_expiry(long long int timeout);
+
+/* The rules 's''s client added. */
+size_t esw_rsession_n_rules(const struct esw_rsession *);
 
 /* The device name of the session, or NULL before it opened one. */
 const char *esw_rsession_dev_name(const struct esw_rsession *);

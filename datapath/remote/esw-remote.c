@@ -217,6 +217,37 @@ conn_send(struct remote_dev *d, uint16_t op, const void *req, size_t len)
  * their length in '*var_lenp'.  'fds' (ESW_RPROTO_MAX_FDS) receives the
  * descriptors passed (the rest -1).  Returns the daemon's result or
  * ENODEV. */
+/* Once the process leaves its devices (esw_leave_devices()): whether
+ * request 'op' is still sent (a query, or traffic), and if not, what it
+ * returns. */
+static bool
+op_is_sent_when_leaving(uint16_t op, int *resultp)
+{
+    switch ((enum esw_rop) op) {
+    case ESW_ROP_VPORT_ADD:
+    case ESW_ROP_RULE_ADD:
+    case ESW_ROP_RULE_MODIFY:
+    case ESW_ROP_METER_SET:
+        *resultp = ESHUTDOWN;
+        return false;
+    case ESW_ROP_DEV_CLOSE:
+    case ESW_ROP_VPORT_DEL:
+    case ESW_ROP_VPORT_SET_MAC:
+    case ESW_ROP_VPORT_SET_MTU:
+    case ESW_ROP_VPORT_SET_ADMIN:
+    case ESW_ROP_VPORT_SET_POLICY:
+    case ESW_ROP_VPORT_GUEST_SET_MAC:
+    case ESW_ROP_VPORT_GUEST_RESET:
+    case ESW_ROP_VPORT_SET_REP_QUEUES:
+    case ESW_ROP_RULE_DEL:
+    case ESW_ROP_METER_DEL:
+        *resultp = 0;
+        return false;
+    default:
+        return true;
+    }
+}
+
 static int
 call__(struct remote_dev *d, uint16_t op, const void *req, size_t req_len,
        void *reply, size_t reply_len, void **varp, size_t *var_lenp,
@@ -232,6 +263,12 @@ call__(struct remote_dev *d, uint16_t op, const void *req, size_t req_len,
     if (varp) {
         *varp = NULL;
         *var_lenp = 0;
+    }
+    if (esw_leaving_devices() && !op_is_sent_when_leaving(op, &error)) {
+        if (reply && !varp) {
+            memset(reply, 0, reply_len);
+        }
+        return error;
     }
     if (d->broken || conn_drain_unacked(d)) {
         return ENODEV;
@@ -348,6 +385,86 @@ map_stats(struct remote_dev *d, int fds[ESW_RPROTO_MAX_FDS])
     return error;
 }
 
+static struct esw_rule **rule_bucket(struct remote_dev *, uint64_t id);
+static struct esw_rule *rule_find__(struct remote_dev *, uint64_t id);
+
+/* Appends 'rule' to 'd''s list and hash, with 'rules_mutex' held. */
+static void
+rule_insert__(struct remote_dev *d, struct esw_rule *rule)
+{
+    rule->prev = d->tail;
+    rule->next = NULL;
+    if (d->tail) {
+        d->tail->next = rule;
+    } else {
+        d->head = rule;
+    }
+    d->tail = rule;
+    rule->hash_next = *rule_bucket(d, rule->id);
+    *rule_bucket(d, rule->id) = rule;
+}
+
+/* After opening a device that a previous client left (its rules come with
+ * it): takes its rules into the local view, with their ids, in insertion
+ * order, and chooses new ids above theirs. */
+static int
+load_rules(struct remote_dev *d)
+{
+    uint32_t start = 0;
+
+    for (;;) {
+        struct esw_rw_vport v = { .arg = start,
+                                  .arg2 = ESW_RPROTO_MAX_RULES };
+        const struct esw_rw_rule *r;
+        struct esw_rw_rules w;
+        size_t len;
+        void *buf;
+        int error;
+
+        pthread_mutex_lock(&d->conn_mutex);
+        error = call__(d, ESW_ROP_RULE_LIST, &v, sizeof v, NULL,
+                       sizeof w + ESW_RPROTO_MAX_RULES * sizeof *r,
+                       &buf, &len, NULL);
+        pthread_mutex_unlock(&d->conn_mutex);
+        if (error || len < sizeof w) {
+            free(buf);
+            return error ? error : ENODEV;
+        }
+        memcpy(&w, buf, sizeof w);
+        if (w.n > ESW_RPROTO_MAX_RULES
+            || len != sizeof w + (size_t) w.n * sizeof *r) {
+            free(buf);
+            return ENODEV;
+        }
+        r = (const struct esw_rw_rule *) ((uint8_t *) buf + sizeof w);
+        for (uint32_t i = 0; i < w.n; i++) {
+            struct esw_rule *rule;
+
+            if (!r[i].id || rule_find__(d, r[i].id)
+                || esw_rproto_check_spec(&r[i].spec)) {
+                free(buf);
+                return ENODEV;
+            }
+            rule = calloc(1, sizeof *rule);
+            if (!rule) {
+                free(buf);
+                return ENOMEM;
+            }
+            rule->id = r[i].id;
+            rule->spec = r[i].spec;
+            rule_insert__(d, rule);
+            if (rule->id >= d->next_id) {
+                d->next_id = rule->id + 1;
+            }
+        }
+        free(buf);
+        start += w.n;
+        if (!w.n || start >= w.total) {
+            return 0;
+        }
+    }
+}
+
 static int
 remote_open(const char *name, const struct esw_dev_config *cfg,
             struct esw_dev **devp)
@@ -412,6 +529,18 @@ remote_open(const char *name, const struct esw_dev_config *cfg,
         free(d->rings);
         free(d->send_rings);
         error = ENOMEM;
+        goto error_close;
+    }
+    error = load_rules(d);
+    if (error) {
+        struct esw_rule *rule, *next;
+
+        for (rule = d->head; rule; rule = next) {
+            next = rule->next;
+            free(rule);
+        }
+        free(d->rings);
+        free(d->send_rings);
         goto error_close;
     }
     *devp = &d->up;
@@ -1003,15 +1132,7 @@ remote_rule_add(struct esw_dev *dev, const struct esw_rule_spec *spec,
     }
 
     pthread_mutex_lock(&d->rules_mutex);
-    rule->prev = d->tail;
-    if (d->tail) {
-        d->tail->next = rule;
-    } else {
-        d->head = rule;
-    }
-    d->tail = rule;
-    rule->hash_next = *rule_bucket(d, rule->id);
-    *rule_bucket(d, rule->id) = rule;
+    rule_insert__(d, rule);
     pthread_mutex_unlock(&d->rules_mutex);
     *rulep = rule;
     return 0;
@@ -1057,10 +1178,13 @@ remote_rule_del(struct esw_dev *dev, struct esw_rule *rule)
 
     /* Pipelined: the reply is read before the next call's. */
     pthread_mutex_lock(&d->conn_mutex);
-    if (d->n_unacked >= ESW_REMOTE_MAX_UNACKED) {
+    if (esw_leaving_devices()) {
+        /* The device keeps the rule. */
+    } else if (d->n_unacked >= ESW_REMOTE_MAX_UNACKED) {
         conn_drain_unacked(d);
     }
-    if (!conn_send(d, ESW_ROP_RULE_DEL, &r, sizeof r)) {
+    if (!esw_leaving_devices() && !conn_send(d, ESW_ROP_RULE_DEL, &r,
+                                             sizeof r)) {
         d->n_unacked++;
     }
     pthread_mutex_unlock(&d->conn_mutex);

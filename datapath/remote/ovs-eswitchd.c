@@ -45,6 +45,20 @@ static volatile sig_atomic_t exiting;
 static const char *program_name = "ovs-eswitchd";
 static bool verbose;
 
+/* How long a device whose client went away without closing it is kept
+ * for a client to take it over (ms; 0: for ever). */
+#define DEFAULT_KEEP_MS (600 * 1000LL)
+static long long int keep_ms = DEFAULT_KEEP_MS;
+
+static long long int
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
 static void __attribute__((format(printf, 1, 2)))
 log_msg(const char *format, ...)
 {
@@ -89,6 +103,9 @@ usage(void)
            "  --detach          run in the background once listening\n"
            "  --log-file=FILE   log there instead of to stderr\n"
            "  --verbose         log client connections and malformed requests\n"
+           "  --keep-devices=SECS  keep a device whose client went away\n"
+           "                    without closing it SECS seconds for a client\n"
+           "                    to take it over (default 600; 0: for ever)\n"
            "  -h, --help        this help\n"
            "  -V, --version     the version\n",
            program_name, program_name, ESW_RPROTO_SOCKET);
@@ -197,15 +214,30 @@ write_pidfile(const char *file)
 }
 
 static void
+log_expired(const char *name, size_t n_rules)
+{
+    log_msg("%s: destroyed: no client took it over (%zu rules)", name,
+            n_rules);
+}
+
+/* Closes 'c''s connection: its device, if it has one still open, is kept
+ * for a client to take over, unless the daemon is exiting. */
+static void
 client_close(struct client *c)
 {
-    if (verbose) {
-        const char *name = esw_rsession_dev_name(c->session);
+    const char *name = esw_rsession_dev_name(c->session);
 
-        log_msg("client %d gone%s%s", c->sock, name ? ": closing " : "",
-                name ? name : "");
+    if (name && !exiting && esw_rsession_detach(c->session, now_ms())) {
+        log_msg("%s: its client went away: the device is kept, forwarding "
+                "by its %zu rules, for a client to take it over", name,
+                esw_rsession_n_rules(c->session));
+    } else {
+        if (verbose) {
+            log_msg("client %d gone%s%s", c->sock, name ? ": closing " : "",
+                    name ? name : "");
+        }
+        esw_rsession_destroy(c->session);
     }
-    esw_rsession_destroy(c->session);
     close(c->sock);
     free(c->buf);
     memset(c, 0, sizeof *c);
@@ -328,6 +360,7 @@ main(int argc, char *argv[])
         { "detach", no_argument, NULL, 'd' },
         { "log-file", required_argument, NULL, 'l' },
         { "verbose", no_argument, NULL, 'v' },
+        { "keep-devices", required_argument, NULL, 'k' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -361,6 +394,20 @@ main(int argc, char *argv[])
         case 'v':
             verbose = true;
             break;
+        case 'k': {
+            char *end;
+            long long int secs;
+
+            errno = 0;
+            secs = strtoll(optarg, &end, 10);
+            if (errno || end == optarg || *end || secs < 0
+                || secs > 365LL * 86400) {
+                fatal("--keep-devices=%s: expected seconds, 0..%lld",
+                      optarg, 365LL * 86400);
+            }
+            keep_ms = secs * 1000;
+            break;
+        }
         case 'h':
             usage();
             return 0;
@@ -467,6 +514,9 @@ main(int argc, char *argv[])
                 }
             }
         }
+        if (keep_ms && esw_rsession_n_detached()) {
+            esw_rsession_expire(now_ms(), keep_ms, log_expired);
+        }
         if (poll(pfds, n, 1000) < 0) {
             if (errno != EINTR) {
                 fatal("poll: %s", strerror(errno));
@@ -520,6 +570,7 @@ main(int argc, char *argv[])
             client_close(&clients[i]);
         }
     }
+    esw_rsession_expire(0, -1, NULL);
     close(listener);
     unlink(socket_path);
     if (pidfile) {

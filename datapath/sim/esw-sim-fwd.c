@@ -1054,7 +1054,14 @@ sim_rep_enqueue(struct sim_vport *src, struct esw_pkt *pkts[], size_t n)
         &src->dev->rep_sink, memory_order_acquire);
     size_t n_queued = 0;
 
-    if (sink) {
+    if (sink && atomic_load_explicit(&sink->unattended,
+                                     memory_order_relaxed)) {
+        for (size_t i = 0; i < n; i++) {
+            esw_pkt_free(pkts[i]);
+        }
+        sim_vport_drop(src, ESW_DROP_NO_CONTROLLER, n);
+        return;
+    } else if (sink) {
         for (size_t i = 0; i < n; i++) {
             uint32_t qi = rq->n == 1 ? 0 : sim_rep_queue_select(pkts[i],
                                                                  rq->n);

@@ -323,11 +323,14 @@ uint32_t sim_rep_queue_select(const struct esw_pkt *, uint32_t n);
  * a full queue, counted as a miss-queue-full drop).  The device still
  * picks the queue (RSS over the vport's representor queues) and counts.
  * Set before the device has vports, by the device's only controller; the
- * sink must outlive the device. */
+ * sink must outlive the device.  While 'unattended' is true (no control
+ * plane has the device: its client went away), misses are not queued but
+ * dropped and counted as ESW_DROP_NO_CONTROLLER. */
 struct esw_sim_rep_sink {
     bool (*queue)(void *aux, uint32_t vport, uint32_t queue,
                   struct esw_pkt *pkt);
     void *aux;
+    _Atomic bool unattended;
 };
 
 void esw_sim_set_rep_sink(struct esw_dev *, struct esw_sim_rep_sink *);
