@@ -24,7 +24,8 @@ TESTSUITE_AT += \
 	tests/system-vhost-qemu.at \
 	tests/esw-diff.at \
 	tests/tunnel-hosts.at \
-	tests/remote.at
+	tests/remote.at \
+	tests/restart.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
 # The checks the unit-test programs (tests/test-esw-*.c) share.
@@ -36,6 +37,8 @@ DISTCLEANFILES += tests/atconfig tests/atlocal
 EXTRA_DIST += tests/esw-diff.py tests/esw-diff-cases
 # A hostile client of ovs-eswitchd's socket (tests/remote.at).
 EXTRA_DIST += tests/eswitchd-client.py
+# The far end of an uplink wire that sends through a restart (restart.at).
+EXTRA_DIST += tests/wire-sender.py
 
 # The suite is generated with OVS's test macros from the pinned tree.
 AUTOM4TE = autom4te

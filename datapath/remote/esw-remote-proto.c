@@ -419,7 +419,7 @@ esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
             return bad(reason, size, "vport-add: name not terminated");
         }
         if ((unsigned int) a.cfg.kind > ESW_VPORT_SF
-            || (unsigned int) a.io.type > ESW_IO_VHOST_USER) {
+            || (unsigned int) a.io.type > ESW_IO_WIRE) {
             return bad(reason, size, "vport-add: bad kind or host side");
         }
         req->vport_cfg = a.cfg;

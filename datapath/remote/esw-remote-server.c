@@ -148,6 +148,7 @@ struct esw_rsession {
     struct esw_sim_counter_store counter_store;
 
     long long int detached_at;  /* esw_rsession_detach()'s 'now'. */
+    bool adopted;               /* Took a kept device over. */
 };
 
 /* Sessions whose client went away with their device open
@@ -524,6 +525,7 @@ session_adopt(struct esw_rsession *s, const char *name)
             esw_rcu_synchronize();      /* No thread uses 'old' now. */
             free(old);
             atomic_store(&s->sink.unattended, false);
+            s->adopted = true;
             return true;
         }
     }
@@ -601,6 +603,27 @@ esw_rsession_next_expiry(long long int timeout)
         }
     }
     return next;
+}
+
+bool
+esw_rsession_take_adopted(struct esw_rsession *s, long long int *detached_at)
+{
+    bool adopted = s->adopted;
+
+    s->adopted = false;
+    *detached_at = s->detached_at;
+    return adopted;
+}
+
+uint64_t
+esw_rsession_no_controller_drops(const struct esw_rsession *s)
+{
+    uint64_t n = 0;
+
+    for (uint32_t v = 0; s->stats && v < s->stats->max_vports; v++) {
+        n += s->stats->vports[v].drops[ESW_DROP_NO_CONTROLLER];
+    }
+    return n;
 }
 
 size_t

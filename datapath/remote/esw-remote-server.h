@@ -88,6 +88,14 @@ size_t esw_rsession_n_detached(void);
 /* When the first kept session expires after 'timeout' ms: -1 if none. */
 long long int esw_rsession_next_expiry(long long int timeout);
 
+/* Whether 's' took a kept device over since the last call, and when that
+ * device's previous client went away (esw_rsession_detach()'s 'now'). */
+bool esw_rsession_take_adopted(struct esw_rsession *,
+                               long long int *detached_at);
+
+/* The misses its device dropped while no client had it, all vports. */
+uint64_t esw_rsession_no_controller_drops(const struct esw_rsession *);
+
 /* The rules 's''s client added. */
 size_t esw_rsession_n_rules(const struct esw_rsession *);
 

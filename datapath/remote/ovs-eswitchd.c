@@ -530,8 +530,20 @@ main(int argc, char *argv[])
                 continue;
             }
             if (pfds[k].fd == c->sock) {
+                long long int since;
+
                 if (!client_read(c)) {
                     client_close(c);
+                } else if (esw_rsession_take_adopted(c->session, &since)) {
+                    log_msg("%s: taken over by a new client %lld ms after "
+                            "the previous one went away (%zu rules, %llu "
+                            "misses dropped meanwhile, counted per vport "
+                            "as no-controller)",
+                            esw_rsession_dev_name(c->session),
+                            now_ms() - since,
+                            esw_rsession_n_rules(c->session),
+                            (unsigned long long)
+                            esw_rsession_no_controller_drops(c->session));
                 }
             } else if (pfds[k].fd == esw_rsession_send_fd(c->session)) {
                 esw_rsession_run(c->session);

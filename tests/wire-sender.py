@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+# Copyright (c) 2026 The ovs-ext authors.
+#
+# Licensed under the Apache License, Version 2.0.
+
+"""A far end of an eSwitch uplink's wire (tests/restart.at).
+
+wire-sender.py PATH OUT: listens at PATH (a Unix seqpacket socket, one
+Ethernet frame per message, as datapath/io/esw-io-wire.c), accepts the
+uplink that connects (eswitch-uplink-wire=unix:PATH) and, from SIGUSR2
+on, sends it a UDP frame to 10.0.0.2 (pf0vf0's MAC) every millisecond
+until SIGTERM; on
+SIGUSR1 it sends three frames to 10.0.0.3 (pf0vf1's MAC) as well.  On
+SIGTERM it writes "sent A to-10.0.0.2, B to-10.0.0.3" to OUT and exits."""
+
+import os
+import signal
+import socket
+import struct
+import sys
+import time
+
+
+def checksum(data):
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    s = (s >> 16) + (s & 0xffff)
+    s += s >> 16
+    return ~s & 0xffff
+
+
+def frame(dst_mac, dst_ip):
+    payload = b"\0" * 18
+    udp = struct.pack("!HHHH", 1, 2, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17,
+                     0, socket.inet_aton("10.0.0.1"),
+                     socket.inet_aton(dst_ip))
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    eth = (bytes.fromhex(dst_mac.replace(":", ""))
+           + bytes.fromhex("00005e005301") + b"\x08\x00")
+    return eth + ip + udp
+
+
+def main():
+    path, out = sys.argv[1], sys.argv[2]
+    a = frame("02:65:00:02:00:00", "10.0.0.2")
+    b = frame("02:65:00:02:00:01", "10.0.0.3")
+    state = {"stop": False, "b": 0, "go": False}
+
+    def on_term(signum, frame_):
+        state["stop"] = True
+
+    def on_usr1(signum, frame_):
+        state["b"] += 3
+
+    def on_usr2(signum, frame_):
+        state["go"] = True
+
+    signal.signal(signal.SIGUSR2, on_usr2)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGUSR1, on_usr1)
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(path)
+    listener.listen(1)
+    conn, _ = listener.accept()
+    n_a = n_b = 0
+    while not state["stop"]:
+        if state["go"]:
+            conn.send(a)
+            n_a += 1
+        while state["b"]:
+            conn.send(b)
+            state["b"] -= 1
+            n_b += 1
+        time.sleep(0.001)
+    tmp = out + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    with os.fdopen(fd, "w") as f:
+        f.write("sent %d to-10.0.0.2, %d to-10.0.0.3\n" % (n_a, n_b))
+    os.rename(tmp, out)
+
+
+if __name__ == "__main__":
+    main()
