@@ -287,6 +287,10 @@ client_process(struct client *c)
             break;
         }
         esw_rreply_init(&r);
+        if (hdr.op == ESW_ROP_DEV_CLOSE && esw_rsession_dev_name(c->session)) {
+            log_msg("%s: closed by its client: destroyed",
+                    esw_rsession_dev_name(c->session));
+        }
         keep = esw_rsession_handle(c->session, &hdr,
                                    c->buf + off + sizeof hdr, &r);
         if (verbose && r.reason[0]) {
