@@ -205,7 +205,11 @@ mgmt_restore__(const struct eswitch_fn_state *st, char **errp)
     if (error) {
         return error;
     }
-    if (st->hotplugged) {
+    if (st->hotplugged && esw->adopted
+        && !esw_vport_lookup(esw->dev, name, &vport)) {
+        /* The device outlived the previous ovs-vswitchd with this
+         * function (DESIGN.md 3.2): it stays as it is. */
+    } else if (st->hotplugged) {
         if (!esw_vport_lookup(esw->dev, name, &vport)) {
             *errp = xasprintf("function %s of eswitch %s exists already",
                               name, esw->name);

@@ -93,6 +93,8 @@ struct eswitch {
                                  * host sides (eswitch-host-io). */
     char uplink_name[ESW_NAME_MAX];  /* Its uplink port's name. */
     bool managed;               /* The uplink port exists. */
+    bool adopted;               /* Taken over from a device a previous
+                                 * ovs-vswitchd left (remote driver). */
     struct hmap claims;         /* Contains "struct eswitch_claim"s. */
 
     /* Management. */

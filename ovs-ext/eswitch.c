@@ -268,13 +268,6 @@ eswitch_add_function(struct esw_dev *dev, const struct eswitch_fn_id *id,
         }
     }
 
-    eswitch_format_fn_name(id, name);
-    if (!esw_vport_lookup(dev, name, vportp ? vportp : &(uint32_t) {0})) {
-        /* Taken over from a previous ovs-vswitchd (the device outlived
-         * it): the function stays as it is, host side included. */
-        return 0;
-    }
-
     memset(&cfg, 0, sizeof cfg);
     cfg.kind = id->kind;
     cfg.pf = id->pf;
@@ -513,8 +506,17 @@ add_layout_functions(struct esw_dev *dev, const struct eswitch_fn_id ids[],
         uint32_t queues = eswitch_default_queues__(&ids[i]);
         enum esw_io_type fn_io = layout_fn_io_type__(layout, &ids[i], io_type,
                                                      vhost_user, &vhost);
+        char name[ESW_NAME_MAX];
+        uint32_t vport;
         int error;
 
+        eswitch_format_fn_name(&ids[i], name);
+        if (!esw_vport_lookup(dev, name, &vport)) {
+            /* Taken over from a previous ovs-vswitchd (the device outlived
+             * it, DESIGN.md 3.2): the function stays as it is, host side
+             * included. */
+            continue;
+        }
         error = eswitch_add_function(dev, &ids[i], has_mac ? &mac : NULL, 0,
                                      queues, fn_io, &vhost, false, NULL,
                                      errp);
@@ -614,6 +616,7 @@ eswitch_create__(const char *name, uint32_t pf,
     esw->vhost_user = layout.host_io == ESWITCH_IO_VHOST_USER;
     esw->pfc = pfc;
     esw->pinned = pfc != NULL;
+    esw->adopted = n_before > 0;
     snprintf(esw->uplink_name, sizeof esw->uplink_name, "p%"PRIu32, pf);
     hmap_init(&esw->claims);
     hmap_init(&esw->fns);
