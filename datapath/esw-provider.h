@@ -243,7 +243,9 @@ struct esw_driver {
 
     /* Sends 'pkt' (never NULL, taken whatever this returns) from 'vport''s
      * representor through its egress policy to its function, in the
-     * caller's thread.  ENOENT. */
+     * caller's thread, or (a device in another process) queues it to be
+     * sent before the device's next call from this process (esw.h).
+     * ENOENT. */
     int (*rep_send)(struct esw_dev *, uint32_t vport, struct esw_pkt *pkt);
 
     /* Meters.
@@ -299,7 +301,9 @@ int esw_error_set(struct esw_error *err, int error, enum esw_error_type type,
     __attribute__((format(printf, 5, 6)));
 void esw_error_clear(struct esw_error *err);
 
-/* The built-in emulator driver. */
+/* The built-in drivers: the emulator, and a device hosted by the device
+ * daemon ovs-eswitchd (datapath/remote/). */
 extern const struct esw_driver esw_sim_driver;
+extern const struct esw_driver esw_remote_driver;
 
 #endif /* esw-provider.h */

@@ -192,6 +192,7 @@ esw_register_builtins__(void)
     if (!builtins_registered) {
         builtins_registered = true;
         esw_driver_register__(&esw_sim_driver);
+        esw_driver_register__(&esw_remote_driver);
     }
 }
 
@@ -407,12 +408,15 @@ int
 esw_vport_add(struct esw_dev *dev, const struct esw_vport_config *cfg,
               struct esw_error *err, uint32_t *vportp)
 {
+    uint32_t vport;
+
     esw_error_clear(err);
     if (!cfg) {
         return esw_error_set(err, EINVAL, ESW_ERROR_VPORT_CONFIG, -1,
                              "no vport config");
     }
-    return dev->driver->vport_add(dev, cfg, err, vportp);
+    /* The driver's 'vportp' is never NULL (esw-provider.h). */
+    return dev->driver->vport_add(dev, cfg, err, vportp ? vportp : &vport);
 }
 
 int

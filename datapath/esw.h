@@ -31,7 +31,10 @@
  *   EOPNOTSUPP  The request is well formed but this device cannot do it
  *               (match field or action missing from its capabilities).
  *   ENOSPC      A table is full (rules, vports).  Retry after freeing room.
- *   ENODEV      No such device or driver.
+ *   ENODEV      No such device or driver, or the device went away (a
+ *               device hosted by another process, driver "remote": the
+ *               device daemon is unreachable or answered garbage; every
+ *               later call fails too).
  *   ENOENT      No such vport or rule.
  *   EEXIST      The name or vport number is taken.
  *   EBUSY       The object is in use (not returned by "sim" today).
@@ -265,7 +268,7 @@ struct esw_dev_config {
 };
 
 /* Opens (creating on first use) the device 'name' with driver
- * 'driver_name' ("sim"; NULL means "sim").  'cfg' (may be NULL) is used
+ * 'driver_name' ("sim", "remote"; NULL means "sim").  'cfg' (may be NULL) is used
  * only when the device is created; a later open of an existing device with
  * a different driver fails with EEXIST.  Returns 0 and stores the device
  * in '*devp', or a positive errno: ENODEV (unknown driver), EINVAL (bad
@@ -652,7 +655,11 @@ int esw_rep_get_fd(struct esw_dev *, uint32_t vport, uint32_t queue);
  * 'pkt'.  Returns 0 once the packet was delivered or dropped (a drop by
  * policy, link, MTU or a full host side is counted in the vport's
  * per-reason drops, like on the forwarding path), ENOENT if there is no
- * such vport. */
+ * such vport.  A device in another process (driver "remote") may instead
+ * return 0 once the packet is queued to it: it is then delivered or
+ * dropped before the device handles any later call of the same process
+ * on it, so that what the caller observes next (counters, captures)
+ * includes it. */
 int esw_rep_send(struct esw_dev *, uint32_t vport, struct esw_pkt *pkt);
 
 /* Tracing.

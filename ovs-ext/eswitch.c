@@ -533,6 +533,17 @@ add_layout_functions(struct esw_dev *dev, const struct eswitch_fn_id ids[],
     return 0;
 }
 
+/* The driver of the eSwitches the configuration file does not describe:
+ * "sim", in this process, unless $OVS_EXT_ESW_DRIVER names another
+ * ("remote": the device hosted by the device daemon ovs-eswitchd). */
+static const char *
+eswitch_default_driver(void)
+{
+    const char *driver = getenv("OVS_EXT_ESW_DRIVER");
+
+    return driver && driver[0] ? driver : "sim";
+}
+
 /* Creates eSwitch 'name' serving PF 'pf' with the functions of its layout:
  * the configuration file's 'pfc' if nonnull, else other_config's.  Undone
  * by eswitch_destroy__(). */
@@ -560,7 +571,8 @@ eswitch_create__(const char *name, uint32_t pf,
     }
     n_ids = layout_functions(&layout, pf, ids, ARRAY_SIZE(ids));
 
-    error = esw_dev_open(name, pfc ? pfc->driver : "sim", &dev_cfg, &dev);
+    error = esw_dev_open(name, pfc ? pfc->driver : eswitch_default_driver(),
+                         &dev_cfg, &dev);
     if (error) {
         struct echo_buf b;
 

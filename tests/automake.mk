@@ -23,7 +23,8 @@ TESTSUITE_AT += \
 	tests/vhost-user.at \
 	tests/system-vhost-qemu.at \
 	tests/esw-diff.at \
-	tests/tunnel-hosts.at
+	tests/tunnel-hosts.at \
+	tests/remote.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
 # The checks the unit-test programs (tests/test-esw-*.c) share.
@@ -33,6 +34,8 @@ DISTCLEANFILES += tests/atconfig tests/atlocal
 # The differential tester, offloaded vs software (tests/esw-diff.at runs a
 # few cases; "make fuzz-diff", in tests/fuzz/fuzz.mk, many more).
 EXTRA_DIST += tests/esw-diff.py tests/esw-diff-cases
+# A hostile client of ovs-eswitchd's socket (tests/remote.at).
+EXTRA_DIST += tests/eswitchd-client.py
 
 # The suite is generated with OVS's test macros from the pinned tree.
 AUTOM4TE = autom4te
@@ -43,7 +46,7 @@ $(TESTSUITE): $(TESTSUITE_AT) tests/package.m4
 MAINTAINERCLEANFILES = $(TESTSUITE)
 
 # Our binaries come first; then OVS's tools from the same pinned tree.
-AUTOTEST_PATH = $(abs_top_builddir)/vswitchd-plugin:$(abs_top_builddir)/tests:$(abs_top_builddir)/utilities:$(OVS_DIR)/utilities:$(OVS_DIR)/ovsdb:$(OVS_DIR)/tests
+AUTOTEST_PATH = $(abs_top_builddir)/vswitchd-plugin:$(abs_top_builddir)/datapath/remote:$(abs_top_builddir)/tests:$(abs_top_builddir)/utilities:$(OVS_DIR)/utilities:$(OVS_DIR)/ovsdb:$(OVS_DIR)/tests
 
 # OVS daemons --detach, and the macros stop them by polling "kill -0",
 # which succeeds on a zombie until PID 1 reaps it: tests/subreaper reaps
@@ -89,3 +92,15 @@ check_PROGRAMS += tests/test-virtio-user
 tests_test_virtio_user_SOURCES = tests/test-virtio-user.c
 tests_test_virtio_user_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS) -mssse3
 tests_test_virtio_user_LDADD = $(DPDK_LIBS)
+
+# The offload and policy suites with ovs-vswitchd's eSwitches hosted by the
+# device daemon (the remote driver, OVS_EXT_ESW_DRIVER=remote), and the
+# device API's unit tests against the remote driver (keyword "remote").
+REMOTE_TESTSUITEFLAGS = -j2
+check-remote: $(TESTSUITE) tests/atconfig tests/atlocal $(check_PROGRAMS) \
+		$(sbin_PROGRAMS) $(bin_PROGRAMS)
+	tests/subreaper $(SHELL) '$(TESTSUITE)' -C tests \
+	    AUTOTEST_PATH='$(AUTOTEST_PATH)' OVS_EXT_ESW_DRIVER=remote \
+	    -k 'offload,!system' -k 'policy,!system' -k 'remote,!system' \
+	    $(REMOTE_TESTSUITEFLAGS)
+.PHONY: check-remote

@@ -4,7 +4,9 @@
  * Licensed under the Apache License, Version 2.0.
  */
 
-/* Unit tests of the eSwitch device API with the "sim" driver.
+/* Unit tests of the eSwitch device API with the "sim" driver, or with the
+ * driver $ESW_TEST_DRIVER names ("remote": a device hosted by
+ * ovs-eswitchd, which the test starts), with the same expected output.
  *
  *   test-esw-dev open              open/close/lookup/refcount, drivers
  *   test-esw-dev vports            add/remove/query/iterate functions
@@ -149,12 +151,21 @@ free_pkts(struct esw_pkt *pkts[], size_t n)
 
 /* Devices and vports. */
 
+/* The driver under test. */
+static const char *
+test_driver(void)
+{
+    const char *driver = getenv("ESW_TEST_DRIVER");
+
+    return driver && driver[0] ? driver : "sim";
+}
+
 static struct esw_dev *
 open_dev(const char *name, const struct esw_dev_config *cfg)
 {
     struct esw_dev *dev;
 
-    CHECK_EQ(esw_dev_open(name, "sim", cfg, &dev), 0);
+    CHECK_EQ(esw_dev_open(name, test_driver(), cfg, &dev), 0);
     return dev;
 }
 
@@ -298,8 +309,8 @@ test_open(void)
     const char *names[4];
     struct esw_caps caps;
 
-    CHECK_EQ(esw_driver_list(names, 4), 1);
-    printf("drivers: %s\n", names[0]);
+    CHECK_EQ(esw_driver_list(names, 4), 2);
+    printf("drivers: %s %s\n", names[0], names[1]);
 
     CHECK_EQ(esw_dev_open("esw0", "nosuch", NULL, &a), ENODEV);
     CHECK_EQ(esw_dev_open("", NULL, NULL, &a), EINVAL);
@@ -335,7 +346,7 @@ test_open(void)
     CHECK(a != b);
     esw_dev_close(b);
     esw_dev_close(a);
-    CHECK_EQ(esw_dev_open("esw0", NULL, &(struct esw_dev_config) {
+    CHECK_EQ(esw_dev_open("esw0", test_driver(), &(struct esw_dev_config) {
                  .n_threads = 1000 }, &a), EINVAL);
 }
 

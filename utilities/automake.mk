@@ -15,4 +15,4 @@ utilities_ovs_eswitchctl_CPPFLAGS = $(OVS_EXT_CPPFLAGS)
 utilities_ovs_eswitchctl_CFLAGS = $(OVS_EXT_CFLAGS)
 utilities_ovs_eswitchctl_LDADD = ovs-ext/libovsext.a $(OVS_LIBS) \
 	$(PTHREAD_LIBS)
-dist_man8_MANS = utilities/ovs-eswitchctl.8
+dist_man8_MANS += utilities/ovs-eswitchctl.8

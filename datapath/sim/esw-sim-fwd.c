@@ -588,9 +588,9 @@ sim_process(struct sim_fwd_ctx *ctx, struct sim_vport *src,
             bytes += pkts[i]->len;
             esw_pkt_free(pkts[i]);
         }
-        atomic_fetch_add_explicit(&src->counters.rx_packets, n,
+        atomic_fetch_add_explicit(&src->counters->rx_packets, n,
                                   memory_order_relaxed);
-        atomic_fetch_add_explicit(&src->counters.rx_bytes, bytes,
+        atomic_fetch_add_explicit(&src->counters->rx_bytes, bytes,
                                   memory_order_relaxed);
         sim_vport_drop(src, ESW_DROP_LINK_DOWN, n);
         return;
@@ -623,9 +623,9 @@ sim_process(struct sim_fwd_ctx *ctx, struct sim_vport *src,
                                  now_ns, drops, &n_drops, &bytes);
         }
     }
-    atomic_fetch_add_explicit(&src->counters.rx_packets, n,
+    atomic_fetch_add_explicit(&src->counters->rx_packets, n,
                               memory_order_relaxed);
-    atomic_fetch_add_explicit(&src->counters.rx_bytes, bytes,
+    atomic_fetch_add_explicit(&src->counters->rx_bytes, bytes,
                               memory_order_relaxed);
     if (n_drops) {
         for (int i = 0; i < ESW_N_DROP_REASONS; i++) {
@@ -1022,7 +1022,7 @@ esw_sim_poll_once(struct esw_dev *dev_, unsigned int idx)
  * one.  Hashes what identifies a flow in the frame: MAC and IP addresses,
  * IP protocol and L4 ports.  Misses only: the parse is not repeated on
  * the forwarding fast path. */
-static uint32_t
+uint32_t
 sim_rep_queue_select(const struct esw_pkt *pkt, uint32_t n)
 {
     struct esw_key key;
@@ -1050,9 +1050,18 @@ sim_rep_enqueue(struct sim_vport *src, struct esw_pkt *pkts[], size_t n)
 {
     struct sim_rep_queues *rq = atomic_load_explicit(&src->rep,
                                                      memory_order_acquire);
+    struct esw_sim_rep_sink *sink = atomic_load_explicit(
+        &src->dev->rep_sink, memory_order_acquire);
     size_t n_queued = 0;
 
-    if (rq->n == 1) {
+    if (sink) {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t qi = rq->n == 1 ? 0 : sim_rep_queue_select(pkts[i],
+                                                                 rq->n);
+
+            n_queued += sink->queue(sink->aux, src->number, qi, pkts[i]);
+        }
+    } else if (rq->n == 1) {
         n_queued = esw_ring_enqueue_burst(&rq->q[0].ring,
                                           (void *const *) pkts, n);
         if (n_queued) {
@@ -1082,7 +1091,7 @@ sim_rep_enqueue(struct sim_vport *src, struct esw_pkt *pkts[], size_t n)
         }
     }
     if (n_queued) {
-        atomic_fetch_add_explicit(&src->counters.rep_rx_packets, n_queued,
+        atomic_fetch_add_explicit(&src->counters->rep_rx_packets, n_queued,
                                   memory_order_relaxed);
     }
     if (n_queued < n) {
@@ -1169,9 +1178,9 @@ sim_egress(struct sim_dev *dev, struct sim_vport *dst,
             any_drop = true;
         }
         if (n_tx) {
-            atomic_fetch_add_explicit(&dst->counters.tx_packets, n_tx,
+            atomic_fetch_add_explicit(&dst->counters->tx_packets, n_tx,
                                       memory_order_relaxed);
-            atomic_fetch_add_explicit(&dst->counters.tx_bytes, bytes,
+            atomic_fetch_add_explicit(&dst->counters->tx_bytes, bytes,
                                       memory_order_relaxed);
         }
     }

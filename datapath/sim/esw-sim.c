@@ -39,7 +39,7 @@ sim_vport_get(struct sim_dev *dev, uint32_t vport)
 void
 sim_vport_drop(struct sim_vport *v, enum esw_drop_reason reason, uint64_t n)
 {
-    atomic_fetch_add_explicit(&v->counters.drops[reason], n,
+    atomic_fetch_add_explicit(&v->counters->drops[reason], n,
                               memory_order_relaxed);
 }
 
@@ -366,6 +366,15 @@ sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
     }
     v->dev = dev;
     v->number = number;
+    v->counters = &v->own_counters;
+    if (dev->counter_store) {
+        struct sim_vport_counters *c = dev->counter_store->get(
+            dev->counter_store->aux, number);
+
+        if (c) {
+            v->counters = c;
+        }
+    }
     snprintf(v->name, sizeof v->name, "%s", name);
     v->kind = cfg->kind;
     v->pf = cfg->pf;
@@ -689,7 +698,7 @@ sim_vport_guest_set_mac(struct esw_dev *dev_, uint32_t vport,
             /* Kept for status; what is in effect does not change. */
             v->guest_mac = *mac;
             v->guest_mac_refused = true;
-            atomic_fetch_add(&v->counters.guest_mac_refused, 1);
+            atomic_fetch_add(&v->counters->guest_mac_refused, 1);
             esw_error_set(err, EPERM, ESW_ERROR_POLICY, -1,
                           "%s: %s", v->name, reason);
         } else if (error) {
@@ -796,7 +805,7 @@ sim_vport_get_stats(struct esw_dev *dev_, uint32_t vport,
     esw_rcu_read_lock();
     v = sim_vport_get(dev, vport);
     if (v) {
-        const struct sim_vport_counters *c = &v->counters;
+        const struct sim_vport_counters *c = v->counters;
 
         s->rx_packets = atomic_load_explicit(&c->rx_packets,
                                              memory_order_relaxed);
@@ -905,7 +914,7 @@ sim_rep_queues_retire_cb(void *old_)
 
         while ((n = esw_ring_dequeue_burst(&old->q[i].ring,
                                            (void **) pkts, 64))) {
-            atomic_fetch_sub_explicit(&v->counters.rep_rx_packets, n,
+            atomic_fetch_sub_explicit(&v->counters->rep_rx_packets, n,
                                       memory_order_relaxed);
             sim_rep_enqueue(v, pkts, n);
         }
@@ -959,7 +968,7 @@ sim_rep_send(struct esw_dev *dev_, uint32_t vport, struct esw_pkt *pkt)
     esw_rcu_read_lock();
     v = sim_vport_get(dev, vport);
     if (v) {
-        atomic_fetch_add_explicit(&v->counters.rep_tx_packets, 1,
+        atomic_fetch_add_explicit(&v->counters->rep_tx_packets, 1,
                                   memory_order_relaxed);
         if (pkt->len < ESW_FRAME_MIN || pkt->len > ESW_FRAME_MAX) {
             sim_vport_drop(v, ESW_DROP_MALFORMED, 1);
@@ -1276,6 +1285,7 @@ sim_open(const char *name, const struct esw_dev_config *cfg,
     dev->n_threads = caps->n_threads;
     pthread_mutex_init(&dev->ctl_mutex, NULL);
     atomic_init(&dev->in_flight, 0);
+    atomic_init(&dev->rep_sink, NULL);
 
     dev->vports = calloc(caps->max_vports, sizeof *dev->vports);
     dev->meters = calloc(caps->max_meters, sizeof *dev->meters);
@@ -1380,3 +1390,18 @@ const struct esw_driver esw_sim_driver = {
     .trace_rep_send = sim_trace_rep_send,
     .emu = &sim_emu_ops,
 };
+
+void
+esw_sim_set_rep_sink(struct esw_dev *dev_, struct esw_sim_rep_sink *sink)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+
+    atomic_store_explicit(&dev->rep_sink, sink, memory_order_release);
+}
+
+void
+esw_sim_set_counter_store(struct esw_dev *dev_,
+                          const struct esw_sim_counter_store *store)
+{
+    sim_dev_cast(dev_)->counter_store = store;
+}

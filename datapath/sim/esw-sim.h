@@ -133,7 +133,9 @@ struct sim_vport {
     _Atomic(struct sim_rep_queues *) rep;
     uint32_t rep_queue_depth;       /* Per queue, immutable. */
 
-    struct sim_vport_counters counters;
+    struct sim_vport_counters *counters;    /* 'own_counters' or the
+                                             * device's counter store's. */
+    struct sim_vport_counters own_counters;
 };
 
 /* A rule handle (esw.h's opaque 'struct esw_rule'). */
@@ -239,6 +241,14 @@ struct sim_dev {
 
     /* Packets injected or being forwarded, not yet fully processed. */
     _Atomic int64_t in_flight;
+
+    /* Where misses go instead of the representor queues, if set
+     * (esw_sim_set_rep_sink()). */
+    struct esw_sim_rep_sink *_Atomic rep_sink;
+
+    /* Where vports added from then on keep their counters, if set
+     * (esw_sim_set_counter_store()); under 'ctl_mutex'. */
+    const struct esw_sim_counter_store *counter_store;
 };
 
 static inline struct sim_dev *
@@ -304,6 +314,36 @@ void sim_egress(struct sim_dev *, struct sim_vport *dst,
 /* Queues the misses 'pkts' (their ownership passes) to 'src''s
  * representor queues, counting those that do not fit as drops. */
 void sim_rep_enqueue(struct sim_vport *src, struct esw_pkt *pkts[], size_t n);
+uint32_t sim_rep_queue_select(const struct esw_pkt *, uint32_t n);
+
+/* A representor sink: the device daemon's shared-memory representor
+ * queues (datapath/remote/).  Once set on a device, its forwarding threads
+ * hand every missed packet to 'queue' instead of queueing it: 'queue' (in
+ * their RCU read side) takes 'pkt' and returns whether it kept it (false:
+ * a full queue, counted as a miss-queue-full drop).  The device still
+ * picks the queue (RSS over the vport's representor queues) and counts.
+ * Set before the device has vports, by the device's only controller; the
+ * sink must outlive the device. */
+struct esw_sim_rep_sink {
+    bool (*queue)(void *aux, uint32_t vport, uint32_t queue,
+                  struct esw_pkt *pkt);
+    void *aux;
+};
+
+void esw_sim_set_rep_sink(struct esw_dev *, struct esw_sim_rep_sink *);
+
+/* A counter store: the device daemon's counters in shared memory, which
+ * its clients read without asking.  Once set on a device, a vport added
+ * later keeps its counters where 'get' says for its number (zeroed, valid
+ * for the device's life; NULL: in the vport).  Set before the device has
+ * vports, by its only controller. */
+struct esw_sim_counter_store {
+    struct sim_vport_counters *(*get)(void *aux, uint32_t vport);
+    void *aux;
+};
+
+void esw_sim_set_counter_store(struct esw_dev *,
+                               const struct esw_sim_counter_store *);
 
 /* esw-sim-trace.c */
 int sim_trace_packet(struct esw_dev *, uint32_t vport, const struct esw_pkt *,

@@ -48,6 +48,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct esw_key key, key2;
     struct esw_pkt pkt;
     uint8_t *buf;
+    unsigned int tpid;
     int error;
 
     if (size > ESW_FRAME_MAX) {
@@ -91,12 +92,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
 
-    /* pop on the original: works iff there is a complete tag. */
+    /* pop on the original: works iff the frame has a complete tag right
+     * after the MAC addresses, parsed or not (a tag beyond the parse depth
+     * or of an IEEE 802.3 frame's LLC/SNAP Ethertype is not in n_vlans). */
+    tpid = size >= 14 ? (data[12] << 8) | data[13] : 0;
     error = esw_pkt_pop_vlan(&pkt);
-    if (!error != (key.n_vlans > 0
-                   || (size >= 16 && (key.eth_type == htons(ESW_TPID_8021Q)
-                                      || key.eth_type
-                                         == htons(ESW_TPID_8021AD))))) {
+    if (!error != (size >= 16 && (tpid == ESW_TPID_8021Q
+                                  || tpid == ESW_TPID_8021AD))
+        || (key.n_vlans > 0 && error)) {
         abort();
     }
     if (!error) {

@@ -1,0 +1,319 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* The device in its own process vs in-process: the same device API calls
+ * on a "sim" device in this process and on one hosted by ovs-eswitchd
+ * (the "remote" driver), side by side:
+ *
+ *   - rule insertion: esw_rule_add() of N distinct rules, one caller (as
+ *     ovs-ext's offload thread), then their deletion (pipelined by the
+ *     remote driver);
+ *   - miss path to OVS's side: N missed packets waiting in a representor
+ *     queue, read with esw_rep_recv() in bursts of 32 (what a PMD thread
+ *     does), the second time the queue fills (its memory warm): in-process
+ *     a ring of pointers, remote a copy out of the shared-memory ring;
+ *   - OVS's sends: N packets sent on a representor with esw_rep_send()
+ *     until the function's host side has them all (remote: through the
+ *     send ring);
+ *   - N reads of a vport's counters (remote: from shared memory).  Offloaded forwarding is the same code in both
+ *     (the daemon runs the sim), so it is not repeated here.
+ *
+ * The daemon is started from the build tree (--daemon=PATH, default
+ * datapath/remote/ovs-eswitchd) with its socket in a temporary directory.
+ *
+ * Usage: bench-remote [--quick] [--daemon=PATH] */
+
+#include "datapath/esw.h"
+#include "datapath/esw-emu.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BURST 32
+
+static double
+now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void __attribute__((noreturn))
+die(const char *what, int error)
+{
+    fprintf(stderr, "bench-remote: %s: %s\n", what, strerror(error));
+    exit(EXIT_FAILURE);
+}
+
+struct result {
+    double add_rate, del_rate;  /* Rules/s. */
+    double miss_mpps;
+    double send_mpps;
+    double stats_mps;           /* Vport counter reads, millions/s. */
+};
+
+static uint32_t
+add_vport(struct esw_dev *dev, uint32_t fn, uint32_t depth)
+{
+    struct esw_io_config io = { .type = ESW_IO_CAPTURE,
+                                .queue_depth = 65536 };
+    struct esw_vport_config cfg = {
+        .kind = ESW_VPORT_VF, .fn = fn, .vport = ESW_VPORT_AUTO,
+        .rep_queue_depth = depth, .io = &io,
+    };
+    struct esw_error err;
+    uint32_t vport;
+    int error = esw_vport_add(dev, &cfg, &err, &vport);
+
+    if (error) {
+        die(err.reason, error);
+    }
+    return vport;
+}
+
+static void
+run(const char *driver, size_t n_rules, size_t n_pkts, struct result *res)
+{
+    struct esw_dev_config cfg = { .max_rules = n_rules + 16 };
+    struct esw_rule **rules = calloc(n_rules, sizeof *rules);
+    struct esw_pkt *pkts[BURST];
+    struct esw_dev *dev;
+    uint32_t a, b;
+    size_t got;
+    double t0;
+    int error;
+
+    error = esw_dev_open("bench0", driver, &cfg, &dev);
+    if (error) {
+        die("cannot open the device", error);
+    }
+    a = add_vport(dev, 0, n_pkts);
+    b = add_vport(dev, 1, 1024);      /* Capture queue 65536 deep. */
+
+    /* Rule insertion and deletion. */
+    t0 = now();
+    for (size_t i = 0; i < n_rules; i++) {
+        struct esw_rule_spec spec;
+        struct esw_error err;
+
+        memset(&spec, 0, sizeof spec);
+        spec.match.in_vport = a;
+        spec.mask.in_vport = UINT32_MAX;
+        spec.match.eth_type = htons(0x0800);
+        spec.mask.eth_type = 0xffff;
+        spec.match.ip_dst.ip4 = htonl(0x0a000000 + i);
+        spec.mask.ip_dst.ip4 = UINT32_MAX;
+        spec.priority = 1;
+        spec.actions[0].type = ESW_ACTION_OUTPUT;
+        spec.actions[0].vport = b;
+        spec.n_actions = 1;
+        error = esw_rule_add(dev, &spec, &err, &rules[i]);
+        if (error) {
+            die(err.reason, error);
+        }
+    }
+    res->add_rate = n_rules / (now() - t0);
+    t0 = now();
+    for (size_t i = 0; i < n_rules; i++) {
+        esw_rule_del(dev, rules[i]);
+    }
+    if (esw_rule_count(dev)) {          /* Also waits for the replies. */
+        die("rules left", EINVAL);
+    }
+    res->del_rate = n_rules / (now() - t0);
+
+    /* Misses waiting in the representor queue, then read: twice, the
+     * second time timed (the queue's memory warm, as in steady state). */
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < n_pkts; i++) {
+            static const uint8_t frame[64] = {
+                2, 0, 0, 0, 0, 0xee, 2, 0, 0, 0, 0, 0x10, 0x08, 0x00,
+                0x45, 0, 0, 50, 0, 0, 0, 0, 64, 17, 0, 0,
+                10, 0, 0, 1, 10, 0, 0, 2,
+            };
+            struct esw_pkt *pkt = esw_pkt_from_data(frame, sizeof frame);
+
+            error = esw_host_inject(dev, a, pkt);
+            if (error) {
+                die("inject", error);
+            }
+        }
+        if (esw_dev_wait_idle(dev, 60000)) {
+            die("the device did not settle", ETIMEDOUT);
+        }
+        got = 0;
+        t0 = now();
+        while (got < n_pkts) {
+            size_t n = esw_rep_recv(dev, a, 0, pkts, BURST);
+
+            if (!n) {
+                die("missing misses", EINVAL);
+            }
+            for (size_t i = 0; i < n; i++) {
+                esw_pkt_free(pkts[i]);
+            }
+            got += n;
+        }
+        res->miss_mpps = got / (now() - t0) / 1e6;
+    }
+
+    /* OVS's sends to the function behind 'b', until it has them. */
+    t0 = now();
+    for (size_t i = 0; i < n_pkts; i++) {
+        static const uint8_t frame[64] = {
+            2, 0, 0, 0, 0, 0x11, 2, 0, 0, 0, 0, 0xee, 0x08, 0x00,
+        };
+
+        error = esw_rep_send(dev, b, esw_pkt_from_data(frame, sizeof frame));
+        if (error) {
+            die("send", error);
+        }
+    }
+    if (esw_dev_wait_idle(dev, 60000)) {
+        die("the device did not settle", ETIMEDOUT);
+    }
+    res->send_mpps = n_pkts / (now() - t0) / 1e6;
+    got = 0;
+    while (got < n_pkts) {
+        size_t n = esw_host_capture_read(dev, b, pkts, BURST);
+
+        if (!n) {
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            esw_pkt_free(pkts[i]);
+        }
+        got += n;
+    }
+    if (got != n_pkts) {
+        die("sends missing on the host side", EINVAL);
+    }
+
+    /* Counter reads (remote: from shared memory). */
+    t0 = now();
+    for (size_t i = 0; i < n_pkts; i++) {
+        struct esw_vport_stats st;
+
+        error = esw_vport_get_stats(dev, a, &st);
+        if (error) {
+            die("stats", error);
+        }
+    }
+    res->stats_mps = n_pkts / (now() - t0) / 1e6;
+
+    esw_dev_close(dev);
+    free(rules);
+}
+
+/* Starts 'daemon' listening on 'sock'; returns its pid once it accepts. */
+static pid_t
+start_daemon(const char *daemon, const char *sock, const char *log)
+{
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    char arg[sizeof sun.sun_path + 16], log_arg[128];
+    pid_t pid;
+
+    if (strlen(sock) >= sizeof sun.sun_path) {
+        die(sock, ENAMETOOLONG);
+    }
+    snprintf(arg, sizeof arg, "--socket=%s", sock);
+    snprintf(log_arg, sizeof log_arg, "--log-file=%s", log);
+    pid = fork();
+    if (pid < 0) {
+        die("fork", errno);
+    }
+    if (!pid) {
+        execl(daemon, daemon, arg, log_arg, (char *) NULL);
+        fprintf(stderr, "bench-remote: %s: %s\n", daemon, strerror(errno));
+        _exit(127);
+    }
+    memcpy(sun.sun_path, sock, strlen(sock) + 1);
+    for (int i = 0; i < 500; i++) {
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+        if (fd >= 0 && !connect(fd, (struct sockaddr *) &sun, sizeof sun)) {
+            close(fd);
+            return pid;
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            die("the daemon exited", ECHILD);
+        }
+        nanosleep(&(struct timespec) { .tv_nsec = 10 * 1000 * 1000 }, NULL);
+    }
+    kill(pid, SIGTERM);
+    die("the daemon does not listen", ETIMEDOUT);
+}
+
+int
+main(int argc, char *argv[])
+{
+    const char *daemon = "datapath/remote/ovs-eswitchd";
+    size_t n_rules = 20000, n_pkts = 32768;
+    char dir[] = "/tmp/bench-remote.XXXXXX";
+    struct result sim, remote;
+    char sock[64], log[64];
+    pid_t pid;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick")) {
+            n_rules = 2000;
+            n_pkts = 4096;
+        } else if (!strncmp(argv[i], "--daemon=", 9)) {
+            daemon = argv[i] + 9;
+        } else {
+            fprintf(stderr, "usage: %s [--quick] [--daemon=PATH]\n",
+                    argv[0]);
+            return EXIT_FAILURE;
+        }
+    }
+    if (!mkdtemp(dir)) {
+        die("mkdtemp", errno);
+    }
+    snprintf(sock, sizeof sock, "%s/ovs-eswitchd.sock", dir);
+    snprintf(log, sizeof log, "%s/ovs-eswitchd.log", dir);
+    pid = start_daemon(daemon, sock, log);
+    setenv("OVS_ESWITCHD_SOCKET", sock, 1);
+
+    run("sim", n_rules, n_pkts, &sim);
+    run("remote", n_rules, n_pkts, &remote);
+
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    unlink(log);
+    rmdir(dir);
+
+    printf("device API calls, in-process (sim) vs in ovs-eswitchd (remote);"
+           " %zu rules, %zu misses of 64 bytes\n", n_rules, n_pkts);
+    printf("%-34s %12s %12s %8s\n", "", "in-process", "remote", "ratio");
+    printf("%-34s %12.0f %12.0f %7.1fx\n", "rule insertion (rules/s)",
+           sim.add_rate, remote.add_rate, sim.add_rate / remote.add_rate);
+    printf("%-34s %12.0f %12.0f %7.1fx\n", "rule deletion (rules/s)",
+           sim.del_rate, remote.del_rate, sim.del_rate / remote.del_rate);
+    printf("%-34s %12.2f %12.2f %7.1fx\n", "miss path to OVS (Mpps)",
+           sim.miss_mpps, remote.miss_mpps,
+           sim.miss_mpps / remote.miss_mpps);
+    printf("%-34s %12.2f %12.2f %7.1fx\n", "OVS's sends to a function (Mpps)",
+           sim.send_mpps, remote.send_mpps,
+           sim.send_mpps / remote.send_mpps);
+    printf("%-34s %12.2f %12.2f %7.1fx\n", "vport counter reads (M/s)",
+           sim.stats_mps, remote.stats_mps,
+           sim.stats_mps / remote.stats_mps);
+    return 0;
+}

@@ -1,0 +1,284 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef ESW_REMOTE_PROTO_H
+#define ESW_REMOTE_PROTO_H 1
+
+/* The device daemon's protocol: how the "remote" driver (esw-remote.c)
+ * asks ovs-eswitchd (esw-remote-server.c) to run esw.h and esw-emu.h calls
+ * on a device it hosts.
+ *
+ * Transport
+ * =========
+ *
+ * A unix stream socket.  Every message is a 'struct esw_rmsg_hdr' followed
+ * by 'len' payload bytes.  A reply carries the request's 'op' and 'seq';
+ * its 'result' is the call's return value (0 or a positive errno, esw.h's
+ * convention).  File descriptors (a representor queue's eventfd and the
+ * memfd of its shared-memory ring, esw-remote-ring.h) travel with the
+ * first byte of a reply, as SCM_RIGHTS.
+ *
+ * One connection serves one device: the first request is ESW_ROP_HELLO,
+ * the second ESW_ROP_DEV_OPEN; the device is closed when the connection
+ * goes away or on ESW_ROP_DEV_CLOSE.  Requests are answered in order, so
+ * a client may send several before reading their replies (pipelining);
+ * the remote driver does so for rule deletions, which never fail.
+ *
+ * Payloads
+ * ========
+ *
+ * The payloads are the fixed wire structures below, which embed esw.h's
+ * plain-data structures in this host's layout: both ends run on the same
+ * machine, and ESW_ROP_HELLO compares the protocol version and an ABI
+ * fingerprint (the sizes of every embedded structure) before anything
+ * else.  Pointers never travel: a config's pointer to its emulator part
+ * is a "has_..." flag and the part itself; a rule handle is a 64-bit id
+ * the client chooses.
+ *
+ * Every message is checked before use, on both sides: magic, version,
+ * length (exact for fixed payloads, bounded for packets), NUL-terminated
+ * strings, booleans that are 0 or 1, counts within their arrays, enums
+ * within their range.  A malformed request gets EINVAL (EPROTO for a bad
+ * header, after which the daemon closes the connection, since framing is
+ * lost); a malformed reply makes the client's call fail with ENODEV, as a
+ * device that went away. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "esw.h"
+#include "esw-emu.h"
+#include "esw-policy-config.h"
+
+#define ESW_RPROTO_MAGIC   0x52575345u     /* "ESWR" in memory order. */
+#define ESW_RPROTO_VERSION 1
+#define ESW_RPROTO_MAX_MSG (1u << 20)      /* Payload bound. */
+#define ESW_RPROTO_MAX_BATCH 64            /* Packets in one reply. */
+#define ESW_RPROTO_SOCKET  "ovs-eswitchd.sock"
+#define ESW_RPROTO_MAX_FDS 2
+
+enum esw_rop {
+    ESW_ROP_HELLO = 1,
+    ESW_ROP_DEV_OPEN,
+    ESW_ROP_DEV_CLOSE,
+    ESW_ROP_VPORT_ADD,
+    ESW_ROP_VPORT_DEL,
+    ESW_ROP_VPORT_GET_INFO,
+    ESW_ROP_VPORT_LOOKUP,
+    ESW_ROP_VPORT_LIST,
+    ESW_ROP_VPORT_SET_MAC,
+    ESW_ROP_VPORT_SET_MTU,
+    ESW_ROP_VPORT_SET_ADMIN,
+    ESW_ROP_VPORT_SET_POLICY,
+    ESW_ROP_VPORT_GUEST_SET_MAC,
+    ESW_ROP_VPORT_GET_STATS,
+    ESW_ROP_VPORT_GET_POLICY,
+    ESW_ROP_VPORT_GUEST_RESET,
+    ESW_ROP_VPORT_SET_REP_QUEUES,
+    ESW_ROP_RULE_VALIDATE,
+    ESW_ROP_RULE_ADD,
+    ESW_ROP_RULE_MODIFY,
+    ESW_ROP_RULE_DEL,
+    ESW_ROP_RULE_GET_STATS,
+    ESW_ROP_RULE_COUNT,
+    ESW_ROP_METER_SET,
+    ESW_ROP_METER_DEL,
+    ESW_ROP_METER_GET_STATS,
+    ESW_ROP_METER_GET_CONFIG,
+    ESW_ROP_METER_LIST,
+    ESW_ROP_REP_GET_FD,
+    ESW_ROP_REP_SEND_RING,
+    ESW_ROP_REP_SEND,
+    ESW_ROP_TRACE_PACKET,
+    ESW_ROP_TRACE_REP_SEND,
+    ESW_ROP_HOST_GET,
+    ESW_ROP_HOST_INJECT,
+    ESW_ROP_HOST_CAPTURE_READ,
+    ESW_ROP_IS_IDLE,
+    ESW_N_ROPS
+};
+
+/* Returns the name of 'op' ("rule-add"), or "unknown". */
+const char *esw_rop_name(unsigned int op);
+
+struct esw_rmsg_hdr {
+    uint32_t magic;             /* ESW_RPROTO_MAGIC. */
+    uint16_t version;           /* ESW_RPROTO_VERSION. */
+    uint16_t op;                /* enum esw_rop. */
+    uint32_t len;               /* Payload bytes that follow. */
+    uint32_t seq;               /* Chosen by the client, echoed. */
+    int32_t result;             /* Replies: 0 or a positive errno. */
+    uint32_t n_fds;             /* Replies: descriptors attached
+                                 * (0..ESW_RPROTO_MAX_FDS). */
+};
+
+/* Wire payloads.  "Requests" and "replies" of each op; an op not listed
+ * has an empty payload that way. */
+
+struct esw_rw_hello {           /* Request and reply. */
+    uint64_t abi;               /* esw_rproto_abi(). */
+};
+
+struct esw_rw_dev_open {        /* Request; reply: struct esw_caps. */
+    char name[ESW_NAME_MAX];
+    struct esw_dev_config cfg;  /* 'emu' NULL. */
+    uint8_t has_emu;
+    struct esw_emu_dev_config emu;
+};
+
+struct esw_rw_vport {           /* Requests naming a vport or a meter:
+                                 * 'arg' is the MTU, admin state, number
+                                 * of queues, queue, or most ids listed;
+                                 * 'arg2' the most packets read. */
+    uint32_t vport;
+    uint32_t arg;
+    uint32_t arg2;
+};
+
+struct esw_rw_vport_add {       /* Request; reply: esw_rw_error_u32. */
+    struct esw_vport_config cfg;    /* 'io' NULL. */
+    uint8_t has_io;
+    struct esw_io_config io;
+};
+
+struct esw_rw_error_u32 {       /* Replies with an error and a number. */
+    struct esw_error err;
+    uint32_t value;
+};
+
+struct esw_rw_name {            /* VPORT_LOOKUP request. */
+    char name[ESW_NAME_MAX];
+};
+
+struct esw_rw_mac {             /* VPORT_SET_MAC, VPORT_GUEST_SET_MAC. */
+    uint32_t vport;
+    struct esw_eth_addr mac;
+};
+
+struct esw_rw_policy {          /* SET_POLICY request, GET_POLICY reply. */
+    uint32_t vport;
+    uint8_t has_policy;
+    struct esw_policy_config cfg;
+};
+
+struct esw_rw_rule {            /* RULE_VALIDATE/ADD/MODIFY requests. */
+    uint64_t id;                /* 0 for VALIDATE. */
+    struct esw_rule_spec spec;
+};
+
+struct esw_rw_rule_reply {      /* RULE_ADD/MODIFY replies. */
+    struct esw_error err;
+    struct esw_rule_spec spec;  /* As the device keeps it (the match
+                                 * outside the mask cleared...). */
+};
+
+struct esw_rw_rule_id {         /* RULE_DEL, RULE_GET_STATS requests. */
+    uint64_t id;
+};
+
+struct esw_rw_meter {           /* METER_SET request, GET_CONFIG reply. */
+    uint32_t id;
+    struct esw_meter_config cfg;
+};
+
+struct esw_rw_count {           /* Replies: RULE_COUNT, IS_IDLE. */
+    uint64_t n;
+};
+
+struct esw_rw_list {            /* VPORT_LIST, METER_LIST replies:
+                                 * followed by min(n, asked) uint32s. */
+    uint32_t n;
+};
+
+struct esw_rw_pkt {             /* A packet: followed by 'len' bytes. */
+    uint32_t len;
+    uint32_t in_vport;
+    uint32_t mark;
+};
+
+struct esw_rw_pkt_req {         /* REP_SEND, HOST_INJECT, TRACE_*
+                                 * requests: one esw_rw_pkt follows. */
+    uint32_t vport;
+};
+
+struct esw_rw_pkts {            /* HOST_CAPTURE_READ replies:
+                                 * 'n' esw_rw_pkt, each with its bytes. */
+    uint32_t n;
+};
+
+struct esw_rw_trace {           /* TRACE_PACKET reply, then the packet to
+                                 * the representor if 'has_pkt'. */
+    struct esw_trace trace;     /* Pointers NULL. */
+    uint64_t rule_id;
+    uint64_t stage_rule_ids[ESW_TRACE_MAX_STAGES];
+    uint8_t has_pkt;
+};
+
+/* Fingerprint of the structures above, as both ends were built. */
+uint64_t esw_rproto_abi(void);
+
+/* Checks a message header as received ('is_reply' for the client): EPROTO
+ * (bad magic, version, length, descriptor count or op), else 0. */
+int esw_rproto_check_hdr(const struct esw_rmsg_hdr *, bool is_reply);
+
+/* A request, decoded and checked by esw_rproto_decode_request(). */
+struct esw_rreq {
+    uint16_t op;
+    uint32_t seq;
+    uint32_t vport, arg, arg2;
+    uint64_t id;
+    char name[ESW_NAME_MAX];
+    struct esw_dev_config dev_cfg;      /* 'emu' points to 'emu'. */
+    struct esw_emu_dev_config emu;
+    struct esw_vport_config vport_cfg;  /* 'io' points to 'io'. */
+    struct esw_io_config io;
+    struct esw_eth_addr mac;
+    bool has_policy;
+    struct esw_policy_config policy;
+    struct esw_rule_spec spec;
+    struct esw_meter_config meter;
+    struct esw_rw_pkt pkt;              /* Packet requests. */
+    const uint8_t *frame;               /* Into the message. */
+};
+
+/* Decodes and checks request 'payload' (of 'hdr->len' bytes) into 'req'.
+ * Returns 0 or EINVAL with a reason in 'reason'.  Never reads outside
+ * 'payload', never trusts a pointer or a count from it. */
+int esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
+                              const uint8_t *payload, struct esw_rreq *req,
+                              char *reason, size_t reason_size);
+
+/* Checks of plain structures received from the other side: EINVAL if a
+ * boolean is neither 0 nor 1, a count exceeds its array, an enum is out of
+ * range or a string is not NUL-terminated. */
+int esw_rproto_check_bools(const void *, const size_t offsets[], size_t n);
+int esw_rproto_check_spec(const struct esw_rule_spec *);
+int esw_rproto_check_policy(const void *raw_cfg);
+int esw_rproto_check_meter(const void *raw_cfg);
+int esw_rproto_check_vport_info(const void *raw_info);
+int esw_rproto_check_host_info(const void *raw_info);
+int esw_rproto_check_trace(const void *raw_trace);
+int esw_rproto_check_string(const char *, size_t size);
+
+/* Socket I/O, blocking with 'timeout_ms' (-1: none) for each wait.
+ * esw_rproto_send() sends a header and payload with 'hdr->n_fds'
+ * descriptors 'fds' attached.  esw_rproto_recv_hdr() receives a header
+ * and the descriptors that came with it (at most ESW_RPROTO_MAX_FDS,
+ * stored in 'fds', the rest -1); esw_rproto_recv_all() the payload.  0 or
+ * a positive errno (EPIPE once the peer closed). */
+int esw_rproto_send(int sock, const struct esw_rmsg_hdr *,
+                    const void *payload, const int fds[], int timeout_ms);
+int esw_rproto_recv_hdr(int sock, struct esw_rmsg_hdr *,
+                        int fds[ESW_RPROTO_MAX_FDS], int timeout_ms);
+int esw_rproto_recv_all(int sock, void *buf, size_t len, int timeout_ms);
+
+/* Default socket path: $OVS_ESWITCHD_SOCKET, else
+ * $OVS_RUNDIR/ovs-eswitchd.sock, else RUNDIR/ovs-eswitchd.sock.  Returns
+ * 0, or ENAMETOOLONG. */
+int esw_rproto_default_socket(char *path, size_t size);
+
+#endif /* esw-remote-proto.h */

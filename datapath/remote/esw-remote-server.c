@@ -1,0 +1,1124 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* The device daemon's sessions (esw-remote-server.h). */
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE             /* memfd_create(). */
+#endif
+
+#include "esw-remote-server.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "esw-provider.h"
+#include "esw-rcu.h"
+#include "esw-remote-ring.h"
+#include "esw-sim.h"
+
+/* Rule ids <-> handles: an open-addressing map with linear probing and
+ * backward-shift deletion; keys are nonzero. */
+struct rmap_slot {
+    uint64_t key;
+    uint64_t value;
+};
+
+struct rmap {
+    struct rmap_slot *slots;
+    size_t mask;                /* Capacity - 1 (0: no table). */
+    size_t n;
+};
+
+static uint64_t
+rmap_hash(uint64_t key)
+{
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdULL;
+    key ^= key >> 33;
+    return key;
+}
+
+static struct rmap_slot *
+rmap_find(const struct rmap *m, uint64_t key)
+{
+    if (!m->slots) {
+        return NULL;
+    }
+    for (size_t i = rmap_hash(key) & m->mask; m->slots[i].key;
+         i = (i + 1) & m->mask) {
+        if (m->slots[i].key == key) {
+            return &m->slots[i];
+        }
+    }
+    return NULL;
+}
+
+static int
+rmap_insert(struct rmap *m, uint64_t key, uint64_t value)
+{
+    if ((m->n + 1) * 2 > (m->slots ? m->mask + 1 : 0)) {
+        size_t size = m->slots ? (m->mask + 1) * 2 : 64;
+        struct rmap_slot *slots = calloc(size, sizeof *slots);
+        struct rmap old = *m;
+
+        if (!slots) {
+            return ENOMEM;
+        }
+        m->slots = slots;
+        m->mask = size - 1;
+        m->n = 0;
+        for (size_t i = 0; old.slots && i <= old.mask; i++) {
+            if (old.slots[i].key) {
+                rmap_insert(m, old.slots[i].key, old.slots[i].value);
+            }
+        }
+        free(old.slots);
+    }
+    size_t i = rmap_hash(key) & m->mask;
+
+    while (m->slots[i].key) {
+        i = (i + 1) & m->mask;
+    }
+    m->slots[i].key = key;
+    m->slots[i].value = value;
+    m->n++;
+    return 0;
+}
+
+static void
+rmap_remove(struct rmap *m, struct rmap_slot *slot)
+{
+    size_t i = slot - m->slots;
+    size_t j = i;
+
+    for (;;) {
+        j = (j + 1) & m->mask;
+        if (!m->slots[j].key) {
+            break;
+        }
+        size_t home = rmap_hash(m->slots[j].key) & m->mask;
+
+        /* Move 'j' into the hole at 'i' if its home is not in (i, j]. */
+        if ((j > i && (home <= i || home > j))
+            || (j < i && (home <= i && home > j))) {
+            m->slots[i] = m->slots[j];
+            i = j;
+        }
+    }
+    m->slots[i].key = 0;
+    m->n--;
+}
+
+/* A representor queue in shared memory. */
+struct srv_ring {
+    struct esw_rring *r;        /* Mapping of 'memfd'. */
+    size_t size;
+    int memfd;
+    int efd;                    /* Its eventfd. */
+};
+
+struct esw_rsession {
+    bool hello;
+    struct esw_dev *dev;
+    struct rmap rules;          /* Client id -> struct esw_rule *. */
+    struct rmap handles;        /* struct esw_rule * -> client id. */
+
+    /* Representor queues: [vport * ESW_MAX_REP_QUEUES + queue], read by
+     * the forwarding threads (RCU), written by the session. */
+    struct srv_ring *_Atomic *rings;
+    struct esw_sim_rep_sink sink;
+
+    /* OVS's sends: a ring per vport [max_vports], consumed here; their
+     * producer (the client) signals 'send_efd'. */
+    struct srv_ring **send_rings;
+    int send_efd;
+
+    /* The vports' counters, in shared memory (the sim's counter store). */
+    struct esw_rstats *stats;
+    size_t stats_size;
+    int stats_fd;
+    struct esw_sim_counter_store counter_store;
+};
+
+/* The sim's counters are the shared slots' (after 'exists'). */
+#define RSTATS_SAME(FIELD)                                                  \
+    _Static_assert(offsetof(struct sim_vport_counters, FIELD)               \
+                   == (offsetof(struct esw_rstats_vport, FIELD)             \
+                       - offsetof(struct esw_rstats_vport, rx_packets)),    \
+                   "counter layout: " #FIELD)
+RSTATS_SAME(rx_packets);
+RSTATS_SAME(rx_bytes);
+RSTATS_SAME(tx_packets);
+RSTATS_SAME(tx_bytes);
+RSTATS_SAME(rep_rx_packets);
+RSTATS_SAME(rep_tx_packets);
+RSTATS_SAME(guest_mac_refused);
+RSTATS_SAME(drops);
+_Static_assert(sizeof(struct sim_vport_counters)
+               == (sizeof(struct esw_rstats_vport)
+                   - offsetof(struct esw_rstats_vport, rx_packets)),
+               "counter layout: size");
+
+#define SEND_RING_CAPACITY 512
+
+struct esw_rsession *
+esw_rsession_create(void)
+{
+    struct esw_rsession *s = calloc(1, sizeof *s);
+
+    if (s) {
+        s->send_efd = -1;
+        s->stats_fd = -1;
+    }
+    return s;
+}
+
+/* The counter store: vport 'vport''s slot, zeroed. */
+static struct sim_vport_counters *
+stats_get(void *s_, uint32_t vport)
+{
+    struct esw_rsession *s = s_;
+    struct esw_rstats_vport *slot;
+
+    if (vport >= s->stats->max_vports) {
+        return NULL;
+    }
+    slot = &s->stats->vports[vport];
+    memset((char *) slot + offsetof(struct esw_rstats_vport, rx_packets), 0,
+           sizeof *slot - offsetof(struct esw_rstats_vport, rx_packets));
+    return (struct sim_vport_counters *) &slot->rx_packets;
+}
+
+static void
+stats_set_exists(struct esw_rsession *s, uint32_t vport, bool exists)
+{
+    if (vport < s->stats->max_vports) {
+        atomic_store_explicit(&s->stats->vports[vport].exists, exists,
+                              memory_order_release);
+    }
+}
+
+/* Creates the shared counters of a device of 'max_vports'. */
+static int
+stats_create(struct esw_rsession *s, uint32_t max_vports)
+{
+    s->stats_size = esw_rstats_size(max_vports);
+    s->stats_fd = memfd_create("esw-stats", MFD_CLOEXEC);
+    if (s->stats_fd < 0 || ftruncate(s->stats_fd, s->stats_size) < 0) {
+        goto error;
+    }
+    s->stats = mmap(NULL, s->stats_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+                    s->stats_fd, 0);
+    if (s->stats == MAP_FAILED) {
+        s->stats = NULL;
+        goto error;
+    }
+    s->stats->magic = ESW_RSTATS_MAGIC;
+    s->stats->max_vports = max_vports;
+    s->stats->slot_size = sizeof(struct esw_rstats_vport);
+    s->counter_store.get = stats_get;
+    s->counter_store.aux = s;
+    return 0;
+
+error:
+    if (s->stats_fd >= 0) {
+        close(s->stats_fd);
+        s->stats_fd = -1;
+    }
+    return errno == EMFILE || errno == ENFILE ? EMFILE : ENOMEM;
+}
+
+static void
+stats_destroy(struct esw_rsession *s)
+{
+    if (s->stats) {
+        munmap(s->stats, s->stats_size);
+        s->stats = NULL;
+    }
+    if (s->stats_fd >= 0) {
+        close(s->stats_fd);
+        s->stats_fd = -1;
+    }
+}
+
+int
+esw_rsession_send_fd(const struct esw_rsession *s)
+{
+    return s->send_efd;
+}
+
+static struct srv_ring *_Atomic *
+ring_slot(struct esw_rsession *s, uint32_t vport, uint32_t queue)
+{
+    return (vport < s->dev->caps.max_vports && queue < ESW_MAX_REP_QUEUES
+            ? &s->rings[(size_t) vport * ESW_MAX_REP_QUEUES + queue]
+            : NULL);
+}
+
+/* The representor sink: in a forwarding thread. */
+static bool
+sink_queue(void *s_, uint32_t vport, uint32_t queue, struct esw_pkt *pkt)
+{
+    struct esw_rsession *s = s_;
+    struct srv_ring *_Atomic *slot = ring_slot(s, vport, queue);
+    struct srv_ring *ring = slot ? atomic_load_explicit(
+        slot, memory_order_acquire) : NULL;
+    bool queued = ring && esw_rring_enqueue(ring->r, pkt);
+
+    if (queued) {
+        esw_rring_signal(ring->r, ring->efd);
+    }
+    esw_pkt_free(pkt);
+    return queued;
+}
+
+static void
+ring_destroy(struct srv_ring *ring)
+{
+    if (ring) {
+        munmap(ring->r, ring->size);
+        close(ring->memfd);
+        close(ring->efd);
+        free(ring);
+    }
+}
+
+static int
+ring_create(uint32_t capacity, struct srv_ring **ringp)
+{
+    struct srv_ring *ring = calloc(1, sizeof *ring);
+    int error = 0;
+
+    if (!ring) {
+        return ENOMEM;
+    }
+    ring->size = esw_rring_size(capacity);
+    ring->memfd = memfd_create("esw-rep-ring", MFD_CLOEXEC);
+    ring->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (ring->memfd < 0 || ring->efd < 0
+        || ftruncate(ring->memfd, ring->size) < 0) {
+        error = errno;
+        goto error;
+    }
+    ring->r = mmap(NULL, ring->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+                   ring->memfd, 0);
+    if (ring->r == MAP_FAILED) {
+        error = errno;
+        goto error;
+    }
+    esw_rring_init(ring->r, capacity);
+    *ringp = ring;
+    return 0;
+
+error:
+    if (ring->memfd >= 0) {
+        close(ring->memfd);
+    }
+    if (ring->efd >= 0) {
+        close(ring->efd);
+    }
+    free(ring);
+    return error == EMFILE || error == ENFILE ? EMFILE : ENOMEM;
+}
+
+/* Takes the representor rings of 'vport' out of service, once no
+ * forwarding thread can be using them (after an RCU grace period if
+ * 'sync'), and returns their packets in 'pkts' (up to 'max', the rest
+ * dropped) and how many. */
+static size_t
+rings_remove(struct esw_rsession *s, uint32_t vport, bool sync,
+             struct esw_pkt **pkts, size_t max)
+{
+    struct srv_ring *gone[ESW_MAX_REP_QUEUES];
+    size_t n_gone = 0, n = 0;
+
+    for (uint32_t q = 0; q < ESW_MAX_REP_QUEUES; q++) {
+        struct srv_ring *_Atomic *slot = ring_slot(s, vport, q);
+        struct srv_ring *ring = slot ? atomic_exchange(slot, NULL) : NULL;
+
+        if (ring) {
+            gone[n_gone++] = ring;
+        }
+    }
+    if (!n_gone) {
+        return 0;
+    }
+    if (sync) {
+        esw_rcu_synchronize();
+    }
+    for (size_t i = 0; i < n_gone; i++) {
+        struct esw_rring_cell *cell;
+
+        while ((cell = esw_rring_peek(gone[i]->r))) {
+            struct esw_pkt *pkt = NULL;
+
+            if (n < max && cell->len <= ESW_FRAME_MAX) {
+                pkt = esw_pkt_from_data(cell->data, cell->len);
+            }
+            if (pkt) {
+                pkt->in_vport = cell->in_vport;
+                pkt->mark = cell->mark;
+                pkts[n++] = pkt;
+            }
+            esw_rring_release(gone[i]->r, cell);
+        }
+        ring_destroy(gone[i]);
+    }
+    return n;
+}
+
+/* Gives 'vport' rings for its queues 0..n_queues-1 (those it lacks).
+ * ENOMEM, EMFILE. */
+static int
+rings_add(struct esw_rsession *s, uint32_t vport)
+{
+    struct esw_vport_info info;
+    int error = esw_vport_get_info(s->dev, vport, &info);
+
+    for (uint32_t q = 0; !error && q < info.n_rep_queues; q++) {
+        struct srv_ring *_Atomic *slot = ring_slot(s, vport, q);
+        struct srv_ring *ring;
+
+        if (slot && !atomic_load(slot)) {
+            error = ring_create(info.rep_queue_depth, &ring);
+            if (!error) {
+                atomic_store_explicit(slot, ring, memory_order_release);
+            }
+        }
+    }
+    return error;
+}
+
+/* Sends what waits in 'vport''s send ring, then re-arms it. */
+static void
+send_ring_run(struct esw_rsession *s, uint32_t vport)
+{
+    struct srv_ring *ring = s->send_rings[vport];
+
+    for (;;) {
+        struct esw_rring_cell *cell;
+
+        while ((cell = esw_rring_peek(ring->r))) {
+            struct esw_pkt *pkt = NULL;
+
+            if (cell->len <= ESW_FRAME_MAX) {
+                pkt = esw_pkt_from_data(cell->data, cell->len);
+            }
+            if (pkt) {
+                pkt->in_vport = cell->in_vport;
+                pkt->mark = cell->mark;
+                esw_rep_send(s->dev, vport, pkt);
+            }
+            /* Only once sent: an empty ring means every send is counted
+             * (the client reads the counters from shared memory). */
+            esw_rring_release(ring->r, cell);
+        }
+        atomic_store(&ring->r->armed, true);
+        atomic_thread_fence(memory_order_seq_cst);
+        if (esw_rring_is_empty(ring->r)) {
+            break;
+        }
+        atomic_store(&ring->r->armed, false);
+    }
+}
+
+void
+esw_rsession_run(struct esw_rsession *s)
+{
+    uint64_t value;
+
+    if (!s->dev) {
+        return;
+    }
+    if (read(s->send_efd, &value, sizeof value) < 0) {
+        /* EAGAIN: nothing signalled; the rings are looked at anyway. */
+    }
+    for (uint32_t v = 0; v < s->dev->caps.max_vports; v++) {
+        if (s->send_rings[v]) {
+            send_ring_run(s, v);
+        }
+    }
+}
+
+/* Removes 'vport''s send ring, after sending what waits in it. */
+static void
+send_ring_remove(struct esw_rsession *s, uint32_t vport)
+{
+    if (vport < s->dev->caps.max_vports && s->send_rings[vport]) {
+        send_ring_run(s, vport);
+        ring_destroy(s->send_rings[vport]);
+        s->send_rings[vport] = NULL;
+    }
+}
+
+static void
+session_close_dev(struct esw_rsession *s)
+{
+    if (s->dev) {
+        esw_sim_set_rep_sink(s->dev, NULL);
+        esw_rcu_synchronize();
+        for (uint32_t v = 0; v < s->dev->caps.max_vports; v++) {
+            struct esw_pkt *none[1];
+
+            rings_remove(s, v, false, none, 0);
+        }
+        free(s->rings);
+        s->rings = NULL;
+        for (uint32_t v = 0; v < s->dev->caps.max_vports; v++) {
+            ring_destroy(s->send_rings[v]);
+        }
+        free(s->send_rings);
+        s->send_rings = NULL;
+        close(s->send_efd);
+        s->send_efd = -1;
+        for (size_t i = 0; s->rules.slots && i <= s->rules.mask; i++) {
+            if (s->rules.slots[i].key) {
+                esw_rule_del(s->dev, (struct esw_rule *) (uintptr_t)
+                             s->rules.slots[i].value);
+            }
+        }
+        free(s->rules.slots);
+        free(s->handles.slots);
+        memset(&s->rules, 0, sizeof s->rules);
+        memset(&s->handles, 0, sizeof s->handles);
+        esw_dev_close(s->dev);
+        s->dev = NULL;
+        stats_destroy(s);
+    }
+}
+
+void
+esw_rsession_destroy(struct esw_rsession *s)
+{
+    if (s) {
+        session_close_dev(s);
+        free(s);
+    }
+}
+
+const char *
+esw_rsession_dev_name(const struct esw_rsession *s)
+{
+    return s->dev ? esw_dev_name(s->dev) : NULL;
+}
+
+void
+esw_rreply_init(struct esw_rreply *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+void
+esw_rreply_destroy(struct esw_rreply *r)
+{
+    free(r->data);
+}
+
+static void *
+reply_put(struct esw_rreply *r, const void *p, size_t n)
+{
+    if (r->len + n > r->allocated) {
+        size_t size = r->allocated ? r->allocated : 256;
+        uint8_t *data;
+
+        while (size < r->len + n) {
+            size *= 2;
+        }
+        data = realloc(r->data, size);
+        if (!data) {
+            abort();            /* Bounded by ESW_RPROTO_MAX_MSG. */
+        }
+        r->data = data;
+        r->allocated = size;
+    }
+    void *dst = r->data + r->len;
+
+    if (p) {
+        memcpy(dst, p, n);
+    } else {
+        memset(dst, 0, n);
+    }
+    r->len += n;
+    return dst;
+}
+
+static void
+reply_pkt(struct esw_rreply *r, const struct esw_pkt *pkt)
+{
+    struct esw_rw_pkt w = { .len = pkt->len, .in_vport = pkt->in_vport,
+                            .mark = pkt->mark };
+
+    reply_put(r, &w, sizeof w);
+    reply_put(r, pkt->data, pkt->len);
+}
+
+static void
+reply_pkts(struct esw_rreply *r, struct esw_pkt *pkts[], size_t n)
+{
+    struct esw_rw_pkts w = { .n = n };
+
+    reply_put(r, &w, sizeof w);
+    for (size_t i = 0; i < n; i++) {
+        reply_pkt(r, pkts[i]);
+        esw_pkt_free(pkts[i]);
+    }
+}
+
+static struct esw_pkt *
+req_pkt(const struct esw_rreq *req)
+{
+    struct esw_pkt *pkt = esw_pkt_from_data(req->frame, req->pkt.len);
+
+    if (pkt) {
+        pkt->in_vport = req->pkt.in_vport;
+        pkt->mark = req->pkt.mark;
+    }
+    return pkt;
+}
+
+static struct esw_rule *
+session_rule(const struct esw_rsession *s, uint64_t id)
+{
+    struct rmap_slot *slot = id ? rmap_find(&s->rules, id) : NULL;
+
+    return slot ? (struct esw_rule *) (uintptr_t) slot->value : NULL;
+}
+
+static uint64_t
+session_rule_id(const struct esw_rsession *s, const struct esw_rule *rule)
+{
+    struct rmap_slot *slot = rule ? rmap_find(&s->handles,
+                                              (uintptr_t) rule) : NULL;
+
+    return slot ? slot->value : 0;
+}
+
+static void
+handle_rule_add(struct esw_rsession *s, const struct esw_rreq *req,
+                struct esw_rreply *reply)
+{
+    struct esw_rw_rule_reply *w = reply_put(reply, NULL, sizeof *w);
+    struct esw_error *err = &w->err;
+    struct esw_rule *rule;
+
+    if (session_rule(s, req->id)) {
+        reply->result = esw_error_set(err, EINVAL, ESW_ERROR_RULE, -1,
+                                      "rule id %llu is taken",
+                                      (unsigned long long) req->id);
+        return;
+    }
+    reply->result = esw_rule_add(s->dev, &req->spec, err, &rule);
+    if (!reply->result) {
+        if (rmap_insert(&s->rules, req->id, (uintptr_t) rule)
+            || rmap_insert(&s->handles, (uintptr_t) rule, req->id)) {
+            struct rmap_slot *slot = rmap_find(&s->rules, req->id);
+
+            if (slot) {
+                rmap_remove(&s->rules, slot);
+            }
+            esw_rule_del(s->dev, rule);
+            reply->result = esw_error_set(err, ENOMEM,
+                                          ESW_ERROR_UNSPECIFIED, -1,
+                                          "out of memory");
+        } else {
+            esw_rule_get_spec(s->dev, rule, &w->spec);
+        }
+    }
+}
+
+static void
+handle_rule_del(struct esw_rsession *s, const struct esw_rreq *req,
+                struct esw_rreply *reply)
+{
+    struct rmap_slot *slot = req->id ? rmap_find(&s->rules, req->id) : NULL;
+
+    if (!slot) {
+        reply->result = ENOENT;
+        return;
+    }
+    struct esw_rule *rule = (struct esw_rule *) (uintptr_t) slot->value;
+
+    rmap_remove(&s->rules, slot);
+    slot = rmap_find(&s->handles, (uintptr_t) rule);
+    if (slot) {
+        rmap_remove(&s->handles, slot);
+    }
+    esw_rule_del(s->dev, rule);
+}
+
+static void
+handle_trace(struct esw_rsession *s, const struct esw_rreq *req,
+             struct esw_rreply *reply)
+{
+    struct esw_rw_trace *w = calloc(1, sizeof *w);
+    struct esw_pkt *pkt = req_pkt(req);
+
+    if (!w || !pkt) {
+        free(w);
+        esw_pkt_free(pkt);
+        reply->result = ENOMEM;
+        reply_put(reply, NULL, sizeof *w);
+        return;
+    }
+    reply->result = esw_trace_packet(s->dev, req->vport, pkt, &w->trace);
+    esw_pkt_free(pkt);
+    w->rule_id = session_rule_id(s, w->trace.rule);
+    w->trace.rule = NULL;
+    for (size_t i = 0; i < w->trace.n_stages && i < ESW_TRACE_MAX_STAGES;
+         i++) {
+        w->stage_rule_ids[i] = session_rule_id(s, w->trace.stages[i].rule);
+        w->trace.stages[i].rule = NULL;
+    }
+    struct esw_pkt *rep = w->trace.to_representor;
+
+    w->trace.to_representor = NULL;
+    w->has_pkt = rep != NULL;
+    reply_put(reply, w, sizeof *w);
+    if (rep) {
+        reply_pkt(reply, rep);
+        esw_pkt_free(rep);
+    }
+    free(w);
+}
+
+/* After the device changed 'vport''s number of representor queues (and
+ * its forwarding threads moved to the new ones): gives the vport rings
+ * for the new queues and moves the packets waiting in the old rings over,
+ * spread as the device spreads misses. */
+static void
+handle_set_rep_queues(struct esw_rsession *s, uint32_t vport,
+                      struct esw_error *err, struct esw_rreply *reply)
+{
+    struct esw_vport_info info;
+    struct esw_pkt **pkts;
+    size_t max, n;
+    int error;
+
+    esw_rcu_barrier();
+    error = esw_vport_get_info(s->dev, vport, &info);
+    max = error ? 0 : (size_t) ESW_MAX_REP_QUEUES * info.rep_queue_depth;
+    pkts = malloc((max ? max : 1) * sizeof *pkts);
+    if (!pkts) {
+        reply->result = esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED,
+                                      -1, "out of memory");
+        return;
+    }
+    n = rings_remove(s, vport, true, pkts, max);
+    if (!error) {
+        error = rings_add(s, vport);
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t q = error || info.n_rep_queues <= 1
+                     ? 0 : sim_rep_queue_select(pkts[i], info.n_rep_queues);
+        struct srv_ring *_Atomic *slot = ring_slot(s, vport, q);
+        struct srv_ring *ring = slot ? atomic_load(slot) : NULL;
+
+        if (ring && esw_rring_enqueue(ring->r, pkts[i])) {
+            esw_rring_signal(ring->r, ring->efd);
+        }
+        esw_pkt_free(pkts[i]);
+    }
+    free(pkts);
+    if (error) {
+        reply->result = esw_error_set(err, error, ESW_ERROR_UNSPECIFIED, -1,
+                                      "cannot create the representor "
+                                      "queues: %s", strerror(error));
+    }
+}
+
+/* Runs 'req' on the session's device. */
+static void
+dispatch(struct esw_rsession *s, const struct esw_rreq *req,
+         struct esw_rreply *reply)
+{
+    struct esw_dev *dev = s->dev;
+
+    switch ((enum esw_rop) req->op) {
+    case ESW_ROP_HELLO:
+    case ESW_ROP_DEV_OPEN:
+    case ESW_ROP_DEV_CLOSE:
+    case ESW_N_ROPS:
+        break;                  /* Handled by the caller. */
+
+    case ESW_ROP_VPORT_ADD: {
+        struct esw_rw_error_u32 *w = reply_put(reply, NULL, sizeof *w);
+
+        esw_error_clear(&w->err);
+        reply->result = esw_vport_add(dev, &req->vport_cfg, &w->err,
+                                      &w->value);
+        if (!reply->result) {
+            int error = rings_add(s, w->value);
+
+            if (!error && w->value < dev->caps.max_vports) {
+                error = ring_create(SEND_RING_CAPACITY,
+                                    &s->send_rings[w->value]);
+            }
+            if (!error) {
+                stats_set_exists(s, w->value, true);
+            }
+
+            if (error) {
+                struct esw_pkt *none[1];
+
+                esw_vport_del(dev, w->value);
+                rings_remove(s, w->value, true, none, 0);
+                send_ring_remove(s, w->value);
+                reply->result = esw_error_set(
+                    &w->err, error, ESW_ERROR_UNSPECIFIED, -1,
+                    "cannot create the representor queues: %s",
+                    strerror(error));
+            }
+        }
+        break;
+    }
+    case ESW_ROP_VPORT_DEL:
+        send_ring_remove(s, req->vport);   /* Sent before it goes. */
+        reply->result = esw_vport_del(dev, req->vport);
+        if (!reply->result) {
+            stats_set_exists(s, req->vport, false);
+            struct esw_pkt *none[1];
+
+            rings_remove(s, req->vport, true, none, 0);
+        }
+        break;
+    case ESW_ROP_VPORT_GET_INFO: {
+        struct esw_vport_info *info = reply_put(reply, NULL, sizeof *info);
+
+        reply->result = esw_vport_get_info(dev, req->vport, info);
+        break;
+    }
+    case ESW_ROP_VPORT_LOOKUP: {
+        uint32_t *vport = reply_put(reply, NULL, sizeof *vport);
+
+        reply->result = esw_vport_lookup(dev, req->name, vport);
+        break;
+    }
+    case ESW_ROP_VPORT_LIST: {
+        uint32_t max = req->arg < dev->caps.max_vports
+                       ? req->arg : dev->caps.max_vports;
+        uint32_t *vports = calloc(max ? max : 1, sizeof *vports);
+        struct esw_rw_list w;
+
+        if (!vports) {
+            reply->result = ENOMEM;
+            break;
+        }
+        w.n = esw_vport_list(dev, vports, max);
+        reply_put(reply, &w, sizeof w);
+        reply_put(reply, vports, (w.n < max ? w.n : max) * sizeof *vports);
+        free(vports);
+        break;
+    }
+    case ESW_ROP_VPORT_SET_MAC:
+        reply->result = esw_vport_set_mac(dev, req->vport, &req->mac);
+        break;
+    case ESW_ROP_VPORT_SET_MTU:
+        reply->result = esw_vport_set_mtu(dev, req->vport, req->arg);
+        break;
+    case ESW_ROP_VPORT_SET_ADMIN:
+        reply->result = esw_vport_set_admin_state(dev, req->vport,
+                                                  req->arg);
+        break;
+    case ESW_ROP_VPORT_SET_POLICY: {
+        struct esw_error *err = reply_put(reply, NULL, sizeof *err);
+
+        esw_error_clear(err);
+        reply->result = esw_vport_set_policy(
+            dev, req->vport, req->has_policy ? &req->policy : NULL, err);
+        break;
+    }
+    case ESW_ROP_VPORT_GUEST_SET_MAC: {
+        struct esw_error *err = reply_put(reply, NULL, sizeof *err);
+
+        esw_error_clear(err);
+        reply->result = esw_vport_guest_set_mac(dev, req->vport, &req->mac,
+                                                err);
+        break;
+    }
+    case ESW_ROP_VPORT_GET_STATS: {
+        struct esw_vport_stats *st = reply_put(reply, NULL, sizeof *st);
+
+        reply->result = esw_vport_get_stats(dev, req->vport, st);
+        break;
+    }
+    case ESW_ROP_VPORT_GET_POLICY: {
+        struct esw_rw_policy *w = calloc(1, sizeof *w);
+        bool has = false;
+
+        if (!w) {
+            reply->result = ENOMEM;
+            reply_put(reply, NULL, sizeof *w);
+            break;
+        }
+        w->vport = req->vport;
+        reply->result = esw_vport_get_policy(dev, req->vport, &w->cfg,
+                                             &has);
+        w->has_policy = has;
+        reply_put(reply, w, sizeof *w);
+        free(w);
+        break;
+    }
+    case ESW_ROP_VPORT_GUEST_RESET:
+        reply->result = esw_vport_guest_reset(dev, req->vport);
+        break;
+    case ESW_ROP_VPORT_SET_REP_QUEUES: {
+        struct esw_error *err = reply_put(reply, NULL, sizeof *err);
+
+        esw_error_clear(err);
+        reply->result = esw_vport_set_rep_queues(dev, req->vport, req->arg,
+                                                 err);
+        if (!reply->result) {
+            handle_set_rep_queues(s, req->vport, err, reply);
+        }
+        break;
+    }
+    case ESW_ROP_RULE_VALIDATE: {
+        struct esw_error *err = reply_put(reply, NULL, sizeof *err);
+
+        reply->result = esw_rule_validate(dev, &req->spec, err);
+        break;
+    }
+    case ESW_ROP_RULE_ADD:
+        handle_rule_add(s, req, reply);
+        break;
+    case ESW_ROP_RULE_MODIFY: {
+        struct esw_rw_rule_reply *w = reply_put(reply, NULL, sizeof *w);
+        struct esw_rule *rule = session_rule(s, req->id);
+
+        reply->result = (rule
+                         ? esw_rule_modify(dev, rule, &req->spec, &w->err)
+                         : esw_error_set(&w->err, ENOENT, ESW_ERROR_RULE, -1,
+                                         "no such rule"));
+        if (rule) {
+            esw_rule_get_spec(dev, rule, &w->spec);
+        }
+        break;
+    }
+    case ESW_ROP_RULE_DEL:
+        handle_rule_del(s, req, reply);
+        break;
+    case ESW_ROP_RULE_GET_STATS: {
+        struct esw_rule_stats *st = reply_put(reply, NULL, sizeof *st);
+        struct esw_rule *rule = session_rule(s, req->id);
+
+        reply->result = rule ? esw_rule_get_stats(dev, rule, st) : ENOENT;
+        break;
+    }
+    case ESW_ROP_RULE_COUNT: {
+        struct esw_rw_count w = { .n = esw_rule_count(dev) };
+
+        reply_put(reply, &w, sizeof w);
+        break;
+    }
+    case ESW_ROP_METER_SET: {
+        struct esw_error *err = reply_put(reply, NULL, sizeof *err);
+
+        reply->result = esw_meter_set(dev, req->vport, &req->meter, err);
+        break;
+    }
+    case ESW_ROP_METER_DEL:
+        reply->result = esw_meter_del(dev, req->vport);
+        break;
+    case ESW_ROP_METER_GET_STATS: {
+        struct esw_meter_stats *st = reply_put(reply, NULL, sizeof *st);
+
+        reply->result = esw_meter_get_stats(dev, req->vport, st);
+        break;
+    }
+    case ESW_ROP_METER_GET_CONFIG: {
+        struct esw_rw_meter *w = reply_put(reply, NULL, sizeof *w);
+
+        w->id = req->vport;
+        reply->result = esw_meter_get_config(dev, req->vport, &w->cfg);
+        break;
+    }
+    case ESW_ROP_METER_LIST: {
+        uint32_t max = req->arg < dev->caps.max_meters
+                       ? req->arg : dev->caps.max_meters;
+        uint32_t *ids = calloc(max ? max : 1, sizeof *ids);
+        struct esw_rw_list w;
+
+        if (!ids) {
+            reply->result = ENOMEM;
+            break;
+        }
+        w.n = esw_meter_list(dev, ids, max);
+        reply_put(reply, &w, sizeof w);
+        reply_put(reply, ids, (w.n < max ? w.n : max) * sizeof *ids);
+        free(ids);
+        break;
+    }
+    case ESW_ROP_REP_GET_FD: {
+        struct srv_ring *_Atomic *slot = ring_slot(s, req->vport, req->arg);
+        struct srv_ring *ring = slot ? atomic_load(slot) : NULL;
+
+        if (ring) {
+            reply->fds[0] = ring->efd;
+            reply->fds[1] = ring->memfd;
+            reply->n_fds = 2;
+        } else {
+            reply->result = ENOENT;
+        }
+        break;
+    }
+    case ESW_ROP_REP_SEND_RING: {
+        struct srv_ring *ring = (req->vport < dev->caps.max_vports
+                                 ? s->send_rings[req->vport] : NULL);
+
+        if (ring) {
+            reply->fds[0] = s->send_efd;
+            reply->fds[1] = ring->memfd;
+            reply->n_fds = 2;
+        } else {
+            reply->result = ENOENT;
+        }
+        break;
+    }
+    case ESW_ROP_REP_SEND: {
+        struct esw_pkt *pkt = req_pkt(req);
+
+        reply->result = pkt ? esw_rep_send(dev, req->vport, pkt) : ENOMEM;
+        break;
+    }
+    case ESW_ROP_TRACE_PACKET:
+        handle_trace(s, req, reply);
+        break;
+    case ESW_ROP_TRACE_REP_SEND: {
+        struct esw_trace_output *out = reply_put(reply, NULL, sizeof *out);
+        struct esw_pkt *pkt = req_pkt(req);
+
+        reply->result = (pkt ? esw_trace_rep_send(dev, req->vport, pkt, out)
+                         : ENOMEM);
+        esw_pkt_free(pkt);
+        break;
+    }
+    case ESW_ROP_HOST_GET: {
+        struct esw_host_info *info = reply_put(reply, NULL, sizeof *info);
+
+        reply->result = esw_vport_get_host(dev, req->vport, info);
+        break;
+    }
+    case ESW_ROP_HOST_INJECT: {
+        struct esw_pkt *pkt = req_pkt(req);
+
+        reply->result = pkt ? esw_host_inject(dev, req->vport, pkt) : ENOMEM;
+        break;
+    }
+    case ESW_ROP_HOST_CAPTURE_READ: {
+        struct esw_pkt *pkts[ESW_RPROTO_MAX_BATCH];
+        size_t n = esw_host_capture_read(dev, req->vport, pkts,
+                                         req->arg2);
+
+        reply_pkts(reply, pkts, n);
+        break;
+    }
+    case ESW_ROP_IS_IDLE: {
+        struct esw_rw_count w = { .n = esw_dev_is_idle(dev) };
+
+        reply_put(reply, &w, sizeof w);
+        break;
+    }
+    }
+}
+
+bool
+esw_rsession_handle(struct esw_rsession *s, const struct esw_rmsg_hdr *hdr,
+                    const uint8_t *payload, struct esw_rreply *reply)
+{
+    struct esw_rreq *req = malloc(sizeof *req);
+    bool keep = true;
+
+    if (!req) {
+        reply->result = ENOMEM;
+        return true;
+    }
+    reply->result = esw_rproto_decode_request(hdr, payload, req,
+                                              reply->reason,
+                                              sizeof reply->reason);
+    if (reply->result) {
+        goto out;
+    }
+    if (req->op == ESW_ROP_HELLO) {
+        struct esw_rw_hello h = { .abi = esw_rproto_abi() };
+
+        reply_put(reply, &h, sizeof h);
+        if (s->hello || req->id != h.abi) {
+            reply->result = EPROTO;
+            keep = false;
+        } else {
+            s->hello = true;
+        }
+    } else if (!s->hello) {
+        reply->result = EPROTO;
+        keep = false;
+    } else if (req->op == ESW_ROP_DEV_OPEN) {
+        struct esw_caps *caps = reply_put(reply, NULL, sizeof *caps);
+
+        if (s->dev) {
+            reply->result = EEXIST;
+        } else {
+            reply->result = esw_dev_open(req->name, "sim", &req->dev_cfg,
+                                         &s->dev);
+            if (!reply->result && s->dev->ref_cnt > 1) {
+                /* Another client controls it. */
+                esw_dev_close(s->dev);
+                s->dev = NULL;
+                reply->result = EBUSY;
+            }
+            if (!reply->result) {
+                s->rings = calloc((size_t) s->dev->caps.max_vports
+                                  * ESW_MAX_REP_QUEUES, sizeof *s->rings);
+                s->send_rings = calloc(s->dev->caps.max_vports,
+                                       sizeof *s->send_rings);
+                s->send_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+                if (!s->rings || !s->send_rings || s->send_efd < 0) {
+                    reply->result = s->send_efd < 0 ? EMFILE : ENOMEM;
+                    free(s->rings);
+                    free(s->send_rings);
+                    s->rings = NULL;
+                    s->send_rings = NULL;
+                    if (s->send_efd >= 0) {
+                        close(s->send_efd);
+                        s->send_efd = -1;
+                    }
+                    esw_dev_close(s->dev);
+                    s->dev = NULL;
+                }
+            }
+            if (!reply->result) {
+                reply->result = stats_create(s, s->dev->caps.max_vports);
+                if (reply->result) {
+                    session_close_dev(s);
+                }
+            }
+            if (!reply->result) {
+                s->sink.queue = sink_queue;
+                s->sink.aux = s;
+                esw_sim_set_rep_sink(s->dev, &s->sink);
+                esw_sim_set_counter_store(s->dev, &s->counter_store);
+                esw_dev_get_caps(s->dev, caps);
+                reply->fds[0] = s->stats_fd;
+                reply->n_fds = 1;
+            }
+        }
+    } else if (!s->dev) {
+        reply->result = ENODEV;
+    } else if (req->op == ESW_ROP_DEV_CLOSE) {
+        esw_rsession_run(s);
+        session_close_dev(s);
+    } else {
+        esw_rsession_run(s);    /* The client's earlier sends first. */
+        dispatch(s, req, reply);
+    }
+out:
+    free(req);
+    return keep;
+}
