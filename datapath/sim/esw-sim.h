@@ -56,10 +56,13 @@ struct sim_thread;
 #define SIM_MAX_THREADS         64
 #define SIM_DEFAULT_BATCH       32
 #define SIM_POLL_LINGER_NS      20000   /* A forwarding thread keeps polling
-                                         * this long after its last frame
-                                         * before it sleeps. */
-#define SIM_POLL_COALESCE_NS    2000    /* ...and waits this long after a
-                                         * poll that got only a few. */
+                                         * up to this long after its last
+                                         * frame before it sleeps... */
+#define SIM_POLL_LINGER_MIN_NS  2500    /* ...at least this long, or not at
+                                         * all (see sim_linger_adapt())... */
+#define SIM_POLL_COALESCE_NS    2000    /* ...and, while it lingers, waits
+                                         * this long after a poll that got
+                                         * only a few. */
 #define SIM_MAX_BATCH           256
 #define SIM_DEFAULT_REP_DEPTH   1024
 #define SIM_MAX_REP_DEPTH       (1u << 20)
