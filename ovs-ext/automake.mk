@@ -29,7 +29,9 @@ ovs_ext_libovsext_a_SOURCES = \
 	ovs-ext/netdev-esw.h \
 	ovs-ext/netdev-offload-esw.c \
 	ovs-ext/netdev-offload-esw.h \
-	ovs-ext/offload-unixctl.c \
+	ovs-ext/netdev-offload-esw-private.h \
+	ovs-ext/offload-diag.c \
+	ovs-ext/offload-diag.h \
 	ovs-ext/offload-xlate.c \
 	ovs-ext/offload-xlate.h \
 	ovs-ext/ovs-ext.c \

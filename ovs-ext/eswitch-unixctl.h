@@ -18,10 +18,11 @@ struct json;
 struct unixctl_conn;
 
 /* Registers eswitch/inject, eswitch/capture, eswitch/dump-rules and
- * eswitch/stats.  The other commands register themselves: eswitch/show
- * (eswitch-show.c), eswitch/trace (eswitch-trace.c), the offload commands
- * (offload-unixctl.c), the port policy commands (port-policy-unixctl.c)
- * and management (eswitch-mgmt-unixctl.c). */
+ * eswitch/stats.  ovs_ext_register() (ovs-ext.c) calls this and the other
+ * files' registration functions: eswitch/show (eswitch-show.h),
+ * eswitch/trace (eswitch-trace.h), the offload diagnostics
+ * (offload-diag.h), the port policy commands (port-policy.h) and
+ * management (eswitch.h). */
 void eswitch_unixctl_register(void);
 
 /* Builds a packet from 'spec', hex bytes or a datapath flow in the syntax

@@ -33,6 +33,11 @@
  *   eswitch-max-rules=N  rule capacity of eSwitches created afterwards
  *                      (tests; 0 or absent: the driver's default).
  *
+ * State: each claimed netdev has its own table of flows (its flow API
+ * data, created by init_flow_api and freed by uninit_flow_api, as
+ * netdev-offload-dpdk does); the counters, the meters and the order in
+ * which flows arrived (for retries and dumps) are global.
+ *
  * Threading: all state is under one mutex; callers may be the offload
  * threads (put, del, flush), revalidators and the main thread (get, dumps,
  * unixctl). */
@@ -42,12 +47,9 @@
 #include "openvswitch/ofp-meter.h"
 #include "openvswitch/types.h"
 
-struct ds;
-struct json;
 struct smap;
 
-/* Registers the provider and its unixctl commands (once, before
- * bridge_init()). */
+/* Registers the provider (once, before bridge_init()). */
 void netdev_offload_esw_register(void);
 
 /* Applies Open_vSwitch other_config (see above). */
@@ -69,29 +71,8 @@ int netdev_offload_esw_meter_get(ofproto_meter_id,
 int netdev_offload_esw_meter_del(ofproto_meter_id,
                                  struct ofputil_meter_stats *);
 
-/* Diagnostics, for offload-unixctl.c.  Each appends text to 'out' if it
- * is not NULL and puts the same facts into 'json' if it is not NULL. */
-
-/* Every flow put on an eSwitch port, one line each, oldest first: port,
- * match, the device's counters for it (packets, bytes, used: what its
- * rules counted, not OVS's software path), "offloaded:yes, dp:esw,
- * eswitch:NAME" or "offloaded:no, reason:\"...\"", actions.  'jflows' is
- * a JSON array: one object per flow, with members "ufid", "in_port",
- * "match", "packets", "bytes", "used_ms_ago" (null if never), "offloaded",
- * then "dp" and "eswitch" or "reason" (offload_reason_name()) and
- * "reason_text", and "actions". */
-void netdev_offload_esw_dump_flows(struct ds *out, struct json *jflows);
-
-/* Counters: attempted, offloaded, failed per reason, deleted.  'json' is
- * an object. */
-void netdev_offload_esw_format_stats(struct ds *out, struct json *json);
-
-/* Cross-checks the records against the devices' rule tables.  Returns
- * true if every flow reported offloaded has its rule in the device, with
- * the spec the flow translated to, and every rule in a device belongs to
- * an offloaded flow; otherwise lists the differences, one a line, before
- * the summary line.  'json' is an object: "consistent", "flows",
- * "offloaded", "device_rules" and "problems" (an array of strings). */
-bool netdev_offload_esw_check(struct ds *out, struct json *json);
+/* The provider's diagnostics (eswitch/dump-flows, offload-stats,
+ * offload-check) are in offload-diag.c; they read its state through
+ * netdev-offload-esw-private.h. */
 
 #endif /* ovs-ext/netdev-offload-esw.h */

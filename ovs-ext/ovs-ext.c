@@ -16,6 +16,7 @@
 #include "netdev-esw.h"
 #include "port-policy.h"
 #include "netdev-offload-esw.h"
+#include "offload-diag.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "unixctl.h"
@@ -61,6 +62,7 @@ ovs_ext_register(void)
     eswitch_show_register();
     port_policy_unixctl_register();
     eswitch_mgmt_unixctl_register();
+    offload_diag_register();
     VLOG_DBG("ovs-ext %s registered", ovs_ext_version());
 }
 
