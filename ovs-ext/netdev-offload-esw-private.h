@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "openvswitch/hmap.h"
+#include "cmap.h"
 #include "openvswitch/list.h"
 #include "openvswitch/types.h"
 
@@ -33,7 +33,7 @@ struct sset;
 
 /* One datapath megaflow put on an eSwitch port, offloaded or not. */
 struct offload_flow {
-    struct hmap_node node;          /* In its netdev's offload_data 'flows',
+    struct cmap_node node;          /* In its netdev's offload_data 'flows',
                                      * by hash of 'ufid'. */
     struct ovs_list list_node;      /* In 'flow_list', oldest first. */
     ovs_u128 ufid;                  /* dpif-netdev's mega_ufid. */
