@@ -235,8 +235,8 @@ sim_execute(struct sim_fwd_ctx *ctx, struct sim_vport *src,
         esw_pkt_free(pkt);
         return;
     }
-    for (size_t i = 0; i < ver->spec.n_actions; i++) {
-        const struct esw_action *a = &ver->spec.actions[i];
+    for (size_t i = 0; i < ver->n_actions; i++) {
+        const struct esw_action *a = &ver->actions[i];
 
         switch (a->type) {
         case ESW_ACTION_OUTPUT:
@@ -323,17 +323,17 @@ sim_execute_chained(struct sim_fwd_ctx *ctx, struct sim_vport *src,
 
     for (uint32_t depth = 0; ; depth++) {
         const struct esw_action *recirc = NULL;
-        size_t n_actions = ver->spec.n_actions;
+        size_t n_actions = ver->n_actions;
         size_t outputs_left = ver->n_outputs;
         struct esw_layout layout;
         bool have_layout = false;
-        bool last_stage = (!n_actions || ver->spec.actions[n_actions - 1].type
+        bool last_stage = (!n_actions || ver->actions[n_actions - 1].type
                            != ESW_ACTION_RECIRC);
 
         hits[n_hits] = ver;
         hit_lens[n_hits++] = pkt->len;
         for (size_t i = 0; i < n_actions; i++) {
-            const struct esw_action *a = &ver->spec.actions[i];
+            const struct esw_action *a = &ver->actions[i];
             struct sim_deferred *d = &deferred[n_deferred];
 
             if (!pkt) {
