@@ -126,6 +126,32 @@ flow_find(struct offload_data *data, const ovs_u128 *ufid)
     return NULL;
 }
 
+/* Returns a copy of 'spec' without its unused action slots. */
+static struct offload_spec *
+offload_spec_create(const struct esw_rule_spec *spec)
+{
+    struct offload_spec *s;
+
+    s = xmalloc(sizeof *s + spec->n_actions * sizeof *s->actions);
+    s->match = spec->match;
+    s->mask = spec->mask;
+    s->priority = spec->priority;
+    s->n_actions = spec->n_actions;
+    memcpy(s->actions, spec->actions, spec->n_actions * sizeof *s->actions);
+    return s;
+}
+
+void
+offload_spec_expand(const struct offload_spec *s, struct esw_rule_spec *spec)
+{
+    memset(spec, 0, sizeof *spec);
+    spec->match = s->match;
+    spec->mask = s->mask;
+    spec->priority = s->priority;
+    spec->n_actions = s->n_actions;
+    memcpy(spec->actions, s->actions, s->n_actions * sizeof *s->actions);
+}
+
 /* Takes 'f''s rule, if any, out of the device, keeping its counters.
  * Returns true if there was one. */
 static bool
@@ -142,6 +168,8 @@ rule_remove(struct offload_flow *f) OVS_REQUIRES(offload_mutex)
     }
     esw_rule_del(f->dev, f->rule);
     f->rule = NULL;
+    free(f->spec);
+    f->spec = NULL;
     counters.rules_deleted++;
     return true;
 }
@@ -327,7 +355,8 @@ offload_try__(struct offload_flow *f, const struct match *match, bool count)
             if (error) {
                 r = device_reason(f->dev, error, &err, &text);
             } else {
-                f->spec = spec;
+                free(f->spec);
+                f->spec = offload_spec_create(&spec);
                 sset_add(&devices, esw_dev_name(f->dev));
             }
         }
@@ -693,9 +722,9 @@ offload_esw_flow_flush(struct netdev *netdev)
         } else if (bound && f->rule && f->dev == dev) {
             /* Rules that output to the port that goes away leave the
              * device too; OVS revalidates these flows next. */
-            for (size_t i = 0; i < f->spec.n_actions; i++) {
-                if (f->spec.actions[i].type == ESW_ACTION_OUTPUT
-                    && f->spec.actions[i].vport == vport) {
+            for (size_t i = 0; i < f->spec->n_actions; i++) {
+                if (f->spec->actions[i].type == ESW_ACTION_OUTPUT
+                    && f->spec->actions[i].vport == vport) {
                     rule_remove(f);
                     counters.failed[OFFLOAD_PORT_REMOVED]++;
                     set_state(f, OFFLOAD_PORT_REMOVED,
