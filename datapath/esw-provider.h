@@ -235,13 +235,6 @@ struct esw_driver {
      * keeps it), or -1. */
     int (*rep_get_fd)(struct esw_dev *, uint32_t vport, uint32_t queue);
 
-    /* Arms the fd of queue 'queue' of 'vport' for a consumer about to
-     * sleep on it: false if the queue is not empty, true otherwise (also
-     * for a bad vport or queue), see esw.h, esw_rep_prepare_wait().  May
-     * be NULL if the fd is readable whenever the queue is not empty. */
-    bool (*rep_prepare_wait)(struct esw_dev *, uint32_t vport,
-                             uint32_t queue);
-
     /* Changes the number of representor queues of 'vport' to 'n'
      * (1..ESW_MAX_REP_QUEUES, checked by the generic layer), losing no
      * packet.  ENOENT, ENOMEM/EMFILE (nothing changed). */

@@ -1052,13 +1052,6 @@ esw_rep_get_fd(struct esw_dev *dev, uint32_t vport, uint32_t queue)
     return dev->driver->rep_get_fd(dev, vport, queue);
 }
 
-bool
-esw_rep_prepare_wait(struct esw_dev *dev, uint32_t vport, uint32_t queue)
-{
-    return (!dev->driver->rep_prepare_wait
-            || dev->driver->rep_prepare_wait(dev, vport, queue));
-}
-
 int
 esw_rep_send(struct esw_dev *dev, uint32_t vport, struct esw_pkt *pkt)
 {

@@ -613,21 +613,11 @@ int esw_vport_set_rep_queues(struct esw_dev *, uint32_t vport, uint32_t n,
  * of 'vport' may be non-empty, for poll()/epoll; -1 if there is no such
  * vport or queue.
  * The fd belongs to the device: do not read or close it.  It becomes
- * readable whenever a packet is queued after esw_rep_prepare_wait() or
- * esw_rep_recv() found the queue empty; it is cleared by
- * esw_rep_prepare_wait() and by the 4th consecutive esw_rep_recv() that
+ * readable whenever a packet is queued after esw_rep_recv() found the
+ * queue empty; it is cleared by the 4th consecutive esw_rep_recv() that
  * finds the queue empty (so a busy consumer does not pay a syscall per
- * packet). */
+ * packet; a poll loop may see up to 3 spurious wakeups). */
 int esw_rep_get_fd(struct esw_dev *, uint32_t vport, uint32_t queue);
-
-/* For a consumer about to sleep on esw_rep_get_fd()'s fd of queue 'queue'
- * of 'vport' (like arming a NIC queue's interrupt): returns true if it may
- * sleep (the fd is clear and becomes readable when a packet is queued),
- * false if the queue is not empty (receive first).  A consumer that calls
- * this before each sleep wakes up once per packet arrival after a sleep,
- * with no spurious wake-up; one that only polls need not call it.  True
- * also for a bad vport or queue (its fd, -1, is nothing to wait on). */
-bool esw_rep_prepare_wait(struct esw_dev *, uint32_t vport, uint32_t queue);
 
 /* Sends 'pkt' from the representor of 'vport' to the function behind it:
  * through the vport's egress policy to its host side, in the caller's

@@ -410,17 +410,8 @@ netdev_esw_rxq_wait(struct netdev_rxq *rxq)
     struct esw_binding *b = ovsrcu_get(struct esw_binding *, &dev->binding);
     int fd = b ? esw_rep_get_fd(b->dev, b->vport, rxq->queue_id) : -1;
 
-    if (fd < 0) {
-        return;
-    }
-    /* Arms the fd now rather than after a few more empty receives: the
-     * thread sleeps right after this (OVS's non-PMD thread; PMD threads
-     * poll and never call it), and otherwise would loop a few times more
-     * through its ports after every miss. */
-    if (esw_rep_prepare_wait(b->dev, b->vport, rxq->queue_id)) {
+    if (fd >= 0) {
         poll_fd_wait(fd, POLLIN);
-    } else {
-        poll_immediate_wake();
     }
 }
 

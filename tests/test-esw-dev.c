@@ -604,30 +604,6 @@ test_miss(void)
     }
     printf("fd readable after drain: %d\n", fd_readable(fd));
     print_drops(dev, vf0);
-
-    /* A consumer about to sleep arms the fd at once: a packet queued then
-     * makes it readable, an empty queue leaves it clear. */
-    inject(dev, vf0, simple_frame(&MAC_EXT, &MAC_VF0, 20));
-    wait_idle(dev);
-    printf("prepare_wait with a packet queued: %d\n",
-           esw_rep_prepare_wait(dev, vf0, 0));
-    n = esw_rep_recv(dev, vf0, 0, pkts, 8);
-    free_pkts(pkts, n);
-    printf("recv: %zu\n", n);
-    printf("prepare_wait on the empty queue: %d\n",
-           esw_rep_prepare_wait(dev, vf0, 0));
-    printf("fd readable after prepare_wait: %d\n", fd_readable(fd));
-    inject(dev, vf0, simple_frame(&MAC_EXT, &MAC_VF0, 21));
-    wait_idle(dev);
-    printf("fd readable after a miss: %d\n", fd_readable(fd));
-    n = esw_rep_recv(dev, vf0, 0, pkts, 8);
-    free_pkts(pkts, n);
-    printf("recv: %zu\n", n);
-    printf("prepare_wait on the empty queue: %d\n",
-           esw_rep_prepare_wait(dev, vf0, 0));
-    printf("fd readable after prepare_wait: %d\n", fd_readable(fd));
-    printf("prepare_wait on a bad vport: %d\n",
-           esw_rep_prepare_wait(dev, 99, 0));
     esw_dev_close(dev);
 }
 

@@ -870,23 +870,6 @@ sim_rep_recv(struct esw_dev *dev_, uint32_t vport, uint32_t queue,
     return n;
 }
 
-static bool
-sim_rep_prepare_wait(struct esw_dev *dev_, uint32_t vport, uint32_t queue)
-{
-    struct sim_dev *dev = sim_dev_cast(dev_);
-    struct sim_rep_queue *q;
-    bool may_sleep = true;
-
-    esw_rcu_read_lock();
-    q = sim_rep_queue_get(dev, vport, queue);
-    if (q) {
-        q->empty_polls = 0;
-        may_sleep = esw_notifier_prepare(&q->notifier, &q->ring);
-    }
-    esw_rcu_read_unlock();
-    return may_sleep;
-}
-
 static int
 sim_rep_get_fd(struct esw_dev *dev_, uint32_t vport, uint32_t queue)
 {
@@ -1382,7 +1365,6 @@ const struct esw_driver esw_sim_driver = {
     .rule_foreach = sim_rule_foreach,
     .rep_recv = sim_rep_recv,
     .rep_get_fd = sim_rep_get_fd,
-    .rep_prepare_wait = sim_rep_prepare_wait,
     .vport_set_rep_queues = sim_vport_set_rep_queues,
     .rep_send = sim_rep_send,
     .meter_set = sim_meter_set,
