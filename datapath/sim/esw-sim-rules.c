@@ -81,6 +81,7 @@ sim_rule_version_init(struct sim_rule_version *v, struct esw_rule *rule,
     }
     v->cls.mask = spec->mask;
     v->spec_mask_chain = spec->mask.chain;
+    v->spec_mask_tun_port = spec->mask.tun_port;
     v->chain = v->cls.match.chain;
     /* A rule lives in one chain.  Chain 0's table holds nothing else. */
     v->cls.mask.chain = v->chain ? UINT32_MAX : 0;
@@ -143,6 +144,7 @@ sim_rule_version_get_spec(const struct sim_rule_version *v,
     spec->match = v->cls.match;
     spec->mask = v->cls.mask;
     spec->mask.chain = v->spec_mask_chain;
+    spec->mask.tun_port = v->spec_mask_tun_port;
     spec->priority = v->cls.priority;
     spec->n_actions = v->n_actions;
     memcpy(spec->actions, v->actions, v->n_actions * sizeof *v->actions);

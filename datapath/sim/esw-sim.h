@@ -170,7 +170,8 @@ struct sim_rule_version {
                                      * (rules of chain 0 live in a table
                                      * of their own, see sim_dev). */
     struct esw_rule *rule;
-    uint32_t spec_mask_chain;       /* The spec's mask of the chain. */
+    uint32_t spec_mask_chain;       /* The spec's masks of the chain and */
+    uint32_t spec_mask_tun_port;    /* ...of the tunnel port. */
     size_t n_outputs;
     bool simple_output;             /* Exactly one OUTPUT, nothing else. */
     bool chained;                   /* RECIRC or HASH: the packet goes
