@@ -200,6 +200,9 @@ datapath_main(void *b_)
     struct bench *b = b_;
     bool stop = false;
 
+    /* A name for perf and top -H ("dp-main"): the injector is the other
+     * "bench-offload" thread, and is not counted. */
+    prctl(PR_SET_NAME, "dp-main");
     while (!stop) {
         dpif_run(b->dpif);
         dpif_wait(b->dpif);

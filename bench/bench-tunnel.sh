@@ -22,8 +22,13 @@
 # For each: frames received per second, and the CPU time of both daemons
 # (every thread: PMD, eSwitch forwarding, offload) per received frame;
 # then how many of the tunnelled datapath flows on the two hosts are
-# offloaded (until the eSwitch can encapsulate and decapsulate, none: then
-# the eSwitch path is OVS's software path too, and its figure says so).
+# offloaded: on the eSwitch path all of them (A's encap, B's decap and its
+# tunnel port's flow), so that only each flow's first frame goes through
+# OVS; on the OVS path only B's decap on the uplink, one flow that both
+# paths share (it matches the UDP port, not the VNI), whose frames then
+# miss in the device and go to OVS still encapsulated (the other two
+# flows have a dpdkvhostuser port at one end).  Should none be offloaded, the
+# eSwitch path is OVS's software path too, and the output says so.
 #
 # usage: bench-tunnel.sh --ovs-dir=DIR --builddir=DIR [--quick]
 #   --quick: 1 s per measurement instead of 3.

@@ -34,6 +34,7 @@
 
 #include "dp-packet.h"
 #include "dpif-netdev.h"
+#include "flow.h"
 #include "netdev-provider.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
@@ -390,6 +391,15 @@ netdev_esw_rxq_recv(struct netdev_rxq *rxq, struct dp_packet_batch *batch,
         return EAGAIN;
     }
 
+    /* Every frame gets its RSS hash, as a NIC's receive descriptor gives
+     * one, and the very hash dpif-netdev would compute (esw_hash_rss()):
+     * OVS 3.1 computes none for a packet its "simple match" table
+     * classifies, yet tnl_push takes the UDP source port from it and the
+     * hash action (dp_hash) uses it, so without one such packets would get
+     * whatever the buffer held, and the device, which computes the hash,
+     * different bytes.  Elsewhere OVS finds the hash it would compute. */
+    int max_vlans = MIN(MAX(flow_vlan_limit, 1), ESW_MAX_VLANS);
+
     dp_packet_batch_init(batch);
     for (size_t i = 0; i < n; i++) {
         struct dp_packet *packet;
@@ -397,6 +407,9 @@ netdev_esw_rxq_recv(struct netdev_rxq *rxq, struct dp_packet_batch *batch,
         packet = dp_packet_new_with_headroom(pkts[i]->len,
                                              DP_NETDEV_HEADROOM);
         dp_packet_put(packet, pkts[i]->data, pkts[i]->len);
+        dp_packet_set_rss_hash(packet, esw_hash_rss(pkts[i]->data,
+                                                    pkts[i]->len,
+                                                    max_vlans));
         esw_pkt_free(pkts[i]);
         dp_packet_batch_add(batch, packet);
     }

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "openvswitch/hmap.h"
+#include "cmap.h"
 #include "openvswitch/list.h"
 #include "openvswitch/types.h"
 
@@ -31,10 +31,21 @@ struct sset;
 /* The dp_layer reported for flows whose rule is in the device. */
 #define OFFLOAD_ESW_DP_LAYER "esw"
 
+/* What a flow's rule was made from: an esw_rule_spec without its unused
+ * action slots (a full one is 1.6 kB). */
+struct offload_spec {
+    struct esw_key match, mask;
+    uint32_t priority;
+    size_t n_actions;
+    struct esw_action actions[];
+};
+
+void offload_spec_expand(const struct offload_spec *, struct esw_rule_spec *);
+
 /* One datapath megaflow put on an eSwitch port or a tunnel port,
  * offloaded or not. */
 struct offload_flow {
-    struct hmap_node node;          /* In its netdev's offload_data 'flows',
+    struct cmap_node node;          /* In its netdev's offload_data 'flows',
                                      * by hash of 'ufid'. */
     struct ovs_list list_node;      /* In 'flow_list', oldest first. */
     ovs_u128 ufid;                  /* dpif-netdev's mega_ufid. */
@@ -57,7 +68,8 @@ struct offload_flow {
                                      * NULL if the port is not bound. */
     uint32_t in_vport;
     struct esw_rule *rule;          /* NULL unless in the device. */
-    struct esw_rule_spec spec;      /* What 'rule' was made from. */
+    struct offload_spec *spec;      /* What 'rule' was made from, NULL
+                                     * if no 'rule'. */
 
     enum offload_reason reason;     /* OFFLOAD_OK iff 'rule'. */
     char *reason_text;              /* NULL iff OFFLOAD_OK. */

@@ -422,7 +422,7 @@ check_device(struct esw_dev *dev, struct hmap *expected,
     *n_rules += list.n;
     for (size_t i = 0; i < list.n; i++) {
         struct check_rule *c = check_rule_find(expected, list.rules[i]);
-        struct esw_rule_spec spec;
+        struct esw_rule_spec spec, expected_spec;
 
         if (!c) {
             svec_add_nocopy(problems, xasprintf("%s: rule without a flow",
@@ -431,7 +431,8 @@ check_device(struct esw_dev *dev, struct hmap *expected,
         }
         c->seen = true;
         esw_rule_get_spec(dev, list.rules[i], &spec);
-        if (!spec_equals(&spec, &c->flow->spec)) {
+        offload_spec_expand(c->flow->spec, &expected_spec);
+        if (!spec_equals(&spec, &expected_spec)) {
             char *prefix = xasprintf("%s: flow ", esw_dev_name(dev));
 
             add_problem(problems, prefix, c->flow,

@@ -961,6 +961,16 @@ test_modify(void)
     r = add_rule(dev, &spec);
     esw_rule_get_spec(dev, r, &got);
     CHECK_EQ(got.match.tp_src, 0);
+    /* Apart from the bits outside the mask, the spec comes back as it was
+     * given: whatever the device matches besides (the chain, the tunnel
+     * port) is not in its mask. */
+    spec.match.tp_src = 0;
+    CHECK_EQ(memcmp(&got.match, &spec.match, sizeof got.match), 0);
+    CHECK_EQ(memcmp(&got.mask, &spec.mask, sizeof got.mask), 0);
+    CHECK_EQ(got.priority, spec.priority);
+    CHECK_EQ(got.n_actions, spec.n_actions);
+    CHECK_EQ(memcmp(got.actions, spec.actions,
+                    spec.n_actions * sizeof spec.actions[0]), 0);
     CHECK_EQ(esw_rule_get_stats(dev, r, &st), 0);
     CHECK_EQ(st.packets + st.bytes + st.used_ms, 0);
 

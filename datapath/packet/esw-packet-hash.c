@@ -17,7 +17,7 @@
  *     hash_finish(hash_add(hash_add(x, 0), basis), 8);
  *
  *   - a packet entering dpif-netdev gets an "RSS hash", unless its netdev
- *     gave it one (ours do not): for TCP (complete header) and UDP over
+ *     gave it one (ours give it this very hash, see below): for TCP (complete header) and UDP over
  *     IPv4 or IPv6, not a later fragment, miniflow_extract() computes it
  *     from the addresses, the IP header's protocol byte (for IPv6: the
  *     fixed header's next header, even with extension headers) and the
@@ -38,11 +38,13 @@
  *     as a 16-bit word; for non-IP packets flow_hash_symmetric_l2(): the
  *     Ethertype, the xor of the tags' VIDs, the xor of the MACs.
  *
- * The one case where OVS itself differs: a packet that dpif-netdev
- * classifies with its "simple match" table (every flow of the port
- * matches only in_port, Ethertype, VLAN and fragment bits) has no RSS hash
- * when its actions run, and OVS_HASH_ALG_L4 then falls back to
- * flow_hash_5tuple(flow, basis).  The device implements the usual case. */
+ * A packet that dpif-netdev classifies with its "simple match" table
+ * (every flow of the port matches only in_port, Ethertype, VLAN and
+ * fragment bits) gets no RSS hash from OVS: OVS_HASH_ALG_L4 would fall
+ * back to flow_hash_5tuple(flow, basis) and tnl_push would read whatever
+ * the buffer held.  So the functions' netdev (ovs-ext/netdev-esw.c) gives
+ * every frame it hands to OVS esw_hash_rss(), as a NIC gives an RSS hash,
+ * and OVS then uses on every path the value the device computes. */
 
 #include "esw-packet.h"
 #include "esw-packet-private.h"

@@ -235,8 +235,8 @@ sim_execute(struct sim_fwd_ctx *ctx, struct sim_vport *src,
         esw_pkt_free(pkt);
         return;
     }
-    for (size_t i = 0; i < ver->spec.n_actions; i++) {
-        const struct esw_action *a = &ver->spec.actions[i];
+    for (size_t i = 0; i < ver->n_actions; i++) {
+        const struct esw_action *a = &ver->actions[i];
 
         switch (a->type) {
         case ESW_ACTION_OUTPUT:
@@ -325,17 +325,17 @@ sim_execute_chained(struct sim_fwd_ctx *ctx, struct sim_vport *src,
 
     for (uint32_t depth = 0; ; depth++) {
         const struct esw_action *recirc = NULL;
-        size_t n_actions = ver->spec.n_actions;
+        size_t n_actions = ver->n_actions;
         size_t outputs_left = ver->n_outputs;
         struct esw_layout layout;
         bool have_layout = false;
-        bool last_stage = (!n_actions || ver->spec.actions[n_actions - 1].type
+        bool last_stage = (!n_actions || ver->actions[n_actions - 1].type
                            != ESW_ACTION_RECIRC);
 
         hits[n_hits] = ver;
         hit_lens[n_hits++] = pkt->len;
         for (size_t i = 0; i < n_actions; i++) {
-            const struct esw_action *a = &ver->spec.actions[i];
+            const struct esw_action *a = &ver->actions[i];
             struct sim_deferred *d = &deferred[n_deferred];
 
             if (!pkt) {
@@ -726,6 +726,28 @@ sim_prepare_wait(const struct sim_rxset *rxset)
     return may_sleep;
 }
 
+/* Returns how long a forwarding thread lingers (polls before it sleeps)
+ * next time, after lingering 'linger' ns and then sleeping 'slept' ns, as
+ * Linux's halt-polling adapts its polling time: a wake-up that came
+ * within SIM_POLL_LINGER_NS of the sleep doubles it (lingering longer
+ * would have found the frame without a wake-up), a longer sleep halves it
+ * (the linger was spent for nothing).  Frames that come closer together
+ * than SIM_POLL_LINGER_NS thus cost no wake-up, while a thread that gets
+ * frames further apart (a new flow now and then) sleeps as soon as it is
+ * done: it neither burns the CPU nor, when the CPUs are busy, keeps the
+ * thread it just woke (OVS's, on a miss) waiting for its CPU. */
+static uint64_t
+sim_linger_adapt(uint64_t linger, uint64_t slept)
+{
+    if (slept < SIM_POLL_LINGER_NS) {
+        linger = linger ? linger * 2 : SIM_POLL_LINGER_MIN_NS;
+        return linger < SIM_POLL_LINGER_NS ? linger : SIM_POLL_LINGER_NS;
+    } else {
+        linger /= 2;
+        return linger < SIM_POLL_LINGER_MIN_NS ? 0 : linger;
+    }
+}
+
 static void *
 sim_thread_main(void *t_)
 {
@@ -745,9 +767,11 @@ sim_thread_main(void *t_)
     esw_rcu_thread_register();
 
     /* When its host sides run dry, the thread keeps polling them for
-     * SIM_POLL_LINGER_NS and only then sleeps: a steady stream of frames then costs no wake-up (an
-     * eventfd write and a context switch) per few frames, and an idle
-     * device still costs nothing.  With 'busy_poll' it never sleeps. */
+     * 'linger' ns and only then sleeps: a steady stream of frames then
+     * costs no wake-up (an eventfd write and a context switch) per few
+     * frames, and an idle device still costs nothing.  With 'busy_poll' it
+     * never sleeps. */
+    uint64_t linger = SIM_POLL_LINGER_NS;
     uint64_t idle_since = 0;
     while (!atomic_load_explicit(&t->stop, memory_order_acquire)) {
         const struct sim_rxset *rxset
@@ -757,10 +781,11 @@ sim_thread_main(void *t_)
 
         if (n) {
             idle_since = 0;
-            if (n < dev->batch_size / 4) {
-                /* A trickle: let a batch build up for a moment rather
-                 * than pay a poll per frame or two (interrupt
-                 * moderation). */
+            if (n < dev->batch_size / 4 && (linger || dev->busy_poll)) {
+                /* A trickle of a stream: let a batch build up for a
+                 * moment rather than pay a poll per frame or two
+                 * (interrupt moderation).  Not for frames that come one
+                 * by one far apart: that would only delay them. */
                 uint64_t until = sim_now_ns() + SIM_POLL_COALESCE_NS;
 
                 while (sim_now_ns() < until) {
@@ -773,7 +798,7 @@ sim_thread_main(void *t_)
             if (!idle_since) {
                 idle_since = now;
             }
-            if (now - idle_since < SIM_POLL_LINGER_NS) {
+            if (now - idle_since < linger) {
                 /* Poll again. */
             } else if (sim_prepare_wait(rxset)) {
                 struct epoll_event events[16];
@@ -785,6 +810,7 @@ sim_thread_main(void *t_)
                 esw_rcu_quiesce_end();
                 retval = read(t->wake.fd, &value, sizeof value);
                 (void) retval;  /* EAGAIN: not woken by control. */
+                linger = sim_linger_adapt(linger, sim_now_ns() - now);
                 idle_since = 0;
                 continue;
             }

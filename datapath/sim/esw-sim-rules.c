@@ -58,7 +58,16 @@ sim_rule_validate(struct esw_dev *dev_, const struct esw_rule_spec *spec,
     return error;
 }
 
-/* Fills in 'v', a version of 'rule' made from 'spec'. */
+/* The size of a version of a rule with 'n_actions' actions. */
+static size_t
+sim_rule_version_size(size_t n_actions)
+{
+    return (sizeof(struct sim_rule_version)
+            + n_actions * sizeof(struct esw_action));
+}
+
+/* Fills in 'v', a version of 'rule' made from 'spec', allocated with
+ * sim_rule_version_size(spec->n_actions) bytes. */
 static void
 sim_rule_version_init(struct sim_rule_version *v, struct esw_rule *rule,
                       const struct esw_rule_spec *spec)
@@ -67,19 +76,21 @@ sim_rule_version_init(struct sim_rule_version *v, struct esw_rule *rule,
 
     memset(v, 0, sizeof *v);
     v->rule = rule;
-    v->spec = *spec;
     for (size_t i = 0; i < ESW_KEY_WORDS; i++) {
-        v->spec.match.w[i] &= spec->mask.w[i];
+        v->cls.match.w[i] = spec->match.w[i] & spec->mask.w[i];
     }
-    v->cls.match = v->spec.match;
-    v->cls.mask = v->spec.mask;
-    v->chain = v->spec.match.chain;
+    v->cls.mask = spec->mask;
+    v->spec_mask_chain = spec->mask.chain;
+    v->spec_mask_tun_port = spec->mask.tun_port;
+    v->chain = v->cls.match.chain;
     /* A rule lives in one chain.  Chain 0's table holds nothing else. */
     v->cls.mask.chain = v->chain ? UINT32_MAX : 0;
     /* A rule sees only the packets of its tunnel (0: not decapsulated),
      * whatever its mask says (see "Tunnels" in esw.h). */
     v->cls.mask.tun_port = UINT32_MAX;
     v->cls.priority = spec->priority;
+    v->n_actions = spec->n_actions;
+    memcpy(v->actions, spec->actions, spec->n_actions * sizeof *v->actions);
     for (size_t i = 0; i < spec->n_actions; i++) {
         switch (spec->actions[i].type) {
         case ESW_ACTION_OUTPUT:
@@ -123,11 +134,28 @@ sim_rule_version_init(struct sim_rule_version *v, struct esw_rule *rule,
     v->simple_output = v->n_outputs == 1 && !n_others;
 }
 
+/* Stores in 'spec' the spec that 'v' was made from, with its match
+ * masked. */
+void
+sim_rule_version_get_spec(const struct sim_rule_version *v,
+                          struct esw_rule_spec *spec)
+{
+    memset(spec, 0, sizeof *spec);
+    spec->match = v->cls.match;
+    spec->mask = v->cls.mask;
+    spec->mask.chain = v->spec_mask_chain;
+    spec->mask.tun_port = v->spec_mask_tun_port;
+    spec->priority = v->cls.priority;
+    spec->n_actions = v->n_actions;
+    memcpy(spec->actions, v->actions, v->n_actions * sizeof *v->actions);
+}
+
 static struct sim_rule_version *
 sim_rule_version_create(struct esw_rule *rule,
                         const struct esw_rule_spec *spec)
 {
-    struct sim_rule_version *v = malloc(sizeof *v);
+    struct sim_rule_version *v = malloc(sim_rule_version_size(
+                                            spec->n_actions));
 
     if (v) {
         sim_rule_version_init(v, rule, spec);
@@ -164,7 +192,7 @@ sim_rule_alloc(struct sim_dev *dev, const struct esw_rule_spec *spec)
 {
     size_t size = (sizeof(struct esw_rule) + 63
                    + dev->n_threads * sizeof(struct sim_rule_stats)
-                   + sizeof(struct sim_rule_version));
+                   + sim_rule_version_size(spec->n_actions));
     struct esw_rule *rule = malloc(size);
 
     if (!rule) {
@@ -196,14 +224,14 @@ sim_rule_free_cb(void *rule_)
 }
 
 static bool
-sim_rule_uses_vport(const struct esw_rule_spec *spec, uint32_t vport)
+sim_rule_uses_vport(const struct sim_rule_version *v, uint32_t vport)
 {
-    if (spec->mask.in_vport && spec->match.in_vport == vport) {
+    if (v->cls.mask.in_vport && v->cls.match.in_vport == vport) {
         return true;
     }
-    for (size_t i = 0; i < spec->n_actions; i++) {
-        if (spec->actions[i].type == ESW_ACTION_OUTPUT
-            && spec->actions[i].vport == vport) {
+    for (size_t i = 0; i < v->n_actions; i++) {
+        if (v->actions[i].type == ESW_ACTION_OUTPUT
+            && v->actions[i].vport == vport) {
             return true;
         }
     }
@@ -388,11 +416,11 @@ sim_rule_get_spec(struct esw_dev *dev_, const struct esw_rule *rule,
     struct sim_dev *dev = sim_dev_cast(dev_);
 
     if (foreach_dev == dev) {
-        *spec = rule->cur->spec;
+        sim_rule_version_get_spec(rule->cur, spec);
         return;
     }
     pthread_mutex_lock(&dev->ctl_mutex);
-    *spec = rule->cur->spec;
+    sim_rule_version_get_spec(rule->cur, spec);
     pthread_mutex_unlock(&dev->ctl_mutex);
 }
 
@@ -427,7 +455,7 @@ void
 sim_rules_orphan_vport(struct sim_dev *dev, uint32_t vport)
 {
     for (struct esw_rule *r = dev->rules_head; r; r = r->next) {
-        if (r->installed && sim_rule_uses_vport(&r->cur->spec, vport)) {
+        if (r->installed && sim_rule_uses_vport(r->cur, vport)) {
             esw_cls_remove(sim_cls_of_chain(dev, r->cur->chain),
                            &r->cur->cls);
             r->installed = false;

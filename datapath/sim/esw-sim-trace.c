@@ -103,9 +103,9 @@ trace_chains(struct sim_dev *dev, const struct sim_vport *src,
         }
         ver = (const struct sim_rule_version *) cls;
         st->rule = ver->rule;
-        st->spec = ver->spec;
-        for (size_t i = 0; i < ver->spec.n_actions; i++) {
-            const struct esw_action *a = &ver->spec.actions[i];
+        sim_rule_version_get_spec(ver, &st->spec);
+        for (size_t i = 0; i < ver->n_actions; i++) {
+            const struct esw_action *a = &ver->actions[i];
             struct esw_pkt *copy;
 
             switch (a->type) {

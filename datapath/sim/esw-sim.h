@@ -56,10 +56,13 @@ struct sim_thread;
 #define SIM_MAX_THREADS         64
 #define SIM_DEFAULT_BATCH       32
 #define SIM_POLL_LINGER_NS      20000   /* A forwarding thread keeps polling
-                                         * this long after its last frame
-                                         * before it sleeps. */
-#define SIM_POLL_COALESCE_NS    2000    /* ...and waits this long after a
-                                         * poll that got only a few. */
+                                         * up to this long after its last
+                                         * frame before it sleeps... */
+#define SIM_POLL_LINGER_MIN_NS  2500    /* ...at least this long, or not at
+                                         * all (see sim_linger_adapt())... */
+#define SIM_POLL_COALESCE_NS    2000    /* ...and, while it lingers, waits
+                                         * this long after a poll that got
+                                         * only a few. */
 #define SIM_MAX_BATCH           256
 #define SIM_DEFAULT_REP_DEPTH   1024
 #define SIM_MAX_REP_DEPTH       (1u << 20)
@@ -156,15 +159,19 @@ struct sim_rule_stats {
 };
 
 /* One version of a rule, as seen by the forwarding threads.  Immutable
- * once in the classifier; replaced as a whole by esw_rule_modify(). */
+ * once in the classifier; replaced as a whole by esw_rule_modify().  Holds
+ * the spec's actions only, not ESW_MAX_ACTIONS of them: a rule with one
+ * output takes about 400 bytes instead of 1.9 kB (see
+ * sim_rule_version_get_spec()). */
 struct sim_rule_version {
-    struct esw_cls_rule cls;        /* Must be first.  Its match and mask
-                                     * are the spec's, except that the
-                                     * chain is always matched exactly
+    struct esw_cls_rule cls;        /* Must be first.  Its match, mask and
+                                     * priority are the spec's, except that
+                                     * the chain is always matched exactly
                                      * (rules of chain 0 live in a table
                                      * of their own, see sim_dev). */
     struct esw_rule *rule;
-    struct esw_rule_spec spec;
+    uint32_t spec_mask_chain;       /* The spec's masks of the chain and */
+    uint32_t spec_mask_tun_port;    /* ...of the tunnel port. */
     size_t n_outputs;
     bool simple_output;             /* Exactly one OUTPUT, nothing else. */
     bool chained;                   /* RECIRC or HASH: the packet goes
@@ -173,6 +180,8 @@ struct sim_rule_version {
     bool hash_l4;                   /* Has a HASH action with ESW_HASH_L4, */
     uint16_t hash_vlans;            /* ...whose 'max_vlans' is this. */
     uint32_t out_vport;             /* The OUTPUT if 'simple_output'. */
+    size_t n_actions;
+    struct esw_action actions[];    /* The spec's, 'n_actions' of them. */
 };
 
 /* A meter (see esw.h).  Immutable configuration; the buckets are shared by
@@ -371,6 +380,8 @@ int sim_rule_modify(struct esw_dev *, struct esw_rule *,
 void sim_rule_del(struct esw_dev *, struct esw_rule *);
 int sim_rule_get_stats(struct esw_dev *, const struct esw_rule *,
                        struct esw_rule_stats *);
+void sim_rule_version_get_spec(const struct sim_rule_version *,
+                               struct esw_rule_spec *);
 void sim_rule_get_spec(struct esw_dev *, const struct esw_rule *,
                        struct esw_rule_spec *);
 size_t sim_rule_count(struct esw_dev *);
