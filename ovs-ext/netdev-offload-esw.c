@@ -322,11 +322,6 @@ meters_prepare(struct esw_dev *dev, const struct esw_rule_spec *spec,
     return OFFLOAD_OK;
 }
 
-/* Brings 'f''s rule in line with its match and actions: added, modified
- * (make-before-break) or, when that is not possible, removed with the
- * reason recorded.  'count' says whether to count a failure (a retry's
- * failure is not counted again).  'match' is 'f''s match, expanded, or
- * NULL to expand it here. */
 /* A rule a previous ovs-vswitchd left in a device we took over
  * (netdev_offload_esw_adopt()).  'stale_mutex' is a leaf lock. */
 struct stale_rule {
@@ -363,6 +358,12 @@ netdev_offload_esw_adopt(struct esw_dev *dev)
 
     esw_rule_foreach(dev, collect_stale_cb, &list);
     n = ovs_list_size(&list);
+    if (n) {
+        /* Rules of ours are in it (eswitch/offload-check looks there). */
+        ovs_mutex_lock(&offload_mutex);
+        sset_add(&devices, esw_dev_name(dev));
+        ovs_mutex_unlock(&offload_mutex);
+    }
     ovs_mutex_lock(&stale_mutex);
     LIST_FOR_EACH_POP (sr, node, &list) {
         sr->dev = esw_dev_lookup(esw_dev_name(dev));
@@ -464,6 +465,24 @@ stale_sweep(bool restore_wait)
     ovs_mutex_unlock(&stale_mutex);
 }
 
+bool
+netdev_offload_esw_rule_is_previous(const struct esw_dev *dev,
+                                    const struct esw_rule *rule)
+{
+    const struct stale_rule *sr;
+    bool found = false;
+
+    ovs_mutex_lock(&stale_mutex);
+    LIST_FOR_EACH (sr, node, &stale_rules) {
+        if (sr->dev == dev && sr->rule == rule) {
+            found = true;
+            break;
+        }
+    }
+    ovs_mutex_unlock(&stale_mutex);
+    return found;
+}
+
 void
 netdev_offload_esw_wait(void)
 {
@@ -474,6 +493,11 @@ netdev_offload_esw_wait(void)
     ovs_mutex_unlock(&stale_mutex);
 }
 
+/* Brings 'f''s rule in line with its match and actions: added, modified
+ * (make-before-break) or, when that is not possible, removed with the
+ * reason recorded.  'count' says whether to count a failure (a retry's
+ * failure is not counted again).  'match' is 'f''s match, expanded, or
+ * NULL to expand it here. */
 static enum offload_reason
 offload_try__(struct offload_flow *f, const struct match *match, bool count)
     OVS_REQUIRES(offload_mutex)

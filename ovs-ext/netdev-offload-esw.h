@@ -67,6 +67,12 @@ void netdev_offload_esw_set_ovs_config(const struct smap *other_config);
 struct esw_dev;
 size_t netdev_offload_esw_adopt(struct esw_dev *dev);
 
+/* True if 'rule' of 'dev' is a previous incarnation's, still waiting for
+ * its flow to be re-created (for eswitch/offload-check). */
+struct esw_rule;
+bool netdev_offload_esw_rule_is_previous(const struct esw_dev *dev,
+                                         const struct esw_rule *rule);
+
 /* Wakes the main loop when stale rules are due (poll_timer_wait_until). */
 void netdev_offload_esw_wait(void);
 

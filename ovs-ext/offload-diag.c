@@ -50,6 +50,7 @@
 
 #include "appctl.h"
 #include "datapath/esw.h"
+#include "netdev-offload-esw.h"
 #include "netdev-offload-esw-private.h"
 #include "offload-xlate.h"
 
@@ -411,10 +412,11 @@ add_problem(struct svec *problems, const char *prefix,
 }
 
 /* Checks one device's rules against 'expected'.  Adds any difference to
- * 'problems'. */
+ * 'problems'.  A rule a previous ovs-vswitchd left, still waiting for its
+ * flow, is counted in '*n_previous', not a problem. */
 static void
 check_device(struct esw_dev *dev, struct hmap *expected,
-             struct svec *problems, size_t *n_rules)
+             struct svec *problems, size_t *n_rules, size_t *n_previous)
 {
     struct rule_list list = { NULL, 0, 0 };
 
@@ -425,8 +427,13 @@ check_device(struct esw_dev *dev, struct hmap *expected,
         struct esw_rule_spec spec, expected_spec;
 
         if (!c) {
-            svec_add_nocopy(problems, xasprintf("%s: rule without a flow",
-                                                esw_dev_name(dev)));
+            if (netdev_offload_esw_rule_is_previous(dev, list.rules[i])) {
+                (*n_previous)++;
+            } else {
+                svec_add_nocopy(problems,
+                                xasprintf("%s: rule without a flow",
+                                          esw_dev_name(dev)));
+            }
             continue;
         }
         c->seen = true;
@@ -445,7 +452,7 @@ check_device(struct esw_dev *dev, struct hmap *expected,
 
 struct check_aux {
     struct svec problems;
-    size_t n_flows, n_offloaded, n_rules;
+    size_t n_flows, n_offloaded, n_rules, n_previous;
 };
 
 /* Compares, under the provider's mutex, its records with the devices'
@@ -474,7 +481,8 @@ check_cb(const struct offload_esw_state *st, void *aux_)
             }
         }
 
-        check_device(dev, &expected, problems, &aux->n_rules);
+        check_device(dev, &expected, problems, &aux->n_rules,
+                     &aux->n_previous);
 
         HMAP_FOR_EACH_POP (c, node, &expected) {
             if (!c->seen) {
@@ -504,14 +512,16 @@ check_cb(const struct offload_esw_state *st, void *aux_)
  * Returns true if every flow reported offloaded has its rule in the
  * device, with the spec the flow translated to, and every rule in a
  * device belongs to an offloaded flow; otherwise lists the differences,
- * one a line, before the summary line.  'json' is an object:
- * "consistent", "flows", "offloaded", "device_rules" and "problems" (an
- * array of strings). */
+ * one a line, before the summary line.  Rules a previous ovs-vswitchd
+ * left, still waiting for their flows to be re-created (for a bounded
+ * time, see netdev_offload_esw_adopt()), are counted apart.  'json' is an
+ * object: "consistent", "flows", "offloaded", "device_rules",
+ * "previous_rules" and "problems" (an array of strings). */
 static bool
 check(struct ds *out, struct json *json)
 {
     struct check_aux aux = { .problems = SVEC_EMPTY_INITIALIZER };
-    size_t n_flows, n_offloaded, n_rules;
+    size_t n_flows, n_offloaded, n_rules, n_previous;
     struct svec problems;
     bool ok;
 
@@ -520,6 +530,7 @@ check(struct ds *out, struct json *json)
     n_flows = aux.n_flows;
     n_offloaded = aux.n_offloaded;
     n_rules = aux.n_rules;
+    n_previous = aux.n_previous;
 
     ok = !problems.n;
     if (out) {
@@ -527,9 +538,15 @@ check(struct ds *out, struct json *json)
             ds_put_format(out, "%s\n", problems.names[i]);
         }
         ds_put_format(out, "%s: %"PRIuSIZE" flows, %"PRIuSIZE" offloaded, %"
-                      PRIuSIZE" device rules\n",
+                      PRIuSIZE" device rules",
                       ok ? "consistent" : "INCONSISTENT",
                       n_flows, n_offloaded, n_rules);
+        if (n_previous) {
+            ds_put_format(out, " (%"PRIuSIZE" of them a previous "
+                          "ovs-vswitchd's, waiting for their flows)",
+                          n_previous);
+        }
+        ds_put_char(out, '\n');
     }
     if (json) {
         struct json *jproblems = json_array_create_empty();
@@ -541,6 +558,8 @@ check(struct ds *out, struct json *json)
         json_object_put(json, "flows", json_integer_create(n_flows));
         json_object_put(json, "offloaded", json_integer_create(n_offloaded));
         json_object_put(json, "device_rules", json_integer_create(n_rules));
+        json_object_put(json, "previous_rules",
+                        json_integer_create(n_previous));
         json_object_put(json, "problems", jproblems);
     }
     svec_destroy(&problems);
