@@ -102,6 +102,10 @@ struct esw_driver {
     /* The driver's name ("sim"), as esw_dev_open() takes it. */
     const char *name;
 
+    /* True if its devices outlive the process that opened them (a device
+     * hosted by another process, "remote"): see esw_leave_devices(). */
+    bool outlives_process;
+
     /* Devices.
      * ======== */
 

@@ -1137,10 +1137,18 @@ esw_rep_send(struct esw_dev *dev, uint32_t vport, struct esw_pkt *pkt)
     return dev->driver->rep_send(dev, vport, pkt);
 }
 
-void
+size_t
 esw_leave_devices(void)
 {
+    size_t n = 0;
+
     atomic_store(&leaving, true);
+    pthread_mutex_lock(&registry_mutex);
+    for (size_t i = 0; i < ESW_MAX_DEVS; i++) {
+        n += devs[i] && devs[i]->driver->outlives_process;
+    }
+    pthread_mutex_unlock(&registry_mutex);
+    return n;
 }
 
 bool

@@ -293,8 +293,9 @@ struct esw_dev *esw_dev_lookup(const char *name);
  * process: deleting rules, vports or meters, changing a vport and closing
  * the device only drop this process's view, and additions fail with
  * ESHUTDOWN; queries still work.  Devices of other drivers die with the
- * process anyway and are not affected.  Not undone. */
-void esw_leave_devices(void);
+ * process anyway and are not affected.  Not undone.  Returns how many open
+ * devices are left so. */
+size_t esw_leave_devices(void);
 bool esw_leaving_devices(void);
 
 const char *esw_dev_name(const struct esw_dev *);

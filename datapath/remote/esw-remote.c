@@ -1711,6 +1711,7 @@ static const struct esw_emu_ops remote_emu_ops = {
 
 const struct esw_driver esw_remote_driver = {
     .name = "remote",
+    .outlives_process = true,
     .open = remote_open,
     .close = remote_close,
     .vport_add = remote_vport_add,
