@@ -23,7 +23,7 @@ bench-hotplug: $(sbin_PROGRAMS) $(bin_PROGRAMS)
 # sides (offloaded rule) vs through OVS's dpdkvhostuserclient ports and a
 # PMD thread, in one ovs-vswitchd; part of "make bench", or alone with
 # "make bench-vhost".
-EXTRA_DIST += bench/bench-vhost.sh
+EXTRA_DIST += bench/bench-vhost.sh bench/bench-lib.sh
 bench: bench-vhost
 bench-vhost: $(sbin_PROGRAMS) $(bin_PROGRAMS) tests/test-virtio-user
 	$(SHELL) $(srcdir)/bench/bench-vhost.sh --ovs-dir='$(OVS_DIR)' \

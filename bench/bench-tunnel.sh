@@ -33,28 +33,10 @@
 # usage: bench-tunnel.sh --ovs-dir=DIR --builddir=DIR [--quick]
 #   --quick: 1 s per measurement instead of 3.
 set -e
-secs=3
-for arg; do
-    case $arg in
-        --ovs-dir=*) ovs_dir=${arg#*=} ;;
-        --builddir=*) builddir=${arg#*=} ;;
-        --quick) secs=1 ;;
-        *) echo "usage: $0 --ovs-dir=DIR --builddir=DIR [--quick]" >&2
-           exit 1 ;;
-    esac
-done
-: "${ovs_dir:?--ovs-dir is required}" "${builddir:?--builddir is required}"
-
-if [ "$(nproc)" -lt 2 ]; then
-    echo "bench-tunnel: needs 2 CPUs (the guests and the switches each get one): skipped"
-    exit 0
-fi
-PATH=$builddir/vswitchd-plugin:$builddir/utilities:$builddir/tests:$ovs_dir/utilities:$ovs_dir/ovsdb:$PATH
-export PATH
-if ! test-virtio-user probe >/dev/null 2>&1; then
-    echo "bench-tunnel: DPDK cannot run here: skipped"
-    exit 0
-fi
+bench=bench-tunnel
+. "$(dirname "$0")/bench-lib.sh"
+bench_args "$@"
+bench_need_dpdk "the guests and the switches"
 dir=$(mktemp -d /tmp/bench-tunnel.XXXXXX)
 
 cleanup () {
@@ -80,19 +62,6 @@ as () {
     (OVS_RUNDIR=$dir/$h OVS_LOGDIR=$dir/$h OVS_DBDIR=$dir/$h OVS_SYSCONFDIR=$dir/$h
      export OVS_RUNDIR OVS_LOGDIR OVS_DBDIR OVS_SYSCONFDIR
      "$@")
-}
-
-# Waits up to 20 s for a shell condition.
-wait_for () {
-    i=0
-    until eval "$1"; do
-        i=$((i + 1))
-        if [ $i -gt 200 ]; then
-            echo "bench-tunnel: timed out waiting for: $1" >&2
-            exit 1
-        fi
-        sleep 0.1
-    done
 }
 
 # CPU time (clock ticks) of both daemons, every thread.
