@@ -253,8 +253,15 @@ xlate_tunnel_match(const struct offload_xlate_ctx *ctx,
         k->tun_flags |= ESW_TUN_F_IPV6;
         m->tun_flags |= ESW_TUN_F_IPV6;
     }
-    /* FLOW_TNL_F_* and ESW_TUN_F_* have the same values; OVS's "udpif"
-     * bit says how the options are kept, the device keeps them raw. */
+    /* FLOW_TNL_F_* and ESW_TUN_F_* have the same values (checked at build
+     * time); OVS's "udpif" bit says how the options are kept, the device
+     * keeps them raw. */
+    BUILD_ASSERT(FLOW_TNL_F_OAM == ESW_TUN_F_OAM
+                 && FLOW_TNL_F_DONT_FRAGMENT == ESW_TUN_F_DF
+                 && FLOW_TNL_F_CSUM == ESW_TUN_F_CSUM
+                 && FLOW_TNL_F_KEY == ESW_TUN_F_KEY
+                 && FLOW_TNL_F_MASK == (ESW_TUN_F_OAM | ESW_TUN_F_DF
+                                        | ESW_TUN_F_CSUM | ESW_TUN_F_KEY));
     k->tun_flags |= ft->flags & mt->flags & FLOW_TNL_F_MASK;
     m->tun_flags |= mt->flags & FLOW_TNL_F_MASK;
     k->tun_tos = ft->ip_tos;
