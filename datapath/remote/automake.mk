@@ -8,7 +8,9 @@ datapath_libesw_a_SOURCES += \
 	datapath/remote/esw-remote-proto.c \
 	datapath/remote/esw-remote-proto.h \
 	datapath/remote/esw-remote-server.c \
-	datapath/remote/esw-remote-server.h
+	datapath/remote/esw-remote-server.h \
+	datapath/remote/esw-remote-state.c \
+	datapath/remote/esw-remote-state.h
 
 sbin_PROGRAMS += datapath/remote/ovs-eswitchd
 datapath_remote_ovs_eswitchd_SOURCES = datapath/remote/ovs-eswitchd.c
