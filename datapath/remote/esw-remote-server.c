@@ -1938,3 +1938,9 @@ esw_rsession_restore(const struct esw_rstate_session *ss, int fds[],
     }
     return s;
 }
+
+void
+esw_rreply_put(struct esw_rreply *r, const void *p, size_t n)
+{
+    reply_put(r, p, n);
+}

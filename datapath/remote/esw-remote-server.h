@@ -60,6 +60,8 @@ bool esw_rsession_handle(struct esw_rsession *,
                          struct esw_rreply *reply);
 
 void esw_rreply_init(struct esw_rreply *);
+/* Appends 'n' bytes of 'p' (zeros if NULL) to the reply's payload. */
+void esw_rreply_put(struct esw_rreply *, const void *p, size_t n);
 void esw_rreply_destroy(struct esw_rreply *);
 
 /* OVS's sends: each vport has a shared-memory ring (esw-remote-ring.h)
