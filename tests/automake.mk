@@ -25,7 +25,8 @@ TESTSUITE_AT += \
 	tests/esw-diff.at \
 	tests/tunnel-hosts.at \
 	tests/remote.at \
-	tests/restart.at
+	tests/restart.at \
+	tests/update.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
 # The checks the unit-test programs (tests/test-esw-*.c) share.
