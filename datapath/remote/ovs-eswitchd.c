@@ -76,6 +76,7 @@ static struct {
     pid_t pid;                  /* The new daemon, 0 if none. */
     int sock;                   /* Our end of the hand-over socket. */
     long long int deadline;     /* For its hello. */
+    long long int started_ms;
     struct client *requester;   /* NULL once it went away. */
     uint32_t fault;             /* enum esw_update_fault. */
     struct esw_rw_update_result res;
@@ -428,9 +429,7 @@ update_start(struct client *c, const struct esw_rmsg_hdr *hdr,
     if (update.pid) {
         update_refuse(r, EBUSY, "an update is already running (to %s, pid "
                       "%ld, started %lld ms ago)", update.res.new_binary,
-                      (long) update.pid,
-                      (long long int) (time(NULL) - update.res.started)
-                      * 1000);
+                      (long) update.pid, now_ms() - update.started_ms);
         return;
     }
     if (!binary[0]) {
@@ -481,7 +480,8 @@ update_start(struct client *c, const struct esw_rmsg_hdr *hdr,
              binary);
     update.pid = pid;
     update.sock = sp[0];
-    update.deadline = now_ms() + UPDATE_HELLO_MS;
+    update.started_ms = now_ms();
+    update.deadline = update.started_ms + UPDATE_HELLO_MS;
     update.requester = c;
     update.fault = fault;
     c->update_pending = true;
@@ -677,9 +677,11 @@ update_fail(int error, const char *format, ...)
     va_start(args, format);
     vsnprintf(update.res.message, sizeof update.res.message, format, args);
     va_end(args);
-    kill(update.pid, SIGKILL);
-    while (waitpid(update.pid, &status, 0) < 0 && errno == EINTR) {
-        continue;
+    if (update.pid > 0) {
+        kill(update.pid, SIGKILL);
+        while (waitpid(update.pid, &status, 0) < 0 && errno == EINTR) {
+            continue;
+        }
     }
     close(update.sock);
     update.res.state = ESW_UPDATE_FAILED;
@@ -714,8 +716,20 @@ update_handover(void)
     error = esw_rhandover_recv(update.sock, &msg, NULL, 0, &n_fds, 0);
     if (error || msg.type != ESW_RHANDOVER_HELLO) {
         int status = 0;
+        pid_t done = 0;
 
-        if (!waitpid(update.pid, &status, WNOHANG) || !WIFEXITED(status)) {
+        /* A new daemon that closed the socket is usually exiting: its
+         * status says more (up to 500 ms; the control loop only waits). */
+        for (int i = 0; error == EPIPE && !done && i < 50; i++) {
+            done = waitpid(update.pid, &status, WNOHANG);
+            if (!done) {
+                usleep(10000);
+            }
+        }
+        if (done > 0) {
+            update.pid = -update.pid;   /* Reaped: not to be killed. */
+        }
+        if (done <= 0 || !WIFEXITED(status)) {
             update_fail(EPROTO, "%s did not take over (%s; not an "
                         "ovs-eswitchd?)", update.res.new_binary,
                         error ? strerror(error) : "no hello");
@@ -799,6 +813,10 @@ update_handover(void)
                  strerror(error));
     }
     if (!error) {
+        /* Logged before the commit: the new daemon logs only after it. */
+        log_msg("live update: handed over to %s (pid %ld, version %s)",
+                update.res.new_binary, (long) update.pid,
+                update.res.new_version);
         memset(&msg, 0, sizeof msg);
         msg.magic = ESW_RHANDOVER_MAGIC;
         msg.type = ESW_RHANDOVER_COMMIT;
@@ -811,9 +829,6 @@ update_handover(void)
     if (!error) {
         /* The new daemon has everything, the requester's connection
          * included, and resumes forwarding: we go, touching nothing. */
-        log_msg("live update: handed over to %s (pid %ld, version %s)",
-                update.res.new_binary, (long) update.pid,
-                update.res.new_version);
         _exit(0);
     }
 
@@ -992,8 +1007,6 @@ restore(int sock)
     last_update.new_pid = getpid();
     snprintf(last_update.new_version, sizeof last_update.new_version, "%s",
              OVS_EXT_VERSION);
-    snprintf(last_update.new_binary, sizeof last_update.new_binary, "%s",
-             self_binary);
     last_update.pause_us = (resumed_at - st.daemon.paused_at_ns) / 1000;
     n_updates = st.daemon.n_updates + 1;
     if (pidfile[0]) {
