@@ -40,6 +40,9 @@ EXTRA_DIST += tests/esw-diff.py tests/esw-diff-cases
 EXTRA_DIST += tests/eswitchd-client.py
 # The far end of an uplink wire that sends through a restart (restart.at).
 EXTRA_DIST += tests/wire-sender.py
+# The far end of an uplink wire that measures a live update's gap
+# (update.at, bench/bench-update.sh).
+EXTRA_DIST += tests/wire-gap.py
 
 # The suite is generated with OVS's test macros from the pinned tree.
 AUTOM4TE = autom4te
