@@ -23,3 +23,8 @@ BENCHMARKS += bench/bench-remote
 bench_bench_remote_SOURCES = bench/bench-remote.c
 bench_bench_remote_CFLAGS = $(AM_CFLAGS) -O2
 bench_bench_remote_LDADD = datapath/libesw.a $(PTHREAD_LIBS)
+
+# The live update's state parser against corrupt states (tests/update.at).
+check_PROGRAMS += tests/test-esw-state
+tests_test_esw_state_SOURCES = tests/test-esw-state.c tests/unit-check.h
+tests_test_esw_state_LDADD = datapath/libesw.a $(PTHREAD_LIBS)
