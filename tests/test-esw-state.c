@@ -116,6 +116,18 @@ make_state(struct esw_rstate_writer *w)
     return s;
 }
 
+static uint64_t
+first_rule_id(const struct esw_rstate *st)
+{
+    struct esw_rs_rule *r = malloc(sizeof *r);
+    uint64_t id;
+
+    esw_rstate_get_rule(&st->sessions[0], 0, r);
+    id = r->rule.id;
+    free(r);
+    return id;
+}
+
 /* Parses 'data' and prints the reason it is refused (or "accepted"). */
 static void
 show(const char *what, const uint8_t *data, size_t size, size_t n_fds)
@@ -182,7 +194,7 @@ main(int argc, char *argv[])
            PRIu64"), %"PRIu32" frames held, %zu descriptors\n",
            st.n_sessions, st.sessions[0].dev.n_vports,
            st.sessions[0].dev.n_rules,
-           ((const struct esw_rs_rule *) st.sessions[0].rules[0])->rule.id,
+           first_rule_id(&st),
            st.sessions[0].vports[0].v.n_frames, w.n_fds);
     esw_rstate_destroy(&st);
     if (argc > 1) {
@@ -249,9 +261,10 @@ main(int argc, char *argv[])
     EDIT("bad boolean", struct esw_rs_vport, vport,
          ((uint8_t *) rec_)[offsetof(struct esw_rs_vport, add)
                             + offsetof(struct esw_rw_vport_add, has_io)] = 2);
-    EDIT("rule without an id", struct esw_rs_rule, rule, rec_->rule.id = 0);
-    EDIT("rule actions beyond the array", struct esw_rs_rule, rule,
-         rec_->rule.spec.n_actions = ESW_MAX_ACTIONS + 1);
+    EDIT("rule without an id", uint64_t, rule + 8, *rec_ = 0);
+    EDIT("rule actions beyond the array", uint64_t, rule,
+         *rec_ = ESW_MAX_ACTIONS + 1);
+    EDIT("rule actions beyond its record", uint64_t, rule, *rec_ = 2);
 
     /* Every byte changed in turn: refused or accepted, never a crash or
      * a read outside the state (the ASan build checks). */

@@ -8,8 +8,8 @@
 
 wire-gap.py PATH OUT: listens at PATH (a Unix seqpacket socket, one
 Ethernet frame per message, as datapath/io/esw-io-wire.c), accepts the
-uplink that connects (eswitch-uplink-wire=unix:PATH) and, from SIGUSR2
-on, sends it a numbered UDP frame to 10.0.0.2 every millisecond, and
+uplink that connects (eswitch-uplink-wire=unix:PATH), creates
+OUT.connected and, from SIGUSR2 on, sends it a numbered UDP frame to 10.0.0.2 every millisecond, and
 receives what comes back (a flow sends the uplink's frames back out of
 it).  On SIGTERM it stops sending, waits up to 2 s for the frames still
 on their way, and writes to OUT:
@@ -65,6 +65,8 @@ def main():
     listener.listen(1)
     conn, _ = listener.accept()
     conn.setblocking(False)
+    os.close(os.open(out + ".connected",
+                     os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
     sent = 0
     seen = set()
     last = None

@@ -1632,7 +1632,7 @@ esw_rsession_save(struct esw_rsession *s, struct esw_rstate_writer *w)
             error = EINVAL;     /* Every rule is its client's. */
             goto out;
         }
-        esw_rstate_put(w, ESW_RSTATE_RULE, r, sizeof *r, NULL, 0);
+        esw_rstate_put_rule(w, r);
     }
     for (size_t i = 0; s->rules.slots && i <= s->rules.mask; i++) {
         if (s->rules.slots[i].key && !s->rules.slots[i].value) {
@@ -1640,7 +1640,7 @@ esw_rsession_save(struct esw_rsession *s, struct esw_rstate_writer *w)
             r->rule.id = s->rules.slots[i].key;
             r->orphaned = true;
             r->stats.orphaned = true;
-            esw_rstate_put(w, ESW_RSTATE_RULE, r, sizeof *r, NULL, 0);
+            esw_rstate_put_rule(w, r);
         }
     }
 out:
@@ -1880,7 +1880,7 @@ restore_dev(struct esw_rsession *s, const struct esw_rstate_session *ss,
     for (uint32_t i = 0; !error && i < d->n_rules; i++) {
         struct esw_rule *rule = NULL;
 
-        memcpy(r, ss->rules[i], sizeof *r);
+        esw_rstate_get_rule(ss, i, r);
         if (session_rule(s, r->rule.id) || rmap_find(&s->rules, r->rule.id)) {
             error = restore_fail(reason, size, "%s: rule id %"PRIu64
                                  " twice", name, r->rule.id);

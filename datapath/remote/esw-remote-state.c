@@ -156,6 +156,69 @@ esw_rstate_finish(struct esw_rstate_writer *w)
     return 0;
 }
 
+/* A RULE record's layout: the head up to the spec's actions, the
+ * actions in use, the tail after the actions array. */
+#define RULE_HEAD (offsetof(struct esw_rs_rule, rule)                        \
+                   + offsetof(struct esw_rw_rule, spec)                      \
+                   + offsetof(struct esw_rule_spec, actions))
+#define RULE_TAIL_OFS (RULE_HEAD + ESW_MAX_ACTIONS * sizeof(struct esw_action))
+#define RULE_TAIL (sizeof(struct esw_rs_rule) - RULE_TAIL_OFS)
+
+void
+esw_rstate_put_rule(struct esw_rstate_writer *w, const struct esw_rs_rule *r)
+{
+    uint64_t n = r->rule.spec.n_actions;
+    size_t len = sizeof n + RULE_HEAD + n * sizeof(struct esw_action)
+                 + RULE_TAIL;
+    uint8_t *buf = malloc(len);
+
+    if (!buf || n > ESW_MAX_ACTIONS) {
+        free(buf);
+        w->nomem = true;
+        return;
+    }
+    memcpy(buf, &n, sizeof n);
+    memcpy(buf + sizeof n, r, RULE_HEAD + n * sizeof(struct esw_action));
+    memcpy(buf + len - RULE_TAIL, (const uint8_t *) r + RULE_TAIL_OFS,
+           RULE_TAIL);
+    esw_rstate_put(w, ESW_RSTATE_RULE, buf, len, NULL, 0);
+    free(buf);
+}
+
+/* Rebuilds a rule from its record 'p' of 'len' bytes: EINVAL if the
+ * length does not match its number of actions. */
+static int
+rule_from_record(const uint8_t *p, size_t len, struct esw_rs_rule *r)
+{
+    uint64_t n;
+
+    if (len < sizeof n) {
+        return EINVAL;
+    }
+    memcpy(&n, p, sizeof n);
+    if (n > ESW_MAX_ACTIONS
+        || len != sizeof n + RULE_HEAD + n * sizeof(struct esw_action)
+                  + RULE_TAIL) {
+        return EINVAL;
+    }
+    memset(r, 0, sizeof *r);
+    memcpy(r, p + sizeof n, RULE_HEAD + n * sizeof(struct esw_action));
+    memcpy((uint8_t *) r + RULE_TAIL_OFS, p + len - RULE_TAIL, RULE_TAIL);
+    return 0;
+}
+
+void
+esw_rstate_get_rule(const struct esw_rstate_session *ss, size_t i,
+                    struct esw_rs_rule *r)
+{
+    struct esw_rstate_rec rec;
+
+    memcpy(&rec, ss->rules[i] - sizeof rec, sizeof rec);
+    if (rule_from_record(ss->rules[i], rec.len, r)) {
+        abort();                /* Checked by esw_rstate_parse(). */
+    }
+}
+
 /* Reading. */
 
 struct reader {
@@ -164,6 +227,7 @@ struct reader {
     uint32_t n_records, n_read;
     size_t n_fds;
     uint8_t *fd_used;           /* [n_fds]. */
+    struct esw_rreq *req;       /* Scratch for check_request(). */
     char *reason;
     size_t reason_size;
 };
@@ -248,16 +312,11 @@ check_request(struct reader *r, enum esw_rop op, const void *payload,
     struct esw_rmsg_hdr hdr = { .magic = ESW_RPROTO_MAGIC,
                                 .version = ESW_RPROTO_VERSION, .op = op,
                                 .len = len };
-    struct esw_rreq *req = malloc(sizeof *req);
     char reason[128];
     int error;
 
-    if (!req) {
-        return ENOMEM;
-    }
-    error = esw_rproto_decode_request(&hdr, payload, req, reason,
+    error = esw_rproto_decode_request(&hdr, payload, r->req, reason,
                                       sizeof reason);
-    free(req);
     return error ? refuse(r, "%s: %s", what, reason) : 0;
 }
 
@@ -431,15 +490,28 @@ parse_dev(struct reader *r, struct esw_rstate_session *ss)
                                   what);
         }
     }
-    for (uint32_t i = 0; !error && i < d->n_rules; i++) {
-        struct esw_rs_rule *rule = malloc(sizeof *rule);
+    struct esw_rs_rule *rule = malloc(sizeof *rule);
 
-        if (!rule) {
-            return ENOMEM;
-        }
+    if (!rule) {
+        return ENOMEM;
+    }
+    for (uint32_t i = 0; !error && i < d->n_rules; i++) {
+        const uint8_t *p;
+        uint64_t n;
+        size_t len;
+
         ss->rules[i] = r->data + r->pos + sizeof(struct esw_rstate_rec);
-        error = next_rec(r, ESW_RSTATE_RULE, "rule", rule, sizeof *rule,
-                         NULL, NULL);
+        error = next_rec(r, ESW_RSTATE_RULE, "rule", &n, sizeof n, &p, &len);
+        if (!error && rule_from_record(ss->rules[i], sizeof n + len, rule)) {
+            error = refuse(r, "%s: rule: %zu bytes for %"PRIu64" actions "
+                           "(at most %d)", what, sizeof n + len, n,
+                           ESW_MAX_ACTIONS);
+        }
+        if (!error && rule->rule.spec.n_actions != n) {
+            error = refuse(r, "%s: rule %"PRIu64": %"PRIu64" actions, its "
+                           "spec says %zu", what, rule->rule.id, n,
+                           rule->rule.spec.n_actions);
+        }
         if (!error) {
             error = check_request(r, ESW_ROP_RULE_ADD, &rule->rule,
                                   sizeof rule->rule, what);
@@ -450,8 +522,8 @@ parse_dev(struct reader *r, struct esw_rstate_session *ss)
             error = refuse(r, "%s: rule %"PRIu64": bad id or boolean", what,
                            rule->rule.id);
         }
-        free(rule);
     }
+    free(rule);
     return error;
 }
 
@@ -496,7 +568,10 @@ esw_rstate_parse(const uint8_t *data, size_t size, size_t n_fds,
     r.n_records = hdr.n_records;
     r.pos = sizeof hdr;
     r.fd_used = calloc(n_fds ? n_fds : 1, 1);
-    if (!r.fd_used) {
+    r.req = malloc(sizeof *r.req);
+    if (!r.fd_used || !r.req) {
+        free(r.fd_used);
+        free(r.req);
         return ENOMEM;
     }
 
@@ -565,6 +640,7 @@ esw_rstate_parse(const uint8_t *data, size_t size, size_t n_fds,
         }
     }
     free(r.fd_used);
+    free(r.req);
     if (error) {
         esw_rstate_destroy(st);
     }

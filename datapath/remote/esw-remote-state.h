@@ -125,12 +125,24 @@ struct esw_rs_vport {
     uint32_t n_frames;              /* Then esw_rw_pkt + bytes each. */
 };
 
+/* A RULE record is compact: a uint64_t N (the spec's actions), then this
+ * structure without the spec's unused actions, i.e. its bytes up to
+ * 'rule.spec.actions', N actions, and its bytes from the end of the
+ * actions array on (esw_rstate_put_rule(), esw_rstate_get_rule()). */
 struct esw_rs_rule {
     struct esw_rw_rule rule;        /* The client's id and the spec. */
     struct esw_rule_stats stats;
     uint8_t orphaned;               /* A vport of it went away: only its
                                      * id is kept, for its deletion. */
 };
+
+struct esw_rstate_writer;
+struct esw_rstate_session;
+void esw_rstate_put_rule(struct esw_rstate_writer *,
+                         const struct esw_rs_rule *);
+/* Rebuilds rule 'i' of a parsed session. */
+void esw_rstate_get_rule(const struct esw_rstate_session *, size_t i,
+                         struct esw_rs_rule *);
 
 uint64_t esw_rstate_abi(void);
 
@@ -168,7 +180,7 @@ struct esw_rstate_session {
     struct esw_rs_dev dev;          /* If s.has_dev. */
     struct esw_rstate_vport *vports;
     const uint8_t **meters;         /* struct esw_rw_meter each. */
-    const uint8_t **rules;          /* struct esw_rs_rule each. */
+    const uint8_t **rules;          /* RULE records' payloads. */
 };
 
 struct esw_rstate {

@@ -708,7 +708,8 @@ update_handover(void)
     struct esw_rhandover_msg msg;
     struct esw_rstate self;
     long long int paused_at, pause_ns;
-    char reason[256];
+    char reason[256], self_reason[256];
+    bool written;
     uint8_t *copy;
     size_t n_fds, len;
     int error, memfd;
@@ -757,16 +758,7 @@ update_handover(void)
     pause_all(true);
     esw_rstate_writer_init(&w);
     error = state_write(&w, paused_at);
-    if (!error) {
-        error = esw_rstate_parse(w.data, w.len, w.n_fds, &self, reason,
-                                 sizeof reason);
-        if (error) {
-            log_msg("live update: our own state does not read back: %s",
-                    reason);
-        }
-    } else {
-        memset(&self, 0, sizeof self);
-    }
+    written = !error;
     copy = error ? NULL : malloc(w.len);
     memfd = -1;
     if (copy) {
@@ -834,6 +826,14 @@ update_handover(void)
 
     /* Failed: the new daemon is killed, ours resumes as it was. */
     pause_all(false);
+    memset(&self, 0, sizeof self);
+    if (written && esw_rstate_parse(w.data, w.len, w.n_fds, &self,
+                                    self_reason, sizeof self_reason)) {
+        /* Cannot happen (we wrote it): capture frames are lost. */
+        log_msg("live update: our own state does not read back: %s",
+                self_reason);
+        memset(&self, 0, sizeof self);
+    }
     pause_ns = now_ns() - paused_at;
     update.res.pause_us = pause_ns / 1000;
     /* Capture host sides get their unread frames back, in the order
