@@ -564,22 +564,18 @@ esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
         break;
     }
     case ESW_ROP_DAEMON_UPDATE: {
-        struct esw_rw_update_req *u = malloc(sizeof *u);
+        const char *binary = (const char *) p
+                             + offsetof(struct esw_rw_update_req, binary);
 
-        if (!u) {
-            return ENOMEM;
-        }
-        memcpy(u, p, sizeof *u);
-        if (esw_rproto_check_string(u->binary, sizeof u->binary)
-            || (u->binary[0] && u->binary[0] != '/')
-            || u->fault > ESW_UPDATE_FAULT_COUNT) {
-            free(u);
+        memcpy(&req->fault, p + offsetof(struct esw_rw_update_req, fault),
+               sizeof req->fault);
+        if (esw_rproto_check_string(binary, ESW_RPROTO_PATH_MAX)
+            || (binary[0] && binary[0] != '/')
+            || req->fault > ESW_UPDATE_FAULT_COUNT) {
             return bad(reason, size, "daemon-update: bad binary path or "
                        "fault");
         }
-        memcpy(req->binary, u->binary, sizeof req->binary);
-        req->fault = u->fault;
-        free(u);
+        req->binary = binary;
         break;
     }
     case ESW_ROP_DEV_CLOSE:

@@ -332,7 +332,8 @@ struct esw_rreq {
     struct esw_meter_config meter;
     struct esw_rw_pkt pkt;              /* Packet requests. */
     const uint8_t *frame;               /* Into the message. */
-    char binary[ESW_RPROTO_PATH_MAX];   /* DAEMON_UPDATE. */
+    const char *binary;                 /* DAEMON_UPDATE: into the
+                                         * message. */
     uint32_t fault;
 };
 

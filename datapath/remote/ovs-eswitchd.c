@@ -949,9 +949,6 @@ restore(int sock)
     snprintf(socket_path, sizeof socket_path, "%s", st.daemon.socket_path);
     snprintf(pidfile, sizeof pidfile, "%s", st.daemon.pidfile);
     started_ns = st.daemon.started_ns;
-    if (st.n_sessions > MAX_CLIENTS + esw_rsession_n_detached() + 100000) {
-        restore_refuse(sock, "too many sessions");
-    }
     for (size_t i = 0, k = 0; i < st.n_sessions; i++) {
         const struct esw_rstate_session *ss = &st.sessions[i];
         struct esw_rsession *s = esw_rsession_restore(ss, fds, now_ms(),
