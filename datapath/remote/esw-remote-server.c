@@ -1615,11 +1615,12 @@ esw_rsession_save(struct esw_rsession *s, struct esw_rstate_writer *w)
         }
     }
     for (uint32_t i = 0; i < d.n_meters; i++) {
-        struct esw_rw_meter m;
+        struct esw_rs_meter m;
 
         memset(&m, 0, sizeof m);
-        m.id = meters[i];
-        esw_meter_get_config(s->dev, meters[i], &m.cfg);
+        m.meter.id = meters[i];
+        esw_meter_get_config(s->dev, meters[i], &m.meter.cfg);
+        esw_meter_get_stats(s->dev, meters[i], &m.stats);
         esw_rstate_put(w, ESW_RSTATE_METER, &m, sizeof m, NULL, 0);
     }
     for (size_t i = 0; i < rc.n; i++) {
@@ -1863,14 +1864,15 @@ restore_dev(struct esw_rsession *s, const struct esw_rstate_session *ss,
         }
     }
     for (uint32_t i = 0; i < d->n_meters; i++) {
-        struct esw_rw_meter m;
+        struct esw_rs_meter m;
 
         memcpy(&m, ss->meters[i], sizeof m);
-        error = esw_meter_set(s->dev, m.id, &m.cfg, &err);
+        error = esw_meter_set(s->dev, m.meter.id, &m.meter.cfg, &err);
         if (error) {
             return restore_fail(reason, size, "%s: meter %"PRIu32": %s",
-                                name, m.id, err.reason);
+                                name, m.meter.id, err.reason);
         }
+        esw_sim_meter_add_stats(s->dev, m.meter.id, &m.stats);
     }
     struct esw_rs_rule *r = malloc(sizeof *r);
 

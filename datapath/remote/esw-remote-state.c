@@ -28,7 +28,7 @@ esw_rstate_abi(void)
         sizeof(struct esw_rstate_hdr), sizeof(struct esw_rstate_rec),
         sizeof(struct esw_rs_daemon), sizeof(struct esw_rs_session),
         sizeof(struct esw_rs_dev), sizeof(struct esw_rs_vport),
-        sizeof(struct esw_rs_rule), sizeof(struct esw_rw_meter),
+        sizeof(struct esw_rs_rule), sizeof(struct esw_rs_meter),
         sizeof(struct esw_rw_pkt), sizeof(struct esw_rstats_vport),
     };
     uint64_t hash = esw_rproto_abi();
@@ -480,14 +480,14 @@ parse_dev(struct reader *r, struct esw_rstate_session *ss)
     }
     free(seen);
     for (uint32_t i = 0; !error && i < d->n_meters; i++) {
-        struct esw_rw_meter m;
+        struct esw_rs_meter m;
 
         ss->meters[i] = r->data + r->pos + sizeof(struct esw_rstate_rec);
         error = next_rec(r, ESW_RSTATE_METER, "meter", &m, sizeof m, NULL,
                          NULL);
         if (!error) {
-            error = check_request(r, ESW_ROP_METER_SET, &m, sizeof m,
-                                  what);
+            error = check_request(r, ESW_ROP_METER_SET, &m.meter,
+                                  sizeof m.meter, what);
         }
     }
     struct esw_rs_rule *rule = malloc(sizeof *rule);

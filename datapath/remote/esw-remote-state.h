@@ -29,7 +29,7 @@
  *       VPORT * n_vports   config, policy, guest MAC state, host-side
  *                          descriptors, representor and send rings,
  *                          then the frames a capture host side held.
- *       METER * n_meters
+ *       METER * n_meters   config and counters
  *       RULE * n_rules     in insertion order, with the client's ids,
  *                          the specs as the device keeps them and their
  *                          counters.
@@ -129,6 +129,11 @@ struct esw_rs_vport {
  * structure without the spec's unused actions, i.e. its bytes up to
  * 'rule.spec.actions', N actions, and its bytes from the end of the
  * actions array on (esw_rstate_put_rule(), esw_rstate_get_rule()). */
+struct esw_rs_meter {
+    struct esw_rw_meter meter;
+    struct esw_meter_stats stats;
+};
+
 struct esw_rs_rule {
     struct esw_rw_rule rule;        /* The client's id and the spec. */
     struct esw_rule_stats stats;
@@ -179,7 +184,7 @@ struct esw_rstate_session {
     const uint8_t *buf;
     struct esw_rs_dev dev;          /* If s.has_dev. */
     struct esw_rstate_vport *vports;
-    const uint8_t **meters;         /* struct esw_rw_meter each. */
+    const uint8_t **meters;         /* struct esw_rs_meter each. */
     const uint8_t **rules;          /* RULE records' payloads. */
 };
 

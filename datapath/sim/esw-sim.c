@@ -1531,6 +1531,30 @@ esw_sim_rule_add_stats(struct esw_dev *dev_, struct esw_rule *rule,
     return 0;
 }
 
+int
+esw_sim_meter_add_stats(struct esw_dev *dev_, uint32_t id,
+                        const struct esw_meter_stats *st)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_meter *m;
+
+    if (dev_->driver != &esw_sim_driver || id >= dev->up.caps.max_meters) {
+        return EINVAL;
+    }
+    pthread_mutex_lock(&dev->ctl_mutex);
+    m = atomic_load_explicit(&dev->meters[id], memory_order_relaxed);
+    if (m) {
+        atomic_fetch_add(&m->packets, st->packets);
+        atomic_fetch_add(&m->bytes, st->bytes);
+        for (uint32_t i = 0; i < ESW_MAX_METER_BANDS; i++) {
+            atomic_fetch_add(&m->band_packets[i], st->band_packets[i]);
+            atomic_fetch_add(&m->band_bytes[i], st->band_bytes[i]);
+        }
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return m ? 0 : ENOENT;
+}
+
 size_t
 esw_sim_host_deliver(struct esw_dev *dev_, uint32_t vport,
                      struct esw_pkt *pkts[], size_t n)

@@ -372,7 +372,8 @@ void esw_sim_set_counter_store(struct esw_dev *,
  * esw_vport_add() taking the host-side descriptors 'fds' over instead of
  * creating them (esw_io_params 'adopt_fds'): they are the device's from
  * the call on (closed if the add fails).
- * esw_sim_rule_add_stats() adds a previous process's counts to a rule's,
+ * esw_sim_rule_add_stats() and esw_sim_meter_add_stats() add a previous
+ * process's counts to a rule's and a meter's,
  * esw_sim_host_deliver() gives a capture host side frames as received
  * (what the function had not read yet). */
 struct esw_sim_vport_export {
@@ -395,6 +396,8 @@ int esw_sim_vport_add_adopt(struct esw_dev *, const struct esw_vport_config *,
                             struct esw_error *, uint32_t *vportp);
 int esw_sim_rule_add_stats(struct esw_dev *, struct esw_rule *,
                            const struct esw_rule_stats *);
+int esw_sim_meter_add_stats(struct esw_dev *, uint32_t id,
+                            const struct esw_meter_stats *);
 size_t esw_sim_host_deliver(struct esw_dev *, uint32_t vport,
                             struct esw_pkt *pkts[], size_t n);
 
