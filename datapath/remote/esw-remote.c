@@ -28,30 +28,78 @@
  *     open; esw_vport_get_stats() reads them there, unless sends to that
  *     vport are still queued (then a round trip lets them through first).
  *
- * A broken connection (the daemon went away, a malformed reply) makes the
- * device fail every later call with ENODEV (ENOENT for the calls esw.h
- * does not let return ENODEV: nothing to receive, no descriptor).
+ * Device reset
+ * ============
  *
- * Lock order: 'rules_mutex', 'conn_mutex', 'rings_mutex'. */
+ * The driver keeps a record of what it made of the device: the device's
+ * configuration, every vport (its configuration with the MAC, MTU, link,
+ * queues and host side as last set, its policy, the guest MAC last
+ * accepted), the meters and the rules (ids and specs, in insertion order).
+ * When the connection goes away (the daemon crashed or was killed: EOF,
+ * ECONNRESET, EPIPE, or no reply within ESW_REMOTE_TIMEOUT_MS), the
+ * device enters a *reset*, as a NIC whose firmware restarts:
+ *   - queries answer from the record, with every link down, so that OVS
+ *     sees its ports' carrier go down;
+ *   - calls that change the device fail with EAGAIN (esw.h) and change
+ *     nothing: a flow OVS offloads meanwhile stays in software;
+ *     deletions (rules, vports, meters) are done in the record and
+ *     applied to the device once it is back;
+ *   - sends on a representor are dropped and counted on the vport as
+ *     link-down drops (the link is down);
+ *   - the device's thread (one per device, which otherwise only watches
+ *     the connection for a hang-up) reconnects in the background, after
+ *     ESW_REMOTE_BACKOFF_MIN_MS doubling up to ESW_REMOTE_BACKOFF_MAX_MS.
+ * When the daemon answers again, the thread opens the device on a
+ * connection of its own (no caller waits for it): a device the daemon
+ * still has (its session was kept: the daemon did not restart) is taken
+ * over as it is; a new one (the daemon restarted: the device is empty) is
+ * re-created from the record, every vport with the number it had, then
+ * the meters, then the rules in insertion order with their ids.  Either
+ * way what the record has and the device lacks is added, and what the
+ * device has and the record deleted is removed.  Only then does the new
+ * connection replace the old one and the device leave the reset (links
+ * up); a failure midway closes that connection (a device it created is
+ * closed with it) and the whole reset is tried again later.  Counters
+ * stay monotonic: a re-created device's counters start above the old
+ * one's last values.  Logged once when the connection is lost (WARN) and
+ * once when the device is back (INFO); each retry at DBG.
+ *
+ * A malformed reply (a live peer answering garbage) makes the device fail
+ * every later call with ENODEV instead (ENOENT for the calls esw.h does
+ * not let return ENODEV: nothing to receive, no descriptor).
+ *
+ * Lock order: 'rules_mutex', 'conn_mutex', 'rings_mutex', 'rec_mutex'. */
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE             /* POLLRDHUP. */
+#endif
 
 #include "esw-provider.h"
 #include "esw-remote-proto.h"
 #include "esw-remote-ring.h"
+#include "esw-policy-config.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ESW_REMOTE_TIMEOUT_MS 10000
 #define ESW_REMOTE_MAX_UNACKED 256
+#define ESW_REMOTE_BACKOFF_MIN_MS 10
+#define ESW_REMOTE_BACKOFF_MAX_MS 1000
 
 /* A rule handle of this driver. */
 struct esw_rule {
@@ -59,6 +107,14 @@ struct esw_rule {
     struct esw_rule_spec spec;          /* Current spec. */
     struct esw_rule *prev, *next;       /* Insertion order. */
     struct esw_rule *hash_next;         /* 'rule_hash' bucket. */
+    bool deleted;                       /* esw_rule_del()'d during a reset:
+                                         * freed once the device is back. */
+    bool gone;                          /* Not in the device since it was
+                                         * re-created (a vport it names was
+                                         * deleted first): orphaned. */
+    struct esw_rule_stats base;         /* Counted by the devices before
+                                         * the last re-creation. */
+    struct esw_rule_stats seen;         /* Last returned by get_stats. */
 };
 
 #define RULE_HASH_SIZE 4096
@@ -71,28 +127,72 @@ struct rep_ring {
     unsigned int empty_polls;   /* Empty reads since the last re-arm. */
 };
 
-struct remote_dev {
-    struct esw_dev up;
+/* The record of a vport. */
+struct rvport {
+    uint64_t seq;                       /* Order of addition. */
+    bool deleted;                       /* esw_vport_del()'d during a reset:
+                                         * deleted once the device is
+                                         * back. */
+    struct esw_vport_config cfg;        /* 'vport' its number, 'io' NULL;
+                                         * 'mac', 'mtu', 'admin_down' and
+                                         * 'n_rep_queues' as last set. */
+    bool has_io;
+    struct esw_io_config io;
+    struct esw_policy_config *policy;   /* NULL: none. */
+    bool has_guest_mac;
+    struct esw_eth_addr guest_mac;      /* Last accepted guest request. */
+    struct esw_vport_info info;         /* Last known. */
+    bool has_host;
+    struct esw_host_info host;          /* Last known. */
+    struct esw_vport_stats base;        /* Counted by the devices before
+                                         * the last re-creation. */
+    uint64_t reset_drops;               /* Sends dropped during resets. */
+};
 
-    /* Protects the connection. */
-    pthread_mutex_t conn_mutex;
+/* The record of a meter. */
+struct rmeter {
+    uint32_t id;
+    bool deleted;                       /* As rvport's. */
+    struct esw_meter_config cfg;
+};
+
+/* A connection to the daemon. */
+struct rconn {
     int sock;
     uint32_t seq;
     unsigned int n_unacked;             /* RULE_DEL replies to read. */
-    _Atomic bool broken;                /* Written under the mutex, read
-                                         * without by the counter reads. */
+};
+
+enum remote_state {
+    REMOTE_RUNNING,             /* Connected. */
+    REMOTE_RESET,               /* The daemon went away: reconnecting. */
+    REMOTE_DEAD,                /* It answered garbage: ENODEV for ever. */
+};
+
+struct remote_dev {
+    struct esw_dev up;
+    char path[ESW_PATH_MAX];            /* The daemon's socket. */
+    struct esw_dev_config cfg;          /* As opened ('emu' NULL). */
+    bool has_emu;
+    struct esw_emu_dev_config emu;
+
+    /* enum remote_state: written with 'conn_mutex' held, read without. */
+    _Atomic int state;
+
+    /* Protects the connection. */
+    pthread_mutex_t conn_mutex;
+    struct rconn conn;
 
     /* Protects the mapped rings (the arrays and each ring's consumer
-     * state): the representor readers and senders take only this one once
-     * their ring is mapped, so that they never wait for a round trip. */
+     * state) and the counters' mapping: the representor readers and
+     * senders take only this one once their ring is mapped, so that they
+     * never wait for a round trip. */
     pthread_mutex_t rings_mutex;
     struct rep_ring *(*rings)[ESW_MAX_REP_QUEUES];  /* Per vport, NULL:
                                                      * not mapped yet. */
     struct rep_ring **send_rings;       /* Per vport, NULL: not mapped yet
                                          * ('efd': the daemon's). */
-
-    /* The vports' counters, mapped at open (immutable mapping). */
-    struct esw_rstats *stats;
+    struct esw_rstats *stats;           /* The vports' counters. */
     size_t stats_size;
 
     /* Protects the rule list and hash. */
@@ -100,6 +200,20 @@ struct remote_dev {
     struct esw_rule *head, *tail;
     struct esw_rule *rule_hash[RULE_HASH_SIZE];
     uint64_t next_id;
+
+    /* Protects the record of vports and meters (a leaf lock). */
+    pthread_mutex_t rec_mutex;
+    struct rvport **vports;             /* [caps.max_vports], NULL: none. */
+    uint64_t vport_seq;
+    struct rmeter *meters;              /* By increasing id. */
+    size_t n_meters, allocated_meters;
+
+    /* The device's thread: watches the connection, reconnects. */
+    pthread_t thread;
+    bool has_thread;
+    int wake_fd;                        /* An eventfd that wakes it. */
+    _Atomic bool closing;
+    long long int lost_at;              /* When the reset began (ms). */
 };
 
 static struct remote_dev *
@@ -108,19 +222,33 @@ remote_dev_cast(const struct esw_dev *dev)
     return (struct remote_dev *) dev;
 }
 
-/* Connection. */
+static long long int
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static int
+remote_state(const struct remote_dev *d)
+{
+    return atomic_load(&d->state);
+}
 
 static void
-conn_break(struct remote_dev *d)
+wake_thread(struct remote_dev *d)
 {
-    if (!d->broken) {
-        d->broken = true;
-        shutdown(d->sock, SHUT_RDWR);
+    uint64_t one = 1;
+
+    if (d->wake_fd >= 0 && write(d->wake_fd, &one, sizeof one) < 0) {
+        /* EAGAIN: already signalled. */
     }
 }
 
-/* Reads one reply header and its payload (at most 'max' bytes, into
- * '*bufp', malloc'ed) for request 'op' 'seq'.  ENODEV on any mismatch. */
+/* Connection. */
+
 static void
 close_fds(int fds[ESW_RPROTO_MAX_FDS])
 {
@@ -132,31 +260,105 @@ close_fds(int fds[ESW_RPROTO_MAX_FDS])
     }
 }
 
+/* Why a connection went away, for the log. */
+static const char *
+lost_reason(int error)
+{
+    switch (error) {
+    case 0:
+    case EPIPE:
+        return "connection closed";
+    case ECONNRESET:
+        return "connection reset";
+    case ETIMEDOUT:
+        return "no reply within 10 s";
+    default:
+        return strerror(error);
+    }
+}
+
+/* The daemon answered garbage: the device is gone for good.  With
+ * 'conn_mutex' held. */
+static void
+conn_break(struct remote_dev *d)
+{
+    if (remote_state(d) != REMOTE_DEAD) {
+        atomic_store(&d->state, REMOTE_DEAD);
+        shutdown(d->conn.sock, SHUT_RDWR);
+        wake_thread(d);
+    }
+}
+
+/* The connection went away ('error': how): the device enters a reset.
+ * With 'conn_mutex' held. */
+static void
+conn_lost(struct remote_dev *d, int error)
+{
+    if (remote_state(d) == REMOTE_RUNNING) {
+        atomic_store(&d->state, REMOTE_RESET);
+        d->lost_at = now_ms();
+        d->conn.n_unacked = 0;
+        shutdown(d->conn.sock, SHUT_RDWR);
+        esw_log(ESW_LOG_WARN, "%s: lost ovs-eswitchd at %s (%s): device "
+                "reset, representors down, reconnecting", d->up.name,
+                d->path, lost_reason(error));
+        wake_thread(d);
+    }
+}
+
+/* A round trip failed with 'fail': EPROTO (malformed) or an I/O error.
+ * With 'conn_mutex' held.  Returns what the call returns: ENODEV or
+ * EAGAIN. */
 static int
-conn_read_reply(struct remote_dev *d, uint16_t op, uint32_t seq,
-                struct esw_rmsg_hdr *hdr, void **bufp, size_t max,
-                int *fdsp)
+conn_fail(struct remote_dev *d, int fail)
+{
+    if (fail == EPROTO) {
+        conn_break(d);
+    } else {
+        conn_lost(d, fail);
+    }
+    return remote_state(d) == REMOTE_RESET ? EAGAIN : ENODEV;
+}
+
+/* Reads one reply header and its payload (at most 'max' bytes, into
+ * '*bufp', malloc'ed) for request 'op' 'seq'.  Returns 0, EPROTO on any
+ * mismatch, or the I/O error. */
+static int
+rconn_read_reply(struct rconn *c, uint16_t op, uint32_t seq,
+                 struct esw_rmsg_hdr *hdr, void **bufp, size_t max,
+                 int *fdsp)
 {
     int fds[ESW_RPROTO_MAX_FDS];
     void *buf = NULL;
     uint32_t n_fds;
+    int error;
 
     *bufp = NULL;
-    if (esw_rproto_recv_hdr(d->sock, hdr, fds, ESW_REMOTE_TIMEOUT_MS)
-        || esw_rproto_check_hdr(hdr, true)
+    error = esw_rproto_recv_hdr(c->sock, hdr, fds, ESW_REMOTE_TIMEOUT_MS);
+    if (error) {
+        return error;
+    }
+    if (esw_rproto_check_hdr(hdr, true)
         || hdr->op != op || hdr->seq != seq || hdr->len > max) {
+        error = EPROTO;
         goto error;
     }
     for (n_fds = 0; n_fds < ESW_RPROTO_MAX_FDS && fds[n_fds] >= 0; n_fds++) {
         continue;
     }
     if (n_fds != hdr->n_fds) {
+        error = EPROTO;
         goto error;
     }
     if (hdr->len) {
         buf = malloc(hdr->len);
-        if (!buf || esw_rproto_recv_all(d->sock, buf, hdr->len,
-                                        ESW_REMOTE_TIMEOUT_MS)) {
+        if (!buf) {
+            error = ENOMEM;
+            goto error;
+        }
+        error = esw_rproto_recv_all(c->sock, buf, hdr->len,
+                                    ESW_REMOTE_TIMEOUT_MS);
+        if (error) {
             goto error;
         }
     }
@@ -171,52 +373,90 @@ conn_read_reply(struct remote_dev *d, uint16_t op, uint32_t seq,
 error:
     free(buf);
     close_fds(fds);
-    conn_break(d);
-    return ENODEV;
+    return error;
 }
 
 static int
-conn_drain_unacked(struct remote_dev *d)
+rconn_drain_unacked(struct rconn *c)
 {
-    while (d->n_unacked) {
-        uint32_t seq = d->seq - d->n_unacked;
+    while (c->n_unacked) {
+        uint32_t seq = c->seq - c->n_unacked;
         struct esw_rmsg_hdr hdr;
         void *buf;
+        int error = rconn_read_reply(c, ESW_ROP_RULE_DEL, seq, &hdr, &buf, 0,
+                                     NULL);
 
-        if (conn_read_reply(d, ESW_ROP_RULE_DEL, seq, &hdr, &buf, 0,
-                            NULL)) {
-            return ENODEV;
+        if (error) {
+            return error;
         }
-        d->n_unacked--;
+        c->n_unacked--;
     }
     return 0;
 }
 
 static int
-conn_send(struct remote_dev *d, uint16_t op, const void *req, size_t len)
+rconn_send(struct rconn *c, uint16_t op, const void *req, size_t len)
 {
     struct esw_rmsg_hdr hdr = {
         .magic = ESW_RPROTO_MAGIC, .version = ESW_RPROTO_VERSION,
-        .op = op, .len = len, .seq = d->seq,
+        .op = op, .len = len, .seq = c->seq,
     };
+    int error = esw_rproto_send(c->sock, &hdr, req, NULL,
+                                ESW_REMOTE_TIMEOUT_MS);
 
-    if (d->broken) {
-        return ENODEV;
+    if (!error) {
+        c->seq++;
     }
-    if (esw_rproto_send(d->sock, &hdr, req, NULL, ESW_REMOTE_TIMEOUT_MS)) {
-        conn_break(d);
-        return ENODEV;
+    return error;
+}
+
+/* One round trip on 'c'.  The reply's payload must be exactly
+ * 'reply_len' bytes (copied into 'reply') unless 'varp' is nonnull: then
+ * up to 'reply_len' bytes, returned malloc'ed in '*varp' with their length
+ * in '*var_lenp'.  'fds' (ESW_RPROTO_MAX_FDS) receives the descriptors
+ * passed (the rest -1).  Returns 0 and the daemon's result in '*resultp',
+ * or how the round trip failed: EPROTO (a malformed reply) or an I/O
+ * error (the connection went away). */
+static int
+rconn_call(struct rconn *c, uint16_t op, const void *req, size_t req_len,
+           void *reply, size_t reply_len, void **varp, size_t *var_lenp,
+           int *fds, int *resultp)
+{
+    struct esw_rmsg_hdr hdr;
+    void *buf;
+    int error;
+
+    error = rconn_drain_unacked(c);
+    if (!error) {
+        error = rconn_send(c, op, req, req_len);
     }
-    d->seq++;
+    if (!error) {
+        error = rconn_read_reply(c, op, c->seq - 1, &hdr, &buf, reply_len,
+                                 fds);
+    }
+    if (error) {
+        return error;
+    }
+    if (varp) {
+        *varp = buf;
+        *var_lenp = hdr.len;
+    } else {
+        if (hdr.len != reply_len) {
+            free(buf);
+            if (fds) {
+                close_fds(fds);
+            }
+            return EPROTO;
+        }
+        if (reply_len) {
+            memcpy(reply, buf, reply_len);
+        }
+        free(buf);
+    }
+    *resultp = hdr.result;
     return 0;
 }
 
-/* One round trip, with 'conn_mutex' held.  The reply's payload must be
- * exactly 'reply_len' bytes (copied into 'reply') unless 'varp' is
- * nonnull: then up to 'reply_len' bytes, returned malloc'ed in '*varp' with
- * their length in '*var_lenp'.  'fds' (ESW_RPROTO_MAX_FDS) receives the
- * descriptors passed (the rest -1).  Returns the daemon's result or
- * ENODEV. */
 /* Once the process leaves its devices (esw_leave_devices()): whether
  * request 'op' is still sent (a query, or traffic), and if not, what it
  * returns. */
@@ -248,14 +488,16 @@ op_is_sent_when_leaving(uint16_t op, int *resultp)
     }
 }
 
+/* One round trip on the device's connection, with 'conn_mutex' held: as
+ * rconn_call(), but returns the daemon's result, EAGAIN (the device is
+ * being reset, or the connection just went away: then it is) or ENODEV
+ * (a malformed reply, now or before). */
 static int
 call__(struct remote_dev *d, uint16_t op, const void *req, size_t req_len,
        void *reply, size_t reply_len, void **varp, size_t *var_lenp,
        int *fds)
 {
-    struct esw_rmsg_hdr hdr;
-    void *buf;
-    int error;
+    int error, result;
 
     for (size_t i = 0; fds && i < ESW_RPROTO_MAX_FDS; i++) {
         fds[i] = -1;
@@ -270,35 +512,15 @@ call__(struct remote_dev *d, uint16_t op, const void *req, size_t req_len,
         }
         return error;
     }
-    if (d->broken || conn_drain_unacked(d)) {
+    switch (remote_state(d)) {
+    case REMOTE_RESET:
+        return EAGAIN;
+    case REMOTE_DEAD:
         return ENODEV;
     }
-    error = conn_send(d, op, req, req_len);
-    if (error) {
-        return error;
-    }
-    error = conn_read_reply(d, op, d->seq - 1, &hdr, &buf, reply_len, fds);
-    if (error) {
-        return error;
-    }
-    if (varp) {
-        *varp = buf;
-        *var_lenp = hdr.len;
-    } else {
-        if (hdr.len != reply_len) {
-            free(buf);
-            if (fds) {
-                close_fds(fds);
-            }
-            conn_break(d);
-            return ENODEV;
-        }
-        if (reply_len) {
-            memcpy(reply, buf, reply_len);
-        }
-        free(buf);
-    }
-    return hdr.result;
+    error = rconn_call(&d->conn, op, req, req_len, reply, reply_len, varp,
+                       var_lenp, fds, &result);
+    return error ? conn_fail(d, error) : result;
 }
 
 static int
@@ -313,18 +535,39 @@ call(struct remote_dev *d, uint16_t op, const void *req, size_t req_len,
     return error;
 }
 
+/* Fills in 'err' for a call that failed with 'error' without an answer
+ * from the daemon (the device is being reset, or gone).  Returns 'error',
+ * or 0 if the daemon answered. */
+static int
+state_error(struct remote_dev *d, int error, struct esw_error *err)
+{
+    int state = remote_state(d);
+
+    if (error == EAGAIN && state == REMOTE_RESET) {
+        return esw_error_set(err, EAGAIN, ESW_ERROR_UNSPECIFIED, -1,
+                             "%s: device being reset (ovs-eswitchd went "
+                             "away): try again once it is back",
+                             d->up.name);
+    } else if (error == ENODEV && state == REMOTE_DEAD) {
+        return esw_error_set(err, ENODEV, ESW_ERROR_UNSPECIFIED, -1,
+                             "%s: device daemon connection lost",
+                             d->up.name);
+    }
+    return 0;
+}
+
 /* A call whose reply is a 'struct esw_error': copies it into 'err'. */
 static int
 call_err(struct remote_dev *d, uint16_t op, const void *req, size_t len,
          struct esw_error *err)
 {
     struct esw_error e;
-    int error = call(d, op, req, len, &e, sizeof e);
+    int error;
 
-    if (error == ENODEV && d->broken) {
-        return esw_error_set(err, ENODEV, ESW_ERROR_UNSPECIFIED, -1,
-                             "%s: device daemon connection lost",
-                             d->up.name);
+    memset(&e, 0, sizeof e);
+    error = call(d, op, req, len, &e, sizeof e);
+    if (state_error(d, error, err)) {
+        return error;
     }
     if (esw_rproto_check_string(e.reason, sizeof e.reason)) {
         e.reason[sizeof e.reason - 1] = '\0';
@@ -336,57 +579,217 @@ call_err(struct remote_dev *d, uint16_t op, const void *req, size_t len,
     return error;
 }
 
+/* Connects to the daemon at 'path'.  0 or the errno value (ENOENT,
+ * ECONNREFUSED: nobody listens). */
 static int
-connect_daemon(int *sockp)
+connect_daemon(const char *path, int *sockp)
 {
     struct sockaddr_un sun = { .sun_family = AF_UNIX };
     int sock;
 
-    if (esw_rproto_default_socket(sun.sun_path, sizeof sun.sun_path)) {
-        return ENODEV;
+    if (strlen(path) >= sizeof sun.sun_path) {
+        return ENAMETOOLONG;
     }
+    strcpy(sun.sun_path, path);
     sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (sock < 0) {
-        return errno == EMFILE || errno == ENFILE ? ENOMEM : ENODEV;
+        return errno;
     }
     if (connect(sock, (struct sockaddr *) &sun, sizeof sun) < 0) {
+        int error = errno;
+
         close(sock);
-        return ENODEV;
+        return error;
     }
     *sockp = sock;
     return 0;
 }
 
-/* Devices. */
-
 /* Maps the counters whose memfd the daemon passed in 'fds[0]' (closes
- * 'fds').  ENODEV if they are not what they should be. */
+ * 'fds') for a device of 'max_vports'.  EPROTO if they are not what they
+ * should be. */
 static int
-map_stats(struct remote_dev *d, int fds[ESW_RPROTO_MAX_FDS])
+map_stats(int fds[ESW_RPROTO_MAX_FDS], uint32_t max_vports,
+          struct esw_rstats **statsp, size_t *sizep)
 {
     struct stat st;
     void *map;
-    int error = ENODEV;
+    int error = EPROTO;
 
     if (fds[0] >= 0 && fds[1] < 0 && !fstat(fds[0], &st)
         && (uint64_t) st.st_size <= SIZE_MAX) {
         map = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fds[0], 0);
-        if (map != MAP_FAILED) {
-            if (esw_rstats_check(map, st.st_size, d->up.caps.max_vports)) {
-                d->stats = map;
-                d->stats_size = st.st_size;
-                error = 0;
-            } else {
-                munmap(map, st.st_size);
-            }
+        if (map == MAP_FAILED) {
+            error = ENOMEM;
+        } else if (esw_rstats_check(map, st.st_size, max_vports)) {
+            *statsp = map;
+            *sizep = st.st_size;
+            error = 0;
+        } else {
+            munmap(map, st.st_size);
         }
     }
     close_fds(fds);
     return error;
 }
 
-static struct esw_rule **rule_bucket(struct remote_dev *, uint64_t id);
-static struct esw_rule *rule_find__(struct remote_dev *, uint64_t id);
+/* The record. */
+
+static void
+rvport_free(struct rvport *rv)
+{
+    if (rv) {
+        free(rv->policy);
+        free(rv);
+    }
+}
+
+/* The record of 'vport', with 'rec_mutex' held: NULL if there is none (or
+ * it was deleted). */
+static struct rvport *
+rvport_get__(const struct remote_dev *d, uint32_t vport)
+{
+    struct rvport *rv = (vport < d->up.caps.max_vports ? d->vports[vport]
+                         : NULL);
+
+    return rv && !rv->deleted ? rv : NULL;
+}
+
+/* The function's name, as esw.h names it. */
+static void
+vport_name(const struct esw_vport_config *cfg, char name[ESW_NAME_MAX])
+{
+    switch (cfg->kind) {
+    case ESW_VPORT_UPLINK:
+        snprintf(name, ESW_NAME_MAX, "p%"PRIu32, cfg->pf);
+        break;
+    case ESW_VPORT_PF:
+        snprintf(name, ESW_NAME_MAX, "pf%"PRIu32"hpf", cfg->pf);
+        break;
+    case ESW_VPORT_VF:
+        snprintf(name, ESW_NAME_MAX, "pf%"PRIu32"vf%"PRIu32, cfg->pf,
+                 cfg->fn);
+        break;
+    case ESW_VPORT_SF:
+    default:
+        snprintf(name, ESW_NAME_MAX, "pf%"PRIu32"sf%"PRIu32, cfg->pf,
+                 cfg->fn);
+        break;
+    }
+}
+
+/* A new record for vport 'vport' added with 'cfg'. */
+static struct rvport *
+rvport_create(uint32_t vport, const struct esw_vport_config *cfg)
+{
+    struct rvport *rv = calloc(1, sizeof *rv);
+
+    if (rv) {
+        rv->cfg = *cfg;
+        rv->cfg.vport = vport;
+        rv->cfg.io = NULL;
+        if (cfg->io) {
+            rv->has_io = true;
+            rv->io = *cfg->io;
+        }
+        rv->info.vport = vport;
+        rv->info.kind = cfg->kind;
+        rv->info.pf = cfg->pf;
+        rv->info.fn = cfg->fn;
+        vport_name(cfg, rv->info.name);
+        rv->info.mac = rv->info.effective_mac = cfg->mac;
+        rv->info.mtu = cfg->mtu ? cfg->mtu : 1500;
+        rv->info.admin_up = !cfg->admin_down;
+        rv->info.n_rep_queues = cfg->n_rep_queues ? cfg->n_rep_queues : 1;
+        rv->info.rep_queue_depth = cfg->rep_queue_depth;
+        rv->info.rep_fd = -1;
+    }
+    return rv;
+}
+
+/* Stores 'rv' as the record of its vport, replacing any. */
+static void
+rvport_insert(struct remote_dev *d, struct rvport *rv)
+{
+    uint32_t vport = rv->cfg.vport;
+
+    pthread_mutex_lock(&d->rec_mutex);
+    rv->seq = d->vport_seq++;
+    rvport_free(d->vports[vport]);
+    d->vports[vport] = rv;
+    pthread_mutex_unlock(&d->rec_mutex);
+}
+
+static struct rmeter *
+rmeter_find__(const struct remote_dev *d, uint32_t id)
+{
+    for (size_t i = 0; i < d->n_meters; i++) {
+        if (d->meters[i].id == id) {
+            return &d->meters[i];
+        }
+    }
+    return NULL;
+}
+
+/* Records meter 'id' with 'cfg', with 'rec_mutex' held.  ENOMEM. */
+static int
+rmeter_set__(struct remote_dev *d, uint32_t id,
+             const struct esw_meter_config *cfg)
+{
+    struct rmeter *m = rmeter_find__(d, id);
+    size_t i;
+
+    if (m) {
+        m->cfg = *cfg;
+        m->deleted = false;
+        return 0;
+    }
+    if (d->n_meters >= d->allocated_meters) {
+        size_t n = d->allocated_meters ? 2 * d->allocated_meters : 8;
+        struct rmeter *meters = realloc(d->meters, n * sizeof *meters);
+
+        if (!meters) {
+            return ENOMEM;
+        }
+        d->meters = meters;
+        d->allocated_meters = n;
+    }
+    for (i = d->n_meters; i > 0 && d->meters[i - 1].id > id; i--) {
+        d->meters[i] = d->meters[i - 1];
+    }
+    d->meters[i] = (struct rmeter) { .id = id, .cfg = *cfg };
+    d->n_meters++;
+    return 0;
+}
+
+static void
+rmeter_remove__(struct remote_dev *d, struct rmeter *m)
+{
+    size_t i = m - d->meters;
+
+    memmove(&d->meters[i], &d->meters[i + 1],
+            (d->n_meters - i - 1) * sizeof *d->meters);
+    d->n_meters--;
+}
+
+/* Rules. */
+
+static struct esw_rule **
+rule_bucket(struct remote_dev *d, uint64_t id)
+{
+    return &d->rule_hash[(id * 0x9e3779b97f4a7c15ULL) >> 52];
+}
+
+static struct esw_rule *
+rule_find__(struct remote_dev *d, uint64_t id)
+{
+    for (struct esw_rule *r = *rule_bucket(d, id); r; r = r->hash_next) {
+        if (r->id == id) {
+            return r;
+        }
+    }
+    return NULL;
+}
 
 /* Appends 'rule' to 'd''s list and hash, with 'rules_mutex' held. */
 static void
@@ -402,6 +805,37 @@ rule_insert__(struct remote_dev *d, struct esw_rule *rule)
     d->tail = rule;
     rule->hash_next = *rule_bucket(d, rule->id);
     *rule_bucket(d, rule->id) = rule;
+}
+
+/* Takes 'rule' out of the hash, with 'rules_mutex' held. */
+static void
+rule_unhash__(struct remote_dev *d, struct esw_rule *rule)
+{
+    struct esw_rule **bucket;
+
+    for (bucket = rule_bucket(d, rule->id); *bucket;
+         bucket = &(*bucket)->hash_next) {
+        if (*bucket == rule) {
+            *bucket = rule->hash_next;
+            return;
+        }
+    }
+}
+
+/* Takes 'rule' out of the list, with 'rules_mutex' held. */
+static void
+rule_unlist__(struct remote_dev *d, struct esw_rule *rule)
+{
+    if (rule->prev) {
+        rule->prev->next = rule->next;
+    } else {
+        d->head = rule->next;
+    }
+    if (rule->next) {
+        rule->next->prev = rule->prev;
+    } else {
+        d->tail = rule->prev;
+    }
 }
 
 /* After opening a device that a previous client left (its rules come with
@@ -465,99 +899,111 @@ load_rules(struct remote_dev *d)
     }
 }
 
-static int
-remote_open(const char *name, const struct esw_dev_config *cfg,
-            struct esw_dev **devp)
-{
-    struct esw_rw_hello hello = { .abi = esw_rproto_abi() }, hello_reply;
-    int fds[ESW_RPROTO_MAX_FDS];
-    struct esw_rw_dev_open o;
-    struct remote_dev *d;
-    int error;
+static size_t call_list(struct remote_dev *, uint16_t op, uint32_t ids[],
+                        size_t max);
+static int remote_vport_get_info(struct esw_dev *, uint32_t vport,
+                                 struct esw_vport_info *);
+static int remote_vport_get_host(struct esw_dev *, uint32_t vport,
+                                 struct esw_host_info *);
+static int remote_vport_get_policy(struct esw_dev *, uint32_t vport,
+                                   struct esw_policy_config *,
+                                   bool *has_policy);
+static int remote_meter_get_config(struct esw_dev *, uint32_t id,
+                                   struct esw_meter_config *);
 
-    d = calloc(1, sizeof *d);
-    if (!d) {
+/* After opening a device that a previous client left: makes the record of
+ * its vports and meters from what the device says, so that it can be
+ * re-created. */
+static int
+load_record(struct remote_dev *d)
+{
+    uint32_t max = d->up.caps.max_vports;
+    uint32_t *ids = calloc(max ? max : 1, sizeof *ids);
+    size_t n;
+
+    if (!ids) {
         return ENOMEM;
     }
-    pthread_mutex_init(&d->conn_mutex, NULL);
-    pthread_mutex_init(&d->rings_mutex, NULL);
-    pthread_mutex_init(&d->rules_mutex, NULL);
-    d->next_id = 1;
-    error = connect_daemon(&d->sock);
-    if (error) {
-        goto error;
-    }
+    n = call_list(d, ESW_ROP_VPORT_LIST, ids, max);
+    for (size_t i = 0; i < n && i < max; i++) {
+        struct esw_policy_config *policy = malloc(sizeof *policy);
+        struct esw_vport_config cfg;
+        struct esw_vport_info info;
+        struct esw_host_info host;
+        struct esw_io_config io;
+        bool has_policy = false;
+        struct rvport *rv;
 
-    error = call(d, ESW_ROP_HELLO, &hello, sizeof hello, &hello_reply,
-                 sizeof hello_reply);
-    if (error || hello_reply.abi != hello.abi) {
-        error = ENODEV;
-        goto error_close;
-    }
-
-    memset(&o, 0, sizeof o);
-    snprintf(o.name, sizeof o.name, "%s", name);
-    o.cfg = *cfg;
-    o.cfg.emu = NULL;
-    if (cfg->emu) {
-        o.has_emu = 1;
-        o.emu = *cfg->emu;
-    }
-    pthread_mutex_lock(&d->conn_mutex);
-    error = call__(d, ESW_ROP_DEV_OPEN, &o, sizeof o, &d->up.caps,
-                   sizeof d->up.caps, NULL, NULL, fds);
-    pthread_mutex_unlock(&d->conn_mutex);
-    if (error) {
-        close_fds(fds);
-        goto error_close;
-    }
-    if (d->up.caps.max_vports > 65536) {
-        close_fds(fds);
-        error = ENODEV;
-        goto error_close;
-    }
-    error = map_stats(d, fds);
-    if (error) {
-        goto error_close;
-    }
-    d->rings = calloc(d->up.caps.max_vports ? d->up.caps.max_vports : 1,
-                      sizeof *d->rings);
-    d->send_rings = calloc(d->up.caps.max_vports ? d->up.caps.max_vports
-                                                 : 1,
-                           sizeof *d->send_rings);
-    if (!d->rings || !d->send_rings) {
-        free(d->rings);
-        free(d->send_rings);
-        error = ENOMEM;
-        goto error_close;
-    }
-    error = load_rules(d);
-    if (error) {
-        struct esw_rule *rule, *next;
-
-        for (rule = d->head; rule; rule = next) {
-            next = rule->next;
-            free(rule);
+        if (!policy) {
+            free(ids);
+            return ENOMEM;
         }
-        free(d->rings);
-        free(d->send_rings);
-        goto error_close;
+        if (remote_vport_get_info(&d->up, ids[i], &info)) {
+            free(policy);
+            continue;
+        }
+        memset(&cfg, 0, sizeof cfg);
+        cfg.kind = info.kind;
+        cfg.pf = info.pf;
+        cfg.fn = info.fn;
+        cfg.mac = info.mac;
+        cfg.mtu = info.mtu;
+        cfg.admin_down = !info.admin_up;
+        cfg.rep_queue_depth = info.rep_queue_depth;
+        cfg.n_rep_queues = info.n_rep_queues;
+        memset(&host, 0, sizeof host);
+        if (!remote_vport_get_host(&d->up, ids[i], &host)) {
+            memset(&io, 0, sizeof io);
+            io.type = host.type;
+            memcpy(io.ifname, host.ifname, sizeof io.ifname);
+            memcpy(io.path, host.path, sizeof io.path);
+            io.client = host.client;
+            io.virtio_features = host.virtio_offered;
+            io.n_queues = host.virtio_queues;
+            cfg.io = &io;
+        }
+        rv = rvport_create(ids[i], &cfg);
+        if (!rv) {
+            free(policy);
+            free(ids);
+            return ENOMEM;
+        }
+        rv->info = info;
+        if (!remote_vport_get_policy(&d->up, ids[i], policy, &has_policy)
+            && has_policy) {
+            rv->policy = policy;
+        } else {
+            free(policy);
+        }
+        if (!esw_eth_addr_is_zero(&info.guest_mac)
+            && !info.guest_mac_refused) {
+            rv->has_guest_mac = true;
+            rv->guest_mac = info.guest_mac;
+        }
+        rvport_insert(d, rv);
     }
-    *devp = &d->up;
-    return 0;
+    free(ids);
 
-error_close:
-    if (d->stats) {
-        munmap(d->stats, d->stats_size);
+    max = d->up.caps.max_meters;
+    ids = calloc(max ? max : 1, sizeof *ids);
+    if (!ids) {
+        return ENOMEM;
     }
-    close(d->sock);
-error:
-    pthread_mutex_destroy(&d->conn_mutex);
-    pthread_mutex_destroy(&d->rings_mutex);
-    pthread_mutex_destroy(&d->rules_mutex);
-    free(d);
-    return error;
+    n = call_list(d, ESW_ROP_METER_LIST, ids, max);
+    for (size_t i = 0; i < n && i < max; i++) {
+        struct esw_meter_config cfg;
+
+        if (!remote_meter_get_config(&d->up, ids[i], &cfg)) {
+            pthread_mutex_lock(&d->rec_mutex);
+            rmeter_set__(d, ids[i], &cfg);
+            pthread_mutex_unlock(&d->rec_mutex);
+        }
+    }
+    free(ids);
+    return remote_state(d) == REMOTE_RUNNING ? 0 : ENODEV;
 }
+
+/* Representor rings: unmapping. */
 
 static void
 rep_ring_unmap(struct rep_ring *ring)
@@ -569,50 +1015,927 @@ rep_ring_unmap(struct rep_ring *ring)
     }
 }
 
-/* Unmaps 'vport''s queues, with 'conn_mutex' held. */
+/* Unmaps 'vport''s queues, with 'rings_mutex' held. */
 static void
-forget_rep_fds__(struct remote_dev *d, uint32_t vport)
+unmap_rings__(struct remote_dev *d, uint32_t vport)
 {
-    pthread_mutex_lock(&d->rings_mutex);
     if (vport < d->up.caps.max_vports) {
         rep_ring_unmap(d->send_rings[vport]);
         d->send_rings[vport] = NULL;
         for (size_t q = 0; q < ESW_MAX_REP_QUEUES; q++) {
-            struct rep_ring *ring = d->rings[vport][q];
-
-            if (ring) {
-                munmap(ring->r, ring->size);
-                close(ring->efd);
-                free(ring);
-                d->rings[vport][q] = NULL;
-            }
+            rep_ring_unmap(d->rings[vport][q]);
+            d->rings[vport][q] = NULL;
         }
     }
+}
+
+/* Unmaps 'vport''s queues. */
+static void
+forget_rep_fds(struct remote_dev *d, uint32_t vport)
+{
+    pthread_mutex_lock(&d->rings_mutex);
+    unmap_rings__(d, vport);
     pthread_mutex_unlock(&d->rings_mutex);
+}
+
+/* The device reset (see the top of this file): run by the device's
+ * thread, on a connection of its own. */
+
+/* What a reset did. */
+struct reset_report {
+    bool created;               /* The device was new (the daemon
+                                 * restarted), not taken over. */
+    size_t n_vports, n_meters, n_rules;     /* In the device once back. */
+    size_t added_vports, added_meters, added_rules;
+    size_t removed_rules;
+    bool *vport_added;          /* [max_vports]: re-created now. */
+};
+
+/* VPORT_LIST or METER_LIST on 'c' into 'ids' (at most 'max'): 0 and
+ * '*np', or how it failed (EPROTO, an I/O error). */
+static int
+rconn_list(struct rconn *c, uint16_t op, uint32_t ids[], size_t max,
+           size_t *np)
+{
+    struct esw_rw_vport v = { .arg = max > UINT32_MAX ? UINT32_MAX : max };
+    struct esw_rw_list l;
+    size_t len;
+    void *buf;
+    int error, result;
+
+    *np = 0;
+    error = rconn_call(c, op, &v, sizeof v, NULL,
+                       sizeof l + (size_t) v.arg * sizeof *ids, &buf, &len,
+                       NULL, &result);
+    if (error) {
+        return error;
+    }
+    if (result || len < sizeof l
+        || (len - sizeof l) % sizeof *ids) {
+        free(buf);
+        return EPROTO;
+    }
+    memcpy(&l, buf, sizeof l);
+    *np = (len - sizeof l) / sizeof *ids;
+    if (*np > max || *np != (l.n < max ? l.n : max)) {
+        free(buf);
+        return EPROTO;
+    }
+    if (*np) {
+        memcpy(ids, (uint8_t *) buf + sizeof l, *np * sizeof *ids);
+    }
+    free(buf);
+    return 0;
+}
+
+static int
+cmp_u64(const void *a_, const void *b_)
+{
+    uint64_t a = *(const uint64_t *) a_, b = *(const uint64_t *) b_;
+
+    return a < b ? -1 : a > b;
+}
+
+/* The ids of the rules of the device on 'c', sorted, into '*idsp'
+ * (malloc'ed) and '*np'. */
+static int
+rconn_rule_ids(struct rconn *c, uint64_t **idsp, size_t *np)
+{
+    uint64_t *ids = NULL;
+    size_t n = 0, allocated = 0;
+    uint32_t start = 0;
+
+    for (;;) {
+        struct esw_rw_vport v = { .arg = start,
+                                  .arg2 = ESW_RPROTO_MAX_RULES };
+        const struct esw_rw_rule *r;
+        struct esw_rw_rules w;
+        int error, result;
+        size_t len;
+        void *buf;
+
+        error = rconn_call(c, ESW_ROP_RULE_LIST, &v, sizeof v, NULL,
+                           sizeof w + ESW_RPROTO_MAX_RULES * sizeof *r,
+                           &buf, &len, NULL, &result);
+        if (!error && (result || len < sizeof w)) {
+            free(buf);
+            error = EPROTO;
+        }
+        if (error) {
+            free(ids);
+            return error;
+        }
+        memcpy(&w, buf, sizeof w);
+        if (w.n > ESW_RPROTO_MAX_RULES
+            || len != sizeof w + (size_t) w.n * sizeof *r) {
+            free(buf);
+            free(ids);
+            return EPROTO;
+        }
+        if (n + w.n > allocated) {
+            size_t size = 2 * (n + w.n);
+            uint64_t *p = realloc(ids, size * sizeof *ids);
+
+            if (!p) {
+                free(buf);
+                free(ids);
+                return ENOMEM;
+            }
+            ids = p;
+            allocated = size;
+        }
+        r = (const struct esw_rw_rule *) ((uint8_t *) buf + sizeof w);
+        for (uint32_t i = 0; i < w.n; i++) {
+            memcpy(&ids[n++], (const uint8_t *) &r[i]
+                   + offsetof(struct esw_rw_rule, id), sizeof *ids);
+        }
+        free(buf);
+        start += w.n;
+        if (!w.n || start >= w.total) {
+            break;
+        }
+    }
+    if (n) {
+        qsort(ids, n, sizeof *ids, cmp_u64);
+    }
+    *idsp = ids;
+    *np = n;
+    return 0;
+}
+
+static int
+cmp_rvport_seq(const void *a_, const void *b_)
+{
+    const struct rvport *a = a_, *b = b_;
+
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* A step of the reset failed: the daemon answered 'result' (0 if the
+ * round trip itself failed with 'error'), with 'reason' if it gave one. */
+static int __attribute__((format(printf, 6, 7)))
+reset_fail(int error, int result, const char *reason, char *why,
+           size_t size, const char *format, ...)
+{
+    va_list args;
+    size_t n;
+
+    va_start(args, format);
+    vsnprintf(why, size, format, args);
+    va_end(args);
+    n = strlen(why);
+    snprintf(why + n, size - n, ": %s",
+             error ? (error == EPROTO ? "malformed reply" : strerror(error))
+             : reason && reason[0] ? reason : strerror(result));
+    return error ? error : result;
+}
+
+/* Adds the vport recorded in 'rv' to the device on 'c', with its policy
+ * and its guest's MAC. */
+static int
+reset_add_vport(struct rconn *c, const struct rvport *rv, char *why,
+                size_t size)
+{
+    struct esw_rw_vport_add a;
+    struct esw_rw_error_u32 r;
+    struct esw_error e;
+    int error, result;
+
+    memset(&a, 0, sizeof a);
+    a.cfg = rv->cfg;
+    a.has_io = rv->has_io;
+    a.io = rv->io;
+    error = rconn_call(c, ESW_ROP_VPORT_ADD, &a, sizeof a, &r, sizeof r,
+                       NULL, NULL, NULL, &result);
+    r.err.reason[sizeof r.err.reason - 1] = '\0';
+    if (error || result) {
+        return reset_fail(error, result, r.err.reason, why, size,
+                          "vport %s", rv->info.name);
+    }
+    if (r.value != rv->cfg.vport) {
+        return reset_fail(EPROTO, 0, NULL, why, size, "vport %s",
+                          rv->info.name);
+    }
+    if (rv->policy) {
+        struct esw_rw_policy *p = calloc(1, sizeof *p);
+
+        if (!p) {
+            return reset_fail(ENOMEM, 0, NULL, why, size, "vport %s",
+                              rv->info.name);
+        }
+        p->vport = rv->cfg.vport;
+        p->has_policy = 1;
+        p->cfg = *rv->policy;
+        error = rconn_call(c, ESW_ROP_VPORT_SET_POLICY, p, sizeof *p, &e,
+                           sizeof e, NULL, NULL, NULL, &result);
+        free(p);
+        e.reason[sizeof e.reason - 1] = '\0';
+        if (error || result) {
+            return reset_fail(error, result, e.reason, why, size,
+                              "vport %s: policy", rv->info.name);
+        }
+    }
+    if (rv->has_guest_mac) {
+        struct esw_rw_mac m = { .vport = rv->cfg.vport,
+                                .mac = rv->guest_mac };
+
+        /* The policy may refuse it now (EPERM): as the guest's request. */
+        error = rconn_call(c, ESW_ROP_VPORT_GUEST_SET_MAC, &m, sizeof m, &e,
+                           sizeof e, NULL, NULL, NULL, &result);
+        if (error) {
+            return reset_fail(error, 0, NULL, why, size, "vport %s: guest "
+                              "MAC", rv->info.name);
+        }
+    }
+    return 0;
+}
+
+/* Makes the device on 'c' what the record says: adds what it lacks (all
+ * of it if the device is new), removes the rules it has that the record
+ * deleted. */
+static int
+reset_program(struct remote_dev *d, struct rconn *c,
+              struct reset_report *rep, char *why, size_t size)
+{
+    uint32_t max = d->up.caps.max_vports;
+    uint32_t max_meters = d->up.caps.max_meters;
+    uint32_t *dev_vports = calloc(max ? max : 1, sizeof *dev_vports);
+    uint32_t *dev_meters = calloc(max_meters ? max_meters : 1,
+                                  sizeof *dev_meters);
+    struct rvport *vports = calloc(max ? max : 1, sizeof *vports);
+    struct rmeter *meters = NULL;
+    size_t n_dev_vports, n_dev_meters, n_dev_rules = 0, n_vports = 0;
+    size_t n_meters = 0;
+    uint64_t *dev_rules = NULL;
+    struct esw_rw_rule *req = calloc(1, sizeof *req);
+    struct esw_rw_rule_reply *reply = calloc(1, sizeof *reply);
+    struct esw_rule *r;
+    int error, result;
+
+    if (!dev_vports || !dev_meters || !vports || !req || !reply) {
+        error = reset_fail(ENOMEM, 0, NULL, why, size, "re-programming");
+        goto out;
+    }
+
+    /* What the device has. */
+    error = rconn_list(c, ESW_ROP_VPORT_LIST, dev_vports, max,
+                       &n_dev_vports);
+    if (!error) {
+        error = rconn_list(c, ESW_ROP_METER_LIST, dev_meters, max_meters,
+                           &n_dev_meters);
+    }
+    if (!error) {
+        error = rconn_rule_ids(c, &dev_rules, &n_dev_rules);
+    }
+    if (error) {
+        reset_fail(error, 0, NULL, why, size, "listing the device");
+        goto out;
+    }
+    rep->created = !n_dev_vports && !n_dev_meters && !n_dev_rules;
+
+    /* Vports the device lacks, in the order they were added. */
+    pthread_mutex_lock(&d->rec_mutex);
+    for (uint32_t v = 0; v < max; v++) {
+        const struct rvport *rv = rvport_get__(d, v);
+
+        if (rv) {
+            vports[n_vports] = *rv;
+            vports[n_vports].policy = NULL;
+            if (rv->policy) {
+                vports[n_vports].policy = malloc(sizeof *rv->policy);
+                if (vports[n_vports].policy) {
+                    *vports[n_vports].policy = *rv->policy;
+                }
+            }
+            n_vports++;
+        }
+    }
+    meters = malloc((d->n_meters ? d->n_meters : 1) * sizeof *meters);
+    for (size_t i = 0; meters && i < d->n_meters; i++) {
+        if (!d->meters[i].deleted) {
+            meters[n_meters++] = d->meters[i];
+        }
+    }
+    pthread_mutex_unlock(&d->rec_mutex);
+    if (!meters) {
+        error = reset_fail(ENOMEM, 0, NULL, why, size, "re-programming");
+        goto out;
+    }
+    qsort(vports, n_vports, sizeof *vports, cmp_rvport_seq);
+    for (size_t i = 0; i < n_vports; i++) {
+        const struct rvport *rv = &vports[i];
+        bool present = false;
+
+        if (rv->policy == NULL && vports[i].info.has_policy) {
+            /* The copy above ran out of memory. */
+        }
+        for (size_t j = 0; j < n_dev_vports; j++) {
+            present |= dev_vports[j] == rv->cfg.vport;
+        }
+        if (!present) {
+            error = reset_add_vport(c, rv, why, size);
+            if (error) {
+                goto out;
+            }
+            rep->vport_added[rv->cfg.vport] = true;
+            rep->added_vports++;
+        }
+    }
+    rep->n_vports = n_vports;
+
+    /* Meters the device lacks. */
+    for (size_t i = 0; i < n_meters; i++) {
+        struct esw_rw_meter m = { .id = meters[i].id,
+                                  .cfg = meters[i].cfg };
+        bool present = false;
+        struct esw_error e;
+
+        for (size_t j = 0; j < n_dev_meters; j++) {
+            present |= dev_meters[j] == m.id;
+        }
+        if (!present) {
+            error = rconn_call(c, ESW_ROP_METER_SET, &m, sizeof m, &e,
+                               sizeof e, NULL, NULL, NULL, &result);
+            e.reason[sizeof e.reason - 1] = '\0';
+            if (error || result) {
+                error = reset_fail(error, result, e.reason, why, size,
+                                   "meter %"PRIu32, m.id);
+                goto out;
+            }
+            rep->added_meters++;
+        }
+    }
+    rep->n_meters = n_meters;
+
+    /* Rules the device has and the record does not (deleted since). */
+    for (size_t i = 0; i < n_dev_rules; i++) {
+        struct esw_rw_rule_id del = { .id = dev_rules[i] };
+        bool known;
+
+        pthread_mutex_lock(&d->rules_mutex);
+        r = rule_find__(d, dev_rules[i]);
+        known = r && !r->deleted;
+        pthread_mutex_unlock(&d->rules_mutex);
+        if (!known) {
+            error = rconn_call(c, ESW_ROP_RULE_DEL, &del, sizeof del, NULL, 0,
+                               NULL, NULL, NULL, &result);
+            if (error) {
+                reset_fail(error, 0, NULL, why, size, "rule %"PRIu64,
+                           del.id);
+                goto out;
+            }
+            rep->removed_rules++;
+        }
+    }
+
+    /* Rules the device lacks, in insertion order.  No rule leaves the
+     * list during a reset (esw_rule_del() marks it deleted) and none is
+     * added, so that 'r' stays valid while the lock is released. */
+    pthread_mutex_lock(&d->rules_mutex);
+    for (r = d->head; r; r = r->next) {
+        if (r->deleted || r->gone) {
+            continue;
+        }
+        rep->n_rules++;
+        if (bsearch(&r->id, dev_rules, n_dev_rules, sizeof *dev_rules,
+                    cmp_u64)) {
+            continue;
+        }
+        req->id = r->id;
+        req->spec = r->spec;
+        pthread_mutex_unlock(&d->rules_mutex);
+        error = rconn_call(c, ESW_ROP_RULE_ADD, req, sizeof *req, reply,
+                           sizeof *reply, NULL, NULL, NULL, &result);
+        pthread_mutex_lock(&d->rules_mutex);
+        reply->err.reason[sizeof reply->err.reason - 1] = '\0';
+        if (!error && result == ENOENT) {
+            /* A vport it names was deleted meanwhile: orphaned. */
+            pthread_mutex_lock(&d->rec_mutex);
+            r->gone = true;
+            pthread_mutex_unlock(&d->rec_mutex);
+            rep->n_rules--;
+        } else if (error || result) {
+            pthread_mutex_unlock(&d->rules_mutex);
+            error = reset_fail(error, result, reply->err.reason, why, size,
+                               "rule %"PRIu64, req->id);
+            goto out;
+        } else {
+            /* Its counters start again from zero in the device. */
+            pthread_mutex_lock(&d->rec_mutex);
+            r->base = r->seen;
+            pthread_mutex_unlock(&d->rec_mutex);
+            rep->added_rules++;
+        }
+    }
+    pthread_mutex_unlock(&d->rules_mutex);
+    error = 0;
+
+out:
+    for (size_t i = 0; i < n_vports; i++) {
+        free(vports[i].policy);
+    }
+    free(vports);
+    free(meters);
+    free(dev_vports);
+    free(dev_meters);
+    free(dev_rules);
+    free(req);
+    free(reply);
+    return error;
+}
+
+static void
+stats_add(struct esw_vport_stats *a, const struct esw_rstats_vport *c)
+{
+    a->rx_packets += atomic_load(&c->rx_packets);
+    a->rx_bytes += atomic_load(&c->rx_bytes);
+    a->tx_packets += atomic_load(&c->tx_packets);
+    a->tx_bytes += atomic_load(&c->tx_bytes);
+    a->rep_rx_packets += atomic_load(&c->rep_rx_packets);
+    a->rep_tx_packets += atomic_load(&c->rep_tx_packets);
+    a->guest_mac_refused += atomic_load(&c->guest_mac_refused);
+    for (size_t i = 0; i < ESW_N_DROP_REASONS; i++) {
+        a->drops[i] += atomic_load(&c->drops[i]);
+    }
+}
+
+/* Applies to the device on 'c' what was deleted while it was being
+ * programmed, then makes 'c' and 'stats' the device's: the reset is
+ * over. */
+static int
+reset_finish(struct remote_dev *d, struct rconn *c, struct esw_rstats *stats,
+             size_t stats_size, const struct reset_report *rep, char *why,
+             size_t size)
+{
+    uint32_t max = d->up.caps.max_vports;
+    uint32_t *del_vports = calloc(max ? max : 1, sizeof *del_vports);
+    uint32_t *del_meters = NULL;
+    size_t n_del_vports = 0, n_del_meters = 0;
+    struct esw_rule *r, *next;
+    int error = 0, result;
+
+    pthread_mutex_lock(&d->rules_mutex);
+    pthread_mutex_lock(&d->conn_mutex);
+    if (remote_state(d) != REMOTE_RESET || atomic_load(&d->closing)) {
+        error = reset_fail(ECANCELED, 0, NULL, why, size, "reset");
+        goto out;
+    }
+
+    pthread_mutex_lock(&d->rec_mutex);
+    del_meters = malloc((d->n_meters ? d->n_meters : 1) * sizeof *del_meters);
+    for (uint32_t v = 0; del_vports && v < max; v++) {
+        if (d->vports[v] && d->vports[v]->deleted) {
+            del_vports[n_del_vports++] = v;
+        }
+    }
+    for (size_t i = 0; del_meters && i < d->n_meters; i++) {
+        if (d->meters[i].deleted) {
+            del_meters[n_del_meters++] = d->meters[i].id;
+        }
+    }
+    pthread_mutex_unlock(&d->rec_mutex);
+    if (!del_vports || !del_meters) {
+        error = reset_fail(ENOMEM, 0, NULL, why, size, "re-programming");
+        goto out;
+    }
+
+    /* What was deleted while the device was being programmed (ENOENT: it
+     * was not there). */
+    for (r = d->head; r && !error; r = r->next) {
+        if (r->deleted) {
+            struct esw_rw_rule_id del = { .id = r->id };
+
+            error = rconn_call(c, ESW_ROP_RULE_DEL, &del, sizeof del, NULL,
+                               0, NULL, NULL, NULL, &result);
+        }
+    }
+    for (size_t i = 0; i < n_del_vports && !error; i++) {
+        struct esw_rw_vport v = { .vport = del_vports[i] };
+
+        error = rconn_call(c, ESW_ROP_VPORT_DEL, &v, sizeof v, NULL, 0, NULL,
+                           NULL, NULL, &result);
+    }
+    for (size_t i = 0; i < n_del_meters && !error; i++) {
+        struct esw_rw_vport v = { .vport = del_meters[i] };
+
+        error = rconn_call(c, ESW_ROP_METER_DEL, &v, sizeof v, NULL, 0, NULL,
+                           NULL, NULL, &result);
+    }
+    if (error) {
+        reset_fail(error, 0, NULL, why, size, "deletions");
+        goto out;
+    }
+
+    /* Commit. */
+    for (r = d->head; r; r = next) {
+        next = r->next;
+        if (r->deleted) {
+            rule_unlist__(d, r);
+            free(r);
+        }
+    }
+    pthread_mutex_lock(&d->rings_mutex);
+    pthread_mutex_lock(&d->rec_mutex);
+    for (uint32_t v = 0; v < max; v++) {
+        struct rvport *rv = d->vports[v];
+
+        if (rv && rv->deleted) {
+            rvport_free(rv);
+            d->vports[v] = NULL;
+        } else if (rv && rep->vport_added[v]
+                   && atomic_load(&d->stats->vports[v].exists)) {
+            /* Re-created: its counters start again from zero. */
+            stats_add(&rv->base, &d->stats->vports[v]);
+        }
+        unmap_rings__(d, v);
+    }
+    for (size_t i = 0; i < d->n_meters; ) {
+        if (d->meters[i].deleted) {
+            rmeter_remove__(d, &d->meters[i]);
+        } else {
+            i++;
+        }
+    }
+    pthread_mutex_unlock(&d->rec_mutex);
+    munmap(d->stats, d->stats_size);
+    d->stats = stats;
+    d->stats_size = stats_size;
+    pthread_mutex_unlock(&d->rings_mutex);
+
+    close(d->conn.sock);
+    d->conn = *c;
+    c->sock = -1;
+    atomic_store(&d->state, REMOTE_RUNNING);
+
+out:
+    pthread_mutex_unlock(&d->conn_mutex);
+    pthread_mutex_unlock(&d->rules_mutex);
+    free(del_vports);
+    free(del_meters);
+    return error;
+}
+
+/* One attempt at bringing the device back.  Returns 0 (the reset is over)
+ * or an error with what failed in 'why'; '*loudp' says whether the
+ * failure is one the user must know of (the daemon refused the handshake,
+ * re-programming failed) rather than one expected while the daemon comes
+ * back (nobody listens yet, the daemon still has the old session). */
+static int
+reset_attempt(struct remote_dev *d, char *why, size_t size, bool *loudp)
+{
+    struct esw_rw_hello hello = { .abi = esw_rproto_abi() }, hello_reply;
+    struct rconn c = { .sock = -1 };
+    struct reset_report rep;
+    struct esw_rw_dev_open *o = NULL;
+    struct esw_rstats *stats = NULL;
+    size_t stats_size = 0;
+    int fds[ESW_RPROTO_MAX_FDS];
+    long long int start = now_ms();
+    struct esw_caps caps;
+    int error, result;
+
+    memset(&rep, 0, sizeof rep);
+    *loudp = false;
+    error = connect_daemon(d->path, &c.sock);
+    if (error) {
+        snprintf(why, size, "connect: %s", strerror(error));
+        return error;
+    }
+
+    memset(&hello_reply, 0, sizeof hello_reply);
+    error = rconn_call(&c, ESW_ROP_HELLO, &hello, sizeof hello, &hello_reply,
+                       sizeof hello_reply, NULL, NULL, NULL, &result);
+    if (error == EPROTO || (!error && (result
+                                       || hello_reply.abi != hello.abi))) {
+        *loudp = true;
+        snprintf(why, size, "ovs-eswitchd at %s refused the handshake (it "
+                 "speaks another protocol version than %d or was built "
+                 "with other structures)", d->path, ESW_RPROTO_VERSION);
+        error = EPROTO;
+        goto out;
+    } else if (error) {
+        reset_fail(error, 0, NULL, why, size, "handshake");
+        goto out;
+    }
+
+    o = calloc(1, sizeof *o);
+    if (!o) {
+        error = reset_fail(ENOMEM, 0, NULL, why, size, "open");
+        goto out;
+    }
+    snprintf(o->name, sizeof o->name, "%s", d->up.name);
+    o->cfg = d->cfg;
+    o->has_emu = d->has_emu;
+    o->emu = d->emu;
+    error = rconn_call(&c, ESW_ROP_DEV_OPEN, o, sizeof *o, &caps,
+                       sizeof caps, NULL, NULL, fds, &result);
+    free(o);
+    if (error || result) {
+        if (!error) {
+            close_fds(fds);
+        }
+        /* EBUSY: the daemon did not see the old connection go yet. */
+        *loudp = error == EPROTO || (!error && result != EBUSY);
+        error = reset_fail(error, result, NULL, why, size, "open");
+        goto out;
+    }
+    if (memcmp(&caps, &d->up.caps, sizeof caps)) {
+        close_fds(fds);
+        *loudp = true;
+        error = reset_fail(0, EINVAL, "other capabilities than before", why,
+                           size, "open");
+        goto out;
+    }
+    error = map_stats(fds, caps.max_vports, &stats, &stats_size);
+    if (error) {
+        *loudp = true;
+        reset_fail(error, 0, NULL, why, size, "counters");
+        goto out;
+    }
+
+    rep.vport_added = calloc(caps.max_vports ? caps.max_vports : 1,
+                             sizeof *rep.vport_added);
+    error = (rep.vport_added
+             ? reset_program(d, &c, &rep, why, size)
+             : reset_fail(ENOMEM, 0, NULL, why, size, "re-programming"));
+    if (!error) {
+        error = reset_finish(d, &c, stats, stats_size, &rep, why, size);
+    }
+    if (error) {
+        *loudp = error != ECANCELED;
+        if (rep.created) {
+            /* Nothing half-configured stays: the next attempt starts over
+             * with a new device. */
+            rconn_call(&c, ESW_ROP_DEV_CLOSE, NULL, 0, NULL, 0, NULL, NULL,
+                       NULL, &result);
+        }
+        goto out;
+    }
+    stats = NULL;               /* The device's now. */
+
+    if (rep.created) {
+        esw_log(ESW_LOG_INFO, "%s: ovs-eswitchd back after %lld ms: device "
+                "re-created, %zu vports, %zu meters, %zu rules re-programmed "
+                "in %lld ms, representors up", d->up.name,
+                now_ms() - d->lost_at, rep.added_vports, rep.added_meters,
+                rep.added_rules, now_ms() - start);
+    } else {
+        esw_log(ESW_LOG_INFO, "%s: ovs-eswitchd back after %lld ms: device "
+                "taken over as the daemon kept it (%zu vports, %zu rules), "
+                "%zu vports, %zu meters, %zu rules re-programmed and %zu "
+                "rules removed in %lld ms, representors up", d->up.name,
+                now_ms() - d->lost_at, rep.n_vports, rep.n_rules,
+                rep.added_vports, rep.added_meters, rep.added_rules,
+                rep.removed_rules, now_ms() - start);
+    }
+
+out:
+    free(rep.vport_added);
+    if (stats) {
+        munmap(stats, stats_size);
+    }
+    if (c.sock >= 0) {
+        close(c.sock);
+    }
+    return error;
+}
+
+/* The device's thread: while the device runs, waits for its connection to
+ * hang up (the daemon went away: the reset begins at once, before any
+ * call notices); during a reset, tries to bring the device back, with a
+ * bounded exponential backoff. */
+static void *
+remote_thread(void *d_)
+{
+    struct remote_dev *d = d_;
+    int backoff = ESW_REMOTE_BACKOFF_MIN_MS;
+    long long int next_try = 0;
+    char logged[256] = "";      /* The failure last logged at WARN. */
+    unsigned int attempts = 0;
+
+    while (!atomic_load(&d->closing)) {
+        int state = remote_state(d);
+        struct pollfd pfd[2] = {
+            { .fd = d->wake_fd, .events = POLLIN },
+            { .fd = d->conn.sock, .events = POLLRDHUP },
+        };
+        nfds_t n = 1;
+        int timeout = -1;
+
+        if (state == REMOTE_RUNNING) {
+            n = 2;
+            backoff = ESW_REMOTE_BACKOFF_MIN_MS;
+            next_try = 0;
+            logged[0] = '\0';
+            attempts = 0;
+        } else if (state == REMOTE_RESET && !esw_leaving_devices()) {
+            long long int now = now_ms();
+
+            if (!next_try) {
+                next_try = now + ESW_REMOTE_BACKOFF_MIN_MS;
+            }
+            timeout = next_try > now ? next_try - now : 0;
+        }
+        if (poll(pfd, n, timeout) < 0 && errno != EINTR) {
+            timeout = ESW_REMOTE_BACKOFF_MAX_MS;      /* Never spin. */
+            poll(NULL, 0, timeout);
+        }
+        if (pfd[0].revents & POLLIN) {
+            uint64_t value;
+
+            if (read(d->wake_fd, &value, sizeof value) < 0) {
+                /* EAGAIN: cleared meanwhile. */
+            }
+        }
+        if (atomic_load(&d->closing)) {
+            break;
+        }
+        if (state == REMOTE_RUNNING) {
+            if (pfd[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+                socklen_t len = sizeof(int);
+                int error = 0;
+
+                getsockopt(d->conn.sock, SOL_SOCKET, SO_ERROR, &error, &len);
+                pthread_mutex_lock(&d->conn_mutex);
+                conn_lost(d, error);
+                pthread_mutex_unlock(&d->conn_mutex);
+            }
+        } else if (state == REMOTE_RESET && !esw_leaving_devices()
+                   && remote_state(d) == REMOTE_RESET
+                   && now_ms() >= next_try) {
+            char why[256];
+            bool loud;
+
+            attempts++;
+            if (!reset_attempt(d, why, sizeof why, &loud)) {
+                continue;
+            }
+            if (loud && strcmp(why, logged)) {
+                esw_log(ESW_LOG_WARN, "%s: %s: device still reset, trying "
+                        "again every %d ms at most", d->up.name, why,
+                        ESW_REMOTE_BACKOFF_MAX_MS);
+                snprintf(logged, sizeof logged, "%s", why);
+            }
+            esw_log(ESW_LOG_DBG, "%s: reset attempt %u failed (%s): next in "
+                    "%d ms", d->up.name, attempts, why, backoff);
+            next_try = now_ms() + backoff;
+            backoff = (backoff * 2 < ESW_REMOTE_BACKOFF_MAX_MS
+                       ? backoff * 2 : ESW_REMOTE_BACKOFF_MAX_MS);
+        }
+    }
+    return NULL;
+}
+
+/* Devices. */
+
+static void
+remote_free(struct remote_dev *d)
+{
+    struct esw_rule *rule, *next;
+
+    for (uint32_t v = 0; d->rings && v < d->up.caps.max_vports; v++) {
+        forget_rep_fds(d, v);
+    }
+    free(d->rings);
+    free(d->send_rings);
+    if (d->stats) {
+        munmap(d->stats, d->stats_size);
+    }
+    for (rule = d->head; rule; rule = next) {
+        next = rule->next;
+        free(rule);
+    }
+    for (uint32_t v = 0; d->vports && v < d->up.caps.max_vports; v++) {
+        rvport_free(d->vports[v]);
+    }
+    free(d->vports);
+    free(d->meters);
+    if (d->conn.sock >= 0) {
+        close(d->conn.sock);
+    }
+    if (d->wake_fd >= 0) {
+        close(d->wake_fd);
+    }
+    pthread_mutex_destroy(&d->conn_mutex);
+    pthread_mutex_destroy(&d->rings_mutex);
+    pthread_mutex_destroy(&d->rules_mutex);
+    pthread_mutex_destroy(&d->rec_mutex);
+    free(d);
+}
+
+static int
+remote_open(const char *name, const struct esw_dev_config *cfg,
+            struct esw_dev **devp)
+{
+    struct esw_rw_hello hello = { .abi = esw_rproto_abi() }, hello_reply;
+    int fds[ESW_RPROTO_MAX_FDS];
+    struct esw_rw_dev_open o;
+    struct remote_dev *d;
+    uint32_t max;
+    int error;
+
+    d = calloc(1, sizeof *d);
+    if (!d) {
+        return ENOMEM;
+    }
+    pthread_mutex_init(&d->conn_mutex, NULL);
+    pthread_mutex_init(&d->rings_mutex, NULL);
+    pthread_mutex_init(&d->rules_mutex, NULL);
+    pthread_mutex_init(&d->rec_mutex, NULL);
+    d->next_id = 1;
+    d->conn.sock = -1;
+    d->wake_fd = -1;
+    snprintf(d->up.name, sizeof d->up.name, "%s", name);
+    d->cfg = *cfg;
+    d->cfg.emu = NULL;
+    if (cfg->emu) {
+        d->has_emu = true;
+        d->emu = *cfg->emu;
+    }
+    if (esw_rproto_default_socket(d->path, sizeof d->path)
+        || connect_daemon(d->path, &d->conn.sock)) {
+        error = ENODEV;
+        goto error;
+    }
+
+    error = call(d, ESW_ROP_HELLO, &hello, sizeof hello, &hello_reply,
+                 sizeof hello_reply);
+    if (error || hello_reply.abi != hello.abi) {
+        error = ENODEV;
+        goto error;
+    }
+
+    memset(&o, 0, sizeof o);
+    snprintf(o.name, sizeof o.name, "%s", name);
+    o.cfg = d->cfg;
+    o.has_emu = d->has_emu;
+    o.emu = d->emu;
+    pthread_mutex_lock(&d->conn_mutex);
+    error = call__(d, ESW_ROP_DEV_OPEN, &o, sizeof o, &d->up.caps,
+                   sizeof d->up.caps, NULL, NULL, fds);
+    pthread_mutex_unlock(&d->conn_mutex);
+    if (error == EAGAIN) {
+        error = ENODEV;         /* Gone before it was ever opened. */
+    }
+    if (error) {
+        close_fds(fds);
+        goto error;
+    }
+    max = d->up.caps.max_vports;
+    if (max > 65536) {
+        close_fds(fds);
+        error = ENODEV;
+        goto error;
+    }
+    error = map_stats(fds, max, &d->stats, &d->stats_size);
+    if (error) {
+        error = error == ENOMEM ? ENOMEM : ENODEV;
+        goto error;
+    }
+    d->rings = calloc(max ? max : 1, sizeof *d->rings);
+    d->send_rings = calloc(max ? max : 1, sizeof *d->send_rings);
+    d->vports = calloc(max ? max : 1, sizeof *d->vports);
+    d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (!d->rings || !d->send_rings || !d->vports || d->wake_fd < 0) {
+        error = d->wake_fd < 0 ? EMFILE : ENOMEM;
+        goto error;
+    }
+    error = load_rules(d);
+    if (!error) {
+        error = load_record(d);
+    }
+    if (error) {
+        error = error == ENOMEM ? ENOMEM : ENODEV;
+        goto error;
+    }
+    error = pthread_create(&d->thread, NULL, remote_thread, d);
+    if (error) {
+        error = ENOMEM;
+        goto error;
+    }
+    d->has_thread = true;
+    *devp = &d->up;
+    return 0;
+
+error:
+    remote_free(d);
+    return error;
 }
 
 static void
 remote_close(struct esw_dev *dev)
 {
     struct remote_dev *d = remote_dev_cast(dev);
-    struct esw_rule *rule, *next;
 
-    call(d, ESW_ROP_DEV_CLOSE, NULL, 0, NULL, 0);
-    close(d->sock);
-    for (uint32_t v = 0; v < d->up.caps.max_vports; v++) {
-        forget_rep_fds__(d, v);
+    atomic_store(&d->closing, true);
+    wake_thread(d);
+    if (d->has_thread) {
+        pthread_join(d->thread, NULL);
     }
-    free(d->rings);
-    free(d->send_rings);
-    munmap(d->stats, d->stats_size);
-    for (rule = d->head; rule; rule = next) {
-        next = rule->next;
-        free(rule);
+    if (remote_state(d) == REMOTE_RUNNING) {
+        call(d, ESW_ROP_DEV_CLOSE, NULL, 0, NULL, 0);
     }
-    pthread_mutex_destroy(&d->conn_mutex);
-    pthread_mutex_destroy(&d->rings_mutex);
-    pthread_mutex_destroy(&d->rules_mutex);
-    free(d);
+    remote_free(d);
 }
 
 /* Vports. */
@@ -624,9 +1947,15 @@ remote_vport_add(struct esw_dev *dev, const struct esw_vport_config *cfg,
     struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_vport_add a;
     struct esw_rw_error_u32 r;
+    struct rvport *rv = rvport_create(0, cfg);
     int error;
 
+    if (!rv) {
+        return esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
+                             "out of memory");
+    }
     memset(&a, 0, sizeof a);
+    memset(&r, 0, sizeof r);
     a.cfg = *cfg;
     a.cfg.io = NULL;
     if (cfg->io) {
@@ -634,23 +1963,32 @@ remote_vport_add(struct esw_dev *dev, const struct esw_vport_config *cfg,
         a.io = *cfg->io;
     }
     error = call(d, ESW_ROP_VPORT_ADD, &a, sizeof a, &r, sizeof r);
-    if (error == ENODEV && d->broken) {
-        return esw_error_set(err, ENODEV, ESW_ERROR_UNSPECIFIED, -1,
-                             "%s: device daemon connection lost",
-                             dev->name);
+    if (state_error(d, error, err)) {
+        rvport_free(rv);
+        return error;
     }
     r.err.reason[sizeof r.err.reason - 1] = '\0';
     if (err) {
         *err = r.err;
         err->error = error;
     }
-    if (!error) {
-        *vportp = r.value;
+    if (!error && r.value >= d->up.caps.max_vports) {
         pthread_mutex_lock(&d->conn_mutex);
-        forget_rep_fds__(d, r.value);
+        conn_break(d);
         pthread_mutex_unlock(&d->conn_mutex);
+        error = esw_error_set(err, ENODEV, ESW_ERROR_UNSPECIFIED, -1,
+                              "%s: malformed reply from the device daemon",
+                              dev->name);
     }
-    return error;
+    if (error) {
+        rvport_free(rv);
+        return error;
+    }
+    *vportp = r.value;
+    forget_rep_fds(d, r.value);
+    rv->cfg.vport = rv->info.vport = r.value;
+    rvport_insert(d, rv);
+    return 0;
 }
 
 static int
@@ -663,8 +2001,23 @@ remote_vport_del(struct esw_dev *dev, uint32_t vport)
     pthread_mutex_lock(&d->conn_mutex);
     error = call__(d, ESW_ROP_VPORT_DEL, &v, sizeof v, NULL, 0, NULL, NULL,
                    NULL);
-    if (!error) {
-        forget_rep_fds__(d, vport);
+    if (!error || error == EAGAIN) {
+        /* During a reset the record keeps it, marked, until the device is
+         * back (then it is deleted there). */
+        pthread_mutex_lock(&d->rings_mutex);
+        unmap_rings__(d, vport);
+        pthread_mutex_lock(&d->rec_mutex);
+        if (!rvport_get__(d, vport)) {
+            error = error ? ENOENT : 0;
+        } else if (error) {
+            d->vports[vport]->deleted = true;
+            error = 0;
+        } else {
+            rvport_free(d->vports[vport]);
+            d->vports[vport] = NULL;
+        }
+        pthread_mutex_unlock(&d->rec_mutex);
+        pthread_mutex_unlock(&d->rings_mutex);
     }
     pthread_mutex_unlock(&d->conn_mutex);
     return error;
@@ -686,7 +2039,7 @@ ring_get__(struct remote_dev *d, struct rep_ring **slot, uint16_t op,
     pthread_mutex_lock(&d->rings_mutex);
     ring = *slot;
     pthread_mutex_unlock(&d->rings_mutex);
-    if (!ring) {
+    if (!ring && remote_state(d) == REMOTE_RUNNING) {
         ring = map_ring__(d, op, vport, queue);
         pthread_mutex_lock(&d->rings_mutex);
         *slot = ring;
@@ -719,10 +2072,13 @@ send_ring__(struct remote_dev *d, uint32_t vport)
 
 /* Makes sure 'vport''s send ring (if 'send') or representor queue 'queue'
  * is mapped, taking 'conn_mutex' for the round trip the first time; called
- * without any lock. */
+ * without any lock.  Not during a reset. */
 static void
 ring_map(struct remote_dev *d, bool send, uint32_t vport, uint32_t queue)
 {
+    if (remote_state(d) != REMOTE_RUNNING) {
+        return;
+    }
     pthread_mutex_lock(&d->conn_mutex);
     if (send) {
         send_ring__(d, vport);
@@ -786,6 +2142,29 @@ rep_get_fd__(struct remote_dev *d, uint32_t vport, uint32_t queue)
     return ring ? ring->efd : -1;
 }
 
+/* Answers from the record of 'vport' during a reset: link down. */
+static int
+record_vport_info(struct remote_dev *d, uint32_t vport,
+                  struct esw_vport_info *info)
+{
+    const struct rvport *rv;
+    int error = 0;
+
+    pthread_mutex_lock(&d->rec_mutex);
+    rv = rvport_get__(d, vport);
+    if (rv) {
+        *info = rv->info;
+        info->oper_up = false;
+        info->rep_fd = -1;
+    } else {
+        memset(info, 0, sizeof *info);
+        info->rep_fd = -1;
+        error = ENOENT;
+    }
+    pthread_mutex_unlock(&d->rec_mutex);
+    return error;
+}
+
 static int
 remote_vport_get_info(struct esw_dev *dev, uint32_t vport,
                       struct esw_vport_info *info)
@@ -801,10 +2180,24 @@ remote_vport_get_info(struct esw_dev *dev, uint32_t vport,
         conn_break(d);
         error = ENODEV;
     }
+    if (error == EAGAIN) {
+        pthread_mutex_unlock(&d->conn_mutex);
+        return record_vport_info(d, vport, info);
+    }
     if (error) {
         memset(info, 0, sizeof *info);
     }
     info->rep_fd = error || info->rep_fd < 0 ? -1 : rep_get_fd__(d, vport, 0);
+    if (!error) {
+        struct rvport *rv;
+
+        pthread_mutex_lock(&d->rec_mutex);
+        rv = rvport_get__(d, vport);
+        if (rv) {
+            rv->info = *info;
+        }
+        pthread_mutex_unlock(&d->rec_mutex);
+    }
     pthread_mutex_unlock(&d->conn_mutex);
     return error;
 }
@@ -812,6 +2205,7 @@ remote_vport_get_info(struct esw_dev *dev, uint32_t vport,
 static int
 remote_vport_lookup(struct esw_dev *dev, const char *name, uint32_t *vportp)
 {
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_name n;
     uint32_t vport;
     int error;
@@ -821,15 +2215,30 @@ remote_vport_lookup(struct esw_dev *dev, const char *name, uint32_t *vportp)
         return ENOENT;
     }
     strcpy(n.name, name);
-    error = call(remote_dev_cast(dev), ESW_ROP_VPORT_LOOKUP, &n, sizeof n,
-                 &vport, sizeof vport);
+    error = call(d, ESW_ROP_VPORT_LOOKUP, &n, sizeof n, &vport,
+                 sizeof vport);
+    if (error == EAGAIN) {
+        error = ENOENT;
+        pthread_mutex_lock(&d->rec_mutex);
+        for (uint32_t v = 0; v < d->up.caps.max_vports; v++) {
+            const struct rvport *rv = rvport_get__(d, v);
+
+            if (rv && !strcmp(rv->info.name, name)) {
+                vport = v;
+                error = 0;
+                break;
+            }
+        }
+        pthread_mutex_unlock(&d->rec_mutex);
+    }
     if (!error) {
         *vportp = vport;
     }
     return error;
 }
 
-/* Lists of numbers: VPORT_LIST and METER_LIST. */
+/* Lists of numbers: VPORT_LIST and METER_LIST.  During a reset, from the
+ * record. */
 static size_t
 call_list(struct remote_dev *d, uint16_t op, uint32_t ids[], size_t max)
 {
@@ -844,6 +2253,33 @@ call_list(struct remote_dev *d, uint16_t op, uint32_t ids[], size_t max)
                    sizeof l + (size_t) v.arg * sizeof *ids, &buf, &len,
                    NULL);
     pthread_mutex_unlock(&d->conn_mutex);
+    if (error == EAGAIN) {
+        size_t n = 0;
+
+        pthread_mutex_lock(&d->rec_mutex);
+        if (op == ESW_ROP_VPORT_LIST) {
+            for (uint32_t vport = 0; vport < d->up.caps.max_vports;
+                 vport++) {
+                if (rvport_get__(d, vport)) {
+                    if (n < max) {
+                        ids[n] = vport;
+                    }
+                    n++;
+                }
+            }
+        } else {
+            for (size_t i = 0; i < d->n_meters; i++) {
+                if (!d->meters[i].deleted) {
+                    if (n < max) {
+                        ids[n] = d->meters[i].id;
+                    }
+                    n++;
+                }
+            }
+        }
+        pthread_mutex_unlock(&d->rec_mutex);
+        return n;
+    }
     if (error || len < sizeof l) {
         free(buf);
         return 0;
@@ -871,32 +2307,57 @@ remote_vport_list(struct esw_dev *dev, uint32_t vports[], size_t max)
     return call_list(remote_dev_cast(dev), ESW_ROP_VPORT_LIST, vports, max);
 }
 
+/* Records what a successful call changed in the record of 'vport'. */
+#define RECORD(D, VPORT, RV, STMT)                          \
+    do {                                                    \
+        struct rvport *RV;                                  \
+                                                            \
+        pthread_mutex_lock(&(D)->rec_mutex);                \
+        RV = rvport_get__(D, VPORT);                        \
+        if (RV) {                                           \
+            STMT;                                           \
+        }                                                   \
+        pthread_mutex_unlock(&(D)->rec_mutex);              \
+    } while (0)
+
 static int
 remote_vport_set_mac(struct esw_dev *dev, uint32_t vport,
                      const struct esw_eth_addr *mac)
 {
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_mac m = { .vport = vport, .mac = *mac };
+    int error = call(d, ESW_ROP_VPORT_SET_MAC, &m, sizeof m, NULL, 0);
 
-    return call(remote_dev_cast(dev), ESW_ROP_VPORT_SET_MAC, &m, sizeof m,
-                NULL, 0);
+    if (!error) {
+        RECORD(d, vport, rv, rv->cfg.mac = *mac);
+    }
+    return error;
 }
 
 static int
 remote_vport_set_mtu(struct esw_dev *dev, uint32_t vport, uint32_t mtu)
 {
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_vport v = { .vport = vport, .arg = mtu };
+    int error = call(d, ESW_ROP_VPORT_SET_MTU, &v, sizeof v, NULL, 0);
 
-    return call(remote_dev_cast(dev), ESW_ROP_VPORT_SET_MTU, &v, sizeof v,
-                NULL, 0);
+    if (!error) {
+        RECORD(d, vport, rv, rv->cfg.mtu = mtu);
+    }
+    return error;
 }
 
 static int
 remote_vport_set_admin_state(struct esw_dev *dev, uint32_t vport, bool up)
 {
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_vport v = { .vport = vport, .arg = up };
+    int error = call(d, ESW_ROP_VPORT_SET_ADMIN, &v, sizeof v, NULL, 0);
 
-    return call(remote_dev_cast(dev), ESW_ROP_VPORT_SET_ADMIN, &v, sizeof v,
-                NULL, 0);
+    if (!error) {
+        RECORD(d, vport, rv, rv->cfg.admin_down = !up);
+    }
+    return error;
 }
 
 static int
@@ -904,10 +2365,14 @@ remote_vport_set_policy(struct esw_dev *dev, uint32_t vport,
                         const struct esw_policy_config *cfg,
                         struct esw_error *err)
 {
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_policy *p = calloc(1, sizeof *p);
+    struct esw_policy_config *copy = cfg ? malloc(sizeof *copy) : NULL;
     int error;
 
-    if (!p) {
+    if (!p || (cfg && !copy)) {
+        free(p);
+        free(copy);
         return esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
                              "out of memory");
     }
@@ -915,10 +2380,15 @@ remote_vport_set_policy(struct esw_dev *dev, uint32_t vport,
     if (cfg) {
         p->has_policy = 1;
         p->cfg = *cfg;
+        *copy = *cfg;
     }
-    error = call_err(remote_dev_cast(dev), ESW_ROP_VPORT_SET_POLICY, p,
-                     sizeof *p, err);
+    error = call_err(d, ESW_ROP_VPORT_SET_POLICY, p, sizeof *p, err);
     free(p);
+    if (!error) {
+        RECORD(d, vport, rv, { free(rv->policy); rv->policy = copy;
+                               copy = NULL; });
+    }
+    free(copy);
     return error;
 }
 
@@ -927,10 +2397,41 @@ remote_vport_guest_set_mac(struct esw_dev *dev, uint32_t vport,
                            const struct esw_eth_addr *mac,
                            struct esw_error *err)
 {
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_mac m = { .vport = vport, .mac = *mac };
+    int error = call_err(d, ESW_ROP_VPORT_GUEST_SET_MAC, &m, sizeof m, err);
 
-    return call_err(remote_dev_cast(dev), ESW_ROP_VPORT_GUEST_SET_MAC, &m,
-                    sizeof m, err);
+    if (!error) {
+        RECORD(d, vport, rv, { rv->has_guest_mac = true;
+                               rv->guest_mac = *mac; });
+    }
+    return error;
+}
+
+/* Adds what 'vport''s earlier devices counted and the sends dropped during
+ * resets to 'stats'. */
+static void
+add_base_stats(struct remote_dev *d, uint32_t vport,
+               struct esw_vport_stats *stats)
+{
+    pthread_mutex_lock(&d->rec_mutex);
+    if (vport < d->up.caps.max_vports && d->vports[vport]) {
+        const struct rvport *rv = d->vports[vport];
+        const struct esw_vport_stats *b = &rv->base;
+
+        stats->rx_packets += b->rx_packets;
+        stats->rx_bytes += b->rx_bytes;
+        stats->tx_packets += b->tx_packets;
+        stats->tx_bytes += b->tx_bytes;
+        stats->rep_rx_packets += b->rep_rx_packets;
+        stats->rep_tx_packets += b->rep_tx_packets;
+        stats->guest_mac_refused += b->guest_mac_refused;
+        for (size_t i = 0; i < ESW_N_DROP_REASONS; i++) {
+            stats->drops[i] += b->drops[i];
+        }
+        stats->drops[ESW_DROP_LINK_DOWN] += rv->reset_drops;
+    }
+    pthread_mutex_unlock(&d->rec_mutex);
 }
 
 static int
@@ -940,7 +2441,7 @@ remote_vport_get_stats(struct esw_dev *dev, uint32_t vport,
     struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_vport v = { .vport = vport };
     const struct esw_rstats_vport *c;
-    bool sends_queued;
+    bool sends_queued, exists;
     int error;
 
     if (vport >= d->up.caps.max_vports) {
@@ -949,21 +2450,36 @@ remote_vport_get_stats(struct esw_dev *dev, uint32_t vport,
     pthread_mutex_lock(&d->rings_mutex);
     sends_queued = (d->send_rings[vport]
                     && !esw_rring_is_empty(d->send_rings[vport]->r));
-    pthread_mutex_unlock(&d->rings_mutex);
-    if (sends_queued || d->broken) {
+    if (sends_queued && remote_state(d) == REMOTE_RUNNING) {
         /* The daemon sends them before it answers. */
+        pthread_mutex_unlock(&d->rings_mutex);
         error = call(d, ESW_ROP_VPORT_GET_STATS, &v, sizeof v, stats,
                      sizeof *stats);
-        if (error) {
+        if (!error) {
+            add_base_stats(d, vport, stats);
+            return 0;
+        } else if (error != EAGAIN) {
             memset(stats, 0, sizeof *stats);
+            return error;
         }
-        return error;
+        pthread_mutex_lock(&d->rings_mutex);
     }
 
-    c = &d->stats->vports[vport];
-    if (!atomic_load_explicit(&c->exists, memory_order_acquire)) {
+    /* During a reset, the last counters of the device that went away: its
+     * shared memory stays mapped until the device is back. */
+    if (remote_state(d) == REMOTE_RESET) {
+        pthread_mutex_lock(&d->rec_mutex);
+        exists = rvport_get__(d, vport) != NULL;
+        pthread_mutex_unlock(&d->rec_mutex);
+    } else {
+        exists = atomic_load_explicit(&d->stats->vports[vport].exists,
+                                      memory_order_acquire);
+    }
+    if (!exists) {
+        pthread_mutex_unlock(&d->rings_mutex);
         return ENOENT;
     }
+    c = &d->stats->vports[vport];
     stats->rx_packets = atomic_load_explicit(&c->rx_packets,
                                              memory_order_relaxed);
     stats->rx_bytes = atomic_load_explicit(&c->rx_bytes,
@@ -982,6 +2498,8 @@ remote_vport_get_stats(struct esw_dev *dev, uint32_t vport,
         stats->drops[i] = atomic_load_explicit(&c->drops[i],
                                                memory_order_relaxed);
     }
+    pthread_mutex_unlock(&d->rings_mutex);
+    add_base_stats(d, vport, stats);
     return 0;
 }
 
@@ -1013,36 +2531,38 @@ remote_vport_get_policy(struct esw_dev *dev, uint32_t vport,
         *cfg = p->cfg;
     }
     free(p);
+    if (error == EAGAIN) {
+        const struct rvport *rv;
+
+        error = ENOENT;
+        pthread_mutex_lock(&d->rec_mutex);
+        rv = rvport_get__(d, vport);
+        if (rv) {
+            error = 0;
+            if (rv->policy) {
+                *has_policy = true;
+                *cfg = *rv->policy;
+            }
+        }
+        pthread_mutex_unlock(&d->rec_mutex);
+    }
     return error;
 }
 
 static int
 remote_vport_guest_reset(struct esw_dev *dev, uint32_t vport)
 {
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_vport v = { .vport = vport };
+    int error = call(d, ESW_ROP_VPORT_GUEST_RESET, &v, sizeof v, NULL, 0);
 
-    return call(remote_dev_cast(dev), ESW_ROP_VPORT_GUEST_RESET, &v,
-                sizeof v, NULL, 0);
+    if (!error) {
+        RECORD(d, vport, rv, rv->has_guest_mac = false);
+    }
+    return error;
 }
 
 /* Rules. */
-
-static struct esw_rule **
-rule_bucket(struct remote_dev *d, uint64_t id)
-{
-    return &d->rule_hash[(id * 0x9e3779b97f4a7c15ULL) >> 52];
-}
-
-static struct esw_rule *
-rule_find__(struct remote_dev *d, uint64_t id)
-{
-    for (struct esw_rule *r = *rule_bucket(d, id); r; r = r->hash_next) {
-        if (r->id == id) {
-            return r;
-        }
-    }
-    return NULL;
-}
 
 static int
 remote_rule_validate(struct esw_dev *dev, const struct esw_rule_spec *spec,
@@ -1069,10 +2589,15 @@ call_rule(struct remote_dev *d, uint16_t op, uint64_t id,
           const struct esw_rule_spec *spec, struct esw_error *err,
           struct esw_rule_spec *kept)
 {
-    struct esw_rw_rule *r = calloc(1, sizeof *r);
-    struct esw_rw_rule_reply *w = calloc(1, sizeof *w);
+    struct esw_rw_rule *r;
+    struct esw_rw_rule_reply *w;
     int error;
 
+    if (state_error(d, remote_state(d) == REMOTE_RESET ? EAGAIN : 0, err)) {
+        return EAGAIN;          /* Before copying anything. */
+    }
+    r = calloc(1, sizeof *r);
+    w = calloc(1, sizeof *w);
     if (!r || !w) {
         free(r);
         free(w);
@@ -1083,11 +2608,9 @@ call_rule(struct remote_dev *d, uint16_t op, uint64_t id,
     r->spec = *spec;
     error = call(d, op, r, sizeof *r, w, sizeof *w);
     free(r);
-    if (error == ENODEV && d->broken) {
+    if (state_error(d, error, err)) {
         free(w);
-        return esw_error_set(err, ENODEV, ESW_ERROR_UNSPECIFIED, -1,
-                             "%s: device daemon connection lost",
-                             d->up.name);
+        return error;
     }
     if (!error && esw_rproto_check_spec(&w->spec)) {
         pthread_mutex_lock(&d->conn_mutex);
@@ -1115,9 +2638,13 @@ remote_rule_add(struct esw_dev *dev, const struct esw_rule_spec *spec,
                 struct esw_error *err, struct esw_rule **rulep)
 {
     struct remote_dev *d = remote_dev_cast(dev);
-    struct esw_rule *rule = calloc(1, sizeof *rule);
+    struct esw_rule *rule;
     int error;
 
+    if (state_error(d, remote_state(d) == REMOTE_RESET ? EAGAIN : 0, err)) {
+        return EAGAIN;
+    }
+    rule = calloc(1, sizeof *rule);
     if (!rule) {
         return esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
                              "out of memory");
@@ -1142,12 +2669,24 @@ static int
 remote_rule_modify(struct esw_dev *dev, struct esw_rule *rule,
                    const struct esw_rule_spec *spec, struct esw_error *err)
 {
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rule_spec kept;
-    int error = call_rule(remote_dev_cast(dev), ESW_ROP_RULE_MODIFY,
-                          rule->id, spec, err, &kept);
+    bool gone;
+    int error;
 
+
+    pthread_mutex_lock(&d->rec_mutex);
+    gone = rule->gone;
+    pthread_mutex_unlock(&d->rec_mutex);
+    if (gone) {
+        return esw_error_set(err, ENOENT, ESW_ERROR_RULE, -1,
+                             "rule is orphaned");
+    }
+    error = call_rule(d, ESW_ROP_RULE_MODIFY, rule->id, spec, err, &kept);
     if (!error) {
+        pthread_mutex_lock(&d->rules_mutex);
         rule->spec = kept;
+        pthread_mutex_unlock(&d->rules_mutex);
     }
     return error;
 }
@@ -1157,35 +2696,40 @@ remote_rule_del(struct esw_dev *dev, struct esw_rule *rule)
 {
     struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_rule_id r = { .id = rule->id };
-    struct esw_rule **bucket;
 
     pthread_mutex_lock(&d->rules_mutex);
-    if (rule->prev) {
-        rule->prev->next = rule->next;
-    } else {
-        d->head = rule->next;
+    pthread_mutex_lock(&d->conn_mutex);
+    rule_unhash__(d, rule);
+    if (remote_state(d) == REMOTE_RESET) {
+        /* Stays in the list, marked, until the device is back (then it is
+         * deleted there too). */
+        rule->deleted = true;
+        pthread_mutex_unlock(&d->conn_mutex);
+        pthread_mutex_unlock(&d->rules_mutex);
+        return;
     }
-    if (rule->next) {
-        rule->next->prev = rule->prev;
-    } else {
-        d->tail = rule->prev;
-    }
-    for (bucket = rule_bucket(d, rule->id); *bucket != rule;
-         bucket = &(*bucket)->hash_next) {
-        continue;
-    }
-    *bucket = rule->hash_next;
+    rule_unlist__(d, rule);
 
     /* Pipelined: the reply is read before the next call's. */
-    pthread_mutex_lock(&d->conn_mutex);
-    if (esw_leaving_devices()) {
-        /* The device keeps the rule. */
-    } else if (d->n_unacked >= ESW_REMOTE_MAX_UNACKED) {
-        conn_drain_unacked(d);
-    }
-    if (!esw_leaving_devices() && !conn_send(d, ESW_ROP_RULE_DEL, &r,
-                                             sizeof r)) {
-        d->n_unacked++;
+    if (esw_leaving_devices() || rule->gone
+        || remote_state(d) != REMOTE_RUNNING) {
+        /* The device keeps the rule, or does not have it. */
+    } else {
+        int error = 0;
+
+        if (d->conn.n_unacked >= ESW_REMOTE_MAX_UNACKED) {
+            error = rconn_drain_unacked(&d->conn);
+        }
+        if (!error) {
+            error = rconn_send(&d->conn, ESW_ROP_RULE_DEL, &r, sizeof r);
+        }
+        if (error) {
+            /* If the daemon comes back with the device, it removes what
+             * the record does not have. */
+            conn_fail(d, error);
+        } else {
+            d->conn.n_unacked++;
+        }
     }
     pthread_mutex_unlock(&d->conn_mutex);
     pthread_mutex_unlock(&d->rules_mutex);
@@ -1193,13 +2737,22 @@ remote_rule_del(struct esw_dev *dev, struct esw_rule *rule)
 }
 
 static int
-remote_rule_get_stats(struct esw_dev *dev, const struct esw_rule *rule,
+remote_rule_get_stats(struct esw_dev *dev, const struct esw_rule *rule_,
                       struct esw_rule_stats *stats)
 {
     struct remote_dev *d = remote_dev_cast(dev);
+    struct esw_rule *rule = (struct esw_rule *) rule_;
     struct esw_rw_rule_id r = { .id = rule->id };
-    int error = call(d, ESW_ROP_RULE_GET_STATS, &r, sizeof r, stats,
-                     sizeof *stats);
+    bool gone;
+    int error;
+
+    /* Not 'rules_mutex': esw_rule_foreach()'s callback may call this. */
+    pthread_mutex_lock(&d->rec_mutex);
+    gone = rule->gone;
+    pthread_mutex_unlock(&d->rec_mutex);
+    error = (gone ? EAGAIN
+             : call(d, ESW_ROP_RULE_GET_STATS, &r, sizeof r, stats,
+                    sizeof *stats));
 
     if (!error) {
         static const size_t bools[] = {
@@ -1213,9 +2766,23 @@ remote_rule_get_stats(struct esw_dev *dev, const struct esw_rule *rule,
             error = ENODEV;
         }
     }
-    if (error) {
+    pthread_mutex_lock(&d->rec_mutex);
+    if (!error) {
+        stats->packets += rule->base.packets;
+        stats->bytes += rule->base.bytes;
+        if (rule->base.used_ms > stats->used_ms) {
+            stats->used_ms = rule->base.used_ms;
+        }
+        rule->seen = *stats;
+    } else if (error == EAGAIN) {
+        /* Being reset, or no longer in the device: as last seen. */
+        *stats = rule->seen;
+        stats->orphaned |= rule->gone;
+        error = 0;
+    } else {
         memset(stats, 0, sizeof *stats);
     }
+    pthread_mutex_unlock(&d->rec_mutex);
     return error;
 }
 
@@ -1229,10 +2796,20 @@ remote_rule_get_spec(struct esw_dev *dev __attribute__((unused)),
 static size_t
 remote_rule_count(struct esw_dev *dev)
 {
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_count c;
+    int error = call(d, ESW_ROP_RULE_COUNT, NULL, 0, &c, sizeof c);
 
-    return call(remote_dev_cast(dev), ESW_ROP_RULE_COUNT, NULL, 0, &c,
-                sizeof c) ? 0 : c.n;
+    if (error == EAGAIN) {
+        c.n = 0;
+        pthread_mutex_lock(&d->rules_mutex);
+        for (struct esw_rule *r = d->head; r; r = r->next) {
+            c.n += !r->deleted && !r->gone;
+        }
+        pthread_mutex_unlock(&d->rules_mutex);
+        return c.n;
+    }
+    return error ? 0 : c.n;
 }
 
 static void
@@ -1243,7 +2820,7 @@ remote_rule_foreach(struct esw_dev *dev,
 
     pthread_mutex_lock(&d->rules_mutex);
     for (struct esw_rule *r = d->head; r; r = r->next) {
-        if (!cb(r, aux)) {
+        if (!r->deleted && !cb(r, aux)) {
             break;
         }
     }
@@ -1435,6 +3012,14 @@ remote_rep_get_fd(struct esw_dev *dev, uint32_t vport, uint32_t queue)
     struct remote_dev *d = remote_dev_cast(dev);
     int fd;
 
+    if (remote_state(d) != REMOTE_RUNNING) {
+        /* Not mapped now: the device is being reset. */
+        pthread_mutex_lock(&d->rings_mutex);
+        fd = (vport < d->up.caps.max_vports && queue < ESW_MAX_REP_QUEUES
+              && d->rings[vport][queue] ? d->rings[vport][queue]->efd : -1);
+        pthread_mutex_unlock(&d->rings_mutex);
+        return fd;
+    }
     pthread_mutex_lock(&d->conn_mutex);
     fd = rep_get_fd__(d, vport, queue);
     pthread_mutex_unlock(&d->conn_mutex);
@@ -1451,9 +3036,8 @@ remote_vport_set_rep_queues(struct esw_dev *dev, uint32_t vport, uint32_t n,
                          err);
 
     if (!error) {
-        pthread_mutex_lock(&d->conn_mutex);
-        forget_rep_fds__(d, vport);
-        pthread_mutex_unlock(&d->conn_mutex);
+        forget_rep_fds(d, vport);
+        RECORD(d, vport, rv, rv->cfg.n_rep_queues = n);
     }
     return error;
 }
@@ -1465,6 +3049,19 @@ remote_rep_send(struct esw_dev *dev, uint32_t vport, struct esw_pkt *pkt)
     struct rep_ring *ring;
     bool queued = false;
 
+    if (remote_state(d) == REMOTE_RESET) {
+        /* The link is down: dropped and counted as such. */
+        int error = ENOENT;
+
+        esw_pkt_free(pkt);
+        pthread_mutex_lock(&d->rec_mutex);
+        if (rvport_get__(d, vport)) {
+            d->vports[vport]->reset_drops++;
+            error = 0;
+        }
+        pthread_mutex_unlock(&d->rec_mutex);
+        return error;
+    }
     if (vport < d->up.caps.max_vports && pkt->len <= ESW_FRAME_MAX) {
         pthread_mutex_lock(&d->rings_mutex);
         if (!d->send_rings[vport]) {
@@ -1496,19 +3093,54 @@ static int
 remote_meter_set(struct esw_dev *dev, uint32_t id,
                  const struct esw_meter_config *cfg, struct esw_error *err)
 {
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_meter m = { .id = id, .cfg = *cfg };
+    int error = call_err(d, ESW_ROP_METER_SET, &m, sizeof m, err);
 
-    return call_err(remote_dev_cast(dev), ESW_ROP_METER_SET, &m, sizeof m,
-                    err);
+    if (!error) {
+        pthread_mutex_lock(&d->rec_mutex);
+        error = rmeter_set__(d, id, cfg);
+        pthread_mutex_unlock(&d->rec_mutex);
+        if (error) {
+            /* Not in the record, not in the device. */
+            struct esw_rw_vport v = { .vport = id };
+
+            call(d, ESW_ROP_METER_DEL, &v, sizeof v, NULL, 0);
+            esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
+                          "out of memory");
+        }
+    }
+    return error;
 }
 
 static int
 remote_meter_del(struct esw_dev *dev, uint32_t id)
 {
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_vport v = { .vport = id };
+    struct rmeter *m;
+    int error;
 
-    return call(remote_dev_cast(dev), ESW_ROP_METER_DEL, &v, sizeof v, NULL,
-                0);
+    pthread_mutex_lock(&d->conn_mutex);
+    error = call__(d, ESW_ROP_METER_DEL, &v, sizeof v, NULL, 0, NULL, NULL,
+                   NULL);
+    if (!error || error == EAGAIN) {
+        /* During a reset the record keeps it, marked, until the device is
+         * back (then it is deleted there). */
+        pthread_mutex_lock(&d->rec_mutex);
+        m = rmeter_find__(d, id);
+        if (!m || m->deleted) {
+            error = error ? ENOENT : 0;
+        } else if (error) {
+            m->deleted = true;
+            error = 0;
+        } else {
+            rmeter_remove__(d, m);
+        }
+        pthread_mutex_unlock(&d->rec_mutex);
+    }
+    pthread_mutex_unlock(&d->conn_mutex);
+    return error;
 }
 
 static int
@@ -1545,6 +3177,16 @@ remote_meter_get_config(struct esw_dev *dev, uint32_t id,
     }
     if (!error) {
         *cfg = m.cfg;
+    } else if (error == EAGAIN) {
+        const struct rmeter *rm;
+
+        pthread_mutex_lock(&d->rec_mutex);
+        rm = rmeter_find__(d, id);
+        error = rm && !rm->deleted ? 0 : ENOENT;
+        if (!error) {
+            *cfg = rm->cfg;
+        }
+        pthread_mutex_unlock(&d->rec_mutex);
     }
     return error;
 }
@@ -1578,9 +3220,9 @@ remote_trace_packet(struct esw_dev *dev, uint32_t vport,
                    sizeof *w + sizeof(struct esw_rw_pkt) + ESW_FRAME_MAX,
                    (void **) &buf, &len, NULL);
     free(req);
-    if (error == ENODEV && d->broken) {
+    if ((error == ENODEV || error == EAGAIN) && !len) {
         pthread_mutex_unlock(&d->conn_mutex);
-        return ENODEV;
+        return error;
     }
     if (len < sizeof *w
         || esw_rproto_check_trace(buf + offsetof(struct esw_rw_trace, trace))
@@ -1672,6 +3314,28 @@ remote_vport_get_host(struct esw_dev *dev, uint32_t vport,
         pthread_mutex_unlock(&d->conn_mutex);
         error = ENODEV;
     }
+    if (!error) {
+        RECORD(d, vport, rv, { rv->has_host = true; rv->host = *info; });
+    } else if (error == EAGAIN) {
+        /* As last seen, without a user: the function's side of the link
+         * is down too. */
+        const struct rvport *rv;
+
+        memset(info, 0, sizeof *info);
+        pthread_mutex_lock(&d->rec_mutex);
+        rv = rvport_get__(d, vport);
+        if (!rv) {
+            error = ENOENT;
+        } else if (rv->has_host) {
+            *info = rv->host;
+            info->host_up = false;
+            info->virtio_negotiated = 0;
+            info->virtio_guest_queues = 0;
+            info->virtio_enabled_queues = 0;
+            error = 0;
+        }
+        pthread_mutex_unlock(&d->rec_mutex);
+    }
     if (error) {
         memset(info, 0, sizeof *info);
     }
@@ -1697,7 +3361,8 @@ remote_is_idle(struct esw_dev *dev)
 {
     struct esw_rw_count c;
 
-    /* A device that went away has nothing in flight. */
+    /* A device that went away (or is being reset) has nothing in
+     * flight. */
     return (call(remote_dev_cast(dev), ESW_ROP_IS_IDLE, NULL, 0, &c,
                  sizeof c) || c.n);
 }
