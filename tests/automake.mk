@@ -39,6 +39,7 @@ EXTRA_DIST += tests/esw-diff.py tests/esw-diff-cases
 EXTRA_DIST += tests/eswitchd-client.py
 # The far end of an uplink wire that sends through a restart (restart.at).
 EXTRA_DIST += tests/wire-sender.py
+EXTRA_DIST += tests/eswitchd-other.py
 
 # The suite is generated with OVS's test macros from the pinned tree.
 AUTOM4TE = autom4te

@@ -9,9 +9,13 @@ wire-sender.py PATH OUT: listens at PATH (a Unix seqpacket socket, one
 Ethernet frame per message, as datapath/io/esw-io-wire.c), accepts the
 uplink that connects (eswitch-uplink-wire=unix:PATH) and, from SIGUSR2
 on, sends it a UDP frame to 10.0.0.2 (pf0vf0's MAC) every millisecond
-until SIGTERM; on
-SIGUSR1 it sends three frames to 10.0.0.3 (pf0vf1's MAC) as well.  On
-SIGTERM it writes "sent A to-10.0.0.2, B to-10.0.0.3" to OUT and exits."""
+until SIGTERM; on SIGUSR1 it sends three frames to 10.0.0.3 (pf0vf1's MAC)
+as well.  If the uplink goes away (its device daemon was killed), the
+frames due meanwhile are lost as on a cable without a link, and the next
+uplink that connects (the device re-created) is accepted.  On SIGTERM it
+writes "sent A to-10.0.0.2, B to-10.0.0.3 in T ms, D while the wire was
+down" to OUT (A and B count the frames due, D those of them that found no
+uplink) and exits."""
 
 import os
 import signal
@@ -63,20 +67,43 @@ def main():
     listener.bind(path)
     listener.listen(1)
     conn, _ = listener.accept()
-    n_a = n_b = 0
+    listener.setblocking(False)
+    n_a = n_b = down = 0
+    start = None
+
+    def send(frame):
+        nonlocal conn, down
+        if conn is None:
+            try:
+                conn, _ = listener.accept()
+                conn.setblocking(True)
+            except (BlockingIOError, InterruptedError):
+                down += 1
+                return
+        try:
+            conn.send(frame)
+        except OSError:
+            conn.close()
+            conn = None
+            down += 1
+
     while not state["stop"]:
         if state["go"]:
-            conn.send(a)
+            if start is None:
+                start = time.monotonic()
+            send(a)
             n_a += 1
         while state["b"]:
-            conn.send(b)
+            send(b)
             state["b"] -= 1
             n_b += 1
         time.sleep(0.001)
+    ms = int((time.monotonic() - start) * 1000) if start is not None else 0
     tmp = out + ".tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     with os.fdopen(fd, "w") as f:
-        f.write("sent %d to-10.0.0.2, %d to-10.0.0.3\n" % (n_a, n_b))
+        f.write("sent %d to-10.0.0.2, %d to-10.0.0.3 in %d ms, %d while the "
+                "wire was down\n" % (n_a, n_b, ms, down))
     os.rename(tmp, out)
 
 

@@ -545,9 +545,8 @@ state_error(struct remote_dev *d, int error, struct esw_error *err)
 
     if (error == EAGAIN && state == REMOTE_RESET) {
         return esw_error_set(err, EAGAIN, ESW_ERROR_UNSPECIFIED, -1,
-                             "%s: device being reset (ovs-eswitchd went "
-                             "away): try again once it is back",
-                             d->up.name);
+                             "device being reset (ovs-eswitchd went away): "
+                             "try again once it is back");
     } else if (error == ENODEV && state == REMOTE_DEAD) {
         return esw_error_set(err, ENODEV, ESW_ERROR_UNSPECIFIED, -1,
                              "%s: device daemon connection lost",
@@ -1772,8 +1771,7 @@ remote_thread(void *d_)
             }
             if (loud && strcmp(why, logged)) {
                 esw_log(ESW_LOG_WARN, "%s: %s: device still reset, trying "
-                        "again every %d ms at most", d->up.name, why,
-                        ESW_REMOTE_BACKOFF_MAX_MS);
+                        "again (at most once a second)", d->up.name, why);
                 snprintf(logged, sizeof logged, "%s", why);
             }
             esw_log(ESW_LOG_DBG, "%s: reset attempt %u failed (%s): next in "
@@ -2307,6 +2305,40 @@ remote_vport_list(struct esw_dev *dev, uint32_t vports[], size_t max)
     return call_list(remote_dev_cast(dev), ESW_ROP_VPORT_LIST, vports, max);
 }
 
+/* During a reset, a call that would not change the device succeeds (OVS
+ * applies a port's configuration again whenever its database changes).
+ * record_get() copies the record of 'vport' without its policy: false if
+ * there is none; record_policy_is() says whether its policy is 'cfg'. */
+static bool
+record_get(struct remote_dev *d, uint32_t vport, struct rvport *copy)
+{
+    const struct rvport *rv;
+
+    pthread_mutex_lock(&d->rec_mutex);
+    rv = rvport_get__(d, vport);
+    if (rv) {
+        *copy = *rv;
+        copy->policy = NULL;
+    }
+    pthread_mutex_unlock(&d->rec_mutex);
+    return rv != NULL;
+}
+
+static bool
+record_policy_is(struct remote_dev *d, uint32_t vport,
+                 const struct esw_policy_config *cfg)
+{
+    const struct rvport *rv;
+    bool same;
+
+    pthread_mutex_lock(&d->rec_mutex);
+    rv = rvport_get__(d, vport);
+    same = rv && (cfg ? rv->policy && !memcmp(cfg, rv->policy, sizeof *cfg)
+                  : !rv->policy);
+    pthread_mutex_unlock(&d->rec_mutex);
+    return same;
+}
+
 /* Records what a successful call changed in the record of 'vport'. */
 #define RECORD(D, VPORT, RV, STMT)                          \
     do {                                                    \
@@ -2324,11 +2356,16 @@ static int
 remote_vport_set_mac(struct esw_dev *dev, uint32_t vport,
                      const struct esw_eth_addr *mac)
 {
+    struct rvport rec;
     struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_mac m = { .vport = vport, .mac = *mac };
     int error = call(d, ESW_ROP_VPORT_SET_MAC, &m, sizeof m, NULL, 0);
 
-    if (!error) {
+    if (error == EAGAIN
+        && record_get(d, vport, &rec)
+        && !memcmp(&rec.cfg.mac, mac, sizeof *mac)) {
+        error = 0;
+    } else if (!error) {
         RECORD(d, vport, rv, rv->cfg.mac = *mac);
     }
     return error;
@@ -2337,11 +2374,14 @@ remote_vport_set_mac(struct esw_dev *dev, uint32_t vport,
 static int
 remote_vport_set_mtu(struct esw_dev *dev, uint32_t vport, uint32_t mtu)
 {
+    struct rvport rec;
     struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_vport v = { .vport = vport, .arg = mtu };
     int error = call(d, ESW_ROP_VPORT_SET_MTU, &v, sizeof v, NULL, 0);
 
-    if (!error) {
+    if (error == EAGAIN && record_get(d, vport, &rec) && rec.info.mtu == mtu) {
+        error = 0;
+    } else if (!error) {
         RECORD(d, vport, rv, rv->cfg.mtu = mtu);
     }
     return error;
@@ -2350,11 +2390,15 @@ remote_vport_set_mtu(struct esw_dev *dev, uint32_t vport, uint32_t mtu)
 static int
 remote_vport_set_admin_state(struct esw_dev *dev, uint32_t vport, bool up)
 {
+    struct rvport rec;
     struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_vport v = { .vport = vport, .arg = up };
     int error = call(d, ESW_ROP_VPORT_SET_ADMIN, &v, sizeof v, NULL, 0);
 
-    if (!error) {
+    if (error == EAGAIN
+        && record_get(d, vport, &rec) && rec.cfg.admin_down == !up) {
+        error = 0;
+    } else if (!error) {
         RECORD(d, vport, rv, rv->cfg.admin_down = !up);
     }
     return error;
@@ -2384,7 +2428,11 @@ remote_vport_set_policy(struct esw_dev *dev, uint32_t vport,
     }
     error = call_err(d, ESW_ROP_VPORT_SET_POLICY, p, sizeof *p, err);
     free(p);
-    if (!error) {
+    if (error == EAGAIN
+        && record_policy_is(d, vport, cfg)) {
+        esw_error_clear(err);
+        error = 0;
+    } else if (!error) {
         RECORD(d, vport, rv, { free(rv->policy); rv->policy = copy;
                                copy = NULL; });
     }
@@ -2397,11 +2445,17 @@ remote_vport_guest_set_mac(struct esw_dev *dev, uint32_t vport,
                            const struct esw_eth_addr *mac,
                            struct esw_error *err)
 {
+    struct rvport rec;
     struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_mac m = { .vport = vport, .mac = *mac };
     int error = call_err(d, ESW_ROP_VPORT_GUEST_SET_MAC, &m, sizeof m, err);
 
-    if (!error) {
+    if (error == EAGAIN
+        && record_get(d, vport, &rec) && rec.has_guest_mac
+        && !memcmp(&rec.guest_mac, mac, sizeof *mac)) {
+        esw_error_clear(err);
+        error = 0;
+    } else if (!error) {
         RECORD(d, vport, rv, { rv->has_guest_mac = true;
                                rv->guest_mac = *mac; });
     }
@@ -2552,11 +2606,14 @@ remote_vport_get_policy(struct esw_dev *dev, uint32_t vport,
 static int
 remote_vport_guest_reset(struct esw_dev *dev, uint32_t vport)
 {
+    struct rvport rec;
     struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_vport v = { .vport = vport };
     int error = call(d, ESW_ROP_VPORT_GUEST_RESET, &v, sizeof v, NULL, 0);
 
-    if (!error) {
+    if (error == EAGAIN && record_get(d, vport, &rec) && !rec.has_guest_mac) {
+        error = 0;
+    } else if (!error) {
         RECORD(d, vport, rv, rv->has_guest_mac = false);
     }
     return error;
@@ -3030,12 +3087,17 @@ static int
 remote_vport_set_rep_queues(struct esw_dev *dev, uint32_t vport, uint32_t n,
                             struct esw_error *err)
 {
+    struct rvport rec;
     struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_vport v = { .vport = vport, .arg = n };
     int error = call_err(d, ESW_ROP_VPORT_SET_REP_QUEUES, &v, sizeof v,
                          err);
 
-    if (!error) {
+    if (error == EAGAIN
+        && record_get(d, vport, &rec) && rec.info.n_rep_queues == n) {
+        esw_error_clear(err);
+        error = 0;
+    } else if (!error) {
         forget_rep_fds(d, vport);
         RECORD(d, vport, rv, rv->cfg.n_rep_queues = n);
     }
