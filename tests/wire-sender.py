@@ -15,7 +15,9 @@ frames due meanwhile are lost as on a cable without a link, and the next
 uplink that connects (the device re-created) is accepted.  On SIGTERM it
 writes "sent A to-10.0.0.2, B to-10.0.0.3 in T ms, D while the wire was
 down" to OUT (A and B count the frames due, D those of them that found no
-uplink) and exits."""
+uplink) and exits.  SIGHUP pauses the frames to 10.0.0.2 (SIGUSR2
+resumes them) and writes the same line, the counts so far, to OUT
+(bench/bench-restart.sh reads what a window of time sent)."""
 
 import os
 import signal
@@ -48,7 +50,7 @@ def main():
     path, out = sys.argv[1], sys.argv[2]
     a = frame("02:65:00:02:00:00", "10.0.0.2")
     b = frame("02:65:00:02:00:01", "10.0.0.3")
-    state = {"stop": False, "b": 0, "go": False}
+    state = {"stop": False, "b": 0, "go": False, "report": False}
 
     def on_term(signum, frame_):
         state["stop"] = True
@@ -59,9 +61,14 @@ def main():
     def on_usr2(signum, frame_):
         state["go"] = True
 
+    def on_hup(signum, frame_):
+        state["go"] = False
+        state["report"] = True
+
     signal.signal(signal.SIGUSR2, on_usr2)
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGUSR1, on_usr1)
+    signal.signal(signal.SIGHUP, on_hup)
 
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(path)
@@ -87,7 +94,19 @@ def main():
             conn = None
             down += 1
 
+    def report():
+        ms = int((time.monotonic() - start) * 1000) if start is not None else 0
+        tmp = out + ".tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(fd, "w") as f:
+            f.write("sent %d to-10.0.0.2, %d to-10.0.0.3 in %d ms, %d while "
+                    "the wire was down\n" % (n_a, n_b, ms, down))
+        os.rename(tmp, out)
+
     while not state["stop"]:
+        if state["report"]:
+            state["report"] = False
+            report()
         if state["go"]:
             if start is None:
                 start = time.monotonic()
@@ -98,13 +117,7 @@ def main():
             state["b"] -= 1
             n_b += 1
         time.sleep(0.001)
-    ms = int((time.monotonic() - start) * 1000) if start is not None else 0
-    tmp = out + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    with os.fdopen(fd, "w") as f:
-        f.write("sent %d to-10.0.0.2, %d to-10.0.0.3 in %d ms, %d while the "
-                "wire was down\n" % (n_a, n_b, ms, down))
-    os.rename(tmp, out)
+    report()
 
 
 if __name__ == "__main__":
