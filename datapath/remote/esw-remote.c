@@ -1463,7 +1463,7 @@ stats_add(struct esw_vport_stats *a, const struct esw_rstats_vport *c)
  * over. */
 static int
 reset_finish(struct remote_dev *d, struct rconn *c, struct esw_rstats *stats,
-             size_t stats_size, const struct reset_report *rep, char *why,
+             size_t stats_size, struct reset_report *rep, char *why,
              size_t size)
 {
     uint32_t max = d->up.caps.max_vports;
@@ -1506,6 +1506,7 @@ reset_finish(struct remote_dev *d, struct rconn *c, struct esw_rstats *stats,
 
             error = rconn_call(c, ESW_ROP_RULE_DEL, &del, sizeof del, NULL,
                                0, NULL, NULL, NULL, &result);
+            rep->removed_rules += !error && !result;
         }
     }
     for (size_t i = 0; i < n_del_vports && !error; i++) {
