@@ -1396,8 +1396,8 @@ reset_program(struct remote_dev *d, struct rconn *c,
             continue;
         }
         rep->n_rules++;
-        if (bsearch(&r->id, dev_rules, n_dev_rules, sizeof *dev_rules,
-                    cmp_u64)) {
+        if (n_dev_rules && bsearch(&r->id, dev_rules, n_dev_rules,
+                                   sizeof *dev_rules, cmp_u64)) {
             continue;
         }
         req->id = r->id;
