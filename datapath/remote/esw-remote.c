@@ -74,10 +74,7 @@
 #define _GNU_SOURCE             /* POLLRDHUP. */
 #endif
 
-#include "esw-provider.h"
-#include "esw-remote-proto.h"
-#include "esw-remote-ring.h"
-#include "esw-policy-config.h"
+#include "esw-remote-private.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -96,145 +93,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ESW_REMOTE_TIMEOUT_MS 10000
-#define ESW_REMOTE_MAX_UNACKED 256
-#define ESW_REMOTE_BACKOFF_MIN_MS 10
-#define ESW_REMOTE_BACKOFF_MAX_MS 1000
-
-/* A rule handle of this driver. */
-struct esw_rule {
-    uint64_t id;                        /* The daemon knows it by this. */
-    struct esw_rule_spec spec;          /* Current spec. */
-    struct esw_rule *prev, *next;       /* Insertion order. */
-    struct esw_rule *hash_next;         /* 'rule_hash' bucket. */
-    bool deleted;                       /* esw_rule_del()'d during a reset:
-                                         * freed once the device is back. */
-    bool gone;                          /* Not in the device since it was
-                                         * re-created (a vport it names was
-                                         * deleted first): orphaned. */
-    struct esw_rule_stats base;         /* Counted by the devices before
-                                         * the last re-creation. */
-    struct esw_rule_stats seen;         /* Last returned by get_stats. */
-};
-
-#define RULE_HASH_SIZE 4096
-
-/* A representor queue, mapped. */
-struct rep_ring {
-    struct esw_rring *r;
-    size_t size;
-    int efd;
-    unsigned int empty_polls;   /* Empty reads since the last re-arm. */
-};
-
-/* The record of a vport. */
-struct rvport {
-    uint64_t seq;                       /* Order of addition. */
-    bool deleted;                       /* esw_vport_del()'d during a reset:
-                                         * deleted once the device is
-                                         * back. */
-    struct esw_vport_config cfg;        /* 'vport' its number, 'io' NULL;
-                                         * 'mac', 'mtu', 'admin_down' and
-                                         * 'n_rep_queues' as last set. */
-    bool has_io;
-    struct esw_io_config io;
-    struct esw_policy_config *policy;   /* NULL: none. */
-    bool has_guest_mac;
-    struct esw_eth_addr guest_mac;      /* Last accepted guest request. */
-    struct esw_vport_info info;         /* Last known. */
-    bool has_host;
-    struct esw_host_info host;          /* Last known. */
-    struct esw_vport_stats base;        /* Counted by the devices before
-                                         * the last re-creation. */
-    uint64_t reset_drops;               /* Sends dropped during resets. */
-};
-
-/* The record of a meter. */
-struct rmeter {
-    uint32_t id;
-    bool deleted;                       /* As rvport's. */
-    struct esw_meter_config cfg;
-};
-
-/* A connection to the daemon. */
-struct rconn {
-    int sock;
-    uint32_t seq;
-    unsigned int n_unacked;             /* RULE_DEL replies to read. */
-};
-
-enum remote_state {
-    REMOTE_RUNNING,             /* Connected. */
-    REMOTE_RESET,               /* The daemon went away: reconnecting. */
-    REMOTE_DEAD,                /* It answered garbage: ENODEV for ever. */
-};
-
-struct remote_dev {
-    struct esw_dev up;
-    char path[ESW_PATH_MAX];            /* The daemon's socket. */
-    struct esw_dev_config cfg;          /* As opened ('emu' NULL). */
-    bool has_emu;
-    struct esw_emu_dev_config emu;
-
-    /* enum remote_state: written with 'conn_mutex' held, read without. */
-    _Atomic int state;
-
-    /* Protects the connection. */
-    pthread_mutex_t conn_mutex;
-    struct rconn conn;
-
-    /* Protects the mapped rings (the arrays and each ring's consumer
-     * state) and the counters' mapping: the representor readers and
-     * senders take only this one once their ring is mapped, so that they
-     * never wait for a round trip. */
-    pthread_mutex_t rings_mutex;
-    struct rep_ring *(*rings)[ESW_MAX_REP_QUEUES];  /* Per vport, NULL:
-                                                     * not mapped yet. */
-    struct rep_ring **send_rings;       /* Per vport, NULL: not mapped yet
-                                         * ('efd': the daemon's). */
-    struct esw_rstats *stats;           /* The vports' counters. */
-    size_t stats_size;
-
-    /* Protects the rule list and hash. */
-    pthread_mutex_t rules_mutex;
-    struct esw_rule *head, *tail;
-    struct esw_rule *rule_hash[RULE_HASH_SIZE];
-    uint64_t next_id;
-
-    /* Protects the record of vports and meters (a leaf lock). */
-    pthread_mutex_t rec_mutex;
-    struct rvport **vports;             /* [caps.max_vports], NULL: none. */
-    uint64_t vport_seq;
-    struct rmeter *meters;              /* By increasing id. */
-    size_t n_meters, allocated_meters;
-
-    /* The device's thread: watches the connection, reconnects. */
-    pthread_t thread;
-    bool has_thread;
-    int wake_fd;                        /* An eventfd that wakes it. */
-    _Atomic bool closing;
-    long long int lost_at;              /* When the reset began (ms). */
-};
-
-static struct remote_dev *
-remote_dev_cast(const struct esw_dev *dev)
-{
-    return (struct remote_dev *) dev;
-}
-
-static long long int
-now_ms(void)
+long long int
+remote_now_ms(void)
 {
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static int
-remote_state(const struct remote_dev *d)
-{
-    return atomic_load(&d->state);
 }
 
 static void
@@ -249,8 +114,8 @@ wake_thread(struct remote_dev *d)
 
 /* Connection. */
 
-static void
-close_fds(int fds[ESW_RPROTO_MAX_FDS])
+void
+remote_close_fds(int fds[ESW_RPROTO_MAX_FDS])
 {
     for (size_t i = 0; i < ESW_RPROTO_MAX_FDS; i++) {
         if (fds[i] >= 0) {
@@ -291,12 +156,12 @@ conn_break(struct remote_dev *d)
 
 /* The connection went away ('error': how): the device enters a reset.
  * With 'conn_mutex' held. */
-static void
-conn_lost(struct remote_dev *d, int error)
+void
+remote_conn_lost(struct remote_dev *d, int error)
 {
     if (remote_state(d) == REMOTE_RUNNING) {
         atomic_store(&d->state, REMOTE_RESET);
-        d->lost_at = now_ms();
+        d->lost_at = remote_now_ms();
         d->conn.n_unacked = 0;
         shutdown(d->conn.sock, SHUT_RDWR);
         esw_log(ESW_LOG_WARN, "%s: lost ovs-eswitchd at %s (%s): device "
@@ -315,7 +180,7 @@ conn_fail(struct remote_dev *d, int fail)
     if (fail == EPROTO) {
         conn_break(d);
     } else {
-        conn_lost(d, fail);
+        remote_conn_lost(d, fail);
     }
     return remote_state(d) == REMOTE_RESET ? EAGAIN : ENODEV;
 }
@@ -366,13 +231,13 @@ rconn_read_reply(struct rconn *c, uint16_t op, uint32_t seq,
     if (fdsp) {
         memcpy(fdsp, fds, sizeof fds);
     } else {
-        close_fds(fds);
+        remote_close_fds(fds);
     }
     return 0;
 
 error:
     free(buf);
-    close_fds(fds);
+    remote_close_fds(fds);
     return error;
 }
 
@@ -417,7 +282,7 @@ rconn_send(struct rconn *c, uint16_t op, const void *req, size_t len)
  * passed (the rest -1).  Returns 0 and the daemon's result in '*resultp',
  * or how the round trip failed: EPROTO (a malformed reply) or an I/O
  * error (the connection went away). */
-static int
+int
 rconn_call(struct rconn *c, uint16_t op, const void *req, size_t req_len,
            void *reply, size_t reply_len, void **varp, size_t *var_lenp,
            int *fds, int *resultp)
@@ -444,7 +309,7 @@ rconn_call(struct rconn *c, uint16_t op, const void *req, size_t req_len,
         if (hdr.len != reply_len) {
             free(buf);
             if (fds) {
-                close_fds(fds);
+                remote_close_fds(fds);
             }
             return EPROTO;
         }
@@ -580,8 +445,8 @@ call_err(struct remote_dev *d, uint16_t op, const void *req, size_t len,
 
 /* Connects to the daemon at 'path'.  0 or the errno value (ENOENT,
  * ECONNREFUSED: nobody listens). */
-static int
-connect_daemon(const char *path, int *sockp)
+int
+remote_connect_daemon(const char *path, int *sockp)
 {
     struct sockaddr_un sun = { .sun_family = AF_UNIX };
     int sock;
@@ -607,8 +472,8 @@ connect_daemon(const char *path, int *sockp)
 /* Maps the counters whose memfd the daemon passed in 'fds[0]' (closes
  * 'fds') for a device of 'max_vports'.  EPROTO if they are not what they
  * should be. */
-static int
-map_stats(int fds[ESW_RPROTO_MAX_FDS], uint32_t max_vports,
+int
+remote_map_stats(int fds[ESW_RPROTO_MAX_FDS], uint32_t max_vports,
           struct esw_rstats **statsp, size_t *sizep)
 {
     struct stat st;
@@ -628,13 +493,13 @@ map_stats(int fds[ESW_RPROTO_MAX_FDS], uint32_t max_vports,
             munmap(map, st.st_size);
         }
     }
-    close_fds(fds);
+    remote_close_fds(fds);
     return error;
 }
 
 /* The record. */
 
-static void
+void
 rvport_free(struct rvport *rv)
 {
     if (rv) {
@@ -645,7 +510,7 @@ rvport_free(struct rvport *rv)
 
 /* The record of 'vport', with 'rec_mutex' held: NULL if there is none (or
  * it was deleted). */
-static struct rvport *
+struct rvport *
 rvport_get__(const struct remote_dev *d, uint32_t vport)
 {
     struct rvport *rv = (vport < d->up.caps.max_vports ? d->vports[vport]
@@ -761,7 +626,7 @@ rmeter_set__(struct remote_dev *d, uint32_t id,
     return 0;
 }
 
-static void
+void
 rmeter_remove__(struct remote_dev *d, struct rmeter *m)
 {
     size_t i = m - d->meters;
@@ -779,8 +644,8 @@ rule_bucket(struct remote_dev *d, uint64_t id)
     return &d->rule_hash[(id * 0x9e3779b97f4a7c15ULL) >> 52];
 }
 
-static struct esw_rule *
-rule_find__(struct remote_dev *d, uint64_t id)
+struct esw_rule *
+remote_rule_find__(struct remote_dev *d, uint64_t id)
 {
     for (struct esw_rule *r = *rule_bucket(d, id); r; r = r->hash_next) {
         if (r->id == id) {
@@ -822,8 +687,8 @@ rule_unhash__(struct remote_dev *d, struct esw_rule *rule)
 }
 
 /* Takes 'rule' out of the list, with 'rules_mutex' held. */
-static void
-rule_unlist__(struct remote_dev *d, struct esw_rule *rule)
+void
+remote_rule_unlist__(struct remote_dev *d, struct esw_rule *rule)
 {
     if (rule->prev) {
         rule->prev->next = rule->next;
@@ -873,7 +738,7 @@ load_rules(struct remote_dev *d)
         for (uint32_t i = 0; i < w.n; i++) {
             struct esw_rule *rule;
 
-            if (!r[i].id || rule_find__(d, r[i].id)
+            if (!r[i].id || remote_rule_find__(d, r[i].id)
                 || esw_rproto_check_spec(&r[i].spec)) {
                 free(buf);
                 return ENODEV;
@@ -1015,8 +880,8 @@ rep_ring_unmap(struct rep_ring *ring)
 }
 
 /* Unmaps 'vport''s queues, with 'rings_mutex' held. */
-static void
-unmap_rings__(struct remote_dev *d, uint32_t vport)
+void
+remote_unmap_rings__(struct remote_dev *d, uint32_t vport)
 {
     if (vport < d->up.caps.max_vports) {
         rep_ring_unmap(d->send_rings[vport]);
@@ -1033,756 +898,8 @@ static void
 forget_rep_fds(struct remote_dev *d, uint32_t vport)
 {
     pthread_mutex_lock(&d->rings_mutex);
-    unmap_rings__(d, vport);
+    remote_unmap_rings__(d, vport);
     pthread_mutex_unlock(&d->rings_mutex);
-}
-
-/* The device reset (see the top of this file): run by the device's
- * thread, on a connection of its own. */
-
-/* What a reset did. */
-struct reset_report {
-    bool created;               /* The device was new (the daemon
-                                 * restarted), not taken over. */
-    size_t n_vports, n_meters, n_rules;     /* In the device once back. */
-    size_t added_vports, added_meters, added_rules;
-    size_t removed_rules;
-    bool *vport_added;          /* [max_vports]: re-created now. */
-};
-
-/* VPORT_LIST or METER_LIST on 'c' into 'ids' (at most 'max'): 0 and
- * '*np', or how it failed (EPROTO, an I/O error). */
-static int
-rconn_list(struct rconn *c, uint16_t op, uint32_t ids[], size_t max,
-           size_t *np)
-{
-    struct esw_rw_vport v = { .arg = max > UINT32_MAX ? UINT32_MAX : max };
-    struct esw_rw_list l;
-    size_t len;
-    void *buf;
-    int error, result;
-
-    *np = 0;
-    error = rconn_call(c, op, &v, sizeof v, NULL,
-                       sizeof l + (size_t) v.arg * sizeof *ids, &buf, &len,
-                       NULL, &result);
-    if (error) {
-        return error;
-    }
-    if (result || len < sizeof l
-        || (len - sizeof l) % sizeof *ids) {
-        free(buf);
-        return EPROTO;
-    }
-    memcpy(&l, buf, sizeof l);
-    *np = (len - sizeof l) / sizeof *ids;
-    if (*np > max || *np != (l.n < max ? l.n : max)) {
-        free(buf);
-        return EPROTO;
-    }
-    if (*np) {
-        memcpy(ids, (uint8_t *) buf + sizeof l, *np * sizeof *ids);
-    }
-    free(buf);
-    return 0;
-}
-
-static int
-cmp_u64(const void *a_, const void *b_)
-{
-    uint64_t a = *(const uint64_t *) a_, b = *(const uint64_t *) b_;
-
-    return a < b ? -1 : a > b;
-}
-
-/* The ids of the rules of the device on 'c', sorted, into '*idsp'
- * (malloc'ed) and '*np'. */
-static int
-rconn_rule_ids(struct rconn *c, uint64_t **idsp, size_t *np)
-{
-    uint64_t *ids = NULL;
-    size_t n = 0, allocated = 0;
-    uint32_t start = 0;
-
-    for (;;) {
-        struct esw_rw_vport v = { .arg = start,
-                                  .arg2 = ESW_RPROTO_MAX_RULES };
-        const struct esw_rw_rule *r;
-        struct esw_rw_rules w;
-        int error, result;
-        size_t len;
-        void *buf;
-
-        error = rconn_call(c, ESW_ROP_RULE_LIST, &v, sizeof v, NULL,
-                           sizeof w + ESW_RPROTO_MAX_RULES * sizeof *r,
-                           &buf, &len, NULL, &result);
-        if (!error && (result || len < sizeof w)) {
-            free(buf);
-            error = EPROTO;
-        }
-        if (error) {
-            free(ids);
-            return error;
-        }
-        memcpy(&w, buf, sizeof w);
-        if (w.n > ESW_RPROTO_MAX_RULES
-            || len != sizeof w + (size_t) w.n * sizeof *r) {
-            free(buf);
-            free(ids);
-            return EPROTO;
-        }
-        if (n + w.n > allocated) {
-            size_t size = 2 * (n + w.n);
-            uint64_t *p = realloc(ids, size * sizeof *ids);
-
-            if (!p) {
-                free(buf);
-                free(ids);
-                return ENOMEM;
-            }
-            ids = p;
-            allocated = size;
-        }
-        r = (const struct esw_rw_rule *) ((uint8_t *) buf + sizeof w);
-        for (uint32_t i = 0; i < w.n; i++) {
-            memcpy(&ids[n++], (const uint8_t *) &r[i]
-                   + offsetof(struct esw_rw_rule, id), sizeof *ids);
-        }
-        free(buf);
-        start += w.n;
-        if (!w.n || start >= w.total) {
-            break;
-        }
-    }
-    if (n) {
-        qsort(ids, n, sizeof *ids, cmp_u64);
-    }
-    *idsp = ids;
-    *np = n;
-    return 0;
-}
-
-static int
-cmp_rvport_seq(const void *a_, const void *b_)
-{
-    const struct rvport *a = a_, *b = b_;
-
-    return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
-/* A step of the reset failed: the daemon answered 'result' (0 if the
- * round trip itself failed with 'error'), with 'reason' if it gave one. */
-static int __attribute__((format(printf, 6, 7)))
-reset_fail(int error, int result, const char *reason, char *why,
-           size_t size, const char *format, ...)
-{
-    va_list args;
-    size_t n;
-
-    va_start(args, format);
-    vsnprintf(why, size, format, args);
-    va_end(args);
-    n = strlen(why);
-    snprintf(why + n, size - n, ": %s",
-             error ? (error == EPROTO ? "malformed reply" : strerror(error))
-             : reason && reason[0] ? reason : strerror(result));
-    return error ? error : result;
-}
-
-/* Adds the vport recorded in 'rv' to the device on 'c', with its policy
- * and its guest's MAC. */
-static int
-reset_add_vport(struct rconn *c, const struct rvport *rv, char *why,
-                size_t size)
-{
-    struct esw_rw_vport_add a;
-    struct esw_rw_error_u32 r;
-    struct esw_error e;
-    int error, result;
-
-    memset(&a, 0, sizeof a);
-    a.cfg = rv->cfg;
-    a.has_io = rv->has_io;
-    a.io = rv->io;
-    error = rconn_call(c, ESW_ROP_VPORT_ADD, &a, sizeof a, &r, sizeof r,
-                       NULL, NULL, NULL, &result);
-    r.err.reason[sizeof r.err.reason - 1] = '\0';
-    if (error || result) {
-        return reset_fail(error, result, r.err.reason, why, size,
-                          "vport %s", rv->info.name);
-    }
-    if (r.value != rv->cfg.vport) {
-        return reset_fail(EPROTO, 0, NULL, why, size, "vport %s",
-                          rv->info.name);
-    }
-    if (rv->policy) {
-        struct esw_rw_policy *p = calloc(1, sizeof *p);
-
-        if (!p) {
-            return reset_fail(ENOMEM, 0, NULL, why, size, "vport %s",
-                              rv->info.name);
-        }
-        p->vport = rv->cfg.vport;
-        p->has_policy = 1;
-        p->cfg = *rv->policy;
-        error = rconn_call(c, ESW_ROP_VPORT_SET_POLICY, p, sizeof *p, &e,
-                           sizeof e, NULL, NULL, NULL, &result);
-        free(p);
-        e.reason[sizeof e.reason - 1] = '\0';
-        if (error || result) {
-            return reset_fail(error, result, e.reason, why, size,
-                              "vport %s: policy", rv->info.name);
-        }
-    }
-    if (rv->has_guest_mac) {
-        struct esw_rw_mac m = { .vport = rv->cfg.vport,
-                                .mac = rv->guest_mac };
-
-        /* The policy may refuse it now (EPERM): as the guest's request. */
-        error = rconn_call(c, ESW_ROP_VPORT_GUEST_SET_MAC, &m, sizeof m, &e,
-                           sizeof e, NULL, NULL, NULL, &result);
-        if (error) {
-            return reset_fail(error, 0, NULL, why, size, "vport %s: guest "
-                              "MAC", rv->info.name);
-        }
-    }
-    return 0;
-}
-
-/* Makes the device on 'c' what the record says: adds what it lacks (all
- * of it if the device is new), removes the rules it has that the record
- * deleted. */
-static int
-reset_program(struct remote_dev *d, struct rconn *c,
-              struct reset_report *rep, char *why, size_t size)
-{
-    uint32_t max = d->up.caps.max_vports;
-    uint32_t max_meters = d->up.caps.max_meters;
-    uint32_t *dev_vports = calloc(max ? max : 1, sizeof *dev_vports);
-    uint32_t *dev_meters = calloc(max_meters ? max_meters : 1,
-                                  sizeof *dev_meters);
-    struct rvport *vports = calloc(max ? max : 1, sizeof *vports);
-    struct rmeter *meters = NULL;
-    size_t n_dev_vports, n_dev_meters, n_dev_rules = 0, n_vports = 0;
-    size_t n_meters = 0;
-    uint64_t *dev_rules = NULL;
-    struct esw_rw_rule *req = calloc(1, sizeof *req);
-    struct esw_rw_rule_reply *reply = calloc(1, sizeof *reply);
-    struct esw_rule *r;
-    int error, result;
-
-    if (!dev_vports || !dev_meters || !vports || !req || !reply) {
-        error = reset_fail(ENOMEM, 0, NULL, why, size, "re-programming");
-        goto out;
-    }
-
-    /* What the device has. */
-    error = rconn_list(c, ESW_ROP_VPORT_LIST, dev_vports, max,
-                       &n_dev_vports);
-    if (!error) {
-        error = rconn_list(c, ESW_ROP_METER_LIST, dev_meters, max_meters,
-                           &n_dev_meters);
-    }
-    if (!error) {
-        error = rconn_rule_ids(c, &dev_rules, &n_dev_rules);
-    }
-    if (error) {
-        reset_fail(error, 0, NULL, why, size, "listing the device");
-        goto out;
-    }
-    rep->created = !n_dev_vports && !n_dev_meters && !n_dev_rules;
-
-    /* Vports the device lacks, in the order they were added. */
-    pthread_mutex_lock(&d->rec_mutex);
-    for (uint32_t v = 0; v < max; v++) {
-        const struct rvport *rv = rvport_get__(d, v);
-
-        if (rv) {
-            vports[n_vports] = *rv;
-            vports[n_vports].policy = NULL;
-            if (rv->policy) {
-                vports[n_vports].policy = malloc(sizeof *rv->policy);
-                if (vports[n_vports].policy) {
-                    *vports[n_vports].policy = *rv->policy;
-                }
-            }
-            n_vports++;
-        }
-    }
-    meters = malloc((d->n_meters ? d->n_meters : 1) * sizeof *meters);
-    for (size_t i = 0; meters && i < d->n_meters; i++) {
-        if (!d->meters[i].deleted) {
-            meters[n_meters++] = d->meters[i];
-        }
-    }
-    pthread_mutex_unlock(&d->rec_mutex);
-    if (!meters) {
-        error = reset_fail(ENOMEM, 0, NULL, why, size, "re-programming");
-        goto out;
-    }
-    qsort(vports, n_vports, sizeof *vports, cmp_rvport_seq);
-    for (size_t i = 0; i < n_vports; i++) {
-        const struct rvport *rv = &vports[i];
-        bool present = false;
-
-        if (rv->policy == NULL && vports[i].info.has_policy) {
-            /* The copy above ran out of memory. */
-        }
-        for (size_t j = 0; j < n_dev_vports; j++) {
-            present |= dev_vports[j] == rv->cfg.vport;
-        }
-        if (!present) {
-            error = reset_add_vport(c, rv, why, size);
-            if (error) {
-                goto out;
-            }
-            rep->vport_added[rv->cfg.vport] = true;
-            rep->added_vports++;
-        }
-    }
-    rep->n_vports = n_vports;
-
-    /* Meters the device lacks. */
-    for (size_t i = 0; i < n_meters; i++) {
-        struct esw_rw_meter m = { .id = meters[i].id,
-                                  .cfg = meters[i].cfg };
-        bool present = false;
-        struct esw_error e;
-
-        for (size_t j = 0; j < n_dev_meters; j++) {
-            present |= dev_meters[j] == m.id;
-        }
-        if (!present) {
-            error = rconn_call(c, ESW_ROP_METER_SET, &m, sizeof m, &e,
-                               sizeof e, NULL, NULL, NULL, &result);
-            e.reason[sizeof e.reason - 1] = '\0';
-            if (error || result) {
-                error = reset_fail(error, result, e.reason, why, size,
-                                   "meter %"PRIu32, m.id);
-                goto out;
-            }
-            rep->added_meters++;
-        }
-    }
-    rep->n_meters = n_meters;
-
-    /* Rules the device has and the record does not (deleted since). */
-    for (size_t i = 0; i < n_dev_rules; i++) {
-        struct esw_rw_rule_id del = { .id = dev_rules[i] };
-        bool known;
-
-        pthread_mutex_lock(&d->rules_mutex);
-        r = rule_find__(d, dev_rules[i]);
-        known = r && !r->deleted;
-        pthread_mutex_unlock(&d->rules_mutex);
-        if (!known) {
-            error = rconn_call(c, ESW_ROP_RULE_DEL, &del, sizeof del, NULL, 0,
-                               NULL, NULL, NULL, &result);
-            if (error) {
-                reset_fail(error, 0, NULL, why, size, "rule %"PRIu64,
-                           del.id);
-                goto out;
-            }
-            rep->removed_rules++;
-        }
-    }
-
-    /* Rules the device lacks, in insertion order.  No rule leaves the
-     * list during a reset (esw_rule_del() marks it deleted) and none is
-     * added, so that 'r' stays valid while the lock is released. */
-    pthread_mutex_lock(&d->rules_mutex);
-    for (r = d->head; r; r = r->next) {
-        if (r->deleted || r->gone) {
-            continue;
-        }
-        rep->n_rules++;
-        if (n_dev_rules && bsearch(&r->id, dev_rules, n_dev_rules,
-                                   sizeof *dev_rules, cmp_u64)) {
-            continue;
-        }
-        req->id = r->id;
-        req->spec = r->spec;
-        pthread_mutex_unlock(&d->rules_mutex);
-        error = rconn_call(c, ESW_ROP_RULE_ADD, req, sizeof *req, reply,
-                           sizeof *reply, NULL, NULL, NULL, &result);
-        pthread_mutex_lock(&d->rules_mutex);
-        reply->err.reason[sizeof reply->err.reason - 1] = '\0';
-        if (!error && result == ENOENT) {
-            /* A vport it names was deleted meanwhile: orphaned. */
-            pthread_mutex_lock(&d->rec_mutex);
-            r->gone = true;
-            pthread_mutex_unlock(&d->rec_mutex);
-            rep->n_rules--;
-        } else if (error || result) {
-            pthread_mutex_unlock(&d->rules_mutex);
-            error = reset_fail(error, result, reply->err.reason, why, size,
-                               "rule %"PRIu64, req->id);
-            goto out;
-        } else {
-            /* Its counters start again from zero in the device. */
-            pthread_mutex_lock(&d->rec_mutex);
-            r->base = r->seen;
-            pthread_mutex_unlock(&d->rec_mutex);
-            rep->added_rules++;
-        }
-    }
-    pthread_mutex_unlock(&d->rules_mutex);
-    error = 0;
-
-out:
-    for (size_t i = 0; i < n_vports; i++) {
-        free(vports[i].policy);
-    }
-    free(vports);
-    free(meters);
-    free(dev_vports);
-    free(dev_meters);
-    free(dev_rules);
-    free(req);
-    free(reply);
-    return error;
-}
-
-static void
-stats_add(struct esw_vport_stats *a, const struct esw_rstats_vport *c)
-{
-    a->rx_packets += atomic_load(&c->rx_packets);
-    a->rx_bytes += atomic_load(&c->rx_bytes);
-    a->tx_packets += atomic_load(&c->tx_packets);
-    a->tx_bytes += atomic_load(&c->tx_bytes);
-    a->rep_rx_packets += atomic_load(&c->rep_rx_packets);
-    a->rep_tx_packets += atomic_load(&c->rep_tx_packets);
-    a->guest_mac_refused += atomic_load(&c->guest_mac_refused);
-    for (size_t i = 0; i < ESW_N_DROP_REASONS; i++) {
-        a->drops[i] += atomic_load(&c->drops[i]);
-    }
-}
-
-/* Applies to the device on 'c' what was deleted while it was being
- * programmed, then makes 'c' and 'stats' the device's: the reset is
- * over. */
-static int
-reset_finish(struct remote_dev *d, struct rconn *c, struct esw_rstats *stats,
-             size_t stats_size, struct reset_report *rep, char *why,
-             size_t size)
-{
-    uint32_t max = d->up.caps.max_vports;
-    uint32_t *del_vports = calloc(max ? max : 1, sizeof *del_vports);
-    uint32_t *del_meters = NULL;
-    size_t n_del_vports = 0, n_del_meters = 0;
-    struct esw_rule *r, *next;
-    int error = 0, result;
-
-    pthread_mutex_lock(&d->rules_mutex);
-    pthread_mutex_lock(&d->conn_mutex);
-    if (remote_state(d) != REMOTE_RESET || atomic_load(&d->closing)) {
-        error = reset_fail(ECANCELED, 0, NULL, why, size, "reset");
-        goto out;
-    }
-
-    pthread_mutex_lock(&d->rec_mutex);
-    del_meters = malloc((d->n_meters ? d->n_meters : 1) * sizeof *del_meters);
-    for (uint32_t v = 0; del_vports && v < max; v++) {
-        if (d->vports[v] && d->vports[v]->deleted) {
-            del_vports[n_del_vports++] = v;
-        }
-    }
-    for (size_t i = 0; del_meters && i < d->n_meters; i++) {
-        if (d->meters[i].deleted) {
-            del_meters[n_del_meters++] = d->meters[i].id;
-        }
-    }
-    pthread_mutex_unlock(&d->rec_mutex);
-    if (!del_vports || !del_meters) {
-        error = reset_fail(ENOMEM, 0, NULL, why, size, "re-programming");
-        goto out;
-    }
-
-    /* What was deleted while the device was being programmed (ENOENT: it
-     * was not there). */
-    for (r = d->head; r && !error; r = r->next) {
-        if (r->deleted) {
-            struct esw_rw_rule_id del = { .id = r->id };
-
-            error = rconn_call(c, ESW_ROP_RULE_DEL, &del, sizeof del, NULL,
-                               0, NULL, NULL, NULL, &result);
-            rep->removed_rules += !error && !result;
-        }
-    }
-    for (size_t i = 0; i < n_del_vports && !error; i++) {
-        struct esw_rw_vport v = { .vport = del_vports[i] };
-
-        error = rconn_call(c, ESW_ROP_VPORT_DEL, &v, sizeof v, NULL, 0, NULL,
-                           NULL, NULL, &result);
-    }
-    for (size_t i = 0; i < n_del_meters && !error; i++) {
-        struct esw_rw_vport v = { .vport = del_meters[i] };
-
-        error = rconn_call(c, ESW_ROP_METER_DEL, &v, sizeof v, NULL, 0, NULL,
-                           NULL, NULL, &result);
-    }
-    if (error) {
-        reset_fail(error, 0, NULL, why, size, "deletions");
-        goto out;
-    }
-
-    /* Commit. */
-    for (r = d->head; r; r = next) {
-        next = r->next;
-        if (r->deleted) {
-            rule_unlist__(d, r);
-            free(r);
-        }
-    }
-    pthread_mutex_lock(&d->rings_mutex);
-    pthread_mutex_lock(&d->rec_mutex);
-    for (uint32_t v = 0; v < max; v++) {
-        struct rvport *rv = d->vports[v];
-
-        if (rv && rv->deleted) {
-            rvport_free(rv);
-            d->vports[v] = NULL;
-        } else if (rv && rep->vport_added[v]
-                   && atomic_load(&d->stats->vports[v].exists)) {
-            /* Re-created: its counters start again from zero. */
-            stats_add(&rv->base, &d->stats->vports[v]);
-        }
-        unmap_rings__(d, v);
-    }
-    for (size_t i = 0; i < d->n_meters; ) {
-        if (d->meters[i].deleted) {
-            rmeter_remove__(d, &d->meters[i]);
-        } else {
-            i++;
-        }
-    }
-    pthread_mutex_unlock(&d->rec_mutex);
-    munmap(d->stats, d->stats_size);
-    d->stats = stats;
-    d->stats_size = stats_size;
-    pthread_mutex_unlock(&d->rings_mutex);
-
-    close(d->conn.sock);
-    d->conn = *c;
-    c->sock = -1;
-    atomic_store(&d->state, REMOTE_RUNNING);
-
-out:
-    pthread_mutex_unlock(&d->conn_mutex);
-    pthread_mutex_unlock(&d->rules_mutex);
-    free(del_vports);
-    free(del_meters);
-    return error;
-}
-
-/* One attempt at bringing the device back.  Returns 0 (the reset is over)
- * or an error with what failed in 'why'; '*loudp' says whether the
- * failure is one the user must know of (the daemon refused the handshake,
- * re-programming failed) rather than one expected while the daemon comes
- * back (nobody listens yet, the daemon still has the old session). */
-static int
-reset_attempt(struct remote_dev *d, char *why, size_t size, bool *loudp)
-{
-    struct esw_rw_hello hello = { .abi = esw_rproto_abi() }, hello_reply;
-    struct rconn c = { .sock = -1 };
-    struct reset_report rep;
-    struct esw_rw_dev_open *o = NULL;
-    struct esw_rstats *stats = NULL;
-    size_t stats_size = 0;
-    int fds[ESW_RPROTO_MAX_FDS];
-    long long int start = now_ms();
-    struct esw_caps caps;
-    int error, result;
-
-    memset(&rep, 0, sizeof rep);
-    *loudp = false;
-    error = connect_daemon(d->path, &c.sock);
-    if (error) {
-        snprintf(why, size, "connect: %s", strerror(error));
-        return error;
-    }
-
-    memset(&hello_reply, 0, sizeof hello_reply);
-    error = rconn_call(&c, ESW_ROP_HELLO, &hello, sizeof hello, &hello_reply,
-                       sizeof hello_reply, NULL, NULL, NULL, &result);
-    if (error == EPROTO || (!error && (result
-                                       || hello_reply.abi != hello.abi))) {
-        *loudp = true;
-        snprintf(why, size, "ovs-eswitchd at %s refused the handshake (it "
-                 "speaks another protocol version than %d or was built "
-                 "with other structures)", d->path, ESW_RPROTO_VERSION);
-        error = EPROTO;
-        goto out;
-    } else if (error) {
-        reset_fail(error, 0, NULL, why, size, "handshake");
-        goto out;
-    }
-
-    o = calloc(1, sizeof *o);
-    if (!o) {
-        error = reset_fail(ENOMEM, 0, NULL, why, size, "open");
-        goto out;
-    }
-    snprintf(o->name, sizeof o->name, "%s", d->up.name);
-    o->cfg = d->cfg;
-    o->has_emu = d->has_emu;
-    o->emu = d->emu;
-    error = rconn_call(&c, ESW_ROP_DEV_OPEN, o, sizeof *o, &caps,
-                       sizeof caps, NULL, NULL, fds, &result);
-    free(o);
-    if (error || result) {
-        if (!error) {
-            close_fds(fds);
-        }
-        /* EBUSY: the daemon did not see the old connection go yet. */
-        *loudp = error == EPROTO || (!error && result != EBUSY);
-        error = reset_fail(error, result, NULL, why, size, "open");
-        goto out;
-    }
-    if (memcmp(&caps, &d->up.caps, sizeof caps)) {
-        close_fds(fds);
-        *loudp = true;
-        error = reset_fail(0, EINVAL, "other capabilities than before", why,
-                           size, "open");
-        goto out;
-    }
-    error = map_stats(fds, caps.max_vports, &stats, &stats_size);
-    if (error) {
-        *loudp = true;
-        reset_fail(error, 0, NULL, why, size, "counters");
-        goto out;
-    }
-
-    rep.vport_added = calloc(caps.max_vports ? caps.max_vports : 1,
-                             sizeof *rep.vport_added);
-    error = (rep.vport_added
-             ? reset_program(d, &c, &rep, why, size)
-             : reset_fail(ENOMEM, 0, NULL, why, size, "re-programming"));
-    if (!error) {
-        error = reset_finish(d, &c, stats, stats_size, &rep, why, size);
-    }
-    if (error) {
-        *loudp = error != ECANCELED;
-        if (rep.created) {
-            /* Nothing half-configured stays: the next attempt starts over
-             * with a new device. */
-            rconn_call(&c, ESW_ROP_DEV_CLOSE, NULL, 0, NULL, 0, NULL, NULL,
-                       NULL, &result);
-        }
-        goto out;
-    }
-    stats = NULL;               /* The device's now. */
-
-    if (rep.created) {
-        esw_log(ESW_LOG_INFO, "%s: ovs-eswitchd back after %lld ms: device "
-                "re-created, %zu vports, %zu meters, %zu rules re-programmed "
-                "in %lld ms, representors up", d->up.name,
-                now_ms() - d->lost_at, rep.added_vports, rep.added_meters,
-                rep.added_rules, now_ms() - start);
-    } else {
-        esw_log(ESW_LOG_INFO, "%s: ovs-eswitchd back after %lld ms: device "
-                "taken over as the daemon kept it (%zu vports, %zu rules), "
-                "%zu vports, %zu meters, %zu rules re-programmed and %zu "
-                "rules removed in %lld ms, representors up", d->up.name,
-                now_ms() - d->lost_at, rep.n_vports, rep.n_rules,
-                rep.added_vports, rep.added_meters, rep.added_rules,
-                rep.removed_rules, now_ms() - start);
-    }
-
-out:
-    free(rep.vport_added);
-    if (stats) {
-        munmap(stats, stats_size);
-    }
-    if (c.sock >= 0) {
-        close(c.sock);
-    }
-    return error;
-}
-
-/* The device's thread: while the device runs, waits for its connection to
- * hang up (the daemon went away: the reset begins at once, before any
- * call notices); during a reset, tries to bring the device back, with a
- * bounded exponential backoff. */
-static void *
-remote_thread(void *d_)
-{
-    struct remote_dev *d = d_;
-    int backoff = ESW_REMOTE_BACKOFF_MIN_MS;
-    long long int next_try = 0;
-    char logged[256] = "";      /* The failure last logged at WARN. */
-    unsigned int attempts = 0;
-
-    while (!atomic_load(&d->closing)) {
-        int state = remote_state(d);
-        struct pollfd pfd[2] = {
-            { .fd = d->wake_fd, .events = POLLIN },
-            { .fd = d->conn.sock, .events = POLLRDHUP },
-        };
-        nfds_t n = 1;
-        int timeout = -1;
-
-        if (state == REMOTE_RUNNING) {
-            n = 2;
-            backoff = ESW_REMOTE_BACKOFF_MIN_MS;
-            next_try = 0;
-            logged[0] = '\0';
-            attempts = 0;
-        } else if (state == REMOTE_RESET && !esw_leaving_devices()) {
-            long long int now = now_ms();
-
-            if (!next_try) {
-                next_try = now + ESW_REMOTE_BACKOFF_MIN_MS;
-            }
-            timeout = next_try > now ? next_try - now : 0;
-        }
-        if (poll(pfd, n, timeout) < 0 && errno != EINTR) {
-            timeout = ESW_REMOTE_BACKOFF_MAX_MS;      /* Never spin. */
-            poll(NULL, 0, timeout);
-        }
-        if (pfd[0].revents & POLLIN) {
-            uint64_t value;
-
-            if (read(d->wake_fd, &value, sizeof value) < 0) {
-                /* EAGAIN: cleared meanwhile. */
-            }
-        }
-        if (atomic_load(&d->closing)) {
-            break;
-        }
-        if (state == REMOTE_RUNNING) {
-            if (pfd[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
-                socklen_t len = sizeof(int);
-                int error = 0;
-
-                getsockopt(d->conn.sock, SOL_SOCKET, SO_ERROR, &error, &len);
-                pthread_mutex_lock(&d->conn_mutex);
-                conn_lost(d, error);
-                pthread_mutex_unlock(&d->conn_mutex);
-            }
-        } else if (state == REMOTE_RESET && !esw_leaving_devices()
-                   && remote_state(d) == REMOTE_RESET
-                   && now_ms() >= next_try) {
-            char why[256];
-            bool loud;
-
-            attempts++;
-            if (!reset_attempt(d, why, sizeof why, &loud)) {
-                continue;
-            }
-            if (loud && strcmp(why, logged)) {
-                esw_log(ESW_LOG_WARN, "%s: %s: device still reset, trying "
-                        "again (at most once a second)", d->up.name, why);
-                snprintf(logged, sizeof logged, "%s", why);
-            }
-            esw_log(ESW_LOG_DBG, "%s: reset attempt %u failed (%s): next in "
-                    "%d ms", d->up.name, attempts, why, backoff);
-            next_try = now_ms() + backoff;
-            backoff = (backoff * 2 < ESW_REMOTE_BACKOFF_MAX_MS
-                       ? backoff * 2 : ESW_REMOTE_BACKOFF_MAX_MS);
-        }
-    }
-    return NULL;
 }
 
 /* Devices. */
@@ -1852,7 +969,7 @@ remote_open(const char *name, const struct esw_dev_config *cfg,
         d->emu = *cfg->emu;
     }
     if (esw_rproto_default_socket(d->path, sizeof d->path)
-        || connect_daemon(d->path, &d->conn.sock)) {
+        || remote_connect_daemon(d->path, &d->conn.sock)) {
         error = ENODEV;
         goto error;
     }
@@ -1877,16 +994,16 @@ remote_open(const char *name, const struct esw_dev_config *cfg,
         error = ENODEV;         /* Gone before it was ever opened. */
     }
     if (error) {
-        close_fds(fds);
+        remote_close_fds(fds);
         goto error;
     }
     max = d->up.caps.max_vports;
     if (max > 65536) {
-        close_fds(fds);
+        remote_close_fds(fds);
         error = ENODEV;
         goto error;
     }
-    error = map_stats(fds, max, &d->stats, &d->stats_size);
+    error = remote_map_stats(fds, max, &d->stats, &d->stats_size);
     if (error) {
         error = error == ENOMEM ? ENOMEM : ENODEV;
         goto error;
@@ -2004,7 +1121,7 @@ remote_vport_del(struct esw_dev *dev, uint32_t vport)
         /* During a reset the record keeps it, marked, until the device is
          * back (then it is deleted there). */
         pthread_mutex_lock(&d->rings_mutex);
-        unmap_rings__(d, vport);
+        remote_unmap_rings__(d, vport);
         pthread_mutex_lock(&d->rec_mutex);
         if (!rvport_get__(d, vport)) {
             error = error ? ENOENT : 0;
@@ -2098,7 +1215,7 @@ map_ring__(struct remote_dev *d, uint16_t op, uint32_t vport, uint32_t queue)
     void *map;
 
     if (call__(d, op, &v, sizeof v, NULL, 0, NULL, NULL, fds)) {
-        close_fds(fds);
+        remote_close_fds(fds);
         return NULL;
     }
     if (fds[0] < 0 || fds[1] < 0 || fstat(fds[1], &st) < 0
@@ -2108,7 +1225,7 @@ map_ring__(struct remote_dev *d, uint16_t op, uint32_t vport, uint32_t queue)
     map = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[1],
                0);
     if (map == MAP_FAILED) {
-        close_fds(fds);
+        remote_close_fds(fds);
         return NULL;
     }
     if (!esw_rring_check(map, st.st_size)) {
@@ -2118,7 +1235,7 @@ map_ring__(struct remote_dev *d, uint16_t op, uint32_t vport, uint32_t queue)
     ring = calloc(1, sizeof *ring);
     if (!ring) {
         munmap(map, st.st_size);
-        close_fds(fds);
+        remote_close_fds(fds);
         return NULL;
     }
     ring->r = map;
@@ -2128,7 +1245,7 @@ map_ring__(struct remote_dev *d, uint16_t op, uint32_t vport, uint32_t queue)
     return ring;
 
 malformed:
-    close_fds(fds);
+    remote_close_fds(fds);
     conn_break(d);
     return NULL;
 }
@@ -2766,7 +1883,7 @@ remote_rule_del(struct esw_dev *dev, struct esw_rule *rule)
         pthread_mutex_unlock(&d->rules_mutex);
         return;
     }
-    rule_unlist__(d, rule);
+    remote_rule_unlist__(d, rule);
 
     /* Pipelined: the reply is read before the next call's. */
     if (esw_leaving_devices() || rule->gone
@@ -3316,10 +2433,10 @@ remote_trace_packet(struct esw_dev *dev, uint32_t vport,
 
     *trace = w->trace;
     pthread_mutex_lock(&d->rules_mutex);
-    trace->rule = w->rule_id ? rule_find__(d, w->rule_id) : NULL;
+    trace->rule = w->rule_id ? remote_rule_find__(d, w->rule_id) : NULL;
     for (size_t i = 0; i < trace->n_stages; i++) {
         trace->stages[i].rule = (w->stage_rule_ids[i]
-                                 ? rule_find__(d, w->stage_rule_ids[i])
+                                 ? remote_rule_find__(d, w->stage_rule_ids[i])
                                  : NULL);
     }
     pthread_mutex_unlock(&d->rules_mutex);
