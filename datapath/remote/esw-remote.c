@@ -909,7 +909,8 @@ remote_free(struct remote_dev *d)
 {
     struct esw_rule *rule, *next;
 
-    for (uint32_t v = 0; d->rings && v < d->up.caps.max_vports; v++) {
+    for (uint32_t v = 0; d->rings && d->send_rings
+                         && v < d->up.caps.max_vports; v++) {
         forget_rep_fds(d, v);
     }
     free(d->rings);
