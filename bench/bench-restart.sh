@@ -118,6 +118,18 @@ window_end () {
 offloaded () {
     ovs-appctl eswitch/dump-flows | grep -c "$1.*offloaded:yes" || true
 }
+# poll_until CONDITION: as wait_for, every 10 ms (for timings), 30 s at most.
+poll_until () {
+    n=0
+    until eval "$1"; do
+        n=$((n + 1))
+        if [ $n -gt 3000 ]; then
+            echo "$bench: timed out waiting for: $1" >&2
+            exit 1
+        fi
+        sleep 0.01
+    done
+}
 
 ovsdb-tool create "$dir/conf.db" "$ovs_dir/vswitchd/vswitch.ovsschema"
 ovsdb-server --detach --no-chdir --pidfile --log-file 2>/dev/null \
@@ -156,25 +168,17 @@ scenario_vswitchd () {
     pid=$(cat "$dir/ovs-vswitchd.pid")
     ovs-vsctl set Open_vSwitch . other_config:flow-restore-wait=true
     ovs-appctl exit
-    until gone "$pid"; do sleep 0.01; done
+    poll_until 'gone "$pid"'
     start_vswitchd
     wait_for "ovs-ofctl show br0 >/dev/null 2>&1"
     ovs-ofctl add-flows br0 "$dir/flows"
     ovs-vsctl remove Open_vSwitch . other_config flow-restore-wait
     # A new flow: frames to 10.0.0.3 until it is offloaded.
-    until [ "$(offloaded 10.0.0.3)" = 1 ]; do
-        kill -USR1 "$sender"
-        sleep 0.01
-    done
+    poll_until 'kill -USR1 "$sender"; [ "$(offloaded 10.0.0.3)" = 1 ]'
     newflow_vswitchd=$(($(now_ms) - t0))
     # The rule of the 10.0.0.2 flow, which OVS did not re-create, goes
     # 10 s later (its frames go through OVS meanwhile) and comes back.
-    i=0
-    until grep -q 'reconciliation with the rules' "$dir/ovs-vswitchd.log"; do
-        i=$((i + 1))
-        [ $i -lt 300 ] || { echo "$bench: no reconciliation" >&2; exit 1; }
-        sleep 0.1
-    done
+    poll_until "grep -q 'reconciliation with the rules' '$dir/ovs-vswitchd.log'"
     wait_for "[ \$(offloaded 10.0.0.2) = 1 ]"
     window_end
     lost_vswitchd=$lost gap_vswitchd=$gap rules_vswitchd=- own_vswitchd=-
@@ -194,11 +198,9 @@ scenario_device () {
     t0=$(now_ms)
     pid=$(cat "$dir/ovs-eswitchd.pid")
     kill -9 "$pid"
-    until gone "$pid"; do sleep 0.01; done
+    poll_until 'gone "$pid"'
     start_eswitchd
-    until [ "$(grep -c 'ovs-eswitchd back' "$dir/ovs-vswitchd.log")" -gt "$n_back" ]; do
-        sleep 0.01
-    done
+    poll_until '[ "$(grep -c "ovs-eswitchd back" "$dir/ovs-vswitchd.log")" -gt "$n_back" ]'
     rules_device=$(($(now_ms) - t0))
     own_device=$(grep 'ovs-eswitchd back' "$dir/ovs-vswitchd.log" | tail -1 \
                  | sed 's/.* re-programmed in \([0-9]*\) ms.*/\1/')
