@@ -66,3 +66,13 @@ bench-idle: $(sbin_PROGRAMS)
 	$(SHELL) $(srcdir)/bench/bench-idle.sh --ovs-dir='$(OVS_DIR)' \
 	    --builddir='$(abs_top_builddir)' $(BENCHFLAGS)
 .PHONY: bench-idle
+
+# bench-restart.sh: offloaded traffic through an ovs-vswitchd restart and
+# through a restart of the device daemon (a device reset), side by side;
+# part of "make bench", or alone with "make bench-restart".
+EXTRA_DIST += bench/bench-restart.sh
+bench: bench-restart
+bench-restart: $(sbin_PROGRAMS) $(bin_PROGRAMS)
+	$(SHELL) $(srcdir)/bench/bench-restart.sh --ovs-dir='$(OVS_DIR)' \
+	    --builddir='$(abs_top_builddir)' $(BENCHFLAGS)
+.PHONY: bench-restart

@@ -43,6 +43,7 @@ EXTRA_DIST += tests/wire-sender.py
 # The far end of an uplink wire that measures a live update's gap
 # (update.at, bench/bench-update.sh).
 EXTRA_DIST += tests/wire-gap.py
+EXTRA_DIST += tests/eswitchd-other.py
 
 # The suite is generated with OVS's test macros from the pinned tree.
 AUTOM4TE = autom4te
