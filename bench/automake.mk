@@ -67,9 +67,10 @@ bench-idle: $(sbin_PROGRAMS)
 	    --builddir='$(abs_top_builddir)' $(BENCHFLAGS)
 .PHONY: bench-idle
 
-# bench-restart.sh: offloaded traffic through an ovs-vswitchd restart and
-# through a restart of the device daemon (a device reset), side by side;
-# part of "make bench", or alone with "make bench-restart".
+# bench-restart.sh: offloaded traffic through an ovs-vswitchd restart,
+# through a restart of the device daemon (a device reset) and through a
+# live update of it, side by side; part of "make bench", or alone with
+# "make bench-restart".
 EXTRA_DIST += bench/bench-restart.sh
 bench: bench-restart
 bench-restart: $(sbin_PROGRAMS) $(bin_PROGRAMS)

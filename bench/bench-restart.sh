@@ -7,6 +7,9 @@
 #   - "device restart": kill -9 of ovs-eswitchd, then started again with the
 #     same command line (a device reset that ovs-vswitchd survives: the
 #     remote driver re-creates the device and its rules).
+#   - "live update": ovs-eswitchctl update --start, the running ovs-eswitchd
+#     handing its devices, host sides, rings and client connections to a
+#     new one (the same binary): ovs-vswitchd keeps its connection.
 # The traffic: tests/wire-sender.py on the far end of the uplink's wire
 # sends a frame to 10.0.0.2 every millisecond, which an offloaded flow
 # (ip,nw_dst=10.0.0.2 -> pf0vf0) forwards; before the device restart, R
@@ -19,6 +22,9 @@
 #   - device restart: the time from the kill until the driver says the
 #     device is back with every rule, and the driver's own re-programming
 #     time.
+#   - live update: the time "ovs-eswitchctl update --start" takes (every
+#     rule in the new daemon when it returns), and the forwarding pause
+#     the daemon measured (old process stopped to new one resumed).
 # A scenario is one function that sets its figures (see "scenarios"
 # below): another one (e.g. a live update of ovs-eswitchd) is a function
 # and a column more.
@@ -182,6 +188,7 @@ scenario_vswitchd () {
     wait_for "[ \$(offloaded 10.0.0.2) = 1 ]"
     window_end
     lost_vswitchd=$lost gap_vswitchd=$gap rules_vswitchd=- own_vswitchd=-
+    pause_vswitchd=-
 }
 
 # scenario_device: ovs-eswitchd is killed and started again.
@@ -206,19 +213,33 @@ scenario_device () {
                  | sed 's/.* re-programmed in \([0-9]*\) ms.*/\1/')
     wait_for "ovs-appctl eswitch/show | grep -q 'wire: connects, connected'"
     window_end
-    lost_device=$lost gap_device=$gap newflow_device=-
+    lost_device=$lost gap_device=$gap newflow_device=- pause_device=-
 }
 
-scenarios="vswitchd device"
+# scenario_update: a live update of ovs-eswitchd, after the device
+# restart (the same rules in the device).
+scenario_update () {
+    window_begin
+    t0=$(now_ms)
+    ovs-eswitchctl update --start > /dev/null
+    rules_update=$(($(now_ms) - t0))
+    pause_update=$(ovs-eswitchctl update --status \
+                   | sed -n 's/.*paused: \([0-9.]*\) ms/\1/p')
+    window_end
+    lost_update=$lost gap_update=$gap newflow_update=- own_update=-
+}
+
+scenarios="vswitchd device update"
 label_vswitchd="ovs-vswitchd restart"
 label_device="device restart"
+label_update="live update"
 for s in $scenarios; do
     "scenario_$s"
 done
 
 echo "offloaded flow at 1 frame/ms through a wire uplink; $n_rules more rules in the device"
 row () {
-    printf "%-44s" "$1"
+    printf "%-50s" "$1"
     for s in $scenarios; do
         eval "printf ' %22s' \"\${$2_$s}\""
     done
@@ -230,3 +251,4 @@ row "forwarding gap (ms)" gap
 row "new flow offloaded after (ms)" newflow
 row "all rules re-programmed after (ms)" rules
 row "  of which the driver re-programming (ms)" own
+row "forwarding paused, as ovs-eswitchd measured (ms)" pause
