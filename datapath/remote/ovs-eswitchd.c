@@ -152,6 +152,8 @@ usage(void)
            "  --keep-devices=SECS  keep a device whose client went away\n"
            "                    without closing it SECS seconds for a client\n"
            "                    to take it over (default 600; 0: for ever)\n"
+           "  --handover-fd=FD  (internal) take over from a running daemon:\n"
+           "                    see \"ovs-eswitchctl update\"\n"
            "  -h, --help        this help\n"
            "  -V, --version     the version\n",
            program_name, program_name, ESW_RPROTO_SOCKET);
