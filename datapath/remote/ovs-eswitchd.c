@@ -519,6 +519,21 @@ admin_request(struct client *c, const struct esw_rmsg_hdr *hdr,
     return reply;
 }
 
+static void
+pause_one(struct esw_rsession *s, bool pause)
+{
+    if (pause) {
+        esw_rsession_pause(s);
+    } else {
+        int error = esw_rsession_resume(s);
+
+        if (error) {
+            log_msg("%s: cannot resume forwarding: %s",
+                    esw_rsession_dev_name(s), strerror(error));
+        }
+    }
+}
+
 /* Pauses or resumes every device. */
 static void
 pause_all(bool pause)
@@ -528,19 +543,11 @@ pause_all(bool pause)
 
     for (size_t i = 0; i < MAX_CLIENTS; i++) {
         if (clients[i].sock >= 0) {
-            if (pause) {
-                esw_rsession_pause(clients[i].session);
-            } else {
-                esw_rsession_resume(clients[i].session);
-            }
+            pause_one(clients[i].session, pause);
         }
     }
     for (size_t i = 0; (s = esw_rsession_detached_get(i, &detached_at)); i++) {
-        if (pause) {
-            esw_rsession_pause(s);
-        } else {
-            esw_rsession_resume(s);
-        }
+        pause_one(s, pause);
     }
 }
 
