@@ -77,3 +77,15 @@ bench-restart: $(sbin_PROGRAMS) $(bin_PROGRAMS)
 	$(SHELL) $(srcdir)/bench/bench-restart.sh --ovs-dir='$(OVS_DIR)' \
 	    --builddir='$(abs_top_builddir)' $(BENCHFLAGS)
 .PHONY: bench-restart
+
+# bench-flow-setup.sh: CPU per new flow in the real ovs-vswitchd (OpenFlow
+# translation included), hw-offload=false vs true, new flows from an
+# external injector (test-virtio-user); beside bench-offload's figures,
+# which have no ofproto.  Part of "make bench", or alone with
+# "make bench-flow-setup".
+EXTRA_DIST += bench/bench-flow-setup.sh
+bench: bench-flow-setup
+bench-flow-setup: $(sbin_PROGRAMS) $(bin_PROGRAMS) tests/test-virtio-user
+	$(SHELL) $(srcdir)/bench/bench-flow-setup.sh --ovs-dir='$(OVS_DIR)' \
+	    --builddir='$(abs_top_builddir)' $(BENCHFLAGS)
+.PHONY: bench-flow-setup

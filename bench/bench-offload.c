@@ -31,7 +31,13 @@
  *     the rule of flow k in the device (see __wrap_netdev_flow_put()).
  *     Median and p99, and the bursts in which rules appear (rules that
  *     appear within 100 us of each other: OVS 3.1's polling offload thread
- *     takes flows in bursts).
+ *     takes flows in bursts).  The CPU per new flow at that rate, every
+ *     thread but the injector, and the offload thread's sleeps per flow.
+ *     Then the same phase once more with hw-offload=true and a device that
+ *     never sleeps, as a NIC (the eSwitch's forwarding thread busy-polls:
+ *     other_config:eswitch-busy-poll), printed apart: latencies only, the
+ *     spinning thread's CPU is not comparable.  The first figure, the
+ *     device sleeping on its queues, stays the headline.
  *   - forwarding: 1, 1K and 100K active 5-tuples (one megaflow: only
  *     ip_dst is in the mask), Mpps delivered to pf0vf1 over the measuring
  *     window; in hw mode after the rule is in the device; the second of
@@ -39,7 +45,12 @@
  *     WINDOW packets in flight), so nothing is lost to queue overflow.
  *
  * Usage: bench-offload [--quick] [--seconds S] [--setup-flows N]
- * (--setup-flows: flows in the setup phase, e.g. many for a profile.)
+ *                      [--busy-poll] [--no-forwarding]
+ *                      [--modes sw,poll,hw,busy]
+ * (--setup-flows: flows in the setup phase, e.g. many for a profile;
+ * --busy-poll: every run with a busy-polling device; --no-forwarding and
+ * --modes: only some phases and modes, for A/B comparisons and profiles;
+ * a mode not run prints as zeros.)
  * Targets: offloaded forwarding >= 3x the software path (issue 6); at 10K
  * new flows/s, first packet -> in device p99 < 200 us and median < 50 us;
  * offload adds <= 10% to the CPU per new flow (issue 14). */
@@ -84,6 +95,13 @@
 #include "ovs-ext/ovs-ext.h"
 
 #define FRAME_LEN 60
+
+/* Modes, for --modes (default all three). */
+#define MODE_SW   1u                    /* hw-offload=false. */
+#define MODE_POLL 2u                    /* true, OVS 3.1's polling. */
+#define MODE_HW   4u                    /* true, as ovs-ext runs it. */
+#define MODE_BUSY 8u                    /* true, the device busy-polls
+                                         * (latency phase only). */
 #define N_FWD_CASES 3
 
 static const unsigned int fwd_flows[N_FWD_CASES] = { 1, 1000, 100000 };
@@ -95,12 +113,18 @@ struct result {
     double setup_cpu_util;              /* That CPU / wall time (cores). */
     double setup_main_us;               /* Of which dpif-netdev's thread. */
     double setup_offload_us;            /* Of which OVS's offload thread. */
+    double setup_ofl_sleeps;            /* Its sleeps (voluntary context
+                                         * switches) per new flow. */
     double lat_p50_us, lat_p99_us;      /* hw only; < 0 if not measured. */
     unsigned int lat_batches;           /* Bursts of rules (hw only). */
     double lat_gap_us;                  /* Median time between bursts. */
     double miss_p50_us, miss_p99_us;    /* First packet -> upcall. */
     double ofl_p50_us, ofl_p99_us;      /* Upcall -> in device. */
     unsigned int lat_n;
+    double lat_cpu_us;                  /* CPU (all but the injector) per
+                                         * new flow in the latency phase. */
+    double lat_ofl_sleeps;              /* Offload thread's sleeps per new
+                                         * flow in that phase. */
     double mpps[N_FWD_CASES];
     double fwd_cpu_ns[N_FWD_CASES];     /* CPU per delivered packet, all
                                          * threads but the injector. */
@@ -116,6 +140,8 @@ struct bench {
     unsigned int n_setup;               /* Flows in the setup phase. */
     unsigned int n_lat;                 /* Flows in the latency phase. */
     unsigned int lat_rate;              /* New flows/s in that phase. */
+    bool no_forwarding;                 /* --no-forwarding: skip it. */
+    unsigned int modes;                 /* --modes: MODE_* bits to run. */
 
     struct dpif *dpif;
     odp_port_t vf0_port, vf1_port;
@@ -403,6 +429,28 @@ tid_cpu_ns(pid_t tid)
             ? (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec : 0);
 }
 
+/* Voluntary context switches of thread 'tid' of this process (the times
+ * it slept), 0 if unknown. */
+static unsigned long long
+tid_sleeps(pid_t tid)
+{
+    unsigned long long n = 0;
+    char path[64], line[128];
+    FILE *f;
+
+    snprintf(path, sizeof path, "/proc/self/task/%d/status", (int) tid);
+    f = tid ? fopen(path, "r") : NULL;
+    while (f && fgets(line, sizeof line, f)) {
+        if (sscanf(line, "voluntary_ctxt_switches: %llu", &n) == 1) {
+            break;
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+    return n;
+}
+
 /* The thread id of OVS's (first) offload thread, 0 if there is none. */
 static pid_t
 thread_tid(const char *prefix)
@@ -447,6 +495,7 @@ run_setup(struct bench *b, struct result *r)
 {
     uint8_t frame[FRAME_LEN];
     uint64_t injected = 0, delivered = 0, t0, t1, cpu0, main0, ofl0;
+    unsigned long long sleeps0;
     pid_t ofl_tid;
 
     /* The first offload creates OVS's offload thread: one flow before the
@@ -468,6 +517,7 @@ run_setup(struct bench *b, struct result *r)
     cpu0 = datapath_cpu_ns();
     main0 = dp_thread_cpu_ns(b);
     ofl0 = tid_cpu_ns(ofl_tid);
+    sleeps0 = tid_sleeps(ofl_tid);
     for (unsigned int i = 0; i < b->n_setup; i++) {
         make_frame(frame, 0x0a000001, 0x0a010000 + i, 1);
         inject(b, frame, &injected, &delivered);
@@ -485,6 +535,8 @@ run_setup(struct bench *b, struct result *r)
     r->setup_cpu_util = (datapath_cpu_ns() - cpu0) / (double) (t1 - t0);
     r->setup_main_us = (dp_thread_cpu_ns(b) - main0) / 1e3 / b->n_setup;
     r->setup_offload_us = (ofl_tid ? (tid_cpu_ns(ofl_tid) - ofl0) / 1e3
+                           / b->n_setup : 0);
+    r->setup_ofl_sleeps = (ofl_tid ? (double) (tid_sleeps(ofl_tid) - sleeps0)
                            / b->n_setup : 0);
 }
 
@@ -524,7 +576,9 @@ run_latency(struct bench *b, struct result *r)
     uint64_t *lat = xcalloc(b->n_lat, sizeof *lat);
     uint64_t *t_upcall;
     uint64_t period = 1000000000ULL / b->lat_rate, start;
-    uint64_t injected = 0, delivered = 0;
+    uint64_t injected = 0, delivered = 0, cpu0;
+    pid_t ofl_tid = thread_tid("hw_offload");
+    unsigned long long sleeps0;
     uint8_t frame[FRAME_LEN];
     unsigned int n = 0;
 
@@ -548,6 +602,8 @@ run_latency(struct bench *b, struct result *r)
      * datapath.  't_inject' is when the frame was really injected.
      * BENCH_SPIN_PACING: spin instead (the original pacing). */
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    cpu0 = datapath_cpu_ns();
+    sleeps0 = tid_sleeps(ofl_tid);
     start = now_ns();
     for (unsigned int i = 0; i < b->n_lat; i++) {
         uint64_t due = start + i * period;
@@ -575,6 +631,9 @@ run_latency(struct bench *b, struct result *r)
         }
     }
     timed_bench = NULL;
+    r->lat_cpu_us = (datapath_cpu_ns() - cpu0) / 1e3 / b->n_lat;
+    r->lat_ofl_sleeps = (ofl_tid ? (double) (tid_sleeps(ofl_tid) - sleeps0)
+                         / b->n_lat : 0);
     for (unsigned int i = 0; i < b->n_lat; i++) {
         atomic_read(&b->t_rule[i], &t_rule[i]);
     }
@@ -769,6 +828,7 @@ run_mode(struct bench *b, struct result *r)
     if (b->poll) {
         dpif_netdev_set_offload_wake(false);
     }
+
     ovs_ext_set_ovs_config(&cfg);
     netdev_set_flow_api_enabled(&cfg);
 
@@ -802,9 +862,11 @@ run_mode(struct bench *b, struct result *r)
     usleep(500000);
     /* A first pass warms up (and, hw, lets the device finish with the
      * thousands of rules just added); the second one is reported. */
-    run_forwarding(b, r);
-    run_forwarding(b, r);
-    report(b, "forwarding");
+    if (!b->no_forwarding) {
+        run_forwarding(b, r);
+        run_forwarding(b, r);
+        report(b, "forwarding");
+    }
 
     atomic_store(&b->stop, true);
     pthread_join(dp_thread, NULL);
@@ -871,7 +933,8 @@ pct(double a, double b)
 
 static void
 print_results(const struct bench *b, const struct result *sw,
-              const struct result *polled, const struct result *hw)
+              const struct result *polled, const struct result *hw,
+              const struct result *busy)
 {
     const struct result *hws[2] = { polled, hw };
 
@@ -897,12 +960,22 @@ print_results(const struct bench *b, const struct result *sw,
         print_pair(hws[i]->setup_main_us, hws[i]->setup_offload_us, "%.2f");
     }
     printf("\n");
+    printf("%-44s %16s %16.2f %16.2f\n",
+           "    offload thread sleeps per new flow", "-",
+           polled->setup_ofl_sleeps, hw->setup_ofl_sleeps);
     printf("%-44s %16s %16.0f %16.0f  (%u flows at %u flows/s)\n",
            "first packet -> in device, median (us)", "-",
            polled->lat_p50_us, hw->lat_p50_us, hw->lat_n, b->lat_rate);
     printf("%-44s %16s %16.0f %16.0f\n",
            "first packet -> in device, p99 (us)", "-", polled->lat_p99_us,
            hw->lat_p99_us);
+    printf("%-44s %16.2f %16.2f %16.2f  (offload adds %+.1f%%)\n",
+           "  CPU per new flow at that rate (us)", sw->lat_cpu_us,
+           polled->lat_cpu_us, hw->lat_cpu_us,
+           pct(hw->lat_cpu_us, sw->lat_cpu_us));
+    printf("%-44s %16s %16.2f %16.2f\n",
+           "    offload thread sleeps per new flow", "-",
+           polled->lat_ofl_sleeps, hw->lat_ofl_sleeps);
     printf("%-44s", "  first packet -> upcall, median / p99 (us)");
     print_pair(sw->miss_p50_us, sw->miss_p99_us, "%.0f");
     for (int i = 0; i < 2; i++) {
@@ -924,7 +997,25 @@ print_results(const struct bench *b, const struct result *sw,
         printf(" %16s", burst);
     }
     printf("  (3.1: median %.0f us apart)\n", polled->lat_gap_us);
-    for (int c = 0; c < N_FWD_CASES; c++) {
+    if (busy) {
+        /* The device's forwarding thread spins instead of sleeping between
+         * packets, as a NIC never sleeps: its CPU is not comparable, only
+         * the latencies are printed. */
+        printf("%-44s %16s %16s", "first packet -> in device, device "
+               "busy-polls", "-", "-");
+        print_pair(busy->lat_p50_us, busy->lat_p99_us, "%.0f");
+        printf("  (median / p99 us; the eSwitch's forwarding thread "
+               "spins as a NIC never sleeps)\n");
+        printf("%-44s %16s %16s", "  first packet -> upcall, busy-polls",
+               "-", "-");
+        print_pair(busy->miss_p50_us, busy->miss_p99_us, "%.0f");
+        printf("\n");
+        printf("%-44s %16s %16s", "  upcall -> in device, busy-polls",
+               "-", "-");
+        print_pair(busy->ofl_p50_us, busy->ofl_p99_us, "%.0f");
+        printf("\n");
+    }
+    for (int c = 0; c < (b->no_forwarding ? 0 : N_FWD_CASES); c++) {
         char label[64];
 
         snprintf(label, sizeof label, "forwarding, %u active flows (Mpps)",
@@ -946,8 +1037,9 @@ main(int argc, char *argv[])
         .n_setup = 20000,
         .n_lat = 5000,
         .lat_rate = 10000,
+        .modes = MODE_SW | MODE_POLL | MODE_HW | MODE_BUSY,
     };
-    struct result sw, polled, hw;
+    struct result sw, polled, hw, busy;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) {
@@ -962,31 +1054,65 @@ main(int argc, char *argv[])
             int n = atoi(argv[++i]);
 
             b.n_setup = MAX(n, 1);
+        } else if (!strcmp(argv[i], "--no-forwarding")) {
+            b.no_forwarding = true;
+        } else if (!strcmp(argv[i], "--modes") && i + 1 < argc) {
+            const char *m = argv[++i];
+
+            b.modes = ((strstr(m, "sw") ? MODE_SW : 0)
+                       | (strstr(m, "poll") ? MODE_POLL : 0)
+                       | (strstr(m, "hw") ? MODE_HW : 0)
+                       | (strstr(m, "busy") ? MODE_BUSY : 0));
+            if (!b.modes) {
+                fprintf(stderr, "--modes: a list of sw, poll, hw, busy\n");
+                return 2;
+            }
         } else {
             fprintf(stderr, "usage: %s [--quick] [--seconds S] "
-                    "[--setup-flows N] [--busy-poll]\n", argv[0]);
+                    "[--setup-flows N] [--busy-poll] [--no-forwarding] "
+                    "[--modes sw,poll,hw,busy]\n", argv[0]);
             return 2;
         }
     }
     set_program_name(argv[0]);
     vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_WARN);
 
+    /* A mode not run (--modes) prints as zeros. */
+    memset(&sw, 0, sizeof sw);
+    memset(&polled, 0, sizeof polled);
+    memset(&hw, 0, sizeof hw);
+    memset(&busy, 0, sizeof busy);
     b.hw = false;
-    if (run_child(&b, &sw)) {
+    if (b.modes & MODE_SW && run_child(&b, &sw)) {
         fprintf(stderr, "hw-offload=false run failed\n");
         return 1;
     }
     b.hw = true;
     b.poll = true;
-    if (run_child(&b, &polled)) {
+    if (b.modes & MODE_POLL && run_child(&b, &polled)) {
         fprintf(stderr, "hw-offload=true (OVS 3.1 polling) run failed\n");
         return 1;
     }
     b.poll = false;
-    if (run_child(&b, &hw)) {
+    if (b.modes & MODE_HW && run_child(&b, &hw)) {
         fprintf(stderr, "hw-offload=true run failed\n");
         return 1;
     }
-    print_results(&b, &sw, &polled, &hw);
+    /* The latency phase again with a device that never sleeps (the
+     * forwarding thread busy-polls), unless every run did (--busy-poll). */
+    if (b.modes & MODE_BUSY && !b.busy_poll) {
+        struct bench bb = b;
+
+        bb.busy_poll = true;
+        bb.n_setup = 1;
+        bb.no_forwarding = true;
+        if (run_child(&bb, &busy)) {
+            fprintf(stderr, "hw-offload=true (device busy-polling) run "
+                    "failed\n");
+            return 1;
+        }
+    }
+    print_results(&b, &sw, &polled, &hw,
+                  b.modes & MODE_BUSY && !b.busy_poll ? &busy : NULL);
     return 0;
 }

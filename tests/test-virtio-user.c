@@ -20,13 +20,16 @@
  *                      driver negotiated them with the host side
  *   send NAME DST-MAC COUNT [len=N] [flows=N] [src=MAC] [vlan=VID]
  *                           [proto=udp|tcp] [csum] [tso=MSS] [queue=Q]
+ *                           [rate=N]
  *                      COUNT IPv4 frames of N bytes (default 64) from
  *                      10.0.0.1 to 10.0.0.2, with UDP or TCP source ports
  *                      1000..1000+flows-1 in turn; 'csum' leaves the L4
  *                      checksum to the host side (checksum offload),
  *                      'tso=MSS' sends each frame as one TCP superframe
  *                      for the host side to segment; sent from queue Q
- *                      (default: the flow's index modulo the queues)
+ *                      (default: the flow's index modulo the queues);
+ *                      'rate=N': N frames per second on average, in
+ *                      bursts (the sender sleeps once it is 1 ms ahead)
  *   expect NAME COUNT  receive until NAME got COUNT frames (or the
  *                      timeout), then print what it got: frames, bytes,
  *                      frames per queue, TCP payload bytes, bad checksums
@@ -259,6 +262,7 @@ poll_links(void)
 struct send_args {
     struct rte_ether_addr dst, src;
     uint32_t count, len, flows, vlan, mss;
+    uint32_t rate;              /* Frames per second, 0: no pacing. */
     bool tcp, csum;
     int queue;                  /* -1: by flow. */
 };
@@ -353,11 +357,23 @@ build_frame(const struct port *p, const struct send_args *a, uint32_t i)
 static void
 send_frames(struct port *p, const struct send_args *a)
 {
-    double deadline = now_s() + timeout_s;
+    double start = now_s(), deadline = start + timeout_s;
 
     for (uint32_t i = 0; i < a->count; i++) {
         uint16_t q = (a->queue >= 0 ? a->queue : (i % a->flows) % p->queues);
-        struct rte_mbuf *m = build_frame(p, a, i);
+        struct rte_mbuf *m;
+
+        if (a->rate) {
+            double due = start + (double) i / a->rate;
+            double ahead = due - now_s();
+
+            if (ahead >= 0.001) {
+                poll_rx();
+                sleep_us(ahead * 1e6);
+            }
+            deadline = due + timeout_s;
+        }
+        m = build_frame(p, a, i);
 
         while (!rte_eth_tx_burst(p->id, q, &m, 1)) {
             poll_rx();
@@ -555,6 +571,8 @@ parse_send(char **argv, int argc, int *ip, struct port *p,
             a->tcp = true;
         } else if (!strncmp(arg, "queue=", 6)) {
             a->queue = parse_num(arg + 6, 0, p->queues - 1);
+        } else if (!bench && !strncmp(arg, "rate=", 5)) {
+            a->rate = parse_num(arg + 5, 1, 10000000);
         } else {
             fail("unknown send option %s", arg);
         }
