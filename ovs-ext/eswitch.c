@@ -33,8 +33,6 @@
 VLOG_DEFINE_THIS_MODULE(eswitch);
 
 /* Uplink options and their defaults. */
-#define ESWITCH_DEFAULT_VFS 4
-#define ESWITCH_DEFAULT_SFS 0
 #define ESWITCH_MAX_SFS     ESWITCH_MAX_STATIC_SFS
 
 /* The globals of the eSwitch module (eswitch*.c).
@@ -197,22 +195,8 @@ static size_t
 layout_functions(const struct eswitch_layout *layout, uint32_t pf,
                  struct eswitch_fn_id ids[], size_t max)
 {
-    size_t n = 0;
-
-#define ADD_FN(KIND, FN)                                        \
-    if (n < max) {                                              \
-        ids[n++] = (struct eswitch_fn_id) { KIND, pf, FN };     \
-    }
-    ADD_FN(ESW_VPORT_UPLINK, 0);
-    ADD_FN(ESW_VPORT_PF, 0);
-    for (uint32_t i = 0; i < layout->n_vfs; i++) {
-        ADD_FN(ESW_VPORT_VF, i);
-    }
-    for (uint32_t i = 0; i < layout->n_sfs; i++) {
-        ADD_FN(ESW_VPORT_SF, ESW_SF_VIRTIO_MIN + i);
-    }
-#undef ADD_FN
-    return n;
+    return eswitch_layout_functions(layout->n_vfs, layout->n_sfs, pf, ids,
+                                    max);
 }
 
 /* What the host-io setting 'io' resolves to, once tap was tried. */
