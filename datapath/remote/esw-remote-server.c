@@ -1567,6 +1567,12 @@ esw_rsession_admin_hotplug(const struct esw_rreq *req, long long int now,
     reply_put(r, &w, sizeof w);
 }
 
+bool
+esw_rsession_is_admin(const struct esw_rsession *s)
+{
+    return s->admin;
+}
+
 void
 esw_rsession_admin_unplug(const struct esw_rreq *req, struct esw_rreply *r)
 {
@@ -2155,6 +2161,7 @@ esw_rsession_restore(const struct esw_rstate_session *ss, int fds[],
     }
     s->hello = ss->s.hello;
     if (ss->s.sock < 0) {
+        s->admin = ss->s.admin;
         if (!esw_rsession_detach(s, now - ss->s.detached_ms)) {
             snprintf(reason, size, "out of memory");
             return NULL;

@@ -655,6 +655,7 @@ state_write(struct esw_rstate_writer *w, long long int paused_at)
     for (size_t i = 0;
          !error && (s = esw_rsession_detached_get(i, &detached_at)); i++) {
         struct esw_rs_session rs = { .sock = -1, .has_dev = true,
+                                     .admin = esw_rsession_is_admin(s),
                                      .detached_ms = now - detached_at };
 
         esw_rstate_put(w, ESW_RSTATE_SESSION, &rs, sizeof rs, NULL, 0);
