@@ -157,6 +157,7 @@ struct esw_rsession {
     bool admin;                 /* Kept, made or changed by an admin
                                  * request, since its last client: does
                                  * not expire. */
+    bool adopted_admin;         /* 'adopted' from such a session. */
 
     /* What a live update hands over that the device does not say: the
      * device's open request and each vport's host-side config
@@ -551,6 +552,7 @@ session_adopt(struct esw_rsession *s, const char *name)
             free(old);
             atomic_store(&s->sink.unattended, false);
             s->adopted = true;
+            s->adopted_admin = s->admin;
             s->admin = false;
             return true;
         }
@@ -1571,6 +1573,12 @@ bool
 esw_rsession_is_admin(const struct esw_rsession *s)
 {
     return s->admin;
+}
+
+bool
+esw_rsession_adopted_admin(const struct esw_rsession *s)
+{
+    return s->adopted_admin;
 }
 
 void

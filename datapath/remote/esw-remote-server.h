@@ -122,6 +122,9 @@ void esw_rsession_admin_hotplug(const struct esw_rreq *, long long int now,
                                 struct esw_rreply *);
 void esw_rsession_admin_unplug(const struct esw_rreq *, struct esw_rreply *);
 bool esw_rsession_is_admin(const struct esw_rsession *);
+/* Whether the kept session 's' took over was an admin one
+ * (esw_rsession_take_adopted()). */
+bool esw_rsession_adopted_admin(const struct esw_rsession *);
 
 /* Live update (esw-remote-state.h, ovs-eswitchd(8)).
  *

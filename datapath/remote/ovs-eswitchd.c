@@ -1458,12 +1458,17 @@ main(int argc, char *argv[])
                 if (!client_read(c)) {
                     client_close(c);
                 } else if (esw_rsession_take_adopted(c->session, &since)) {
+                    bool admin = esw_rsession_adopted_admin(c->session);
+
                     log_msg("%s: taken over by a new client %lld ms after "
-                            "the previous one went away (%zu rules, %llu "
+                            "%s (%zu rules, %llu "
                             "misses dropped meanwhile, counted per vport "
                             "as no-controller)",
                             esw_rsession_dev_name(c->session),
                             now_ms() - since,
+                            (admin ? "it was kept (made or changed by "
+                             "ovs-eswitchctl --daemon)"
+                             : "the previous one went away"),
                             esw_rsession_n_rules(c->session),
                             (unsigned long long)
                             esw_rsession_no_controller_drops(c->session));
