@@ -14,6 +14,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -1142,6 +1143,20 @@ struct ddev {
 
 /* Reads device 'name''s functions into 'd'.  Returns false if the daemon
  * has no such device. */
+/* Exits with status 2 and 'format''s message: the daemon-mode request is
+ * refused, as ovs-vswitchd refuses its own (die_server_error()). */
+OVS_NO_RETURN static void OVS_PRINTF_FORMAT(1, 2)
+daemon_refuse(const char *format, ...)
+{
+    va_list args;
+    char *msg;
+
+    va_start(args, format);
+    msg = xvasprintf(format, args);
+    va_end(args);
+    die_server_error(msg);
+}
+
 static bool
 daemon_get_dev(const char *name, struct ddev *d)
 {
@@ -1294,7 +1309,7 @@ daemon_resolve(const char *spec, struct ddev *devs, size_t n_devs,
     struct echo_buf b;
 
     if (is_index && !value_parse_uint(fn, 0, UINT32_MAX, &index)) {
-        ovs_fatal(0, "no such function \"%s\"", echo_arg(spec, &b));
+        daemon_refuse("no such function \"%s\"", echo_arg(spec, &b));
     }
     for (size_t i = 0; i < n_devs; i++) {
         struct ddev *d = &devs[i];
@@ -1327,11 +1342,11 @@ daemon_resolve(const char *spec, struct ddev *devs, size_t n_devs,
         if (n_devs) {
             ds_put_char(&s, ')');
         }
-        ovs_fatal(0, "%s", ds_cstr(&s));
+        die_server_error(ds_cstr(&s));
     } else if (!n_found) {
-        ovs_fatal(0, "no such function \"%s\"", echo_arg(spec, &b));
+        daemon_refuse("no such function \"%s\"", echo_arg(spec, &b));
     } else if (n_found > 1) {
-        ovs_fatal(0, "\"%s\" is ambiguous: qualify it with its eswitch (%s)",
+        daemon_refuse("\"%s\" is ambiguous: qualify it with its eswitch (%s)",
                   echo_arg(spec, &b), ds_cstr(&matches));
     }
     ds_destroy(&matches);
@@ -1422,7 +1437,7 @@ daemon_hotplug(int argc, char *argv[])
     }
     type = argv[0];
     if (strcmp(type, "vf") && strcmp(type, "virtio")) {
-        ovs_fatal(0, "unknown device type \"%s\": expected vf or virtio",
+        daemon_refuse("unknown device type \"%s\": expected vf or virtio",
                   echo_arg(type, &b));
     }
     virtio = !strcmp(type, "virtio");
@@ -1484,7 +1499,7 @@ daemon_hotplug(int argc, char *argv[])
         }
     }
     if (!virtio && queues) {
-        ovs_fatal(0, "--queues applies only to virtio devices");
+        daemon_refuse("--queues applies only to virtio devices");
     }
     if (has_mac) {
         char *error;
@@ -1513,12 +1528,12 @@ daemon_hotplug(int argc, char *argv[])
             if (n_devs) {
                 ds_put_char(&s, ')');
             }
-            ovs_fatal(0, "%s", ds_cstr(&s));
+            die_server_error(ds_cstr(&s));
         }
         for (size_t i = 0; i < d.n_fns; i++) {
             if (d.fns[i].info.kind == ESW_VPORT_PF) {
                 if (has_pf && d.fns[i].info.pf != pf) {
-                    ovs_fatal(0, "eswitch %s serves PF %"PRIu32", not PF %"
+                    daemon_refuse("eswitch %s serves PF %"PRIu32", not PF %"
                               PRIu32, eswitch, d.fns[i].info.pf, pf);
                 }
                 pf = d.fns[i].info.pf;
@@ -1555,7 +1570,7 @@ daemon_hotplug(int argc, char *argv[])
         }
     }
     if (id.fn > last) {
-        ovs_fatal(0, "eswitch %s has no free %s number (%"PRIu32"..%"PRIu32
+        daemon_refuse("eswitch %s has no free %s number (%"PRIu32"..%"PRIu32
                   " are taken)", name, virtio ? "virtio SF" : "VF", first,
                   last);
     }
@@ -1582,7 +1597,7 @@ daemon_hotplug(int argc, char *argv[])
             ds_put_format(&s, " is already used by function %s of eswitch "
                           "%s%s", other, name,
                           has_mac ? "" : ": choose one with --mac");
-            ovs_fatal(0, "%s", ds_cstr(&s));
+            die_server_error(ds_cstr(&s));
         }
     }
     ids[n_ids++] = id;
@@ -1635,7 +1650,7 @@ daemon_hotplug(int argc, char *argv[])
         if (esw_rproto_check_string(w.err.reason, sizeof w.err.reason)) {
             ovs_fatal(0, "ovs-eswitchd: hotplug: malformed reply");
         }
-        ovs_fatal(0, "%s: cannot add function %s: %s", name, fn_name,
+        daemon_refuse("%s: cannot add function %s: %s", name, fn_name,
                   w.err.reason[0] ? w.err.reason : ovs_strerror(result));
     }
     free(d.fns);
@@ -1678,7 +1693,7 @@ daemon_unplug(int argc, char *argv[])
         daemon_controlled(d->name, "unplug");
     }
     if (daemon_fn_is_static(d, &fn->info)) {
-        ovs_fatal(0, "%s is a static function of eswitch %s: only "
+        daemon_refuse("%s is a static function of eswitch %s: only "
                   "hotplugged functions can be unplugged", fn->info.name,
                   d->name);
     }
