@@ -160,9 +160,6 @@ offloaded(struct esw_dev *dev, const char *driver, uint32_t out, size_t n)
             die("send on the wire", errno);
         }
     }
-    if (getenv("BENCH_DEBUG")) {
-        fprintf(stderr, "%s: sent in %.3f s\n", driver, now() - t0);
-    }
     do {
         if (esw_vport_get_stats(dev, out, &st)) {
             die("stats", EINVAL);
