@@ -249,8 +249,12 @@ mgmt_restore__(const struct eswitch_fn_state *st, char **errp)
     esw->pinned = true;
     esw_vport_get_info(esw->dev, vport, &info);
     fn = eswitch_fn_get__(esw, &info);
+    if (fn->hotplugged != st->hotplugged) {
+        /* A function beyond the layout of an eSwitch taken over is
+         * hotplugged already (eswitch_create__()). */
+        esw->n_hotplugged += st->hotplugged ? 1 : -1;
+    }
     fn->hotplugged = st->hotplugged;
-    esw->n_hotplugged += st->hotplugged;
     fn->features = st->features;
     fn->queues = st->queues;
     fn->link_state = st->link_state;

@@ -112,3 +112,32 @@ eswitch_kind_from_string(const char *s, enum esw_vport_kind *kind)
     }
     return true;
 }
+
+size_t
+eswitch_layout_functions(uint32_t n_vfs, uint32_t n_sfs, uint32_t pf,
+                         struct eswitch_fn_id ids[], size_t max)
+{
+    size_t n = 0;
+
+#define ADD_FN(KIND, FN)                                        \
+    if (n < max) {                                              \
+        ids[n++] = (struct eswitch_fn_id) { KIND, pf, FN };     \
+    }
+    ADD_FN(ESW_VPORT_UPLINK, 0);
+    ADD_FN(ESW_VPORT_PF, 0);
+    for (uint32_t i = 0; i < n_vfs; i++) {
+        ADD_FN(ESW_VPORT_VF, i);
+    }
+    for (uint32_t i = 0; i < n_sfs; i++) {
+        ADD_FN(ESW_VPORT_SF, ESW_SF_VIRTIO_MIN + i);
+    }
+#undef ADD_FN
+    return n;
+}
+
+size_t
+eswitch_default_layout(uint32_t pf, struct eswitch_fn_id ids[], size_t max)
+{
+    return eswitch_layout_functions(ESWITCH_DEFAULT_VFS, ESWITCH_DEFAULT_SFS,
+                                    pf, ids, max);
+}

@@ -33,8 +33,6 @@
 VLOG_DEFINE_THIS_MODULE(eswitch);
 
 /* Uplink options and their defaults. */
-#define ESWITCH_DEFAULT_VFS 4
-#define ESWITCH_DEFAULT_SFS 0
 #define ESWITCH_MAX_SFS     ESWITCH_MAX_STATIC_SFS
 
 /* The globals of the eSwitch module (eswitch*.c).
@@ -197,22 +195,8 @@ static size_t
 layout_functions(const struct eswitch_layout *layout, uint32_t pf,
                  struct eswitch_fn_id ids[], size_t max)
 {
-    size_t n = 0;
-
-#define ADD_FN(KIND, FN)                                        \
-    if (n < max) {                                              \
-        ids[n++] = (struct eswitch_fn_id) { KIND, pf, FN };     \
-    }
-    ADD_FN(ESW_VPORT_UPLINK, 0);
-    ADD_FN(ESW_VPORT_PF, 0);
-    for (uint32_t i = 0; i < layout->n_vfs; i++) {
-        ADD_FN(ESW_VPORT_VF, i);
-    }
-    for (uint32_t i = 0; i < layout->n_sfs; i++) {
-        ADD_FN(ESW_VPORT_SF, ESW_SF_VIRTIO_MIN + i);
-    }
-#undef ADD_FN
-    return n;
+    return eswitch_layout_functions(layout->n_vfs, layout->n_sfs, pf, ids,
+                                    max);
 }
 
 /* What the host-io setting 'io' resolves to, once tap was tried. */
@@ -554,6 +538,43 @@ eswitch_default_driver(void)
     return driver && driver[0] ? driver : "sim";
 }
 
+/* Records the functions of taken-over 'esw' beyond its layout 'ids' as
+ * hotplugged ones (a previous ovs-vswitchd's, or ovs-eswitchctl --daemon's
+ * in ovs-eswitchd), so that "unplug" removes them as it would have. */
+static void
+adopt_hotplugged__(struct eswitch *esw, const struct eswitch_fn_id ids[],
+                   size_t n_ids) OVS_REQUIRES(eswitch_mutex)
+{
+    size_t n;
+    uint32_t *vports = eswitch_list_vports(esw->dev, &n);
+
+    for (size_t i = 0; i < n; i++) {
+        struct esw_vport_info info;
+        bool in_layout = false;
+
+        if (esw_vport_get_info(esw->dev, vports[i], &info)) {
+            continue;
+        }
+        for (size_t j = 0; j < n_ids && !in_layout; j++) {
+            in_layout = (ids[j].kind == info.kind
+                         && (info.kind == ESW_VPORT_UPLINK
+                             || ids[j].pf == info.pf)
+                         && ids[j].fn == info.fn);
+        }
+        if (!in_layout && (info.kind == ESW_VPORT_VF
+                           || info.kind == ESW_VPORT_SF)) {
+            struct eswitch_fn *fn = eswitch_fn_get__(esw, &info);
+
+            if (!fn->hotplugged) {
+                fn->hotplugged = true;
+                esw->n_hotplugged++;
+                esw->pinned = true;
+            }
+        }
+    }
+    free(vports);
+}
+
 /* Creates eSwitch 'name' serving PF 'pf' with the functions of its layout:
  * the configuration file's 'pfc' if nonnull, else other_config's.  Undone
  * by eswitch_destroy__(). */
@@ -621,6 +642,9 @@ eswitch_create__(const char *name, uint32_t pf,
     hmap_init(&esw->claims);
     hmap_init(&esw->fns);
     hmap_insert(&eswitches, &esw->node, hash_string(esw->name, 0));
+    if (esw->adopted) {
+        adopt_hotplugged__(esw, ids, n_ids);
+    }
     VLOG_INFO("%s: eswitch created%s: uplink, host PF, %"PRIu32" VFs, %"
               PRIu32" virtio-net devices, host sides %s%s%s%s%s", esw->name,
               pfc ? " from the configuration file" : "", layout.n_vfs,

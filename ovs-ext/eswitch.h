@@ -68,6 +68,21 @@ bool eswitch_parse_fn_name(const char *name, struct eswitch_fn_id *);
 void eswitch_format_fn_name(const struct eswitch_fn_id *id,
                             char buf[ESW_NAME_MAX]);
 
+/* Stores in 'ids' (up to 'max') the functions an eSwitch serving PF 'pf'
+ * gets with the built-in layout (no other_config, no configuration file),
+ * uplink first, and returns how many: what ovs-eswitchctl --daemon gives
+ * a device it creates, so that ovs-vswitchd takes it over as its own. */
+size_t eswitch_default_layout(uint32_t pf, struct eswitch_fn_id ids[],
+                              size_t max);
+
+/* The same with 'n_vfs' VFs and 'n_sfs' virtio-net devices. */
+size_t eswitch_layout_functions(uint32_t n_vfs, uint32_t n_sfs, uint32_t pf,
+                                struct eswitch_fn_id ids[], size_t max);
+
+/* The built-in layout (other_config:eswitch-vfs, eswitch-sfs unset). */
+#define ESWITCH_DEFAULT_VFS 4
+#define ESWITCH_DEFAULT_SFS 0
+
 /* Default eSwitch name of PF 'pf': "esw<pf>". */
 void eswitch_default_name(uint32_t pf, char buf[ESW_NAME_MAX]);
 

@@ -224,10 +224,16 @@ main(int argc, char *argv[])
 
     show("descriptors missing", w.data, w.len, w.n_fds - 1);
     show("a descriptor too many", w.data, w.len, w.n_fds + 1);
-    EDIT("version", struct esw_rstate_hdr, 0, rec_->version = 2);
+    EDIT("version", struct esw_rstate_hdr, 0,
+         rec_->version = ESW_RSTATE_VERSION + 1);
     EDIT("other build", struct esw_rstate_hdr, 0, rec_->abi ^= 1);
     EDIT("magic", struct esw_rstate_hdr, 0, rec_->magic[0] = 'X');
     EDIT("records", struct esw_rstate_hdr, 0, rec_->n_records++);
+
+    EDIT("admin flag on a session with a client", struct esw_rs_session,
+         find(w.data, w.len, ESW_RSTATE_SESSION), rec_->admin = 1);
+    EDIT("admin flag not a boolean", struct esw_rs_session,
+         find(w.data, w.len, ESW_RSTATE_SESSION), rec_->admin = 2);
 
     dev = find(w.data, w.len, ESW_RSTATE_DEV);
     vport = find(w.data, w.len, ESW_RSTATE_VPORT);

@@ -14,6 +14,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -40,7 +41,10 @@
 #include "timeval.h"
 #include "util.h"
 
+#include "ovs-ext/echo-arg.h"
+#include "ovs-ext/eswitch.h"
 #include "ovs-ext/eswitch-config.h"
+#include "ovs-ext/eswitch-private.h"
 #include "ovs-ext/values.h"
 
 #include "esw-remote-proto.h"
@@ -49,6 +53,14 @@ extern char **environ;
 
 static const char *target = "ovs-vswitchd";
 static bool json_output;
+
+/* --daemon: hotplug, unplug, list and query act on ovs-eswitchd's devices
+ * (see "Daemon mode" below). */
+static bool daemon_mode;
+static void daemon_list(void);
+static void daemon_query(const char *spec);
+static void daemon_hotplug(int argc, char *argv[]);
+static void daemon_unplug(int argc, char *argv[]);
 
 /* The whole command must be done within 'timeout_secs' (--timeout), by
  * 'deadline' (in time_msec() terms), so that it never hangs on an
@@ -321,6 +333,7 @@ print_function(const struct json *fn)
         { "link_state", NULL, "link_state" },
         { "link", NULL, "link" },
         { "port", NULL, "port" },
+        { "client", NULL, "client" },
     };
 
     for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
@@ -359,8 +372,9 @@ print_function_reply(const char *reply)
 /* Commands.
  * ========= */
 
+/* Prints eswitch/list's 'reply' (or daemon mode's) as a table. */
 static void
-cmd_list(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
+print_list(const char *reply)
 {
     static const struct {
         const char *key, *title;
@@ -372,7 +386,6 @@ cmd_list(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
         { "host_side", "HOST" }, { "port", "PORT" },
     };
     enum { N_COLS = ARRAY_SIZE(cols) };
-    char *reply = transact_or_die("eswitch/list", 0, NULL);
     const struct json_array *fns;
     size_t width[N_COLS];
     struct json *json;
@@ -380,19 +393,22 @@ cmd_list(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
 
     if (json_output) {
         print_json(reply);
-        free(reply);
         return;
     }
     json = parse_reply(reply);
     fns = json_array(shash_find_data(json_object(json), "functions"));
     cells = xcalloc(fns->n, sizeof *cells);
     for (size_t c = 0; c < N_COLS; c++) {
-        width[c] = strlen(cols[c].title);
+        width[c] = strlen(daemon_mode && c + 1 == N_COLS ? "CLIENT"
+                          : cols[c].title);
     }
     for (size_t i = 0; i < fns->n; i++) {
         cells[i] = xcalloc(N_COLS, sizeof *cells[i]);
         for (size_t c = 0; c < N_COLS; c++) {
-            cells[i][c] = get_val(fns->elems[i], cols[c].key);
+            /* Daemon mode: no ports, the device's client instead. */
+            cells[i][c] = get_val(fns->elems[i],
+                                  daemon_mode && c + 1 == N_COLS
+                                  ? "client" : cols[c].key);
             width[c] = MAX(width[c], strlen(cells[i][c]));
         }
     }
@@ -400,7 +416,7 @@ cmd_list(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
         if (c + 1 < N_COLS) {
             printf("%-*s  ", (int) width[c], cols[c].title);
         } else {
-            printf("%s\n", cols[c].title);
+            printf("%s\n", daemon_mode ? "CLIENT" : cols[c].title);
         }
     }
     for (size_t i = 0; i < fns->n; i++) {
@@ -414,13 +430,33 @@ cmd_list(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
         }
         free(cells[i]);
     }
-    if (!fns->n) {
+    if (!fns->n && daemon_mode) {
+        fprintf(stderr, "ovs-eswitchctl: ovs-eswitchd hosts no eswitch: "
+                "one comes with ovs-vswitchd's first port of its functions "
+                "or a hotplug\n");
+    } else if (!fns->n) {
         fprintf(stderr, "ovs-eswitchctl: no eswitch is up yet: one comes up "
                 "with the first port of its functions, a hotplug or the "
                 "configuration file\n");
     }
     free(cells);
     json_destroy(json);
+}
+
+static void
+cmd_list(int argc, char *argv[] OVS_UNUSED)
+{
+    char *reply;
+
+    if (argc) {
+        ovs_fatal(0, "usage: list");
+    }
+    if (daemon_mode) {
+        daemon_list();
+        return;
+    }
+    reply = transact_or_die("eswitch/list", 0, NULL);
+    print_list(reply);
     free(reply);
 }
 
@@ -431,6 +467,10 @@ cmd_query(int argc, char *argv[])
 
     if (argc != 1) {
         ovs_fatal(0, "usage: query FUNCTION");
+    }
+    if (daemon_mode) {
+        daemon_query(argv[0]);
+        return;
     }
     reply = transact_or_die("eswitch/query", 1, argv);
     print_function_reply(reply);
@@ -534,10 +574,15 @@ static void
 cmd_hotplug(int argc, char *argv[])
 {
     const char *bridge = NULL;
-    char **args = xcalloc(argc + 1, sizeof *args);
+    char **args;
     int n_args = 0;
     char *reply;
 
+    if (daemon_mode) {
+        daemon_hotplug(argc, argv);
+        return;
+    }
+    args = xcalloc(argc + 1, sizeof *args);
     if (argc < 1) {
         ovs_fatal(0, "usage: hotplug vf|virtio [OPTIONS]");
     }
@@ -617,6 +662,10 @@ cmd_unplug(int argc, char *argv[])
     char *qualified = NULL;
     bool force = false;
 
+    if (daemon_mode) {
+        daemon_unplug(argc, argv);
+        return;
+    }
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--force")) {
             force = true;
@@ -1068,6 +1117,601 @@ cmd_update(int argc, char *argv[])
     print_update(&res);
 }
 
+/* Daemon mode (--daemon).
+ * =======================
+ *
+ * hotplug, unplug, list and query act on the devices ovs-eswitchd hosts,
+ * with or without ovs-vswitchd (esw-remote-proto.h's DAEMON_FUNCTIONS,
+ * DAEMON_HOTPLUG, DAEMON_UNPLUG): what virtnet does with the virtio-net
+ * controller.  A device created here gets the functions ovs-vswitchd
+ * would give it (its built-in layout, eswitch_default_layout()) and stays
+ * in the daemon without a client, for ovs-vswitchd to take over with the
+ * functions as they are.  A device a client controls can be read, not
+ * changed: it has one controlling session. */
+
+struct dfn {
+    struct esw_vport_info info;
+    struct esw_host_info host;
+};
+
+struct ddev {
+    char name[ESW_NAME_MAX];
+    bool attached;
+    struct dfn *fns;
+    size_t n_fns;
+};
+
+/* Reads device 'name''s functions into 'd'.  Returns false if the daemon
+ * has no such device. */
+/* Exits with status 2 and 'format''s message: the daemon-mode request is
+ * refused, as ovs-vswitchd refuses its own (die_server_error()). */
+OVS_NO_RETURN static void OVS_PRINTF_FORMAT(1, 2)
+daemon_refuse(const char *format, ...)
+{
+    va_list args;
+    char *msg;
+
+    va_start(args, format);
+    msg = xvasprintf(format, args);
+    va_end(args);
+    die_server_error(msg);
+}
+
+static bool
+daemon_get_dev(const char *name, struct ddev *d)
+{
+    struct esw_rw_name req;
+    struct esw_rw_daemon_fns h;
+    uint8_t *reply;
+    size_t len;
+    int result;
+
+    memset(&req, 0, sizeof req);
+    ovs_strlcpy(req.name, name, sizeof req.name);
+    memset(d, 0, sizeof *d);
+    ovs_strlcpy(d->name, name, sizeof d->name);
+    reply = eswitchd_transact(ESW_ROP_DAEMON_FUNCTIONS, &req, sizeof req,
+                              &result, &len);
+    if (result == ENODEV) {
+        free(reply);
+        return false;
+    } else if (result || len < sizeof h) {
+        ovs_fatal(0, "ovs-eswitchd: functions of %s: %s", name,
+                  result ? ovs_strerror(result) : "short reply");
+    }
+    memcpy(&h, reply, sizeof h);
+    if (h.attached > 1
+        || (len - sizeof h) / sizeof *d->fns != h.n
+        || (len - sizeof h) % sizeof *d->fns) {
+        ovs_fatal(0, "ovs-eswitchd: functions of %s: malformed reply", name);
+    }
+    d->attached = h.attached;
+    d->n_fns = h.n;
+    d->fns = xmalloc((h.n ? h.n : 1) * sizeof *d->fns);
+    memcpy(d->fns, reply + sizeof h, h.n * sizeof *d->fns);
+    for (size_t i = 0; i < h.n; i++) {
+        if (esw_rproto_check_vport_info(&d->fns[i].info)
+            || esw_rproto_check_host_info(&d->fns[i].host)) {
+            ovs_fatal(0, "ovs-eswitchd: functions of %s: malformed reply",
+                      name);
+        }
+    }
+    free(reply);
+    return true;
+}
+
+/* Every device of the daemon, sorted by name. */
+static struct ddev *
+daemon_get_devs(size_t *np)
+{
+    struct esw_rw_daemon_dev *devs;
+    struct esw_rw_daemon_status *st = get_daemon_status(&devs);
+    struct ddev *ddevs = xcalloc(st->n_devs ? st->n_devs : 1, sizeof *ddevs);
+    size_t n = 0;
+
+    for (size_t i = 0; i < st->n_devs; i++) {
+        n += daemon_get_dev(devs[i].name, &ddevs[n]);
+    }
+    for (size_t i = 1; i < n; i++) {
+        for (size_t j = i; j > 0 && strcmp(ddevs[j - 1].name,
+                                           ddevs[j].name) > 0; j--) {
+            struct ddev t = ddevs[j];
+
+            ddevs[j] = ddevs[j - 1];
+            ddevs[j - 1] = t;
+        }
+    }
+    free(devs);
+    free(st);
+    *np = n;
+    return ddevs;
+}
+
+static void
+daemon_free_devs(struct ddev *devs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(devs[i].fns);
+    }
+    free(devs);
+}
+
+/* Whether function 'info' is one of the built-in layout of its device's
+ * PF (a static function), not a hotplugged one. */
+static bool
+daemon_fn_is_static(const struct ddev *d, const struct esw_vport_info *info)
+{
+    struct eswitch_fn_id ids[64];
+    uint32_t pf = 0;
+    size_t n;
+
+    for (size_t i = 0; i < d->n_fns; i++) {
+        if (d->fns[i].info.kind == ESW_VPORT_PF) {
+            pf = d->fns[i].info.pf;
+        }
+    }
+    n = eswitch_default_layout(pf, ids, ARRAY_SIZE(ids));
+    for (size_t i = 0; i < n; i++) {
+        char name[ESW_NAME_MAX];
+
+        eswitch_format_fn_name(&ids[i], name);
+        if (!strcmp(name, info->name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static struct json *
+daemon_fn_json(const struct ddev *d, const struct dfn *fn)
+{
+    const struct esw_vport_info *info = &fn->info;
+    struct json *json = json_object_create();
+    const struct esw_eth_addr *m = &info->mac;
+
+    json_object_put_string(json, "eswitch", d->name);
+    json_object_put_string(json, "function", info->name);
+    json_object_put(json, "vport", json_integer_create(info->vport));
+    json_object_put_string(json, "kind",
+                           eswitch_kind_to_string(info->kind, info->fn));
+    json_object_put_string(json, "origin", (daemon_fn_is_static(d, info)
+                                            ? "static" : "hotplug"));
+    json_object_put_format(json, "mac", "%02x:%02x:%02x:%02x:%02x:%02x",
+                           m->ea[0], m->ea[1], m->ea[2], m->ea[3], m->ea[4],
+                           m->ea[5]);
+    json_object_put(json, "mtu", json_integer_create(info->mtu));
+    if (info->kind == ESW_VPORT_SF && info->fn >= ESW_SF_VIRTIO_MIN) {
+        json_object_put(json, "queues",
+                        json_integer_create(info->n_rep_queues));
+    }
+    json_object_put_string(json, "host_side",
+                           esw_io_type_name(fn->host.type));
+    json_object_put_string(json, "link", info->oper_up ? "up" : "down");
+    json_object_put_string(json, "client", (d->attached ? "ovs-vswitchd"
+                                            : "none"));
+    return json;
+}
+
+/* Finds the function 'spec' names ("FUNCTION" or "ESWITCH/FUNCTION", a
+ * name or a vport number) in 'devs', as ovs-vswitchd does.  Exits with its
+ * errors. */
+static void
+daemon_resolve(const char *spec, struct ddev *devs, size_t n_devs,
+               struct ddev **devp, struct dfn **fnp)
+{
+    const char *slash = strchr(spec, '/');
+    const char *fn = slash ? slash + 1 : spec;
+    bool is_index = fn[0] && strspn(fn, "0123456789") == strlen(fn);
+    struct ds matches = DS_EMPTY_INITIALIZER;
+    bool esw_found = !slash;
+    uint32_t index = 0;
+    size_t n_found = 0;
+    struct echo_buf b;
+
+    if (is_index && !value_parse_uint(fn, 0, UINT32_MAX, &index)) {
+        daemon_refuse("no such function \"%s\"", echo_arg(spec, &b));
+    }
+    for (size_t i = 0; i < n_devs; i++) {
+        struct ddev *d = &devs[i];
+
+        if (slash && (strlen(d->name) != (size_t) (slash - spec)
+                      || strncmp(d->name, spec, slash - spec))) {
+            continue;
+        }
+        esw_found = true;
+        for (size_t j = 0; j < d->n_fns; j++) {
+            if (is_index ? d->fns[j].info.vport == index
+                : !strcmp(d->fns[j].info.name, fn)) {
+                ds_put_format(&matches, "%s%s/%s", n_found ? ", " : "",
+                              d->name, fn);
+                *devp = d;
+                *fnp = &d->fns[j];
+                n_found++;
+            }
+        }
+    }
+    if (!esw_found) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        char *name = xmemdup0(spec, slash - spec);
+
+        ds_put_format(&s, "no such eswitch \"%s\"", echo_arg(name, &b));
+        for (size_t i = 0; i < n_devs; i++) {
+            ds_put_format(&s, "%s%s", i ? ", " : " (eswitches: ",
+                          devs[i].name);
+        }
+        if (n_devs) {
+            ds_put_char(&s, ')');
+        }
+        die_server_error(ds_cstr(&s));
+    } else if (!n_found) {
+        daemon_refuse("no such function \"%s\"", echo_arg(spec, &b));
+    } else if (n_found > 1) {
+        daemon_refuse("\"%s\" is ambiguous: qualify it with its eswitch (%s)",
+                  echo_arg(spec, &b), ds_cstr(&matches));
+    }
+    ds_destroy(&matches);
+}
+
+static void
+daemon_list(void)
+{
+    struct json *json = json_object_create();
+    struct json *fns = json_array_create_empty();
+    size_t n_devs;
+    struct ddev *devs = daemon_get_devs(&n_devs);
+    char *s;
+
+    for (size_t i = 0; i < n_devs; i++) {
+        for (size_t j = 0; j < devs[i].n_fns; j++) {
+            json_array_add(fns, daemon_fn_json(&devs[i], &devs[i].fns[j]));
+        }
+    }
+    json_object_put(json, "functions", fns);
+    s = json_to_string(json, 0);
+    print_list(s);
+    free(s);
+    json_destroy(json);
+    daemon_free_devs(devs, n_devs);
+}
+
+static void
+daemon_query(const char *spec)
+{
+    size_t n_devs;
+    struct ddev *devs = daemon_get_devs(&n_devs);
+    struct ddev *d = NULL;
+    struct dfn *fn = NULL;
+    struct json *json;
+    char *s;
+
+    daemon_resolve(spec, devs, n_devs, &d, &fn);
+    json = daemon_fn_json(d, fn);
+    s = json_to_string(json, 0);
+    print_function_reply(s);
+    free(s);
+    json_destroy(json);
+    daemon_free_devs(devs, n_devs);
+}
+
+OVS_NO_RETURN static void
+daemon_controlled(const char *dev, const char *what)
+{
+    fprintf(stderr, "ovs-eswitchctl: eswitch %s is controlled by "
+            "ovs-vswitchd: %s through it (ovs-eswitchctl %s, without "
+            "--daemon)\n", dev, what, what);
+    exit(2);
+}
+
+static void
+put_mac_json(struct ds *s, const struct esw_eth_addr *m)
+{
+    ds_put_format(s, "%02x:%02x:%02x:%02x:%02x:%02x", m->ea[0], m->ea[1],
+                  m->ea[2], m->ea[3], m->ea[4], m->ea[5]);
+}
+
+/* hotplug vf|virtio [--eswitch E] [--pf N] [--mac MAC] [--mtu N]
+ * [--queues N] in the daemon: the values checked as ovs-vswitchd does. */
+static void
+daemon_hotplug(int argc, char *argv[])
+{
+    struct esw_rw_daemon_hotplug *req = xzalloc(sizeof *req);
+    struct eswitch_fn_id ids[ESW_RPROTO_MAX_FUNCTIONS];
+    const char *eswitch = NULL, *type;
+    bool has_pf = false, has_mac = false, virtio;
+    enum esw_io_type io_type = ESW_IO_TAP;
+    bool io_fallback = true;
+    uint32_t pf = 0, mtu = 0, queues = 0, first, last;
+    struct esw_eth_addr mac;
+    struct esw_rw_error_u32 w;
+    struct eswitch_fn_id id;
+    char name[ESW_NAME_MAX];
+    struct echo_buf b;
+    struct ddev d;
+    size_t n_ids, len;
+    uint8_t *reply;
+    bool exists;
+    int result;
+
+    if (argc < 1) {
+        ovs_fatal(0, "usage: hotplug vf|virtio [OPTIONS]");
+    }
+    type = argv[0];
+    if (strcmp(type, "vf") && strcmp(type, "virtio")) {
+        daemon_refuse("unknown device type \"%s\": expected vf or virtio",
+                  echo_arg(type, &b));
+    }
+    virtio = !strcmp(type, "virtio");
+    for (int i = 1; i < argc; i++) {
+        const char *opt = argv[i];
+        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+        char *error = NULL;
+
+        if (!strcmp(opt, "--vhost-user") || !strcmp(opt, "--client")
+            || !strcmp(opt, "--add-port") || !strcmp(opt, "--features")) {
+            ovs_fatal(0, "%s needs ovs-vswitchd (%s): not with --daemon", opt,
+                      !strcmp(opt, "--add-port") ? "a bridge port"
+                      : !strcmp(opt, "--features") ? "it keeps the offered "
+                      "features" : "vhost-user host sides are in its "
+                      "process");
+        } else if (strcmp(opt, "--eswitch") && strcmp(opt, "--pf")
+                   && strcmp(opt, "--mac") && strcmp(opt, "--mtu")
+                   && strcmp(opt, "--queues") && strcmp(opt, "--host-io")) {
+            ovs_fatal(0, "unknown option \"%s\"", echo_arg(opt, &b));
+        } else if (!value) {
+            ovs_fatal(0, "%s needs a value", opt);
+        }
+        i++;
+        if (!strcmp(opt, "--eswitch")) {
+            eswitch = value;
+        } else if (!strcmp(opt, "--host-io")) {
+            /* other_config:eswitch-host-io's values but vhost-user. */
+            io_fallback = !strcmp(value, "auto");
+            io_type = !strcmp(value, "capture") ? ESW_IO_CAPTURE : ESW_IO_TAP;
+            if (!io_fallback && strcmp(value, "tap")
+                && strcmp(value, "capture")) {
+                error = value_invalid("--host-io", value, "auto, tap or "
+                                      "capture");
+            }
+        } else if (!strcmp(opt, "--pf")) {
+            if (!value_parse_uint(value, 0, ESWITCH_MAX_PFS - 1, &pf)) {
+                error = value_invalid("--pf", value, "0..%d",
+                                      ESWITCH_MAX_PFS - 1);
+            }
+            has_pf = true;
+        } else if (!strcmp(opt, "--mac")) {
+            if (!value_parse_mac(value, &mac)) {
+                error = value_invalid("--mac", value, "xx:xx:xx:xx:xx:xx");
+            }
+            has_mac = true;
+        } else if (!strcmp(opt, "--mtu")) {
+            if (!value_parse_uint(value, ESWITCH_MIN_MTU, ESWITCH_MAX_MTU,
+                                  &mtu)) {
+                error = value_invalid("--mtu", value, "%d..%d",
+                                      ESWITCH_MIN_MTU, ESWITCH_MAX_MTU);
+            }
+        } else if (!value_parse_uint(value, 1, ESWITCH_MAX_QUEUES,
+                                     &queues)) {
+            error = value_invalid("--queues", value, "1..%d",
+                                  ESWITCH_MAX_QUEUES);
+        }
+        if (error) {
+            die_server_error(error);
+        }
+    }
+    if (!virtio && queues) {
+        daemon_refuse("--queues applies only to virtio devices");
+    }
+    if (has_mac) {
+        char *error;
+
+        if (eswitch_check_fn_mac(&mac, &error)) {
+            die_server_error(error);
+        }
+    }
+
+    /* The device, and the PF it serves. */
+    if (eswitch) {
+        exists = daemon_get_dev(eswitch, &d);
+        if (!exists) {
+            /* As ovs-vswitchd: a management command creates no eSwitch by
+             * name (a typo would make one with the MACs of another). */
+            size_t n_devs;
+            struct ddev *devs = daemon_get_devs(&n_devs);
+            struct ds s = DS_EMPTY_INITIALIZER;
+
+            ds_put_format(&s, "no such eswitch \"%s\"", echo_arg(eswitch,
+                                                                 &b));
+            for (size_t i = 0; i < n_devs; i++) {
+                ds_put_format(&s, "%s%s", i ? ", " : " (eswitches: ",
+                              devs[i].name);
+            }
+            if (n_devs) {
+                ds_put_char(&s, ')');
+            }
+            die_server_error(ds_cstr(&s));
+        }
+        for (size_t i = 0; i < d.n_fns; i++) {
+            if (d.fns[i].info.kind == ESW_VPORT_PF) {
+                if (has_pf && d.fns[i].info.pf != pf) {
+                    daemon_refuse("eswitch %s serves PF %"PRIu32", not PF %"
+                              PRIu32, eswitch, d.fns[i].info.pf, pf);
+                }
+                pf = d.fns[i].info.pf;
+            }
+        }
+        ovs_strlcpy(name, eswitch, sizeof name);
+    } else {
+        eswitch_default_name(pf, name);
+        exists = daemon_get_dev(name, &d);
+    }
+    if (d.attached) {
+        daemon_controlled(name, "hotplug");
+    }
+
+    /* The layout ovs-vswitchd gives the device, then the new function with
+     * the lowest free number (of the layout's or the device's). */
+    n_ids = eswitch_default_layout(pf, ids, ARRAY_SIZE(ids) - 1);
+    id = (struct eswitch_fn_id) { virtio ? ESW_VPORT_SF : ESW_VPORT_VF, pf,
+                                  0 };
+    first = virtio ? ESW_SF_VIRTIO_MIN : 0;
+    last = virtio ? ESWITCH_MAX_SF : ESWITCH_MAX_VFS - 1;
+    for (id.fn = first; id.fn <= last; id.fn++) {
+        bool used = false;
+
+        for (size_t i = 0; i < n_ids && !used; i++) {
+            used = ids[i].kind == id.kind && ids[i].fn == id.fn;
+        }
+        for (size_t i = 0; i < d.n_fns && !used; i++) {
+            used = (d.fns[i].info.kind == id.kind
+                    && d.fns[i].info.pf == pf && d.fns[i].info.fn == id.fn);
+        }
+        if (!used) {
+            break;
+        }
+    }
+    if (id.fn > last) {
+        daemon_refuse("eswitch %s has no free %s number (%"PRIu32"..%"PRIu32
+                  " are taken)", name, virtio ? "virtio SF" : "VF", first,
+                  last);
+    }
+    if (!has_mac) {
+        mac = eswitch_default_mac(id.kind, id.pf, id.fn);
+    }
+    for (size_t i = 0; i < d.n_fns + n_ids; i++) {
+        char other[ESW_NAME_MAX];
+        struct esw_eth_addr m;
+
+        if (i < d.n_fns) {
+            m = d.fns[i].info.mac;
+            ovs_strlcpy(other, d.fns[i].info.name, sizeof other);
+        } else {
+            m = eswitch_default_mac(ids[i - d.n_fns].kind, pf,
+                                    ids[i - d.n_fns].fn);
+            eswitch_format_fn_name(&ids[i - d.n_fns], other);
+        }
+        if (!memcmp(&m, &mac, sizeof m)) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+
+            ds_put_cstr(&s, "MAC ");
+            put_mac_json(&s, &mac);
+            ds_put_format(&s, " is already used by function %s of eswitch "
+                          "%s%s", other, name,
+                          has_mac ? "" : ": choose one with --mac");
+            die_server_error(ds_cstr(&s));
+        }
+    }
+    ids[n_ids++] = id;
+
+    /* The device as ovs-vswitchd opens it (eswitch_create__()). */
+    ovs_strlcpy(req->open.name, name, sizeof req->open.name);
+    req->open.cfg.max_vports = ESWITCH_MAX_VPORTS;
+    req->open.has_emu = 1;
+    req->tap_fallback = io_fallback;
+    req->n = n_ids;
+    for (size_t i = 0; i < n_ids; i++) {
+        struct esw_rw_vport_add *a = &req->fns[i];
+        bool is_new = i + 1 == n_ids;
+        bool fn_virtio = (ids[i].kind == ESW_VPORT_SF
+                          && ids[i].fn >= ESW_SF_VIRTIO_MIN);
+
+        a->cfg.kind = ids[i].kind;
+        a->cfg.pf = ids[i].pf;
+        a->cfg.fn = ids[i].fn;
+        a->cfg.vport = ESW_VPORT_AUTO;
+        a->cfg.mac = (is_new ? mac
+                      : eswitch_default_mac(ids[i].kind, ids[i].pf,
+                                            ids[i].fn));
+        a->cfg.mtu = is_new ? mtu : 0;
+        a->cfg.admin_down = true;
+        a->cfg.n_rep_queues = (is_new && fn_virtio
+                               ? MIN(MAX(queues, 1), ESW_MAX_REP_QUEUES)
+                               : 1);
+        a->has_io = 1;
+        a->io.type = io_type;
+    }
+    reply = eswitchd_transact(ESW_ROP_DAEMON_HOTPLUG, req, sizeof *req,
+                              &result, &len);
+    free(req);
+    if (len != sizeof w) {
+        if (result == EBUSY) {
+            daemon_controlled(name, "hotplug");
+        }
+        ovs_fatal(0, "ovs-eswitchd: hotplug: %s",
+                  result ? ovs_strerror(result) : "malformed reply");
+    }
+    memcpy(&w, reply, sizeof w);
+    free(reply);
+    if (result == EBUSY) {
+        daemon_controlled(name, "hotplug");
+    } else if (result) {
+        char fn_name[ESW_NAME_MAX];
+
+        eswitch_format_fn_name(&id, fn_name);
+        if (esw_rproto_check_string(w.err.reason, sizeof w.err.reason)) {
+            ovs_fatal(0, "ovs-eswitchd: hotplug: malformed reply");
+        }
+        daemon_refuse("%s: cannot add function %s: %s", name, fn_name,
+                  w.err.reason[0] ? w.err.reason : ovs_strerror(result));
+    }
+    free(d.fns);
+    {
+        char *spec = xasprintf("%s/%"PRIu32, name, w.value);
+
+        daemon_query(spec);
+        free(spec);
+    }
+}
+
+static void
+daemon_unplug(int argc, char *argv[])
+{
+    struct esw_rw_daemon_unplug req;
+    const char *spec = NULL;
+    struct ddev *d = NULL;
+    struct dfn *fn = NULL;
+    struct ddev *devs;
+    size_t n_devs, len;
+    uint8_t *reply;
+    int result;
+
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--force")) {
+            ovs_fatal(0, "--force removes the function's port through "
+                      "ovs-vswitchd: not with --daemon");
+        } else if (!spec && argv[i][0] != '-') {
+            spec = argv[i];
+        } else {
+            ovs_fatal(0, "usage: unplug FUNCTION [--force]");
+        }
+    }
+    if (!spec) {
+        ovs_fatal(0, "usage: unplug FUNCTION [--force]");
+    }
+    devs = daemon_get_devs(&n_devs);
+    daemon_resolve(spec, devs, n_devs, &d, &fn);
+    if (d->attached) {
+        daemon_controlled(d->name, "unplug");
+    }
+    if (daemon_fn_is_static(d, &fn->info)) {
+        daemon_refuse("%s is a static function of eswitch %s: only "
+                  "hotplugged functions can be unplugged", fn->info.name,
+                  d->name);
+    }
+    memset(&req, 0, sizeof req);
+    ovs_strlcpy(req.name, d->name, sizeof req.name);
+    req.vport = fn->info.vport;
+    reply = eswitchd_transact(ESW_ROP_DAEMON_UNPLUG, &req, sizeof req,
+                              &result, &len);
+    free(reply);
+    if (result == EBUSY) {
+        daemon_controlled(d->name, "unplug");
+    } else if (result) {
+        ovs_fatal(0, "ovs-eswitchd: unplug %s/%s: %s", d->name,
+                  fn->info.name, ovs_strerror(result));
+    }
+    daemon_free_devs(devs, n_devs);
+}
+
 /* Checks the MACs that 'cfg' (of 'file_name') gives its static functions
  * against those of the running ovs-vswitchd's functions, except the static
  * functions of the eSwitches the file replaces.  Exits with status 1 and a
@@ -1191,7 +1835,10 @@ usage(void)
            "\nOptions:\n"
            "  -t, --target=TARGET        pidfile or socket of ovs-vswitchd\n"
            "  --socket=PATH              ovs-eswitchd's control socket\n"
-           "                             (daemon-status, update)\n"
+           "                             (daemon-status, update, --daemon)\n"
+           "  --daemon                   hotplug, unplug, list, query: the\n"
+           "                             devices of ovs-eswitchd (no\n"
+           "                             ovs-vswitchd needed)\n"
            "  -T, --timeout=SECS         give up after SECS seconds\n"
            "                             (default $OVS_CTL_TIMEOUT, else %d)\n"
            "  --json                     JSON output\n"
@@ -1204,12 +1851,13 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-    enum { OPT_JSON = UCHAR_MAX + 1, OPT_SOCKET };
+    enum { OPT_JSON = UCHAR_MAX + 1, OPT_SOCKET, OPT_DAEMON };
     static const struct option long_options[] = {
         {"target", required_argument, NULL, 't'},
         {"timeout", required_argument, NULL, 'T'},
         {"json", no_argument, NULL, OPT_JSON},
         {"socket", required_argument, NULL, OPT_SOCKET},
+        {"daemon", no_argument, NULL, OPT_DAEMON},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -1243,6 +1891,9 @@ main(int argc, char *argv[])
             break;
         case OPT_SOCKET:
             eswitchd_socket = optarg;
+            break;
+        case OPT_DAEMON:
+            daemon_mode = true;
             break;
         case 'h':
             usage();

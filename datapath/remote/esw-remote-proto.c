@@ -64,6 +64,9 @@ static const char *const rop_names[ESW_N_ROPS] = {
     [ESW_ROP_RULE_LIST] = "rule-list",
     [ESW_ROP_DAEMON_STATUS] = "daemon-status",
     [ESW_ROP_DAEMON_UPDATE] = "daemon-update",
+    [ESW_ROP_DAEMON_FUNCTIONS] = "daemon-functions",
+    [ESW_ROP_DAEMON_HOTPLUG] = "daemon-hotplug",
+    [ESW_ROP_DAEMON_UNPLUG] = "daemon-unplug",
 };
 
 const char *
@@ -85,6 +88,9 @@ esw_rproto_abi(void)
         sizeof(struct esw_meter_config), sizeof(struct esw_meter_stats),
         sizeof(struct esw_trace), sizeof(struct esw_host_info),
         sizeof(struct esw_trace_output), sizeof(struct esw_key),
+        sizeof(struct esw_rw_daemon_hotplug),
+        sizeof(struct esw_rw_daemon_unplug),
+        sizeof(struct esw_rw_daemon_fns), sizeof(struct esw_rw_daemon_fn),
     };
     uint64_t hash = 1469598103934665603ULL;     /* FNV-1a. */
 
@@ -305,6 +311,67 @@ decode_pkt(const uint8_t *p, size_t len, struct esw_rreq *req,
     return 0;
 }
 
+static int
+decode_dev_open(const uint8_t *p, struct esw_rreq *req, char *reason,
+                size_t size)
+{
+    const uint8_t *emu = p + offsetof(struct esw_rw_dev_open, emu);
+    struct esw_rw_dev_open o;
+
+    if (p[offsetof(struct esw_rw_dev_open, has_emu)] > 1
+        || emu[offsetof(struct esw_emu_dev_config, busy_poll)] > 1) {
+        return bad(reason, size, "dev-open: bad boolean");
+    }
+    memcpy(&o, p, sizeof o);
+    if (esw_rproto_check_string(o.name, sizeof o.name)) {
+        return bad(reason, size, "dev-open: name not terminated");
+    }
+    memcpy(req->name, o.name, sizeof req->name);
+    req->dev_cfg = o.cfg;
+    req->emu = o.emu;
+    req->dev_cfg.emu = o.has_emu ? &req->emu : NULL;
+    return 0;
+}
+
+static int
+decode_vport_add(const uint8_t *p, struct esw_vport_config *vcfg,
+                 struct esw_io_config *vio, char *reason, size_t size)
+{
+    const uint8_t *cfg = p + offsetof(struct esw_rw_vport_add, cfg);
+    const uint8_t *io = p + offsetof(struct esw_rw_vport_add, io);
+    struct esw_rw_vport_add a;
+
+    if (p[offsetof(struct esw_rw_vport_add, has_io)] > 1
+        || cfg[offsetof(struct esw_vport_config, admin_down)] > 1
+        || io[offsetof(struct esw_io_config, client)] > 1) {
+        return bad(reason, size, "vport-add: bad boolean");
+    }
+    memcpy(&a, p, sizeof a);
+    if (esw_rproto_check_string(a.io.ifname, sizeof a.io.ifname)
+        || esw_rproto_check_string(a.io.path, sizeof a.io.path)) {
+        return bad(reason, size, "vport-add: name not terminated");
+    }
+    if ((unsigned int) a.cfg.kind > ESW_VPORT_SF
+        || (unsigned int) a.io.type > ESW_IO_WIRE) {
+        return bad(reason, size, "vport-add: bad kind or host side");
+    }
+    *vcfg = a.cfg;
+    *vio = a.io;
+    vcfg->io = a.has_io ? vio : NULL;
+    return 0;
+}
+
+void
+esw_rproto_hotplug_fn(const uint8_t *hotplug, uint32_t i,
+                      struct esw_vport_config *cfg, struct esw_io_config *io)
+{
+    const uint8_t *p = (hotplug + offsetof(struct esw_rw_daemon_hotplug, fns)
+                        + i * sizeof(struct esw_rw_vport_add));
+    char reason[1];
+
+    decode_vport_add(p, cfg, io, reason, 0);
+}
+
 int
 esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
                           const uint8_t *p, struct esw_rreq *req,
@@ -335,6 +402,15 @@ esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
         break;
     case ESW_ROP_DAEMON_UPDATE:
         expected = sizeof(struct esw_rw_update_req);
+        break;
+    case ESW_ROP_DAEMON_FUNCTIONS:
+        expected = sizeof(struct esw_rw_name);
+        break;
+    case ESW_ROP_DAEMON_HOTPLUG:
+        expected = sizeof(struct esw_rw_daemon_hotplug);
+        break;
+    case ESW_ROP_DAEMON_UNPLUG:
+        expected = sizeof(struct esw_rw_daemon_unplug);
         break;
     case ESW_ROP_VPORT_ADD:
         expected = sizeof(struct esw_rw_vport_add);
@@ -403,46 +479,56 @@ esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
         req->id = h.abi;
         break;
     }
-    case ESW_ROP_DEV_OPEN: {
-        const uint8_t *emu = p + offsetof(struct esw_rw_dev_open, emu);
-        struct esw_rw_dev_open o;
+    case ESW_ROP_DEV_OPEN:
+        return decode_dev_open(p, req, reason, size);
+    case ESW_ROP_VPORT_ADD:
+        return decode_vport_add(p, &req->vport_cfg, &req->io, reason, size);
+    case ESW_ROP_DAEMON_FUNCTIONS: {
+        struct esw_rw_name n;
 
-        if (p[offsetof(struct esw_rw_dev_open, has_emu)] > 1
-            || emu[offsetof(struct esw_emu_dev_config, busy_poll)] > 1) {
-            return bad(reason, size, "dev-open: bad boolean");
+        memcpy(&n, p, sizeof n);
+        if (esw_rproto_check_string(n.name, sizeof n.name)) {
+            return bad(reason, size, "daemon-functions: name not "
+                       "terminated");
         }
-        memcpy(&o, p, sizeof o);
-        if (esw_rproto_check_string(o.name, sizeof o.name)) {
-            return bad(reason, size, "dev-open: name not terminated");
-        }
-        memcpy(req->name, o.name, sizeof req->name);
-        req->dev_cfg = o.cfg;
-        req->emu = o.emu;
-        req->dev_cfg.emu = o.has_emu ? &req->emu : NULL;
+        memcpy(req->name, n.name, sizeof req->name);
         break;
     }
-    case ESW_ROP_VPORT_ADD: {
-        const uint8_t *cfg = p + offsetof(struct esw_rw_vport_add, cfg);
-        const uint8_t *io = p + offsetof(struct esw_rw_vport_add, io);
-        struct esw_rw_vport_add a;
+    case ESW_ROP_DAEMON_UNPLUG: {
+        struct esw_rw_daemon_unplug u;
 
-        if (p[offsetof(struct esw_rw_vport_add, has_io)] > 1
-            || cfg[offsetof(struct esw_vport_config, admin_down)] > 1
-            || io[offsetof(struct esw_io_config, client)] > 1) {
-            return bad(reason, size, "vport-add: bad boolean");
+        memcpy(&u, p, sizeof u);
+        if (esw_rproto_check_string(u.name, sizeof u.name)) {
+            return bad(reason, size, "daemon-unplug: name not terminated");
         }
-        memcpy(&a, p, sizeof a);
-        if (esw_rproto_check_string(a.io.ifname, sizeof a.io.ifname)
-            || esw_rproto_check_string(a.io.path, sizeof a.io.path)) {
-            return bad(reason, size, "vport-add: name not terminated");
+        memcpy(req->name, u.name, sizeof req->name);
+        req->vport = u.vport;
+        break;
+    }
+    case ESW_ROP_DAEMON_HOTPLUG: {
+        const uint8_t *fns = p + offsetof(struct esw_rw_daemon_hotplug, fns);
+        uint32_t n;
+        int error;
+
+        memcpy(&n, p + offsetof(struct esw_rw_daemon_hotplug, n), sizeof n);
+        if (p[offsetof(struct esw_rw_daemon_hotplug, tap_fallback)] > 1
+            || !n || n > ESW_RPROTO_MAX_FUNCTIONS) {
+            return bad(reason, size, "daemon-hotplug: bad boolean or "
+                       "%"PRIu32" functions (1..%d)", n,
+                       ESW_RPROTO_MAX_FUNCTIONS);
         }
-        if ((unsigned int) a.cfg.kind > ESW_VPORT_SF
-            || (unsigned int) a.io.type > ESW_IO_WIRE) {
-            return bad(reason, size, "vport-add: bad kind or host side");
+        error = decode_dev_open(p + offsetof(struct esw_rw_daemon_hotplug,
+                                             open), req, reason, size);
+        for (uint32_t i = 0; !error && i < n; i++) {
+            /* Each is checked now, decoded again by the caller. */
+            error = decode_vport_add(fns + i * sizeof(struct esw_rw_vport_add),
+                                     &req->vport_cfg, &req->io, reason, size);
         }
-        req->vport_cfg = a.cfg;
-        req->io = a.io;
-        req->vport_cfg.io = a.has_io ? &req->io : NULL;
+        if (error) {
+            return error;
+        }
+        req->arg = n;
+        req->hotplug = p;
         break;
     }
     case ESW_ROP_VPORT_LOOKUP: {

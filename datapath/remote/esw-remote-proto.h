@@ -55,7 +55,7 @@
 #include "esw-policy-config.h"
 
 #define ESW_RPROTO_MAGIC   0x52575345u     /* "ESWR" in memory order. */
-#define ESW_RPROTO_VERSION 2
+#define ESW_RPROTO_VERSION 3
 #define ESW_RPROTO_MAX_MSG (1u << 20)      /* Payload bound. */
 #define ESW_RPROTO_MAX_BATCH 64            /* Packets in one reply. */
 #define ESW_RPROTO_SOCKET  "ovs-eswitchd.sock"
@@ -102,6 +102,10 @@ enum esw_rop {
     ESW_ROP_RULE_LIST,
     ESW_ROP_DAEMON_STATUS,      /* Admin requests: on a connection */
     ESW_ROP_DAEMON_UPDATE,      /* without a device (ovs-eswitchctl). */
+    ESW_ROP_DAEMON_FUNCTIONS,   /* Admin: a device's functions. */
+    ESW_ROP_DAEMON_HOTPLUG,     /* Admin: a function added to a device
+                                 * without a client. */
+    ESW_ROP_DAEMON_UNPLUG,      /* Admin: and removed. */
     ESW_N_ROPS
 };
 
@@ -303,6 +307,52 @@ struct esw_rw_daemon_dev {
     uint64_t detached_ms;       /* How long without a client. */
 };
 
+/* Functions of the devices the daemon hosts (ovs-eswitchctl --daemon:
+ * hotplug before or without ovs-vswitchd).
+ *
+ * DAEMON_FUNCTIONS: request esw_rw_name (the device), reply
+ * esw_rw_daemon_fns followed by 'n' esw_rw_daemon_fn, in vport order;
+ * ENODEV if the daemon has no such device.  Read-only: allowed on a
+ * device a client controls.
+ *
+ * DAEMON_HOTPLUG: request esw_rw_daemon_hotplug, reply esw_rw_error_u32
+ * (the new function's vport).  The device is created with 'open' if the
+ * daemon has none of that name; each of 'fns' but the last is added
+ * unless the device has a function of its kind and numbers already (the
+ * layout ovs-vswitchd would give the device); the last is the new
+ * function, EEXIST if the device has it.  A device created this way is
+ * kept without a client (as one whose client went away), for a client
+ * (ovs-vswitchd) to take it over; it does not expire (--keep-devices)
+ * until a client took it over.  EBUSY if a client controls the device.
+ *
+ * DAEMON_UNPLUG: request esw_rw_daemon_unplug; EBUSY if a client controls
+ * the device, ENODEV without the device, ENOENT without the vport. */
+#define ESW_RPROTO_MAX_FUNCTIONS 16
+
+struct esw_rw_daemon_hotplug {
+    struct esw_rw_dev_open open;
+    uint8_t tap_fallback;       /* A tap host side that cannot be created
+                                 * (no permission) becomes a capture one,
+                                 * for this function and the next. */
+    uint32_t n;                 /* 1..ESW_RPROTO_MAX_FUNCTIONS. */
+    struct esw_rw_vport_add fns[ESW_RPROTO_MAX_FUNCTIONS];
+};
+
+struct esw_rw_daemon_unplug {
+    char name[ESW_NAME_MAX];    /* The device. */
+    uint32_t vport;
+};
+
+struct esw_rw_daemon_fns {
+    uint8_t attached;           /* A client controls the device. */
+    uint32_t n;
+};
+
+struct esw_rw_daemon_fn {
+    struct esw_vport_info info; /* 'rep_fd' -1. */
+    struct esw_host_info host;
+};
+
 /* Checks a DAEMON_UPDATE reply or a status's 'last': EINVAL if a string
  * is not terminated or the state out of range. */
 int esw_rproto_check_update_result(const struct esw_rw_update_result *);
@@ -335,7 +385,17 @@ struct esw_rreq {
     const char *binary;                 /* DAEMON_UPDATE: into the
                                          * message. */
     uint32_t fault;
+    const uint8_t *hotplug;             /* DAEMON_HOTPLUG: the
+                                         * esw_rw_daemon_hotplug, checked,
+                                         * in the message. */
 };
+
+/* Decodes DAEMON_HOTPLUG's function 'i' (of a request that
+ * esw_rproto_decode_request() accepted) into 'cfg' and 'io' ('cfg->io'
+ * points to 'io' if it has a host side). */
+void esw_rproto_hotplug_fn(const uint8_t *hotplug, uint32_t i,
+                           struct esw_vport_config *cfg,
+                           struct esw_io_config *io);
 
 /* Decodes and checks request 'payload' (of 'hdr->len' bytes) into 'req'.
  * Returns 0 or EINVAL with a reason in 'reason'.  Never reads outside

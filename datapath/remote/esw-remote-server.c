@@ -154,6 +154,10 @@ struct esw_rsession {
 
     long long int detached_at;  /* esw_rsession_detach()'s 'now'. */
     bool adopted;               /* Took a kept device over. */
+    bool admin;                 /* Kept, made or changed by an admin
+                                 * request, since its last client: does
+                                 * not expire. */
+    bool adopted_admin;         /* 'adopted' from such a session. */
 
     /* What a live update hands over that the device does not say: the
      * device's open request and each vport's host-side config
@@ -548,6 +552,8 @@ session_adopt(struct esw_rsession *s, const char *name)
             free(old);
             atomic_store(&s->sink.unattended, false);
             s->adopted = true;
+            s->adopted_admin = s->admin;
+            s->admin = false;
             return true;
         }
     }
@@ -587,7 +593,7 @@ esw_rsession_expire(long long int now, long long int timeout,
     for (size_t i = 0; i < n_detached; ) {
         struct esw_rsession *s = detached[i];
 
-        if (timeout < 0 || now - s->detached_at >= timeout) {
+        if (timeout < 0 || (!s->admin && now - s->detached_at >= timeout)) {
             if (cb) {
                 cb(esw_dev_name(s->dev), s->rules.n);
             }
@@ -620,6 +626,9 @@ esw_rsession_next_expiry(long long int timeout)
     for (size_t i = 0; i < n_detached; i++) {
         long long int t = detached[i]->detached_at + timeout;
 
+        if (detached[i]->admin) {
+            continue;
+        }
         if (next < 0 || t < next) {
             next = t;
         }
@@ -1254,9 +1263,74 @@ dispatch(struct esw_rsession *s, const struct esw_rreq *req,
         break;
     case ESW_ROP_DAEMON_STATUS:
     case ESW_ROP_DAEMON_UPDATE:
+    case ESW_ROP_DAEMON_FUNCTIONS:
+    case ESW_ROP_DAEMON_HOTPLUG:
+    case ESW_ROP_DAEMON_UNPLUG:
         reply->result = EOPNOTSUPP;     /* The daemon's, on a connection
                                          * without a device. */
         break;
+    }
+}
+
+/* Opens (creates) device 'req->name' for 's', as DEV_OPEN asks: stores
+ * its capabilities in 'caps' and the result in 'reply'. */
+static void
+session_open(struct esw_rsession *s, const struct esw_rreq *req,
+             struct esw_caps *caps, struct esw_rreply *reply)
+{
+    reply->result = esw_dev_open(req->name, "sim", &req->dev_cfg,
+                                 &s->dev);
+    if (!reply->result && s->dev->ref_cnt > 1) {
+        /* Another client controls it. */
+        esw_dev_close(s->dev);
+        s->dev = NULL;
+        reply->result = EBUSY;
+    }
+    if (!reply->result) {
+        s->rings = calloc((size_t) s->dev->caps.max_vports
+                          * ESW_MAX_REP_QUEUES, sizeof *s->rings);
+        s->send_rings = calloc(s->dev->caps.max_vports,
+                               sizeof *s->send_rings);
+        s->io_cfgs = calloc(s->dev->caps.max_vports,
+                            sizeof *s->io_cfgs);
+        s->send_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (!s->rings || !s->send_rings || !s->io_cfgs
+            || s->send_efd < 0) {
+            reply->result = s->send_efd < 0 ? EMFILE : ENOMEM;
+            free(s->rings);
+            free(s->send_rings);
+            free(s->io_cfgs);
+            s->rings = NULL;
+            s->send_rings = NULL;
+            s->io_cfgs = NULL;
+            if (s->send_efd >= 0) {
+                close(s->send_efd);
+                s->send_efd = -1;
+            }
+            esw_dev_close(s->dev);
+            s->dev = NULL;
+        }
+    }
+    if (!reply->result) {
+        reply->result = stats_create(s, s->dev->caps.max_vports);
+        if (reply->result) {
+            session_close_dev(s);
+        }
+    }
+    if (!reply->result) {
+        memset(&s->open, 0, sizeof s->open);
+        memcpy(s->open.name, req->name, sizeof s->open.name);
+        s->open.cfg = req->dev_cfg;
+        s->open.cfg.emu = NULL;
+        s->open.has_emu = req->dev_cfg.emu != NULL;
+        s->open.emu = req->emu;
+        s->sink.queue = sink_queue;
+        s->sink.aux = s;
+        esw_sim_set_rep_sink(s->dev, &s->sink);
+        esw_sim_set_counter_store(s->dev, &s->counter_store);
+        esw_dev_get_caps(s->dev, caps);
+        reply->fds[0] = s->stats_fd;
+        reply->n_fds = 1;
     }
 }
 
@@ -1300,60 +1374,7 @@ esw_rsession_handle(struct esw_rsession *s, const struct esw_rmsg_hdr *hdr,
             reply->fds[0] = s->stats_fd;
             reply->n_fds = 1;
         } else {
-            reply->result = esw_dev_open(req->name, "sim", &req->dev_cfg,
-                                         &s->dev);
-            if (!reply->result && s->dev->ref_cnt > 1) {
-                /* Another client controls it. */
-                esw_dev_close(s->dev);
-                s->dev = NULL;
-                reply->result = EBUSY;
-            }
-            if (!reply->result) {
-                s->rings = calloc((size_t) s->dev->caps.max_vports
-                                  * ESW_MAX_REP_QUEUES, sizeof *s->rings);
-                s->send_rings = calloc(s->dev->caps.max_vports,
-                                       sizeof *s->send_rings);
-                s->io_cfgs = calloc(s->dev->caps.max_vports,
-                                    sizeof *s->io_cfgs);
-                s->send_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-                if (!s->rings || !s->send_rings || !s->io_cfgs
-                    || s->send_efd < 0) {
-                    reply->result = s->send_efd < 0 ? EMFILE : ENOMEM;
-                    free(s->rings);
-                    free(s->send_rings);
-                    free(s->io_cfgs);
-                    s->rings = NULL;
-                    s->send_rings = NULL;
-                    s->io_cfgs = NULL;
-                    if (s->send_efd >= 0) {
-                        close(s->send_efd);
-                        s->send_efd = -1;
-                    }
-                    esw_dev_close(s->dev);
-                    s->dev = NULL;
-                }
-            }
-            if (!reply->result) {
-                reply->result = stats_create(s, s->dev->caps.max_vports);
-                if (reply->result) {
-                    session_close_dev(s);
-                }
-            }
-            if (!reply->result) {
-                memset(&s->open, 0, sizeof s->open);
-                memcpy(s->open.name, req->name, sizeof s->open.name);
-                s->open.cfg = req->dev_cfg;
-                s->open.cfg.emu = NULL;
-                s->open.has_emu = req->dev_cfg.emu != NULL;
-                s->open.emu = req->emu;
-                s->sink.queue = sink_queue;
-                s->sink.aux = s;
-                esw_sim_set_rep_sink(s->dev, &s->sink);
-                esw_sim_set_counter_store(s->dev, &s->counter_store);
-                esw_dev_get_caps(s->dev, caps);
-                reply->fds[0] = s->stats_fd;
-                reply->n_fds = 1;
-            }
+            session_open(s, req, caps, reply);
         }
     } else if (!s->dev) {
         reply->result = ENODEV;
@@ -1367,6 +1388,221 @@ esw_rsession_handle(struct esw_rsession *s, const struct esw_rmsg_hdr *hdr,
 out:
     free(req);
     return keep;
+}
+
+/* Admin requests on devices (ovs-eswitchctl --daemon). */
+
+struct esw_rsession *
+esw_rsession_find_detached(const char *name)
+{
+    for (size_t i = 0; i < n_detached; i++) {
+        if (!strcmp(esw_dev_name(detached[i]->dev), name)) {
+            return detached[i];
+        }
+    }
+    return NULL;
+}
+
+void
+esw_rsession_admin_functions(struct esw_rsession *s, bool attached,
+                             struct esw_rreply *r)
+{
+    struct esw_rw_daemon_fns *h;
+    uint32_t *vports = NULL;
+    size_t n = esw_vport_list(s->dev, NULL, 0);
+
+    if (n) {
+        vports = malloc(n * sizeof *vports);
+        if (!vports) {
+            r->result = ENOMEM;
+            return;
+        }
+        size_t m = esw_vport_list(s->dev, vports, n);
+
+        n = m < n ? m : n;
+    }
+    h = reply_put(r, NULL, sizeof *h);
+    h->attached = attached;
+    for (size_t i = 0; i < n; i++) {
+        struct esw_rw_daemon_fn fn;
+
+        memset(&fn, 0, sizeof fn);
+        if (esw_vport_get_info(s->dev, vports[i], &fn.info)) {
+            continue;               /* Gone meanwhile. */
+        }
+        fn.info.rep_fd = -1;
+        esw_vport_get_host(s->dev, vports[i], &fn.host);
+        if (r->len + sizeof fn > ESW_RPROTO_MAX_MSG) {
+            break;              /* The first ones (ESW_RPROTO_MAX_MSG). */
+        }
+        reply_put(r, &fn, sizeof fn);
+        /* 'h' may have moved. */
+        ((struct esw_rw_daemon_fns *) r->data)->n++;
+    }
+    free(vports);
+}
+
+/* Whether 'dev' has a function of 'cfg''s kind and numbers. */
+static bool
+has_function(struct esw_dev *dev, const struct esw_vport_config *cfg)
+{
+    size_t n = esw_vport_list(dev, NULL, 0);
+    uint32_t *all = malloc((n ? n : 1) * sizeof *all);
+    bool found = false;
+    size_t m;
+
+    if (!all) {
+        return false;
+    }
+    m = esw_vport_list(dev, all, n);
+    n = m < n ? m : n;
+    for (size_t i = 0; i < n && !found; i++) {
+        struct esw_vport_info info;
+
+        found = (!esw_vport_get_info(dev, all[i], &info)
+                 && info.kind == cfg->kind
+                 && (cfg->kind == ESW_VPORT_UPLINK || info.pf == cfg->pf)
+                 && ((cfg->kind != ESW_VPORT_VF && cfg->kind != ESW_VPORT_SF)
+                     || info.fn == cfg->fn));
+    }
+    free(all);
+    return found;
+}
+
+void
+esw_rsession_admin_hotplug(const struct esw_rreq *req, long long int now,
+                           struct esw_rreply *r)
+{
+    struct esw_rsession *s = esw_rsession_find_detached(req->name);
+    bool created = false, fallback = false;
+    struct esw_rw_error_u32 w;
+    struct esw_rreq *sub;
+
+    memset(&w, 0, sizeof w);
+    esw_error_clear(&w.err);
+    sub = calloc(1, sizeof *sub);
+    if (!sub) {
+        r->result = ENOMEM;
+        return;
+    }
+    if (!s) {
+        struct esw_caps caps;
+        struct esw_rreply open;
+
+        s = esw_rsession_create();
+        if (!s) {
+            r->result = ENOMEM;
+            free(sub);
+            return;
+        }
+        s->hello = true;
+        esw_rreply_init(&open);
+        session_open(s, req, &caps, &open);
+        r->result = open.result;
+        esw_rreply_destroy(&open);
+        if (r->result) {
+            esw_error_set(&w.err, r->result, ESW_ERROR_UNSPECIFIED, -1,
+                          "cannot create device %s: %s", req->name,
+                          strerror(r->result));
+            esw_rsession_destroy(s);
+            reply_put(r, &w, sizeof w);
+            free(sub);
+            return;
+        }
+        created = true;
+    }
+    for (uint32_t i = 0; i < req->arg && !r->result; i++) {
+        struct esw_rreply one;
+        bool last = i + 1 == req->arg;
+
+        memset(sub, 0, sizeof *sub);
+        sub->op = ESW_ROP_VPORT_ADD;
+        esw_rproto_hotplug_fn(req->hotplug, i, &sub->vport_cfg, &sub->io);
+        if (has_function(s->dev, &sub->vport_cfg)) {
+            if (last) {
+                r->result = esw_error_set(&w.err, EEXIST, ESW_ERROR_VPORT,
+                                          -1, "the device has this "
+                                          "function already");
+            }
+            continue;
+        }
+        if (fallback && sub->vport_cfg.io && sub->io.type == ESW_IO_TAP) {
+            sub->io.type = ESW_IO_CAPTURE;
+        }
+        for (;;) {
+            const struct esw_rw_error_u32 *res;
+
+            esw_rreply_init(&one);
+            dispatch(s, sub, &one);
+            res = (const struct esw_rw_error_u32 *) one.data;
+            if (one.result && !fallback && res
+                && req->hotplug[offsetof(struct esw_rw_daemon_hotplug,
+                                         tap_fallback)]
+                && sub->vport_cfg.io && sub->io.type == ESW_IO_TAP
+                && (one.result == EACCES || one.result == EPERM
+                    || one.result == ENODEV)) {
+                /* As ovs-ext does: no tap devices here, host sides in
+                 * memory from then on. */
+                fallback = true;
+                sub->io.type = ESW_IO_CAPTURE;
+                esw_rreply_destroy(&one);
+                continue;
+            }
+            break;
+        }
+        r->result = one.result;
+        if (one.data && one.len >= sizeof w) {
+            memcpy(&w, one.data, sizeof w);
+        }
+        esw_rreply_destroy(&one);
+    }
+    free(sub);
+    if (r->result && created) {
+        esw_rsession_destroy(s);        /* Nothing half made stays. */
+    } else if (created && !esw_rsession_detach(s, now)) {
+        esw_rsession_destroy(s);
+        r->result = esw_error_set(&w.err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
+                                  "out of memory");
+    } else if (!r->result) {
+        s->admin = true;
+    }
+    reply_put(r, &w, sizeof w);
+}
+
+bool
+esw_rsession_is_admin(const struct esw_rsession *s)
+{
+    return s->admin;
+}
+
+bool
+esw_rsession_adopted_admin(const struct esw_rsession *s)
+{
+    return s->adopted_admin;
+}
+
+void
+esw_rsession_admin_unplug(const struct esw_rreq *req, struct esw_rreply *r)
+{
+    struct esw_rsession *s = esw_rsession_find_detached(req->name);
+    struct esw_rreq *sub;
+
+    if (!s) {
+        r->result = ENODEV;
+        return;
+    }
+    sub = calloc(1, sizeof *sub);
+    if (!sub) {
+        r->result = ENOMEM;
+        return;
+    }
+    sub->op = ESW_ROP_VPORT_DEL;
+    sub->vport = req->vport;
+    dispatch(s, sub, r);
+    free(sub);
+    if (!r->result) {
+        s->admin = true;
+    }
 }
 
 /* Live update (esw-remote-state.h). */
@@ -1933,6 +2169,7 @@ esw_rsession_restore(const struct esw_rstate_session *ss, int fds[],
     }
     s->hello = ss->s.hello;
     if (ss->s.sock < 0) {
+        s->admin = ss->s.admin;
         if (!esw_rsession_detach(s, now - ss->s.detached_ms)) {
             snprintf(reason, size, "out of memory");
             return NULL;

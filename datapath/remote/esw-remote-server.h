@@ -105,6 +105,27 @@ size_t esw_rsession_n_rules(const struct esw_rsession *);
 /* The device name of the session, or NULL before it opened one. */
 const char *esw_rsession_dev_name(const struct esw_rsession *);
 
+/* Admin requests on devices (esw-remote-proto.h's DAEMON_FUNCTIONS,
+ * DAEMON_HOTPLUG, DAEMON_UNPLUG), for ovs-eswitchd, which knows the
+ * sessions with a client: esw_rsession_find_detached() finds the kept
+ * session of device 'name'.  esw_rsession_admin_functions() replies with
+ * 's''s functions.  esw_rsession_admin_hotplug() and
+ * esw_rsession_admin_unplug() act on a device no client controls (the
+ * caller checked): the first creates it, kept, if the daemon has none.  A
+ * kept device an admin request created or changed does not expire until
+ * a client took it over. */
+struct esw_rsession *esw_rsession_find_detached(const char *name);
+void esw_rsession_admin_functions(struct esw_rsession *, bool attached,
+                                  struct esw_rreply *);
+struct esw_rreq;
+void esw_rsession_admin_hotplug(const struct esw_rreq *, long long int now,
+                                struct esw_rreply *);
+void esw_rsession_admin_unplug(const struct esw_rreq *, struct esw_rreply *);
+bool esw_rsession_is_admin(const struct esw_rsession *);
+/* Whether the kept session 's' took over was an admin one
+ * (esw_rsession_take_adopted()). */
+bool esw_rsession_adopted_admin(const struct esw_rsession *);
+
 /* Live update (esw-remote-state.h, ovs-eswitchd(8)).
  *
  * esw_rsession_pause() brings 's''s device to a quiescent point: the

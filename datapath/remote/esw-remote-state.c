@@ -614,6 +614,7 @@ esw_rstate_parse(const uint8_t *data, size_t size, size_t n_fds,
             break;
         }
         if (ss->s.hello > 1 || ss->s.has_dev > 1 || ss->s.update_pending > 1
+            || ss->s.admin > 1 || (ss->s.admin && ss->s.sock >= 0)
             || buf_len != ss->s.buf_len || buf_len > 2 * ESW_RPROTO_MAX_MSG
             || (ss->s.sock < 0 && (!ss->s.has_dev || ss->s.buf_len
                                    || ss->s.update_pending))) {

@@ -51,7 +51,7 @@
 #include "esw-remote-proto.h"
 
 #define ESW_RSTATE_MAGIC "ESWSTATE"
-#define ESW_RSTATE_VERSION 1
+#define ESW_RSTATE_VERSION 2
 #define ESW_RSTATE_MAX_SIZE (1u << 30)
 #define ESW_RSTATE_MAX_FDS 65536
 
@@ -99,6 +99,9 @@ struct esw_rs_session {
     uint8_t has_dev;            /* A DEV record follows. */
     uint8_t update_pending;     /* The client waits for this update's
                                  * result (DAEMON_UPDATE 'update_seq'). */
+    uint8_t admin;              /* Kept session made or changed by
+                                 * ovs-eswitchctl --daemon: does not
+                                 * expire (esw-remote-server.h). */
     uint32_t update_seq;
     int64_t detached_ms;        /* Kept session: how long ago its client
                                  * went away. */

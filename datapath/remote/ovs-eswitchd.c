@@ -491,6 +491,60 @@ update_start(struct client *c, const struct esw_rmsg_hdr *hdr,
     log_msg("live update: started %s (pid %ld)", binary, (long) pid);
 }
 
+/* The session of a client that controls device 'name', if any. */
+static struct esw_rsession *
+attached_session(const char *name)
+{
+    for (size_t i = 0; i < MAX_CLIENTS; i++) {
+        const char *dev = (clients[i].sock >= 0
+                           ? esw_rsession_dev_name(clients[i].session)
+                           : NULL);
+
+        if (dev && !strcmp(dev, name)) {
+            return clients[i].session;
+        }
+    }
+    return NULL;
+}
+
+/* DAEMON_FUNCTIONS, DAEMON_HOTPLUG, DAEMON_UNPLUG (ovs-eswitchctl
+ * --daemon): a device a client controls may be read, not changed (a
+ * device has one controlling session). */
+static void
+admin_device(const struct esw_rreq *req, struct esw_rreply *r)
+{
+    struct esw_rsession *s = attached_session(req->name);
+
+    if (req->op == ESW_ROP_DAEMON_FUNCTIONS) {
+        if (!s) {
+            s = esw_rsession_find_detached(req->name);
+        }
+        if (s) {
+            esw_rsession_admin_functions(s, attached_session(req->name),
+                                         r);
+        } else {
+            r->result = ENODEV;
+        }
+    } else if (s) {
+        r->result = EBUSY;
+    } else if (req->op == ESW_ROP_DAEMON_HOTPLUG) {
+        esw_rsession_admin_hotplug(req, now_ms(), r);
+        if (!r->result) {
+            const struct esw_rw_error_u32 *w = (const void *) r->data;
+
+            log_msg("%s: vport %"PRIu32" hotplugged by ovs-eswitchctl "
+                    "(the device is kept for a client to take it over)",
+                    req->name, w->value);
+        }
+    } else {
+        esw_rsession_admin_unplug(req, r);
+        if (!r->result) {
+            log_msg("%s: vport %"PRIu32" unplugged by ovs-eswitchctl",
+                    req->name, req->vport);
+        }
+    }
+}
+
 /* Returns true if 'c' is to get 'r' as the reply now. */
 static bool
 admin_request(struct client *c, const struct esw_rmsg_hdr *hdr,
@@ -511,6 +565,10 @@ admin_request(struct client *c, const struct esw_rmsg_hdr *hdr,
         }
     } else if (hdr->op == ESW_ROP_DAEMON_STATUS) {
         daemon_status(r);
+    } else if (hdr->op == ESW_ROP_DAEMON_FUNCTIONS
+               || hdr->op == ESW_ROP_DAEMON_HOTPLUG
+               || hdr->op == ESW_ROP_DAEMON_UNPLUG) {
+        admin_device(req, r);
     } else {
         update_start(c, hdr, req->binary, req->fault, r);
         reply = !c->update_pending;
@@ -597,6 +655,7 @@ state_write(struct esw_rstate_writer *w, long long int paused_at)
     for (size_t i = 0;
          !error && (s = esw_rsession_detached_get(i, &detached_at)); i++) {
         struct esw_rs_session rs = { .sock = -1, .has_dev = true,
+                                     .admin = esw_rsession_is_admin(s),
                                      .detached_ms = now - detached_at };
 
         esw_rstate_put(w, ESW_RSTATE_SESSION, &rs, sizeof rs, NULL, 0);
@@ -1067,7 +1126,10 @@ client_process(struct client *c)
         }
         esw_rreply_init(&r);
         if ((hdr.op == ESW_ROP_DAEMON_STATUS
-             || hdr.op == ESW_ROP_DAEMON_UPDATE)
+             || hdr.op == ESW_ROP_DAEMON_UPDATE
+             || hdr.op == ESW_ROP_DAEMON_FUNCTIONS
+             || hdr.op == ESW_ROP_DAEMON_HOTPLUG
+             || hdr.op == ESW_ROP_DAEMON_UNPLUG)
             && esw_rsession_hello_done(c->session)
             && !esw_rsession_dev_name(c->session)) {
             bool reply = admin_request(c, &hdr, c->buf + off + sizeof hdr,
@@ -1396,12 +1458,17 @@ main(int argc, char *argv[])
                 if (!client_read(c)) {
                     client_close(c);
                 } else if (esw_rsession_take_adopted(c->session, &since)) {
+                    bool admin = esw_rsession_adopted_admin(c->session);
+
                     log_msg("%s: taken over by a new client %lld ms after "
-                            "the previous one went away (%zu rules, %llu "
+                            "%s (%zu rules, %llu "
                             "misses dropped meanwhile, counted per vport "
                             "as no-controller)",
                             esw_rsession_dev_name(c->session),
                             now_ms() - since,
+                            (admin ? "it was kept (made or changed by "
+                             "ovs-eswitchctl --daemon)"
+                             : "the previous one went away"),
                             esw_rsession_n_rules(c->session),
                             (unsigned long long)
                             esw_rsession_no_controller_drops(c->session));
