@@ -95,6 +95,7 @@ struct eswitch {
     bool managed;               /* The uplink port exists. */
     bool adopted;               /* Taken over from a device a previous
                                  * ovs-vswitchd left (remote driver). */
+    bool claimed;               /* A port used it since it was created. */
     struct hmap claims;         /* Contains "struct eswitch_claim"s. */
 
     /* Management. */

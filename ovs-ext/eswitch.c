@@ -1067,6 +1067,22 @@ add_claim__(struct eswitch *esw, uint32_t vport, const char *port_name)
     claim->vport = vport;
     claim->port_name = xstrdup(port_name);
     hmap_insert(&esw->claims, &claim->node, hash_int(vport, 0));
+    esw->claimed = true;
+}
+
+/* After a port failed to claim a function of 'esw' (it has none of that
+ * name): destroys 'esw' if nothing keeps it, except a device taken over
+ * from a previous ovs-vswitchd that no port has used yet.  When a new
+ * ovs-vswitchd restores its ports one by one, the first may name a
+ * function that is gone (unplugged meanwhile): closing the device then
+ * would destroy, in the device daemon, every function the next ports
+ * come for, with their host sides. */
+static void
+eswitch_claim_failed__(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
+{
+    if (!esw->adopted || esw->claimed) {
+        eswitch_destroy_if_unused__(esw);
+    }
 }
 
 static void
@@ -1111,7 +1127,7 @@ eswitch_manage(const char *port_name, const struct smap *options,
         *errp = xasprintf("eswitch %s has no uplink function %s", esw->name,
                           port_name);
         error = ENOENT;
-        eswitch_destroy_if_unused__(esw);
+        eswitch_claim_failed__(esw);
         goto out;
     }
     if (!esw->managed) {
@@ -1181,7 +1197,7 @@ eswitch_claim(const char *esw_name, const struct eswitch_fn_id *id,
                           " VFs and %"PRIu32" virtio-net devices)",
                           esw->name, fn_name, esw->layout.n_vfs,
                           esw->layout.n_sfs);
-        eswitch_destroy_if_unused__(esw);
+        eswitch_claim_failed__(esw);
         error = ENOENT;
         goto out;
     }
