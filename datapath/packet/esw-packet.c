@@ -235,9 +235,9 @@ esw_parse(const void *frame, size_t len, uint32_t in_vport,
      * gcc inlines each as a few vector stores, where one 144-byte memset
      * is a call to the C library that costs a third of a hit's cycles
      * (bench-pipeline). */
-    _Static_assert(ESW_KEY_WORDS == 20, "the two memsets cover words 2-19");
-    memset(&key->w[2], 0, 9 * sizeof key->w[0]);
-    memset(&key->w[11], 0, 9 * sizeof key->w[0]);
+    _Static_assert(ESW_KEY_WORDS == 23, "the two memsets cover words 2-22");
+    memset(&key->w[2], 0, 10 * sizeof key->w[0]);
+    memset(&key->w[12], 0, 11 * sizeof key->w[0]);
     if (n < ESW_ETH_HDR_LEN) {
         set_word0(key, in_vport, 0, 0);
         key->w[1] = 0;

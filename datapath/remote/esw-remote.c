@@ -516,6 +516,15 @@ remote_open(const char *name, const struct esw_dev_config *cfg,
         error = ENODEV;
         goto error_close;
     }
+    /* The daemon's protocol has no connection table operations: a CT
+     * action there would only ever miss, so the device offers neither it
+     * nor the ct_* match fields (esw_ct_add() fails with EOPNOTSUPP). */
+    d->up.caps.actions &= ~(1u << ESW_ACTION_CT);
+    d->up.caps.match_fields &= ~((1u << ESW_MATCH_CT_STATE)
+                                 | (1u << ESW_MATCH_CT_ZONE)
+                                 | (1u << ESW_MATCH_CT_MARK)
+                                 | (1u << ESW_MATCH_CT_LABEL));
+    d->up.caps.max_conns = 0;
     error = map_stats(d, fds);
     if (error) {
         goto error_close;
