@@ -72,6 +72,10 @@ struct ct_conn {
     size_t n_devs;
     struct esw_dev *devs[CT_OFFLOAD_MAX_DEVS];              /* Referenced. */
     ATOMIC(struct esw_ct *) cts[CT_OFFLOAD_MAX_DEVS];       /* NULL: gone. */
+
+    /* The sweeper's (see hook_conn_last_used()). */
+    atomic_uint64_t seen_used;  /* Devices' last use, esw_time_msec(). */
+    atomic_llong reported;      /* What was answered, time_msec(). */
 };
 
 static struct mpsc_queue queue = MPSC_QUEUE_INITIALIZER(&queue);
@@ -237,12 +241,19 @@ conn_find(const void *handle)
     return NULL;
 }
 
-/* The device's last packet of connection 'handle', in time_msec()'s
- * clock.  Called by conntrack's sweeper: no lock, no wait. */
+/* The devices' last packet of connection 'handle', in time_msec()'s
+ * clock.  Called by conntrack's sweeper: no lock, no wait.
+ *
+ * A use the devices report for the first time is converted from their
+ * clock (esw_time_msec()) to OVS's; a use already reported keeps the time
+ * it was reported with.  The two clocks run at the same pace, except
+ * when OVS's is warped (tests: time/warp), where a conversion alone would
+ * make a packet of long ago look recent at every later question. */
 static bool
 hook_conn_last_used(const void *handle, long long int *last_used)
 {
-    uint64_t used = 0;
+    long long int reported = 0;
+    uint64_t used = 0, seen;
     struct ct_conn *c;
 
     esw_rcu_read_lock();
@@ -256,12 +267,22 @@ hook_conn_last_used(const void *handle, long long int *last_used)
                 used = MAX(used, st.used_ms);
             }
         }
+        atomic_read_relaxed(&c->seen_used, &seen);
+        if (used > seen) {
+            uint64_t now = esw_time_msec();
+
+            reported = time_msec() - (long long int) (now - MIN(used, now));
+            atomic_store_relaxed(&c->seen_used, used);
+            atomic_store_relaxed(&c->reported, reported);
+        } else {
+            atomic_read_relaxed(&c->reported, &reported);
+        }
     }
     esw_rcu_read_unlock();
-    if (!used) {
+    if (!reported) {
         return false;
     }
-    *last_used = time_msec() - (long long int) (esw_time_msec() - used);
+    *last_used = reported;
     counter_inc(&n_kept_alive);
     return true;
 }
