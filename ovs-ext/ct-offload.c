@@ -462,11 +462,31 @@ worker_start(void)
     }
 }
 
+/* True if an eSwitch has a connection table. */
+static bool
+any_ct_device(void)
+{
+    char names[CT_OFFLOAD_MAX_DEVS][ESW_NAME_MAX];
+    size_t n = MIN(esw_dev_list(names, CT_OFFLOAD_MAX_DEVS),
+                   CT_OFFLOAD_MAX_DEVS);
+
+    for (size_t i = 0; i < n; i++) {
+        struct esw_dev *dev = esw_dev_lookup(names[i]);
+        bool has = dev && esw_ct_capacity(dev);
+
+        esw_dev_close(dev);
+        if (has) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void
 ct_offload_set_ovs_config(const struct smap *other_config)
 {
     bool want = (smap_get_bool(other_config, "hw-offload", false)
-                 && eswitch_count() > 0);
+                 && eswitch_count() > 0 && any_ct_device());
     bool on;
 
     atomic_read_relaxed(&enabled, &on);

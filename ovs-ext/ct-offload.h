@@ -10,7 +10,8 @@
 /* Connection offload: OVS's userspace conntrack's established connections
  * in the eSwitches' connection tables.
  *
- * With hw-offload on and at least one eSwitch, ovs-ext registers
+ * With hw-offload on and an eSwitch with a connection table (not the
+ * remote driver's, which has none), ovs-ext registers
  * conntrack's offload hooks (OVS patch 0003, lib/conntrack-offload.h).
  * Every committed connection that becomes established (TCP: both peers
  * ESTABLISHED; UDP: traffic both ways) is offered; a TCP or UDP connection
@@ -34,7 +35,7 @@
 struct smap;
 
 /* Registers or unregisters the hooks after 'other_config' (hw-offload) and
- * whether eSwitches exist.  Main thread. */
+ * whether eSwitches with a connection table exist.  Main thread. */
 void ct_offload_set_ovs_config(const struct smap *other_config);
 
 /* True if the hooks are registered. */

@@ -608,6 +608,10 @@ collect_ovs_conns(struct hmap *conns)
         struct sset names = SSET_INITIALIZER(&names);
         const char *name;
 
+        if (!strcmp(type, "system")) {
+            continue;       /* The kernel's conntrack: not offloaded here. */
+        }
+
         dp_enumerate_names(type, &names);
         SSET_FOR_EACH (name, &names) {
             struct ct_dpif_dump_state *dump;
