@@ -89,6 +89,15 @@ static atomic_uint64_t n_offered, n_declined, n_declined_proto,
     n_declined_ipv6, n_declined_helper, n_declined_busy, n_added,
     n_add_failed, n_removed, n_updated, n_flushes, n_kept_alive;
 
+static struct esw_ct *
+conn_ct(struct ct_conn *c, size_t i)
+{
+    struct esw_ct *ct;
+
+    atomic_read(&c->cts[i], &ct);
+    return ct;
+}
+
 static uint32_t
 handle_hash(const void *handle)
 {
@@ -260,7 +269,7 @@ hook_conn_last_used(const void *handle, long long int *last_used)
     c = conn_find(handle);
     if (c) {
         for (size_t i = 0; i < c->n_devs; i++) {
-            struct esw_ct *ct = atomic_load(&c->cts[i]);
+            struct esw_ct *ct = conn_ct(c, i);
             struct esw_ct_stats st;
 
             if (ct && !esw_ct_get_stats(c->devs[i], ct, &st)) {
@@ -309,7 +318,7 @@ conn_remove(struct ct_conn *c)
 {
     cmap_remove(&conns, &c->node, handle_hash(c->handle));
     for (size_t i = 0; i < c->n_devs; i++) {
-        struct esw_ct *ct = atomic_load(&c->cts[i]);
+        struct esw_ct *ct = conn_ct(c, i);
 
         atomic_store(&c->cts[i], NULL);
         esw_ct_del(c->devs[i], ct);
@@ -374,7 +383,7 @@ work_update(const struct ct_work *w)
 
     if (c) {
         for (size_t i = 0; i < c->n_devs; i++) {
-            esw_ct_modify(c->devs[i], atomic_load(&c->cts[i]), w->spec.mark,
+            esw_ct_modify(c->devs[i], conn_ct(c, i), w->spec.mark,
                           w->spec.label);
         }
         counter_inc(&n_updated);
@@ -398,7 +407,7 @@ work_run(struct ct_work *w)
 {
     switch (w->type) {
     case CT_WORK_ADD:
-        if (atomic_load(&enabled)) {
+        if (ct_offload_enabled()) {
             work_add(w);
         }
         break;
