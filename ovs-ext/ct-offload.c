@@ -360,11 +360,12 @@ work_add(const struct ct_work *w)
         if (error) {
             static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
 
-            /* The connection stays in software on this device: its
-             * packets miss at the ct action. */
+            /* The connection stays in software on this device (its
+             * packets miss at the ct action): expected when the table is
+             * full, counted for eswitch/offload-stats. */
             counter_inc(&n_add_failed);
-            VLOG_INFO_RL(&rl, "%s: connection not offloaded: %s",
-                         esw_dev_name(dev), err.reason);
+            VLOG_DBG_RL(&rl, "%s: connection not offloaded: %s",
+                        esw_dev_name(dev), err.reason);
             esw_dev_close(dev);
             continue;
         }
