@@ -455,6 +455,30 @@ esw_key_format(const struct esw_key *key, char *buf, size_t size)
             }
         }
     }
+    if (key->ct_state) {
+        /* OVS's names and order (ct_state_to_string()). */
+        static const char *const names[8] = {
+            "new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat"
+        };
+        const char *sep = " ct_state=";
+
+        for (int i = 0; i < 8; i++) {
+            if (key->ct_state & (1u << i)) {
+                append(buf, size, &ofs, "%s%s", sep, names[i]);
+                sep = "|";
+            }
+        }
+        append(buf, size, &ofs, " ct_zone=%u", key->ct_zone);
+        if (key->ct_mark) {
+            append(buf, size, &ofs, " ct_mark=%#"PRIx32, key->ct_mark);
+        }
+        if (key->ct_label[1]) {
+            append(buf, size, &ofs, " ct_label=0x%"PRIx64"%016"PRIx64,
+                   key->ct_label[1], key->ct_label[0]);
+        } else if (key->ct_label[0]) {
+            append(buf, size, &ofs, " ct_label=%#"PRIx64, key->ct_label[0]);
+        }
+    }
     append(buf, size, &ofs, " dst=%s src=%s",
            esw_eth_addr_format(&key->dst, m1, sizeof m1),
            esw_eth_addr_format(&key->src, m2, sizeof m2));
