@@ -19,6 +19,21 @@ bench-hotplug: $(sbin_PROGRAMS) $(bin_PROGRAMS)
 	    --builddir='$(abs_top_builddir)' $(BENCHFLAGS)
 .PHONY: bench-hotplug
 
+# bench-update.sh: a live update of ovs-eswitchd under offloaded traffic
+# (frames lost, the gap, the pause), beside the same traffic without an
+# update, and the pause against the rules in the device
+# (bench-update-rules); part of "make bench", or alone with
+# "make bench-update".
+EXTRA_DIST += bench/bench-update.sh
+EXTRA_PROGRAMS += bench/bench-update-rules
+bench_bench_update_rules_SOURCES = bench/bench-update-rules.c
+bench_bench_update_rules_LDADD = datapath/libesw.a $(PTHREAD_LIBS)
+bench: bench-update
+bench-update: $(sbin_PROGRAMS) $(bin_PROGRAMS) bench/bench-update-rules
+	$(SHELL) $(srcdir)/bench/bench-update.sh --ovs-dir='$(OVS_DIR)' \
+	    --builddir='$(abs_top_builddir)' $(BENCHFLAGS)
+.PHONY: bench-update
+
 # bench-vhost.sh: virtio_user guests through the eSwitch's vhost-user host
 # sides (offloaded rule) vs through OVS's dpdkvhostuserclient ports and a
 # PMD thread, in one ovs-vswitchd; part of "make bench", or alone with
@@ -51,3 +66,14 @@ bench-idle: $(sbin_PROGRAMS)
 	$(SHELL) $(srcdir)/bench/bench-idle.sh --ovs-dir='$(OVS_DIR)' \
 	    --builddir='$(abs_top_builddir)' $(BENCHFLAGS)
 .PHONY: bench-idle
+
+# bench-restart.sh: offloaded traffic through an ovs-vswitchd restart,
+# through a restart of the device daemon (a device reset) and through a
+# live update of it, side by side; part of "make bench", or alone with
+# "make bench-restart".
+EXTRA_DIST += bench/bench-restart.sh
+bench: bench-restart
+bench-restart: $(sbin_PROGRAMS) $(bin_PROGRAMS)
+	$(SHELL) $(srcdir)/bench/bench-restart.sh --ovs-dir='$(OVS_DIR)' \
+	    --builddir='$(abs_top_builddir)' $(BENCHFLAGS)
+.PHONY: bench-restart

@@ -332,4 +332,8 @@ void esw_error_clear(struct esw_error *err);
 extern const struct esw_driver esw_sim_driver;
 extern const struct esw_driver esw_remote_driver;
 
+/* Logs a line (esw.h, "Logging") through the hook the process set. */
+void esw_log(enum esw_log_level, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
 #endif /* esw-provider.h */

@@ -1333,3 +1333,34 @@ esw_leaving_devices(void)
 {
     return atomic_load_explicit(&leaving, memory_order_relaxed);
 }
+
+/* Logging. */
+
+static void (*_Atomic log_hook)(enum esw_log_level, const char *);
+
+void
+esw_set_log_hook(void (*hook)(enum esw_log_level, const char *msg))
+{
+    atomic_store(&log_hook, hook);
+}
+
+void
+esw_log(enum esw_log_level level, const char *format, ...)
+{
+    void (*hook)(enum esw_log_level, const char *) = atomic_load(&log_hook);
+    char msg[512];
+    va_list args;
+
+    if (!hook && level > ESW_LOG_WARN) {
+        return;
+    }
+    va_start(args, format);
+    vsnprintf(msg, sizeof msg, format, args);
+    va_end(args);
+    if (hook) {
+        hook(level, msg);
+    } else {
+        fprintf(stderr, "esw|%s|%s\n", level == ESW_LOG_ERR ? "ERR" : "WARN",
+                msg);
+    }
+}

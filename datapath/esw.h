@@ -31,10 +31,18 @@
  *   EOPNOTSUPP  The request is well formed but this device cannot do it
  *               (match field or action missing from its capabilities).
  *   ENOSPC      A table is full (rules, vports).  Retry after freeing room.
- *   ENODEV      No such device or driver, or the device went away (a
- *               device hosted by another process, driver "remote": the
- *               device daemon is unreachable or answered garbage; every
- *               later call fails too).
+ *   ENODEV      No such device or driver, or the device went away for
+ *               good (a device hosted by another process, driver
+ *               "remote": the device daemon was unreachable when it was
+ *               opened, or answered garbage; every later call fails too).
+ *   EAGAIN      The device is being reset (driver "remote": its device
+ *               daemon went away and the driver is reconnecting, see
+ *               DESIGN.md 3.2): nothing changed; the same call may
+ *               succeed once the device is back.  Only calls that change
+ *               the device (or need it to answer: validation, tracing,
+ *               meter counters, the emulator's injection) return it;
+ *               deletions are done, queries answer from the driver's
+ *               record (links down), sends are dropped and counted.
  *   ENOENT      No such vport or rule.
  *   EEXIST      The name or vport number is taken.
  *   EBUSY       The object is in use (not returned by "sim" today).
@@ -312,6 +320,24 @@ struct esw_dev *esw_dev_lookup(const char *name);
  * devices are left so. */
 size_t esw_leave_devices(void);
 bool esw_leaving_devices(void);
+
+/* Logging.
+ * ========
+ *
+ * A driver reports what the user should know of and cannot see through
+ * this API (driver "remote": the device daemon went away, it came back) as
+ * a line of text at a level.  Without a hook, WARN and ERR lines go to the
+ * standard error and the others nowhere; esw_set_log_hook() sends every
+ * line to 'hook' instead (ovs-vswitchd: to its log), from any thread.
+ * NULL restores the default. */
+enum esw_log_level {
+    ESW_LOG_ERR,
+    ESW_LOG_WARN,
+    ESW_LOG_INFO,
+    ESW_LOG_DBG,
+};
+
+void esw_set_log_hook(void (*hook)(enum esw_log_level, const char *msg));
 
 const char *esw_dev_name(const struct esw_dev *);
 const char *esw_dev_driver_name(const struct esw_dev *);

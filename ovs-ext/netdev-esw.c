@@ -76,9 +76,9 @@ struct netdev_esw {
                                  * return (port_policy_hold()). */
     char *refusal;              /* Why it failed, for the log; or NULL. */
     int requested_n_rxq;        /* The function's representor queues. */
-    bool carrier;               /* As OVS was last told (change_seq). */
 
     /* Any thread. */
+    atomic_bool carrier;        /* As OVS last read it (get_carrier). */
     OVSRCU_TYPE(struct esw_binding *) binding;
     atomic_uint64_t tx_unbound;     /* Sent while not bound: dropped. */
 
@@ -515,13 +515,25 @@ netdev_esw_set_mtu(struct netdev *netdev, int mtu)
     return error;
 }
 
-static int
-netdev_esw_get_carrier(const struct netdev *netdev, bool *carrier)
+static bool
+carrier_now(const struct netdev *netdev)
 {
     struct esw_vport_info info;
     struct esw_dev *esw_dev;
 
-    *carrier = get_info(netdev, &esw_dev, &info) && info.oper_up;
+    return get_info(netdev, &esw_dev, &info) && info.oper_up;
+}
+
+/* Remembers what OVS read, so that refresh_carriers() tells OVS of any
+ * change since (a link that goes down just after the port came up, e.g.
+ * a remote device's reset, included). */
+static int
+netdev_esw_get_carrier(const struct netdev *netdev, bool *carrier)
+{
+    struct netdev_esw *dev = netdev_esw_cast(netdev);
+
+    *carrier = carrier_now(netdev);
+    atomic_store_relaxed(&dev->carrier, *carrier);
     return 0;
 }
 
@@ -729,11 +741,11 @@ refresh_carriers(void)
         SHASH_FOR_EACH (node, &devices) {
             struct netdev *netdev = node->data;
             struct netdev_esw *dev = netdev_esw_cast(netdev);
-            bool carrier;
+            bool carrier = carrier_now(netdev), told;
 
-            netdev_esw_get_carrier(netdev, &carrier);
-            if (carrier != dev->carrier) {
-                dev->carrier = carrier;
+            atomic_read_relaxed(&dev->carrier, &told);
+            if (carrier != told) {
+                atomic_store_relaxed(&dev->carrier, carrier);
                 netdev_change_seq_changed(netdev);
             }
             netdev_close(netdev);

@@ -73,6 +73,9 @@ struct offload_flow {
 
     enum offload_reason reason;     /* OFFLOAD_OK iff 'rule'. */
     char *reason_text;              /* NULL iff OFFLOAD_OK. */
+    bool device_reset;              /* Refused because the device was being
+                                     * reset (EAGAIN, esw.h): tried again
+                                     * every second until it is back. */
 
     uint64_t base_packets;          /* Counted by earlier rules. */
     uint64_t base_bytes;

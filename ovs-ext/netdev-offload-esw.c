@@ -75,6 +75,10 @@ struct offload_data {
 static struct ovs_list flow_list OVS_GUARDED_BY(offload_mutex)
     = OVS_LIST_INITIALIZER(&flow_list);
 static struct offload_counters counters OVS_GUARDED_BY(offload_mutex);
+
+/* When to try again the flows refused because their device was being
+ * reset ('device_reset'), 0 if none was. */
+static atomic_llong reset_retry_at = ATOMIC_VAR_INIT(0);
 static bool offload_enabled OVS_GUARDED_BY(offload_mutex);
 /* Flows whose in_port is a tunnel port (see sweep_tunnel_flows()). */
 static size_t n_tunnel_flows OVS_GUARDED_BY(offload_mutex);
@@ -288,7 +292,7 @@ meter_find(uint32_t id) OVS_REQUIRES(offload_mutex)
  * Returns OFFLOAD_OK or the reason, appended to 'text', why it cannot. */
 static enum offload_reason
 meters_prepare(struct esw_dev *dev, const struct esw_rule_spec *spec,
-               struct ds *text) OVS_REQUIRES(offload_mutex)
+               struct ds *text, int *errorp) OVS_REQUIRES(offload_mutex)
 {
     for (size_t i = 0; i < spec->n_actions; i++) {
         const struct esw_action *a = &spec->actions[i];
@@ -315,6 +319,7 @@ meters_prepare(struct esw_dev *dev, const struct esw_rule_spec *spec,
         }
         error = esw_meter_set(dev, m->id, &m->cfg, &err);
         if (error) {
+            *errorp = error;
             return device_reason(dev, error, &err, text);
         }
         sset_add(&m->devices, esw_dev_name(dev));
@@ -486,6 +491,12 @@ netdev_offload_esw_rule_is_previous(const struct esw_dev *dev,
 void
 netdev_offload_esw_wait(void)
 {
+    long long int at;
+
+    atomic_read_relaxed(&reset_retry_at, &at);
+    if (at) {
+        poll_timer_wait_until(at);
+    }
     ovs_mutex_lock(&stale_mutex);
     if (!ovs_list_is_empty(&stale_rules) || stale_kept || stale_replaced) {
         poll_timer_wait_until(stale_deadline);
@@ -504,6 +515,7 @@ offload_try__(struct offload_flow *f, const struct match *match, bool count)
 {
     struct ds text = DS_EMPTY_INITIALIZER;
     enum offload_reason r;
+    int dev_error = 0;
 
     if (!offload_enabled) {
         ds_put_cstr(&text, "hw-offload disabled");
@@ -549,7 +561,7 @@ offload_try__(struct offload_flow *f, const struct match *match, bool count)
         r = offload_xlate(&ctx, match, f->actions, f->actions_len,
                           &spec, &text);
         if (!r) {
-            r = meters_prepare(f->dev, &spec, &text);
+            r = meters_prepare(f->dev, &spec, &text, &dev_error);
         }
         if (!r) {
             struct esw_error err;
@@ -577,6 +589,7 @@ offload_try__(struct offload_flow *f, const struct match *match, bool count)
                 }
             }
             if (error) {
+                dev_error = error;
                 r = device_reason(f->dev, error, &err, &text);
             } else {
                 free(f->spec);
@@ -586,6 +599,15 @@ offload_try__(struct offload_flow *f, const struct match *match, bool count)
         }
     }
 
+    f->device_reset = dev_error == EAGAIN;
+    if (f->device_reset) {
+        long long int at;
+
+        atomic_read_relaxed(&reset_retry_at, &at);
+        if (!at) {
+            atomic_store_relaxed(&reset_retry_at, time_msec() + 1000);
+        }
+    }
     if (r) {
         rule_remove(f);
         if (count) {
@@ -612,6 +634,28 @@ static enum offload_reason
 offload_try(struct offload_flow *f, bool count) OVS_REQUIRES(offload_mutex)
 {
     return offload_try__(f, NULL, count);
+}
+
+/* Once a second while some flows were refused because their device was
+ * being reset (a remote device whose daemon went away): tries them
+ * again, so that they are offloaded once the device is back. */
+static void
+retry_reset_flows(void) OVS_REQUIRES(offload_mutex)
+{
+    struct offload_flow *f;
+    long long int at;
+
+    atomic_read_relaxed(&reset_retry_at, &at);
+    if (!at || time_msec() < at) {
+        return;
+    }
+    atomic_store_relaxed(&reset_retry_at, 0);
+    LIST_FOR_EACH (f, list_node, &flow_list) {
+        if (f->device_reset) {
+            counters.retried++;
+            offload_try(f, false);
+        }
+    }
 }
 
 /* After a rule left 'dev': offloads, oldest first, the flows that found
@@ -1240,6 +1284,7 @@ netdev_offload_esw_set_ovs_config(const struct smap *other_config)
     ovs_mutex_lock(&offload_mutex);
     check_vlan_limit();
     sweep_tunnel_flows();
+    retry_reset_flows();
     if (enable != offload_enabled) {
         offload_enabled = enable;
         LIST_FOR_EACH (f, list_node, &flow_list) {

@@ -51,6 +51,30 @@ eswitch_unixctl_version(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_destroy(&reply);
 }
 
+/* The device layer's log lines (datapath/esw.h, "Logging"): a device
+ * hosted by ovs-eswitchd going away and coming back. */
+static void
+esw_log_hook(enum esw_log_level level, const char *msg)
+{
+    static struct vlog_rate_limit dbg_rl = VLOG_RATE_LIMIT_INIT(5, 60);
+
+    switch (level) {
+    case ESW_LOG_ERR:
+        VLOG_ERR("%s", msg);
+        break;
+    case ESW_LOG_WARN:
+        VLOG_WARN("%s", msg);
+        break;
+    case ESW_LOG_INFO:
+        VLOG_INFO("%s", msg);
+        break;
+    case ESW_LOG_DBG:
+    default:
+        VLOG_DBG_RL(&dbg_rl, "%s", msg);
+        break;
+    }
+}
+
 void
 ovs_ext_register(void)
 {
@@ -58,6 +82,8 @@ ovs_ext_register(void)
         return;
     }
     registered = true;
+
+    esw_set_log_hook(esw_log_hook);
 
     netdev_esw_register();
     netdev_offload_esw_register();

@@ -26,7 +26,8 @@ TESTSUITE_AT += \
 	tests/esw-diff.at \
 	tests/tunnel-hosts.at \
 	tests/remote.at \
-	tests/restart.at
+	tests/restart.at \
+	tests/update.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in tests/package.m4.in
 # The checks the unit-test programs (tests/test-esw-*.c) share.
@@ -40,6 +41,10 @@ EXTRA_DIST += tests/esw-diff.py tests/esw-diff-cases
 EXTRA_DIST += tests/eswitchd-client.py
 # The far end of an uplink wire that sends through a restart (restart.at).
 EXTRA_DIST += tests/wire-sender.py
+# The far end of an uplink wire that measures a live update's gap
+# (update.at, bench/bench-update.sh).
+EXTRA_DIST += tests/wire-gap.py
+EXTRA_DIST += tests/eswitchd-other.py
 
 # Frames of TCP and UDP connections for eswitch/inject (offload-ct.at).
 EXTRA_DIST += tests/ct-packet.py

@@ -24,6 +24,9 @@
  *                                  with T threads: no loss, no misforward
  *   test-esw-dev shutdown          close with packets in flight
  *   test-esw-dev tap               tap backend (exit 77 if unavailable)
+ *   test-esw-dev reset             remote only: the connection to the
+ *                                  daemon breaks, the daemon lives: the
+ *                                  device is taken over as it was
  *
  * Waits are bounded and condition-based (esw_dev_wait_idle()); output is
  * deterministic.  Exits 1 on the first failed check, with a message on
@@ -51,6 +54,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define WAIT_MS 10000
@@ -2384,6 +2388,136 @@ test_ct_none(void)
     esw_dev_close(dev);
 }
 
+/* reset */
+
+/* Prints the driver's WARN and INFO lines, with the socket path and the
+ * times left out. */
+static void
+reset_log(enum esw_log_level level, const char *msg)
+{
+    const char *path = getenv("OVS_ESWITCHD_SOCKET");
+    size_t path_len = path ? strlen(path) : 0;
+    char out[512];
+    size_t n = 0;
+
+    if (level != ESW_LOG_WARN && level != ESW_LOG_INFO) {
+        return;
+    }
+    for (const char *p = msg; *p && n < sizeof out - 8; ) {
+        if (path_len && !strncmp(p, path, path_len)) {
+            n += snprintf(out + n, sizeof out - n, "SOCKET");
+            p += path_len;
+        } else if (*p >= '0' && *p <= '9') {
+            const char *q = p;
+
+            while (*q >= '0' && *q <= '9') {
+                q++;
+            }
+            if (!strncmp(q, " ms", 3)) {
+                out[n++] = 'N';
+            } else {
+                memcpy(out + n, p, q - p < (long) (sizeof out - 8 - n)
+                                   ? (size_t) (q - p) : 0);
+                n += q - p < (long) (sizeof out - 8 - n) ? (size_t) (q - p)
+                                                         : 0;
+            }
+            p = q;
+        } else {
+            out[n++] = *p++;
+        }
+    }
+    out[n] = '\0';
+    printf("%s %s\n", level == ESW_LOG_WARN ? "WARN" : "INFO", out);
+}
+
+/* Breaks this process's connections to the daemon at
+ * $OVS_ESWITCHD_SOCKET, as a failing transport would, while the daemon
+ * lives.  Returns how many. */
+static int
+break_connections(void)
+{
+    const char *path = getenv("OVS_ESWITCHD_SOCKET");
+    int n = 0;
+
+    for (int fd = 3; path && fd < 1024; fd++) {
+        struct sockaddr_un sun;
+        socklen_t len = sizeof sun;
+
+        memset(&sun, 0, sizeof sun);
+        if (!getpeername(fd, (struct sockaddr *) &sun, &len)
+            && sun.sun_family == AF_UNIX
+            && !strncmp(sun.sun_path, path, strlen(path))) {
+            shutdown(fd, SHUT_RDWR);
+            n++;
+        }
+    }
+    return n;
+}
+
+static void
+test_reset(void)
+{
+    struct esw_meter_config meter = { .n_bands = 1,
+                                      .bands = { { .rate = 1000 } } };
+    struct esw_rule_stats st;
+    struct esw_vport_info info;
+    struct esw_rule_spec spec;
+    struct esw_rule *r1;
+    struct esw_dev *dev;
+    uint32_t p0, vf0, vf1;
+    int error = EAGAIN;
+
+    if (strcmp(test_driver(), "remote")) {
+        printf("the remote driver only\n");
+        exit(77);
+    }
+    esw_set_log_hook(reset_log);
+    dev = open_dev("esw0", NULL);
+    p0 = add_vport(dev, ESW_VPORT_UPLINK, 0, NULL, 0);
+    vf0 = add_vport(dev, ESW_VPORT_VF, 0, &MAC_VF0, 0);
+    vf1 = add_vport(dev, ESW_VPORT_VF, 1, &MAC_VF1, 0);
+    CHECK_EQ(esw_vport_set_mtu(dev, vf0, 1400), 0);
+    CHECK_EQ(esw_meter_set(dev, 1, &meter, NULL), 0);
+    spec_init(&spec, vf0, 10);
+    spec_output(&spec, p0);
+    r1 = add_rule(dev, &spec);
+    spec_init(&spec, p0, 10);
+    spec_output(&spec, vf1);
+    add_rule(dev, &spec);
+    for (uint32_t i = 0; i < 10; i++) {
+        inject(dev, vf0, simple_frame(&MAC_EXT, &MAC_VF0, i));
+    }
+    wait_idle(dev);
+    CHECK_EQ(capture_count(dev, p0), 10);
+
+    /* The connection breaks: the device is reset, the driver reconnects
+     * and takes the device the daemon kept over. */
+    CHECK_EQ(break_connections(), 1);
+    for (int i = 0; i < WAIT_MS && error == EAGAIN; i++) {
+        error = esw_rule_validate(dev, &spec, NULL);
+        if (error == EAGAIN) {
+            usleep(1000);
+        }
+    }
+    CHECK_EQ(error, 0);
+    CHECK_EQ(esw_vport_get_info(dev, vf0, &info), 0);
+    printf("back: %zu vports, %zu rules, %zu meters, %s mtu %"PRIu32
+           " link %s\n", esw_vport_list(dev, NULL, 0), esw_rule_count(dev),
+           esw_meter_list(dev, NULL, 0), info.name, info.mtu,
+           info.oper_up ? "up" : "down");
+
+    /* Forwarding and counters go on. */
+    for (uint32_t i = 0; i < 10; i++) {
+        inject(dev, vf0, simple_frame(&MAC_EXT, &MAC_VF0, i));
+    }
+    wait_idle(dev);
+    CHECK_EQ(capture_count(dev, p0), 10);
+    CHECK_EQ(esw_rule_get_stats(dev, r1, &st), 0);
+    printf("rule: %"PRIu64" packets\n", st.packets);
+    print_drops(dev, vf0);
+    esw_dev_close(dev);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -2427,10 +2561,12 @@ main(int argc, char *argv[])
         test_shutdown();
     } else if (!strcmp(cmd, "tap")) {
         test_tap();
+    } else if (!strcmp(cmd, "reset")) {
+        test_reset();
     } else {
         fprintf(stderr, "usage: %s open|vports|forward|miss|rep-queues|rep-send|"
                 "validate|modify|policy|trace|rewrite|chains|meters|ct|ct-none|"
-                "churn SEED N THREADS|shutdown|tap\n",
+                "churn SEED N THREADS|shutdown|tap|reset\n",
                 argv[0]);
         return 2;
     }

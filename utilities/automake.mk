@@ -13,6 +13,7 @@ bin_PROGRAMS += utilities/ovs-eswitchctl
 utilities_ovs_eswitchctl_SOURCES = utilities/ovs-eswitchctl.c
 utilities_ovs_eswitchctl_CPPFLAGS = $(OVS_EXT_CPPFLAGS)
 utilities_ovs_eswitchctl_CFLAGS = $(OVS_EXT_CFLAGS)
-utilities_ovs_eswitchctl_LDADD = ovs-ext/libovsext.a $(OVS_LIBS) \
+utilities_ovs_eswitchctl_LDADD = ovs-ext/libovsext.a datapath/libesw.a \
+	$(OVS_LIBS) \
 	$(PTHREAD_LIBS)
 dist_man8_MANS += utilities/ovs-eswitchctl.8

@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +42,8 @@
 
 #include "ovs-ext/eswitch-config.h"
 #include "ovs-ext/values.h"
+
+#include "esw-remote-proto.h"
 
 extern char **environ;
 
@@ -753,6 +757,317 @@ cmd_config(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
     free(reply);
 }
 
+/* Talking to ovs-eswitchd.
+ * ========================
+ *
+ * The daemon-status and update commands go to the device daemon's control
+ * socket (esw-remote-proto.h's admin requests), not to ovs-vswitchd. */
+
+static const char *eswitchd_socket;     /* --socket, else the default. */
+
+static int
+eswitchd_timeout_ms(void)
+{
+    long long int left = deadline - time_msec();
+
+    if (left <= 0) {
+        die_timeout("no answer from ovs-eswitchd", NULL);
+    }
+    return left > INT_MAX ? INT_MAX : left;
+}
+
+/* Connects to ovs-eswitchd and says hello.  Exits with a message if it
+ * cannot. */
+static int
+eswitchd_connect(char **pathp)
+{
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    struct esw_rw_hello hello = { .abi = esw_rproto_abi() }, reply;
+    struct esw_rmsg_hdr hdr = { .magic = ESW_RPROTO_MAGIC,
+                                .version = ESW_RPROTO_VERSION,
+                                .op = ESW_ROP_HELLO, .len = sizeof hello,
+                                .seq = 1 };
+    char path[sizeof sun.sun_path];
+    int fds[ESW_RPROTO_MAX_FDS];
+    int sock, error;
+
+    if (eswitchd_socket) {
+        if (strlen(eswitchd_socket) >= sizeof path) {
+            ovs_fatal(0, "%s: socket path too long", eswitchd_socket);
+        }
+        ovs_strlcpy(path, eswitchd_socket, sizeof path);
+    } else if (esw_rproto_default_socket(path, sizeof path)) {
+        ovs_fatal(0, "the default ovs-eswitchd socket path is too long: "
+                  "use --socket");
+    }
+    *pathp = xstrdup(path);
+    ovs_strlcpy(sun.sun_path, path, sizeof sun.sun_path);
+    sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (sock < 0 || connect(sock, (struct sockaddr *) &sun, sizeof sun)) {
+        ovs_fatal(0, "cannot connect to ovs-eswitchd at %s: %s (is it "
+                  "running?)", path, ovs_strerror(errno));
+    }
+    error = esw_rproto_send(sock, &hdr, &hello, NULL, eswitchd_timeout_ms());
+    if (!error) {
+        error = esw_rproto_recv_hdr(sock, &hdr, fds, eswitchd_timeout_ms());
+    }
+    if (!error && (esw_rproto_check_hdr(&hdr, true) || hdr.n_fds
+                   || hdr.len != sizeof reply)) {
+        error = EPROTO;
+    }
+    if (!error) {
+        error = esw_rproto_recv_all(sock, &reply, sizeof reply,
+                                    eswitchd_timeout_ms());
+    }
+    if (!error && (hdr.result || reply.abi != hello.abi)) {
+        ovs_fatal(0, "ovs-eswitchd at %s speaks another protocol version "
+                  "(built apart from this ovs-eswitchctl)", path);
+    }
+    if (error == ETIMEDOUT) {
+        die_timeout("no answer from ovs-eswitchd", path);
+    } else if (error) {
+        ovs_fatal(0, "ovs-eswitchd at %s: %s", path, ovs_strerror(error));
+    }
+    return sock;
+}
+
+/* Sends admin request 'op' with 'payload' and returns the reply's payload
+ * (of '*lenp' bytes) and result in '*resultp'. */
+static uint8_t *
+eswitchd_transact(enum esw_rop op, const void *payload, size_t len,
+                  int *resultp, size_t *lenp)
+{
+    struct esw_rmsg_hdr hdr = { .magic = ESW_RPROTO_MAGIC,
+                                .version = ESW_RPROTO_VERSION, .op = op,
+                                .len = len, .seq = 2 };
+    int fds[ESW_RPROTO_MAX_FDS];
+    uint8_t *reply = NULL;
+    char *path;
+    int sock = eswitchd_connect(&path);
+    int error;
+
+    error = esw_rproto_send(sock, &hdr, payload, NULL, eswitchd_timeout_ms());
+    if (!error) {
+        error = esw_rproto_recv_hdr(sock, &hdr, fds, eswitchd_timeout_ms());
+    }
+    if (!error && (esw_rproto_check_hdr(&hdr, true) || hdr.n_fds
+                   || hdr.op != op || hdr.seq != 2)) {
+        error = EPROTO;
+    }
+    if (!error) {
+        reply = xmalloc(hdr.len ? hdr.len : 1);
+        error = esw_rproto_recv_all(sock, reply, hdr.len,
+                                    eswitchd_timeout_ms());
+    }
+    if (error == ETIMEDOUT) {
+        die_timeout("no answer from ovs-eswitchd", path);
+    } else if (error == EPIPE) {
+        ovs_fatal(0, "ovs-eswitchd at %s closed the connection", path);
+    } else if (error) {
+        ovs_fatal(0, "ovs-eswitchd at %s: %s", path, ovs_strerror(error));
+    }
+    close(sock);
+    free(path);
+    *resultp = hdr.result;
+    *lenp = hdr.len;
+    return reply;
+}
+
+static const char *
+update_state_name(uint32_t state)
+{
+    switch (state) {
+    case ESW_UPDATE_NONE: return "none";
+    case ESW_UPDATE_RUNNING: return "running";
+    case ESW_UPDATE_DONE: return "done";
+    case ESW_UPDATE_FAILED: return "failed";
+    case ESW_UPDATE_REFUSED: return "refused";
+    default: return "unknown";
+    }
+}
+
+static void
+print_update(const struct esw_rw_update_result *u)
+{
+    char when[32];
+    struct tm tm;
+    time_t t = u->started;
+
+    if (u->state == ESW_UPDATE_NONE) {
+        printf("last update: none since the daemon started\n");
+        return;
+    }
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    printf("last update: %s, started %s\n", update_state_name(u->state),
+           when);
+    printf("  from: pid %"PRIu32", version %s, %s\n", u->old_pid,
+           u->old_version, u->old_binary);
+    printf("  to: pid %"PRIu32", version %s, %s\n", u->new_pid,
+           u->new_version[0] ? u->new_version : "unknown", u->new_binary);
+    if (u->state == ESW_UPDATE_DONE || u->state == ESW_UPDATE_FAILED) {
+        printf("  forwarding paused: %"PRIu64".%01"PRIu64" ms\n",
+               u->pause_us / 1000, u->pause_us % 1000 / 100);
+    }
+    if (u->state == ESW_UPDATE_FAILED) {
+        printf("  error: %s (the previous daemon kept the devices)\n",
+               u->message);
+    }
+}
+
+/* Gets and checks the daemon's status; '*devsp' its devices. */
+static struct esw_rw_daemon_status *
+get_daemon_status(struct esw_rw_daemon_dev **devsp)
+{
+    struct esw_rw_daemon_status *st;
+    size_t len;
+    int result;
+    uint8_t *reply = eswitchd_transact(ESW_ROP_DAEMON_STATUS, NULL, 0,
+                                       &result, &len);
+
+    st = xmalloc(sizeof *st);
+    if (result || len < sizeof *st) {
+        ovs_fatal(0, "ovs-eswitchd: daemon-status: %s",
+                  result ? ovs_strerror(result) : "short reply");
+    }
+    memcpy(st, reply, sizeof *st);
+    if (esw_rproto_check_string(st->version, sizeof st->version)
+        || esw_rproto_check_string(st->binary, sizeof st->binary)
+        || esw_rproto_check_update_result(&st->last)
+        || len != sizeof *st + (size_t) st->n_devs
+                                * sizeof(struct esw_rw_daemon_dev)) {
+        ovs_fatal(0, "ovs-eswitchd: daemon-status: malformed reply");
+    }
+    *devsp = xmalloc((st->n_devs ? st->n_devs : 1) * sizeof **devsp);
+    memcpy(*devsp, reply + sizeof *st, st->n_devs * sizeof **devsp);
+    for (size_t i = 0; i < st->n_devs; i++) {
+        if (esw_rproto_check_string((*devsp)[i].name,
+                                    sizeof (*devsp)[i].name)) {
+            ovs_fatal(0, "ovs-eswitchd: daemon-status: malformed reply");
+        }
+    }
+    free(reply);
+    return st;
+}
+
+static void
+cmd_daemon_status(int argc, char *argv[] OVS_UNUSED)
+{
+    struct esw_rw_daemon_dev *devs;
+    struct esw_rw_daemon_status *st;
+
+    if (argc) {
+        ovs_fatal(0, "usage: daemon-status");
+    }
+    st = get_daemon_status(&devs);
+    printf("ovs-eswitchd: pid %"PRIu32", version %s\n", st->pid,
+           st->version);
+    printf("binary: %s\n", st->binary);
+    printf("uptime: %"PRIu64" ms (this process %"PRIu64" ms)\n",
+           st->uptime_ms, st->process_ms);
+    printf("clients: %"PRIu32"\n", st->n_clients);
+    printf("devices: %"PRIu32" (%"PRIu32" attached, %"PRIu32" kept for a "
+           "client)\n", st->n_devs, st->n_attached, st->n_detached);
+    for (size_t i = 0; i < st->n_devs; i++) {
+        const struct esw_rw_daemon_dev *d = &devs[i];
+
+        printf("  %s: %"PRIu32" vports, %"PRIu32" rules, %"PRIu32" meters, ",
+               d->name, d->n_vports, d->n_rules, d->n_meters);
+        if (d->attached) {
+            printf("attached\n");
+        } else {
+            printf("no client for %"PRIu64" ms\n", d->detached_ms);
+        }
+    }
+    printf("live updates: %"PRIu32"\n", st->n_updates);
+    print_update(&st->last);
+    free(devs);
+    free(st);
+}
+
+static void
+cmd_update(int argc, char *argv[])
+{
+    struct esw_rw_update_req *req = xzalloc(sizeof *req);
+    struct esw_rw_update_result res;
+    bool start = false, status = false;
+    uint8_t *reply;
+    size_t len;
+    int result;
+
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--start")) {
+            start = true;
+        } else if (!strcmp(argv[i], "--status")) {
+            status = true;
+        } else if (!strcmp(argv[i], "--binary") && i + 1 < argc) {
+            const char *bin = argv[++i];
+            char *abs = (bin[0] == '/' ? xstrdup(bin)
+                         : xasprintf("%s/%s", get_cwd(), bin));
+
+            if (strlen(abs) >= sizeof req->binary) {
+                ovs_fatal(0, "--binary %s: path too long", bin);
+            }
+            ovs_strlcpy(req->binary, abs, sizeof req->binary);
+            free(abs);
+        } else if (!strcmp(argv[i], "--test-fault") && i + 1 < argc) {
+            const char *f = argv[++i];
+
+            req->fault = (!strcmp(f, "truncate") ? ESW_UPDATE_FAULT_TRUNCATE
+                          : !strcmp(f, "version") ? ESW_UPDATE_FAULT_VERSION
+                          : !strcmp(f, "count") ? ESW_UPDATE_FAULT_COUNT
+                          : UINT32_MAX);
+            if (req->fault == UINT32_MAX) {
+                ovs_fatal(0, "--test-fault %s: expected truncate, version "
+                          "or count", f);
+            }
+        } else {
+            ovs_fatal(0, "usage: update --start [--binary PATH] | "
+                      "update --status");
+        }
+    }
+    if (start == status || (status && (req->binary[0] || req->fault))) {
+        ovs_fatal(0, "usage: update --start [--binary PATH] | "
+                  "update --status");
+    }
+    if (status) {
+        struct esw_rw_daemon_dev *devs;
+        struct esw_rw_daemon_status *st = get_daemon_status(&devs);
+
+        if (st->last.state == ESW_UPDATE_RUNNING) {
+            printf("update running since %"PRId64" (to %s, pid %"PRIu32")\n",
+                   st->last.started, st->last.new_binary, st->last.new_pid);
+        }
+        print_update(&st->last);
+        free(devs);
+        free(st);
+        free(req);
+        return;
+    }
+    reply = eswitchd_transact(ESW_ROP_DAEMON_UPDATE, req, sizeof *req,
+                              &result, &len);
+    free(req);
+    if (len != sizeof res) {
+        ovs_fatal(0, "ovs-eswitchd: update: %s",
+                  result ? ovs_strerror(result) : "malformed reply");
+    }
+    memcpy(&res, reply, sizeof res);
+    free(reply);
+    if (esw_rproto_check_update_result(&res)) {
+        ovs_fatal(0, "ovs-eswitchd: update: malformed reply");
+    }
+    if (res.state == ESW_UPDATE_REFUSED) {
+        fprintf(stderr, "ovs-eswitchctl: update refused: %s\n", res.message);
+        exit(1);
+    } else if (result || res.state != ESW_UPDATE_DONE) {
+        fprintf(stderr, "ovs-eswitchctl: update failed: %s: ovs-eswitchd "
+                "(pid %"PRIu32") keeps the devices\n", res.message,
+                res.old_pid);
+        exit(1);
+    }
+    print_update(&res);
+}
+
 /* Checks the MACs that 'cfg' (of 'file_name') gives its static functions
  * against those of the running ovs-vswitchd's functions, except the static
  * functions of the eSwitches the file replaces.  Exits with status 1 and a
@@ -843,6 +1158,8 @@ static const struct {
     { "version", cmd_version },
     { "config", cmd_config },
     { "validate", cmd_validate },
+    { "daemon-status", cmd_daemon_status },
+    { "update", cmd_update },
 };
 
 static void
@@ -865,10 +1182,16 @@ usage(void)
            "  config                     management settings in force\n"
            "  validate FILE              check a configuration file\n"
            "  version\n"
+           "  daemon-status              the device daemon ovs-eswitchd\n"
+           "  update --start [--binary PATH]\n"
+           "                             live update of ovs-eswitchd\n"
+           "  update --status            the last live update\n"
            "FUNCTION is a name (pf0vf2, pf0sf1000) or a vport number,\n"
            "optionally qualified by its eSwitch (esw0/pf0vf2, esw0/3).\n"
            "\nOptions:\n"
            "  -t, --target=TARGET        pidfile or socket of ovs-vswitchd\n"
+           "  --socket=PATH              ovs-eswitchd's control socket\n"
+           "                             (daemon-status, update)\n"
            "  -T, --timeout=SECS         give up after SECS seconds\n"
            "                             (default $OVS_CTL_TIMEOUT, else %d)\n"
            "  --json                     JSON output\n"
@@ -881,11 +1204,12 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-    enum { OPT_JSON = UCHAR_MAX + 1 };
+    enum { OPT_JSON = UCHAR_MAX + 1, OPT_SOCKET };
     static const struct option long_options[] = {
         {"target", required_argument, NULL, 't'},
         {"timeout", required_argument, NULL, 'T'},
         {"json", no_argument, NULL, OPT_JSON},
+        {"socket", required_argument, NULL, OPT_SOCKET},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -916,6 +1240,9 @@ main(int argc, char *argv[])
             break;
         case OPT_JSON:
             json_output = true;
+            break;
+        case OPT_SOCKET:
+            eswitchd_socket = optarg;
             break;
         case 'h':
             usage();

@@ -64,12 +64,48 @@ tap_set_mac(const char *name, const struct esw_eth_addr *mac)
     return error;
 }
 
+static struct esw_io *
+tap_create(const char *name, int fd)
+{
+    struct esw_io_tap *tap = calloc(1, sizeof *tap);
+
+    if (tap) {
+        tap->up.ops = &esw_io_tap_ops;
+        snprintf(tap->up.name, sizeof tap->up.name, "%s", name);
+        tap->fd = fd;
+    }
+    return tap ? &tap->up : NULL;
+}
+
+/* Takes over the tap fd another process exported: it must be a tap
+ * attached to an interface (TUNGETIFF; its name may differ from 'name'
+ * if the interface was renamed in a VM's namespace), which keeps its MAC
+ * and everything else. */
+static int
+tap_adopt(const struct esw_io_params *params, const char *name,
+          struct esw_io **iop, struct esw_error *err)
+{
+    int fd = params->adopt_fds[0];
+    struct ifreq ifr;
+
+    memset(&ifr, 0, sizeof ifr);
+    if (params->n_adopt_fds != 1 || fd < 0
+        || ioctl(fd, TUNGETIFF, &ifr) < 0
+        || (ifr.ifr_flags & (IFF_TAP | IFF_TUN)) != IFF_TAP) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_HOST_IO, -1,
+                             "%s: tap %s: the descriptor handed over is "
+                             "not a tap", params->vport_name, name);
+    }
+    *iop = tap_create(ifr.ifr_name, fd);
+    return (*iop ? 0 : esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
+                                     "out of memory"));
+}
+
 static int
 tap_open(const struct esw_io_params *params, struct esw_io **iop,
          struct esw_error *err)
 {
     char name[IFNAMSIZ];
-    struct esw_io_tap *tap;
     struct ifreq ifr;
     int fd, error;
 
@@ -88,6 +124,9 @@ tap_open(const struct esw_io_params *params, struct esw_io **iop,
                  params->dev_name, params->vport_name);
     }
 
+    if (params->n_adopt_fds) {
+        return tap_adopt(params, name, iop, err);
+    }
     fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         error = errno;
@@ -124,16 +163,12 @@ tap_open(const struct esw_io_params *params, struct esw_io **iop,
         }
     }
 
-    tap = calloc(1, sizeof *tap);
-    if (!tap) {
+    *iop = tap_create(ifr.ifr_name, fd);
+    if (!*iop) {
         close(fd);
         return esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
                              "out of memory");
     }
-    tap->up.ops = &esw_io_tap_ops;
-    snprintf(tap->up.name, sizeof tap->up.name, "%s", ifr.ifr_name);
-    tap->fd = fd;
-    *iop = &tap->up;
     return 0;
 }
 
@@ -219,6 +254,13 @@ tap_get_fd(const struct esw_io *io)
     return ((const struct esw_io_tap *) io)->fd;
 }
 
+static size_t
+tap_export_fds(const struct esw_io *io, int fds[])
+{
+    fds[0] = ((const struct esw_io_tap *) io)->fd;
+    return 1;
+}
+
 const struct esw_io_ops esw_io_tap_ops = {
     .type = ESW_IO_TAP,
     .open = tap_open,
@@ -229,4 +271,5 @@ const struct esw_io_ops esw_io_tap_ops = {
     .prepare_wait = NULL,       /* Level-triggered fd. */
     .rx_is_empty = NULL,        /* Not tracked by esw_dev_is_idle(). */
     .get_mac = tap_get_mac,
+    .export_fds = tap_export_fds,
 };

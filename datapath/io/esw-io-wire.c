@@ -252,6 +252,63 @@ wire_unlink(const struct esw_io_wire *w)
 
 static void wire_close(struct esw_io *);
 
+static bool
+wire_is_socket(int fd, bool listening)
+{
+    struct stat st;
+    int accepting = 0;
+    socklen_t len = sizeof accepting;
+
+    return (fd >= 0 && !fstat(fd, &st) && S_ISSOCK(st.st_mode)
+            && !getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len)
+            && !accepting == !listening);
+}
+
+/* Takes over the sockets another process's wire of this config exported
+ * (wire_export_fds()): the listening socket (server) and the connection,
+ * if there was one; frames queued in them stay there. */
+static int
+wire_adopt(struct esw_io_wire *w, const struct esw_io_params *params,
+           struct esw_error *err)
+{
+    int listen_fd = params->adopt_fds[0];
+    int conn_fd = params->n_adopt_fds > 1 ? params->adopt_fds[1] : -1;
+    struct epoll_event ev;
+    struct stat st;
+
+    if (params->n_adopt_fds != 2
+        || (w->client ? listen_fd >= 0 : !wire_is_socket(listen_fd, true))
+        || (conn_fd >= 0 && !wire_is_socket(conn_fd, false))
+        || (!w->client && (lstat(w->path, &st) || !S_ISSOCK(st.st_mode)))) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_HOST_IO, -1,
+                             "%s: wire %s: the descriptors handed over are "
+                             "not this wire's", params->vport_name, w->path);
+    }
+    if (w->client) {
+        w->timer_fd = timerfd_create(CLOCK_MONOTONIC,
+                                     TFD_NONBLOCK | TFD_CLOEXEC);
+        if (w->timer_fd < 0) {
+            int error = errno;
+
+            return esw_error_set(err, error, ESW_ERROR_HOST_IO, -1,
+                                 "%s: wire: timerfd: %s", params->vport_name,
+                                 strerror(error));
+        }
+        ev = (struct epoll_event) { .events = EPOLLIN,
+                                    .data.u32 = WIRE_EV_TIMER };
+        epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->timer_fd, &ev);
+    } else {
+        w->sock_dev = st.st_dev;
+        w->sock_ino = st.st_ino;
+        w->listen_fd = listen_fd;
+        ev = (struct epoll_event) { .events = EPOLLIN,
+                                    .data.u32 = WIRE_EV_LISTEN };
+        epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->listen_fd, &ev);
+    }
+    wire_set_conn(w, conn_fd);
+    return 0;
+}
+
 static int
 wire_open(const struct esw_io_params *params, struct esw_io **iop,
           struct esw_error *err)
@@ -290,7 +347,14 @@ wire_open(const struct esw_io_params *params, struct esw_io **iop,
                              strerror(error));
     }
 
-    if (w->client) {
+    if (params->n_adopt_fds) {
+        error = wire_adopt(w, params, err);
+        if (error) {
+            w->listen_fd = w->conn_fd = -1;     /* The caller's still. */
+            wire_close(&w->up);
+            return error;
+        }
+    } else if (w->client) {
         int fd;
 
         w->timer_fd = timerfd_create(CLOCK_MONOTONIC,
@@ -530,6 +594,16 @@ wire_get_info(const struct esw_io *io, struct esw_host_info *info)
     info->host_connects = atomic_load(&w->connects);
 }
 
+static size_t
+wire_export_fds(const struct esw_io *io, int fds[])
+{
+    const struct esw_io_wire *w = esw_io_wire_cast(io);
+
+    fds[0] = w->listen_fd;
+    fds[1] = w->conn_fd;        /* Its thread is stopped: stable. */
+    return 2;
+}
+
 const struct esw_io_ops esw_io_wire_ops = {
     .type = ESW_IO_WIRE,
     .open = wire_open,
@@ -542,4 +616,5 @@ const struct esw_io_ops esw_io_wire_ops = {
     .get_mac = NULL,
     .is_up = wire_is_up,
     .get_info = wire_get_info,
+    .export_fds = wire_export_fds,
 };

@@ -40,7 +40,18 @@ struct esw_io_params {
     const struct esw_io_config *cfg;
     const struct esw_eth_addr *mac;     /* The function's MAC (zero: keep
                                          * the backend's own). */
+
+    /* Live update (ovs-eswitchd's hand-over): the descriptors another
+     * process's backend of the same config exported ('export_fds'), which
+     * 'open' takes over instead of creating its own (the tap interface,
+     * the wire's sockets stay as they are, with what is queued in them).
+     * On success they belong to the backend; on failure to the caller.
+     * 'n_adopt_fds' 0: a plain open. */
+    const int *adopt_fds;
+    size_t n_adopt_fds;
 };
+
+#define ESW_IO_MAX_EXPORT_FDS 2
 
 struct esw_io_ops {
     enum esw_io_type type;
@@ -82,6 +93,13 @@ struct esw_io_ops {
     /* Fills in the fields of 'info' (esw-emu.h) that the backend knows
      * ('host_up', the vhost-user fields).  May be NULL.  Any thread. */
     void (*get_info)(const struct esw_io *, struct esw_host_info *);
+
+    /* Stores in 'fds' (at most ESW_IO_MAX_EXPORT_FDS, -1 for a slot that
+     * has none now) the descriptors that the backend's host side lives in
+     * and returns how many slots, for a process that takes the backend
+     * over (esw_io_params 'adopt_fds').  Borrowed.  May be NULL: nothing
+     * to hand over (the side is re-created, as capture). */
+    size_t (*export_fds)(const struct esw_io *, int fds[]);
 };
 
 /* Common part of every backend. */

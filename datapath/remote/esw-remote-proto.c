@@ -62,6 +62,8 @@ static const char *const rop_names[ESW_N_ROPS] = {
     [ESW_ROP_HOST_CAPTURE_READ] = "host-capture-read",
     [ESW_ROP_IS_IDLE] = "is-idle",
     [ESW_ROP_RULE_LIST] = "rule-list",
+    [ESW_ROP_DAEMON_STATUS] = "daemon-status",
+    [ESW_ROP_DAEMON_UPDATE] = "daemon-update",
 };
 
 const char *
@@ -91,6 +93,18 @@ esw_rproto_abi(void)
         hash = (hash ^ sizes[i]) * 1099511628211ULL;
     }
     return hash;
+}
+
+int
+esw_rproto_check_update_result(const struct esw_rw_update_result *r)
+{
+    return (r->state > ESW_UPDATE_REFUSED
+            || esw_rproto_check_string(r->old_version, sizeof r->old_version)
+            || esw_rproto_check_string(r->new_version, sizeof r->new_version)
+            || esw_rproto_check_string(r->old_binary, sizeof r->old_binary)
+            || esw_rproto_check_string(r->new_binary, sizeof r->new_binary)
+            || esw_rproto_check_string(r->message, sizeof r->message)
+            ? EINVAL : 0);
 }
 
 int
@@ -316,7 +330,11 @@ esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
     case ESW_ROP_DEV_CLOSE:
     case ESW_ROP_RULE_COUNT:
     case ESW_ROP_IS_IDLE:
+    case ESW_ROP_DAEMON_STATUS:
         expected = 0;
+        break;
+    case ESW_ROP_DAEMON_UPDATE:
+        expected = sizeof(struct esw_rw_update_req);
         break;
     case ESW_ROP_VPORT_ADD:
         expected = sizeof(struct esw_rw_vport_add);
@@ -545,9 +563,25 @@ esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
         }
         break;
     }
+    case ESW_ROP_DAEMON_UPDATE: {
+        const char *binary = (const char *) p
+                             + offsetof(struct esw_rw_update_req, binary);
+
+        memcpy(&req->fault, p + offsetof(struct esw_rw_update_req, fault),
+               sizeof req->fault);
+        if (esw_rproto_check_string(binary, ESW_RPROTO_PATH_MAX)
+            || (binary[0] && binary[0] != '/')
+            || req->fault > ESW_UPDATE_FAULT_COUNT) {
+            return bad(reason, size, "daemon-update: bad binary path or "
+                       "fault");
+        }
+        req->binary = binary;
+        break;
+    }
     case ESW_ROP_DEV_CLOSE:
     case ESW_ROP_RULE_COUNT:
     case ESW_ROP_IS_IDLE:
+    case ESW_ROP_DAEMON_STATUS:
         break;
     case ESW_ROP_REP_SEND:
     case ESW_ROP_TRACE_PACKET:

@@ -100,6 +100,8 @@ enum esw_rop {
     ESW_ROP_HOST_CAPTURE_READ,
     ESW_ROP_IS_IDLE,
     ESW_ROP_RULE_LIST,
+    ESW_ROP_DAEMON_STATUS,      /* Admin requests: on a connection */
+    ESW_ROP_DAEMON_UPDATE,      /* without a device (ovs-eswitchctl). */
     ESW_N_ROPS
 };
 
@@ -230,6 +232,81 @@ struct esw_rw_trace {           /* TRACE_PACKET reply, then the packet to
     uint8_t has_pkt;
 };
 
+/* Admin requests (ovs-eswitchctl), after HELLO on a connection that
+ * opens no device.  DAEMON_STATUS: empty request, reply
+ * esw_rw_daemon_status followed by 'n_devs' esw_rw_daemon_dev.
+ * DAEMON_UPDATE: request esw_rw_update_req, reply esw_rw_update_result
+ * (the live update's, from the new daemon when it took over; from the
+ * running one when it refused the request or the new one failed, the
+ * reply's result an errno then).  See ovs-eswitchd(8). */
+#define ESW_RPROTO_PATH_MAX 4096
+#define ESW_RPROTO_VERSION_MAX 32
+#define ESW_RPROTO_MESSAGE_MAX 256
+
+enum esw_update_state {
+    ESW_UPDATE_NONE,            /* No update since the daemon started. */
+    ESW_UPDATE_RUNNING,
+    ESW_UPDATE_DONE,
+    ESW_UPDATE_FAILED,          /* The running daemon kept the devices. */
+    ESW_UPDATE_REFUSED,         /* Only in a DAEMON_UPDATE reply: the
+                                 * request was refused, nothing done. */
+};
+
+/* Faults injected into the state handed over, for tests of the new
+ * daemon's refusal (esw-remote-state.h): the state truncated, of another
+ * version, or with a count beyond its records. */
+enum esw_update_fault {
+    ESW_UPDATE_FAULT_NONE,
+    ESW_UPDATE_FAULT_TRUNCATE,
+    ESW_UPDATE_FAULT_VERSION,
+    ESW_UPDATE_FAULT_COUNT,
+};
+
+struct esw_rw_update_req {
+    char binary[ESW_RPROTO_PATH_MAX];   /* Absolute; "" the daemon's own
+                                         * path. */
+    uint32_t fault;                     /* enum esw_update_fault. */
+};
+
+struct esw_rw_update_result {
+    uint32_t state;             /* enum esw_update_state. */
+    int32_t error;              /* 0, or why it failed or was refused. */
+    int64_t started;            /* Wall clock, seconds since the epoch. */
+    uint64_t pause_us;          /* Forwarding paused (DONE, FAILED). */
+    uint32_t old_pid, new_pid;
+    char old_version[ESW_RPROTO_VERSION_MAX];
+    char new_version[ESW_RPROTO_VERSION_MAX];
+    char old_binary[ESW_RPROTO_PATH_MAX];
+    char new_binary[ESW_RPROTO_PATH_MAX];
+    char message[ESW_RPROTO_MESSAGE_MAX];   /* Why, for FAILED/REFUSED. */
+};
+
+struct esw_rw_daemon_status {
+    uint32_t pid;
+    char version[ESW_RPROTO_VERSION_MAX];
+    char binary[ESW_RPROTO_PATH_MAX];
+    uint64_t uptime_ms;         /* Since the first daemon started (live
+                                 * updates keep it). */
+    uint64_t process_ms;        /* Since this process started. */
+    uint32_t n_updates;         /* Live updates done. */
+    uint32_t n_clients;         /* Connections. */
+    uint32_t n_attached;        /* Devices with a client. */
+    uint32_t n_detached;        /* Devices kept for a client. */
+    struct esw_rw_update_result last;
+    uint32_t n_devs;
+};
+
+struct esw_rw_daemon_dev {
+    char name[ESW_NAME_MAX];
+    uint8_t attached;
+    uint32_t n_vports, n_rules, n_meters;
+    uint64_t detached_ms;       /* How long without a client. */
+};
+
+/* Checks a DAEMON_UPDATE reply or a status's 'last': EINVAL if a string
+ * is not terminated or the state out of range. */
+int esw_rproto_check_update_result(const struct esw_rw_update_result *);
+
 /* Fingerprint of the structures above, as both ends were built. */
 uint64_t esw_rproto_abi(void);
 
@@ -255,6 +332,9 @@ struct esw_rreq {
     struct esw_meter_config meter;
     struct esw_rw_pkt pkt;              /* Packet requests. */
     const uint8_t *frame;               /* Into the message. */
+    const char *binary;                 /* DAEMON_UPDATE: into the
+                                         * message. */
+    uint32_t fault;
 };
 
 /* Decodes and checks request 'payload' (of 'hdr->len' bytes) into 'req'.

@@ -13,15 +13,20 @@
 #include "esw-remote-server.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "esw-provider.h"
 #include "esw-rcu.h"
 #include "esw-remote-ring.h"
+#include "esw-remote-state.h"
 #include "esw-sim.h"
 
 /* Rule ids <-> handles: an open-addressing map with linear probing and
@@ -149,6 +154,13 @@ struct esw_rsession {
 
     long long int detached_at;  /* esw_rsession_detach()'s 'now'. */
     bool adopted;               /* Took a kept device over. */
+
+    /* What a live update hands over that the device does not say: the
+     * device's open request and each vport's host-side config
+     * [max_vports]. */
+    struct esw_rw_dev_open open;
+    struct esw_io_config **io_cfgs;
+    bool restoring;             /* The counter store's slots are kept. */
 };
 
 /* Sessions whose client went away with their device open
@@ -200,6 +212,10 @@ stats_get(void *s_, uint32_t vport)
         return NULL;
     }
     slot = &s->stats->vports[vport];
+    if (s->restoring) {
+        /* A live update: the counters go on from where they were. */
+        return (struct sim_vport_counters *) &slot->rx_packets;
+    }
     memset((char *) slot + offsetof(struct esw_rstats_vport, rx_packets), 0,
            sizeof *slot - offsetof(struct esw_rstats_vport, rx_packets));
     return (struct sim_vport_counters *) &slot->rx_packets;
@@ -487,8 +503,14 @@ session_close_dev(struct esw_rsession *s)
         s->send_rings = NULL;
         close(s->send_efd);
         s->send_efd = -1;
+        for (uint32_t v = 0; s->io_cfgs && v < s->dev->caps.max_vports;
+             v++) {
+            free(s->io_cfgs[v]);
+        }
+        free(s->io_cfgs);
+        s->io_cfgs = NULL;
         for (size_t i = 0; s->rules.slots && i <= s->rules.mask; i++) {
-            if (s->rules.slots[i].key) {
+            if (s->rules.slots[i].key && s->rules.slots[i].value) {
                 esw_rule_del(s->dev, (struct esw_rule *) (uintptr_t)
                              s->rules.slots[i].value);
             }
@@ -784,6 +806,10 @@ handle_rule_del(struct esw_rsession *s, const struct esw_rreq *req,
     struct esw_rule *rule = (struct esw_rule *) (uintptr_t) slot->value;
 
     rmap_remove(&s->rules, slot);
+    if (!rule) {
+        return;                 /* Orphaned before a live update: only its
+                                 * id was kept. */
+    }
     slot = rmap_find(&s->handles, (uintptr_t) rule);
     if (slot) {
         rmap_remove(&s->handles, slot);
@@ -944,6 +970,16 @@ dispatch(struct esw_rsession *s, const struct esw_rreq *req,
                 error = ring_create(SEND_RING_CAPACITY,
                                     &s->send_rings[w->value]);
             }
+            if (!error && req->vport_cfg.io
+                && w->value < dev->caps.max_vports) {
+                free(s->io_cfgs[w->value]);
+                s->io_cfgs[w->value] = malloc(sizeof *s->io_cfgs[w->value]);
+                if (s->io_cfgs[w->value]) {
+                    *s->io_cfgs[w->value] = *req->vport_cfg.io;
+                } else {
+                    error = ENOMEM;
+                }
+            }
             if (!error) {
                 stats_set_exists(s, w->value, true);
             }
@@ -965,6 +1001,10 @@ dispatch(struct esw_rsession *s, const struct esw_rreq *req,
     case ESW_ROP_VPORT_DEL:
         send_ring_remove(s, req->vport);   /* Sent before it goes. */
         reply->result = esw_vport_del(dev, req->vport);
+        if (!reply->result && req->vport < dev->caps.max_vports) {
+            free(s->io_cfgs[req->vport]);
+            s->io_cfgs[req->vport] = NULL;
+        }
         if (!reply->result) {
             stats_set_exists(s, req->vport, false);
             struct esw_pkt *none[1];
@@ -1212,6 +1252,11 @@ dispatch(struct esw_rsession *s, const struct esw_rreq *req,
     case ESW_ROP_RULE_LIST:
         handle_rule_list(s, req, reply);
         break;
+    case ESW_ROP_DAEMON_STATUS:
+    case ESW_ROP_DAEMON_UPDATE:
+        reply->result = EOPNOTSUPP;     /* The daemon's, on a connection
+                                         * without a device. */
+        break;
     }
 }
 
@@ -1268,13 +1313,18 @@ esw_rsession_handle(struct esw_rsession *s, const struct esw_rmsg_hdr *hdr,
                                   * ESW_MAX_REP_QUEUES, sizeof *s->rings);
                 s->send_rings = calloc(s->dev->caps.max_vports,
                                        sizeof *s->send_rings);
+                s->io_cfgs = calloc(s->dev->caps.max_vports,
+                                    sizeof *s->io_cfgs);
                 s->send_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-                if (!s->rings || !s->send_rings || s->send_efd < 0) {
+                if (!s->rings || !s->send_rings || !s->io_cfgs
+                    || s->send_efd < 0) {
                     reply->result = s->send_efd < 0 ? EMFILE : ENOMEM;
                     free(s->rings);
                     free(s->send_rings);
+                    free(s->io_cfgs);
                     s->rings = NULL;
                     s->send_rings = NULL;
+                    s->io_cfgs = NULL;
                     if (s->send_efd >= 0) {
                         close(s->send_efd);
                         s->send_efd = -1;
@@ -1290,6 +1340,12 @@ esw_rsession_handle(struct esw_rsession *s, const struct esw_rmsg_hdr *hdr,
                 }
             }
             if (!reply->result) {
+                memset(&s->open, 0, sizeof s->open);
+                memcpy(s->open.name, req->name, sizeof s->open.name);
+                s->open.cfg = req->dev_cfg;
+                s->open.cfg.emu = NULL;
+                s->open.has_emu = req->dev_cfg.emu != NULL;
+                s->open.emu = req->emu;
                 s->sink.queue = sink_queue;
                 s->sink.aux = s;
                 esw_sim_set_rep_sink(s->dev, &s->sink);
@@ -1311,4 +1367,582 @@ esw_rsession_handle(struct esw_rsession *s, const struct esw_rmsg_hdr *hdr,
 out:
     free(req);
     return keep;
+}
+
+/* Live update (esw-remote-state.h). */
+
+bool
+esw_rsession_hello_done(const struct esw_rsession *s)
+{
+    return s->hello;
+}
+
+size_t
+esw_rsession_n_vports(const struct esw_rsession *s)
+{
+    return s->dev ? esw_vport_list(s->dev, NULL, 0) : 0;
+}
+
+size_t
+esw_rsession_n_meters(const struct esw_rsession *s)
+{
+    return s->dev ? esw_meter_list(s->dev, NULL, 0) : 0;
+}
+
+struct esw_rsession *
+esw_rsession_detached_get(size_t i, long long int *detached_at)
+{
+    if (i >= n_detached) {
+        return NULL;
+    }
+    *detached_at = detached[i]->detached_at;
+    return detached[i];
+}
+
+void
+esw_rsession_pause(struct esw_rsession *s)
+{
+    if (s->dev) {
+        esw_rsession_run(s);
+        esw_dev_wait_idle(s->dev, 100);
+        esw_sim_pause(s->dev);
+    }
+}
+
+int
+esw_rsession_resume(struct esw_rsession *s)
+{
+    int error = 0;
+
+    if (s->dev) {
+        error = esw_sim_resume(s->dev);
+        esw_rsession_run(s);
+    }
+    return error;
+}
+
+struct rule_collect {
+    struct esw_rule **rules;
+    size_t n, allocated;
+    bool nomem;
+};
+
+static bool
+rule_collect_cb(struct esw_rule *rule, void *aux_)
+{
+    struct rule_collect *aux = aux_;
+
+    if (aux->n >= aux->allocated) {
+        size_t n = aux->allocated ? aux->allocated * 2 : 64;
+        struct esw_rule **p = realloc(aux->rules, n * sizeof *p);
+
+        if (!p) {
+            aux->nomem = true;
+            return false;
+        }
+        aux->rules = p;
+        aux->allocated = n;
+    }
+    aux->rules[aux->n++] = rule;
+    return true;
+}
+
+/* A capture host side's frames not read yet, as esw_rw_pkt + bytes. */
+static int
+save_frames(struct esw_rsession *s, uint32_t vport, uint8_t **data,
+            size_t *len, uint32_t *n_frames)
+{
+    struct esw_pkt *pkts[ESW_RPROTO_MAX_BATCH];
+    size_t n, allocated = 0;
+
+    *data = NULL;
+    *len = 0;
+    *n_frames = 0;
+    while ((n = esw_host_capture_read(s->dev, vport, pkts,
+                                      ESW_RPROTO_MAX_BATCH)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            struct esw_rw_pkt w = { .len = pkts[i]->len,
+                                    .in_vport = pkts[i]->in_vport,
+                                    .mark = pkts[i]->mark };
+            size_t need = *len + sizeof w + w.len;
+
+            if (need > allocated) {
+                size_t size = allocated ? allocated * 2 : 16384;
+                uint8_t *p;
+
+                while (size < need) {
+                    size *= 2;
+                }
+                p = realloc(*data, size);
+                if (!p) {
+                    for (size_t j = i; j < n; j++) {
+                        esw_pkt_free(pkts[j]);
+                    }
+                    return ENOMEM;
+                }
+                *data = p;
+                allocated = size;
+            }
+            memcpy(*data + *len, &w, sizeof w);
+            memcpy(*data + *len + sizeof w, pkts[i]->data, w.len);
+            *len = need;
+            ++*n_frames;
+            esw_pkt_free(pkts[i]);
+        }
+    }
+    return 0;
+}
+
+/* Gives 'vport''s capture host side the frames 'data' (n_frames, checked
+ * by esw_rstate_parse()) as received. */
+static void
+deliver_frames(struct esw_rsession *s, uint32_t vport, const uint8_t *data,
+               uint32_t n_frames)
+{
+    size_t off = 0;
+
+    for (uint32_t i = 0; i < n_frames; i++) {
+        struct esw_rw_pkt w;
+        struct esw_pkt *pkt;
+
+        memcpy(&w, data + off, sizeof w);
+        pkt = esw_pkt_from_data(data + off + sizeof w, w.len);
+        off += sizeof w + w.len;
+        if (pkt) {
+            pkt->in_vport = w.in_vport;
+            pkt->mark = w.mark;
+            esw_sim_host_deliver(s->dev, vport, &pkt, 1);
+        }
+    }
+}
+
+int
+esw_rsession_save(struct esw_rsession *s, struct esw_rstate_writer *w)
+{
+    struct rule_collect rc = { .rules = NULL };
+    uint32_t max_vports = s->dev->caps.max_vports;
+    uint32_t max_meters = s->dev->caps.max_meters;
+    uint32_t *vports = calloc(max_vports, sizeof *vports);
+    uint32_t *meters = calloc(max_meters ? max_meters : 1, sizeof *meters);
+    struct esw_rs_vport *v = calloc(1, sizeof *v);
+    struct esw_rs_rule *r = calloc(1, sizeof *r);
+    struct esw_rs_dev d;
+    size_t n_phantoms = 0;
+    int error = 0;
+
+    if (!vports || !meters || !v || !r) {
+        error = ENOMEM;
+        goto out;
+    }
+    esw_rule_foreach(s->dev, rule_collect_cb, &rc);
+    if (rc.nomem) {
+        error = ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; s->rules.slots && i <= s->rules.mask; i++) {
+        n_phantoms += s->rules.slots[i].key && !s->rules.slots[i].value;
+    }
+    memset(&d, 0, sizeof d);
+    d.open = s->open;
+    d.stats_fd = esw_rstate_fd(w, s->stats_fd);
+    d.send_efd = esw_rstate_fd(w, s->send_efd);
+    d.n_vports = esw_vport_list(s->dev, vports, max_vports);
+    d.n_meters = esw_meter_list(s->dev, meters, max_meters);
+    d.n_rules = rc.n + n_phantoms;
+    esw_rstate_put(w, ESW_RSTATE_DEV, &d, sizeof d, NULL, 0);
+
+    for (uint32_t i = 0; i < d.n_vports; i++) {
+        uint32_t vport = vports[i];
+        struct esw_sim_vport_export e;
+        struct esw_vport_info info;
+        struct srv_ring *send = s->send_rings[vport];
+        uint8_t *frames = NULL;
+        size_t frames_len = 0;
+        bool has = false;
+
+        memset(v, 0, sizeof *v);
+        if (esw_vport_get_info(s->dev, vport, &info)
+            || esw_sim_vport_export(s->dev, vport, &e) || !send) {
+            error = EINVAL;
+            goto out;
+        }
+        v->add.cfg.kind = info.kind;
+        v->add.cfg.pf = info.pf;
+        v->add.cfg.fn = info.fn;
+        v->add.cfg.vport = vport;
+        v->add.cfg.mac = info.mac;
+        v->add.cfg.mtu = info.mtu;
+        v->add.cfg.admin_down = !info.admin_up;
+        v->add.cfg.rep_queue_depth = info.rep_queue_depth;
+        v->add.cfg.n_rep_queues = info.n_rep_queues;
+        if (s->io_cfgs[vport]) {
+            v->add.has_io = true;
+            v->add.io = *s->io_cfgs[vport];
+        }
+        v->policy.vport = vport;
+        esw_vport_get_policy(s->dev, vport, &v->policy.cfg, &has);
+        v->policy.has_policy = has;
+        v->guest_mac = e.guest_mac;
+        v->granted_mac = e.granted_mac;
+        v->guest_mac_refused = e.guest_mac_refused;
+        v->n_host_fds = e.n_host_fds;
+        v->host_fds[0] = v->host_fds[1] = -1;
+        for (size_t k = 0; k < e.n_host_fds && k < 2; k++) {
+            v->host_fds[k] = esw_rstate_fd(w, e.host_fds[k]);
+        }
+        for (uint32_t q = 0; q < ESW_MAX_REP_QUEUES; q++) {
+            struct srv_ring *ring = (q < info.n_rep_queues
+                                     ? atomic_load(ring_slot(s, vport, q))
+                                     : NULL);
+
+            if (q < info.n_rep_queues && !ring) {
+                error = EINVAL;
+                goto out;
+            }
+            v->ring_memfd[q] = ring ? esw_rstate_fd(w, ring->memfd) : -1;
+            v->ring_efd[q] = ring ? esw_rstate_fd(w, ring->efd) : -1;
+        }
+        v->send_memfd = esw_rstate_fd(w, send->memfd);
+        if (v->add.has_io && v->add.io.type == ESW_IO_CAPTURE) {
+            error = save_frames(s, vport, &frames, &frames_len,
+                                &v->n_frames);
+        }
+        esw_rstate_put(w, ESW_RSTATE_VPORT, v, sizeof *v, frames,
+                       frames_len);
+        free(frames);
+        if (error) {
+            goto out;
+        }
+    }
+    for (uint32_t i = 0; i < d.n_meters; i++) {
+        struct esw_rs_meter m;
+
+        memset(&m, 0, sizeof m);
+        m.meter.id = meters[i];
+        esw_meter_get_config(s->dev, meters[i], &m.meter.cfg);
+        esw_meter_get_stats(s->dev, meters[i], &m.stats);
+        esw_rstate_put(w, ESW_RSTATE_METER, &m, sizeof m, NULL, 0);
+    }
+    for (size_t i = 0; i < rc.n; i++) {
+        memset(r, 0, sizeof *r);
+        r->rule.id = session_rule_id(s, rc.rules[i]);
+        esw_rule_get_spec(s->dev, rc.rules[i], &r->rule.spec);
+        esw_rule_get_stats(s->dev, rc.rules[i], &r->stats);
+        r->orphaned = r->stats.orphaned;
+        if (!r->rule.id) {
+            error = EINVAL;     /* Every rule is its client's. */
+            goto out;
+        }
+        esw_rstate_put_rule(w, r);
+    }
+    for (size_t i = 0; s->rules.slots && i <= s->rules.mask; i++) {
+        if (s->rules.slots[i].key && !s->rules.slots[i].value) {
+            memset(r, 0, sizeof *r);
+            r->rule.id = s->rules.slots[i].key;
+            r->orphaned = true;
+            r->stats.orphaned = true;
+            esw_rstate_put_rule(w, r);
+        }
+    }
+out:
+    free(rc.rules);
+    free(vports);
+    free(meters);
+    free(v);
+    free(r);
+    return error;
+}
+
+void
+esw_rsession_unsave(struct esw_rsession *s, const struct esw_rstate_session *ss)
+{
+    for (uint32_t i = 0; s->dev && i < ss->dev.n_vports; i++) {
+        const struct esw_rstate_vport *vp = &ss->vports[i];
+
+        deliver_frames(s, vp->v.add.cfg.vport, vp->frames, vp->v.n_frames);
+    }
+}
+
+static int
+take_fd(int fds[], int32_t idx)
+{
+    int fd = idx >= 0 ? fds[idx] : -1;
+
+    if (idx >= 0) {
+        fds[idx] = -1;
+    }
+    return fd;
+}
+
+static int
+map_fd(int fd, size_t *sizep, void **p)
+{
+    struct stat st;
+
+    if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0
+        || (uint64_t) st.st_size > SIZE_MAX) {
+        return EINVAL;
+    }
+    *sizep = st.st_size;
+    *p = mmap(NULL, *sizep, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (*p == MAP_FAILED) {
+        *p = NULL;
+        return errno;
+    }
+    return 0;
+}
+
+/* Takes over a ring of 'capacity' whose memfd and eventfd (-1 for a send
+ * ring) a previous daemon had. */
+static int
+ring_adopt(int memfd, int efd, uint32_t capacity, struct srv_ring **ringp)
+{
+    struct srv_ring *ring = calloc(1, sizeof *ring);
+    void *p = NULL;
+    int error;
+
+    if (!ring) {
+        return ENOMEM;
+    }
+    error = map_fd(memfd, &ring->size, &p);
+    if (!error && (!esw_rring_check(p, ring->size)
+                   || (capacity && ((struct esw_rring *) p)->capacity
+                       != capacity))) {
+        munmap(p, ring->size);
+        error = EINVAL;
+    }
+    if (error) {
+        free(ring);
+        return error;
+    }
+    ring->r = p;
+    ring->memfd = memfd;
+    ring->efd = efd;
+    *ringp = ring;
+    return 0;
+}
+
+static int __attribute__((format(printf, 3, 4)))
+restore_fail(char *reason, size_t size, const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    vsnprintf(reason, size, format, args);
+    va_end(args);
+    return EINVAL;
+}
+
+static int
+restore_dev(struct esw_rsession *s, const struct esw_rstate_session *ss,
+            int fds[], struct esw_rreq *req, char *reason, size_t size)
+{
+    const struct esw_rs_dev *d = &ss->dev;
+    struct esw_rmsg_hdr hdr = { .magic = ESW_RPROTO_MAGIC,
+                                .version = ESW_RPROTO_VERSION };
+    const char *name = d->open.name;
+    struct esw_error err;
+    void *p = NULL;
+    int error;
+
+    hdr.op = ESW_ROP_DEV_OPEN;
+    hdr.len = sizeof d->open;
+    if (esw_rproto_decode_request(&hdr, (const uint8_t *) &d->open, req,
+                                  reason, size)) {
+        return EINVAL;
+    }
+    error = esw_dev_open(name, "sim", &req->dev_cfg, &s->dev);
+    if (error) {
+        s->dev = NULL;
+        return restore_fail(reason, size, "%s: cannot create the device: %s",
+                            name, strerror(error));
+    }
+    esw_sim_pause(s->dev);
+    if (s->dev->ref_cnt > 1) {
+        return restore_fail(reason, size, "%s: twice in the state", name);
+    }
+    s->open = d->open;
+    s->rings = calloc((size_t) s->dev->caps.max_vports * ESW_MAX_REP_QUEUES,
+                      sizeof *s->rings);
+    s->send_rings = calloc(s->dev->caps.max_vports, sizeof *s->send_rings);
+    s->io_cfgs = calloc(s->dev->caps.max_vports, sizeof *s->io_cfgs);
+    if (!s->rings || !s->send_rings || !s->io_cfgs) {
+        return ENOMEM;
+    }
+    s->send_efd = take_fd(fds, d->send_efd);
+    s->stats_fd = take_fd(fds, d->stats_fd);
+    error = map_fd(s->stats_fd, &s->stats_size, &p);
+    s->stats = p;
+    if (error || s->stats_size != esw_rstats_size(s->dev->caps.max_vports)
+        || s->stats->magic != ESW_RSTATS_MAGIC
+        || s->stats->max_vports != s->dev->caps.max_vports
+        || s->stats->slot_size != sizeof(struct esw_rstats_vport)) {
+        return restore_fail(reason, size, "%s: the counter store handed over "
+                            "is not this device's", name);
+    }
+    s->counter_store.get = stats_get;
+    s->counter_store.aux = s;
+    s->restoring = true;
+    s->sink.queue = sink_queue;
+    s->sink.aux = s;
+    atomic_store(&s->sink.unattended, ss->s.sock < 0);
+    esw_sim_set_rep_sink(s->dev, &s->sink);
+    esw_sim_set_counter_store(s->dev, &s->counter_store);
+
+    for (uint32_t i = 0; i < d->n_vports; i++) {
+        const struct esw_rstate_vport *vp = &ss->vports[i];
+        const struct esw_rs_vport *v = &vp->v;
+        uint32_t vport = v->add.cfg.vport, number;
+        int hfds[2];
+
+        hdr.op = ESW_ROP_VPORT_ADD;
+        hdr.len = sizeof v->add;
+        if (esw_rproto_decode_request(&hdr, (const uint8_t *) &v->add, req,
+                                      reason, size)) {
+            return EINVAL;
+        }
+        for (size_t k = 0; k < 2; k++) {
+            hfds[k] = k < v->n_host_fds ? take_fd(fds, v->host_fds[k]) : -1;
+        }
+        error = (v->n_host_fds
+                 ? esw_sim_vport_add_adopt(s->dev, &req->vport_cfg, hfds,
+                                           v->n_host_fds, &err, &number)
+                 : esw_vport_add(s->dev, &req->vport_cfg, &err, &number));
+        if (error || number != vport) {
+            return restore_fail(reason, size, "%s: vport %"PRIu32": %s",
+                                name, vport, error ? err.reason : "renumbered");
+        }
+        if (req->vport_cfg.io) {
+            s->io_cfgs[vport] = malloc(sizeof *s->io_cfgs[vport]);
+            if (!s->io_cfgs[vport]) {
+                return ENOMEM;
+            }
+            *s->io_cfgs[vport] = *req->vport_cfg.io;
+        }
+        for (uint32_t q = 0; q < v->add.cfg.n_rep_queues; q++) {
+            struct srv_ring *ring;
+            int memfd = take_fd(fds, v->ring_memfd[q]);
+            int efd = take_fd(fds, v->ring_efd[q]);
+
+            error = ring_adopt(memfd, efd, v->add.cfg.rep_queue_depth,
+                               &ring);
+            if (error) {
+                return restore_fail(reason, size, "%s: vport %"PRIu32": "
+                                    "representor queue %"PRIu32": the ring "
+                                    "handed over is not one", name, vport, q);
+            }
+            atomic_store(ring_slot(s, vport, q), ring);
+        }
+        error = ring_adopt(take_fd(fds, v->send_memfd), -1,
+                           SEND_RING_CAPACITY, &s->send_rings[vport]);
+        if (error) {
+            return restore_fail(reason, size, "%s: vport %"PRIu32": the send "
+                                "ring handed over is not one", name, vport);
+        }
+        error = esw_sim_vport_restore_guest(s->dev, vport, &v->guest_mac,
+                                            &v->granted_mac,
+                                            v->guest_mac_refused);
+        if (error) {
+            return restore_fail(reason, size, "%s: vport %"PRIu32": guest "
+                                "MAC: %s", name, vport, strerror(error));
+        }
+        deliver_frames(s, vport, vp->frames, v->n_frames);
+    }
+    /* Policies once every vport is there: a link state "auto" follows its
+     * uplink. */
+    for (uint32_t i = 0; i < d->n_vports; i++) {
+        const struct esw_rs_vport *v = &ss->vports[i].v;
+
+        if (v->policy.has_policy) {
+            error = esw_vport_set_policy(s->dev, v->add.cfg.vport,
+                                         &v->policy.cfg, &err);
+            if (error) {
+                return restore_fail(reason, size, "%s: vport %"PRIu32": "
+                                    "policy: %s", name, v->add.cfg.vport,
+                                    err.reason);
+            }
+        }
+    }
+    for (uint32_t i = 0; i < d->n_meters; i++) {
+        struct esw_rs_meter m;
+
+        memcpy(&m, ss->meters[i], sizeof m);
+        error = esw_meter_set(s->dev, m.meter.id, &m.meter.cfg, &err);
+        if (error) {
+            return restore_fail(reason, size, "%s: meter %"PRIu32": %s",
+                                name, m.meter.id, err.reason);
+        }
+        esw_sim_meter_add_stats(s->dev, m.meter.id, &m.stats);
+    }
+    struct esw_rs_rule *r = malloc(sizeof *r);
+
+    if (!r) {
+        return ENOMEM;
+    }
+    for (uint32_t i = 0; !error && i < d->n_rules; i++) {
+        struct esw_rule *rule = NULL;
+
+        esw_rstate_get_rule(ss, i, r);
+        if (session_rule(s, r->rule.id) || rmap_find(&s->rules, r->rule.id)) {
+            error = restore_fail(reason, size, "%s: rule id %"PRIu64
+                                 " twice", name, r->rule.id);
+            break;
+        }
+        if (!r->orphaned) {
+            error = esw_rule_add(s->dev, &r->rule.spec, &err, &rule);
+            if (error) {
+                restore_fail(reason, size, "%s: rule %"PRIu64": %s", name,
+                             r->rule.id, err.reason);
+                break;
+            }
+            esw_sim_rule_add_stats(s->dev, rule, &r->stats);
+        }
+        if (rmap_insert(&s->rules, r->rule.id, (uintptr_t) rule)
+            || (rule && rmap_insert(&s->handles, (uintptr_t) rule,
+                                    r->rule.id))) {
+            error = ENOMEM;
+        }
+    }
+    free(r);
+    s->restoring = false;
+    return error;
+}
+
+struct esw_rsession *
+esw_rsession_restore(const struct esw_rstate_session *ss, int fds[],
+                     long long int now, char *reason, size_t size)
+{
+    struct esw_rsession *s = esw_rsession_create();
+    struct esw_rreq *req = malloc(sizeof *req);
+    int error = 0;
+
+    reason[0] = '\0';
+    if (!s || !req) {
+        error = ENOMEM;
+    } else if (ss->s.has_dev) {
+        error = restore_dev(s, ss, fds, req, reason, size);
+    }
+    free(req);
+    if (error) {
+        if (!reason[0]) {
+            snprintf(reason, size, "%s", strerror(error));
+        }
+        /* Not torn down: the caller exits, and tearing down would remove
+         * what the running daemon still serves (a wire's socket file). */
+        return NULL;
+    }
+    s->hello = ss->s.hello;
+    if (ss->s.sock < 0) {
+        if (!esw_rsession_detach(s, now - ss->s.detached_ms)) {
+            snprintf(reason, size, "out of memory");
+            return NULL;
+        }
+    }
+    return s;
+}
+
+void
+esw_rreply_put(struct esw_rreply *r, const void *p, size_t n)
+{
+    reply_put(r, p, n);
 }

@@ -29,6 +29,7 @@
  * (RULE_LIST).  esw_rsession_expire() ends kept devices nobody took over
  * in time. */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,8 @@ bool esw_rsession_handle(struct esw_rsession *,
                          struct esw_rreply *reply);
 
 void esw_rreply_init(struct esw_rreply *);
+/* Appends 'n' bytes of 'p' (zeros if NULL) to the reply's payload. */
+void esw_rreply_put(struct esw_rreply *, const void *p, size_t n);
 void esw_rreply_destroy(struct esw_rreply *);
 
 /* OVS's sends: each vport has a shared-memory ring (esw-remote-ring.h)
@@ -101,5 +104,36 @@ size_t esw_rsession_n_rules(const struct esw_rsession *);
 
 /* The device name of the session, or NULL before it opened one. */
 const char *esw_rsession_dev_name(const struct esw_rsession *);
+
+/* Live update (esw-remote-state.h, ovs-eswitchd(8)).
+ *
+ * esw_rsession_pause() brings 's''s device to a quiescent point: the
+ * client's queued sends sent, what is in flight forwarded (up to 100 ms),
+ * then its forwarding threads stopped; esw_rsession_resume() starts them
+ * again.  esw_rsession_save() writes the device's records (DEV, VPORT...,
+ * METER..., RULE...) of a paused session with a device, its descriptors
+ * added to the writer's; it takes the frames out of capture host sides,
+ * which esw_rsession_unsave() gives back (from the parsed state) if the
+ * update fails.  esw_rsession_restore() creates a session from the parsed
+ * state 'ss', taking its descriptors out of 'fds' (set to -1), paused; a
+ * kept one ('ss->s.sock' -1) joins the kept sessions as detached
+ * 'detached_ms' before 'now'.  NULL with a reason on failure, with
+ * nothing torn down: the caller is to exit. */
+bool esw_rsession_hello_done(const struct esw_rsession *);
+size_t esw_rsession_n_vports(const struct esw_rsession *);
+size_t esw_rsession_n_meters(const struct esw_rsession *);
+struct esw_rsession *esw_rsession_detached_get(size_t i,
+                                               long long int *detached_at);
+
+struct esw_rstate_writer;
+struct esw_rstate_session;
+void esw_rsession_pause(struct esw_rsession *);
+int esw_rsession_resume(struct esw_rsession *);
+int esw_rsession_save(struct esw_rsession *, struct esw_rstate_writer *);
+void esw_rsession_unsave(struct esw_rsession *,
+                         const struct esw_rstate_session *);
+struct esw_rsession *esw_rsession_restore(const struct esw_rstate_session *ss,
+                                          int fds[], long long int now,
+                                          char *reason, size_t size);
 
 #endif /* esw-remote-server.h */

@@ -28,101 +28,94 @@
  *     open; esw_vport_get_stats() reads them there, unless sends to that
  *     vport are still queued (then a round trip lets them through first).
  *
- * A broken connection (the daemon went away, a malformed reply) makes the
- * device fail every later call with ENODEV (ENOENT for the calls esw.h
- * does not let return ENODEV: nothing to receive, no descriptor).
+ * Device reset
+ * ============
  *
- * Lock order: 'rules_mutex', 'conn_mutex', 'rings_mutex'. */
+ * The driver keeps a record of what it made of the device: the device's
+ * configuration, every vport (its configuration with the MAC, MTU, link,
+ * queues and host side as last set, its policy, the guest MAC last
+ * accepted), the meters and the rules (ids and specs, in insertion order).
+ * When the connection goes away (the daemon crashed or was killed: EOF,
+ * ECONNRESET, EPIPE, or no reply within ESW_REMOTE_TIMEOUT_MS), the
+ * device enters a *reset*, as a NIC whose firmware restarts:
+ *   - queries answer from the record, with every link down, so that OVS
+ *     sees its ports' carrier go down;
+ *   - calls that change the device fail with EAGAIN (esw.h) and change
+ *     nothing: a flow OVS offloads meanwhile stays in software;
+ *     deletions (rules, vports, meters) are done in the record and
+ *     applied to the device once it is back;
+ *   - sends on a representor are dropped and counted on the vport as
+ *     link-down drops (the link is down);
+ *   - the device's thread (one per device, which otherwise only watches
+ *     the connection for a hang-up) reconnects in the background, after
+ *     ESW_REMOTE_BACKOFF_MIN_MS doubling up to ESW_REMOTE_BACKOFF_MAX_MS.
+ * When the daemon answers again, the thread opens the device on a
+ * connection of its own (no caller waits for it): a device the daemon
+ * still has (its session was kept: the daemon did not restart) is taken
+ * over as it is; a new one (the daemon restarted: the device is empty) is
+ * re-created from the record, every vport with the number it had, then
+ * the meters, then the rules in insertion order with their ids.  Either
+ * way what the record has and the device lacks is added, and what the
+ * device has and the record deleted is removed.  Only then does the new
+ * connection replace the old one and the device leave the reset (links
+ * up); a failure midway closes that connection (a device it created is
+ * closed with it) and the whole reset is tried again later.  Counters
+ * stay monotonic: a re-created device's counters start above the old
+ * one's last values.  Logged once when the connection is lost (WARN) and
+ * once when the device is back (INFO); each retry at DBG.
+ *
+ * A malformed reply (a live peer answering garbage) makes the device fail
+ * every later call with ENODEV instead (ENOENT for the calls esw.h does
+ * not let return ENODEV: nothing to receive, no descriptor).
+ *
+ * Lock order: 'rules_mutex', 'conn_mutex', 'rings_mutex', 'rec_mutex'. */
 
-#include "esw-provider.h"
-#include "esw-remote-proto.h"
-#include "esw-remote-ring.h"
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE             /* POLLRDHUP. */
+#endif
+
+#include "esw-remote-private.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
-#define ESW_REMOTE_TIMEOUT_MS 10000
-#define ESW_REMOTE_MAX_UNACKED 256
-
-/* A rule handle of this driver. */
-struct esw_rule {
-    uint64_t id;                        /* The daemon knows it by this. */
-    struct esw_rule_spec spec;          /* Current spec. */
-    struct esw_rule *prev, *next;       /* Insertion order. */
-    struct esw_rule *hash_next;         /* 'rule_hash' bucket. */
-};
-
-#define RULE_HASH_SIZE 4096
-
-/* A representor queue, mapped. */
-struct rep_ring {
-    struct esw_rring *r;
-    size_t size;
-    int efd;
-    unsigned int empty_polls;   /* Empty reads since the last re-arm. */
-};
-
-struct remote_dev {
-    struct esw_dev up;
-
-    /* Protects the connection. */
-    pthread_mutex_t conn_mutex;
-    int sock;
-    uint32_t seq;
-    unsigned int n_unacked;             /* RULE_DEL replies to read. */
-    _Atomic bool broken;                /* Written under the mutex, read
-                                         * without by the counter reads. */
-
-    /* Protects the mapped rings (the arrays and each ring's consumer
-     * state): the representor readers and senders take only this one once
-     * their ring is mapped, so that they never wait for a round trip. */
-    pthread_mutex_t rings_mutex;
-    struct rep_ring *(*rings)[ESW_MAX_REP_QUEUES];  /* Per vport, NULL:
-                                                     * not mapped yet. */
-    struct rep_ring **send_rings;       /* Per vport, NULL: not mapped yet
-                                         * ('efd': the daemon's). */
-
-    /* The vports' counters, mapped at open (immutable mapping). */
-    struct esw_rstats *stats;
-    size_t stats_size;
-
-    /* Protects the rule list and hash. */
-    pthread_mutex_t rules_mutex;
-    struct esw_rule *head, *tail;
-    struct esw_rule *rule_hash[RULE_HASH_SIZE];
-    uint64_t next_id;
-};
-
-static struct remote_dev *
-remote_dev_cast(const struct esw_dev *dev)
+long long int
+remote_now_ms(void)
 {
-    return (struct remote_dev *) dev;
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void
+wake_thread(struct remote_dev *d)
+{
+    uint64_t one = 1;
+
+    if (d->wake_fd >= 0 && write(d->wake_fd, &one, sizeof one) < 0) {
+        /* EAGAIN: already signalled. */
+    }
 }
 
 /* Connection. */
 
-static void
-conn_break(struct remote_dev *d)
-{
-    if (!d->broken) {
-        d->broken = true;
-        shutdown(d->sock, SHUT_RDWR);
-    }
-}
-
-/* Reads one reply header and its payload (at most 'max' bytes, into
- * '*bufp', malloc'ed) for request 'op' 'seq'.  ENODEV on any mismatch. */
-static void
-close_fds(int fds[ESW_RPROTO_MAX_FDS])
+void
+remote_close_fds(int fds[ESW_RPROTO_MAX_FDS])
 {
     for (size_t i = 0; i < ESW_RPROTO_MAX_FDS; i++) {
         if (fds[i] >= 0) {
@@ -132,31 +125,105 @@ close_fds(int fds[ESW_RPROTO_MAX_FDS])
     }
 }
 
+/* Why a connection went away, for the log. */
+static const char *
+lost_reason(int error)
+{
+    switch (error) {
+    case 0:
+    case EPIPE:
+        return "connection closed";
+    case ECONNRESET:
+        return "connection reset";
+    case ETIMEDOUT:
+        return "no reply within 10 s";
+    default:
+        return strerror(error);
+    }
+}
+
+/* The daemon answered garbage: the device is gone for good.  With
+ * 'conn_mutex' held. */
+static void
+conn_break(struct remote_dev *d)
+{
+    if (remote_state(d) != REMOTE_DEAD) {
+        atomic_store(&d->state, REMOTE_DEAD);
+        shutdown(d->conn.sock, SHUT_RDWR);
+        wake_thread(d);
+    }
+}
+
+/* The connection went away ('error': how): the device enters a reset.
+ * With 'conn_mutex' held. */
+void
+remote_conn_lost(struct remote_dev *d, int error)
+{
+    if (remote_state(d) == REMOTE_RUNNING) {
+        atomic_store(&d->state, REMOTE_RESET);
+        d->lost_at = remote_now_ms();
+        d->conn.n_unacked = 0;
+        shutdown(d->conn.sock, SHUT_RDWR);
+        esw_log(ESW_LOG_WARN, "%s: lost ovs-eswitchd at %s (%s): device "
+                "reset, representors down, reconnecting", d->up.name,
+                d->path, lost_reason(error));
+        wake_thread(d);
+    }
+}
+
+/* A round trip failed with 'fail': EPROTO (malformed) or an I/O error.
+ * With 'conn_mutex' held.  Returns what the call returns: ENODEV or
+ * EAGAIN. */
 static int
-conn_read_reply(struct remote_dev *d, uint16_t op, uint32_t seq,
-                struct esw_rmsg_hdr *hdr, void **bufp, size_t max,
-                int *fdsp)
+conn_fail(struct remote_dev *d, int fail)
+{
+    if (fail == EPROTO) {
+        conn_break(d);
+    } else {
+        remote_conn_lost(d, fail);
+    }
+    return remote_state(d) == REMOTE_RESET ? EAGAIN : ENODEV;
+}
+
+/* Reads one reply header and its payload (at most 'max' bytes, into
+ * '*bufp', malloc'ed) for request 'op' 'seq'.  Returns 0, EPROTO on any
+ * mismatch, or the I/O error. */
+static int
+rconn_read_reply(struct rconn *c, uint16_t op, uint32_t seq,
+                 struct esw_rmsg_hdr *hdr, void **bufp, size_t max,
+                 int *fdsp)
 {
     int fds[ESW_RPROTO_MAX_FDS];
     void *buf = NULL;
     uint32_t n_fds;
+    int error;
 
     *bufp = NULL;
-    if (esw_rproto_recv_hdr(d->sock, hdr, fds, ESW_REMOTE_TIMEOUT_MS)
-        || esw_rproto_check_hdr(hdr, true)
+    error = esw_rproto_recv_hdr(c->sock, hdr, fds, ESW_REMOTE_TIMEOUT_MS);
+    if (error) {
+        return error;
+    }
+    if (esw_rproto_check_hdr(hdr, true)
         || hdr->op != op || hdr->seq != seq || hdr->len > max) {
+        error = EPROTO;
         goto error;
     }
     for (n_fds = 0; n_fds < ESW_RPROTO_MAX_FDS && fds[n_fds] >= 0; n_fds++) {
         continue;
     }
     if (n_fds != hdr->n_fds) {
+        error = EPROTO;
         goto error;
     }
     if (hdr->len) {
         buf = malloc(hdr->len);
-        if (!buf || esw_rproto_recv_all(d->sock, buf, hdr->len,
-                                        ESW_REMOTE_TIMEOUT_MS)) {
+        if (!buf) {
+            error = ENOMEM;
+            goto error;
+        }
+        error = esw_rproto_recv_all(c->sock, buf, hdr->len,
+                                    ESW_REMOTE_TIMEOUT_MS);
+        if (error) {
             goto error;
         }
     }
@@ -164,59 +231,97 @@ conn_read_reply(struct remote_dev *d, uint16_t op, uint32_t seq,
     if (fdsp) {
         memcpy(fdsp, fds, sizeof fds);
     } else {
-        close_fds(fds);
+        remote_close_fds(fds);
     }
     return 0;
 
 error:
     free(buf);
-    close_fds(fds);
-    conn_break(d);
-    return ENODEV;
+    remote_close_fds(fds);
+    return error;
 }
 
 static int
-conn_drain_unacked(struct remote_dev *d)
+rconn_drain_unacked(struct rconn *c)
 {
-    while (d->n_unacked) {
-        uint32_t seq = d->seq - d->n_unacked;
+    while (c->n_unacked) {
+        uint32_t seq = c->seq - c->n_unacked;
         struct esw_rmsg_hdr hdr;
         void *buf;
+        int error = rconn_read_reply(c, ESW_ROP_RULE_DEL, seq, &hdr, &buf, 0,
+                                     NULL);
 
-        if (conn_read_reply(d, ESW_ROP_RULE_DEL, seq, &hdr, &buf, 0,
-                            NULL)) {
-            return ENODEV;
+        if (error) {
+            return error;
         }
-        d->n_unacked--;
+        c->n_unacked--;
     }
     return 0;
 }
 
 static int
-conn_send(struct remote_dev *d, uint16_t op, const void *req, size_t len)
+rconn_send(struct rconn *c, uint16_t op, const void *req, size_t len)
 {
     struct esw_rmsg_hdr hdr = {
         .magic = ESW_RPROTO_MAGIC, .version = ESW_RPROTO_VERSION,
-        .op = op, .len = len, .seq = d->seq,
+        .op = op, .len = len, .seq = c->seq,
     };
+    int error = esw_rproto_send(c->sock, &hdr, req, NULL,
+                                ESW_REMOTE_TIMEOUT_MS);
 
-    if (d->broken) {
-        return ENODEV;
+    if (!error) {
+        c->seq++;
     }
-    if (esw_rproto_send(d->sock, &hdr, req, NULL, ESW_REMOTE_TIMEOUT_MS)) {
-        conn_break(d);
-        return ENODEV;
+    return error;
+}
+
+/* One round trip on 'c'.  The reply's payload must be exactly
+ * 'reply_len' bytes (copied into 'reply') unless 'varp' is nonnull: then
+ * up to 'reply_len' bytes, returned malloc'ed in '*varp' with their length
+ * in '*var_lenp'.  'fds' (ESW_RPROTO_MAX_FDS) receives the descriptors
+ * passed (the rest -1).  Returns 0 and the daemon's result in '*resultp',
+ * or how the round trip failed: EPROTO (a malformed reply) or an I/O
+ * error (the connection went away). */
+int
+rconn_call(struct rconn *c, uint16_t op, const void *req, size_t req_len,
+           void *reply, size_t reply_len, void **varp, size_t *var_lenp,
+           int *fds, int *resultp)
+{
+    struct esw_rmsg_hdr hdr;
+    void *buf;
+    int error;
+
+    error = rconn_drain_unacked(c);
+    if (!error) {
+        error = rconn_send(c, op, req, req_len);
     }
-    d->seq++;
+    if (!error) {
+        error = rconn_read_reply(c, op, c->seq - 1, &hdr, &buf, reply_len,
+                                 fds);
+    }
+    if (error) {
+        return error;
+    }
+    if (varp) {
+        *varp = buf;
+        *var_lenp = hdr.len;
+    } else {
+        if (hdr.len != reply_len) {
+            free(buf);
+            if (fds) {
+                remote_close_fds(fds);
+            }
+            return EPROTO;
+        }
+        if (reply_len) {
+            memcpy(reply, buf, reply_len);
+        }
+        free(buf);
+    }
+    *resultp = hdr.result;
     return 0;
 }
 
-/* One round trip, with 'conn_mutex' held.  The reply's payload must be
- * exactly 'reply_len' bytes (copied into 'reply') unless 'varp' is
- * nonnull: then up to 'reply_len' bytes, returned malloc'ed in '*varp' with
- * their length in '*var_lenp'.  'fds' (ESW_RPROTO_MAX_FDS) receives the
- * descriptors passed (the rest -1).  Returns the daemon's result or
- * ENODEV. */
 /* Once the process leaves its devices (esw_leave_devices()): whether
  * request 'op' is still sent (a query, or traffic), and if not, what it
  * returns. */
@@ -248,14 +353,16 @@ op_is_sent_when_leaving(uint16_t op, int *resultp)
     }
 }
 
+/* One round trip on the device's connection, with 'conn_mutex' held: as
+ * rconn_call(), but returns the daemon's result, EAGAIN (the device is
+ * being reset, or the connection just went away: then it is) or ENODEV
+ * (a malformed reply, now or before). */
 static int
 call__(struct remote_dev *d, uint16_t op, const void *req, size_t req_len,
        void *reply, size_t reply_len, void **varp, size_t *var_lenp,
        int *fds)
 {
-    struct esw_rmsg_hdr hdr;
-    void *buf;
-    int error;
+    int error, result;
 
     for (size_t i = 0; fds && i < ESW_RPROTO_MAX_FDS; i++) {
         fds[i] = -1;
@@ -270,35 +377,15 @@ call__(struct remote_dev *d, uint16_t op, const void *req, size_t req_len,
         }
         return error;
     }
-    if (d->broken || conn_drain_unacked(d)) {
+    switch (remote_state(d)) {
+    case REMOTE_RESET:
+        return EAGAIN;
+    case REMOTE_DEAD:
         return ENODEV;
     }
-    error = conn_send(d, op, req, req_len);
-    if (error) {
-        return error;
-    }
-    error = conn_read_reply(d, op, d->seq - 1, &hdr, &buf, reply_len, fds);
-    if (error) {
-        return error;
-    }
-    if (varp) {
-        *varp = buf;
-        *var_lenp = hdr.len;
-    } else {
-        if (hdr.len != reply_len) {
-            free(buf);
-            if (fds) {
-                close_fds(fds);
-            }
-            conn_break(d);
-            return ENODEV;
-        }
-        if (reply_len) {
-            memcpy(reply, buf, reply_len);
-        }
-        free(buf);
-    }
-    return hdr.result;
+    error = rconn_call(&d->conn, op, req, req_len, reply, reply_len, varp,
+                       var_lenp, fds, &result);
+    return error ? conn_fail(d, error) : result;
 }
 
 static int
@@ -313,18 +400,38 @@ call(struct remote_dev *d, uint16_t op, const void *req, size_t req_len,
     return error;
 }
 
+/* Fills in 'err' for a call that failed with 'error' without an answer
+ * from the daemon (the device is being reset, or gone).  Returns 'error',
+ * or 0 if the daemon answered. */
+static int
+state_error(struct remote_dev *d, int error, struct esw_error *err)
+{
+    int state = remote_state(d);
+
+    if (error == EAGAIN && state == REMOTE_RESET) {
+        return esw_error_set(err, EAGAIN, ESW_ERROR_UNSPECIFIED, -1,
+                             "device being reset (ovs-eswitchd went away): "
+                             "try again once it is back");
+    } else if (error == ENODEV && state == REMOTE_DEAD) {
+        return esw_error_set(err, ENODEV, ESW_ERROR_UNSPECIFIED, -1,
+                             "%s: device daemon connection lost",
+                             d->up.name);
+    }
+    return 0;
+}
+
 /* A call whose reply is a 'struct esw_error': copies it into 'err'. */
 static int
 call_err(struct remote_dev *d, uint16_t op, const void *req, size_t len,
          struct esw_error *err)
 {
     struct esw_error e;
-    int error = call(d, op, req, len, &e, sizeof e);
+    int error;
 
-    if (error == ENODEV && d->broken) {
-        return esw_error_set(err, ENODEV, ESW_ERROR_UNSPECIFIED, -1,
-                             "%s: device daemon connection lost",
-                             d->up.name);
+    memset(&e, 0, sizeof e);
+    error = call(d, op, req, len, &e, sizeof e);
+    if (state_error(d, error, err)) {
+        return error;
     }
     if (esw_rproto_check_string(e.reason, sizeof e.reason)) {
         e.reason[sizeof e.reason - 1] = '\0';
@@ -336,57 +443,217 @@ call_err(struct remote_dev *d, uint16_t op, const void *req, size_t len,
     return error;
 }
 
-static int
-connect_daemon(int *sockp)
+/* Connects to the daemon at 'path'.  0 or the errno value (ENOENT,
+ * ECONNREFUSED: nobody listens). */
+int
+remote_connect_daemon(const char *path, int *sockp)
 {
     struct sockaddr_un sun = { .sun_family = AF_UNIX };
     int sock;
 
-    if (esw_rproto_default_socket(sun.sun_path, sizeof sun.sun_path)) {
-        return ENODEV;
+    if (strlen(path) >= sizeof sun.sun_path) {
+        return ENAMETOOLONG;
     }
+    strcpy(sun.sun_path, path);
     sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (sock < 0) {
-        return errno == EMFILE || errno == ENFILE ? ENOMEM : ENODEV;
+        return errno;
     }
     if (connect(sock, (struct sockaddr *) &sun, sizeof sun) < 0) {
+        int error = errno;
+
         close(sock);
-        return ENODEV;
+        return error;
     }
     *sockp = sock;
     return 0;
 }
 
-/* Devices. */
-
 /* Maps the counters whose memfd the daemon passed in 'fds[0]' (closes
- * 'fds').  ENODEV if they are not what they should be. */
-static int
-map_stats(struct remote_dev *d, int fds[ESW_RPROTO_MAX_FDS])
+ * 'fds') for a device of 'max_vports'.  EPROTO if they are not what they
+ * should be. */
+int
+remote_map_stats(int fds[ESW_RPROTO_MAX_FDS], uint32_t max_vports,
+          struct esw_rstats **statsp, size_t *sizep)
 {
     struct stat st;
     void *map;
-    int error = ENODEV;
+    int error = EPROTO;
 
     if (fds[0] >= 0 && fds[1] < 0 && !fstat(fds[0], &st)
         && (uint64_t) st.st_size <= SIZE_MAX) {
         map = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fds[0], 0);
-        if (map != MAP_FAILED) {
-            if (esw_rstats_check(map, st.st_size, d->up.caps.max_vports)) {
-                d->stats = map;
-                d->stats_size = st.st_size;
-                error = 0;
-            } else {
-                munmap(map, st.st_size);
-            }
+        if (map == MAP_FAILED) {
+            error = ENOMEM;
+        } else if (esw_rstats_check(map, st.st_size, max_vports)) {
+            *statsp = map;
+            *sizep = st.st_size;
+            error = 0;
+        } else {
+            munmap(map, st.st_size);
         }
     }
-    close_fds(fds);
+    remote_close_fds(fds);
     return error;
 }
 
-static struct esw_rule **rule_bucket(struct remote_dev *, uint64_t id);
-static struct esw_rule *rule_find__(struct remote_dev *, uint64_t id);
+/* The record. */
+
+void
+rvport_free(struct rvport *rv)
+{
+    if (rv) {
+        free(rv->policy);
+        free(rv);
+    }
+}
+
+/* The record of 'vport', with 'rec_mutex' held: NULL if there is none (or
+ * it was deleted). */
+struct rvport *
+rvport_get__(const struct remote_dev *d, uint32_t vport)
+{
+    struct rvport *rv = (vport < d->up.caps.max_vports ? d->vports[vport]
+                         : NULL);
+
+    return rv && !rv->deleted ? rv : NULL;
+}
+
+/* The function's name, as esw.h names it. */
+static void
+vport_name(const struct esw_vport_config *cfg, char name[ESW_NAME_MAX])
+{
+    switch (cfg->kind) {
+    case ESW_VPORT_UPLINK:
+        snprintf(name, ESW_NAME_MAX, "p%"PRIu32, cfg->pf);
+        break;
+    case ESW_VPORT_PF:
+        snprintf(name, ESW_NAME_MAX, "pf%"PRIu32"hpf", cfg->pf);
+        break;
+    case ESW_VPORT_VF:
+        snprintf(name, ESW_NAME_MAX, "pf%"PRIu32"vf%"PRIu32, cfg->pf,
+                 cfg->fn);
+        break;
+    case ESW_VPORT_SF:
+    default:
+        snprintf(name, ESW_NAME_MAX, "pf%"PRIu32"sf%"PRIu32, cfg->pf,
+                 cfg->fn);
+        break;
+    }
+}
+
+/* A new record for vport 'vport' added with 'cfg'. */
+static struct rvport *
+rvport_create(uint32_t vport, const struct esw_vport_config *cfg)
+{
+    struct rvport *rv = calloc(1, sizeof *rv);
+
+    if (rv) {
+        rv->cfg = *cfg;
+        rv->cfg.vport = vport;
+        rv->cfg.io = NULL;
+        if (cfg->io) {
+            rv->has_io = true;
+            rv->io = *cfg->io;
+        }
+        rv->info.vport = vport;
+        rv->info.kind = cfg->kind;
+        rv->info.pf = cfg->pf;
+        rv->info.fn = cfg->fn;
+        vport_name(cfg, rv->info.name);
+        rv->info.mac = rv->info.effective_mac = cfg->mac;
+        rv->info.mtu = cfg->mtu ? cfg->mtu : 1500;
+        rv->info.admin_up = !cfg->admin_down;
+        rv->info.n_rep_queues = cfg->n_rep_queues ? cfg->n_rep_queues : 1;
+        rv->info.rep_queue_depth = cfg->rep_queue_depth;
+        rv->info.rep_fd = -1;
+    }
+    return rv;
+}
+
+/* Stores 'rv' as the record of its vport, replacing any. */
+static void
+rvport_insert(struct remote_dev *d, struct rvport *rv)
+{
+    uint32_t vport = rv->cfg.vport;
+
+    pthread_mutex_lock(&d->rec_mutex);
+    rv->seq = d->vport_seq++;
+    rvport_free(d->vports[vport]);
+    d->vports[vport] = rv;
+    pthread_mutex_unlock(&d->rec_mutex);
+}
+
+static struct rmeter *
+rmeter_find__(const struct remote_dev *d, uint32_t id)
+{
+    for (size_t i = 0; i < d->n_meters; i++) {
+        if (d->meters[i].id == id) {
+            return &d->meters[i];
+        }
+    }
+    return NULL;
+}
+
+/* Records meter 'id' with 'cfg', with 'rec_mutex' held.  ENOMEM. */
+static int
+rmeter_set__(struct remote_dev *d, uint32_t id,
+             const struct esw_meter_config *cfg)
+{
+    struct rmeter *m = rmeter_find__(d, id);
+    size_t i;
+
+    if (m) {
+        m->cfg = *cfg;
+        m->deleted = false;
+        return 0;
+    }
+    if (d->n_meters >= d->allocated_meters) {
+        size_t n = d->allocated_meters ? 2 * d->allocated_meters : 8;
+        struct rmeter *meters = realloc(d->meters, n * sizeof *meters);
+
+        if (!meters) {
+            return ENOMEM;
+        }
+        d->meters = meters;
+        d->allocated_meters = n;
+    }
+    for (i = d->n_meters; i > 0 && d->meters[i - 1].id > id; i--) {
+        d->meters[i] = d->meters[i - 1];
+    }
+    d->meters[i] = (struct rmeter) { .id = id, .cfg = *cfg };
+    d->n_meters++;
+    return 0;
+}
+
+void
+rmeter_remove__(struct remote_dev *d, struct rmeter *m)
+{
+    size_t i = m - d->meters;
+
+    memmove(&d->meters[i], &d->meters[i + 1],
+            (d->n_meters - i - 1) * sizeof *d->meters);
+    d->n_meters--;
+}
+
+/* Rules. */
+
+static struct esw_rule **
+rule_bucket(struct remote_dev *d, uint64_t id)
+{
+    return &d->rule_hash[(id * 0x9e3779b97f4a7c15ULL) >> 52];
+}
+
+struct esw_rule *
+remote_rule_find__(struct remote_dev *d, uint64_t id)
+{
+    for (struct esw_rule *r = *rule_bucket(d, id); r; r = r->hash_next) {
+        if (r->id == id) {
+            return r;
+        }
+    }
+    return NULL;
+}
 
 /* Appends 'rule' to 'd''s list and hash, with 'rules_mutex' held. */
 static void
@@ -402,6 +669,37 @@ rule_insert__(struct remote_dev *d, struct esw_rule *rule)
     d->tail = rule;
     rule->hash_next = *rule_bucket(d, rule->id);
     *rule_bucket(d, rule->id) = rule;
+}
+
+/* Takes 'rule' out of the hash, with 'rules_mutex' held. */
+static void
+rule_unhash__(struct remote_dev *d, struct esw_rule *rule)
+{
+    struct esw_rule **bucket;
+
+    for (bucket = rule_bucket(d, rule->id); *bucket;
+         bucket = &(*bucket)->hash_next) {
+        if (*bucket == rule) {
+            *bucket = rule->hash_next;
+            return;
+        }
+    }
+}
+
+/* Takes 'rule' out of the list, with 'rules_mutex' held. */
+void
+remote_rule_unlist__(struct remote_dev *d, struct esw_rule *rule)
+{
+    if (rule->prev) {
+        rule->prev->next = rule->next;
+    } else {
+        d->head = rule->next;
+    }
+    if (rule->next) {
+        rule->next->prev = rule->prev;
+    } else {
+        d->tail = rule->prev;
+    }
 }
 
 /* After opening a device that a previous client left (its rules come with
@@ -440,7 +738,7 @@ load_rules(struct remote_dev *d)
         for (uint32_t i = 0; i < w.n; i++) {
             struct esw_rule *rule;
 
-            if (!r[i].id || rule_find__(d, r[i].id)
+            if (!r[i].id || remote_rule_find__(d, r[i].id)
                 || esw_rproto_check_spec(&r[i].spec)) {
                 free(buf);
                 return ENODEV;
@@ -465,108 +763,111 @@ load_rules(struct remote_dev *d)
     }
 }
 
-static int
-remote_open(const char *name, const struct esw_dev_config *cfg,
-            struct esw_dev **devp)
-{
-    struct esw_rw_hello hello = { .abi = esw_rproto_abi() }, hello_reply;
-    int fds[ESW_RPROTO_MAX_FDS];
-    struct esw_rw_dev_open o;
-    struct remote_dev *d;
-    int error;
+static size_t call_list(struct remote_dev *, uint16_t op, uint32_t ids[],
+                        size_t max);
+static int remote_vport_get_info(struct esw_dev *, uint32_t vport,
+                                 struct esw_vport_info *);
+static int remote_vport_get_host(struct esw_dev *, uint32_t vport,
+                                 struct esw_host_info *);
+static int remote_vport_get_policy(struct esw_dev *, uint32_t vport,
+                                   struct esw_policy_config *,
+                                   bool *has_policy);
+static int remote_meter_get_config(struct esw_dev *, uint32_t id,
+                                   struct esw_meter_config *);
 
-    d = calloc(1, sizeof *d);
-    if (!d) {
+/* After opening a device that a previous client left: makes the record of
+ * its vports and meters from what the device says, so that it can be
+ * re-created. */
+static int
+load_record(struct remote_dev *d)
+{
+    uint32_t max = d->up.caps.max_vports;
+    uint32_t *ids = calloc(max ? max : 1, sizeof *ids);
+    size_t n;
+
+    if (!ids) {
         return ENOMEM;
     }
-    pthread_mutex_init(&d->conn_mutex, NULL);
-    pthread_mutex_init(&d->rings_mutex, NULL);
-    pthread_mutex_init(&d->rules_mutex, NULL);
-    d->next_id = 1;
-    error = connect_daemon(&d->sock);
-    if (error) {
-        goto error;
-    }
+    n = call_list(d, ESW_ROP_VPORT_LIST, ids, max);
+    for (size_t i = 0; i < n && i < max; i++) {
+        struct esw_policy_config *policy = malloc(sizeof *policy);
+        struct esw_vport_config cfg;
+        struct esw_vport_info info;
+        struct esw_host_info host;
+        struct esw_io_config io;
+        bool has_policy = false;
+        struct rvport *rv;
 
-    error = call(d, ESW_ROP_HELLO, &hello, sizeof hello, &hello_reply,
-                 sizeof hello_reply);
-    if (error || hello_reply.abi != hello.abi) {
-        error = ENODEV;
-        goto error_close;
-    }
-
-    memset(&o, 0, sizeof o);
-    snprintf(o.name, sizeof o.name, "%s", name);
-    o.cfg = *cfg;
-    o.cfg.emu = NULL;
-    if (cfg->emu) {
-        o.has_emu = 1;
-        o.emu = *cfg->emu;
-    }
-    pthread_mutex_lock(&d->conn_mutex);
-    error = call__(d, ESW_ROP_DEV_OPEN, &o, sizeof o, &d->up.caps,
-                   sizeof d->up.caps, NULL, NULL, fds);
-    pthread_mutex_unlock(&d->conn_mutex);
-    if (error) {
-        close_fds(fds);
-        goto error_close;
-    }
-    if (d->up.caps.max_vports > 65536) {
-        close_fds(fds);
-        error = ENODEV;
-        goto error_close;
-    }
-    /* The daemon's protocol has no connection table operations: a CT
-     * action there would only ever miss, so the device offers neither it
-     * nor the ct_* match fields (esw_ct_add() fails with EOPNOTSUPP). */
-    d->up.caps.actions &= ~(1u << ESW_ACTION_CT);
-    d->up.caps.match_fields &= ~((1u << ESW_MATCH_CT_STATE)
-                                 | (1u << ESW_MATCH_CT_ZONE)
-                                 | (1u << ESW_MATCH_CT_MARK)
-                                 | (1u << ESW_MATCH_CT_LABEL));
-    d->up.caps.max_conns = 0;
-    error = map_stats(d, fds);
-    if (error) {
-        goto error_close;
-    }
-    d->rings = calloc(d->up.caps.max_vports ? d->up.caps.max_vports : 1,
-                      sizeof *d->rings);
-    d->send_rings = calloc(d->up.caps.max_vports ? d->up.caps.max_vports
-                                                 : 1,
-                           sizeof *d->send_rings);
-    if (!d->rings || !d->send_rings) {
-        free(d->rings);
-        free(d->send_rings);
-        error = ENOMEM;
-        goto error_close;
-    }
-    error = load_rules(d);
-    if (error) {
-        struct esw_rule *rule, *next;
-
-        for (rule = d->head; rule; rule = next) {
-            next = rule->next;
-            free(rule);
+        if (!policy) {
+            free(ids);
+            return ENOMEM;
         }
-        free(d->rings);
-        free(d->send_rings);
-        goto error_close;
+        if (remote_vport_get_info(&d->up, ids[i], &info)) {
+            free(policy);
+            continue;
+        }
+        memset(&cfg, 0, sizeof cfg);
+        cfg.kind = info.kind;
+        cfg.pf = info.pf;
+        cfg.fn = info.fn;
+        cfg.mac = info.mac;
+        cfg.mtu = info.mtu;
+        cfg.admin_down = !info.admin_up;
+        cfg.rep_queue_depth = info.rep_queue_depth;
+        cfg.n_rep_queues = info.n_rep_queues;
+        memset(&host, 0, sizeof host);
+        if (!remote_vport_get_host(&d->up, ids[i], &host)) {
+            memset(&io, 0, sizeof io);
+            io.type = host.type;
+            memcpy(io.ifname, host.ifname, sizeof io.ifname);
+            memcpy(io.path, host.path, sizeof io.path);
+            io.client = host.client;
+            io.virtio_features = host.virtio_offered;
+            io.n_queues = host.virtio_queues;
+            cfg.io = &io;
+        }
+        rv = rvport_create(ids[i], &cfg);
+        if (!rv) {
+            free(policy);
+            free(ids);
+            return ENOMEM;
+        }
+        rv->info = info;
+        if (!remote_vport_get_policy(&d->up, ids[i], policy, &has_policy)
+            && has_policy) {
+            rv->policy = policy;
+        } else {
+            free(policy);
+        }
+        if (!esw_eth_addr_is_zero(&info.guest_mac)
+            && !info.guest_mac_refused) {
+            rv->has_guest_mac = true;
+            rv->guest_mac = info.guest_mac;
+        }
+        rvport_insert(d, rv);
     }
-    *devp = &d->up;
-    return 0;
+    free(ids);
 
-error_close:
-    if (d->stats) {
-        munmap(d->stats, d->stats_size);
+    max = d->up.caps.max_meters;
+    ids = calloc(max ? max : 1, sizeof *ids);
+    if (!ids) {
+        return ENOMEM;
     }
-    close(d->sock);
-error:
-    pthread_mutex_destroy(&d->conn_mutex);
-    pthread_mutex_destroy(&d->rings_mutex);
-    pthread_mutex_destroy(&d->rules_mutex);
-    free(d);
-    return error;
+    n = call_list(d, ESW_ROP_METER_LIST, ids, max);
+    for (size_t i = 0; i < n && i < max; i++) {
+        struct esw_meter_config cfg;
+
+        if (!remote_meter_get_config(&d->up, ids[i], &cfg)) {
+            pthread_mutex_lock(&d->rec_mutex);
+            rmeter_set__(d, ids[i], &cfg);
+            pthread_mutex_unlock(&d->rec_mutex);
+        }
+    }
+    free(ids);
+    return remote_state(d) == REMOTE_RUNNING ? 0 : ENODEV;
 }
+
+/* Representor rings: unmapping. */
 
 static void
 rep_ring_unmap(struct rep_ring *ring)
@@ -578,50 +879,181 @@ rep_ring_unmap(struct rep_ring *ring)
     }
 }
 
-/* Unmaps 'vport''s queues, with 'conn_mutex' held. */
-static void
-forget_rep_fds__(struct remote_dev *d, uint32_t vport)
+/* Unmaps 'vport''s queues, with 'rings_mutex' held. */
+void
+remote_unmap_rings__(struct remote_dev *d, uint32_t vport)
 {
-    pthread_mutex_lock(&d->rings_mutex);
     if (vport < d->up.caps.max_vports) {
         rep_ring_unmap(d->send_rings[vport]);
         d->send_rings[vport] = NULL;
         for (size_t q = 0; q < ESW_MAX_REP_QUEUES; q++) {
-            struct rep_ring *ring = d->rings[vport][q];
-
-            if (ring) {
-                munmap(ring->r, ring->size);
-                close(ring->efd);
-                free(ring);
-                d->rings[vport][q] = NULL;
-            }
+            rep_ring_unmap(d->rings[vport][q]);
+            d->rings[vport][q] = NULL;
         }
     }
+}
+
+/* Unmaps 'vport''s queues. */
+static void
+forget_rep_fds(struct remote_dev *d, uint32_t vport)
+{
+    pthread_mutex_lock(&d->rings_mutex);
+    remote_unmap_rings__(d, vport);
     pthread_mutex_unlock(&d->rings_mutex);
+}
+
+/* Devices. */
+
+static void
+remote_free(struct remote_dev *d)
+{
+    struct esw_rule *rule, *next;
+
+    for (uint32_t v = 0; d->rings && d->send_rings
+                         && v < d->up.caps.max_vports; v++) {
+        forget_rep_fds(d, v);
+    }
+    free(d->rings);
+    free(d->send_rings);
+    if (d->stats) {
+        munmap(d->stats, d->stats_size);
+    }
+    for (rule = d->head; rule; rule = next) {
+        next = rule->next;
+        free(rule);
+    }
+    for (uint32_t v = 0; d->vports && v < d->up.caps.max_vports; v++) {
+        rvport_free(d->vports[v]);
+    }
+    free(d->vports);
+    free(d->meters);
+    if (d->conn.sock >= 0) {
+        close(d->conn.sock);
+    }
+    if (d->wake_fd >= 0) {
+        close(d->wake_fd);
+    }
+    pthread_mutex_destroy(&d->conn_mutex);
+    pthread_mutex_destroy(&d->rings_mutex);
+    pthread_mutex_destroy(&d->rules_mutex);
+    pthread_mutex_destroy(&d->rec_mutex);
+    free(d);
+}
+
+static int
+remote_open(const char *name, const struct esw_dev_config *cfg,
+            struct esw_dev **devp)
+{
+    struct esw_rw_hello hello = { .abi = esw_rproto_abi() }, hello_reply;
+    int fds[ESW_RPROTO_MAX_FDS];
+    struct esw_rw_dev_open o;
+    struct remote_dev *d;
+    uint32_t max;
+    int error;
+
+    d = calloc(1, sizeof *d);
+    if (!d) {
+        return ENOMEM;
+    }
+    pthread_mutex_init(&d->conn_mutex, NULL);
+    pthread_mutex_init(&d->rings_mutex, NULL);
+    pthread_mutex_init(&d->rules_mutex, NULL);
+    pthread_mutex_init(&d->rec_mutex, NULL);
+    d->next_id = 1;
+    d->conn.sock = -1;
+    d->wake_fd = -1;
+    snprintf(d->up.name, sizeof d->up.name, "%s", name);
+    d->cfg = *cfg;
+    d->cfg.emu = NULL;
+    if (cfg->emu) {
+        d->has_emu = true;
+        d->emu = *cfg->emu;
+    }
+    if (esw_rproto_default_socket(d->path, sizeof d->path)
+        || remote_connect_daemon(d->path, &d->conn.sock)) {
+        error = ENODEV;
+        goto error;
+    }
+
+    error = call(d, ESW_ROP_HELLO, &hello, sizeof hello, &hello_reply,
+                 sizeof hello_reply);
+    if (error || hello_reply.abi != hello.abi) {
+        error = ENODEV;
+        goto error;
+    }
+
+    memset(&o, 0, sizeof o);
+    snprintf(o.name, sizeof o.name, "%s", name);
+    o.cfg = d->cfg;
+    o.has_emu = d->has_emu;
+    o.emu = d->emu;
+    pthread_mutex_lock(&d->conn_mutex);
+    error = call__(d, ESW_ROP_DEV_OPEN, &o, sizeof o, &d->up.caps,
+                   sizeof d->up.caps, NULL, NULL, fds);
+    pthread_mutex_unlock(&d->conn_mutex);
+    if (error == EAGAIN) {
+        error = ENODEV;         /* Gone before it was ever opened. */
+    }
+    if (error) {
+        remote_close_fds(fds);
+        goto error;
+    }
+    remote_caps_mask(&d->up.caps);
+    max = d->up.caps.max_vports;
+    if (max > 65536) {
+        remote_close_fds(fds);
+        error = ENODEV;
+        goto error;
+    }
+    error = remote_map_stats(fds, max, &d->stats, &d->stats_size);
+    if (error) {
+        error = error == ENOMEM ? ENOMEM : ENODEV;
+        goto error;
+    }
+    d->rings = calloc(max ? max : 1, sizeof *d->rings);
+    d->send_rings = calloc(max ? max : 1, sizeof *d->send_rings);
+    d->vports = calloc(max ? max : 1, sizeof *d->vports);
+    d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (!d->rings || !d->send_rings || !d->vports || d->wake_fd < 0) {
+        error = d->wake_fd < 0 ? EMFILE : ENOMEM;
+        goto error;
+    }
+    error = load_rules(d);
+    if (!error) {
+        error = load_record(d);
+    }
+    if (error) {
+        error = error == ENOMEM ? ENOMEM : ENODEV;
+        goto error;
+    }
+    error = pthread_create(&d->thread, NULL, remote_thread, d);
+    if (error) {
+        error = ENOMEM;
+        goto error;
+    }
+    d->has_thread = true;
+    *devp = &d->up;
+    return 0;
+
+error:
+    remote_free(d);
+    return error;
 }
 
 static void
 remote_close(struct esw_dev *dev)
 {
     struct remote_dev *d = remote_dev_cast(dev);
-    struct esw_rule *rule, *next;
 
-    call(d, ESW_ROP_DEV_CLOSE, NULL, 0, NULL, 0);
-    close(d->sock);
-    for (uint32_t v = 0; v < d->up.caps.max_vports; v++) {
-        forget_rep_fds__(d, v);
+    atomic_store(&d->closing, true);
+    wake_thread(d);
+    if (d->has_thread) {
+        pthread_join(d->thread, NULL);
     }
-    free(d->rings);
-    free(d->send_rings);
-    munmap(d->stats, d->stats_size);
-    for (rule = d->head; rule; rule = next) {
-        next = rule->next;
-        free(rule);
+    if (remote_state(d) == REMOTE_RUNNING) {
+        call(d, ESW_ROP_DEV_CLOSE, NULL, 0, NULL, 0);
     }
-    pthread_mutex_destroy(&d->conn_mutex);
-    pthread_mutex_destroy(&d->rings_mutex);
-    pthread_mutex_destroy(&d->rules_mutex);
-    free(d);
+    remote_free(d);
 }
 
 /* Vports. */
@@ -633,9 +1065,15 @@ remote_vport_add(struct esw_dev *dev, const struct esw_vport_config *cfg,
     struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_vport_add a;
     struct esw_rw_error_u32 r;
+    struct rvport *rv = rvport_create(0, cfg);
     int error;
 
+    if (!rv) {
+        return esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
+                             "out of memory");
+    }
     memset(&a, 0, sizeof a);
+    memset(&r, 0, sizeof r);
     a.cfg = *cfg;
     a.cfg.io = NULL;
     if (cfg->io) {
@@ -643,23 +1081,32 @@ remote_vport_add(struct esw_dev *dev, const struct esw_vport_config *cfg,
         a.io = *cfg->io;
     }
     error = call(d, ESW_ROP_VPORT_ADD, &a, sizeof a, &r, sizeof r);
-    if (error == ENODEV && d->broken) {
-        return esw_error_set(err, ENODEV, ESW_ERROR_UNSPECIFIED, -1,
-                             "%s: device daemon connection lost",
-                             dev->name);
+    if (state_error(d, error, err)) {
+        rvport_free(rv);
+        return error;
     }
     r.err.reason[sizeof r.err.reason - 1] = '\0';
     if (err) {
         *err = r.err;
         err->error = error;
     }
-    if (!error) {
-        *vportp = r.value;
+    if (!error && r.value >= d->up.caps.max_vports) {
         pthread_mutex_lock(&d->conn_mutex);
-        forget_rep_fds__(d, r.value);
+        conn_break(d);
         pthread_mutex_unlock(&d->conn_mutex);
+        error = esw_error_set(err, ENODEV, ESW_ERROR_UNSPECIFIED, -1,
+                              "%s: malformed reply from the device daemon",
+                              dev->name);
     }
-    return error;
+    if (error) {
+        rvport_free(rv);
+        return error;
+    }
+    *vportp = r.value;
+    forget_rep_fds(d, r.value);
+    rv->cfg.vport = rv->info.vport = r.value;
+    rvport_insert(d, rv);
+    return 0;
 }
 
 static int
@@ -672,8 +1119,23 @@ remote_vport_del(struct esw_dev *dev, uint32_t vport)
     pthread_mutex_lock(&d->conn_mutex);
     error = call__(d, ESW_ROP_VPORT_DEL, &v, sizeof v, NULL, 0, NULL, NULL,
                    NULL);
-    if (!error) {
-        forget_rep_fds__(d, vport);
+    if (!error || error == EAGAIN) {
+        /* During a reset the record keeps it, marked, until the device is
+         * back (then it is deleted there). */
+        pthread_mutex_lock(&d->rings_mutex);
+        remote_unmap_rings__(d, vport);
+        pthread_mutex_lock(&d->rec_mutex);
+        if (!rvport_get__(d, vport)) {
+            error = error ? ENOENT : 0;
+        } else if (error) {
+            d->vports[vport]->deleted = true;
+            error = 0;
+        } else {
+            rvport_free(d->vports[vport]);
+            d->vports[vport] = NULL;
+        }
+        pthread_mutex_unlock(&d->rec_mutex);
+        pthread_mutex_unlock(&d->rings_mutex);
     }
     pthread_mutex_unlock(&d->conn_mutex);
     return error;
@@ -695,7 +1157,7 @@ ring_get__(struct remote_dev *d, struct rep_ring **slot, uint16_t op,
     pthread_mutex_lock(&d->rings_mutex);
     ring = *slot;
     pthread_mutex_unlock(&d->rings_mutex);
-    if (!ring) {
+    if (!ring && remote_state(d) == REMOTE_RUNNING) {
         ring = map_ring__(d, op, vport, queue);
         pthread_mutex_lock(&d->rings_mutex);
         *slot = ring;
@@ -728,10 +1190,13 @@ send_ring__(struct remote_dev *d, uint32_t vport)
 
 /* Makes sure 'vport''s send ring (if 'send') or representor queue 'queue'
  * is mapped, taking 'conn_mutex' for the round trip the first time; called
- * without any lock. */
+ * without any lock.  Not during a reset. */
 static void
 ring_map(struct remote_dev *d, bool send, uint32_t vport, uint32_t queue)
 {
+    if (remote_state(d) != REMOTE_RUNNING) {
+        return;
+    }
     pthread_mutex_lock(&d->conn_mutex);
     if (send) {
         send_ring__(d, vport);
@@ -752,7 +1217,7 @@ map_ring__(struct remote_dev *d, uint16_t op, uint32_t vport, uint32_t queue)
     void *map;
 
     if (call__(d, op, &v, sizeof v, NULL, 0, NULL, NULL, fds)) {
-        close_fds(fds);
+        remote_close_fds(fds);
         return NULL;
     }
     if (fds[0] < 0 || fds[1] < 0 || fstat(fds[1], &st) < 0
@@ -762,7 +1227,7 @@ map_ring__(struct remote_dev *d, uint16_t op, uint32_t vport, uint32_t queue)
     map = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[1],
                0);
     if (map == MAP_FAILED) {
-        close_fds(fds);
+        remote_close_fds(fds);
         return NULL;
     }
     if (!esw_rring_check(map, st.st_size)) {
@@ -772,7 +1237,7 @@ map_ring__(struct remote_dev *d, uint16_t op, uint32_t vport, uint32_t queue)
     ring = calloc(1, sizeof *ring);
     if (!ring) {
         munmap(map, st.st_size);
-        close_fds(fds);
+        remote_close_fds(fds);
         return NULL;
     }
     ring->r = map;
@@ -782,7 +1247,7 @@ map_ring__(struct remote_dev *d, uint16_t op, uint32_t vport, uint32_t queue)
     return ring;
 
 malformed:
-    close_fds(fds);
+    remote_close_fds(fds);
     conn_break(d);
     return NULL;
 }
@@ -793,6 +1258,29 @@ rep_get_fd__(struct remote_dev *d, uint32_t vport, uint32_t queue)
     struct rep_ring *ring = rep_ring__(d, vport, queue);
 
     return ring ? ring->efd : -1;
+}
+
+/* Answers from the record of 'vport' during a reset: link down. */
+static int
+record_vport_info(struct remote_dev *d, uint32_t vport,
+                  struct esw_vport_info *info)
+{
+    const struct rvport *rv;
+    int error = 0;
+
+    pthread_mutex_lock(&d->rec_mutex);
+    rv = rvport_get__(d, vport);
+    if (rv) {
+        *info = rv->info;
+        info->oper_up = false;
+        info->rep_fd = -1;
+    } else {
+        memset(info, 0, sizeof *info);
+        info->rep_fd = -1;
+        error = ENOENT;
+    }
+    pthread_mutex_unlock(&d->rec_mutex);
+    return error;
 }
 
 static int
@@ -810,10 +1298,24 @@ remote_vport_get_info(struct esw_dev *dev, uint32_t vport,
         conn_break(d);
         error = ENODEV;
     }
+    if (error == EAGAIN) {
+        pthread_mutex_unlock(&d->conn_mutex);
+        return record_vport_info(d, vport, info);
+    }
     if (error) {
         memset(info, 0, sizeof *info);
     }
     info->rep_fd = error || info->rep_fd < 0 ? -1 : rep_get_fd__(d, vport, 0);
+    if (!error) {
+        struct rvport *rv;
+
+        pthread_mutex_lock(&d->rec_mutex);
+        rv = rvport_get__(d, vport);
+        if (rv) {
+            rv->info = *info;
+        }
+        pthread_mutex_unlock(&d->rec_mutex);
+    }
     pthread_mutex_unlock(&d->conn_mutex);
     return error;
 }
@@ -821,6 +1323,7 @@ remote_vport_get_info(struct esw_dev *dev, uint32_t vport,
 static int
 remote_vport_lookup(struct esw_dev *dev, const char *name, uint32_t *vportp)
 {
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_name n;
     uint32_t vport;
     int error;
@@ -830,15 +1333,30 @@ remote_vport_lookup(struct esw_dev *dev, const char *name, uint32_t *vportp)
         return ENOENT;
     }
     strcpy(n.name, name);
-    error = call(remote_dev_cast(dev), ESW_ROP_VPORT_LOOKUP, &n, sizeof n,
-                 &vport, sizeof vport);
+    error = call(d, ESW_ROP_VPORT_LOOKUP, &n, sizeof n, &vport,
+                 sizeof vport);
+    if (error == EAGAIN) {
+        error = ENOENT;
+        pthread_mutex_lock(&d->rec_mutex);
+        for (uint32_t v = 0; v < d->up.caps.max_vports; v++) {
+            const struct rvport *rv = rvport_get__(d, v);
+
+            if (rv && !strcmp(rv->info.name, name)) {
+                vport = v;
+                error = 0;
+                break;
+            }
+        }
+        pthread_mutex_unlock(&d->rec_mutex);
+    }
     if (!error) {
         *vportp = vport;
     }
     return error;
 }
 
-/* Lists of numbers: VPORT_LIST and METER_LIST. */
+/* Lists of numbers: VPORT_LIST and METER_LIST.  During a reset, from the
+ * record. */
 static size_t
 call_list(struct remote_dev *d, uint16_t op, uint32_t ids[], size_t max)
 {
@@ -853,6 +1371,33 @@ call_list(struct remote_dev *d, uint16_t op, uint32_t ids[], size_t max)
                    sizeof l + (size_t) v.arg * sizeof *ids, &buf, &len,
                    NULL);
     pthread_mutex_unlock(&d->conn_mutex);
+    if (error == EAGAIN) {
+        size_t n = 0;
+
+        pthread_mutex_lock(&d->rec_mutex);
+        if (op == ESW_ROP_VPORT_LIST) {
+            for (uint32_t vport = 0; vport < d->up.caps.max_vports;
+                 vport++) {
+                if (rvport_get__(d, vport)) {
+                    if (n < max) {
+                        ids[n] = vport;
+                    }
+                    n++;
+                }
+            }
+        } else {
+            for (size_t i = 0; i < d->n_meters; i++) {
+                if (!d->meters[i].deleted) {
+                    if (n < max) {
+                        ids[n] = d->meters[i].id;
+                    }
+                    n++;
+                }
+            }
+        }
+        pthread_mutex_unlock(&d->rec_mutex);
+        return n;
+    }
     if (error || len < sizeof l) {
         free(buf);
         return 0;
@@ -880,32 +1425,103 @@ remote_vport_list(struct esw_dev *dev, uint32_t vports[], size_t max)
     return call_list(remote_dev_cast(dev), ESW_ROP_VPORT_LIST, vports, max);
 }
 
+/* During a reset, a call that would not change the device succeeds (OVS
+ * applies a port's configuration again whenever its database changes).
+ * record_get() copies the record of 'vport' without its policy: false if
+ * there is none; record_policy_is() says whether its policy is 'cfg'. */
+static bool
+record_get(struct remote_dev *d, uint32_t vport, struct rvport *copy)
+{
+    const struct rvport *rv;
+
+    pthread_mutex_lock(&d->rec_mutex);
+    rv = rvport_get__(d, vport);
+    if (rv) {
+        *copy = *rv;
+        copy->policy = NULL;
+    }
+    pthread_mutex_unlock(&d->rec_mutex);
+    return rv != NULL;
+}
+
+static bool
+record_policy_is(struct remote_dev *d, uint32_t vport,
+                 const struct esw_policy_config *cfg)
+{
+    const struct rvport *rv;
+    bool same;
+
+    pthread_mutex_lock(&d->rec_mutex);
+    rv = rvport_get__(d, vport);
+    same = rv && (cfg ? rv->policy && !memcmp(cfg, rv->policy, sizeof *cfg)
+                  : !rv->policy);
+    pthread_mutex_unlock(&d->rec_mutex);
+    return same;
+}
+
+/* Records what a successful call changed in the record of 'vport'. */
+#define RECORD(D, VPORT, RV, STMT)                          \
+    do {                                                    \
+        struct rvport *RV;                                  \
+                                                            \
+        pthread_mutex_lock(&(D)->rec_mutex);                \
+        RV = rvport_get__(D, VPORT);                        \
+        if (RV) {                                           \
+            STMT;                                           \
+        }                                                   \
+        pthread_mutex_unlock(&(D)->rec_mutex);              \
+    } while (0)
+
 static int
 remote_vport_set_mac(struct esw_dev *dev, uint32_t vport,
                      const struct esw_eth_addr *mac)
 {
+    struct rvport rec;
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_mac m = { .vport = vport, .mac = *mac };
+    int error = call(d, ESW_ROP_VPORT_SET_MAC, &m, sizeof m, NULL, 0);
 
-    return call(remote_dev_cast(dev), ESW_ROP_VPORT_SET_MAC, &m, sizeof m,
-                NULL, 0);
+    if (error == EAGAIN
+        && record_get(d, vport, &rec)
+        && !memcmp(&rec.cfg.mac, mac, sizeof *mac)) {
+        error = 0;
+    } else if (!error) {
+        RECORD(d, vport, rv, rv->cfg.mac = *mac);
+    }
+    return error;
 }
 
 static int
 remote_vport_set_mtu(struct esw_dev *dev, uint32_t vport, uint32_t mtu)
 {
+    struct rvport rec;
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_vport v = { .vport = vport, .arg = mtu };
+    int error = call(d, ESW_ROP_VPORT_SET_MTU, &v, sizeof v, NULL, 0);
 
-    return call(remote_dev_cast(dev), ESW_ROP_VPORT_SET_MTU, &v, sizeof v,
-                NULL, 0);
+    if (error == EAGAIN && record_get(d, vport, &rec) && rec.info.mtu == mtu) {
+        error = 0;
+    } else if (!error) {
+        RECORD(d, vport, rv, rv->cfg.mtu = mtu);
+    }
+    return error;
 }
 
 static int
 remote_vport_set_admin_state(struct esw_dev *dev, uint32_t vport, bool up)
 {
+    struct rvport rec;
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_vport v = { .vport = vport, .arg = up };
+    int error = call(d, ESW_ROP_VPORT_SET_ADMIN, &v, sizeof v, NULL, 0);
 
-    return call(remote_dev_cast(dev), ESW_ROP_VPORT_SET_ADMIN, &v, sizeof v,
-                NULL, 0);
+    if (error == EAGAIN
+        && record_get(d, vport, &rec) && rec.cfg.admin_down == !up) {
+        error = 0;
+    } else if (!error) {
+        RECORD(d, vport, rv, rv->cfg.admin_down = !up);
+    }
+    return error;
 }
 
 static int
@@ -913,10 +1529,14 @@ remote_vport_set_policy(struct esw_dev *dev, uint32_t vport,
                         const struct esw_policy_config *cfg,
                         struct esw_error *err)
 {
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_policy *p = calloc(1, sizeof *p);
+    struct esw_policy_config *copy = cfg ? malloc(sizeof *copy) : NULL;
     int error;
 
-    if (!p) {
+    if (!p || (cfg && !copy)) {
+        free(p);
+        free(copy);
         return esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
                              "out of memory");
     }
@@ -924,10 +1544,19 @@ remote_vport_set_policy(struct esw_dev *dev, uint32_t vport,
     if (cfg) {
         p->has_policy = 1;
         p->cfg = *cfg;
+        *copy = *cfg;
     }
-    error = call_err(remote_dev_cast(dev), ESW_ROP_VPORT_SET_POLICY, p,
-                     sizeof *p, err);
+    error = call_err(d, ESW_ROP_VPORT_SET_POLICY, p, sizeof *p, err);
     free(p);
+    if (error == EAGAIN
+        && record_policy_is(d, vport, cfg)) {
+        esw_error_clear(err);
+        error = 0;
+    } else if (!error) {
+        RECORD(d, vport, rv, { free(rv->policy); rv->policy = copy;
+                               copy = NULL; });
+    }
+    free(copy);
     return error;
 }
 
@@ -936,10 +1565,47 @@ remote_vport_guest_set_mac(struct esw_dev *dev, uint32_t vport,
                            const struct esw_eth_addr *mac,
                            struct esw_error *err)
 {
+    struct rvport rec;
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_mac m = { .vport = vport, .mac = *mac };
+    int error = call_err(d, ESW_ROP_VPORT_GUEST_SET_MAC, &m, sizeof m, err);
 
-    return call_err(remote_dev_cast(dev), ESW_ROP_VPORT_GUEST_SET_MAC, &m,
-                    sizeof m, err);
+    if (error == EAGAIN
+        && record_get(d, vport, &rec) && rec.has_guest_mac
+        && !memcmp(&rec.guest_mac, mac, sizeof *mac)) {
+        esw_error_clear(err);
+        error = 0;
+    } else if (!error) {
+        RECORD(d, vport, rv, { rv->has_guest_mac = true;
+                               rv->guest_mac = *mac; });
+    }
+    return error;
+}
+
+/* Adds what 'vport''s earlier devices counted and the sends dropped during
+ * resets to 'stats'. */
+static void
+add_base_stats(struct remote_dev *d, uint32_t vport,
+               struct esw_vport_stats *stats)
+{
+    pthread_mutex_lock(&d->rec_mutex);
+    if (vport < d->up.caps.max_vports && d->vports[vport]) {
+        const struct rvport *rv = d->vports[vport];
+        const struct esw_vport_stats *b = &rv->base;
+
+        stats->rx_packets += b->rx_packets;
+        stats->rx_bytes += b->rx_bytes;
+        stats->tx_packets += b->tx_packets;
+        stats->tx_bytes += b->tx_bytes;
+        stats->rep_rx_packets += b->rep_rx_packets;
+        stats->rep_tx_packets += b->rep_tx_packets;
+        stats->guest_mac_refused += b->guest_mac_refused;
+        for (size_t i = 0; i < ESW_N_DROP_REASONS; i++) {
+            stats->drops[i] += b->drops[i];
+        }
+        stats->drops[ESW_DROP_LINK_DOWN] += rv->reset_drops;
+    }
+    pthread_mutex_unlock(&d->rec_mutex);
 }
 
 static int
@@ -949,7 +1615,7 @@ remote_vport_get_stats(struct esw_dev *dev, uint32_t vport,
     struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_vport v = { .vport = vport };
     const struct esw_rstats_vport *c;
-    bool sends_queued;
+    bool sends_queued, exists;
     int error;
 
     if (vport >= d->up.caps.max_vports) {
@@ -958,21 +1624,36 @@ remote_vport_get_stats(struct esw_dev *dev, uint32_t vport,
     pthread_mutex_lock(&d->rings_mutex);
     sends_queued = (d->send_rings[vport]
                     && !esw_rring_is_empty(d->send_rings[vport]->r));
-    pthread_mutex_unlock(&d->rings_mutex);
-    if (sends_queued || d->broken) {
+    if (sends_queued && remote_state(d) == REMOTE_RUNNING) {
         /* The daemon sends them before it answers. */
+        pthread_mutex_unlock(&d->rings_mutex);
         error = call(d, ESW_ROP_VPORT_GET_STATS, &v, sizeof v, stats,
                      sizeof *stats);
-        if (error) {
+        if (!error) {
+            add_base_stats(d, vport, stats);
+            return 0;
+        } else if (error != EAGAIN) {
             memset(stats, 0, sizeof *stats);
+            return error;
         }
-        return error;
+        pthread_mutex_lock(&d->rings_mutex);
     }
 
-    c = &d->stats->vports[vport];
-    if (!atomic_load_explicit(&c->exists, memory_order_acquire)) {
+    /* During a reset, the last counters of the device that went away: its
+     * shared memory stays mapped until the device is back. */
+    if (remote_state(d) == REMOTE_RESET) {
+        pthread_mutex_lock(&d->rec_mutex);
+        exists = rvport_get__(d, vport) != NULL;
+        pthread_mutex_unlock(&d->rec_mutex);
+    } else {
+        exists = atomic_load_explicit(&d->stats->vports[vport].exists,
+                                      memory_order_acquire);
+    }
+    if (!exists) {
+        pthread_mutex_unlock(&d->rings_mutex);
         return ENOENT;
     }
+    c = &d->stats->vports[vport];
     stats->rx_packets = atomic_load_explicit(&c->rx_packets,
                                              memory_order_relaxed);
     stats->rx_bytes = atomic_load_explicit(&c->rx_bytes,
@@ -991,6 +1672,8 @@ remote_vport_get_stats(struct esw_dev *dev, uint32_t vport,
         stats->drops[i] = atomic_load_explicit(&c->drops[i],
                                                memory_order_relaxed);
     }
+    pthread_mutex_unlock(&d->rings_mutex);
+    add_base_stats(d, vport, stats);
     return 0;
 }
 
@@ -1022,36 +1705,41 @@ remote_vport_get_policy(struct esw_dev *dev, uint32_t vport,
         *cfg = p->cfg;
     }
     free(p);
+    if (error == EAGAIN) {
+        const struct rvport *rv;
+
+        error = ENOENT;
+        pthread_mutex_lock(&d->rec_mutex);
+        rv = rvport_get__(d, vport);
+        if (rv) {
+            error = 0;
+            if (rv->policy) {
+                *has_policy = true;
+                *cfg = *rv->policy;
+            }
+        }
+        pthread_mutex_unlock(&d->rec_mutex);
+    }
     return error;
 }
 
 static int
 remote_vport_guest_reset(struct esw_dev *dev, uint32_t vport)
 {
+    struct rvport rec;
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_vport v = { .vport = vport };
+    int error = call(d, ESW_ROP_VPORT_GUEST_RESET, &v, sizeof v, NULL, 0);
 
-    return call(remote_dev_cast(dev), ESW_ROP_VPORT_GUEST_RESET, &v,
-                sizeof v, NULL, 0);
+    if (error == EAGAIN && record_get(d, vport, &rec) && !rec.has_guest_mac) {
+        error = 0;
+    } else if (!error) {
+        RECORD(d, vport, rv, rv->has_guest_mac = false);
+    }
+    return error;
 }
 
 /* Rules. */
-
-static struct esw_rule **
-rule_bucket(struct remote_dev *d, uint64_t id)
-{
-    return &d->rule_hash[(id * 0x9e3779b97f4a7c15ULL) >> 52];
-}
-
-static struct esw_rule *
-rule_find__(struct remote_dev *d, uint64_t id)
-{
-    for (struct esw_rule *r = *rule_bucket(d, id); r; r = r->hash_next) {
-        if (r->id == id) {
-            return r;
-        }
-    }
-    return NULL;
-}
 
 static int
 remote_rule_validate(struct esw_dev *dev, const struct esw_rule_spec *spec,
@@ -1078,10 +1766,15 @@ call_rule(struct remote_dev *d, uint16_t op, uint64_t id,
           const struct esw_rule_spec *spec, struct esw_error *err,
           struct esw_rule_spec *kept)
 {
-    struct esw_rw_rule *r = calloc(1, sizeof *r);
-    struct esw_rw_rule_reply *w = calloc(1, sizeof *w);
+    struct esw_rw_rule *r;
+    struct esw_rw_rule_reply *w;
     int error;
 
+    if (state_error(d, remote_state(d) == REMOTE_RESET ? EAGAIN : 0, err)) {
+        return EAGAIN;          /* Before copying anything. */
+    }
+    r = calloc(1, sizeof *r);
+    w = calloc(1, sizeof *w);
     if (!r || !w) {
         free(r);
         free(w);
@@ -1092,11 +1785,9 @@ call_rule(struct remote_dev *d, uint16_t op, uint64_t id,
     r->spec = *spec;
     error = call(d, op, r, sizeof *r, w, sizeof *w);
     free(r);
-    if (error == ENODEV && d->broken) {
+    if (state_error(d, error, err)) {
         free(w);
-        return esw_error_set(err, ENODEV, ESW_ERROR_UNSPECIFIED, -1,
-                             "%s: device daemon connection lost",
-                             d->up.name);
+        return error;
     }
     if (!error && esw_rproto_check_spec(&w->spec)) {
         pthread_mutex_lock(&d->conn_mutex);
@@ -1124,9 +1815,13 @@ remote_rule_add(struct esw_dev *dev, const struct esw_rule_spec *spec,
                 struct esw_error *err, struct esw_rule **rulep)
 {
     struct remote_dev *d = remote_dev_cast(dev);
-    struct esw_rule *rule = calloc(1, sizeof *rule);
+    struct esw_rule *rule;
     int error;
 
+    if (state_error(d, remote_state(d) == REMOTE_RESET ? EAGAIN : 0, err)) {
+        return EAGAIN;
+    }
+    rule = calloc(1, sizeof *rule);
     if (!rule) {
         return esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
                              "out of memory");
@@ -1151,12 +1846,24 @@ static int
 remote_rule_modify(struct esw_dev *dev, struct esw_rule *rule,
                    const struct esw_rule_spec *spec, struct esw_error *err)
 {
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rule_spec kept;
-    int error = call_rule(remote_dev_cast(dev), ESW_ROP_RULE_MODIFY,
-                          rule->id, spec, err, &kept);
+    bool gone;
+    int error;
 
+
+    pthread_mutex_lock(&d->rec_mutex);
+    gone = rule->gone;
+    pthread_mutex_unlock(&d->rec_mutex);
+    if (gone) {
+        return esw_error_set(err, ENOENT, ESW_ERROR_RULE, -1,
+                             "rule is orphaned");
+    }
+    error = call_rule(d, ESW_ROP_RULE_MODIFY, rule->id, spec, err, &kept);
     if (!error) {
+        pthread_mutex_lock(&d->rules_mutex);
         rule->spec = kept;
+        pthread_mutex_unlock(&d->rules_mutex);
     }
     return error;
 }
@@ -1166,35 +1873,40 @@ remote_rule_del(struct esw_dev *dev, struct esw_rule *rule)
 {
     struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_rule_id r = { .id = rule->id };
-    struct esw_rule **bucket;
 
     pthread_mutex_lock(&d->rules_mutex);
-    if (rule->prev) {
-        rule->prev->next = rule->next;
-    } else {
-        d->head = rule->next;
+    pthread_mutex_lock(&d->conn_mutex);
+    rule_unhash__(d, rule);
+    if (remote_state(d) == REMOTE_RESET) {
+        /* Stays in the list, marked, until the device is back (then it is
+         * deleted there too). */
+        rule->deleted = true;
+        pthread_mutex_unlock(&d->conn_mutex);
+        pthread_mutex_unlock(&d->rules_mutex);
+        return;
     }
-    if (rule->next) {
-        rule->next->prev = rule->prev;
-    } else {
-        d->tail = rule->prev;
-    }
-    for (bucket = rule_bucket(d, rule->id); *bucket != rule;
-         bucket = &(*bucket)->hash_next) {
-        continue;
-    }
-    *bucket = rule->hash_next;
+    remote_rule_unlist__(d, rule);
 
     /* Pipelined: the reply is read before the next call's. */
-    pthread_mutex_lock(&d->conn_mutex);
-    if (esw_leaving_devices()) {
-        /* The device keeps the rule. */
-    } else if (d->n_unacked >= ESW_REMOTE_MAX_UNACKED) {
-        conn_drain_unacked(d);
-    }
-    if (!esw_leaving_devices() && !conn_send(d, ESW_ROP_RULE_DEL, &r,
-                                             sizeof r)) {
-        d->n_unacked++;
+    if (esw_leaving_devices() || rule->gone
+        || remote_state(d) != REMOTE_RUNNING) {
+        /* The device keeps the rule, or does not have it. */
+    } else {
+        int error = 0;
+
+        if (d->conn.n_unacked >= ESW_REMOTE_MAX_UNACKED) {
+            error = rconn_drain_unacked(&d->conn);
+        }
+        if (!error) {
+            error = rconn_send(&d->conn, ESW_ROP_RULE_DEL, &r, sizeof r);
+        }
+        if (error) {
+            /* If the daemon comes back with the device, it removes what
+             * the record does not have. */
+            conn_fail(d, error);
+        } else {
+            d->conn.n_unacked++;
+        }
     }
     pthread_mutex_unlock(&d->conn_mutex);
     pthread_mutex_unlock(&d->rules_mutex);
@@ -1202,13 +1914,22 @@ remote_rule_del(struct esw_dev *dev, struct esw_rule *rule)
 }
 
 static int
-remote_rule_get_stats(struct esw_dev *dev, const struct esw_rule *rule,
+remote_rule_get_stats(struct esw_dev *dev, const struct esw_rule *rule_,
                       struct esw_rule_stats *stats)
 {
     struct remote_dev *d = remote_dev_cast(dev);
+    struct esw_rule *rule = (struct esw_rule *) rule_;
     struct esw_rw_rule_id r = { .id = rule->id };
-    int error = call(d, ESW_ROP_RULE_GET_STATS, &r, sizeof r, stats,
-                     sizeof *stats);
+    bool gone;
+    int error;
+
+    /* Not 'rules_mutex': esw_rule_foreach()'s callback may call this. */
+    pthread_mutex_lock(&d->rec_mutex);
+    gone = rule->gone;
+    pthread_mutex_unlock(&d->rec_mutex);
+    error = (gone ? EAGAIN
+             : call(d, ESW_ROP_RULE_GET_STATS, &r, sizeof r, stats,
+                    sizeof *stats));
 
     if (!error) {
         static const size_t bools[] = {
@@ -1222,9 +1943,23 @@ remote_rule_get_stats(struct esw_dev *dev, const struct esw_rule *rule,
             error = ENODEV;
         }
     }
-    if (error) {
+    pthread_mutex_lock(&d->rec_mutex);
+    if (!error) {
+        stats->packets += rule->base.packets;
+        stats->bytes += rule->base.bytes;
+        if (rule->base.used_ms > stats->used_ms) {
+            stats->used_ms = rule->base.used_ms;
+        }
+        rule->seen = *stats;
+    } else if (error == EAGAIN) {
+        /* Being reset, or no longer in the device: as last seen. */
+        *stats = rule->seen;
+        stats->orphaned |= rule->gone;
+        error = 0;
+    } else {
         memset(stats, 0, sizeof *stats);
     }
+    pthread_mutex_unlock(&d->rec_mutex);
     return error;
 }
 
@@ -1238,10 +1973,20 @@ remote_rule_get_spec(struct esw_dev *dev __attribute__((unused)),
 static size_t
 remote_rule_count(struct esw_dev *dev)
 {
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_count c;
+    int error = call(d, ESW_ROP_RULE_COUNT, NULL, 0, &c, sizeof c);
 
-    return call(remote_dev_cast(dev), ESW_ROP_RULE_COUNT, NULL, 0, &c,
-                sizeof c) ? 0 : c.n;
+    if (error == EAGAIN) {
+        c.n = 0;
+        pthread_mutex_lock(&d->rules_mutex);
+        for (struct esw_rule *r = d->head; r; r = r->next) {
+            c.n += !r->deleted && !r->gone;
+        }
+        pthread_mutex_unlock(&d->rules_mutex);
+        return c.n;
+    }
+    return error ? 0 : c.n;
 }
 
 static void
@@ -1252,7 +1997,7 @@ remote_rule_foreach(struct esw_dev *dev,
 
     pthread_mutex_lock(&d->rules_mutex);
     for (struct esw_rule *r = d->head; r; r = r->next) {
-        if (!cb(r, aux)) {
+        if (!r->deleted && !cb(r, aux)) {
             break;
         }
     }
@@ -1444,6 +2189,14 @@ remote_rep_get_fd(struct esw_dev *dev, uint32_t vport, uint32_t queue)
     struct remote_dev *d = remote_dev_cast(dev);
     int fd;
 
+    if (remote_state(d) != REMOTE_RUNNING) {
+        /* Not mapped now: the device is being reset. */
+        pthread_mutex_lock(&d->rings_mutex);
+        fd = (vport < d->up.caps.max_vports && queue < ESW_MAX_REP_QUEUES
+              && d->rings[vport][queue] ? d->rings[vport][queue]->efd : -1);
+        pthread_mutex_unlock(&d->rings_mutex);
+        return fd;
+    }
     pthread_mutex_lock(&d->conn_mutex);
     fd = rep_get_fd__(d, vport, queue);
     pthread_mutex_unlock(&d->conn_mutex);
@@ -1454,15 +2207,19 @@ static int
 remote_vport_set_rep_queues(struct esw_dev *dev, uint32_t vport, uint32_t n,
                             struct esw_error *err)
 {
+    struct rvport rec;
     struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_vport v = { .vport = vport, .arg = n };
     int error = call_err(d, ESW_ROP_VPORT_SET_REP_QUEUES, &v, sizeof v,
                          err);
 
-    if (!error) {
-        pthread_mutex_lock(&d->conn_mutex);
-        forget_rep_fds__(d, vport);
-        pthread_mutex_unlock(&d->conn_mutex);
+    if (error == EAGAIN
+        && record_get(d, vport, &rec) && rec.info.n_rep_queues == n) {
+        esw_error_clear(err);
+        error = 0;
+    } else if (!error) {
+        forget_rep_fds(d, vport);
+        RECORD(d, vport, rv, rv->cfg.n_rep_queues = n);
     }
     return error;
 }
@@ -1474,6 +2231,19 @@ remote_rep_send(struct esw_dev *dev, uint32_t vport, struct esw_pkt *pkt)
     struct rep_ring *ring;
     bool queued = false;
 
+    if (remote_state(d) == REMOTE_RESET) {
+        /* The link is down: dropped and counted as such. */
+        int error = ENOENT;
+
+        esw_pkt_free(pkt);
+        pthread_mutex_lock(&d->rec_mutex);
+        if (rvport_get__(d, vport)) {
+            d->vports[vport]->reset_drops++;
+            error = 0;
+        }
+        pthread_mutex_unlock(&d->rec_mutex);
+        return error;
+    }
     if (vport < d->up.caps.max_vports && pkt->len <= ESW_FRAME_MAX) {
         pthread_mutex_lock(&d->rings_mutex);
         if (!d->send_rings[vport]) {
@@ -1505,19 +2275,54 @@ static int
 remote_meter_set(struct esw_dev *dev, uint32_t id,
                  const struct esw_meter_config *cfg, struct esw_error *err)
 {
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_meter m = { .id = id, .cfg = *cfg };
+    int error = call_err(d, ESW_ROP_METER_SET, &m, sizeof m, err);
 
-    return call_err(remote_dev_cast(dev), ESW_ROP_METER_SET, &m, sizeof m,
-                    err);
+    if (!error) {
+        pthread_mutex_lock(&d->rec_mutex);
+        error = rmeter_set__(d, id, cfg);
+        pthread_mutex_unlock(&d->rec_mutex);
+        if (error) {
+            /* Not in the record, not in the device. */
+            struct esw_rw_vport v = { .vport = id };
+
+            call(d, ESW_ROP_METER_DEL, &v, sizeof v, NULL, 0);
+            esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
+                          "out of memory");
+        }
+    }
+    return error;
 }
 
 static int
 remote_meter_del(struct esw_dev *dev, uint32_t id)
 {
+    struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_vport v = { .vport = id };
+    struct rmeter *m;
+    int error;
 
-    return call(remote_dev_cast(dev), ESW_ROP_METER_DEL, &v, sizeof v, NULL,
-                0);
+    pthread_mutex_lock(&d->conn_mutex);
+    error = call__(d, ESW_ROP_METER_DEL, &v, sizeof v, NULL, 0, NULL, NULL,
+                   NULL);
+    if (!error || error == EAGAIN) {
+        /* During a reset the record keeps it, marked, until the device is
+         * back (then it is deleted there). */
+        pthread_mutex_lock(&d->rec_mutex);
+        m = rmeter_find__(d, id);
+        if (!m || m->deleted) {
+            error = error ? ENOENT : 0;
+        } else if (error) {
+            m->deleted = true;
+            error = 0;
+        } else {
+            rmeter_remove__(d, m);
+        }
+        pthread_mutex_unlock(&d->rec_mutex);
+    }
+    pthread_mutex_unlock(&d->conn_mutex);
+    return error;
 }
 
 static int
@@ -1554,6 +2359,16 @@ remote_meter_get_config(struct esw_dev *dev, uint32_t id,
     }
     if (!error) {
         *cfg = m.cfg;
+    } else if (error == EAGAIN) {
+        const struct rmeter *rm;
+
+        pthread_mutex_lock(&d->rec_mutex);
+        rm = rmeter_find__(d, id);
+        error = rm && !rm->deleted ? 0 : ENOENT;
+        if (!error) {
+            *cfg = rm->cfg;
+        }
+        pthread_mutex_unlock(&d->rec_mutex);
     }
     return error;
 }
@@ -1587,9 +2402,9 @@ remote_trace_packet(struct esw_dev *dev, uint32_t vport,
                    sizeof *w + sizeof(struct esw_rw_pkt) + ESW_FRAME_MAX,
                    (void **) &buf, &len, NULL);
     free(req);
-    if (error == ENODEV && d->broken) {
+    if ((error == ENODEV || error == EAGAIN) && !len) {
         pthread_mutex_unlock(&d->conn_mutex);
-        return ENODEV;
+        return error;
     }
     if (len < sizeof *w
         || esw_rproto_check_trace(buf + offsetof(struct esw_rw_trace, trace))
@@ -1620,10 +2435,10 @@ remote_trace_packet(struct esw_dev *dev, uint32_t vport,
 
     *trace = w->trace;
     pthread_mutex_lock(&d->rules_mutex);
-    trace->rule = w->rule_id ? rule_find__(d, w->rule_id) : NULL;
+    trace->rule = w->rule_id ? remote_rule_find__(d, w->rule_id) : NULL;
     for (size_t i = 0; i < trace->n_stages; i++) {
         trace->stages[i].rule = (w->stage_rule_ids[i]
-                                 ? rule_find__(d, w->stage_rule_ids[i])
+                                 ? remote_rule_find__(d, w->stage_rule_ids[i])
                                  : NULL);
     }
     pthread_mutex_unlock(&d->rules_mutex);
@@ -1681,6 +2496,28 @@ remote_vport_get_host(struct esw_dev *dev, uint32_t vport,
         pthread_mutex_unlock(&d->conn_mutex);
         error = ENODEV;
     }
+    if (!error) {
+        RECORD(d, vport, rv, { rv->has_host = true; rv->host = *info; });
+    } else if (error == EAGAIN) {
+        /* As last seen, without a user: the function's side of the link
+         * is down too. */
+        const struct rvport *rv;
+
+        memset(info, 0, sizeof *info);
+        pthread_mutex_lock(&d->rec_mutex);
+        rv = rvport_get__(d, vport);
+        if (!rv) {
+            error = ENOENT;
+        } else if (rv->has_host) {
+            *info = rv->host;
+            info->host_up = false;
+            info->virtio_negotiated = 0;
+            info->virtio_guest_queues = 0;
+            info->virtio_enabled_queues = 0;
+            error = 0;
+        }
+        pthread_mutex_unlock(&d->rec_mutex);
+    }
     if (error) {
         memset(info, 0, sizeof *info);
     }
@@ -1706,7 +2543,8 @@ remote_is_idle(struct esw_dev *dev)
 {
     struct esw_rw_count c;
 
-    /* A device that went away has nothing in flight. */
+    /* A device that went away (or is being reset) has nothing in
+     * flight. */
     return (call(remote_dev_cast(dev), ESW_ROP_IS_IDLE, NULL, 0, &c,
                  sizeof c) || c.n);
 }

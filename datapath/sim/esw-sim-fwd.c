@@ -1007,6 +1007,23 @@ sim_threads_stop(struct sim_dev *dev)
     }
 }
 
+int
+sim_threads_restart(struct sim_dev *dev)
+{
+    int error = 0;
+
+    for (size_t i = 0; dev->threads && i < dev->n_threads && !error; i++) {
+        struct sim_thread *t = &dev->threads[i];
+
+        if (!t->started) {
+            atomic_store(&t->stop, false);
+            error = pthread_create(&t->thread, NULL, sim_thread_main, t);
+            t->started = !error;
+        }
+    }
+    return error;
+}
+
 void
 sim_threads_free(struct sim_dev *dev)
 {

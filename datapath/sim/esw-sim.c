@@ -308,9 +308,12 @@ sim_vport_check_config(struct sim_dev *dev, const struct esw_vport_config *c,
     return 0;
 }
 
+/* Adds a vport; its host side takes over 'adopt_fds' if 'n_adopt_fds'
+ * (then '*adopted' says whether it did: it owns them). */
 static int
-sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
-              struct esw_error *err, uint32_t *vportp)
+sim_vport_add__(struct esw_dev *dev_, const struct esw_vport_config *cfg,
+                const int adopt_fds[], size_t n_adopt_fds, bool *adopted,
+                struct esw_error *err, uint32_t *vportp)
 {
     struct sim_dev *dev = sim_dev_cast(dev_);
     const struct esw_io_ops *io_ops;
@@ -412,12 +415,15 @@ sim_vport_add(struct esw_dev *dev_, const struct esw_vport_config *cfg,
             .dev_name = dev->up.name,
             .cfg = cfg->io,
             .mac = &cfg->mac,
+            .adopt_fds = adopt_fds,
+            .n_adopt_fds = n_adopt_fds,
         };
 
         error = io_ops->open(&params, &v->io, err);
         if (error) {
             goto err_free;
         }
+        *adopted = n_adopt_fds > 0;
     }
 
     error = sim_thread_attach_vport(dev, v);
@@ -438,6 +444,38 @@ err_free:
     sim_vport_free(v);
 out:
     pthread_mutex_unlock(&dev->ctl_mutex);
+    return error;
+}
+
+static int
+sim_vport_add(struct esw_dev *dev, const struct esw_vport_config *cfg,
+              struct esw_error *err, uint32_t *vportp)
+{
+    bool adopted = false;
+
+    return sim_vport_add__(dev, cfg, NULL, 0, &adopted, err, vportp);
+}
+
+int
+esw_sim_vport_add_adopt(struct esw_dev *dev, const struct esw_vport_config *cfg,
+                        const int fds[], size_t n_fds, struct esw_error *err,
+                        uint32_t *vportp)
+{
+    bool adopted = false;
+    int error;
+
+    esw_error_clear(err);
+    if (dev->driver != &esw_sim_driver) {
+        error = esw_error_set(err, EINVAL, ESW_ERROR_UNSPECIFIED, -1,
+                              "not a sim device");
+    } else {
+        error = sim_vport_add__(dev, cfg, fds, n_fds, &adopted, err, vportp);
+    }
+    for (size_t i = 0; error && !adopted && i < n_fds; i++) {
+        if (fds[i] >= 0) {
+            close(fds[i]);
+        }
+    }
     return error;
 }
 
@@ -1419,4 +1457,137 @@ esw_sim_set_counter_store(struct esw_dev *dev_,
                           const struct esw_sim_counter_store *store)
 {
     sim_dev_cast(dev_)->counter_store = store;
+}
+
+/* Live update (esw-sim.h). */
+
+int
+esw_sim_pause(struct esw_dev *dev_)
+{
+    if (dev_->driver != &esw_sim_driver) {
+        return EINVAL;
+    }
+    sim_threads_stop(sim_dev_cast(dev_));
+    return 0;
+}
+
+int
+esw_sim_resume(struct esw_dev *dev_)
+{
+    if (dev_->driver != &esw_sim_driver) {
+        return EINVAL;
+    }
+    return sim_threads_restart(sim_dev_cast(dev_));
+}
+
+int
+esw_sim_vport_export(struct esw_dev *dev_, uint32_t vport,
+                     struct esw_sim_vport_export *e)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_vport *v;
+
+    memset(e, 0, sizeof *e);
+    if (dev_->driver != &esw_sim_driver) {
+        return EINVAL;
+    }
+    pthread_mutex_lock(&dev->ctl_mutex);
+    v = sim_vport_get(dev, vport);
+    if (v) {
+        e->guest_mac = v->guest_mac;
+        e->granted_mac = v->granted_mac;
+        e->guest_mac_refused = v->guest_mac_refused;
+        if (v->io && v->io->ops->export_fds) {
+            e->n_host_fds = v->io->ops->export_fds(v->io, e->host_fds);
+        }
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return v ? 0 : ENOENT;
+}
+
+int
+esw_sim_vport_restore_guest(struct esw_dev *dev_, uint32_t vport,
+                            const struct esw_eth_addr *guest_mac,
+                            const struct esw_eth_addr *granted_mac,
+                            bool refused)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_vport *v;
+    int error = ENOENT;
+
+    if (dev_->driver != &esw_sim_driver) {
+        return EINVAL;
+    }
+    pthread_mutex_lock(&dev->ctl_mutex);
+    v = sim_vport_get(dev, vport);
+    if (v) {
+        v->guest_mac = *guest_mac;
+        v->granted_mac = *granted_mac;
+        v->guest_mac_refused = refused;
+        error = sim_vport_recompile(dev, v, NULL);
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return error;
+}
+
+int
+esw_sim_rule_add_stats(struct esw_dev *dev_, struct esw_rule *rule,
+                       const struct esw_rule_stats *st)
+{
+    if (dev_->driver != &esw_sim_driver || !rule->stats) {
+        return EINVAL;
+    }
+    /* Thread 0's slot: the threads are paused (esw_sim_pause()). */
+    atomic_fetch_add(&rule->stats[0].packets, st->packets);
+    atomic_fetch_add(&rule->stats[0].bytes, st->bytes);
+    if (st->used_ms > atomic_load(&rule->stats[0].used_ms)) {
+        atomic_store(&rule->stats[0].used_ms, st->used_ms);
+    }
+    return 0;
+}
+
+int
+esw_sim_meter_add_stats(struct esw_dev *dev_, uint32_t id,
+                        const struct esw_meter_stats *st)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_meter *m;
+
+    if (dev_->driver != &esw_sim_driver || id >= dev->up.caps.max_meters) {
+        return EINVAL;
+    }
+    pthread_mutex_lock(&dev->ctl_mutex);
+    m = atomic_load_explicit(&dev->meters[id], memory_order_relaxed);
+    if (m) {
+        atomic_fetch_add(&m->packets, st->packets);
+        atomic_fetch_add(&m->bytes, st->bytes);
+        for (uint32_t i = 0; i < ESW_MAX_METER_BANDS; i++) {
+            atomic_fetch_add(&m->band_packets[i], st->band_packets[i]);
+            atomic_fetch_add(&m->band_bytes[i], st->band_bytes[i]);
+        }
+    }
+    pthread_mutex_unlock(&dev->ctl_mutex);
+    return m ? 0 : ENOENT;
+}
+
+size_t
+esw_sim_host_deliver(struct esw_dev *dev_, uint32_t vport,
+                     struct esw_pkt *pkts[], size_t n)
+{
+    struct sim_dev *dev = sim_dev_cast(dev_);
+    struct sim_vport *v;
+    size_t done = 0;
+
+    esw_rcu_read_lock();
+    v = (dev_->driver == &esw_sim_driver ? sim_vport_get(dev, vport)
+         : NULL);
+    if (v && v->io) {
+        done = v->io->ops->tx(v->io, pkts, n);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            esw_pkt_free(pkts[i]);
+        }
+    }
+    esw_rcu_read_unlock();
+    return done;
 }

@@ -362,6 +362,50 @@ struct esw_sim_counter_store {
 void esw_sim_set_counter_store(struct esw_dev *,
                                const struct esw_sim_counter_store *);
 
+/* Live update: the device daemon's hand-over of a running device to a
+ * new process (datapath/remote/, ovs-eswitchd(8)).
+ *
+ * esw_sim_pause() stops the device's forwarding threads (joined: from
+ * then on nothing forwards, host sides queue what arrives) and
+ * esw_sim_resume() starts them again; the control API works meanwhile.
+ * Both return EINVAL for a device that is not "sim".
+ *
+ * What esw.h does not show of a vport: the guest's MAC request state
+ * and the host side's descriptors (borrowed), esw_sim_vport_export();
+ * esw_sim_vport_restore_guest() puts the former back (no counter moves,
+ * the policy is recompiled).  esw_sim_vport_add_adopt() is
+ * esw_vport_add() taking the host-side descriptors 'fds' over instead of
+ * creating them (esw_io_params 'adopt_fds'): they are the device's from
+ * the call on (closed if the add fails).
+ * esw_sim_rule_add_stats() and esw_sim_meter_add_stats() add a previous
+ * process's counts to a rule's and a meter's,
+ * esw_sim_host_deliver() gives a capture host side frames as received
+ * (what the function had not read yet). */
+struct esw_sim_vport_export {
+    struct esw_eth_addr guest_mac, granted_mac;
+    bool guest_mac_refused;
+    int host_fds[ESW_IO_MAX_EXPORT_FDS];
+    size_t n_host_fds;
+};
+
+int esw_sim_pause(struct esw_dev *);
+int esw_sim_resume(struct esw_dev *);
+int esw_sim_vport_export(struct esw_dev *, uint32_t vport,
+                         struct esw_sim_vport_export *);
+int esw_sim_vport_restore_guest(struct esw_dev *, uint32_t vport,
+                                const struct esw_eth_addr *guest_mac,
+                                const struct esw_eth_addr *granted_mac,
+                                bool refused);
+int esw_sim_vport_add_adopt(struct esw_dev *, const struct esw_vport_config *,
+                            const int fds[], size_t n_fds,
+                            struct esw_error *, uint32_t *vportp);
+int esw_sim_rule_add_stats(struct esw_dev *, struct esw_rule *,
+                           const struct esw_rule_stats *);
+int esw_sim_meter_add_stats(struct esw_dev *, uint32_t id,
+                            const struct esw_meter_stats *);
+size_t esw_sim_host_deliver(struct esw_dev *, uint32_t vport,
+                            struct esw_pkt *pkts[], size_t n);
+
 /* esw-sim-trace.c */
 int sim_trace_packet(struct esw_dev *, uint32_t vport, const struct esw_pkt *,
                      struct esw_trace *);
@@ -448,6 +492,7 @@ void sim_ct_foreach(struct esw_dev *, bool (*cb)(struct esw_ct *, void *),
 /* esw-sim-fwd.c */
 int sim_threads_start(struct sim_dev *);
 void sim_threads_stop(struct sim_dev *);   /* Joins; frees nothing. */
+int sim_threads_restart(struct sim_dev *); /* After sim_threads_stop(). */
 void sim_threads_free(struct sim_dev *);   /* After a barrier. */
 int sim_thread_attach_vport(struct sim_dev *, struct sim_vport *);
 void sim_thread_detach_vport(struct sim_dev *, struct sim_vport *);

@@ -1,0 +1,192 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef ESW_REMOTE_PRIVATE_H
+#define ESW_REMOTE_PRIVATE_H 1
+
+/* The "remote" driver's state, shared by its calls (esw-remote.c) and its
+ * device reset (esw-remote-reset.c).  See the top of esw-remote.c. */
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "esw-provider.h"
+#include "esw-remote-proto.h"
+#include "esw-remote-ring.h"
+#include "esw-policy-config.h"
+
+#define ESW_REMOTE_TIMEOUT_MS 10000
+#define ESW_REMOTE_MAX_UNACKED 256
+#define ESW_REMOTE_BACKOFF_MIN_MS 10
+#define ESW_REMOTE_BACKOFF_MAX_MS 1000
+
+/* A rule handle of this driver. */
+struct esw_rule {
+    uint64_t id;                        /* The daemon knows it by this. */
+    struct esw_rule_spec spec;          /* Current spec. */
+    struct esw_rule *prev, *next;       /* Insertion order. */
+    struct esw_rule *hash_next;         /* 'rule_hash' bucket. */
+    bool deleted;                       /* esw_rule_del()'d during a reset:
+                                         * freed once the device is back. */
+    bool gone;                          /* Not in the device since it was
+                                         * re-created (a vport it names was
+                                         * deleted first): orphaned. */
+    struct esw_rule_stats base;         /* Counted by the devices before
+                                         * the last re-creation. */
+    struct esw_rule_stats seen;         /* Last returned by get_stats. */
+};
+
+#define RULE_HASH_SIZE 4096
+
+/* A representor queue, mapped. */
+struct rep_ring {
+    struct esw_rring *r;
+    size_t size;
+    int efd;
+    unsigned int empty_polls;   /* Empty reads since the last re-arm. */
+};
+
+/* The record of a vport. */
+struct rvport {
+    uint64_t seq;                       /* Order of addition. */
+    bool deleted;                       /* esw_vport_del()'d during a reset:
+                                         * deleted once the device is
+                                         * back. */
+    struct esw_vport_config cfg;        /* 'vport' its number, 'io' NULL;
+                                         * 'mac', 'mtu', 'admin_down' and
+                                         * 'n_rep_queues' as last set. */
+    bool has_io;
+    struct esw_io_config io;
+    struct esw_policy_config *policy;   /* NULL: none. */
+    bool has_guest_mac;
+    struct esw_eth_addr guest_mac;      /* Last accepted guest request. */
+    struct esw_vport_info info;         /* Last known. */
+    bool has_host;
+    struct esw_host_info host;          /* Last known. */
+    struct esw_vport_stats base;        /* Counted by the devices before
+                                         * the last re-creation. */
+    uint64_t reset_drops;               /* Sends dropped during resets. */
+};
+
+/* The record of a meter. */
+struct rmeter {
+    uint32_t id;
+    bool deleted;                       /* As rvport's. */
+    struct esw_meter_config cfg;
+};
+
+/* A connection to the daemon. */
+struct rconn {
+    int sock;
+    uint32_t seq;
+    unsigned int n_unacked;             /* RULE_DEL replies to read. */
+};
+
+enum remote_state {
+    REMOTE_RUNNING,             /* Connected. */
+    REMOTE_RESET,               /* The daemon went away: reconnecting. */
+    REMOTE_DEAD,                /* It answered garbage: ENODEV for ever. */
+};
+
+struct remote_dev {
+    struct esw_dev up;
+    char path[ESW_PATH_MAX];            /* The daemon's socket. */
+    struct esw_dev_config cfg;          /* As opened ('emu' NULL). */
+    bool has_emu;
+    struct esw_emu_dev_config emu;
+
+    /* enum remote_state: written with 'conn_mutex' held, read without. */
+    _Atomic int state;
+
+    /* Protects the connection. */
+    pthread_mutex_t conn_mutex;
+    struct rconn conn;
+
+    /* Protects the mapped rings (the arrays and each ring's consumer
+     * state) and the counters' mapping: the representor readers and
+     * senders take only this one once their ring is mapped, so that they
+     * never wait for a round trip. */
+    pthread_mutex_t rings_mutex;
+    struct rep_ring *(*rings)[ESW_MAX_REP_QUEUES];  /* Per vport, NULL:
+                                                     * not mapped yet. */
+    struct rep_ring **send_rings;       /* Per vport, NULL: not mapped yet
+                                         * ('efd': the daemon's). */
+    struct esw_rstats *stats;           /* The vports' counters. */
+    size_t stats_size;
+
+    /* Protects the rule list and hash. */
+    pthread_mutex_t rules_mutex;
+    struct esw_rule *head, *tail;
+    struct esw_rule *rule_hash[RULE_HASH_SIZE];
+    uint64_t next_id;
+
+    /* Protects the record of vports and meters (a leaf lock). */
+    pthread_mutex_t rec_mutex;
+    struct rvport **vports;             /* [caps.max_vports], NULL: none. */
+    uint64_t vport_seq;
+    struct rmeter *meters;              /* By increasing id. */
+    size_t n_meters, allocated_meters;
+
+    /* The device's thread: watches the connection, reconnects. */
+    pthread_t thread;
+    bool has_thread;
+    int wake_fd;                        /* An eventfd that wakes it. */
+    _Atomic bool closing;
+    long long int lost_at;              /* When the reset began (ms). */
+};
+
+static inline struct remote_dev *
+remote_dev_cast(const struct esw_dev *dev)
+{
+    return (struct remote_dev *) dev;
+}
+
+static inline int
+remote_state(const struct remote_dev *d)
+{
+    return atomic_load(&d->state);
+}
+
+/* esw-remote.c. */
+long long int remote_now_ms(void);
+void remote_close_fds(int fds[ESW_RPROTO_MAX_FDS]);
+int remote_connect_daemon(const char *path, int *sockp);
+int remote_map_stats(int fds[ESW_RPROTO_MAX_FDS], uint32_t max_vports,
+                     struct esw_rstats **statsp, size_t *sizep);
+int rconn_call(struct rconn *, uint16_t op, const void *req, size_t req_len,
+               void *reply, size_t reply_len, void **varp, size_t *var_lenp,
+               int *fds, int *resultp);
+void remote_conn_lost(struct remote_dev *, int error);
+struct rvport *rvport_get__(const struct remote_dev *, uint32_t vport);
+void rvport_free(struct rvport *);
+void rmeter_remove__(struct remote_dev *, struct rmeter *);
+struct esw_rule *remote_rule_find__(struct remote_dev *, uint64_t id);
+void remote_rule_unlist__(struct remote_dev *, struct esw_rule *);
+void remote_unmap_rings__(struct remote_dev *, uint32_t vport);
+
+/* esw-remote-reset.c: the device's thread (pthread_create()'s start
+ * routine, its argument the device). */
+void *remote_thread(void *dev);
+
+/* The daemon's protocol has no connection table operations: a CT action
+ * there would only ever miss, so a remote device offers neither it nor the
+ * ct_* match fields (esw_ct_add() fails with EOPNOTSUPP).  Applied to the
+ * capabilities the daemon reports, at open and at a reset's re-open. */
+static inline void
+remote_caps_mask(struct esw_caps *caps)
+{
+    caps->actions &= ~(1u << ESW_ACTION_CT);
+    caps->match_fields &= ~((1u << ESW_MATCH_CT_STATE)
+                            | (1u << ESW_MATCH_CT_ZONE)
+                            | (1u << ESW_MATCH_CT_MARK)
+                            | (1u << ESW_MATCH_CT_LABEL));
+    caps->max_conns = 0;
+}
+
+#endif /* esw-remote-private.h */
