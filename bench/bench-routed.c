@@ -14,6 +14,13 @@
  *   select   a 4-bucket dp_hash select group: hash(l4) and recirc in
  *            chain 0, then per bucket (dp_hash & 3) a new destination MAC
  *            and an output in chain 1: two lookups per packet.
+ *   conntrack  an allow-related ACL (OVS's ct(table=1) pattern): ct(zone=1)
+ *            and recirc in chain 0, then +new -> ct(commit),output and
+ *            +est -> output; each of the 1000 UDP connections opened by
+ *            one packet and answered by one from pf0vf1, then measured
+ *            with established traffic from pf0vf0 (software: OVS's
+ *            userspace conntrack per packet; offloaded: the device's
+ *            connection table, once the connections are in it).
  *
  *   software path  hw-offload=false, other_config:eswitch-pmd=true: a PMD
  *                  thread (pmd-cpu-mask=0x1) polls the representors, OVS's
@@ -78,17 +85,22 @@
 #define ROUTED_NET 0x0a640000       /* 10.100.0.0: routed workload. */
 #define SELECT_NET 0x0ac80000       /* 10.200.0.0: select workload. */
 
-enum workload { ROUTED, SELECT, N_WORKLOADS };
+enum workload { ROUTED, SELECT, CONNTRACK, N_WORKLOADS };
 
 static const char *const workload_names[N_WORKLOADS] = {
     [ROUTED] = "routed (set eth + TTL)",
     [SELECT] = "select group, 4 buckets",
+    [CONNTRACK] = "allow-related ACL (ct), est UDP",
 };
+
+#define CT_NET 0x0a960000           /* 10.150.0.0: conntrack workload. */
+#define CT_ZONE 1
 
 struct result {
     double mpps[N_WORKLOADS];
     double cpu_ns[N_WORKLOADS];
     unsigned int rules[N_WORKLOADS];    /* Device rules in use (hw). */
+    unsigned int conns;                 /* Device connections (hw). */
 };
 
 struct bench {
@@ -157,8 +169,50 @@ put_set_eth_dst(struct ofpbuf *actions, uint8_t last, bool src_too)
     put_set_masked(actions, OVS_KEY_ATTR_ETHERNET, &key, &mask, sizeof key);
 }
 
+/* ct(zone=CT_ZONE[,commit]). */
+static void
+put_ct(struct ofpbuf *actions, bool commit)
+{
+    size_t ofs = nl_msg_start_nested(actions, OVS_ACTION_ATTR_CT);
+
+    if (commit) {
+        nl_msg_put_flag(actions, OVS_CT_ATTR_COMMIT);
+    }
+    nl_msg_put_u16(actions, OVS_CT_ATTR_ZONE, CT_ZONE);
+    nl_msg_end_nested(actions, ofs);
+}
+
+/* The conntrack workload's flows: chain 0 tracks (recirc 2 from pf0vf0,
+ * 3 from pf0vf1); then pf0vf0's new connections are committed, and
+ * established packets pass both ways. */
+static void
+upcall_ct(struct bench *b, const struct flow *flow, struct ofpbuf *actions,
+          struct flow_wildcards *wc)
+{
+    bool from_vf0 = flow->in_port.odp_port == b->vf0_port;
+
+    if (wc) {
+        wc->masks.nw_proto = UINT8_MAX;
+    }
+    if (!flow->recirc_id) {
+        put_ct(actions, false);
+        nl_msg_put_u32(actions, OVS_ACTION_ATTR_RECIRC, from_vf0 ? 2 : 3);
+        return;
+    }
+    if (wc) {
+        wc->masks.ct_state = CS_NEW | CS_ESTABLISHED | CS_TRACKED;
+    }
+    if (from_vf0 && flow->ct_state & CS_NEW) {
+        put_ct(actions, true);
+        nl_msg_put_odp_port(actions, OVS_ACTION_ATTR_OUTPUT, b->vf1_port);
+    } else if (flow->ct_state & CS_ESTABLISHED) {
+        nl_msg_put_odp_port(actions, OVS_ACTION_ATTR_OUTPUT,
+                            from_vf0 ? b->vf1_port : b->vf0_port);
+    }
+}
+
 /* Stands for ofproto-dpif: the actions and megaflow masks it would give
- * the two workloads' flows from pf0vf0. */
+ * the workloads' flows. */
 static int
 upcall_cb(const struct dp_packet *packet OVS_UNUSED, const struct flow *flow,
           ovs_u128 *ufid OVS_UNUSED, unsigned pmd_id OVS_UNUSED,
@@ -177,6 +231,20 @@ upcall_cb(const struct dp_packet *packet OVS_UNUSED, const struct flow *flow,
         wc->masks.dl_type = OVS_BE16_MAX;
         wc->masks.vlans[0].tci = OVS_BE16_MAX;
         wc->masks.nw_frag = FLOW_NW_FRAG_MASK;
+    }
+    if (flow->dl_type == htons(ETH_TYPE_IP) && flow->nw_proto == IPPROTO_UDP
+        && ((flow->in_port.odp_port == b->vf0_port && net == CT_NET)
+            || (flow->in_port.odp_port == b->vf1_port
+                && (ntohl(flow->nw_src) & 0xffff0000) == CT_NET))) {
+        if (wc) {
+            if (flow->in_port.odp_port == b->vf0_port) {
+                wc->masks.nw_dst = htonl(0xffff0000);
+            } else {
+                wc->masks.nw_src = htonl(0xffff0000);
+            }
+        }
+        upcall_ct(b, flow, actions, wc);
+        return 0;
     }
     if (flow->in_port.odp_port != b->vf0_port) {
         return 0;                           /* Drop. */
@@ -232,6 +300,33 @@ datapath_main(void *b_)
         atomic_read(&b->stop, &stop);
     }
     return NULL;
+}
+
+/* The answer to make_frame(f, ip_dst, sport): from pf0vf1, ip_dst:53 to
+ * 10.0.0.1:sport. */
+static void
+make_reply(uint8_t *f, uint32_t ip_src, uint16_t dport)
+{
+    static const uint8_t hdr[] = {
+        0x02, 0x65, 0x00, 0x02, 0x00, 0x00,     /* dst: pf0vf0. */
+        0x02, 0x65, 0x00, 0x02, 0x00, 0x01,     /* src: pf0vf1. */
+        0x08, 0x00,
+        0x45, 0x00, 0x00, FRAME_LEN - 14, 0x00, 0x00, 0x00, 0x00, 64, 17,
+        0x00, 0x00, 0, 0, 0, 0, 10, 0, 0, 1,
+    };
+    uint16_t csum;
+
+    memset(f, 0, FRAME_LEN);
+    memcpy(f, hdr, sizeof hdr);
+    for (int i = 0; i < 4; i++) {
+        f[26 + i] = ip_src >> (24 - 8 * i);
+    }
+    csum = csum_finish(csum_continue(0, f + 14, 20));
+    memcpy(f + 24, &csum, 2);
+    f[35] = 53;
+    f[36] = dport >> 8;
+    f[37] = dport;
+    f[39] = FRAME_LEN - 34;
 }
 
 static void
@@ -335,10 +430,48 @@ wait_rules(struct bench *b, size_t target)
     }
 }
 
+/* The conntrack workload's connections: opened from pf0vf0 (its first
+ * packets, already sent), answered from pf0vf1; with offload, waits until
+ * the device holds them. */
+static void
+answer_connections(struct bench *b, struct result *r)
+{
+    uint8_t frame[FRAME_LEN];
+    struct esw_pkt *out[64];
+    size_t n;
+
+    for (unsigned int i = 0; i < N_FLOWS; i++) {
+        make_reply(frame, CT_NET | (i % 16), 1024 + i);
+        while (esw_host_inject(b->dev, b->vf1,
+                               esw_pkt_from_data(frame, FRAME_LEN))) {
+            sched_yield();
+        }
+        if (!(i % 64)) {
+            usleep(1000);
+        }
+    }
+    usleep(100000);
+    while ((n = esw_host_capture_read(b->dev, b->vf0, out,
+                                      ARRAY_SIZE(out)))) {
+        for (size_t i = 0; i < n; i++) {
+            esw_pkt_free(out[i]);
+        }
+    }
+    if (b->hw) {
+        uint64_t deadline = now_ns() + 10ULL * 1000000000;
+
+        while (esw_ct_count(b->dev) < N_FLOWS && now_ns() < deadline) {
+            usleep(1000);
+        }
+        r->conns = esw_ct_count(b->dev);
+    }
+}
+
 static void
 run_workload(struct bench *b, enum workload w, struct result *r)
 {
-    uint32_t net = w == ROUTED ? ROUTED_NET : SELECT_NET;
+    uint32_t net = (w == ROUTED ? ROUTED_NET : w == SELECT ? SELECT_NET
+                    : CT_NET);
     uint8_t *frames = xmalloc((size_t) N_FLOWS * FRAME_LEN);
     uint64_t injected = 0, delivered = 0, t0, t1, d0 = 0, cpu0 = 0;
     size_t rules0 = esw_rule_count(b->dev);
@@ -353,8 +486,18 @@ run_workload(struct bench *b, enum workload w, struct result *r)
         inject(b, frames + (size_t) i * FRAME_LEN, &injected, &delivered);
     }
     wait_delivered(b, &delivered, injected);
+    if (w == CONNTRACK) {
+        /* Answered: established.  Then one packet each way more through
+         * OVS, whose flows for established packets the device takes. */
+        answer_connections(b, r);
+        for (unsigned int i = 0; i < N_FLOWS; i++) {
+            inject(b, frames + (size_t) i * FRAME_LEN, &injected,
+                   &delivered);
+        }
+        wait_delivered(b, &delivered, injected);
+    }
     if (b->hw) {
-        wait_rules(b, rules0 + (w == ROUTED ? 1 : 5));
+        wait_rules(b, rules0 + (w == ROUTED ? 1 : w == SELECT ? 5 : 3));
     }
     r->rules[w] = esw_rule_count(b->dev) - rules0;
 
@@ -445,6 +588,9 @@ run_mode(struct bench *b, struct result *r)
         fprintf(stderr, "cannot set up the ports: %s\n", err ? err : "");
         return 1;
     }
+    /* As bridge_run() does on every iteration: now that the eSwitch
+     * exists, connection offload turns on (with hw-offload). */
+    ovs_ext_set_ovs_config(&cfg);
     dpif_register_upcall_cb(b->dpif, upcall_cb, b);
     dpif_enable_upcall(b->dpif);
 
@@ -536,9 +682,13 @@ main(int argc, char *argv[])
         char label[64];
 
         snprintf(label, sizeof label, "%s (Mpps)", workload_names[w]);
-        printf("%-40s %18.3f %18.3f  (x%.1f, %u device rules)\n", label,
+        printf("%-40s %18.3f %18.3f  (x%.1f, %u device rules", label,
                sw.mpps[w], hw.mpps[w], hw.mpps[w] / sw.mpps[w],
                hw.rules[w]);
+        if (w == CONNTRACK) {
+            printf(", %u device connections", hw.conns);
+        }
+        printf(")\n");
         printf("%-40s %18.0f %18.0f  (x%.1f less)\n",
                "  CPU per packet, all but injector (ns)", sw.cpu_ns[w],
                hw.cpu_ns[w], sw.cpu_ns[w] / hw.cpu_ns[w]);

@@ -267,6 +267,28 @@ struct esw_driver {
                             struct esw_meter_config *);
     size_t (*meter_list)(struct esw_dev *, uint32_t ids[], size_t max);
 
+    /* Connection table.
+     * ================= */
+
+    /* May be NULL (no connection table, caps.max_conns 0): the esw_ct_*()
+     * calls then fail with EOPNOTSUPP / count and list nothing.  'ct_add'
+     * is called after the generic checks of the spec (esw.c); its other
+     * errors: EEXIST (ESW_ERROR_CT), ENOSPC (ESW_ERROR_CAPACITY), ENOMEM.
+     * The others as esw.h describes them. */
+    int (*ct_add)(struct esw_dev *, const struct esw_ct_spec *,
+                  struct esw_error *, struct esw_ct **);
+    int (*ct_modify)(struct esw_dev *, struct esw_ct *, uint32_t mark,
+                     const uint64_t label[2]);
+    void (*ct_del)(struct esw_dev *, struct esw_ct *);
+    size_t (*ct_flush)(struct esw_dev *, const uint16_t *zone);
+    int (*ct_get_stats)(struct esw_dev *, const struct esw_ct *,
+                        struct esw_ct_stats *);
+    void (*ct_get_spec)(struct esw_dev *, const struct esw_ct *,
+                        struct esw_ct_spec *);
+    size_t (*ct_count)(struct esw_dev *);
+    void (*ct_foreach)(struct esw_dev *,
+                       bool (*cb)(struct esw_ct *, void *), void *aux);
+
     /* Tracing.
      * ======== */
 

@@ -227,6 +227,49 @@ format_tunnel(struct fmt *f, const struct esw_key *v, const struct esw_key *m)
     put_hex_bytes(f, "tun_opts", v->tun_opts, m->tun_opts, ESW_TUN_OPTS_MAX);
 }
 
+/* OVS's names of the ct_state bits, in its order. */
+static const char *const ct_state_names[8] = {
+    "new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat"
+};
+
+/* ct_state as OVS prints it: "+trk+est-rpl". */
+static void
+put_ct_state(struct fmt *f, uint8_t value, uint8_t mask)
+{
+    if (!mask) {
+        return;
+    }
+    item(f, "ct_state");
+    for (int i = 0; i < 8; i++) {
+        if (mask & (1u << i)) {
+            put(f, "%c%s", value & (1u << i) ? '+' : '-', ct_state_names[i]);
+        }
+    }
+}
+
+/* A 128-bit label (OVS's ovs_u128: lo, hi) in hex. */
+static void
+put_label(struct fmt *f, const char *name, const uint64_t v[2],
+          const uint64_t m[2])
+{
+    if (!m[0] && !m[1]) {
+        return;
+    }
+    item(f, name);
+    if (v[1] & m[1]) {
+        put(f, "0x%"PRIx64"%016"PRIx64, v[1] & m[1], v[0] & m[0]);
+    } else {
+        put(f, "0x%"PRIx64, v[0] & m[0]);
+    }
+    if (m[0] != UINT64_MAX || m[1] != UINT64_MAX) {
+        if (m[1]) {
+            put(f, "/0x%"PRIx64"%016"PRIx64, m[1], m[0]);
+        } else {
+            put(f, "/0x%"PRIx64, m[0]);
+        }
+    }
+}
+
 static void
 format_match(struct fmt *f, const struct esw_key *v, const struct esw_key *m)
 {
@@ -238,6 +281,10 @@ format_match(struct fmt *f, const struct esw_key *v, const struct esw_key *m)
     put_uint(f, "in_vport", v->in_vport, m->in_vport, 32, false);
     put_uint(f, "chain", v->chain, m->chain, 32, false);
     put_uint(f, "dp_hash", v->dp_hash, m->dp_hash, 32, true);
+    put_ct_state(f, v->ct_state, m->ct_state);
+    put_uint(f, "ct_zone", v->ct_zone, m->ct_zone, 16, false);
+    put_uint(f, "ct_mark", v->ct_mark, m->ct_mark, 32, true);
+    put_label(f, "ct_label", v->ct_label, m->ct_label);
     format_tunnel(f, v, m);
     put_eth(f, "eth_src", &v->src, &m->src);
     put_eth(f, "eth_dst", &v->dst, &m->dst);
@@ -423,6 +470,9 @@ format_actions(struct fmt *f, const struct esw_rule_spec *spec)
             put(f, "decap(%s,tun_port=%"PRIu32")",
                 esw_tunnel_type_name(a->decap.type), a->decap.tun_port);
             break;
+        case ESW_ACTION_CT:
+            put(f, "ct(zone=%u%s)", a->ct.zone, a->ct.nat ? ",nat" : "");
+            break;
         case ESW_ACTION_DROP:
         case ESW_ACTION_POP_VLAN:
         case ESW_ACTION_COUNT:
@@ -449,5 +499,47 @@ esw_rule_spec_format(const struct esw_rule_spec *spec, char *buf,
     format_match(&f, &spec->match, &spec->mask);
     put(&f, " actions=");
     format_actions(&f, spec);
+    return buf;
+}
+
+static void
+put_ct_tuple(struct fmt *f, const char *name, const struct esw_ct_tuple *t)
+{
+    char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
+
+    inet_ntop(AF_INET, &t->src.ip4, src, sizeof src);
+    inet_ntop(AF_INET, &t->dst.ip4, dst, sizeof dst);
+    put(f, ",%s=(src=%s,dst=%s,sport=%u,dport=%u)", name, src, dst,
+        ntohs(t->src_port), ntohs(t->dst_port));
+}
+
+char *
+esw_ct_spec_format(const struct esw_ct_spec *spec, char *buf, size_t size)
+{
+    static const uint64_t all[2] = { UINT64_MAX, UINT64_MAX };
+    struct fmt f = { .buf = buf, .size = size, .first = false };
+
+    if (!size) {
+        return buf;
+    }
+    buf[0] = '\0';
+    put(&f, "%s", (spec->orig.ip_proto == IPPROTO_TCP ? "tcp"
+                   : spec->orig.ip_proto == IPPROTO_UDP ? "udp" : "?"));
+    put_ct_tuple(&f, "orig", &spec->orig);
+    put_ct_tuple(&f, "reply", &spec->reply);
+    if (spec->zone) {
+        put(&f, ",zone=%u", spec->zone);
+    }
+    if (spec->mark) {
+        put(&f, ",mark=%"PRIu32, spec->mark);
+    }
+    if (spec->label[0] || spec->label[1]) {
+        put_label(&f, "labels", spec->label, all);
+    }
+    if (spec->nat & ESW_CT_NAT_SRC) {
+        put(&f, ",nat=snat");
+    } else if (spec->nat & ESW_CT_NAT_DST) {
+        put(&f, ",nat=dnat");
+    }
     return buf;
 }

@@ -28,4 +28,12 @@
 char *esw_rule_spec_format(const struct esw_rule_spec *, char *buf,
                            size_t size);
 
+/* A connection table entry, in the form of OVS's dpctl/dump-conntrack:
+ *
+ *   tcp,orig=(src=10.0.0.1,dst=10.0.0.2,sport=1024,dport=80),
+ *   reply=(src=10.0.0.2,dst=10.0.0.1,sport=80,dport=1024),zone=1,mark=1
+ *
+ * then ",labels=0x..." and ",nat=snat" or ",nat=dnat" where they apply. */
+char *esw_ct_spec_format(const struct esw_ct_spec *, char *buf, size_t size);
+
 #endif /* esw-rule-format.h */

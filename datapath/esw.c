@@ -61,6 +61,10 @@ static const char *const match_field_names[ESW_N_MATCH_FIELDS] = {
     [ESW_MATCH_TUN_FLAGS] = "tun_flags",
     [ESW_MATCH_TUN_TOS_TTL] = "tun_tos_ttl",
     [ESW_MATCH_TUN_OPTS] = "tun_opts",
+    [ESW_MATCH_CT_STATE] = "ct_state",
+    [ESW_MATCH_CT_ZONE] = "ct_zone",
+    [ESW_MATCH_CT_MARK] = "ct_mark",
+    [ESW_MATCH_CT_LABEL] = "ct_label",
 };
 
 const char *
@@ -84,6 +88,7 @@ static const char *const action_names[ESW_N_ACTION_TYPES] = {
     [ESW_ACTION_METER] = "meter",
     [ESW_ACTION_ENCAP] = "encap",
     [ESW_ACTION_DECAP] = "decap",
+    [ESW_ACTION_CT] = "ct",
 };
 
 const char *
@@ -130,6 +135,7 @@ esw_error_type_name(enum esw_error_type type)
     case ESW_ERROR_ACTION: return "action";
     case ESW_ERROR_CAPACITY: return "capacity";
     case ESW_ERROR_RULE: return "rule";
+    case ESW_ERROR_CT: return "ct";
     }
     return "unknown";
 }
@@ -564,6 +570,10 @@ static const struct field_range field_ranges[] = {
     FIELD(ESW_MATCH_TUN_TOS_TTL, tun_ttl),
     FIELD(ESW_MATCH_TUN_OPTS, tun_opts_len),
     FIELD(ESW_MATCH_TUN_OPTS, tun_opts),
+    FIELD(ESW_MATCH_CT_STATE, ct_state),
+    FIELD(ESW_MATCH_CT_ZONE, ct_zone),
+    FIELD(ESW_MATCH_CT_MARK, ct_mark),
+    FIELD(ESW_MATCH_CT_LABEL, ct_label),
 };
 
 static const struct {
@@ -572,6 +582,7 @@ static const struct {
     { offsetof(struct esw_key, pad0), sizeof ((struct esw_key *) 0)->pad0 },
     { offsetof(struct esw_key, pad2), sizeof ((struct esw_key *) 0)->pad2 },
     { offsetof(struct esw_key, pad4), sizeof ((struct esw_key *) 0)->pad4 },
+    { offsetof(struct esw_key, pad5), sizeof ((struct esw_key *) 0)->pad5 },
 };
 
 static bool
@@ -879,6 +890,16 @@ check_actions(const struct esw_caps *caps, const struct esw_rule_spec *spec,
             }
             break;
 
+        case ESW_ACTION_CT:
+            if (i + 2 != spec->n_actions
+                || spec->actions[i + 1].type != ESW_ACTION_RECIRC) {
+                return esw_error_set(err, EOPNOTSUPP,
+                                     ESW_ERROR_ACTION, ESW_ACTION_CT,
+                                     "ct not followed by recirc, the last "
+                                     "action");
+            }
+            break;
+
         case ESW_ACTION_COUNT:
         case ESW_N_ACTION_TYPES:
         default:
@@ -1056,6 +1077,162 @@ esw_meter_list(struct esw_dev *dev, uint32_t ids[], size_t max)
 {
     return dev->driver->meter_list ? dev->driver->meter_list(dev, ids, max)
                                    : 0;
+}
+
+/* Connection table. */
+
+static bool
+ct_tuple_eq_reverse(const struct esw_ct_tuple *a, const struct esw_ct_tuple *b)
+{
+    return (a->src.ip4 == b->dst.ip4 && a->dst.ip4 == b->src.ip4
+            && a->src_port == b->dst_port && a->dst_port == b->src_port);
+}
+
+/* The checks of 'spec' that depend on no device state. */
+static int
+ct_check_spec(const struct esw_ct_spec *spec, struct esw_error *err)
+{
+    const struct esw_ct_tuple *o = &spec->orig, *r = &spec->reply;
+    uint16_t nat = spec->nat;
+
+    if (spec->ipv6) {
+        return esw_error_set(err, EOPNOTSUPP, ESW_ERROR_CT, -1,
+                             "IPv6 connections not supported");
+    }
+    if (o->ip_proto != IPPROTO_TCP && o->ip_proto != IPPROTO_UDP) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1,
+                             "protocol %u: not tcp or udp", o->ip_proto);
+    }
+    if (r->ip_proto != o->ip_proto) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1,
+                             "the two directions' protocols differ");
+    }
+    if (!o->src_port || !o->dst_port || !r->src_port || !r->dst_port) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1, "port 0");
+    }
+    for (size_t i = 0; i < 2; i++) {
+        const struct esw_ct_tuple *t = i ? r : o;
+
+        if (memcmp(&t->src.ip6.s6_addr[4], &in6addr_any.s6_addr[4], 12)
+            || memcmp(&t->dst.ip6.s6_addr[4], &in6addr_any.s6_addr[4], 12)) {
+            return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1,
+                                 "IPv4 address with nonzero padding");
+        }
+    }
+    if (nat & ~(ESW_CT_NAT_SRC | ESW_CT_NAT_SRC_PORT | ESW_CT_NAT_DST
+                | ESW_CT_NAT_DST_PORT)) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1,
+                             "nat %#x: undefined bits", nat);
+    }
+    if ((nat & ESW_CT_NAT_SRC) && (nat & ESW_CT_NAT_DST)) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1,
+                             "nat: source and destination at once");
+    }
+    if (nat & ESW_CT_NAT_SRC) {
+        /* The reply comes from the original destination. */
+        if (r->src.ip4 != o->dst.ip4 || r->src_port != o->dst_port) {
+            return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1,
+                                 "snat: the reply's source is not the "
+                                 "original destination");
+        }
+    } else if (nat & ESW_CT_NAT_DST) {
+        /* The reply goes to the original source. */
+        if (r->dst.ip4 != o->src.ip4 || r->dst_port != o->src_port) {
+            return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1,
+                                 "dnat: the reply's destination is not the "
+                                 "original source");
+        }
+    } else if (nat) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1,
+                             "nat %#x: a port without its address", nat);
+    } else if (!ct_tuple_eq_reverse(o, r)) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1,
+                             "no nat: the reply tuple is not the reverse "
+                             "of the original");
+    }
+    return 0;
+}
+
+int
+esw_ct_add(struct esw_dev *dev, const struct esw_ct_spec *spec,
+           struct esw_error *err, struct esw_ct **ctp)
+{
+    struct esw_error tmp;
+    int error;
+
+    *ctp = NULL;
+    if (!err) {
+        err = &tmp;
+    }
+    esw_error_clear(err);
+    if (!dev->driver->ct_add || !dev->caps.max_conns) {
+        return esw_error_set(err, EOPNOTSUPP, ESW_ERROR_CT, -1,
+                             "%s has no connection table", dev->name);
+    }
+    error = ct_check_spec(spec, err);
+    return error ? error : dev->driver->ct_add(dev, spec, err, ctp);
+}
+
+int
+esw_ct_modify(struct esw_dev *dev, struct esw_ct *ct, uint32_t mark,
+              const uint64_t label[2])
+{
+    return (dev->driver->ct_modify
+            ? dev->driver->ct_modify(dev, ct, mark, label) : EOPNOTSUPP);
+}
+
+void
+esw_ct_del(struct esw_dev *dev, struct esw_ct *ct)
+{
+    if (ct && dev->driver->ct_del) {
+        dev->driver->ct_del(dev, ct);
+    }
+}
+
+size_t
+esw_ct_flush(struct esw_dev *dev, const uint16_t *zone)
+{
+    return dev->driver->ct_flush ? dev->driver->ct_flush(dev, zone) : 0;
+}
+
+int
+esw_ct_get_stats(struct esw_dev *dev, const struct esw_ct *ct,
+                 struct esw_ct_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    return (dev->driver->ct_get_stats
+            ? dev->driver->ct_get_stats(dev, ct, stats) : EOPNOTSUPP);
+}
+
+void
+esw_ct_get_spec(struct esw_dev *dev, const struct esw_ct *ct,
+                struct esw_ct_spec *spec)
+{
+    memset(spec, 0, sizeof *spec);
+    if (dev->driver->ct_get_spec) {
+        dev->driver->ct_get_spec(dev, ct, spec);
+    }
+}
+
+size_t
+esw_ct_count(struct esw_dev *dev)
+{
+    return dev->driver->ct_count ? dev->driver->ct_count(dev) : 0;
+}
+
+size_t
+esw_ct_capacity(struct esw_dev *dev)
+{
+    return dev->driver->ct_add ? dev->caps.max_conns : 0;
+}
+
+void
+esw_ct_foreach(struct esw_dev *dev,
+               bool (*cb)(struct esw_ct *, void *aux), void *aux)
+{
+    if (dev->driver->ct_foreach) {
+        dev->driver->ct_foreach(dev, cb, aux);
+    }
 }
 
 /* Packets. */

@@ -148,6 +148,8 @@ enum esw_error_type {
     ESW_ERROR_CAPACITY,         /* A table is full (rules, vport numbers). */
     ESW_ERROR_RULE,             /* A rule as a whole (the same rule exists,
                                  * the rule is orphaned). */
+    ESW_ERROR_CT,               /* A connection table entry (its tuples,
+                                 * NAT, a tuple taken). */
 };
 
 /* Returns a short stable name for 'type' ("match", "action"...). */
@@ -194,6 +196,10 @@ enum esw_match_field {
     ESW_MATCH_TUN_FLAGS,        /* tun_flags. */
     ESW_MATCH_TUN_TOS_TTL,      /* tun_tos, tun_ttl. */
     ESW_MATCH_TUN_OPTS,         /* tun_opts_len, tun_opts. */
+    ESW_MATCH_CT_STATE,         /* ct_state (see "Connection tracking"). */
+    ESW_MATCH_CT_ZONE,          /* ct_zone. */
+    ESW_MATCH_CT_MARK,          /* ct_mark. */
+    ESW_MATCH_CT_LABEL,         /* ct_label. */
     ESW_N_MATCH_FIELDS
 };
 
@@ -225,6 +231,11 @@ enum esw_action_type {
                                  * by RECIRC, the last action.  A frame the
                                  * device cannot pop exactly as OVS would
                                  * misses (see "Chains"). */
+    ESW_ACTION_CT,              /* Look the packet up in the connection
+                                 * table, zone 'ct.zone', NAT it if
+                                 * 'ct.nat'; must be followed by RECIRC,
+                                 * the last action (see "Connection
+                                 * tracking"). */
     ESW_N_ACTION_TYPES
 };
 
@@ -254,6 +265,8 @@ struct esw_caps {
     uint32_t max_outputs;       /* Most OUTPUT actions in one rule. */
     uint32_t max_vlan_pushes;   /* Most PUSH_VLAN actions in one rule. */
     uint32_t n_threads;         /* Forwarding threads. */
+    uint32_t max_conns;         /* Connection table capacity (0: no
+                                 * connection table). */
 };
 
 /* Device configuration.  Zero-initialize, then set what matters: zero
@@ -269,6 +282,8 @@ struct esw_dev_config {
     uint32_t max_recirc;        /* (sim default and maximum 6, as Open
                                  * vSwitch's userspace datapath.) */
     uint32_t max_meters;        /* (sim default 4096, at most 65536). */
+    uint32_t max_conns;         /* Connections (sim default 65536, at
+                                 * most 4194304). */
     const struct esw_emu_dev_config *emu;   /* Emulator only (esw-emu.h):
                                              * NULL for the defaults.  A
                                              * hardware driver ignores
@@ -489,6 +504,11 @@ struct esw_action {
         uint32_t meter;                         /* METER. */
         struct esw_encap encap;                 /* ENCAP. */
         struct esw_decap decap;                 /* DECAP. */
+        struct {
+            uint16_t zone;
+            bool nat;                           /* Apply the connection's
+                                                 * NAT (OVS's ct(nat)). */
+        } ct;                                   /* CT. */
     };
 };
 
@@ -640,6 +660,118 @@ int esw_meter_get_config(struct esw_dev *, uint32_t id,
 /* Stores up to 'max' meter ids in increasing order in 'ids' and returns
  * how many meters exist. */
 size_t esw_meter_list(struct esw_dev *, uint32_t ids[], size_t max);
+
+/* Connection tracking.
+ * ====================
+ *
+ * The device holds a table of connections that software (Open vSwitch's
+ * userspace conntrack) committed and saw established, after mlx5's CT
+ * tables: each entry, in a zone, holds both directions of a connection as
+ * OVS's conntrack keeps them: the original tuple (as the first packet
+ * came) and the reply tuple (as replies come: the reverse of the
+ * original after NAT).  A packet of the original direction that is NATed
+ * leaves with the reverse of the reply tuple, a reply with the reverse of
+ * the original tuple: addresses and ports are rewritten with their
+ * checksums exactly as OVS's conntrack rewrites them.  TCP and UDP over
+ * IPv4; NAT changes either the source or the destination (OVS's
+ * NAT_ACTION_* bits in 'nat').
+ *
+ * ESW_ACTION_CT (zone Z, nat N), followed by RECIRC: the packet's tuple is
+ * looked up in zone Z.  Found, the packet continues in the RECIRC's chain
+ * with the key's ct_state = trk|est (|rpl for the reply direction,
+ * |snat or |dnat when NAT was applied, as OVS sets them), ct_zone = Z,
+ * ct_mark and ct_label the entry's; with N the packet is NATed first
+ * (unless an earlier CT of the same zone did).  Not found, or a packet
+ * OVS's conntrack would judge on its own (TCP SYN, FIN or RST or invalid
+ * flags, an IP fragment, a bad IPv4 or L4 checksum, a truncated header, a
+ * zero port), or a device without a connection table: a miss in a later
+ * chain (see "Chains": the packet goes to the representor exactly as it
+ * entered chain 0, and OVS tracks it itself).  An entry's counters count
+ * the packets that then complete their chains, per direction.
+ *
+ * Entries are added and removed by software only: the device never
+ * creates, ages or expires one; software asks for its 'used_ms' to keep
+ * its own connection alive.  ESW_CS_* are OVS's CS_* values. */
+
+#define ESW_CS_NEW          0x01
+#define ESW_CS_ESTABLISHED  0x02
+#define ESW_CS_RELATED      0x04
+#define ESW_CS_REPLY_DIR    0x08
+#define ESW_CS_INVALID      0x10
+#define ESW_CS_TRACKED      0x20
+#define ESW_CS_SRC_NAT      0x40
+#define ESW_CS_DST_NAT      0x80
+
+/* NAT bits of an entry ('struct esw_ct_spec''s 'nat'): OVS's
+ * NAT_ACTION_*, for the original direction. */
+#define ESW_CT_NAT_SRC      0x01
+#define ESW_CT_NAT_SRC_PORT 0x02
+#define ESW_CT_NAT_DST      0x04
+#define ESW_CT_NAT_DST_PORT 0x08
+
+struct esw_ct_tuple {
+    union esw_ip_addr src, dst;     /* Network order (IPv4: 'ip4'). */
+    uint16_t src_port, dst_port;    /* Network order. */
+    uint8_t ip_proto;               /* IPPROTO_TCP or IPPROTO_UDP. */
+};
+
+struct esw_ct_spec {
+    uint16_t zone;
+    uint16_t nat;                   /* ESW_CT_NAT_*. */
+    bool ipv6;                      /* Not supported yet (EOPNOTSUPP). */
+    struct esw_ct_tuple orig;       /* Original direction. */
+    struct esw_ct_tuple reply;      /* Reply direction. */
+    uint32_t mark;
+    uint64_t label[2];              /* OVS's ovs_u128: lo, hi. */
+};
+
+struct esw_ct_stats {
+    uint64_t packets[2], bytes[2];  /* [0] original, [1] reply direction. */
+    uint64_t used_ms;               /* Last packet, esw_time_msec() clock;
+                                     * 0 = never. */
+    bool flushed;                   /* Taken out by esw_ct_flush(). */
+};
+
+struct esw_ct;
+
+/* Adds a connection, storing its handle in '*ctp'.  EINVAL (not TCP or
+ * UDP, the two tuples of different protocols, a zero port, NAT bits that
+ * OVS would not set or that do not match the tuples), EOPNOTSUPP (no
+ * connection table: caps.max_conns 0; an IPv6 connection), EEXIST (either
+ * tuple is in the zone already), ENOSPC (caps.max_conns entries).  The
+ * entry is used by the next packets. */
+int esw_ct_add(struct esw_dev *, const struct esw_ct_spec *,
+               struct esw_error *err, struct esw_ct **ctp);
+
+/* Changes the mark and label of 'ct' (OVS changed its connection's).
+ * ENOENT if 'ct' was flushed. */
+int esw_ct_modify(struct esw_dev *, struct esw_ct *, uint32_t mark,
+                  const uint64_t label[2]);
+
+/* Removes and frees 'ct' (flushed or not).  Accepts NULL.  Packets being
+ * forwarded through it finish; its memory is freed after a grace
+ * period. */
+void esw_ct_del(struct esw_dev *, struct esw_ct *);
+
+/* Takes the entries of 'zone' (all if NULL) out of the table: they no
+ * longer match nor count against capacity; their handles stay valid
+ * (stats, spec) until esw_ct_del().  Returns how many were taken out. */
+size_t esw_ct_flush(struct esw_dev *, const uint16_t *zone);
+
+int esw_ct_get_stats(struct esw_dev *, const struct esw_ct *,
+                     struct esw_ct_stats *);
+void esw_ct_get_spec(struct esw_dev *, const struct esw_ct *,
+                     struct esw_ct_spec *);
+
+/* Entries in the table (not flushed) and capacity (caps.max_conns). */
+size_t esw_ct_count(struct esw_dev *);
+size_t esw_ct_capacity(struct esw_dev *);
+
+/* Calls 'cb' for each entry (flushed ones included), in insertion order,
+ * with the control mutex held: 'cb' may only call esw_ct_get_stats() and
+ * esw_ct_get_spec().  Stops early when 'cb' returns false. */
+void esw_ct_foreach(struct esw_dev *,
+                    bool (*cb)(struct esw_ct *, void *aux), void *aux);
 
 /* Packets.
  * ======== */

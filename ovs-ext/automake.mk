@@ -4,6 +4,8 @@ noinst_LIBRARIES += ovs-ext/libovsext.a
 ovs_ext_libovsext_a_SOURCES = \
 	ovs-ext/appctl.c \
 	ovs-ext/appctl.h \
+	ovs-ext/ct-offload.c \
+	ovs-ext/ct-offload.h \
 	ovs-ext/eswitch.c \
 	ovs-ext/eswitch.h \
 	ovs-ext/eswitch-config.c \

@@ -25,6 +25,7 @@
 
 #include "eswitch-unixctl.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -407,6 +408,107 @@ eswitch_unixctl_dump_rules(struct unixctl_conn *conn, int argc,
     appctl_show_devices(conn, argc, argv, show_rules);
 }
 
+/* eswitch/dump-conntrack: the device's connection table. */
+struct dump_ct_aux {
+    struct esw_dev *dev;
+    uint64_t now;
+    struct ds *text;
+    struct json *conns;
+};
+
+static struct json *
+ct_tuple_json(const struct esw_ct_tuple *t)
+{
+    struct json *j = json_object_create();
+    char s[INET_ADDRSTRLEN];
+
+    inet_ntop(AF_INET, &t->src.ip4, s, sizeof s);
+    json_object_put_string(j, "src", s);
+    inet_ntop(AF_INET, &t->dst.ip4, s, sizeof s);
+    json_object_put_string(j, "dst", s);
+    json_object_put(j, "sport", json_integer_create(ntohs(t->src_port)));
+    json_object_put(j, "dport", json_integer_create(ntohs(t->dst_port)));
+    return j;
+}
+
+static bool
+dump_ct_cb(struct esw_ct *ct, void *aux_)
+{
+    struct dump_ct_aux *aux = aux_;
+    char buf[ESW_RULE_FORMAT_SIZE];
+    struct esw_ct_stats st;
+    struct esw_ct_spec spec;
+    struct json *j;
+
+    esw_ct_get_spec(aux->dev, ct, &spec);
+    esw_ct_get_stats(aux->dev, ct, &st);
+    esw_ct_spec_format(&spec, buf, sizeof buf);
+    ds_put_format(aux->text, "  %s%s orig_packets=%"PRIu64",orig_bytes=%"
+                  PRIu64",reply_packets=%"PRIu64",reply_bytes=%"PRIu64
+                  ",used=", st.flushed ? "(flushed) " : "", buf,
+                  st.packets[0], st.bytes[0], st.packets[1], st.bytes[1]);
+    if (st.used_ms) {
+        ds_put_format(aux->text, "%.3fs\n", (aux->now - st.used_ms) / 1000.0);
+    } else {
+        ds_put_cstr(aux->text, "never\n");
+    }
+
+    j = json_object_create();
+    json_object_put_string(j, "connection", buf);
+    json_object_put_string(j, "protocol", (spec.orig.ip_proto == IPPROTO_TCP
+                                           ? "tcp" : "udp"));
+    json_object_put(j, "zone", json_integer_create(spec.zone));
+    json_object_put(j, "orig", ct_tuple_json(&spec.orig));
+    json_object_put(j, "reply", ct_tuple_json(&spec.reply));
+    json_object_put_string(j, "nat", (spec.nat & ESW_CT_NAT_SRC ? "snat"
+                                      : spec.nat & ESW_CT_NAT_DST ? "dnat"
+                                      : "none"));
+    json_object_put(j, "mark", json_integer_create(spec.mark));
+    json_object_put_format(j, "labels", "0x%016"PRIx64"%016"PRIx64,
+                           spec.label[1], spec.label[0]);
+    json_object_put(j, "orig_packets", json_integer_create(st.packets[0]));
+    json_object_put(j, "orig_bytes", json_integer_create(st.bytes[0]));
+    json_object_put(j, "reply_packets", json_integer_create(st.packets[1]));
+    json_object_put(j, "reply_bytes", json_integer_create(st.bytes[1]));
+    json_object_put(j, "used_ms_ago", st.used_ms
+                    ? json_integer_create(aux->now - st.used_ms)
+                    : json_null_create());
+    json_object_put(j, "flushed", json_boolean_create(st.flushed));
+    json_array_add(aux->conns, j);
+    return true;
+}
+
+static void
+show_conntrack(struct esw_dev *dev, const char *name,
+               const uint32_t *vports OVS_UNUSED, size_t n_vports OVS_UNUSED,
+               struct ds *text, struct json *jdev)
+{
+    struct dump_ct_aux aux = {
+        .dev = dev, .now = esw_time_msec(), .text = text,
+        .conns = json_array_create_empty(),
+    };
+
+    if (!esw_ct_capacity(dev)) {
+        ds_put_format(text, "%s: no connection table\n", name);
+    } else {
+        ds_put_format(text, "%s: %"PRIuSIZE" connections (capacity %"PRIuSIZE
+                      ")\n", name, esw_ct_count(dev), esw_ct_capacity(dev));
+    }
+    esw_ct_foreach(dev, dump_ct_cb, &aux);
+    json_object_put(jdev, "n_connections",
+                    json_integer_create(esw_ct_count(dev)));
+    json_object_put(jdev, "capacity",
+                    json_integer_create(esw_ct_capacity(dev)));
+    json_object_put(jdev, "connections", aux.conns);
+}
+
+static void
+eswitch_unixctl_dump_conntrack(struct unixctl_conn *conn, int argc,
+                               const char *argv[], void *aux OVS_UNUSED)
+{
+    appctl_show_devices(conn, argc, argv, show_conntrack);
+}
+
 static void
 show_stats(struct esw_dev *dev, const char *name, const uint32_t *vports,
            size_t n_vports, struct ds *text, struct json *jdev)
@@ -474,6 +576,8 @@ eswitch_unixctl_register(void)
                              2, eswitch_unixctl_dump_rules, NULL);
     unixctl_command_register("eswitch/stats", "[ESWITCH] [--json]", 0, 2,
                              eswitch_unixctl_stats, NULL);
+    unixctl_command_register("eswitch/dump-conntrack", "[ESWITCH] [--json]",
+                             0, 2, eswitch_unixctl_dump_conntrack, NULL);
     unixctl_command_register("eswitch/inject", "FUNCTION PACKET [--count N]",
                              2, 4,
                              eswitch_unixctl_inject, NULL);

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ct-dpif.h"
 #include "dpif.h"
 #include "flow.h"
 #include "hash.h"
@@ -49,7 +50,9 @@
 #include "util.h"
 
 #include "appctl.h"
+#include "ct-offload.h"
 #include "datapath/esw.h"
+#include "datapath/esw-rule-format.h"
 #include "netdev-offload-esw.h"
 #include "netdev-offload-esw-private.h"
 #include "offload-xlate.h"
@@ -255,6 +258,64 @@ struct format_stats_aux {
     struct json *json;
 };
 
+/* Connection offload's counters (ct-offload.h), once OVS's conntrack
+ * offered a connection or was flushed. */
+static void
+format_ct_stats(struct ds *out, struct json *json)
+{
+    struct ct_offload_stats s;
+
+    ct_offload_get_stats(&s);
+    if (!s.offered && !s.connections && !s.flushes) {
+        return;                 /* No connection tracked yet. */
+    }
+    if (out) {
+        ds_put_format(out, "connection offload: %s, %"PRIu64" connections in "
+                      "devices, %"PRIu64" changes queued\n",
+                      ct_offload_enabled() ? "on" : "off", s.connections,
+                      s.pending);
+        ds_put_format(out, "  established connections offered: %"PRIu64
+                      " (taken %"PRIu64", stayed in software %"PRIu64")\n",
+                      s.offered, s.offered - s.declined, s.declined);
+        ds_put_format(out, "  stayed in software: not tcp/udp %"PRIu64
+                      ", ipv6 %"PRIu64", helper or related %"PRIu64
+                      ", queue full %"PRIu64"\n", s.declined_proto,
+                      s.declined_ipv6, s.declined_helper, s.declined_busy);
+        ds_put_format(out, "  device entries added: %"PRIu64" (refused by a "
+                      "device %"PRIu64"), removed: %"PRIu64"\n", s.added,
+                      s.add_failed, s.removed);
+        ds_put_format(out, "  mark/label updates: %"PRIu64", flushes: %"
+                      PRIu64", last-used answers: %"PRIu64"\n", s.updated,
+                      s.flushes, s.kept_alive);
+    }
+    if (json) {
+        struct json *j = json_object_create();
+
+        json_object_put(j, "enabled",
+                        json_boolean_create(ct_offload_enabled()));
+        json_object_put(j, "connections", json_integer_create(s.connections));
+        json_object_put(j, "queued", json_integer_create(s.pending));
+        json_object_put(j, "offered", json_integer_create(s.offered));
+        json_object_put(j, "declined", json_integer_create(s.declined));
+        json_object_put(j, "declined_proto",
+                        json_integer_create(s.declined_proto));
+        json_object_put(j, "declined_ipv6",
+                        json_integer_create(s.declined_ipv6));
+        json_object_put(j, "declined_helper",
+                        json_integer_create(s.declined_helper));
+        json_object_put(j, "declined_busy",
+                        json_integer_create(s.declined_busy));
+        json_object_put(j, "added", json_integer_create(s.added));
+        json_object_put(j, "add_failed", json_integer_create(s.add_failed));
+        json_object_put(j, "removed", json_integer_create(s.removed));
+        json_object_put(j, "updated", json_integer_create(s.updated));
+        json_object_put(j, "flushes", json_integer_create(s.flushes));
+        json_object_put(j, "last_used_answers",
+                        json_integer_create(s.kept_alive));
+        json_object_put(json, "conntrack", j);
+    }
+}
+
 /* Counters: attempted, offloaded, failed per reason, deleted. */
 static void
 format_stats_cb(const struct offload_esw_state *st, void *aux_)
@@ -303,6 +364,7 @@ format_stats_cb(const struct offload_esw_state *st, void *aux_)
         ds_put_format(out, "  rules taken out of a device: %"PRIu64"\n",
                       c->rules_deleted);
     }
+    format_ct_stats(out, json);
     if (json) {
         struct json *failed = json_object_create();
 
@@ -508,6 +570,166 @@ check_cb(const struct offload_esw_state *st, void *aux_)
     }
 }
 
+/* Connections: every device entry must be one of OVS's connections (the
+ * same zone, tuples, mark and labels). */
+struct ovs_conn {
+    struct hmap_node node;
+    struct ct_dpif_entry e;
+};
+
+static uint32_t
+ct_key_hash(uint16_t zone, uint32_t src, uint32_t dst, uint16_t sport,
+            uint16_t dport, uint8_t proto)
+{
+    uint32_t h = hash_int(zone, 0);
+
+    h = hash_int(src, h);
+    h = hash_int(dst, h);
+    h = hash_int((uint32_t) sport << 16 | dport, h);
+    return hash_int(proto, h);
+}
+
+static bool
+ct_tuple_equals(const struct ct_dpif_tuple *t, const struct esw_ct_tuple *e)
+{
+    return (t->l3_type == AF_INET && t->ip_proto == e->ip_proto
+            && t->src.ip == e->src.ip4 && t->dst.ip == e->dst.ip4
+            && t->src_port == e->src_port && t->dst_port == e->dst_port);
+}
+
+static void
+collect_ovs_conns(struct hmap *conns)
+{
+    struct sset types = SSET_INITIALIZER(&types);
+    const char *type;
+
+    dp_enumerate_types(&types);
+    SSET_FOR_EACH (type, &types) {
+        struct sset names = SSET_INITIALIZER(&names);
+        const char *name;
+
+        if (!strcmp(type, "system")) {
+            continue;       /* The kernel's conntrack: not offloaded here. */
+        }
+
+        dp_enumerate_names(type, &names);
+        SSET_FOR_EACH (name, &names) {
+            struct ct_dpif_dump_state *dump;
+            struct dpif *dpif;
+            int tot_bkts;
+
+            if (dpif_open(name, type, &dpif)) {
+                continue;
+            }
+            if (!ct_dpif_dump_start(dpif, &dump, NULL, &tot_bkts)) {
+                struct ct_dpif_entry e;
+
+                while (!ct_dpif_dump_next(dump, &e)) {
+                    struct ovs_conn *c = xmalloc(sizeof *c);
+                    const struct ct_dpif_tuple *t = &e.tuple_orig;
+
+                    c->e = e;
+                    hmap_insert(conns, &c->node,
+                                ct_key_hash(e.zone, t->src.ip, t->dst.ip,
+                                            t->src_port, t->dst_port,
+                                            t->ip_proto));
+                }
+                ct_dpif_dump_done(dump);
+            }
+            dpif_close(dpif);
+        }
+        sset_destroy(&names);
+    }
+    sset_destroy(&types);
+}
+
+/* The device's entries (not flushed). */
+struct ct_list {
+    struct esw_dev *dev;
+    struct esw_ct_spec *specs;
+    size_t n, allocated;
+};
+
+static bool
+collect_ct_cb(struct esw_ct *ct, void *aux)
+{
+    struct ct_list *list = aux;
+    struct esw_ct_stats st;
+
+    if (list->n >= list->allocated) {
+        list->specs = x2nrealloc(list->specs, &list->allocated,
+                                 sizeof *list->specs);
+    }
+    esw_ct_get_spec(list->dev, ct, &list->specs[list->n]);
+    esw_ct_get_stats(list->dev, ct, &st);
+    list->n += !st.flushed;
+    return true;
+}
+
+/* Adds to 'problems' the device connections OVS does not have. */
+static void
+check_conntrack(struct svec *problems, size_t *n_conns)
+{
+    char names[16][ESW_NAME_MAX];
+    struct hmap conns = HMAP_INITIALIZER(&conns);
+    size_t n_devs = esw_dev_list(names, ARRAY_SIZE(names));
+    struct ovs_conn *c;
+    bool collected = false;
+
+    for (size_t i = 0; i < MIN(n_devs, ARRAY_SIZE(names)); i++) {
+        struct esw_dev *dev = esw_dev_lookup(names[i]);
+        struct ct_list list = { dev, NULL, 0, 0 };
+
+        if (!dev) {
+            continue;
+        }
+        esw_ct_foreach(dev, collect_ct_cb, &list);
+        if (list.n && !collected) {
+            collect_ovs_conns(&conns);
+            collected = true;
+        }
+        *n_conns += list.n;
+        for (size_t k = 0; k < list.n; k++) {
+            const struct esw_ct_spec *s = &list.specs[k];
+            const struct esw_ct_tuple *o = &s->orig;
+            bool found = false, same_md = false;
+            char buf[ESW_RULE_FORMAT_SIZE];
+
+            HMAP_FOR_EACH_WITH_HASH (c, node,
+                                     ct_key_hash(s->zone, o->src.ip4,
+                                                 o->dst.ip4, o->src_port,
+                                                 o->dst_port, o->ip_proto),
+                                     &conns) {
+                if (c->e.zone == s->zone
+                    && ct_tuple_equals(&c->e.tuple_orig, o)
+                    && ct_tuple_equals(&c->e.tuple_reply, &s->reply)) {
+                    found = true;
+                    same_md = (c->e.mark == s->mark
+                               && c->e.labels.u64.lo == s->label[0]
+                               && c->e.labels.u64.hi == s->label[1]);
+                    break;
+                }
+            }
+            if (!found || !same_md) {
+                svec_add_nocopy(problems,
+                                xasprintf("%s: connection %s: %s", names[i],
+                                          esw_ct_spec_format(s, buf,
+                                                             sizeof buf),
+                                          (found ? "mark or labels differ "
+                                           "from OVS's"
+                                           : "not in OVS's conntrack")));
+            }
+        }
+        free(list.specs);
+        esw_dev_close(dev);
+    }
+    HMAP_FOR_EACH_POP (c, node, &conns) {
+        ct_dpif_entry_uninit(&c->e);
+        free(c);
+    }
+    hmap_destroy(&conns);
+}
+
 /* Cross-checks the provider's records against the devices' rule tables.
  * Returns true if every flow reported offloaded has its rule in the
  * device, with the spec the flow translated to, and every rule in a
@@ -521,11 +743,12 @@ static bool
 check(struct ds *out, struct json *json)
 {
     struct check_aux aux = { .problems = SVEC_EMPTY_INITIALIZER };
-    size_t n_flows, n_offloaded, n_rules, n_previous;
+    size_t n_flows, n_offloaded, n_rules, n_previous, n_conns = 0;
     struct svec problems;
     bool ok;
 
     netdev_offload_esw_inspect(check_cb, &aux);
+    check_conntrack(&aux.problems, &n_conns);
     problems = aux.problems;
     n_flows = aux.n_flows;
     n_offloaded = aux.n_offloaded;
@@ -546,6 +769,9 @@ check(struct ds *out, struct json *json)
                           "ovs-vswitchd's, waiting for their flows)",
                           n_previous);
         }
+        if (n_conns) {
+            ds_put_format(out, ", %"PRIuSIZE" device connections", n_conns);
+        }
         ds_put_char(out, '\n');
     }
     if (json) {
@@ -560,6 +786,10 @@ check(struct ds *out, struct json *json)
         json_object_put(json, "device_rules", json_integer_create(n_rules));
         json_object_put(json, "previous_rules",
                         json_integer_create(n_previous));
+        if (n_conns) {
+            json_object_put(json, "device_connections",
+                            json_integer_create(n_conns));
+        }
         json_object_put(json, "problems", jproblems);
     }
     svec_destroy(&problems);

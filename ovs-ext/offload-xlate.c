@@ -334,6 +334,26 @@ xlate_match(const struct offload_xlate_ctx *ctx, const struct match *match,
     }
     mask.packet_type = 0;
 
+    /* Connection tracking metadata: what a CT action left (all zero
+     * before one, as OVS's before its first ct()).  The device's CT only
+     * ever sets +trk+est (+rpl, +snat, +dnat): a flow for +new, +inv or
+     * +rel packets is a rule that never gets a hit, its packets missing at
+     * the CT action. */
+    k->ct_state = flow->ct_state;
+    m->ct_state = mask.ct_state;
+    k->ct_zone = flow->ct_zone;
+    m->ct_zone = mask.ct_zone;
+    k->ct_mark = flow->ct_mark;
+    m->ct_mark = mask.ct_mark;
+    k->ct_label[0] = flow->ct_label.u64.lo;
+    m->ct_label[0] = mask.ct_label.u64.lo;
+    k->ct_label[1] = flow->ct_label.u64.hi;
+    m->ct_label[1] = mask.ct_label.u64.hi;
+    mask.ct_state = 0;
+    mask.ct_zone = 0;
+    mask.ct_mark = 0;
+    mask.ct_label = OVS_U128_ZERO;
+
     memcpy(k->dst.ea, flow->dl_dst.ea, ETH_ADDR_LEN);
     memcpy(m->dst.ea, mask.dl_dst.ea, ETH_ADDR_LEN);
     memcpy(k->src.ea, flow->dl_src.ea, ETH_ADDR_LEN);
@@ -790,6 +810,8 @@ struct xlate_state {
     bool output;                /* An output or a recirculation. */
     int encap;                  /* -1, or the enum esw_tunnel_type of an
                                  * ENCAP before: outputs go to uplinks. */
+    bool ct_done;               /* CT and its RECIRC translated: the list
+                                 * ends there. */
 };
 
 static void
@@ -907,6 +929,81 @@ xlate_tnl_pop(const struct offload_xlate_ctx *ctx, const struct nlattr *a,
         r = add_action(spec, &act, reason);
     }
     st->output = true;
+    return r;
+}
+
+/* The device's ct_state bits are OVS's. */
+BUILD_ASSERT_DECL(CS_NEW == ESW_CS_NEW && CS_ESTABLISHED == ESW_CS_ESTABLISHED
+                  && CS_RELATED == ESW_CS_RELATED
+                  && CS_REPLY_DIR == ESW_CS_REPLY_DIR
+                  && CS_INVALID == ESW_CS_INVALID
+                  && CS_TRACKED == ESW_CS_TRACKED
+                  && CS_SRC_NAT == ESW_CS_SRC_NAT
+                  && CS_DST_NAT == ESW_CS_DST_NAT);
+
+/* OVS_ACTION_ATTR_CT followed by OVS_ACTION_ATTR_RECIRC, the last action:
+ * CT (lookup in the zone, NAT if asked), then the next chain.  Only
+ * lookups: committing, setting a mark or labels, helpers create or change
+ * connections, which OVS's conntrack does. */
+static enum offload_reason
+xlate_ct(const struct nlattr *a, size_t left, struct esw_rule_spec *spec,
+         struct xlate_state *st, struct ds *reason)
+{
+    const struct nlattr *next = nl_attr_next(a);
+    size_t rest = left - NLA_ALIGN(a->nla_len);
+    struct esw_action act;
+    const struct nlattr *b;
+    enum offload_reason r;
+    size_t left2;
+
+    memset(&act, 0, sizeof act);
+    act.type = ESW_ACTION_CT;
+    NL_NESTED_FOR_EACH_UNSAFE (b, left2, a) {
+        switch ((enum ovs_ct_attr) nl_attr_type(b)) {
+        case OVS_CT_ATTR_ZONE:
+            act.ct.zone = nl_attr_get_u16(b);
+            break;
+        case OVS_CT_ATTR_NAT:
+            act.ct.nat = true;
+            break;
+        case OVS_CT_ATTR_COMMIT:
+        case OVS_CT_ATTR_FORCE_COMMIT:
+            add_bad(st, "ct(commit)");
+            return OFFLOAD_OK;
+        case OVS_CT_ATTR_MARK:
+        case OVS_CT_ATTR_LABELS:
+            add_bad(st, "ct with exec(set_field ct_%s)",
+                    nl_attr_type(b) == OVS_CT_ATTR_MARK ? "mark"
+                    : "label");
+            return OFFLOAD_OK;
+        case OVS_CT_ATTR_HELPER:
+            add_bad(st, "ct with helper=%s", nl_attr_get_string(b));
+            return OFFLOAD_OK;
+        case OVS_CT_ATTR_EVENTMASK:
+        case OVS_CT_ATTR_TIMEOUT:
+            /* For connections being committed: none here. */
+            break;
+        case OVS_CT_ATTR_UNSPEC:
+        case __OVS_CT_ATTR_MAX:
+        default:
+            add_bad(st, "ct with attribute %d", nl_attr_type(b));
+            return OFFLOAD_OK;
+        }
+    }
+    if (!rest || rest != NLA_ALIGN(next->nla_len)
+        || nl_attr_type(next) != OVS_ACTION_ATTR_RECIRC) {
+        add_bad(st, "ct not followed by recirc, the last action");
+        return OFFLOAD_OK;
+    }
+    r = add_action(spec, &act, reason);
+    if (!r) {
+        memset(&act, 0, sizeof act);
+        act.type = ESW_ACTION_RECIRC;
+        act.chain = nl_attr_get_u32(next);
+        r = add_action(spec, &act, reason);
+    }
+    st->output = true;
+    st->ct_done = true;
     return r;
 }
 
@@ -1055,6 +1152,12 @@ xlate_action_list(const struct offload_xlate_ctx *ctx,
         case OVS_ACTION_ATTR_CLONE:
             /* The clone's actions end the list (see xlate_clone()). */
             return xlate_clone(ctx, a, left, spec, st, reason);
+        case OVS_ACTION_ATTR_CT:
+            r = xlate_ct(a, left, spec, st, reason);
+            if (!r && st->ct_done) {
+                return OFFLOAD_OK;      /* Its RECIRC is translated. */
+            }
+            break;
         case OVS_ACTION_ATTR_DROP:
             break;
         default: {

@@ -12,6 +12,7 @@
 
 #include "util.h"
 
+#include "ct-offload.h"
 #include "datapath/esw.h"
 #include "eswitch.h"
 #include "eswitch-dpdk.h"
@@ -109,6 +110,7 @@ ovs_ext_set_ovs_config(const struct smap *other_config)
     netdev_esw_set_ovs_config(other_config);
     eswitch_set_ovs_config(other_config);
     netdev_offload_esw_set_ovs_config(other_config);
+    ct_offload_set_ovs_config(other_config);
 }
 
 void

@@ -16,6 +16,7 @@ TESTSUITE_AT += \
 	tests/security.at \
 	tests/offload-rewrite.at \
 	tests/offload-chains.at \
+	tests/offload-ct.at \
 	tests/offload-tunnel.at \
 	tests/offload-meters.at \
 	tests/offload-policy.at \
@@ -44,6 +45,9 @@ EXTRA_DIST += tests/wire-sender.py
 # (update.at, bench/bench-update.sh).
 EXTRA_DIST += tests/wire-gap.py
 EXTRA_DIST += tests/eswitchd-other.py
+
+# Frames of TCP and UDP connections for eswitch/inject (offload-ct.at).
+EXTRA_DIST += tests/ct-packet.py
 
 # The suite is generated with OVS's test macros from the pinned tree.
 AUTOM4TE = autom4te

@@ -34,6 +34,7 @@
 
 #include "datapath/esw.h"
 #include "datapath/esw-emu.h"
+#include "datapath/esw-rule-format.h"
 #include "datapath/policy/esw-policy.h"
 #include "datapath/cls/esw-rcu.h"
 #include "tests/unit-check.h"
@@ -331,9 +332,9 @@ test_open(void)
     esw_dev_get_caps(a, &caps);
     printf("caps: rules %"PRIu32" vports %"PRIu32" threads %"PRIu32
            " match %#"PRIx32" actions %#"PRIx32" set %#"PRIx32" recirc %"
-           PRIu32" meters %"PRIu32"\n", caps.max_rules,
+           PRIu32" meters %"PRIu32" conns %"PRIu32"\n", caps.max_rules,
            caps.max_vports, caps.n_threads, caps.match_fields, caps.actions,
-           caps.set_fields, caps.max_recirc, caps.max_meters);
+           caps.set_fields, caps.max_recirc, caps.max_meters, caps.max_conns);
     esw_dev_close(c);
     esw_dev_close(b);
     CHECK_PTR_EQ(esw_dev_lookup("esw0"), a);
@@ -2042,6 +2043,351 @@ test_meters(void)
     esw_dev_close(dev);
 }
 
+/* ct */
+
+/* An IPv4 TCP (flags 'tcp_flags') or UDP ('tcp_flags' < 0) frame from
+ * 'src':'sport' to 'dst':'dport' (host order), checksums right; a UDP
+ * checksum of 0 if 'udp_no_csum'. */
+static struct esw_pkt *
+ct_frame(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+         int tcp_flags, bool udp_no_csum)
+{
+    bool tcp = tcp_flags >= 0;
+    size_t l3 = ESW_ETH_HDR_LEN, l4 = l3 + 20, hl = tcp ? 20 : 8;
+    size_t plen = 12, len = l4 + hl + plen;
+    struct esw_pkt *pkt = esw_pkt_alloc(len);
+    uint8_t *p = pkt->data;
+    uint32_t sum, a;
+    uint16_t csum_ofs = tcp ? 16 : 6;
+
+    memset(p, 0, len);
+    memcpy(p, MAC_EXT.ea, 6);
+    memcpy(p + 6, MAC_VF0.ea, 6);
+    p[12] = 0x08;
+    p[l3] = 0x45;
+    p[l3 + 3] = 20 + hl + plen;
+    p[l3 + 8] = 64;
+    p[l3 + 9] = tcp ? 6 : 17;
+    a = htonl(src);
+    memcpy(p + l3 + 12, &a, 4);
+    a = htonl(dst);
+    memcpy(p + l3 + 16, &a, 4);
+    sum = csum_fold(csum_add(0, p + l3, 20));
+    p[l3 + 10] = sum >> 8;
+    p[l3 + 11] = sum;
+    p[l4] = sport >> 8;
+    p[l4 + 1] = sport;
+    p[l4 + 2] = dport >> 8;
+    p[l4 + 3] = dport;
+    if (tcp) {
+        p[l4 + 7] = 1;              /* seq 1, ack 1 */
+        p[l4 + 11] = 1;
+        p[l4 + 12] = 5 << 4;
+        p[l4 + 13] = tcp_flags;
+        p[l4 + 14] = 0x10;          /* window */
+    } else {
+        p[l4 + 5] = hl + plen;
+    }
+    for (size_t i = 0; i < plen; i++) {
+        p[l4 + hl + i] = 0xa0 + i;
+    }
+    if (!udp_no_csum) {
+        sum = csum_add(0, p + l3 + 12, 8);
+        sum += p[l3 + 9] + hl + plen;
+        sum = csum_fold(csum_add(sum, p + l4, hl + plen));
+        p[l4 + csum_ofs] = sum >> 8;
+        p[l4 + csum_ofs + 1] = sum;
+    }
+    return pkt;
+}
+
+/* Prints the addresses, ports and checksums of an IPv4 TCP/UDP frame, and
+ * whether it is byte for byte 'want'. */
+static void
+print_ct_frame(const char *what, const struct esw_pkt *pkt,
+               const struct esw_pkt *want)
+{
+    const uint8_t *p = pkt->data;
+    size_t l3 = ESW_ETH_HDR_LEN, l4 = l3 + 20;
+    bool tcp = p[l3 + 9] == 6;
+    size_t c = l4 + (tcp ? 16 : 6);
+    char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
+
+    inet_ntop(AF_INET, p + l3 + 12, src, sizeof src);
+    inet_ntop(AF_INET, p + l3 + 16, dst, sizeof dst);
+    printf("%s: %s %s:%d > %s:%d ip csum 0x%02x%02x %s csum 0x%02x%02x, %s\n",
+           what, tcp ? "tcp" : "udp", src, p[l4] << 8 | p[l4 + 1], dst,
+           p[l4 + 2] << 8 | p[l4 + 3], p[l3 + 10], p[l3 + 11],
+           tcp ? "tcp" : "udp", p[c], p[c + 1],
+           (pkt->len == want->len && !memcmp(pkt->data, want->data, want->len)
+            ? "as built with that tuple" : "DIFFERENT"));
+}
+
+static struct esw_ct *
+try_ct(struct esw_dev *dev, const char *what, const struct esw_ct_spec *spec)
+{
+    struct esw_error err;
+    struct esw_ct *ct;
+    int error = esw_ct_add(dev, spec, &err, &ct);
+
+    printf("%s: %s", what, error ? strerror(error) : "ok");
+    if (error) {
+        printf(" (%s {%s})", err.reason, esw_error_type_name(err.type));
+        CHECK_PTR_EQ(ct, NULL);
+    }
+    printf("\n");
+    return ct;
+}
+
+static void
+ct_tuple_init(struct esw_ct_tuple *t, uint8_t proto, uint32_t src,
+              uint16_t sport, uint32_t dst, uint16_t dport)
+{
+    memset(t, 0, sizeof *t);
+    t->ip_proto = proto;
+    t->src.ip4 = htonl(src);
+    t->dst.ip4 = htonl(dst);
+    t->src_port = htons(sport);
+    t->dst_port = htons(dport);
+}
+
+static void
+print_ct_stats(struct esw_dev *dev, const char *what, const struct esw_ct *ct)
+{
+    struct esw_ct_stats st;
+
+    CHECK_EQ(esw_ct_get_stats(dev, ct, &st), 0);
+    printf("%s: orig %"PRIu64" packets %"PRIu64" bytes, reply %"PRIu64
+           " packets %"PRIu64" bytes, used %s%s\n", what, st.packets[0],
+           st.bytes[0], st.packets[1], st.bytes[1], st.used_ms ? "yes" : "no",
+           st.flushed ? ", flushed" : "");
+}
+
+/* Injects 'pkt' on 'in' and prints what 'out' captured (compared with
+ * 'want') or that it went to the representor unchanged. */
+static void
+ct_send(struct esw_dev *dev, const char *what, uint32_t in, uint32_t out,
+        struct esw_pkt *pkt, struct esw_pkt *want)
+{
+    struct esw_pkt *sent = esw_pkt_clone(pkt);
+    struct esw_pkt *pkts[4];
+    size_t n;
+
+    inject(dev, in, pkt);
+    wait_idle(dev);
+    n = esw_host_capture_read(dev, out, pkts, 4);
+    if (n) {
+        CHECK_EQ(n, 1);
+        print_ct_frame(what, pkts[0], want);
+        free_pkts(pkts, n);
+    } else {
+        n = esw_rep_recv(dev, in, 0, pkts, 4);
+        CHECK_EQ(n, 1);
+        printf("%s: to the representor, %s\n", what,
+               (pkts[0]->len == sent->len
+                && !memcmp(pkts[0]->data, sent->data, sent->len)
+                ? "unchanged" : "CHANGED"));
+        free_pkts(pkts, n);
+    }
+    esw_pkt_free(sent);
+    esw_pkt_free(want);
+}
+
+#define IP(a, b, c, d) ((uint32_t) (a) << 24 | (b) << 16 | (c) << 8 | (d))
+
+static void
+test_ct(void)
+{
+    struct esw_dev *dev = open_dev("esw0", &(struct esw_dev_config) {
+                                       .max_conns = 3 });
+    uint32_t p0 = add_vport(dev, ESW_VPORT_UPLINK, 0, NULL, 0);
+    uint32_t vf0 = add_vport(dev, ESW_VPORT_VF, 0, &MAC_VF0, 0);
+    uint32_t vm = IP(10, 0, 0, 1), srv = IP(192, 0, 2, 9);
+    uint32_t pub = IP(203, 0, 113, 5);
+    struct esw_ct *snat, *udp, *ct3, *x;
+    struct esw_rule *est_out, *est_in;
+    struct esw_ct_spec spec;
+    struct esw_rule_spec rs;
+    struct esw_action *a;
+    struct esw_trace tr;
+    struct esw_caps caps;
+    char buf[512];
+
+    esw_dev_get_caps(dev, &caps);
+    printf("capacity %zu (caps %"PRIu32"), count %zu\n",
+           esw_ct_capacity(dev), caps.max_conns, esw_ct_count(dev));
+
+    /* Bad entries change nothing. */
+    memset(&spec, 0, sizeof spec);
+    spec.zone = 5;
+    ct_tuple_init(&spec.orig, IPPROTO_ICMP, vm, 1, srv, 1);
+    spec.reply = spec.orig;
+    try_ct(dev, "icmp", &spec);
+    ct_tuple_init(&spec.orig, IPPROTO_TCP, vm, 1234, srv, 80);
+    ct_tuple_init(&spec.reply, IPPROTO_TCP, srv, 80, vm, 1235);
+    try_ct(dev, "no nat, reply not the reverse", &spec);
+    spec.nat = ESW_CT_NAT_SRC | ESW_CT_NAT_DST;
+    try_ct(dev, "snat and dnat", &spec);
+    spec.nat = ESW_CT_NAT_SRC;
+    ct_tuple_init(&spec.reply, IPPROTO_TCP, srv, 81, pub, 40000);
+    try_ct(dev, "snat, reply from elsewhere", &spec);
+    spec.ipv6 = true;
+    try_ct(dev, "ipv6", &spec);
+    spec.ipv6 = false;
+    ct_tuple_init(&spec.reply, IPPROTO_UDP, srv, 80, pub, 40000);
+    try_ct(dev, "protocols differ", &spec);
+    printf("count %zu\n", esw_ct_count(dev));
+
+    /* An SNAT'd TCP connection (ports too), mark 7, and a UDP one. */
+    spec.nat = ESW_CT_NAT_SRC | ESW_CT_NAT_SRC_PORT;
+    ct_tuple_init(&spec.reply, IPPROTO_TCP, srv, 80, pub, 40000);
+    spec.mark = 7;
+    spec.label[1] = UINT64_C(0x8000000000000000);
+    snat = try_ct(dev, "tcp snat", &spec);
+    try_ct(dev, "same again", &spec);
+    memset(&spec, 0, sizeof spec);
+    spec.zone = 5;
+    ct_tuple_init(&spec.orig, IPPROTO_UDP, vm, 5353, srv, 53);
+    ct_tuple_init(&spec.reply, IPPROTO_UDP, srv, 53, vm, 5353);
+    udp = try_ct(dev, "udp", &spec);
+    spec.zone = 6;
+    ct3 = try_ct(dev, "udp in zone 6", &spec);
+    spec.zone = 7;
+    try_ct(dev, "a fourth", &spec);
+    printf("count %zu\n", esw_ct_count(dev));
+    esw_ct_get_spec(dev, snat, &spec);
+    printf("%s\n", esw_ct_spec_format(&spec, buf, sizeof buf));
+
+    /* Chain 0: ct(zone=5,nat) and on to chain 1, both ways; chain 1: the
+     * established packets with mark 7 out (TCP), or any mark (UDP, lower
+     * priority). */
+    spec_init(&rs, vf0, 1);
+    a = spec_action(&rs, ESW_ACTION_CT);
+    a->ct.zone = 5;
+    a->ct.nat = true;
+    spec_action(&rs, ESW_ACTION_RECIRC)->chain = 1;
+    add_rule(dev, &rs);
+    rs.match.in_vport = p0;
+    add_rule(dev, &rs);
+    spec_init(&rs, vf0, 10);
+    rs.match.chain = 1;
+    rs.mask.chain = UINT32_MAX;
+    rs.match.ct_state = ESW_CS_TRACKED | ESW_CS_ESTABLISHED;
+    rs.mask.ct_state = ESW_CS_TRACKED | ESW_CS_ESTABLISHED | ESW_CS_NEW;
+    rs.match.ct_mark = 7;
+    rs.mask.ct_mark = UINT32_MAX;
+    spec_output(&rs, p0);
+    est_out = add_rule(dev, &rs);
+    rs.match.in_vport = p0;
+    rs.n_actions = 0;
+    spec_output(&rs, vf0);
+    est_in = add_rule(dev, &rs);
+    rs.priority = 5;
+    rs.mask.ct_mark = 0;
+    rs.match.ct_mark = 0;
+    add_rule(dev, &rs);
+    rs.match.in_vport = vf0;
+    rs.n_actions = 0;
+    spec_output(&rs, p0);
+    add_rule(dev, &rs);
+
+    ct_send(dev, "tcp orig", vf0, p0, ct_frame(vm, srv, 1234, 80, 0x10, 0),
+            ct_frame(pub, srv, 40000, 80, 0x10, 0));
+    ct_send(dev, "tcp reply", p0, vf0, ct_frame(srv, pub, 80, 40000, 0x18, 0),
+            ct_frame(srv, vm, 80, 1234, 0x18, 0));
+    print_ct_stats(dev, "tcp snat", snat);
+    CHECK_EQ(esw_trace_packet(dev, p0, ct_frame(srv, pub, 80, 40000, 0x10, 0),
+                              &tr), 0);
+    CHECK_EQ(tr.n_stages, 2);
+    esw_pkt_free(tr.to_representor);
+    printf("trace reply: chain %"PRIu32" ct_state %#x zone %u mark %"PRIu32
+           " label %#"PRIx64":%#"PRIx64"\n", tr.stages[1].key.chain,
+           tr.stages[1].key.ct_state, tr.stages[1].key.ct_zone,
+           tr.stages[1].key.ct_mark, tr.stages[1].key.ct_label[1],
+           tr.stages[1].key.ct_label[0]);
+    ct_send(dev, "tcp syn", vf0, p0, ct_frame(vm, srv, 1234, 80, 0x02, 0),
+            NULL);
+    ct_send(dev, "tcp fin", vf0, p0, ct_frame(vm, srv, 1234, 80, 0x11, 0),
+            NULL);
+    ct_send(dev, "tcp rst", p0, vf0, ct_frame(srv, pub, 80, 40000, 0x14, 0),
+            NULL);
+    {
+        struct esw_pkt *bad = ct_frame(vm, srv, 1234, 80, 0x10, 0);
+
+        bad->data[ESW_ETH_HDR_LEN + 20 + 16] ^= 1;
+        ct_send(dev, "tcp bad checksum", vf0, p0, bad, NULL);
+        bad = ct_frame(vm, srv, 1234, 80, 0x10, 0);
+        bad->data[ESW_ETH_HDR_LEN + 10] ^= 1;
+        ct_send(dev, "ip bad checksum", vf0, p0, bad, NULL);
+        bad = ct_frame(vm, srv, 1234, 80, 0x10, 0);
+        bad->data[ESW_ETH_HDR_LEN + 6] = 0x20;     /* MF */
+        bad->data[ESW_ETH_HDR_LEN + 10] -= 0x20;
+        ct_send(dev, "first fragment", vf0, p0, bad, NULL);
+    }
+    ct_send(dev, "unknown connection", vf0, p0,
+            ct_frame(vm, srv, 1235, 80, 0x10, 0), NULL);
+    ct_send(dev, "udp orig", vf0, p0, ct_frame(vm, srv, 5353, 53, -1, 0),
+            ct_frame(vm, srv, 5353, 53, -1, 0));
+    ct_send(dev, "udp reply, no checksum", p0, vf0,
+            ct_frame(srv, vm, 53, 5353, -1, 1),
+            ct_frame(srv, vm, 53, 5353, -1, 1));
+    print_ct_stats(dev, "tcp snat", snat);
+    print_ct_stats(dev, "udp", udp);
+    printf("rules: est out %"PRIu64", est in %"PRIu64"\n",
+           rule_packets(dev, est_out), rule_packets(dev, est_in));
+
+    /* The mark changes: the mark-7 rules no longer see it. */
+    CHECK_EQ(esw_ct_modify(dev, snat, 8, (uint64_t[2]) { 0, 0 }), 0);
+    ct_send(dev, "tcp orig, mark 8", vf0, p0,
+            ct_frame(vm, srv, 1234, 80, 0x10, 0),
+            ct_frame(pub, srv, 40000, 80, 0x10, 0));
+    printf("rules: est out %"PRIu64"\n", rule_packets(dev, est_out));
+
+    /* Flushing zone 5 takes two entries out; their handles stay. */
+    printf("flush zone 5: %zu", esw_ct_flush(dev, &(uint16_t) { 5 }));
+    printf(", count %zu\n", esw_ct_count(dev));
+    print_ct_stats(dev, "tcp snat", snat);
+    CHECK_EQ(esw_ct_modify(dev, snat, 9, (uint64_t[2]) { 0, 0 }), ENOENT);
+    ct_send(dev, "tcp orig after flush", vf0, p0,
+            ct_frame(vm, srv, 1234, 80, 0x10, 0), NULL);
+    memset(&spec, 0, sizeof spec);
+    spec.zone = 5;
+    ct_tuple_init(&spec.orig, IPPROTO_UDP, vm, 5353, srv, 53);
+    ct_tuple_init(&spec.reply, IPPROTO_UDP, srv, 53, vm, 5353);
+    x = try_ct(dev, "udp again", &spec);
+    esw_ct_del(dev, snat);
+    esw_ct_del(dev, udp);
+    esw_ct_del(dev, x);
+    printf("flush all: %zu", esw_ct_flush(dev, NULL));
+    printf(", count %zu\n", esw_ct_count(dev));
+    esw_ct_del(dev, ct3);
+    esw_ct_del(dev, NULL);
+    print_drops(dev, vf0);
+    print_drops(dev, p0);
+    esw_dev_close(dev);
+}
+
+/* ct (remote) */
+
+static void
+test_ct_none(void)
+{
+    struct esw_dev *dev = open_dev("esw0", NULL);
+    struct esw_ct_spec spec;
+    struct esw_error err;
+    struct esw_ct *ct;
+    int error;
+
+    memset(&spec, 0, sizeof spec);
+    ct_tuple_init(&spec.orig, IPPROTO_UDP, 1, 1, 2, 2);
+    ct_tuple_init(&spec.reply, IPPROTO_UDP, 2, 2, 1, 1);
+    error = esw_ct_add(dev, &spec, &err, &ct);
+    printf("add: %s (%s)", strerror(error), err.reason);
+    printf(", capacity %zu, count %zu\n", esw_ct_capacity(dev),
+           esw_ct_count(dev));
+    esw_dev_close(dev);
+}
+
 /* reset */
 
 /* Prints the driver's WARN and INFO lines, with the socket path and the
@@ -2204,6 +2550,10 @@ main(int argc, char *argv[])
         test_chains();
     } else if (!strcmp(cmd, "meters")) {
         test_meters();
+    } else if (!strcmp(cmd, "ct")) {
+        test_ct();
+    } else if (!strcmp(cmd, "ct-none")) {
+        test_ct_none();
     } else if (!strcmp(cmd, "churn") && argc == 5) {
         test_churn(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0),
                    strtoul(argv[4], NULL, 0));
@@ -2215,7 +2565,7 @@ main(int argc, char *argv[])
         test_reset();
     } else {
         fprintf(stderr, "usage: %s open|vports|forward|miss|rep-queues|rep-send|"
-                "validate|modify|policy|trace|rewrite|chains|meters|"
+                "validate|modify|policy|trace|rewrite|chains|meters|ct|ct-none|"
                 "churn SEED N THREADS|shutdown|tap|reset\n",
                 argv[0]);
         return 2;

@@ -46,7 +46,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conntrack.h"
 #include "csum.h"
+#include "ct-dpif.h"
 #include "dp-packet.h"
 #include "flow.h"
 #include "hash.h"
@@ -59,6 +61,7 @@
 #include "openvswitch/match.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/vlog.h"
+#include "timeval.h"
 #include "packets.h"
 #include "util.h"
 
@@ -813,6 +816,225 @@ test_tunnel(unsigned int n, uint64_t seed)
     return n_diff ? 1 : 0;
 }
 
+/* ct: OVS's userspace conntrack against the device's connection table. */
+
+/* A frame of 'proto' from 'src':'sport' to 'dst':'dport' (network order),
+ * TCP flags 'tcp_flags', 'payload' bytes, checksums right (OVS's
+ * flow_compose()); a UDP checksum of 0 if 'udp_zero'. */
+static struct dp_packet *
+ct_frame(uint8_t proto, ovs_be32 src, ovs_be32 dst, ovs_be16 sport,
+         ovs_be16 dport, uint16_t tcp_flags, size_t payload, bool udp_zero)
+{
+    struct dp_packet *p = dp_packet_new(0);
+    struct flow flow;
+
+    memset(&flow, 0, sizeof flow);
+    flow.dl_src = (struct eth_addr) { { { 0x02, 0, 0, 0, 0, 1 } } };
+    flow.dl_dst = (struct eth_addr) { { { 0x02, 0, 0, 0, 0, 2 } } };
+    flow.dl_type = htons(ETH_TYPE_IP);
+    flow.nw_src = src;
+    flow.nw_dst = dst;
+    flow.nw_proto = proto;
+    flow.nw_ttl = 64;
+    flow.tp_src = sport;
+    flow.tp_dst = dport;
+    flow.tcp_flags = htons(tcp_flags);
+    flow_compose(p, &flow, NULL, payload);
+    if (proto == IPPROTO_UDP && udp_zero) {
+        struct udp_header *uh = dp_packet_l4(p);
+
+        uh->udp_csum = 0;
+    }
+    return p;
+}
+
+/* Runs 'p' (taken) through OVS's conntrack: ct(zone, [commit], [nat]).
+ * Returns the packet and its ct_state. */
+static struct dp_packet *
+ct_ovs(struct conntrack *ct, struct dp_packet *p, uint16_t zone, bool commit,
+       const struct nat_action_info_t *nat, uint8_t *ct_state)
+{
+    struct dp_packet_batch batch;
+    struct flow flow;
+
+    flow_extract(p, &flow);
+    pkt_metadata_init(&p->md, u32_to_odp(1));
+    dp_packet_batch_init_packet(&batch, p);
+    conntrack_execute(ct, &batch, htons(ETH_TYPE_IP), false, commit, zone,
+                      NULL, NULL, 0, 0, NULL, nat, time_msec(), 0);
+    *ct_state = p->md.ct_state;
+    return p;
+}
+
+static void
+ct_tuple_to_esw(const struct ct_dpif_tuple *t, struct esw_ct_tuple *e)
+{
+    memset(e, 0, sizeof *e);
+    e->src.ip4 = t->src.ip;
+    e->dst.ip4 = t->dst.ip;
+    e->src_port = t->src_port;
+    e->dst_port = t->dst_port;
+    e->ip_proto = t->ip_proto;
+}
+
+static int
+test_ct(unsigned int n, uint64_t seed)
+{
+    unsigned int n_pkts = 0, n_diff = 0, n_nat = 0, n_tcp = 0;
+    struct esw_rule *r0 = NULL, *r1 = NULL;
+    struct esw_rule_spec spec;
+    struct esw_error err;
+
+    rng_state = seed;
+    open_device();
+    memset(&spec, 0, sizeof spec);
+    spec.match.chain = 1;
+    spec.mask.chain = UINT32_MAX;
+    spec.actions[0].type = ESW_ACTION_OUTPUT;
+    spec.actions[0].vport = vport_out;
+    spec.n_actions = 1;
+    if (esw_rule_add(dev, &spec, &err, &r1)) {
+        ovs_fatal(0, "chain 1 rule: %s", err.reason);
+    }
+    for (unsigned int i = 0; i < n; i++) {
+        struct conntrack *ct = conntrack_init();
+        uint8_t proto = chance(50) ? IPPROTO_TCP : IPPROTO_UDP;
+        ovs_be32 a = htonl(0x0a000000 | (rnd() & 0xffffff));
+        ovs_be32 b = htonl(0x0a000000 | (rnd() & 0xffffff));
+        ovs_be16 pa = htons(1 + rnd_below(65535));
+        ovs_be16 pb = htons(1 + rnd_below(65535));
+        uint16_t zone = rnd_below(4);
+        bool action_nat = chance(80);
+        struct nat_action_info_t nat, *natp = NULL;
+        struct conntrack_dump dump;
+        struct ct_dpif_entry e;
+        struct esw_ct_spec cs;
+        struct esw_ct *dct;
+        struct dp_packet *p;
+        uint8_t state;
+        int tot_bkts;
+
+        conntrack_set_tcp_seq_chk(ct, false);
+        memset(&nat, 0, sizeof nat);
+        switch (rnd_below(5)) {
+        case 0:
+            break;
+        case 1: case 2:
+            nat.nat_action = NAT_ACTION_SRC;
+            break;
+        default:
+            nat.nat_action = NAT_ACTION_DST;
+            break;
+        }
+        if (nat.nat_action) {
+            ovs_be32 addr = htonl(0xc0000200 | rnd_below(256));
+
+            nat.min_addr.ipv4 = nat.max_addr.ipv4 = addr;
+            if (chance(50)) {
+                nat.nat_action |= (nat.nat_action == NAT_ACTION_SRC
+                                   ? NAT_ACTION_SRC_PORT
+                                   : NAT_ACTION_DST_PORT);
+                nat.min_port = nat.max_port = 1024 + rnd_below(60000);
+            }
+            natp = &nat;
+            n_nat++;
+        }
+        n_tcp += proto == IPPROTO_TCP;
+
+        /* OVS commits the connection and sees it established. */
+        p = ct_ovs(ct, ct_frame(proto, a, b, pa, pb, TCP_SYN, 0, false),
+                   zone, true, natp, &state);
+        dp_packet_delete(p);
+        if (conntrack_dump_start(ct, &dump, NULL, &tot_bkts)
+            || conntrack_dump_next(&dump, &e)) {
+            ovs_fatal(0, "no connection committed");
+        }
+        conntrack_dump_done(&dump);
+        p = ct_ovs(ct, ct_frame(proto, e.tuple_reply.src.ip,
+                                e.tuple_reply.dst.ip,
+                                e.tuple_reply.src_port,
+                                e.tuple_reply.dst_port, TCP_SYN | TCP_ACK, 0,
+                                false),
+                   zone, false, natp, &state);
+        dp_packet_delete(p);
+
+        /* The device holds it, as ovs-ext's provider adds it. */
+        memset(&cs, 0, sizeof cs);
+        cs.zone = e.zone;
+        cs.nat = nat.nat_action;
+        ct_tuple_to_esw(&e.tuple_orig, &cs.orig);
+        ct_tuple_to_esw(&e.tuple_reply, &cs.reply);
+        ct_dpif_entry_uninit(&e);
+        if (esw_ct_add(dev, &cs, &err, &dct)) {
+            ovs_fatal(0, "esw_ct_add: %s", err.reason);
+        }
+        memset(&spec, 0, sizeof spec);
+        spec.actions[0].type = ESW_ACTION_CT;
+        spec.actions[0].ct.zone = zone;
+        spec.actions[0].ct.nat = action_nat;
+        spec.actions[1].type = ESW_ACTION_RECIRC;
+        spec.actions[1].chain = 1;
+        spec.n_actions = 2;
+        if (r0 ? esw_rule_modify(dev, r0, &spec, &err)
+            : esw_rule_add(dev, &spec, &err, &r0)) {
+            ovs_fatal(0, "chain 0 rule: %s", err.reason);
+        }
+
+        for (int k = 0; k < 6; k++) {
+            bool reply = chance(50);
+            const struct esw_ct_tuple *t = reply ? &cs.reply : &cs.orig;
+            struct dp_packet *in = ct_frame(proto, t->src.ip4, t->dst.ip4,
+                                            t->src_port, t->dst_port,
+                                            TCP_ACK | (chance(50) ? TCP_PSH
+                                                       : 0),
+                                            rnd_below(40), chance(30));
+            struct esw_pkt *pkt = esw_pkt_from_data(dp_packet_data(in),
+                                                    dp_packet_size(in));
+            struct esw_trace tr;
+            bool same;
+
+            if (esw_trace_packet(dev, vport_in, pkt, &tr)
+                || tr.verdict != ESW_TRACE_HIT || tr.n_stages != 2) {
+                ovs_fatal(0, "the device missed an established packet");
+            }
+            if (esw_host_inject(dev, vport_in, pkt)
+                || esw_dev_wait_idle(dev, 10000)
+                || esw_host_capture_read(dev, vport_out, &pkt, 1) != 1) {
+                ovs_fatal(0, "the device did not deliver the frame");
+            }
+            p = ct_ovs(ct, in, zone, false, action_nat ? &nat : NULL,
+                       &state);
+            same = (pkt->len == dp_packet_size(p)
+                    && !memcmp(pkt->data, dp_packet_data(p), pkt->len)
+                    && state == tr.stages[1].key.ct_state);
+            if (!same && n_diff++ < 5) {
+                struct ds s = DS_EMPTY_INITIALIZER;
+
+                ds_put_format(&s, "difference: %s %s nat %#x, ct_state ovs "
+                              "%#x device %#x\n",
+                              proto == IPPROTO_TCP ? "tcp" : "udp",
+                              reply ? "reply" : "orig", cs.nat, state,
+                              tr.stages[1].key.ct_state);
+                put_hex(&s, "ovs", dp_packet_data(p), dp_packet_size(p));
+                put_hex(&s, "device", pkt->data, pkt->len);
+                fputs(ds_cstr(&s), stdout);
+                ds_destroy(&s);
+            }
+            n_pkts++;
+            esw_pkt_free(pkt);
+            dp_packet_delete(p);
+        }
+        esw_ct_del(dev, dct);
+        conntrack_destroy(ct);
+    }
+    printf("ct: %u connections (tcp: %s, nat: %s), %u established packets: "
+           "%u differences\n", n, n_tcp > n / 4 ? "many" : "few",
+           n_nat > n / 4 ? "many" : "few", n_pkts, n_diff);
+    esw_rule_del(dev, r0);
+    esw_rule_del(dev, r1);
+    return n_diff ? 1 : 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -822,7 +1044,7 @@ main(int argc, char *argv[])
     set_program_name(argv[0]);
     vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_OFF);
     if (argc != 4) {
-        fprintf(stderr, "usage: %s rewrite|hash|tunnel N SEED\n", argv[0]);
+        fprintf(stderr, "usage: %s rewrite|hash|tunnel|ct N SEED\n", argv[0]);
         return 2;
     }
     n = strtoul(argv[2], NULL, 0);
@@ -833,7 +1055,9 @@ main(int argc, char *argv[])
         return test_hash(n, seed);
     } else if (!strcmp(argv[1], "tunnel")) {
         return test_tunnel(n, seed);
+    } else if (!strcmp(argv[1], "ct")) {
+        return test_ct(n, seed);
     }
-    fprintf(stderr, "usage: %s rewrite|hash|tunnel N SEED\n", argv[0]);
+    fprintf(stderr, "usage: %s rewrite|hash|tunnel|ct N SEED\n", argv[0]);
     return 2;
 }

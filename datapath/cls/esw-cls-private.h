@@ -127,6 +127,8 @@ cls_hash_words(const uint8_t words[], const uint64_t mask_w[],
         UINT64_C(0x8ebc6af09c88c6e3), UINT64_C(0x589965cc75374cc3),
         UINT64_C(0x1d8e4e27c47d124f), UINT64_C(0x9fb21c651e98df25),
         UINT64_C(0xd1b54a32d192ed03), UINT64_C(0xaef17502108ef2d9),
+        UINT64_C(0x9e6c63d0676a9a99), UINT64_C(0xdb4f0b9175ae2165),
+        UINT64_C(0xf1357aea2e62a9c5),
     };
     _Static_assert(sizeof k / sizeof k[0] == ESW_KEY_WORDS,
                    "one constant per key word");

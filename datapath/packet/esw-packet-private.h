@@ -83,4 +83,32 @@ csum_update16(uint16_t csum, uint16_t old, uint16_t new)
     return ~sum;
 }
 
+/* One's complement sum of the 'n' bytes at 'p', added to 'sum', as 16-bit
+ * words in memory order (a last odd byte padded with zero). */
+static inline uint32_t
+csum_add_bytes(uint32_t sum, const uint8_t *p, size_t n)
+{
+    for (; n > 1; n -= 2, p += 2) {
+        sum += load16(p);
+        if (sum >> 31) {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+    }
+    if (n) {
+        uint8_t last[2] = { p[0], 0 };
+
+        sum += load16(last);
+    }
+    return sum;
+}
+
+static inline uint16_t
+csum_fold(uint32_t sum)
+{
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return ~sum;
+}
+
 #endif /* esw-packet-private.h */

@@ -683,3 +683,105 @@ esw_pkt_set(struct esw_pkt *pkt, const struct esw_layout *l,
         break;
     }
 }
+
+/* Connection tracking. */
+
+/* The TCP flags a device's CT leaves to software: whatever changes the
+ * state of a connection in OVS's tracker, or is invalid. */
+#define TCP_FIN_ 0x001
+#define TCP_SYN_ 0x002
+#define TCP_RST_ 0x004
+#define TCP_ACK_ 0x010
+
+/* True if the L4 checksum of 'l' in 'frame' is right over IPv4's
+ * pseudo-header, as OVS's conntrack checks it. */
+static bool
+l4_csum_ok(const uint8_t *frame, const struct esw_layout *l)
+{
+    const uint8_t *nh = frame + l->l3;
+    uint32_t sum = csum_add_bytes(0, nh + 12, 8);
+
+    sum += htons(l->nw_proto);
+    sum += htons(l->l4_size);
+    sum = csum_add_bytes(sum, frame + l->l4, l->l4_size);
+    return csum_fold(sum) == 0;
+}
+
+bool
+esw_pkt_ct_check(const struct esw_pkt *pkt, const struct esw_layout *l,
+                 struct esw_ct_pkt *out)
+{
+    const uint8_t *frame = pkt->data;
+    const uint8_t *nh, *th;
+    size_t ihl;
+
+    if (l->eth_type != htons(ESW_ETH_TYPE_IPV4) || !l->ip_valid
+        || l->nw_frag || !l->l4) {
+        return false;
+    }
+    nh = frame + l->l3;
+    ihl = (size_t) (nh[0] & 0x0f) * 4;
+    if (csum_fold(csum_add_bytes(0, nh, ihl)) != 0) {
+        return false;               /* OVS: conntrack_l3csum_err. */
+    }
+    th = frame + l->l4;
+    if (l->nw_proto == IPPROTO_TCP_) {
+        size_t doff;
+        uint16_t flags;
+
+        if (l->l4_size < 20) {
+            return false;
+        }
+        doff = (size_t) (th[12] >> 4) * 4;
+        if (doff < 20 || doff > l->l4_size) {
+            return false;
+        }
+        flags = ntohs(load16(th + 12)) & 0x0fff;
+        if (!(flags & TCP_ACK_) || flags & (TCP_SYN_ | TCP_FIN_ | TCP_RST_)) {
+            return false;
+        }
+        if (!l4_csum_ok(frame, l)) {
+            return false;
+        }
+    } else if (l->nw_proto == IPPROTO_UDP_) {
+        size_t udp_len;
+
+        if (l->l4_size < 8) {
+            return false;
+        }
+        udp_len = ntohs(load16(th + 4));
+        if (udp_len < 8 || udp_len > l->l4_size) {
+            return false;
+        }
+        if (load16(th + 6) && !l4_csum_ok(frame, l)) {
+            return false;
+        }
+    } else {
+        return false;
+    }
+    out->src = load32(nh + 12);
+    out->dst = load32(nh + 16);
+    out->src_port = load16(th);
+    out->dst_port = load16(th + 2);
+    out->ip_proto = l->nw_proto;
+    return out->src_port && out->dst_port;
+}
+
+void
+esw_pkt_nat(struct esw_pkt *pkt, const struct esw_layout *l, bool src,
+            uint32_t addr, uint16_t src_port, uint16_t dst_port)
+{
+    uint8_t *frame = pkt->data;
+    struct esw_set_l4 v = { .src = src_port, .dst = dst_port };
+    struct esw_set_l4 m = { .src = 0xffff, .dst = 0xffff };
+
+    /* As OVS's nat_packet(): the address unconditionally (its checksums
+     * updated even if it does not change), then both ports, each only if
+     * it changes. */
+    set_ipv4_addr(frame, l, frame + l->l3 + (src ? 12 : 16), addr);
+    if (l->nw_proto == IPPROTO_TCP_) {
+        set_tcp(frame, l, &v, &m);
+    } else {
+        set_udp(frame, l, &v, &m);
+    }
+}

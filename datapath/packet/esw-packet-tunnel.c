@@ -49,34 +49,6 @@ esw_tunnel_type_name(enum esw_tunnel_type type)
     return "unknown";
 }
 
-/* One's complement sum of the 'n' bytes at 'p', added to 'sum', as 16-bit
- * words in memory order (a last odd byte padded with zero). */
-static uint32_t
-csum_add_bytes(uint32_t sum, const uint8_t *p, size_t n)
-{
-    for (; n > 1; n -= 2, p += 2) {
-        sum += load16(p);
-        if (sum >> 31) {
-            sum = (sum & 0xffff) + (sum >> 16);
-        }
-    }
-    if (n) {
-        uint8_t last[2] = { p[0], 0 };
-
-        sum += load16(last);
-    }
-    return sum;
-}
-
-static uint16_t
-csum_fold(uint32_t sum)
-{
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return ~sum;
-}
-
 /* The UDP pseudo-header's sum, for the IP header at 'l3' (IPv4 or IPv6,
  * by 'ipv6') whose datagram is 'udp_len' bytes long. */
 static uint32_t
@@ -229,7 +201,8 @@ esw_key_copy_tunnel(struct esw_key *dst, const struct esw_key *src)
 {
     dst->tun_port = src->tun_port;
     memcpy(&dst->tun_id, &src->tun_id,
-           sizeof *dst - offsetof(struct esw_key, tun_id));
+           offsetof(struct esw_key, ct_state)
+           - offsetof(struct esw_key, tun_id));
 }
 
 int

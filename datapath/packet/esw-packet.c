@@ -235,9 +235,9 @@ esw_parse(const void *frame, size_t len, uint32_t in_vport,
      * gcc inlines each as a few vector stores, where one 144-byte memset
      * is a call to the C library that costs a third of a hit's cycles
      * (bench-pipeline). */
-    _Static_assert(ESW_KEY_WORDS == 20, "the two memsets cover words 2-19");
-    memset(&key->w[2], 0, 9 * sizeof key->w[0]);
-    memset(&key->w[11], 0, 9 * sizeof key->w[0]);
+    _Static_assert(ESW_KEY_WORDS == 23, "the two memsets cover words 2-22");
+    memset(&key->w[2], 0, 10 * sizeof key->w[0]);
+    memset(&key->w[12], 0, 11 * sizeof key->w[0]);
     if (n < ESW_ETH_HDR_LEN) {
         set_word0(key, in_vport, 0, 0);
         key->w[1] = 0;
@@ -453,6 +453,30 @@ esw_key_format(const struct esw_key *key, char *buf, size_t size)
             if (key->tun_opts_len > ESW_TUN_OPTS_MAX) {
                 append(buf, size, &ofs, "...(%d bytes)", key->tun_opts_len);
             }
+        }
+    }
+    if (key->ct_state) {
+        /* OVS's names and order (ct_state_to_string()). */
+        static const char *const names[8] = {
+            "new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat"
+        };
+        const char *sep = " ct_state=";
+
+        for (int i = 0; i < 8; i++) {
+            if (key->ct_state & (1u << i)) {
+                append(buf, size, &ofs, "%s%s", sep, names[i]);
+                sep = "|";
+            }
+        }
+        append(buf, size, &ofs, " ct_zone=%u", key->ct_zone);
+        if (key->ct_mark) {
+            append(buf, size, &ofs, " ct_mark=%#"PRIx32, key->ct_mark);
+        }
+        if (key->ct_label[1]) {
+            append(buf, size, &ofs, " ct_label=0x%"PRIx64"%016"PRIx64,
+                   key->ct_label[1], key->ct_label[0]);
+        } else if (key->ct_label[0]) {
+            append(buf, size, &ofs, " ct_label=%#"PRIx64, key->ct_label[0]);
         }
     }
     append(buf, size, &ofs, " dst=%s src=%s",

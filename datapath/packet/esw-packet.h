@@ -156,8 +156,19 @@ struct esw_key {
                                          * bytes are in 'tun_opts'. */
             uint8_t pad4[7];
             uint8_t tun_opts[ESW_TUN_OPTS_MAX];  /* As on the wire. */
+
+            /* Words 20-22: connection tracking metadata an ESW_ACTION_CT
+             * set (all zero before one, as OVS's before its first ct()):
+             * Open vSwitch's ct_state (CS_* bits, esw.h ESW_CS_*),
+             * ct_zone, ct_mark and ct_label, in host order, the label as
+             * OVS's ovs_u128 (u64.lo, u64.hi).  Pipeline metadata. */
+            uint8_t ct_state;
+            uint8_t pad5;
+            uint16_t ct_zone;
+            uint32_t ct_mark;
+            uint64_t ct_label[2];
         };
-#define ESW_KEY_WORDS 20
+#define ESW_KEY_WORDS 23
         uint64_t w[ESW_KEY_WORDS];
     };
 };
@@ -385,6 +396,32 @@ void esw_pkt_layout(const uint8_t *frame, size_t len, int max_vlans,
  * offsets (not for the field values it holds). */
 void esw_pkt_set(struct esw_pkt *pkt, const struct esw_layout *layout,
                  const struct esw_set *set);
+
+/* Connection tracking (ESW_ACTION_CT, esw.h).
+ *
+ * The tuple of a packet as OVS's conntrack would extract it. */
+struct esw_ct_pkt {
+    uint32_t src, dst;              /* IPv4 addresses, network order. */
+    uint16_t src_port, dst_port;    /* Network order. */
+    uint8_t ip_proto;
+};
+
+/* True if 'pkt' (laid out in 'l', parsed with up to two VLAN tags) is an
+ * IPv4 TCP or UDP packet of an established connection that OVS's
+ * userspace conntrack would take as it is: not a fragment, its IPv4 header
+ * checksum and its L4 header length and checksum right (a zero UDP
+ * checksum is none), nonzero ports, and, for TCP, ACK without SYN, FIN or
+ * RST (packets that change a connection's state in OVS's tracker).  Then
+ * stores its tuple in '*out'. */
+bool esw_pkt_ct_check(const struct esw_pkt *pkt, const struct esw_layout *l,
+                      struct esw_ct_pkt *out);
+
+/* NATs 'pkt', which passed esw_pkt_ct_check() with layout 'l', as OVS's
+ * conntrack does: the IPv4 source ('src') or destination address becomes
+ * 'addr', the ports 'src_port' and 'dst_port' (network order), with the
+ * checksums updated byte for byte as OVS updates them. */
+void esw_pkt_nat(struct esw_pkt *pkt, const struct esw_layout *l, bool src,
+                 uint32_t addr, uint16_t src_port, uint16_t dst_port);
 
 /* CRC32c (Castagnoli) of 'n' bytes, as SCTP uses it: the value to store
  * in the header is its little-endian representation. */

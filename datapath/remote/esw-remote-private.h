@@ -174,4 +174,19 @@ void remote_unmap_rings__(struct remote_dev *, uint32_t vport);
  * routine, its argument the device). */
 void *remote_thread(void *dev);
 
+/* The daemon's protocol has no connection table operations: a CT action
+ * there would only ever miss, so a remote device offers neither it nor the
+ * ct_* match fields (esw_ct_add() fails with EOPNOTSUPP).  Applied to the
+ * capabilities the daemon reports, at open and at a reset's re-open. */
+static inline void
+remote_caps_mask(struct esw_caps *caps)
+{
+    caps->actions &= ~(1u << ESW_ACTION_CT);
+    caps->match_fields &= ~((1u << ESW_MATCH_CT_STATE)
+                            | (1u << ESW_MATCH_CT_ZONE)
+                            | (1u << ESW_MATCH_CT_MARK)
+                            | (1u << ESW_MATCH_CT_LABEL));
+    caps->max_conns = 0;
+}
+
 #endif /* esw-remote-private.h */

@@ -626,6 +626,7 @@ reset_attempt(struct remote_dev *d, char *why, size_t size, bool *loudp)
         error = reset_fail(error, result, NULL, why, size, "open");
         goto out;
     }
+    remote_caps_mask(&caps);
     if (memcmp(&caps, &d->up.caps, sizeof caps)) {
         remote_close_fds(fds);
         *loudp = true;

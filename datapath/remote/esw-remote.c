@@ -998,6 +998,7 @@ remote_open(const char *name, const struct esw_dev_config *cfg,
         remote_close_fds(fds);
         goto error;
     }
+    remote_caps_mask(&d->up.caps);
     max = d->up.caps.max_vports;
     if (max > 65536) {
         remote_close_fds(fds);

@@ -5,6 +5,7 @@
 datapath_libesw_a_SOURCES += \
 	datapath/sim/esw-sim.c \
 	datapath/sim/esw-sim.h \
+	datapath/sim/esw-sim-ct.c \
 	datapath/sim/esw-sim-fwd.c \
 	datapath/sim/esw-sim-rules.c \
 	datapath/sim/esw-sim-trace.c \

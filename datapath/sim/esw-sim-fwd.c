@@ -287,14 +287,17 @@ struct sim_deferred {
 
 #define SIM_MAX_DEFERRED (ESW_MAX_ACTIONS * (SIM_MAX_RECIRC + 1))
 
-/* True if 'type' changes the packet. */
+/* True if 'a' may change the packet. */
 static inline bool
-sim_action_modifies(enum esw_action_type type)
+sim_action_modifies(const struct esw_action *a)
 {
+    enum esw_action_type type = a->type;
+
     return (type == ESW_ACTION_SET || type == ESW_ACTION_SET_ETH_SRC
             || type == ESW_ACTION_SET_ETH_DST || type == ESW_ACTION_PUSH_VLAN
             || type == ESW_ACTION_POP_VLAN || type == ESW_ACTION_ENCAP
-            || type == ESW_ACTION_DECAP);
+            || type == ESW_ACTION_DECAP
+            || (type == ESW_ACTION_CT && a->ct.nat));
 }
 
 /* Runs 'ver', a 'chained' rule (RECIRC or HASH), on 'pkt' (taken),
@@ -315,7 +318,10 @@ sim_execute_chained(struct sim_fwd_ctx *ctx, struct sim_vport *src,
     const struct sim_rule_version *hits[SIM_MAX_RECIRC + 1];
     struct sim_deferred deferred[SIM_MAX_DEFERRED];
     uint32_t hit_lens[SIM_MAX_RECIRC + 1];
-    size_t n_deferred = 0, n_hits = 0, n_out = 0;
+    struct sim_ct_hit ct_hits[SIM_MAX_RECIRC + 1];
+    uint32_t ct_lens[SIM_MAX_RECIRC + 1];
+    struct sim_ct_md ct_md = { .state = 0 };
+    size_t n_deferred = 0, n_hits = 0, n_out = 0, n_ct_hits = 0;
     uint32_t max_recirc = ctx->dev->up.caps.max_recirc;
     uint32_t dp_hash = 0, rss = 0, final_len = 0;
     bool have_rss = false, metered = false, modified = false;
@@ -349,7 +355,7 @@ sim_execute_chained(struct sim_fwd_ctx *ctx, struct sim_vport *src,
                 }
                 continue;
             }
-            if (!modified && sim_action_modifies(a->type)) {
+            if (!modified && sim_action_modifies(a)) {
                 /* The original is needed for a miss in a later chain, and
                  * for the L4 hash. */
                 if (ver->hash_l4 && !have_rss) {
@@ -436,6 +442,15 @@ sim_execute_chained(struct sim_fwd_ctx *ctx, struct sim_vport *src,
                 rss = esw_hash_rss(pkt->data, pkt->len, a->decap.max_vlans);
                 have_rss = true;
                 break;
+            case ESW_ACTION_CT:
+                /* The connection counts the packet as it is here, once the
+                 * packet completes its chains. */
+                if (!sim_ct_execute(ctx->dev, pkt, a, &ct_md,
+                                    &ct_hits[n_ct_hits])) {
+                    goto miss;
+                }
+                ct_lens[n_ct_hits++] = pkt->len;
+                break;
             case ESW_ACTION_RECIRC:
                 recirc = a;
                 break;
@@ -458,6 +473,7 @@ sim_execute_chained(struct sim_fwd_ctx *ctx, struct sim_vport *src,
         if (decapped) {
             esw_key_copy_tunnel(&key, &tun);
         }
+        sim_ct_md_to_key(&ct_md, &key);
         ver = (const struct sim_rule_version *)
               esw_cls_lookup(sim_cls_of_chain(ctx->dev, key.chain), &key);
         if (!ver) {
@@ -468,6 +484,12 @@ sim_execute_chained(struct sim_fwd_ctx *ctx, struct sim_vport *src,
     /* Every chain hit: now the packet counts and goes out. */
     for (size_t i = 0; i < n_hits; i++) {
         sim_stats_hit(ctx, hits[i], 1, hit_lens[i]);
+    }
+    if (n_ct_hits && !ctx->now_ms) {
+        ctx->now_ms = sim_now_ms();
+    }
+    for (size_t i = 0; i < n_ct_hits; i++) {
+        sim_ct_count(&ct_hits[i], ct_lens[i], ctx->now_ms);
     }
     for (size_t i = 0; i < n_deferred; i++) {
         struct sim_deferred *d = &deferred[i];

@@ -120,6 +120,7 @@ sim_rule_version_init(struct sim_rule_version *v, struct esw_rule *rule,
             }
             /* Fall through. */
         case ESW_ACTION_DECAP:
+        case ESW_ACTION_CT:
         case ESW_ACTION_RECIRC:
             v->chained = true;
             n_others++;

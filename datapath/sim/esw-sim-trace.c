@@ -84,6 +84,9 @@ trace_chains(struct sim_dev *dev, const struct sim_vport *src,
     struct esw_key key = tr->looked_up, tun;
     struct esw_pkt *inner = NULL;   /* As decapsulated, for the hashes. */
     bool hit = true, decapped = false;
+    struct sim_ct_md ct_md = { .state = 0 };
+    struct sim_ct_hit ct_hit;
+    bool ct_ok;
 
     for (uint32_t depth = 0; ; depth++) {
         struct esw_trace_stage *st = &tr->stages[tr->n_stages++];
@@ -161,6 +164,16 @@ trace_chains(struct sim_dev *dev, const struct sim_vport *src,
                 esw_pkt_free(inner);
                 inner = esw_pkt_clone(pkt);
                 break;
+            case ESW_ACTION_CT:
+                /* Looked up and NATed; the connection counts nothing. */
+                esw_rcu_read_lock();
+                ct_ok = sim_ct_execute(dev, pkt, a, &ct_md, &ct_hit);
+                esw_rcu_read_unlock();
+                if (!ct_ok) {
+                    hit = false;
+                    goto done;
+                }
+                break;
             case ESW_ACTION_RECIRC:
                 recirc = a;
                 break;
@@ -178,6 +191,7 @@ trace_chains(struct sim_dev *dev, const struct sim_vport *src,
         if (decapped) {
             esw_key_copy_tunnel(&st->after, &tun);
         }
+        sim_ct_md_to_key(&ct_md, &st->after);
         if (!recirc) {
             break;
         }

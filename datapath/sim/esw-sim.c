@@ -1294,7 +1294,8 @@ sim_open(const char *name, const struct esw_dev_config *cfg,
         || cfg->disabled_actions & ~SIM_ALL_ACTIONS
         || cfg->disabled_set_fields & ~SIM_ALL_SET_FIELDS
         || cfg->max_recirc > SIM_MAX_RECIRC
-        || cfg->max_meters > SIM_MAX_METERS) {
+        || cfg->max_meters > SIM_MAX_METERS
+        || cfg->max_conns > SIM_MAX_CONNS) {
         return EINVAL;
     }
     dev = calloc(1, sizeof *dev);
@@ -1317,6 +1318,10 @@ sim_open(const char *name, const struct esw_dev_config *cfg,
     caps->max_outputs = ESW_MAX_ACTIONS;
     caps->max_vlan_pushes = ESW_MAX_VLANS;
     caps->n_threads = cfg->n_threads ? cfg->n_threads : 1;
+    caps->max_conns = cfg->max_conns ? cfg->max_conns : SIM_DEFAULT_MAX_CONNS;
+    if (!(caps->actions & (1u << ESW_ACTION_CT))) {
+        caps->max_conns = 0;        /* Without CT, a table is no use. */
+    }
     dev->batch_size = (cfg->emu && cfg->emu->batch_size
                        ? cfg->emu->batch_size : SIM_DEFAULT_BATCH);
     dev->busy_poll = cfg->emu && cfg->emu->busy_poll;
@@ -1329,7 +1334,8 @@ sim_open(const char *name, const struct esw_dev_config *cfg,
     dev->meters = calloc(caps->max_meters, sizeof *dev->meters);
     dev->cls = esw_cls_create(caps->max_rules);
     dev->cls_chains = esw_cls_create(caps->max_rules);
-    if (!dev->vports || !dev->meters || !dev->cls || !dev->cls_chains) {
+    if (!dev->vports || !dev->meters || !dev->cls || !dev->cls_chains
+        || (caps->max_conns && sim_ct_create(dev))) {
         sim_close(&dev->up);
         return ENOMEM;
     }
@@ -1359,6 +1365,7 @@ sim_close(struct esw_dev *dev_)
             }
         }
         sim_rules_destroy_all(dev);
+        sim_ct_destroy(dev);
         pthread_mutex_unlock(&dev->ctl_mutex);
     }
     if (dev->meters) {
@@ -1424,6 +1431,14 @@ const struct esw_driver esw_sim_driver = {
     .meter_get_stats = sim_meter_get_stats,
     .meter_get_config = sim_meter_get_config,
     .meter_list = sim_meter_list,
+    .ct_add = sim_ct_add,
+    .ct_modify = sim_ct_modify,
+    .ct_del = sim_ct_del,
+    .ct_flush = sim_ct_flush,
+    .ct_get_stats = sim_ct_get_stats,
+    .ct_get_spec = sim_ct_get_spec,
+    .ct_count = sim_ct_count_entries,
+    .ct_foreach = sim_ct_foreach,
     .trace_packet = sim_trace_packet,
     .trace_rep_send = sim_trace_rep_send,
     .emu = &sim_emu_ops,

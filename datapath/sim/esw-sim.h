@@ -75,6 +75,8 @@ struct sim_thread;
                                          * (MAX_RECIRC_DEPTH). */
 #define SIM_DEFAULT_MAX_METERS  4096
 #define SIM_MAX_METERS          65536
+#define SIM_DEFAULT_MAX_CONNS   65536
+#define SIM_MAX_CONNS           (1u << 22)
 
 struct sim_vport_counters {
     _Atomic uint64_t rx_packets, rx_bytes;
@@ -250,6 +252,9 @@ struct sim_dev {
 
     /* Packets injected or being forwarded, not yet fully processed. */
     _Atomic int64_t in_flight;
+
+    /* Connection table (esw-sim-ct.c). */
+    struct sim_ct_table *ct;
 
     /* Where misses go instead of the representor queues, if set
      * (esw_sim_set_rep_sink()). */
@@ -433,6 +438,56 @@ void sim_rule_foreach(struct esw_dev *, bool (*cb)(struct esw_rule *, void *),
                       void *aux);
 void sim_rules_orphan_vport(struct sim_dev *, uint32_t vport);
 void sim_rules_destroy_all(struct sim_dev *);
+
+/* esw-sim-ct.c: the connection table.  Lookups are lock-free (esw-rcu);
+ * changes are made under 'ctl_mutex'. */
+struct sim_ct_hit {
+    struct esw_ct *ct;
+    int dir;                        /* 0: original, 1: reply. */
+};
+
+/* Metadata an ESW_ACTION_CT leaves for the next chains. */
+struct sim_ct_md {
+    uint8_t state;                  /* ESW_CS_*, 0: no CT yet. */
+    uint16_t zone;
+    uint32_t mark;
+    uint64_t label[2];
+};
+
+int sim_ct_create(struct sim_dev *);
+void sim_ct_destroy(struct sim_dev *);      /* Under 'ctl_mutex'. */
+/* Runs CT action 'a' on 'pkt': true (packet NATed if asked, 'md' and
+ * 'hit' set) if the connection is in the table and the packet is one the
+ * device handles, false for a miss.  Counts nothing. */
+bool sim_ct_execute(struct sim_dev *, struct esw_pkt *pkt,
+                    const struct esw_action *a, struct sim_ct_md *md,
+                    struct sim_ct_hit *hit);
+/* Counts a packet of 'len' bytes through 'hit' at 'now_ms'. */
+void sim_ct_count(const struct sim_ct_hit *hit, uint32_t len, uint64_t now_ms);
+/* Sets the CT metadata of 'key' from 'md'. */
+static inline void
+sim_ct_md_to_key(const struct sim_ct_md *md, struct esw_key *key)
+{
+    key->ct_state = md->state;
+    key->ct_zone = md->zone;
+    key->ct_mark = md->mark;
+    key->ct_label[0] = md->label[0];
+    key->ct_label[1] = md->label[1];
+}
+
+int sim_ct_add(struct esw_dev *, const struct esw_ct_spec *,
+               struct esw_error *, struct esw_ct **);
+int sim_ct_modify(struct esw_dev *, struct esw_ct *, uint32_t mark,
+                  const uint64_t label[2]);
+void sim_ct_del(struct esw_dev *, struct esw_ct *);
+size_t sim_ct_flush(struct esw_dev *, const uint16_t *zone);
+int sim_ct_get_stats(struct esw_dev *, const struct esw_ct *,
+                     struct esw_ct_stats *);
+void sim_ct_get_spec(struct esw_dev *, const struct esw_ct *,
+                     struct esw_ct_spec *);
+size_t sim_ct_count_entries(struct esw_dev *);
+void sim_ct_foreach(struct esw_dev *, bool (*cb)(struct esw_ct *, void *),
+                    void *aux);
 
 /* esw-sim-fwd.c */
 int sim_threads_start(struct sim_dev *);

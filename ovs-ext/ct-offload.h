@@ -1,0 +1,63 @@
+/*
+ * Copyright (c) 2026 The ovs-ext authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef CT_OFFLOAD_H
+#define CT_OFFLOAD_H 1
+
+/* Connection offload: OVS's userspace conntrack's established connections
+ * in the eSwitches' connection tables.
+ *
+ * With hw-offload on and an eSwitch with a connection table (not the
+ * remote driver's, which has none), ovs-ext registers
+ * conntrack's offload hooks (OVS patch 0004, lib/conntrack-offload.h).
+ * Every committed connection that becomes established (TCP: both peers
+ * ESTABLISHED; UDP: traffic both ways) is offered; a TCP or UDP connection
+ * over IPv4, without an ALG helper and not related to another one, is
+ * taken: a worker thread ("ct_offload") adds it, with its zone, both
+ * tuples (OVS's key and rev_key, NAT included), mark and labels, to the
+ * connection table of every eSwitch that has one, and removes it when OVS
+ * deletes the connection (expiry, flush, zone flush, replacement).  The
+ * hooks only queue work: they never block conntrack's callers.
+ * conntrack's sweeper asks for a connection's last use before it expires
+ * it: the device's last packet, so that a connection the device keeps
+ * busy does not expire.
+ *
+ * Device rules do 'ct(zone=Z[,nat])' followed by 'recirc(N)' (offload-
+ * xlate.c): a packet of a connection in the table continues in chain N as
+ * OVS's conntrack would send it there; any other goes to OVS. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct smap;
+
+/* Registers or unregisters the hooks after 'other_config' (hw-offload) and
+ * whether eSwitches with a connection table exist.  Main thread. */
+void ct_offload_set_ovs_config(const struct smap *other_config);
+
+/* True if the hooks are registered. */
+bool ct_offload_enabled(void);
+
+struct ct_offload_stats {
+    uint64_t offered;           /* Established connections offered. */
+    uint64_t declined;          /* Of which not taken (see below). */
+    uint64_t declined_proto;    /* Not TCP or UDP. */
+    uint64_t declined_ipv6;     /* IPv6 (the device's table is IPv4). */
+    uint64_t declined_helper;   /* An ALG helper or a related connection. */
+    uint64_t declined_busy;     /* The worker's queue was full. */
+    uint64_t added;             /* Device entries added. */
+    uint64_t add_failed;        /* Adds a device refused (full...). */
+    uint64_t removed;           /* Entries removed (deleted, flushed). */
+    uint64_t updated;           /* Mark or label changes. */
+    uint64_t flushes;           /* OVS flushes (zone or all). */
+    uint64_t kept_alive;        /* Last-used answers to the sweeper. */
+    uint64_t connections;       /* Connections held now. */
+    uint64_t pending;           /* Work items queued now. */
+};
+
+void ct_offload_get_stats(struct ct_offload_stats *);
+
+#endif /* ct-offload.h */
