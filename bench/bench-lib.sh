@@ -1,4 +1,4 @@
-# bench-lib.sh: what the vhost-user benchmark scripts share (sourced).
+# bench-lib.sh: what the benchmark scripts share (sourced).
 # Before sourcing, set 'bench' to the script's name ("bench-vhost").
 #
 # bench_args "$@": parses --ovs-dir=DIR --builddir=DIR [--quick] into

@@ -16,18 +16,13 @@
 #   --quick: 1 update, 2,000 rules (else 5 updates, 20,000 rules).
 set -e
 bench=bench-update
-updates=5
-rules=20000
-for arg; do
-    case $arg in
-        --ovs-dir=*) ovs_dir=${arg#*=} ;;
-        --builddir=*) builddir=${arg#*=} ;;
-        --quick) updates=1; rules=2000 ;;
-        *) echo "usage: $0 --ovs-dir=DIR --builddir=DIR [--quick]" >&2
-           exit 1 ;;
-    esac
-done
-: "${ovs_dir:?--ovs-dir is required}" "${builddir:?--builddir is required}"
+. "$(dirname "$0")/bench-lib.sh"
+bench_args "$@"
+if [ "$secs" = 1 ]; then
+    updates=1 rules=2000
+else
+    updates=5 rules=20000
+fi
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$builddir/vswitchd-plugin:$builddir/datapath/remote:$builddir/utilities:$builddir/bench:$ovs_dir/utilities:$ovs_dir/ovsdb:$PATH
 export PATH
@@ -49,18 +44,6 @@ cleanup () {
     rm -rf "$dir"
 }
 trap cleanup EXIT INT TERM
-
-wait_for () {
-    i=0
-    until eval "$1"; do
-        i=$((i + 1))
-        if [ $i -gt 200 ]; then
-            echo "$bench: timed out waiting for: $1" >&2
-            exit 1
-        fi
-        sleep 0.1
-    done
-}
 
 # run_traffic SECONDS UPDATES: a fresh sender on the uplink's wire (the
 # uplink reconnects to it), SECONDS of traffic through the offloaded flow
