@@ -22,8 +22,11 @@
  * first byte of a reply, as SCM_RIGHTS.
  *
  * One connection serves one device: the first request is ESW_ROP_HELLO,
- * the second ESW_ROP_DEV_OPEN; the device is closed when the connection
- * goes away or on ESW_ROP_DEV_CLOSE.  Requests are answered in order, so
+ * the second ESW_ROP_DEV_OPEN; the device is closed on ESW_ROP_DEV_CLOSE.
+ * A connection that goes away without it leaves its device kept, for the
+ * next DEV_OPEN of that name to take over (esw_rsession_detach()).  A
+ * connection that opens no device may send admin requests (ESW_ROP_DAEMON_*,
+ * ovs-eswitchctl) after its HELLO.  Requests are answered in order, so
  * a client may send several before reading their replies (pipelining);
  * the remote driver does so for rule deletions, which never fail.
  *
