@@ -867,11 +867,15 @@ run_ct(struct bench *b, struct ct_result *r)
         r->est_p99_us = est[(size_t) (r->lat_n * 0.99)];
     }
 
+    /* TCP, over as many connections as the second point. */
+    run_ct_tcp(b, b->ct_points[1], r);
+
     /* In bulk, as many as the device can hold (the same number in both
      * modes), timed; then the rest. */
-    bulk_end = MIN(n_max, r->dev_capacity);
+    bulk_end = MIN(n_max, r->dev_capacity - r->tcp_n);
     if (bulk_end > n) {
         uint64_t replied0 = io.replied, lost0 = io.lost, t0, t1;
+        size_t conns0 = b->hw ? esw_ct_count(b->dev) : 0;
         double mem0;
 
         usleep(100000);
@@ -884,8 +888,8 @@ run_ct(struct bench *b, struct ct_result *r)
         r->bulk_lost = io.lost - lost0;
         r->bulk_s = (t1 - t0) / 1e9;
         if (b->hw) {
-            r->bulk_in_dev = wait_conns(b, bulk_end, 10ULL * 1000000000,
-                                        true) - n;
+            r->bulk_in_dev = wait_conns(b, conns0 + r->bulk_n,
+                                        10ULL * 1000000000, true) - conns0;
             r->bulk_dev_s = (now_ns() - t0) / 1e9;
         }
         usleep(100000);
@@ -902,9 +906,8 @@ run_ct(struct bench *b, struct ct_result *r)
     for (; p < CT_POINTS; p++) {
         measure(b, io.frames, b->ct_points[p], &io.injected, &io.delivered,
                 &r->mpps[p], &r->cpu_ns[p]);
-        r->conns[p] = b->hw ? esw_ct_count(b->dev) : 0;
+        r->conns[p] = b->hw ? esw_ct_count(b->dev) - r->tcp_conns : 0;
     }
-    run_ct_tcp(b, b->ct_points[1], r);
     if (b->hw) {
         ct_offload_get_stats(&r->stats);
     }
