@@ -1118,9 +1118,9 @@ print_ct(const struct bench *b, const struct ct_result *sw,
            "ct(commit),output; +est: output\n", CT_ZONE);
     printf("  limits: OVS's conntrack maxconns %"PRIu32" (its default, "
            "unchanged); device table %"PRIuSIZE" entries (sim default "
-           "max_conns: ovs-ext has no setting for it); offload queue %d "
-           "items (compiled in)\n", hw->ovs_maxconns, hw->dev_capacity,
-           65536);
+           "max_conns: ovs-ext has no setting for it); the offload "
+           "worker's queue: its compiled-in bound (declines counted "
+           "below)\n", hw->ovs_maxconns, hw->dev_capacity);
     for (int p = 0; p < CT_POINTS; p++) {
         unsigned int n = b->ct_points[p];
         char what[32], label[64];
