@@ -1025,6 +1025,19 @@ test_pipelined(void)
     CHECK_EQ(esw_rule_get_stats(dev, r1, &st), 0);
     printf("vf0 to p0: %"PRIu64" packets\n", st.packets);
     esw_dev_close(dev);
+
+    /* A burst: more replies than a socket's buffer holds. */
+    dev = open_dev("esw1", NULL);
+    p0 = add_vport(dev, ESW_VPORT_UPLINK, 0, NULL, 0);
+    vf0 = add_vport(dev, ESW_VPORT_VF, 0, &MAC_VF0, 0);
+    for (uint32_t i = 1; i <= 1000; i++) {
+        spec_init(&spec, vf0, i);
+        spec_output(&spec, p0);
+        add_rule(dev, &spec);
+    }
+    try_forward(dev, "burst of 1000, vf0 frame", vf0, &MAC_VF0, p0);
+    printf("rules %zu\n", esw_rule_count(dev));
+    esw_dev_close(dev);
 }
 
 /* modify */

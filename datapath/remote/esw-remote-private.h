@@ -23,6 +23,10 @@
 
 #define ESW_REMOTE_TIMEOUT_MS 10000
 #define ESW_REMOTE_MAX_UNACKED 256
+/* Of which RULE_ADDs: their replies (about 3 kB each, the spec) must fit
+ * in the socket's buffer, or the daemon, its replies unread, would stop
+ * reading the requests that the client blocks sending. */
+#define ESW_REMOTE_MAX_UNACKED_ADDS 16
 #define ESW_REMOTE_BACKOFF_MIN_MS 10
 #define ESW_REMOTE_BACKOFF_MAX_MS 1000
 
@@ -97,6 +101,7 @@ struct rpending {
 struct rconn {
     int sock;
     uint32_t seq;
+    unsigned int n_unacked_adds;        /* RULE_ADDs among them. */
     unsigned int n_unacked;             /* Replies to read... */
     struct rpending unacked[ESW_REMOTE_MAX_UNACKED];  /* ...by seq. */
     struct remote_dev *owner;           /* The device's own connection:

@@ -20,7 +20,7 @@
  *     so that when the record has the vports, the list holds fewer rules
  *     than the capacity and none with that key and priority, the device
  *     accepts the rule too: then RULE_ADD is sent without waiting, as a
- *     deletion, and the rule kept as esw_rule_spec_normalize() makes it
+ *     deletion (at most ESW_REMOTE_MAX_UNACKED_ADDS in flight), and the rule kept as esw_rule_spec_normalize() makes it
  *     (what the device returns).  Otherwise it is a round trip, and the
  *     device's own answer (EEXIST, ENOSPC, ENOENT...) is returned.  The
  *     daemon handles requests in order: the rule forwards before any
@@ -307,6 +307,7 @@ rconn_drain_unacked(struct rconn *c)
                 return EPROTO;
             }
             w->err.reason[sizeof w->err.reason - 1] = '\0';
+            c->n_unacked_adds--;
             if (p->rule) {
                 p->rule->add_pending = false;
             }
@@ -332,6 +333,7 @@ rconn_forget_unacked(struct rconn *c)
             p->rule->add_pending = false;
         }
     }
+    c->n_unacked_adds = 0;
 }
 
 static int
@@ -358,7 +360,8 @@ rconn_send_unacked(struct rconn *c, uint16_t op, const void *req,
 {
     int error = 0;
 
-    if (c->n_unacked >= ESW_REMOTE_MAX_UNACKED) {
+    if (c->n_unacked >= ESW_REMOTE_MAX_UNACKED
+        || (rule && c->n_unacked_adds >= ESW_REMOTE_MAX_UNACKED_ADDS)) {
         error = rconn_drain_unacked(c);
     }
     if (!error) {
@@ -374,6 +377,7 @@ rconn_send_unacked(struct rconn *c, uint16_t op, const void *req,
         c->n_unacked++;
         if (rule) {
             rule->add_pending = true;
+            c->n_unacked_adds++;
         }
     }
     return error;
