@@ -197,7 +197,8 @@ struct esw_driver {
 
     /* Validates and adds 'spec' (copied), storing a new handle in
      * '*rulep'.  ENOSPC (ESW_ERROR_CAPACITY), EEXIST (ESW_ERROR_RULE), the
-     * 'rule_validate' errors.  The rule forwards once this returns. */
+     * 'rule_validate' errors.  The rule forwards before any later call on
+     * the device returns. */
     int (*rule_add)(struct esw_dev *, const struct esw_rule_spec *,
                     struct esw_error *err, struct esw_rule **rulep);
 
@@ -318,6 +319,26 @@ int esw_driver_register(const struct esw_driver *driver);
 int esw_rule_check_caps(const struct esw_caps *caps,
                         const struct esw_rule_spec *spec,
                         struct esw_error *err);
+
+/* The device-state checks of a rule spec every driver makes: ENOENT
+ * (ESW_ERROR_MATCH or ESW_ERROR_ACTION) if 'spec' matches on or outputs to
+ * a vport for which 'exists'('aux', vport) is false. */
+int esw_rule_check_vports(const struct esw_rule_spec *spec,
+                          bool (*exists)(const void *aux, uint32_t vport),
+                          const void *aux, struct esw_error *err);
+
+/* The key a device files 'spec' under in its rule table: '*match' is the
+ * spec's match masked, '*mask' its mask as looked up (a rule sees only the
+ * packets of its chain and of its tunnel, whatever its mask says: see
+ * "Tunnels" in esw.h).  Two rules with equal keys and priorities collide
+ * (EEXIST). */
+void esw_rule_key(const struct esw_rule_spec *spec,
+                  struct esw_key *match, struct esw_key *mask);
+
+/* Stores in '*out' 'spec' as a device keeps it (what esw_rule_get_spec()
+ * returns): its match masked, the actions past 'n_actions' zeroed. */
+void esw_rule_spec_normalize(const struct esw_rule_spec *spec,
+                             struct esw_rule_spec *out);
 
 /* Fills 'err' (may be NULL) with 'error', what it is about ('type' and
  * 'cause', see 'enum esw_error_type') and a printf-style reason, and

@@ -924,6 +924,58 @@ esw_rule_check_caps(const struct esw_caps *caps,
 }
 
 int
+esw_rule_check_vports(const struct esw_rule_spec *spec,
+                      bool (*exists)(const void *aux, uint32_t vport),
+                      const void *aux, struct esw_error *err)
+{
+    if (spec->mask.in_vport && !exists(aux, spec->match.in_vport)) {
+        return esw_error_set(err, ENOENT, ESW_ERROR_MATCH, ESW_MATCH_IN_VPORT,
+                             "match on in_vport %"PRIu32": "
+                             "no such vport", spec->match.in_vport);
+    }
+    for (size_t i = 0; i < spec->n_actions; i++) {
+        const struct esw_action *a = &spec->actions[i];
+
+        if (a->type == ESW_ACTION_OUTPUT && !exists(aux, a->vport)) {
+            return esw_error_set(err, ENOENT,
+                                 ESW_ERROR_ACTION, ESW_ACTION_OUTPUT,
+                                 "output to vport %"PRIu32": "
+                                 "no such vport", a->vport);
+        }
+    }
+    return 0;
+}
+
+void
+esw_rule_key(const struct esw_rule_spec *spec,
+             struct esw_key *match, struct esw_key *mask)
+{
+    for (size_t i = 0; i < ESW_KEY_WORDS; i++) {
+        match->w[i] = spec->match.w[i] & spec->mask.w[i];
+    }
+    *mask = spec->mask;
+    /* A rule lives in one chain.  Chain 0's table holds nothing else. */
+    mask->chain = match->chain ? UINT32_MAX : 0;
+    /* A rule sees only the packets of its tunnel (0: not decapsulated). */
+    mask->tun_port = UINT32_MAX;
+}
+
+void
+esw_rule_spec_normalize(const struct esw_rule_spec *spec,
+                        struct esw_rule_spec *out)
+{
+    struct esw_key mask;
+
+    memset(out, 0, sizeof *out);
+    esw_rule_key(spec, &out->match, &mask);
+    out->mask = spec->mask;
+    out->priority = spec->priority;
+    out->n_actions = spec->n_actions;
+    memcpy(out->actions, spec->actions,
+           spec->n_actions * sizeof *spec->actions);
+}
+
+int
 esw_rule_validate(struct esw_dev *dev, const struct esw_rule_spec *spec,
                   struct esw_error *err)
 {

@@ -566,7 +566,11 @@ int esw_rule_validate(struct esw_dev *, const struct esw_rule_spec *,
 
 /* Validates and adds 'spec', storing a handle in '*rulep'.  Also ENOSPC if
  * the table is full, EEXIST if a rule with the same match, mask and
- * priority exists.  The rule forwards as soon as this returns. */
+ * priority exists (as the device files rules: see esw_rule_key() in
+ * esw-provider.h).  The rule forwards before any later call on 'dev'
+ * returns: at once in this process ("sim"); a "remote" device's daemon
+ * may still be installing it when this returns, but it handles requests
+ * in order. */
 int esw_rule_add(struct esw_dev *, const struct esw_rule_spec *,
                  struct esw_error *err, struct esw_rule **rulep);
 

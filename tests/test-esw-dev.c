@@ -923,6 +923,123 @@ test_validate(void)
     esw_dev_close(dev);
 }
 
+/* pipelined: a remote device adds a rule that it can tell the device
+ * accepts without waiting for the reply; the errors come back as from a
+ * round trip, and the rule forwards before the next call returns. */
+
+static struct esw_rule *
+try_add(struct esw_dev *dev, const char *what,
+        const struct esw_rule_spec *spec)
+{
+    struct esw_error err;
+    struct esw_rule *rule;
+    int error = esw_rule_add(dev, spec, &err, &rule);
+
+    printf("%s: %s", what, error ? strerror(error) : "ok");
+    if (error) {
+        printf(" (%s%s)", err.reason, error_cause(&err));
+        CHECK_EQ(err.error, error);
+        CHECK_PTR_EQ(rule, NULL);
+    }
+    printf("\n");
+    return rule;
+}
+
+/* Injects a frame from 'from' and prints where it went. */
+static void
+try_forward(struct esw_dev *dev, const char *what, uint32_t from,
+            const struct esw_eth_addr *src, uint32_t to)
+{
+    inject(dev, from, simple_frame(&MAC_EXT, src, 1));
+    wait_idle(dev);
+    printf("%s: %zu on vport %"PRIu32"\n", what, capture_count(dev, to), to);
+}
+
+static void
+test_pipelined(void)
+{
+    struct esw_dev *dev = open_dev("esw0", &(struct esw_dev_config) {
+        .max_rules = 4,
+        .disabled_actions = 1u << ESW_ACTION_SET_ETH_DST,
+    });
+    uint32_t p0 = add_vport(dev, ESW_VPORT_UPLINK, 0, NULL, 0);
+    uint32_t vf0 = add_vport(dev, ESW_VPORT_VF, 0, &MAC_VF0, 0);
+    uint32_t vf1 = add_vport(dev, ESW_VPORT_VF, 1, &MAC_VF1, 0);
+    struct esw_rule_spec spec, dup, kept;
+    struct esw_rule_stats st;
+    struct esw_rule *r1, *r4, *r5;
+
+    /* No call between the addition and the frame. */
+    spec_init(&spec, vf0, 1);
+    spec.match.tp_src = 7;      /* Not in the mask: kept masked. */
+    spec_output(&spec, p0);
+    r1 = try_add(dev, "vf0 to p0", &spec);
+    try_forward(dev, "vf0 frame", vf0, &MAC_VF0, p0);
+    esw_rule_get_spec(dev, r1, &kept);
+    printf("kept: tp_src %"PRIu16" priority %"PRIu32" actions %zu\n",
+           kept.match.tp_src, kept.priority, kept.n_actions);
+
+    /* The same key as the device files it. */
+    dup = spec;
+    dup.match.tp_src = 9;
+    try_add(dev, "unmasked bits differ", &dup);
+    dup.mask.chain = UINT32_MAX;    /* Chain 0 either way. */
+    try_add(dev, "chain 0 masked", &dup);
+    dup = spec;
+    dup.priority = 2;
+    dup.actions[0].vport = 9;
+    try_add(dev, "output 9", &dup);
+    dup.actions[0].vport = p0;
+    spec_action(&dup, ESW_ACTION_SET_ETH_DST)->mac = MAC_VF1;
+    try_add(dev, "set_eth_dst", &dup);
+    dup.n_actions = 1;
+
+    spec_init(&spec, vf1, 1);
+    spec_output(&spec, p0);
+    try_add(dev, "vf1 to p0", &spec);
+    spec_init(&spec, p0, 1);
+    spec_output(&spec, vf0);
+    try_add(dev, "p0 to vf0", &spec);
+    r4 = try_add(dev, "vf0 priority 2", &dup);
+    dup.priority = 3;
+    try_add(dev, "fifth rule", &dup);
+    esw_rule_del(dev, r4);
+    r5 = try_add(dev, "after a deletion", &dup);
+    esw_rule_del(dev, r5);                  /* Its reply not read yet. */
+    r5 = try_add(dev, "again", &dup);
+
+    /* The device orphans vf1's rule: it has room for one more, and the
+     * driver knows only once it asks. */
+    CHECK_EQ(esw_vport_del(dev, vf1), 0);
+    dup.priority = 4;
+    try_add(dev, "vf1 gone, one more", &dup);
+    printf("rules %zu capacity %zu\n", esw_rule_count(dev),
+           esw_rule_capacity(dev));
+
+    /* Deleted and added again, above the others: forwards at once. */
+    spec_init(&spec, vf0, 9);
+    spec_output(&spec, p0);
+    esw_rule_del(dev, r1);
+    r1 = try_add(dev, "vf0 to p0 again", &spec);
+    try_forward(dev, "vf0 frame", vf0, &MAC_VF0, p0);
+    CHECK_EQ(esw_rule_get_stats(dev, r1, &st), 0);
+    printf("vf0 to p0: %"PRIu64" packets\n", st.packets);
+    esw_dev_close(dev);
+
+    /* A burst: more replies than a socket's buffer holds. */
+    dev = open_dev("esw1", NULL);
+    p0 = add_vport(dev, ESW_VPORT_UPLINK, 0, NULL, 0);
+    vf0 = add_vport(dev, ESW_VPORT_VF, 0, &MAC_VF0, 0);
+    for (uint32_t i = 1; i <= 1000; i++) {
+        spec_init(&spec, vf0, i);
+        spec_output(&spec, p0);
+        add_rule(dev, &spec);
+    }
+    try_forward(dev, "burst of 1000, vf0 frame", vf0, &MAC_VF0, p0);
+    printf("rules %zu\n", esw_rule_count(dev));
+    esw_dev_close(dev);
+}
+
 /* modify */
 
 struct count_rules {
@@ -2538,6 +2655,8 @@ main(int argc, char *argv[])
         test_rep_send();
     } else if (!strcmp(cmd, "validate")) {
         test_validate();
+    } else if (!strcmp(cmd, "pipelined")) {
+        test_pipelined();
     } else if (!strcmp(cmd, "modify")) {
         test_modify();
     } else if (!strcmp(cmd, "policy")) {
@@ -2565,7 +2684,7 @@ main(int argc, char *argv[])
         test_reset();
     } else {
         fprintf(stderr, "usage: %s open|vports|forward|miss|rep-queues|rep-send|"
-                "validate|modify|policy|trace|rewrite|chains|meters|ct|ct-none|"
+                "validate|pipelined|modify|policy|trace|rewrite|chains|meters|ct|ct-none|"
                 "churn SEED N THREADS|shutdown|tap|reset\n",
                 argv[0]);
         return 2;

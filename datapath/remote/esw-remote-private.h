@@ -23,6 +23,10 @@
 
 #define ESW_REMOTE_TIMEOUT_MS 10000
 #define ESW_REMOTE_MAX_UNACKED 256
+/* Of which RULE_ADDs: their replies (about 3 kB each, the spec) must fit
+ * in the socket's buffer, or the daemon, its replies unread, would stop
+ * reading the requests that the client blocks sending. */
+#define ESW_REMOTE_MAX_UNACKED_ADDS 16
 #define ESW_REMOTE_BACKOFF_MIN_MS 10
 #define ESW_REMOTE_BACKOFF_MAX_MS 1000
 
@@ -32,6 +36,10 @@ struct esw_rule {
     struct esw_rule_spec spec;          /* Current spec. */
     struct esw_rule *prev, *next;       /* Insertion order. */
     struct esw_rule *hash_next;         /* 'rule_hash' bucket. */
+    struct esw_rule *key_next;          /* 'key_hash' bucket. */
+    uint32_t key_hash;                  /* Of esw_rule_key() and priority. */
+    bool add_pending;                   /* Its RULE_ADD's reply is not read
+                                         * yet ('conn_mutex'). */
     bool deleted;                       /* esw_rule_del()'d during a reset:
                                          * freed once the device is back. */
     bool gone;                          /* Not in the device since it was
@@ -81,11 +89,24 @@ struct rmeter {
     struct esw_meter_config cfg;
 };
 
+/* A request sent without waiting for its reply. */
+struct rpending {
+    uint16_t op;                        /* ESW_ROP_RULE_DEL or _ADD. */
+    uint64_t id;                        /* The rule's. */
+    struct esw_rule *rule;              /* RULE_ADD's ('add_pending'), NULL
+                                         * once deleted. */
+};
+
 /* A connection to the daemon. */
 struct rconn {
     int sock;
     uint32_t seq;
-    unsigned int n_unacked;             /* RULE_DEL replies to read. */
+    unsigned int n_unacked_adds;        /* RULE_ADDs among them. */
+    unsigned int n_unacked;             /* Replies to read... */
+    struct rpending unacked[ESW_REMOTE_MAX_UNACKED];  /* ...by seq. */
+    struct remote_dev *owner;           /* The device's own connection:
+                                         * the device, else NULL (no
+                                         * RULE_ADD sent without waiting). */
 };
 
 enum remote_state {
@@ -124,7 +145,12 @@ struct remote_dev {
     pthread_mutex_t rules_mutex;
     struct esw_rule *head, *tail;
     struct esw_rule *rule_hash[RULE_HASH_SIZE];
+    struct esw_rule *key_hash[RULE_HASH_SIZE];  /* Rules not deleted, by
+                                                 * key (EEXIST). */
+    size_t n_keyed;                     /* Rules in 'key_hash' (ENOSPC). */
     uint64_t next_id;
+    bool warned_add;                    /* Logged a pipelined add that the
+                                         * daemon refused ('conn_mutex'). */
 
     /* Protects the record of vports and meters (a leaf lock). */
     pthread_mutex_t rec_mutex;

@@ -551,6 +551,7 @@ reset_finish(struct remote_dev *d, struct rconn *c, struct esw_rstats *stats,
 
     close(d->conn.sock);
     d->conn = *c;
+    d->conn.owner = d;
     c->sock = -1;
     atomic_store(&d->state, REMOTE_RUNNING);
 

@@ -12,6 +12,24 @@
  *   - rule deletions, which cannot fail: sent without waiting, their
  *     replies read before the next call's (at most ESW_REMOTE_MAX_UNACKED
  *     in flight), so that a burst of deletions is pipelined;
+ *   - rule additions that the driver can tell will succeed: the device
+ *     accepts a rule when the vports it names exist, it is not full and
+ *     no rule has the same key (esw_rule_key()) and priority (the caps
+ *     are checked by the generic layer).  Every rule the device has is
+ *     in the driver's list (the device may have dropped some: orphaned),
+ *     so that when the record has the vports, the list holds fewer rules
+ *     than the capacity and none with that key and priority, the device
+ *     accepts the rule too: then RULE_ADD is sent without waiting, as a
+ *     deletion (at most ESW_REMOTE_MAX_UNACKED_ADDS in flight), and the rule kept as esw_rule_spec_normalize() makes it
+ *     (what the device returns).  Otherwise it is a round trip, and the
+ *     device's own answer (EEXIST, ENOSPC, ENOENT...) is returned.  The
+ *     daemon handles requests in order: the rule forwards before any
+ *     later call on the device returns.  If the daemon nevertheless
+ *     refuses a rule added without waiting (the device and the record
+ *     disagree: a bug), this is logged (WARN, once per device) and the
+ *     rule is orphaned (its counters stop, esw_rule_modify() fails with
+ *     ENOENT, a reset does not re-add it), as if a vport it names had
+ *     gone;
  *   - rule specs and the insertion-ordered list of handles (rule_foreach,
  *     rule_get_spec), kept here;
  *   - representor queues: shared-memory rings (esw-remote-ring.h) that
@@ -142,6 +160,8 @@ lost_reason(int error)
     }
 }
 
+static void rconn_forget_unacked(struct rconn *);
+
 /* The daemon answered garbage: the device is gone for good.  With
  * 'conn_mutex' held. */
 static void
@@ -149,6 +169,7 @@ conn_break(struct remote_dev *d)
 {
     if (remote_state(d) != REMOTE_DEAD) {
         atomic_store(&d->state, REMOTE_DEAD);
+        rconn_forget_unacked(&d->conn);
         shutdown(d->conn.sock, SHUT_RDWR);
         wake_thread(d);
     }
@@ -162,7 +183,7 @@ remote_conn_lost(struct remote_dev *d, int error)
     if (remote_state(d) == REMOTE_RUNNING) {
         atomic_store(&d->state, REMOTE_RESET);
         d->lost_at = remote_now_ms();
-        d->conn.n_unacked = 0;
+        rconn_forget_unacked(&d->conn);
         shutdown(d->conn.sock, SHUT_RDWR);
         esw_log(ESW_LOG_WARN, "%s: lost ovs-eswitchd at %s (%s): device "
                 "reset, representors down, reconnecting", d->up.name,
@@ -241,22 +262,78 @@ error:
     return error;
 }
 
+/* The daemon refused 'rule', added without waiting, with 'result'.  With
+ * 'conn_mutex' held. */
+static void
+rule_add_refused(struct remote_dev *d, const struct rpending *p, int result,
+                 const char *reason)
+{
+    esw_log(d->warned_add ? ESW_LOG_DBG : ESW_LOG_WARN,
+            "%s: ovs-eswitchd refused rule %"PRIu64" added without waiting "
+            "(%s: %s): the device disagrees with the driver's record, the "
+            "rule is orphaned", d->up.name, p->id, strerror(result),
+            reason);
+    d->warned_add = true;
+    if (p->rule) {
+        pthread_mutex_lock(&d->rec_mutex);
+        p->rule->gone = true;
+        pthread_mutex_unlock(&d->rec_mutex);
+    }
+}
+
+/* Reads the replies of the requests sent without waiting on 'c'. */
 static int
 rconn_drain_unacked(struct rconn *c)
 {
     while (c->n_unacked) {
         uint32_t seq = c->seq - c->n_unacked;
+        struct rpending *p = &c->unacked[seq % ESW_REMOTE_MAX_UNACKED];
+        bool add = p->op == ESW_ROP_RULE_ADD;
         struct esw_rmsg_hdr hdr;
         void *buf;
-        int error = rconn_read_reply(c, ESW_ROP_RULE_DEL, seq, &hdr, &buf, 0,
-                                     NULL);
+        int error = rconn_read_reply(c, p->op, seq, &hdr, &buf,
+                                     (add
+                                      ? sizeof(struct esw_rw_rule_reply)
+                                      : 0), NULL);
 
         if (error) {
             return error;
         }
+        if (add) {
+            struct esw_rw_rule_reply *w = buf;
+
+            if (hdr.len != sizeof *w) {
+                free(buf);
+                return EPROTO;
+            }
+            w->err.reason[sizeof w->err.reason - 1] = '\0';
+            c->n_unacked_adds--;
+            if (p->rule) {
+                p->rule->add_pending = false;
+            }
+            if (hdr.result) {
+                rule_add_refused(c->owner, p, hdr.result, w->err.reason);
+            }
+        }
+        free(buf);
         c->n_unacked--;
     }
     return 0;
+}
+
+/* Forgets the replies still to read on 'c' (it went away). */
+static void
+rconn_forget_unacked(struct rconn *c)
+{
+    for (; c->n_unacked; c->n_unacked--) {
+        uint32_t seq = c->seq - c->n_unacked;
+        struct rpending *p = &c->unacked[seq % ESW_REMOTE_MAX_UNACKED];
+
+        if (p->op == ESW_ROP_RULE_ADD && p->rule) {
+            p->rule->add_pending = false;
+        }
+    }
+    c->n_unacked_adds = 0;
 }
 
 static int
@@ -271,6 +348,37 @@ rconn_send(struct rconn *c, uint16_t op, const void *req, size_t len)
 
     if (!error) {
         c->seq++;
+    }
+    return error;
+}
+
+/* Sends 'op' 'req' about rule 'id' on 'c' without waiting for its reply,
+ * read before the next call's.  'rule': RULE_ADD's, else NULL. */
+static int
+rconn_send_unacked(struct rconn *c, uint16_t op, const void *req,
+                   size_t len, uint64_t id, struct esw_rule *rule)
+{
+    int error = 0;
+
+    if (c->n_unacked >= ESW_REMOTE_MAX_UNACKED
+        || (rule && c->n_unacked_adds >= ESW_REMOTE_MAX_UNACKED_ADDS)) {
+        error = rconn_drain_unacked(c);
+    }
+    if (!error) {
+        error = rconn_send(c, op, req, len);
+    }
+    if (!error) {
+        struct rpending *p = &c->unacked[(c->seq - 1)
+                                         % ESW_REMOTE_MAX_UNACKED];
+
+        p->op = op;
+        p->id = id;
+        p->rule = rule;
+        c->n_unacked++;
+        if (rule) {
+            rule->add_pending = true;
+            c->n_unacked_adds++;
+        }
     }
     return error;
 }
@@ -655,7 +763,76 @@ remote_rule_find__(struct remote_dev *d, uint64_t id)
     return NULL;
 }
 
-/* Appends 'rule' to 'd''s list and hash, with 'rules_mutex' held. */
+/* The hash of 'spec''s key and priority. */
+static uint32_t
+rule_key_hash(const struct esw_rule_spec *spec)
+{
+    struct esw_key match, mask;
+    uint64_t h = 0xcbf29ce484222325ULL ^ spec->priority;
+
+    esw_rule_key(spec, &match, &mask);
+    for (size_t i = 0; i < ESW_KEY_WORDS; i++) {
+        h = (h ^ match.w[i]) * 0x100000001b3ULL;
+        h = (h ^ mask.w[i]) * 0x100000001b3ULL;
+    }
+    return h ^ (h >> 32);
+}
+
+static struct esw_rule **
+key_bucket(struct remote_dev *d, uint32_t hash)
+{
+    return &d->key_hash[(hash * 0x9e3779b97f4a7c15ULL) >> 52];
+}
+
+/* Whether a rule in 'd' has the key and priority of 'spec' (its hash
+ * 'hash'), with 'rules_mutex' held. */
+static bool
+rule_key_taken__(struct remote_dev *d, const struct esw_rule_spec *spec,
+                 uint32_t hash)
+{
+    struct esw_key match, mask;
+
+    esw_rule_key(spec, &match, &mask);
+    for (struct esw_rule *r = *key_bucket(d, hash); r; r = r->key_next) {
+        struct esw_key r_match, r_mask;
+
+        if (r->key_hash != hash || r->spec.priority != spec->priority) {
+            continue;
+        }
+        esw_rule_key(&r->spec, &r_match, &r_mask);
+        if (!memcmp(r_match.w, match.w, sizeof match.w)
+            && !memcmp(r_mask.w, mask.w, sizeof mask.w)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+rule_key_insert__(struct remote_dev *d, struct esw_rule *rule)
+{
+    rule->key_hash = rule_key_hash(&rule->spec);
+    rule->key_next = *key_bucket(d, rule->key_hash);
+    *key_bucket(d, rule->key_hash) = rule;
+    d->n_keyed++;
+}
+
+static void
+rule_key_remove__(struct remote_dev *d, struct esw_rule *rule)
+{
+    struct esw_rule **bucket;
+
+    for (bucket = key_bucket(d, rule->key_hash); *bucket;
+         bucket = &(*bucket)->key_next) {
+        if (*bucket == rule) {
+            *bucket = rule->key_next;
+            d->n_keyed--;
+            return;
+        }
+    }
+}
+
+/* Appends 'rule' to 'd''s list and hashes, with 'rules_mutex' held. */
 static void
 rule_insert__(struct remote_dev *d, struct esw_rule *rule)
 {
@@ -669,13 +846,16 @@ rule_insert__(struct remote_dev *d, struct esw_rule *rule)
     d->tail = rule;
     rule->hash_next = *rule_bucket(d, rule->id);
     *rule_bucket(d, rule->id) = rule;
+    rule_key_insert__(d, rule);
 }
 
-/* Takes 'rule' out of the hash, with 'rules_mutex' held. */
+/* Takes 'rule' out of the hashes, with 'rules_mutex' held. */
 static void
 rule_unhash__(struct remote_dev *d, struct esw_rule *rule)
 {
     struct esw_rule **bucket;
+
+    rule_key_remove__(d, rule);
 
     for (bucket = rule_bucket(d, rule->id); *bucket;
          bucket = &(*bucket)->hash_next) {
@@ -961,6 +1141,7 @@ remote_open(const char *name, const struct esw_dev_config *cfg,
     pthread_mutex_init(&d->rec_mutex, NULL);
     d->next_id = 1;
     d->conn.sock = -1;
+    d->conn.owner = d;
     d->wake_fd = -1;
     snprintf(d->up.name, sizeof d->up.name, "%s", name);
     d->cfg = *cfg;
@@ -1810,11 +1991,36 @@ call_rule(struct remote_dev *d, uint16_t op, uint64_t id,
     return error;
 }
 
+/* esw_rule_check_vports()'s callback: with 'rec_mutex' held. */
+static bool
+rvport_exists(const void *d, uint32_t vport)
+{
+    return rvport_get__(d, vport) != NULL;
+}
+
+/* Whether the device accepts 'spec' (normalized), with 'rules_mutex' held:
+ * see the top of this file. */
+static bool
+rule_fits__(struct remote_dev *d, const struct esw_rule_spec *spec)
+{
+    bool fits;
+
+    if (esw_leaving_devices() || d->n_keyed >= d->up.caps.max_rules
+        || rule_key_taken__(d, spec, rule_key_hash(spec))) {
+        return false;
+    }
+    pthread_mutex_lock(&d->rec_mutex);
+    fits = !esw_rule_check_vports(spec, rvport_exists, d, NULL);
+    pthread_mutex_unlock(&d->rec_mutex);
+    return fits;
+}
+
 static int
 remote_rule_add(struct esw_dev *dev, const struct esw_rule_spec *spec,
                 struct esw_error *err, struct esw_rule **rulep)
 {
     struct remote_dev *d = remote_dev_cast(dev);
+    struct esw_rw_rule *r;
     struct esw_rule *rule;
     int error;
 
@@ -1822,22 +2028,59 @@ remote_rule_add(struct esw_dev *dev, const struct esw_rule_spec *spec,
         return EAGAIN;
     }
     rule = calloc(1, sizeof *rule);
-    if (!rule) {
+    r = calloc(1, sizeof *r);
+    if (!rule || !r) {
+        free(rule);
+        free(r);
         return esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED, -1,
                              "out of memory");
     }
+
+    /* 'rules_mutex' throughout, so that no other addition comes between
+     * the check and the request. */
     pthread_mutex_lock(&d->rules_mutex);
     rule->id = d->next_id++;
+    esw_rule_spec_normalize(spec, &rule->spec);
+    if (rule_fits__(d, &rule->spec)) {
+        /* Pipelined: the reply is read before the next call's. */
+        r->id = rule->id;
+        r->spec = rule->spec;
+        pthread_mutex_lock(&d->conn_mutex);
+        switch (remote_state(d)) {
+        case REMOTE_RUNNING:
+            error = rconn_send_unacked(&d->conn, ESW_ROP_RULE_ADD, r,
+                                       sizeof *r, rule->id, rule);
+            if (error) {
+                error = conn_fail(d, error);
+            }
+            break;
+        case REMOTE_RESET:
+            error = EAGAIN;
+            break;
+        case REMOTE_DEAD:
+        default:
+            error = ENODEV;
+            break;
+        }
+        if (!error) {
+            rule_insert__(d, rule);
+        }
+        pthread_mutex_unlock(&d->conn_mutex);
+        state_error(d, error, err);
+    } else {
+        error = call_rule(d, ESW_ROP_RULE_ADD, rule->id, spec, err,
+                          &rule->spec);
+        if (!error) {
+            rule_insert__(d, rule);
+        }
+    }
     pthread_mutex_unlock(&d->rules_mutex);
-    error = call_rule(d, ESW_ROP_RULE_ADD, rule->id, spec, err, &rule->spec);
+    free(r);
+
     if (error) {
         free(rule);
         return error;
     }
-
-    pthread_mutex_lock(&d->rules_mutex);
-    rule_insert__(d, rule);
-    pthread_mutex_unlock(&d->rules_mutex);
     *rulep = rule;
     return 0;
 }
@@ -1862,7 +2105,9 @@ remote_rule_modify(struct esw_dev *dev, struct esw_rule *rule,
     error = call_rule(d, ESW_ROP_RULE_MODIFY, rule->id, spec, err, &kept);
     if (!error) {
         pthread_mutex_lock(&d->rules_mutex);
+        rule_key_remove__(d, rule);
         rule->spec = kept;
+        rule_key_insert__(d, rule);
         pthread_mutex_unlock(&d->rules_mutex);
     }
     return error;
@@ -1886,26 +2131,27 @@ remote_rule_del(struct esw_dev *dev, struct esw_rule *rule)
         return;
     }
     remote_rule_unlist__(d, rule);
+    if (rule->add_pending) {
+        /* Its RULE_ADD's reply, still to read, no longer names it. */
+        for (unsigned int i = 0; i < ESW_REMOTE_MAX_UNACKED; i++) {
+            if (d->conn.unacked[i].rule == rule) {
+                d->conn.unacked[i].rule = NULL;
+            }
+        }
+    }
 
     /* Pipelined: the reply is read before the next call's. */
     if (esw_leaving_devices() || rule->gone
         || remote_state(d) != REMOTE_RUNNING) {
         /* The device keeps the rule, or does not have it. */
     } else {
-        int error = 0;
+        int error = rconn_send_unacked(&d->conn, ESW_ROP_RULE_DEL, &r,
+                                       sizeof r, rule->id, NULL);
 
-        if (d->conn.n_unacked >= ESW_REMOTE_MAX_UNACKED) {
-            error = rconn_drain_unacked(&d->conn);
-        }
-        if (!error) {
-            error = rconn_send(&d->conn, ESW_ROP_RULE_DEL, &r, sizeof r);
-        }
         if (error) {
             /* If the daemon comes back with the device, it removes what
              * the record does not have. */
             conn_fail(d, error);
-        } else {
-            d->conn.n_unacked++;
         }
     }
     pthread_mutex_unlock(&d->conn_mutex);

@@ -22,27 +22,18 @@
 
 #include "esw-rcu.h"
 
+static bool
+sim_vport_exists(const void *dev, uint32_t vport)
+{
+    return sim_vport_get((struct sim_dev *) dev, vport) != NULL;
+}
+
 /* Checks what depends on the device state.  With 'ctl_mutex' held. */
 static int
 sim_rule_validate__(struct sim_dev *dev, const struct esw_rule_spec *spec,
                     struct esw_error *err)
 {
-    if (spec->mask.in_vport && !sim_vport_get(dev, spec->match.in_vport)) {
-        return esw_error_set(err, ENOENT, ESW_ERROR_MATCH, ESW_MATCH_IN_VPORT,
-                             "match on in_vport %"PRIu32": "
-                             "no such vport", spec->match.in_vport);
-    }
-    for (size_t i = 0; i < spec->n_actions; i++) {
-        const struct esw_action *a = &spec->actions[i];
-
-        if (a->type == ESW_ACTION_OUTPUT && !sim_vport_get(dev, a->vport)) {
-            return esw_error_set(err, ENOENT,
-                                 ESW_ERROR_ACTION, ESW_ACTION_OUTPUT,
-                                 "output to vport %"PRIu32": "
-                                 "no such vport", a->vport);
-        }
-    }
-    return 0;
+    return esw_rule_check_vports(spec, sim_vport_exists, dev, err);
 }
 
 int
@@ -76,18 +67,10 @@ sim_rule_version_init(struct sim_rule_version *v, struct esw_rule *rule,
 
     memset(v, 0, sizeof *v);
     v->rule = rule;
-    for (size_t i = 0; i < ESW_KEY_WORDS; i++) {
-        v->cls.match.w[i] = spec->match.w[i] & spec->mask.w[i];
-    }
-    v->cls.mask = spec->mask;
+    esw_rule_key(spec, &v->cls.match, &v->cls.mask);
     v->spec_mask_chain = spec->mask.chain;
     v->spec_mask_tun_port = spec->mask.tun_port;
     v->chain = v->cls.match.chain;
-    /* A rule lives in one chain.  Chain 0's table holds nothing else. */
-    v->cls.mask.chain = v->chain ? UINT32_MAX : 0;
-    /* A rule sees only the packets of its tunnel (0: not decapsulated),
-     * whatever its mask says (see "Tunnels" in esw.h). */
-    v->cls.mask.tun_port = UINT32_MAX;
     v->cls.priority = spec->priority;
     v->n_actions = spec->n_actions;
     memcpy(v->actions, spec->actions, spec->n_actions * sizeof *v->actions);
