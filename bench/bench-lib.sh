@@ -6,7 +6,8 @@
 #     --quick), puts our programs and OVS's on the PATH.
 # bench_need_dpdk WHY: exits 0 with a "skipped" line unless the machine
 #     has 2 CPUs (WHY says who gets them) and DPDK's virtio_user runs here.
-# wait_for CONDITION: waits up to 20 s for a shell condition, else exits 1.
+# wait_for CONDITION [INTERVAL [TRIES]]: waits for a shell condition, checked
+#     every INTERVAL seconds (0.1) at most TRIES times (200), else exits 1.
 
 bench_args () {
     secs=3
@@ -39,10 +40,10 @@ wait_for () {
     i=0
     until eval "$1"; do
         i=$((i + 1))
-        if [ $i -gt 200 ]; then
+        if [ $i -gt "${3:-200}" ]; then
             echo "$bench: timed out waiting for: $1" >&2
             exit 1
         fi
-        sleep 0.1
+        sleep "${2:-0.1}"
     done
 }

@@ -126,15 +126,7 @@ offloaded () {
 }
 # poll_until CONDITION: as wait_for, every 10 ms (for timings), 30 s at most.
 poll_until () {
-    n=0
-    until eval "$1"; do
-        n=$((n + 1))
-        if [ $n -gt 3000 ]; then
-            echo "$bench: timed out waiting for: $1" >&2
-            exit 1
-        fi
-        sleep 0.01
-    done
+    wait_for "$1" 0.01 3000
 }
 
 ovsdb-tool create "$dir/conf.db" "$ovs_dir/vswitchd/vswitch.ovsschema"

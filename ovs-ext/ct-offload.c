@@ -137,8 +137,9 @@ BUILD_ASSERT_DECL(NAT_ACTION_SRC == ESW_CT_NAT_SRC
 
 /* The hooks. */
 
-static void
-tuple_to_esw(const struct ct_dpif_tuple *t, struct esw_ct_tuple *e)
+void
+ct_offload_tuple_to_esw(const struct ct_dpif_tuple *t,
+                        struct esw_ct_tuple *e)
 {
     memset(e, 0, sizeof *e);
     e->src.ip4 = t->src.ip;
@@ -155,8 +156,8 @@ conn_to_spec(const struct conntrack_offload_conn *c, struct esw_ct_spec *s)
     s->zone = c->zone;
     s->nat = c->nat_action & (NAT_ACTION_SRC | NAT_ACTION_SRC_PORT
                               | NAT_ACTION_DST | NAT_ACTION_DST_PORT);
-    tuple_to_esw(&c->orig, &s->orig);
-    tuple_to_esw(&c->reply, &s->reply);
+    ct_offload_tuple_to_esw(&c->orig, &s->orig);
+    ct_offload_tuple_to_esw(&c->reply, &s->reply);
     s->mark = c->mark;
     s->label[0] = c->label.u64.lo;
     s->label[1] = c->label.u64.hi;

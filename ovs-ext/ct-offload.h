@@ -32,7 +32,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct ct_dpif_tuple;
+struct esw_ct_tuple;
 struct smap;
+
+/* An IPv4 TCP/UDP tuple of OVS's conntrack as the device's connection
+ * table holds it. */
+void ct_offload_tuple_to_esw(const struct ct_dpif_tuple *,
+                             struct esw_ct_tuple *);
 
 /* Registers or unregisters the hooks after 'other_config' (hw-offload) and
  * whether eSwitches with a connection table exist.  Main thread. */

@@ -67,6 +67,7 @@
 
 #include "datapath/esw.h"
 #include "datapath/esw-emu.h"
+#include "ovs-ext/ct-offload.h"
 #include "ovs-ext/offload-xlate.h"
 
 /* A small deterministic generator (xorshift64*). */
@@ -866,17 +867,6 @@ ct_ovs(struct conntrack *ct, struct dp_packet *p, uint16_t zone, bool commit,
     return p;
 }
 
-static void
-ct_tuple_to_esw(const struct ct_dpif_tuple *t, struct esw_ct_tuple *e)
-{
-    memset(e, 0, sizeof *e);
-    e->src.ip4 = t->src.ip;
-    e->dst.ip4 = t->dst.ip;
-    e->src_port = t->src_port;
-    e->dst_port = t->dst_port;
-    e->ip_proto = t->ip_proto;
-}
-
 static int
 test_ct(unsigned int n, uint64_t seed)
 {
@@ -962,8 +952,8 @@ test_ct(unsigned int n, uint64_t seed)
         memset(&cs, 0, sizeof cs);
         cs.zone = e.zone;
         cs.nat = nat.nat_action;
-        ct_tuple_to_esw(&e.tuple_orig, &cs.orig);
-        ct_tuple_to_esw(&e.tuple_reply, &cs.reply);
+        ct_offload_tuple_to_esw(&e.tuple_orig, &cs.orig);
+        ct_offload_tuple_to_esw(&e.tuple_reply, &cs.reply);
         ct_dpif_entry_uninit(&e);
         if (esw_ct_add(dev, &cs, &err, &dct)) {
             ovs_fatal(0, "esw_ct_add: %s", err.reason);
