@@ -25,6 +25,7 @@ TESTSUITE_AT += \
 	tests/system-vhost-qemu.at \
 	tests/esw-diff.at \
 	tests/tunnel-hosts.at \
+	tests/system-ovn.at \
 	tests/remote.at \
 	tests/restart.at \
 	tests/update.at
