@@ -387,6 +387,7 @@ conn_slot_drop(struct ct_conn *c, size_t i)
         atomic_store(&c->cts[i], NULL);
         esw_ct_del(c->devs[i], ct);
         esw_dev_close(c->devs[i]);
+        counter_inc(&n_removed);
         if (!--c->n_live) {
             atomic_count_dec(&held);
         }
@@ -418,7 +419,6 @@ conn_remove(struct ct_conn *c)
     for (size_t i = 0; i < c->n_devs; i++) {
         conn_slot_drop(c, i);
     }
-    counter_inc(&n_removed);
     ovsrcu_postpone(conn_free_cb, c);
 }
 
@@ -618,13 +618,17 @@ void
 ct_offload_set_ovs_config(const struct smap *other_config)
 {
     bool hw = smap_get_bool(other_config, "hw-offload", false);
-    bool want = hw && eswitch_count() > 0 && any_ct_device();
-    bool on;
+    bool want, on;
 
-    atomic_store_relaxed(&no_tables, (hw && !want && eswitch_count() > 0
-                                      && !eswitch_get_max_conns()));
-
+    /* On with the first eSwitch with a table; then on while hw-offload
+     * stays on, so that the connections held survive their eSwitches
+     * being removed and go to those created later (OVS's conntrack
+     * offers a connection once: off, the provider would forget them). */
     atomic_read_relaxed(&enabled, &on);
+    want = hw && (on || (eswitch_count() > 0 && any_ct_device()));
+    atomic_store_relaxed(&no_tables, (hw && !eswitch_get_max_conns()
+                                      && eswitch_count() > 0
+                                      && !any_ct_device()));
     if (want == on) {
         return;
     }

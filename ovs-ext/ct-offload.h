@@ -41,8 +41,10 @@ struct smap;
 void ct_offload_tuple_to_esw(const struct ct_dpif_tuple *,
                              struct esw_ct_tuple *);
 
-/* Registers or unregisters the hooks after 'other_config' (hw-offload) and
- * whether eSwitches with a connection table exist.  Main thread. */
+/* Registers the hooks when 'other_config' has hw-offload on and an
+ * eSwitch with a connection table exists, and keeps them while hw-offload
+ * stays on (an eSwitch created later gets the connections held);
+ * unregisters them when hw-offload goes off.  Main thread. */
 void ct_offload_set_ovs_config(const struct smap *other_config);
 
 /* True if the hooks are registered. */
@@ -58,7 +60,8 @@ struct ct_offload_stats {
     uint64_t added;             /* Device entries added. */
     uint64_t add_failed;        /* Adds a device refused (full...). */
     uint64_t add_full;          /* Of which a full table. */
-    uint64_t removed;           /* Entries removed (deleted, flushed). */
+    uint64_t removed;           /* Entries removed (deleted, flushed,
+                                 * their eSwitch removed). */
     uint64_t updated;           /* Mark or label changes. */
     uint64_t flushes;           /* OVS flushes (zone or all). */
     uint64_t kept_alive;        /* Last-used answers to the sweeper. */
