@@ -1192,9 +1192,9 @@ print_ct(const struct bench *b, const struct ct_result *sw,
            "  answer to device entry, median (us)", "-", hw->lat_med_us,
            hw->lat_p99_us);
     printf("  offload worker: %"PRIu64" connections offered, %"PRIu64
-           " added, %"PRIu64" refused by the device (full), %"PRIu64
+           " added, %"PRIu64" refused by the device (table full), %"PRIu64
            " declined (queue full)\n", st->offered, st->added,
-           st->add_failed, st->declined_busy);
+           st->add_full, st->declined_busy);
 }
 
 static void
