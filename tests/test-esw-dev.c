@@ -2337,9 +2337,22 @@ test_ct(void)
     /* Bad entries change nothing. */
     memset(&spec, 0, sizeof spec);
     spec.zone = 5;
-    ct_tuple_init(&spec.orig, IPPROTO_ICMP, vm, 1, srv, 1);
-    spec.reply = spec.orig;
-    try_ct(dev, "icmp", &spec);
+    /* ICMP: echo only (OVS's timestamp connections stay in software),
+     * a request and its reply with one id, the family's ICMP. */
+    ct_tuple_init(&spec.orig, IPPROTO_ICMP, vm, 7, srv, 13 << 8);
+    ct_tuple_init(&spec.reply, IPPROTO_ICMP, srv, 7, vm, 14 << 8);
+    try_ct(dev, "icmp timestamp", &spec);
+    ct_tuple_init(&spec.orig, IPPROTO_ICMP, vm, 7, srv, 8 << 8);
+    ct_tuple_init(&spec.reply, IPPROTO_ICMP, srv, 8, vm, 0);
+    try_ct(dev, "icmp ids differ", &spec);
+    ct_tuple_init(&spec.reply, IPPROTO_ICMP, srv, 7, vm, 8 << 8);
+    try_ct(dev, "icmp request both ways", &spec);
+    ct_tuple_init(&spec.reply, IPPROTO_ICMP, srv, 7, vm, 1);
+    try_ct(dev, "icmp code 1", &spec);
+    spec.ipv6 = true;
+    ct_tuple_init(&spec.reply, IPPROTO_ICMP, srv, 7, vm, 0);
+    try_ct(dev, "icmp over ipv6", &spec);
+    spec.ipv6 = false;
     ct_tuple_init(&spec.orig, IPPROTO_TCP, vm, 1234, srv, 80);
     ct_tuple_init(&spec.reply, IPPROTO_TCP, srv, 80, vm, 1235);
     try_ct(dev, "no nat, reply not the reverse", &spec);
@@ -2348,9 +2361,6 @@ test_ct(void)
     spec.nat = ESW_CT_NAT_SRC;
     ct_tuple_init(&spec.reply, IPPROTO_TCP, srv, 81, pub, 40000);
     try_ct(dev, "snat, reply from elsewhere", &spec);
-    spec.ipv6 = true;
-    try_ct(dev, "ipv6", &spec);
-    spec.ipv6 = false;
     ct_tuple_init(&spec.reply, IPPROTO_UDP, srv, 80, pub, 40000);
     try_ct(dev, "protocols differ", &spec);
     printf("count %zu\n", esw_ct_count(dev));
