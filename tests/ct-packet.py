@@ -89,7 +89,7 @@ def main(argv):
                              0) + inner
         else:
             types = {"request": 128 if v6 else 8, "reply": 129 if v6 else 0}
-            icmp_type = types.get(argv[6]) or int(argv[6])
+            icmp_type = types[argv[6]] if argv[6] in types else int(argv[6])
             plen = int(argv[9]) if len(argv) > 9 else 8
             payload = bytes((0x61 + i) % 256 for i in range(plen))
             l4 = struct.pack("!BBHHH", icmp_type, 0, 0, int(argv[7]),
