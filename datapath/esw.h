@@ -695,10 +695,9 @@ size_t esw_meter_list(struct esw_dev *, uint32_t ids[], size_t max);
  * flags, an IP fragment, an IPv6 extension header, a bad IPv4 or L4
  * checksum, a truncated header, a zero port, an ICMP message other than
  * an echo request or reply of code 0: errors, which OVS relates to
- * another connection, included), or a device without a connection
- * table: a miss in a later
- * chain (see "Chains": the packet goes to the representor exactly as it
- * entered chain 0, and OVS tracks it itself).  An entry's counters count
+ * another connection, included), or a device without a connection table:
+ * a miss in a later chain (see "Chains": the packet goes to the
+ * representor exactly as it entered chain 0, and OVS tracks it itself).  An entry's counters count
  * the packets that then complete their chains, per direction.
  *
  * Entries are added and removed by software only: the device never
