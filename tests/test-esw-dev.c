@@ -2423,8 +2423,12 @@ test_ct(void)
     ct_send(dev, "tcp reply", p0, vf0, ct_frame(srv, pub, 80, 40000, 0x18, 0),
             ct_frame(srv, vm, 80, 1234, 0x18, 0));
     print_ct_stats(dev, "tcp snat", snat);
-    CHECK_EQ(esw_trace_packet(dev, p0, ct_frame(srv, pub, 80, 40000, 0x10, 0),
-                              &tr), 0);
+    {
+        struct esw_pkt *pkt = ct_frame(srv, pub, 80, 40000, 0x10, 0);
+
+        CHECK_EQ(esw_trace_packet(dev, p0, pkt, &tr), 0);   /* Not taken. */
+        esw_pkt_free(pkt);
+    }
     CHECK_EQ(tr.n_stages, 2);
     esw_pkt_free(tr.to_representor);
     printf("trace reply: chain %"PRIu32" ct_state %#x zone %u mark %"PRIu32
@@ -2488,6 +2492,26 @@ test_ct(void)
     printf("flush all: %zu", esw_ct_flush(dev, NULL));
     printf(", count %zu\n", esw_ct_count(dev));
     esw_ct_del(dev, ct3);
+
+    /* An ICMP echo and an IPv6 connection whose addresses are the IPv4
+     * one's followed by zeros: not the same tuples. */
+    memset(&spec, 0, sizeof spec);
+    ct_tuple_init(&spec.orig, IPPROTO_ICMP, vm, 7, srv, 8 << 8);
+    ct_tuple_init(&spec.reply, IPPROTO_ICMP, pub, 7, vm, 0);
+    spec.nat = ESW_CT_NAT_DST | ESW_CT_NAT_DST_PORT;
+    snat = try_ct(dev, "icmp echo, dnat", &spec);
+    esw_ct_get_spec(dev, snat, &spec);
+    printf("%s\n", esw_ct_spec_format(&spec, buf, sizeof buf));
+    spec.ipv6 = true;
+    spec.orig.ip_proto = spec.reply.ip_proto = IPPROTO_ICMPV6;
+    spec.orig.icmp_type = 128;
+    spec.reply.icmp_type = 129;
+    udp = try_ct(dev, "icmpv6 echo, same address bytes", &spec);
+    esw_ct_get_spec(dev, udp, &spec);
+    printf("%s\n", esw_ct_spec_format(&spec, buf, sizeof buf));
+    printf("count %zu\n", esw_ct_count(dev));
+    esw_ct_del(dev, snat);
+    esw_ct_del(dev, udp);
     esw_ct_del(dev, NULL);
     print_drops(dev, vf0);
     print_drops(dev, p0);
