@@ -13,6 +13,7 @@ ct-packet.py tcp SRC-MAC DST-MAC SRC-IP:PORT DST-IP:PORT FLAGS SEQ ACK [LEN]
 ct-packet.py udp SRC-MAC DST-MAC SRC-IP:PORT DST-IP:PORT [LEN]
 ct-packet.py icmp SRC-MAC DST-MAC SRC-IP DST-IP TYPE ID SEQ [LEN]
 ct-packet.py unreach SRC-MAC DST-MAC SRC-IP DST-IP INNER-FRAME
+ct-packet.py --hopopts tcp|udp|icmp ...
 
 An IPv6 address is written in brackets ([fd00::1]:80, [fd00::1]); then
 'icmp' is ICMPv6.  FLAGS: TCP flags joined with '|' (syn, ack, psh, fin,
@@ -20,7 +21,8 @@ rst).  TYPE: a number, or 'request' or 'reply' (echo: 8 and 0, ICMPv6 128
 and 129).  LEN: bytes of payload (default 0 for TCP, 8 for UDP and ICMP).
 'unreach' is an ICMP destination unreachable (port, code 3; ICMPv6 type 1
 code 4) quoting the IP packet of INNER-FRAME (a frame in hex, as this
-script prints it) and its first 8 bytes of L4."""
+script prints it) and its first 8 bytes of L4.  --hopopts puts an empty
+hop-by-hop options header (PadN) before an IPv6 frame's L4 header."""
 
 import socket
 import struct
@@ -53,6 +55,9 @@ def endpoint(s):
     return address(ip), int(port)
 
 
+HOPOPTS = False
+
+
 def frame(src_mac, dst_mac, src, dst, nproto, l4, ofs):
     """The frame with 'l4' (its checksum, at 'ofs', computed)."""
     v6 = len(src) == 16
@@ -66,9 +71,14 @@ def frame(src_mac, dst_mac, src, dst, nproto, l4, ofs):
         c = 0xffff
     l4 = l4[:ofs] + struct.pack("!H", c) + l4[ofs + 2:]
     if v6:
-        ip = struct.pack("!IHBB16s16s", 6 << 28, len(l4), nproto, 64, src,
-                         dst)
-        return dst_mac + src_mac + b"\x86\xdd" + ip + l4
+        ext = b""
+        nh = nproto
+        if HOPOPTS:
+            ext = struct.pack("!BB6s", nproto, 0, b"\x01\x04\0\0\0\0")
+            nh = 0
+        ip = struct.pack("!IHBB16s16s", 6 << 28, len(ext) + len(l4), nh, 64,
+                         src, dst)
+        return dst_mac + src_mac + b"\x86\xdd" + ip + ext + l4
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 0, 0, 64,
                      nproto, 0, src, dst)
     ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
@@ -76,6 +86,10 @@ def frame(src_mac, dst_mac, src, dst, nproto, l4, ofs):
 
 
 def main(argv):
+    global HOPOPTS
+    if argv[1] == "--hopopts":
+        HOPOPTS = True
+        argv = argv[:1] + argv[2:]
     proto = argv[1]
     src_mac, dst_mac = mac(argv[2]), mac(argv[3])
     if proto in ("icmp", "unreach"):
