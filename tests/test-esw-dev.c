@@ -2489,7 +2489,9 @@ test_ct(void)
 static void
 test_ct_none(void)
 {
-    struct esw_dev *dev = open_dev("esw0", NULL);
+    struct esw_dev *dev = open_dev("esw0", &(struct esw_dev_config) {
+                                       .disabled_actions
+                                           = 1u << ESW_ACTION_CT });
     struct esw_ct_spec spec;
     struct esw_error err;
     struct esw_ct *ct;
