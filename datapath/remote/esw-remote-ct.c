@@ -505,6 +505,9 @@ remote_ct_flush(struct esw_dev *dev, const uint16_t *zone)
     size_t n = 0;
     int error;
 
+    if (!d->ct_table) {
+        return 0;
+    }
     /* 'ct_mutex' throughout, so that no entry added after the device's
      * flush is marked flushed here. */
     pthread_mutex_lock(&d->ct_mutex);
@@ -560,8 +563,12 @@ remote_ct_count(struct esw_dev *dev)
 {
     struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_count c;
-    int error = remote_call(d, ESW_ROP_CT_COUNT, NULL, 0, &c, sizeof c);
+    int error;
 
+    if (!d->ct_table) {
+        return 0;
+    }
+    error = remote_call(d, ESW_ROP_CT_COUNT, NULL, 0, &c, sizeof c);
     if (error == EAGAIN) {
         c.n = 0;
         pthread_mutex_lock(&d->ct_mutex);
@@ -583,6 +590,9 @@ remote_ct_foreach(struct esw_dev *dev,
     struct remote_dev *d = remote_dev_cast(dev);
     struct esw_rw_count c;
 
+    if (!d->ct_table) {
+        return;
+    }
     /* The daemon publishes the counters before it answers: the callback's
      * esw_ct_get_stats() read them as of now. */
     remote_call(d, ESW_ROP_CT_COUNT, NULL, 0, &c, sizeof c);

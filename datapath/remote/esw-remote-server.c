@@ -1206,7 +1206,7 @@ static void
 handle_ct_del(struct esw_rsession *s, const struct esw_rreq *req,
               struct esw_rreply *reply)
 {
-    struct sct *c = session_ct(s, req->id);
+    struct sct *c = s->ct_table ? session_ct(s, req->id) : NULL;
 
     if (!c) {
         reply->result = ENOENT;
@@ -1579,7 +1579,7 @@ dispatch(struct esw_rsession *s, const struct esw_rreq *req,
         handle_ct_add(s, req, reply);
         break;
     case ESW_ROP_CT_MODIFY: {
-        struct sct *c = session_ct(s, req->id);
+        struct sct *c = s->ct_table ? session_ct(s, req->id) : NULL;
 
         reply->result = (c && c->ct
                          ? esw_ct_modify(dev, c->ct, req->ct.mark,
@@ -1591,8 +1591,12 @@ dispatch(struct esw_rsession *s, const struct esw_rreq *req,
         handle_ct_del(s, req, reply);
         break;
     case ESW_ROP_CT_FLUSH: {
+        /* Only with a table: a device without one has nothing to flush
+         * (and the sim's table operations expect one). */
         struct esw_rw_count w = {
-            .n = esw_ct_flush(dev, req->ct_all ? NULL : &req->ct.zone),
+            .n = (s->ct_table
+                  ? esw_ct_flush(dev, req->ct_all ? NULL : &req->ct.zone)
+                  : 0),
         };
 
         esw_rsession_ct_publish(s);
@@ -1600,7 +1604,7 @@ dispatch(struct esw_rsession *s, const struct esw_rreq *req,
         break;
     }
     case ESW_ROP_CT_COUNT: {
-        struct esw_rw_count w = { .n = esw_ct_count(dev) };
+        struct esw_rw_count w = { .n = s->ct_table ? esw_ct_count(dev) : 0 };
 
         esw_rsession_ct_publish(s);
         reply_put(reply, &w, sizeof w);
