@@ -598,6 +598,12 @@ esw_rstate_parse(const uint8_t *data, size_t size, size_t n_fds,
         return refuse(&r, "%zu descriptors received, the header says %"
                       PRIu32, n_fds, hdr.n_fds);
     }
+    /* Each record takes at least its header: a count beyond what the
+     * bytes can hold is refused before anything is allocated for it. */
+    if (hdr.n_records > (size - sizeof hdr) / sizeof(struct esw_rstate_rec)) {
+        return refuse(&r, "%"PRIu32" records announced, beyond what %zu "
+                      "bytes hold", hdr.n_records, size);
+    }
     r.n_records = hdr.n_records;
     r.pos = sizeof hdr;
     r.fd_used = calloc(n_fds ? n_fds : 1, 1);
