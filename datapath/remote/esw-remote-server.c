@@ -169,7 +169,11 @@ struct esw_rsession {
     int ct_fd;
     struct sct *cts;            /* [n_ct_slots]. */
     uint32_t n_ct_slots, n_cts;
-    uint32_t ct_hint;           /* Where to look for a free slot. */
+    uint32_t *ct_free;          /* Free slots, a stack: the lowest first,
+                                 * then the last freed, so that the slots
+                                 * in use stay below the most entries
+                                 * held at once (the publisher's scan). */
+    uint32_t n_ct_free;
     struct rmap ct_ids;
 
     long long int detached_at;  /* esw_rsession_detach()'s 'now'. */
@@ -311,9 +315,14 @@ ct_table_create(struct esw_rsession *s, uint32_t max_conns, int fd)
         return 0;
     }
     s->cts = calloc(n, sizeof *s->cts);
-    if (!s->cts) {
+    s->ct_free = malloc(n * sizeof *s->ct_free);
+    if (!s->cts || !s->ct_free) {
         return ENOMEM;
     }
+    for (uint32_t i = 0; i < n; i++) {
+        s->ct_free[i] = n - 1 - i;
+    }
+    s->n_ct_free = n;
     s->n_ct_slots = n;
     s->ct_table_size = esw_rct_size(n);
     s->ct_fd = fd >= 0 ? fd : memfd_create("esw-conns", MFD_CLOEXEC);
@@ -356,7 +365,9 @@ ct_table_destroy(struct esw_rsession *s)
     }
     free(s->cts);
     s->cts = NULL;
-    s->n_ct_slots = s->n_cts = s->ct_hint = 0;
+    free(s->ct_free);
+    s->ct_free = NULL;
+    s->n_ct_slots = s->n_cts = s->n_ct_free = 0;
     free(s->ct_ids.slots);
     memset(&s->ct_ids, 0, sizeof s->ct_ids);
 }
@@ -429,8 +440,9 @@ session_ct(const struct esw_rsession *s, uint64_t id)
     return slot ? &s->cts[slot->value - 1] : NULL;
 }
 
-/* Takes slot 'i' for connection 'id' with 'ct' and counters 'base'
- * (published at once).  ENOMEM. */
+/* Takes slot 'i' (the top of the free stack, but for a restore) for
+ * connection 'id' with 'ct' and counters 'base' (published at once).
+ * ENOMEM. */
 static int
 ct_slot_take(struct esw_rsession *s, uint32_t i, uint64_t id,
              struct esw_ct *ct, const struct esw_ct_stats *base)
@@ -439,6 +451,9 @@ ct_slot_take(struct esw_rsession *s, uint32_t i, uint64_t id,
 
     if (rmap_insert(&s->ct_ids, id, i + 1)) {
         return ENOMEM;
+    }
+    if (s->n_ct_free && s->ct_free[s->n_ct_free - 1] == i) {
+        s->n_ct_free--;             /* A restore rebuilds the stack. */
     }
     c->id = id;
     c->ct = ct;
@@ -467,6 +482,7 @@ ct_slot_free(struct esw_rsession *s, struct sct *c)
                           memory_order_release);
     memset(c, 0, sizeof *c);
     s->n_cts--;
+    s->ct_free[s->n_ct_free++] = i;
 }
 
 /* Deletes every connection from the device and the table. */
@@ -1164,8 +1180,8 @@ handle_ct_add(struct esw_rsession *s, const struct esw_rreq *req,
 {
     struct esw_rw_ct_reply *w = reply_put(reply, NULL, sizeof *w);
     struct esw_error *err = &w->err;
-    uint32_t i = s->ct_hint;
     struct esw_ct *ct;
+    uint32_t i;
 
     esw_error_clear(err);
     if (!s->ct_table) {
@@ -1180,15 +1196,13 @@ handle_ct_add(struct esw_rsession *s, const struct esw_rreq *req,
                                       (unsigned long long) req->id);
         return;
     }
-    if (s->n_cts >= s->n_ct_slots) {
+    if (!s->n_ct_free) {
         reply->result = esw_error_set(err, ENOSPC, ESW_ERROR_CAPACITY, -1,
                                       "%"PRIu32" connections flushed and "
                                       "not deleted", s->n_ct_slots);
         return;
     }
-    while (s->cts[i].id) {
-        i = i + 1 < s->n_ct_slots ? i + 1 : 0;
-    }
+    i = s->ct_free[s->n_ct_free - 1];
     reply->result = esw_ct_add(s->dev, &req->ct, err, &ct);
     if (!reply->result) {
         if (ct_slot_take(s, i, req->id, ct, NULL)) {
@@ -1197,7 +1211,6 @@ handle_ct_add(struct esw_rsession *s, const struct esw_rreq *req,
                                           -1, "out of memory");
             return;
         }
-        s->ct_hint = i + 1 < s->n_ct_slots ? i + 1 : 0;
         w->slot = i;
     }
 }
@@ -2407,6 +2420,12 @@ restore_cts(struct esw_rsession *s, const struct esw_rstate_session *ss,
         if (ct_slot_take(s, c.entry.slot, c.entry.id, ct, &base)) {
             esw_ct_del(s->dev, ct);
             return ENOMEM;
+        }
+    }
+    s->n_ct_free = 0;
+    for (uint32_t i = s->n_ct_slots; i-- > 0; ) {
+        if (!s->cts[i].id) {
+            s->ct_free[s->n_ct_free++] = i;
         }
     }
     return 0;
