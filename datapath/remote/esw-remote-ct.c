@@ -654,6 +654,11 @@ remote_ct_program(struct remote_dev *d, struct rconn *c, size_t *n_cts,
                     || spec.label[1] != ct->spec.label[1])) {
                 ct->dirty = true;
             }
+        } else if (ct && !ct->deleted) {
+            /* Flushed meanwhile: deleted from the device, its counters
+             * stay as seen. */
+            ct->new_gone = true;
+            ct->new_fold = false;
         }
         pthread_mutex_unlock(&d->ct_stats_mutex);
         pthread_mutex_unlock(&d->ct_mutex);
