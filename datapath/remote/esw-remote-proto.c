@@ -117,6 +117,15 @@ esw_rproto_abi(void)
 /* Connections. */
 
 _Static_assert(sizeof(union esw_ip_addr) == 16, "an address is 16 bytes");
+/* The conversions below copy every field of these structures: one added
+ * to them must be added to esw_rw_ct_tuple or esw_rw_ct_spec and here
+ * (then update these sizes). */
+_Static_assert(sizeof(struct esw_ct_tuple) == 40
+               && offsetof(struct esw_ct_tuple, ip_proto) == 36,
+               "struct esw_ct_tuple changed: encode its new fields");
+_Static_assert(sizeof(struct esw_ct_spec) == 112
+               && offsetof(struct esw_ct_spec, label) == 96,
+               "struct esw_ct_spec changed: encode its new fields");
 
 static void
 ct_tuple_to_wire(const struct esw_ct_tuple *t, struct esw_rw_ct_tuple *w)
