@@ -2523,7 +2523,9 @@ test_ct(void)
 static void
 test_ct_none(void)
 {
-    struct esw_dev *dev = open_dev("esw0", NULL);
+    struct esw_dev *dev = open_dev("esw0", &(struct esw_dev_config) {
+                                       .disabled_actions
+                                           = 1u << ESW_ACTION_CT });
     struct esw_ct_spec spec;
     struct esw_error err;
     struct esw_ct *ct;
@@ -2613,10 +2615,13 @@ test_reset(void)
     struct esw_rule_stats st;
     struct esw_vport_info info;
     struct esw_rule_spec spec;
+    struct esw_ct_spec cs;
+    struct esw_ct *ct, *ct2;
     struct esw_rule *r1;
     struct esw_dev *dev;
     uint32_t p0, vf0, vf1;
     int error = EAGAIN;
+    char buf[512];
 
     if (strcmp(test_driver(), "remote")) {
         printf("the remote driver only\n");
@@ -2640,6 +2645,17 @@ test_reset(void)
     }
     wait_idle(dev);
     CHECK_EQ(capture_count(dev, p0), 10);
+
+    /* Two connections, one deleted: the device keeps the other. */
+    memset(&cs, 0, sizeof cs);
+    cs.zone = 3;
+    cs.mark = 5;
+    ct_tuple_init(&cs.orig, IPPROTO_UDP, 0x0a000001, 5000, 0x0a000002, 53);
+    ct_tuple_init(&cs.reply, IPPROTO_UDP, 0x0a000002, 53, 0x0a000001, 5000);
+    CHECK_EQ(esw_ct_add(dev, &cs, NULL, &ct), 0);
+    cs.orig.src_port = cs.reply.dst_port = htons(5001);
+    CHECK_EQ(esw_ct_add(dev, &cs, NULL, &ct2), 0);
+    esw_ct_del(dev, ct2);
 
     /* The connection breaks: the device is reset, the driver reconnects
      * and takes the device the daemon kept over. */
@@ -2666,6 +2682,11 @@ test_reset(void)
     CHECK_EQ(esw_rule_get_stats(dev, r1, &st), 0);
     printf("rule: %"PRIu64" packets\n", st.packets);
     print_drops(dev, vf0);
+    esw_ct_get_spec(dev, ct, &cs);
+    printf("connections: %zu, %s\n", esw_ct_count(dev),
+           esw_ct_spec_format(&cs, buf, sizeof buf));
+    esw_ct_del(dev, ct);
+    printf("connections: %zu\n", esw_ct_count(dev));
     esw_dev_close(dev);
 }
 
