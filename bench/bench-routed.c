@@ -21,10 +21,12 @@
  *            userspace conntrack per packet; offloaded: the device's
  *            connection table, once the connections are in it):
  *            - Mpps of established traffic from pf0vf0 over 1, 1K and
- *              100K connections (10K with --quick).  The device holds
- *              max_conns (sim default 65536; ovs-ext passes no other):
- *              beyond, the offloaded figure is shown as not measured,
- *              with what the mix of device and software gives; and
+ *              100K connections (10K with --quick).  Both modes'
+ *              eSwitches get a table for all of them and the TCP ones
+ *              (other_config:eswitch-max-conns, ct_table_size()); were
+ *              it smaller, the offloaded figure would be shown as not
+ *              measured, with what the mix of device and software
+ *              gives; and
  *              of established TCP over 1K connections (a handshake
  *              through OVS first: SYN, SYN+ACK, ACK; then pure ACKs);
  *            - connections set up per second: the first 1K one at a
@@ -1004,6 +1006,14 @@ open_port(struct bench *b, const char *name, const char *type,
     return error;
 }
 
+/* The device's connection table: every connection of the largest point
+ * and the TCP ones (as many as the second point). */
+static unsigned int
+ct_table_size(const struct bench *b)
+{
+    return b->ct_points[CT_POINTS - 1] + b->ct_points[1];
+}
+
 static int
 run_mode(struct bench *b, struct result *r)
 {
@@ -1017,6 +1027,7 @@ run_mode(struct bench *b, struct result *r)
     smap_add(&cfg, "hw-offload", b->hw ? "true" : "false");
     smap_add(&cfg, "eswitch-pmd", b->hw ? "false" : "true");
     smap_add(&cfg, "pmd-cpu-mask", "0x1");
+    smap_add_format(&cfg, "eswitch-max-conns", "%u", ct_table_size(b));
     ovs_numa_init();            /* As bridge_init() does: PMD threads
                                  * need the CPU list, */
     odp_execute_init();         /* and the actions their implementation. */
@@ -1117,10 +1128,11 @@ print_ct(const struct bench *b, const struct ct_result *sw,
     printf("allow-related ACL (ct), zone %d: ct,recirc; +new from pf0vf0: "
            "ct(commit),output; +est: output\n", CT_ZONE);
     printf("  limits: OVS's conntrack maxconns %"PRIu32" (its default, "
-           "unchanged); device table %"PRIuSIZE" entries (sim default "
-           "max_conns: ovs-ext has no setting for it); the offload "
+           "unchanged); device table %"PRIuSIZE" entries "
+           "(other_config:eswitch-max-conns=%u, both modes); the offload "
            "worker's queue: its compiled-in bound (declines counted "
-           "below)\n", hw->ovs_maxconns, hw->dev_capacity);
+           "below)\n", hw->ovs_maxconns, hw->dev_capacity,
+           ct_table_size(b));
     for (int p = 0; p < CT_POINTS; p++) {
         unsigned int n = b->ct_points[p];
         char what[32], label[64];
@@ -1180,9 +1192,9 @@ print_ct(const struct bench *b, const struct ct_result *sw,
            "  answer to device entry, median (us)", "-", hw->lat_med_us,
            hw->lat_p99_us);
     printf("  offload worker: %"PRIu64" connections offered, %"PRIu64
-           " added, %"PRIu64" refused by the device (full), %"PRIu64
+           " added, %"PRIu64" refused by the device (table full), %"PRIu64
            " declined (queue full)\n", st->offered, st->added,
-           st->add_failed, st->declined_busy);
+           st->add_full, st->declined_busy);
 }
 
 static void

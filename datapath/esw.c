@@ -1249,7 +1249,8 @@ esw_ct_del(struct esw_dev *dev, struct esw_ct *ct)
 size_t
 esw_ct_flush(struct esw_dev *dev, const uint16_t *zone)
 {
-    return dev->driver->ct_flush ? dev->driver->ct_flush(dev, zone) : 0;
+    return (dev->driver->ct_flush && dev->caps.max_conns
+            ? dev->driver->ct_flush(dev, zone) : 0);
 }
 
 int
@@ -1274,7 +1275,9 @@ esw_ct_get_spec(struct esw_dev *dev, const struct esw_ct *ct,
 size_t
 esw_ct_count(struct esw_dev *dev)
 {
-    return dev->driver->ct_count ? dev->driver->ct_count(dev) : 0;
+    /* A driver without a table (caps.max_conns 0) is not asked. */
+    return (dev->driver->ct_count && dev->caps.max_conns
+            ? dev->driver->ct_count(dev) : 0);
 }
 
 size_t
@@ -1287,7 +1290,7 @@ void
 esw_ct_foreach(struct esw_dev *dev,
                bool (*cb)(struct esw_ct *, void *aux), void *aux)
 {
-    if (dev->driver->ct_foreach) {
+    if (dev->driver->ct_foreach && dev->caps.max_conns) {
         dev->driver->ct_foreach(dev, cb, aux);
     }
 }

@@ -54,6 +54,8 @@ enum ct_work_type {
     CT_WORK_DEL,
     CT_WORK_FLUSH,
     CT_WORK_FORGET,             /* Unregistered: drop everything. */
+    CT_WORK_DEV_ADDED,          /* An eSwitch: add the held connections. */
+    CT_WORK_DEV_GONE,           /* An eSwitch removed: take them out. */
 };
 
 struct ct_work {
@@ -62,6 +64,7 @@ struct ct_work {
     const void *handle;
     struct esw_ct_spec spec;    /* ADD, UPDATE (mark, label). */
     bool all_zones;             /* FLUSH. */
+    struct esw_dev *dev;        /* DEV_ADDED, DEV_GONE (referenced). */
 };
 
 /* A held connection: its entries in the devices. */
@@ -69,8 +72,14 @@ struct ct_conn {
     struct cmap_node node;      /* In 'conns', by handle. */
     const void *handle;
     uint16_t zone;
+    struct esw_ct_spec spec;    /* For eSwitches created later. */
+
+    /* Slots 0..n_devs-1 are used once each: an eSwitch removed leaves its
+     * slot NULL (readers read 'cts[i]' first, then 'devs[i]'). */
     size_t n_devs;
-    struct esw_dev *devs[CT_OFFLOAD_MAX_DEVS];              /* Referenced. */
+    size_t n_live;              /* Slots with an entry. */
+    struct esw_dev *devs[CT_OFFLOAD_MAX_DEVS];  /* Referenced while the
+                                                 * slot's entry lives. */
     ATOMIC(struct esw_ct *) cts[CT_OFFLOAD_MAX_DEVS];       /* NULL: gone. */
 
     /* The sweeper's (see hook_conn_last_used()). */
@@ -83,6 +92,23 @@ static struct latch wake;
 static struct cmap conns = CMAP_INITIALIZER;       /* Worker writes. */
 static atomic_bool enabled;
 static atomic_count pending = ATOMIC_COUNT_INIT(0);
+static atomic_count held = ATOMIC_COUNT_INIT(0);   /* Connections with a
+                                                    * device entry. */
+
+/* The eSwitches' devices, as eswitch.c creates and destroys them
+ * (ct_offload_dev_added(), ct_offload_dev_removed()), each referenced: the
+ * worker adds connections to these only, so that a removed eSwitch's
+ * device gets no new ones and is released once the worker took its
+ * entries out (CT_WORK_DEV_GONE). */
+static struct ovs_mutex devs_mutex = OVS_MUTEX_INITIALIZER;
+static struct esw_dev *esw_devs[CT_OFFLOAD_MAX_DEVS] OVS_GUARDED_BY(devs_mutex);
+static size_t n_esw_devs OVS_GUARDED_BY(devs_mutex);
+static bool worker_running OVS_GUARDED_BY(devs_mutex);
+
+/* Whether connection offload is off because the eSwitches have no
+ * connection table by configuration (eswitch-max-conns=0). */
+static atomic_bool no_tables;
+static atomic_uint64_t n_add_full;      /* Of n_add_failed: ENOSPC. */
 
 /* Counters. */
 static atomic_uint64_t n_offered, n_declined, n_declined_proto,
@@ -269,7 +295,7 @@ hook_conn_last_used(const void *handle, long long int *last_used)
     esw_rcu_read_lock();
     c = conn_find(handle);
     if (c) {
-        for (size_t i = 0; i < c->n_devs; i++) {
+        for (size_t i = 0; i < CT_OFFLOAD_MAX_DEVS; i++) {
             struct esw_ct *ct = conn_ct(c, i);
             struct esw_ct_stats st;
 
@@ -313,26 +339,93 @@ conn_free_cb(struct ct_conn *c)
     free(c);
 }
 
+/* Adds 'c' to 'dev', in slot 'c->n_devs', with a reference of its own
+ * to 'dev'.  Returns false if 'dev' refused it. */
+static bool
+conn_slot_add(struct ct_conn *c, struct esw_dev *dev)
+{
+    struct esw_error err;
+    struct esw_ct *ct;
+    int error;
+
+    if (c->n_devs >= CT_OFFLOAD_MAX_DEVS || !esw_ct_capacity(dev)) {
+        return false;
+    }
+    error = esw_ct_add(dev, &c->spec, &err, &ct);
+    if (error) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+        /* The connection stays in software on this device (its packets
+         * miss at the ct action): expected when the table is full,
+         * counted for eswitch/offload-stats. */
+        counter_inc(&n_add_failed);
+        if (error == ENOSPC) {
+            counter_inc(&n_add_full);
+        }
+        VLOG_DBG_RL(&rl, "%s: connection not offloaded: %s",
+                    esw_dev_name(dev), err.reason);
+        return false;
+    }
+    counter_inc(&n_added);
+    c->devs[c->n_devs] = esw_dev_lookup(esw_dev_name(dev));
+    ovs_assert(c->devs[c->n_devs] == dev);
+    atomic_store(&c->cts[c->n_devs], ct);
+    c->n_devs++;
+    if (!c->n_live++) {
+        atomic_count_inc(&held);
+    }
+    return true;
+}
+
+/* Takes 'c' out of the device of slot 'i', if it is there. */
+static void
+conn_slot_drop(struct ct_conn *c, size_t i)
+{
+    struct esw_ct *ct = conn_ct(c, i);
+
+    if (ct) {
+        atomic_store(&c->cts[i], NULL);
+        esw_ct_del(c->devs[i], ct);
+        esw_dev_close(c->devs[i]);
+        counter_inc(&n_removed);
+        if (!--c->n_live) {
+            atomic_count_dec(&held);
+        }
+    }
+}
+
+/* Stores in 'devs' the eSwitches' devices, each referenced, and returns
+ * how many. */
+static size_t
+devs_snapshot(struct esw_dev *devs[CT_OFFLOAD_MAX_DEVS])
+{
+    size_t n = 0;
+
+    ovs_mutex_lock(&devs_mutex);
+    for (size_t i = 0; i < n_esw_devs; i++) {
+        devs[n] = esw_dev_lookup(esw_dev_name(esw_devs[i]));
+        ovs_assert(devs[n] == esw_devs[i]);
+        n++;
+    }
+    ovs_mutex_unlock(&devs_mutex);
+    return n;
+}
+
 /* Removes 'c' from the devices and from 'conns'. */
 static void
 conn_remove(struct ct_conn *c)
 {
     cmap_remove(&conns, &c->node, handle_hash(c->handle));
     for (size_t i = 0; i < c->n_devs; i++) {
-        struct esw_ct *ct = conn_ct(c, i);
-
-        atomic_store(&c->cts[i], NULL);
-        esw_ct_del(c->devs[i], ct);
-        esw_dev_close(c->devs[i]);
+        conn_slot_drop(c, i);
     }
-    counter_inc(&n_removed);
     ovsrcu_postpone(conn_free_cb, c);
 }
 
 static void
 work_add(const struct ct_work *w)
 {
-    char names[CT_OFFLOAD_MAX_DEVS][ESW_NAME_MAX];
+    struct esw_dev *devs[CT_OFFLOAD_MAX_DEVS];
     struct ct_conn *c = conn_find(w->handle);
     size_t n;
 
@@ -343,39 +436,49 @@ work_add(const struct ct_work *w)
     c = xzalloc(sizeof *c);
     c->handle = w->handle;
     c->zone = w->spec.zone;
-    n = MIN(esw_dev_list(names, CT_OFFLOAD_MAX_DEVS), CT_OFFLOAD_MAX_DEVS);
+    c->spec = w->spec;
+    n = devs_snapshot(devs);
     for (size_t i = 0; i < n; i++) {
-        struct esw_dev *dev = esw_dev_lookup(names[i]);
-        struct esw_error err;
-        struct esw_ct *ct;
-        int error;
-
-        if (!dev) {
-            continue;
-        }
-        if (!esw_ct_capacity(dev)) {
-            esw_dev_close(dev);
-            continue;
-        }
-        error = esw_ct_add(dev, &w->spec, &err, &ct);
-        if (error) {
-            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-
-            /* The connection stays in software on this device (its
-             * packets miss at the ct action): expected when the table is
-             * full, counted for eswitch/offload-stats. */
-            counter_inc(&n_add_failed);
-            VLOG_DBG_RL(&rl, "%s: connection not offloaded: %s",
-                        esw_dev_name(dev), err.reason);
-            esw_dev_close(dev);
-            continue;
-        }
-        counter_inc(&n_added);
-        c->devs[c->n_devs] = dev;
-        atomic_init(&c->cts[c->n_devs], ct);
-        c->n_devs++;
+        conn_slot_add(c, devs[i]);
+        esw_dev_close(devs[i]);
     }
+    /* Held even if no device took it: OVS's conntrack counts it as taken
+     * (it is not offered again), and an eSwitch created later gets it. */
     cmap_insert(&conns, &c->node, handle_hash(c->handle));
+}
+
+/* Eswitch device 'dev' is new: gives it the connections held. */
+static void
+work_dev_added(struct esw_dev *dev)
+{
+    struct ct_conn *c;
+
+    CMAP_FOR_EACH (c, node, &conns) {
+        bool has = false;
+
+        for (size_t i = 0; i < c->n_devs; i++) {
+            has |= c->devs[i] == dev && conn_ct(c, i);
+        }
+        if (!has) {
+            conn_slot_add(c, dev);
+        }
+    }
+}
+
+/* Eswitch device 'dev' was removed: takes its entries out (releasing the
+ * references that kept it). */
+static void
+work_dev_gone(struct esw_dev *dev)
+{
+    struct ct_conn *c;
+
+    CMAP_FOR_EACH (c, node, &conns) {
+        for (size_t i = 0; i < c->n_devs; i++) {
+            if (c->devs[i] == dev) {
+                conn_slot_drop(c, i);
+            }
+        }
+    }
 }
 
 static void
@@ -384,9 +487,14 @@ work_update(const struct ct_work *w)
     struct ct_conn *c = conn_find(w->handle);
 
     if (c) {
+        c->spec.mark = w->spec.mark;
+        memcpy(c->spec.label, w->spec.label, sizeof c->spec.label);
         for (size_t i = 0; i < c->n_devs; i++) {
-            esw_ct_modify(c->devs[i], conn_ct(c, i), w->spec.mark,
-                          w->spec.label);
+            struct esw_ct *ct = conn_ct(c, i);
+
+            if (ct) {
+                esw_ct_modify(c->devs[i], ct, w->spec.mark, w->spec.label);
+            }
         }
         counter_inc(&n_updated);
     }
@@ -431,6 +539,16 @@ work_run(struct ct_work *w)
     case CT_WORK_FORGET:
         work_flush(true, 0);
         break;
+    case CT_WORK_DEV_ADDED:
+        if (ct_offload_enabled()) {
+            work_dev_added(w->dev);
+        }
+        esw_dev_close(w->dev);
+        break;
+    case CT_WORK_DEV_GONE:
+        work_dev_gone(w->dev);
+        esw_dev_close(w->dev);
+        break;
     }
 }
 
@@ -469,6 +587,9 @@ worker_start(void)
     if (ovsthread_once_start(&once)) {
         latch_init(&wake);
         ovs_thread_create("ct_offload", worker_main, NULL);
+        ovs_mutex_lock(&devs_mutex);
+        worker_running = true;
+        ovs_mutex_unlock(&devs_mutex);
         ovsthread_once_done(&once);
     }
 }
@@ -496,11 +617,18 @@ any_ct_device(void)
 void
 ct_offload_set_ovs_config(const struct smap *other_config)
 {
-    bool want = (smap_get_bool(other_config, "hw-offload", false)
-                 && eswitch_count() > 0 && any_ct_device());
-    bool on;
+    bool hw = smap_get_bool(other_config, "hw-offload", false);
+    bool want, on;
 
+    /* On with the first eSwitch with a table; then on while hw-offload
+     * stays on, so that the connections held survive their eSwitches
+     * being removed and go to those created later (OVS's conntrack
+     * offers a connection once: off, the provider would forget them). */
     atomic_read_relaxed(&enabled, &on);
+    want = hw && (on || (eswitch_count() > 0 && any_ct_device()));
+    atomic_store_relaxed(&no_tables, (hw && !eswitch_get_max_conns()
+                                      && eswitch_count() > 0
+                                      && !any_ct_device()));
     if (want == on) {
         return;
     }
@@ -542,10 +670,60 @@ ct_offload_get_stats(struct ct_offload_stats *s)
     s->declined_busy = counter_get(&n_declined_busy);
     s->added = counter_get(&n_added);
     s->add_failed = counter_get(&n_add_failed);
+    s->add_full = counter_get(&n_add_full);
     s->removed = counter_get(&n_removed);
     s->updated = counter_get(&n_updated);
     s->flushes = counter_get(&n_flushes);
     s->kept_alive = counter_get(&n_kept_alive);
-    s->connections = cmap_count(&conns);
+    s->connections = atomic_count_get(&held);
     s->pending = atomic_count_get(&pending);
+}
+
+bool
+ct_offload_no_tables(void)
+{
+    bool v;
+
+    atomic_read_relaxed(&no_tables, &v);
+    return v;
+}
+
+void
+ct_offload_dev_added(struct esw_dev *dev)
+{
+    ovs_mutex_lock(&devs_mutex);
+    if (n_esw_devs < CT_OFFLOAD_MAX_DEVS) {
+        esw_devs[n_esw_devs++] = esw_dev_lookup(esw_dev_name(dev));
+        if (worker_running) {
+            struct ct_work *w = xzalloc(sizeof *w);
+
+            w->type = CT_WORK_DEV_ADDED;
+            w->dev = esw_dev_lookup(esw_dev_name(dev));
+            work_queue(w);
+        }
+    }
+    ovs_mutex_unlock(&devs_mutex);
+}
+
+void
+ct_offload_dev_removed(struct esw_dev *dev)
+{
+    ovs_mutex_lock(&devs_mutex);
+    for (size_t i = 0; i < n_esw_devs; i++) {
+        if (esw_devs[i] == dev) {
+            esw_devs[i] = esw_devs[--n_esw_devs];
+            if (worker_running) {
+                /* The worker releases the list's reference. */
+                struct ct_work *w = xzalloc(sizeof *w);
+
+                w->type = CT_WORK_DEV_GONE;
+                w->dev = dev;
+                work_queue(w);
+            } else {
+                esw_dev_close(dev);
+            }
+            break;
+        }
+    }
+    ovs_mutex_unlock(&devs_mutex);
 }

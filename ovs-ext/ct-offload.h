@@ -41,8 +41,10 @@ struct smap;
 void ct_offload_tuple_to_esw(const struct ct_dpif_tuple *,
                              struct esw_ct_tuple *);
 
-/* Registers or unregisters the hooks after 'other_config' (hw-offload) and
- * whether eSwitches with a connection table exist.  Main thread. */
+/* Registers the hooks when 'other_config' has hw-offload on and an
+ * eSwitch with a connection table exists, and keeps them while hw-offload
+ * stays on (an eSwitch created later gets the connections held);
+ * unregisters them when hw-offload goes off.  Main thread. */
 void ct_offload_set_ovs_config(const struct smap *other_config);
 
 /* True if the hooks are registered. */
@@ -57,14 +59,32 @@ struct ct_offload_stats {
     uint64_t declined_busy;     /* The worker's queue was full. */
     uint64_t added;             /* Device entries added. */
     uint64_t add_failed;        /* Adds a device refused (full...). */
-    uint64_t removed;           /* Entries removed (deleted, flushed). */
+    uint64_t add_full;          /* Of which a full table. */
+    uint64_t removed;           /* Entries removed (deleted, flushed,
+                                 * their eSwitch removed). */
     uint64_t updated;           /* Mark or label changes. */
     uint64_t flushes;           /* OVS flushes (zone or all). */
     uint64_t kept_alive;        /* Last-used answers to the sweeper. */
-    uint64_t connections;       /* Connections held now. */
+    uint64_t connections;       /* Connections in a device now. */
     uint64_t pending;           /* Work items queued now. */
 };
 
 void ct_offload_get_stats(struct ct_offload_stats *);
+
+/* True if connection offload is off only because the eSwitches have no
+ * connection table (other_config:eswitch-max-conns=0), with hw-offload. */
+bool ct_offload_no_tables(void);
+
+/* eswitch.c tells which devices are eSwitches (main thread).  A
+ * connection goes to the eSwitches' devices only (up to 8): to those that
+ * exist when it is taken, and to an eSwitch created later
+ * (ct_offload_dev_added(): the worker adds the connections held to it).
+ * An eSwitch removed (ct_offload_dev_removed()) gets no new connections;
+ * the worker takes its entries out a moment later and releases the
+ * device: the provider keeps no device alive after its eSwitch beyond
+ * that moment. */
+struct esw_dev;
+void ct_offload_dev_added(struct esw_dev *);
+void ct_offload_dev_removed(struct esw_dev *);
 
 #endif /* ct-offload.h */

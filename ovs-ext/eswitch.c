@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ct-offload.h"
 #include "dirs.h"
 #include "echo-arg.h"
 #include "eswitch-dpdk.h"
@@ -24,6 +25,7 @@
 #include "eswitch-state.h"
 #include "hash.h"
 #include "if-notifier.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "seq.h"
 #include "smap.h"
@@ -49,9 +51,10 @@ VLOG_DEFINE_THIS_MODULE(eswitch);
  * The settings come from three places:
  *
  *   - Open_vSwitch other_config (eswitch_set_ovs_config(), and
- *     eswitch_set_max_rules() from the offload provider): the layout of
- *     eSwitches created from it ('eswitch_ovs_layout'), their rule
- *     capacity and whether their forwarding threads spin;
+ *     eswitch_set_max_rules() and eswitch_set_max_conns() from the
+ *     offload provider): the layout of eSwitches created from it
+ *     ('eswitch_ovs_layout'), their rule and connection capacities and
+ *     whether their forwarding threads spin;
  *
  *   - ovs-vswitchd's command line (eswitch_set_mgmt_options(), before the
  *     main loop, hence not guarded): the configuration file, the recovery
@@ -68,6 +71,11 @@ struct hmap eswitches OVS_GUARDED_BY(eswitch_mutex)
 
 /* Rule capacity of eSwitches created from now on (0: driver default). */
 static uint32_t eswitch_max_rules OVS_GUARDED_BY(eswitch_mutex);
+
+/* Connection table capacity of eSwitches created from now on (0: none,
+ * ESWITCH_CONNS_DEFAULT: driver default). */
+static uint32_t eswitch_max_conns OVS_GUARDED_BY(eswitch_mutex)
+    = ESWITCH_CONNS_DEFAULT;
 
 /* Whether eSwitches created from now on spin on their host sides instead
  * of sleeping (other_config:eswitch-busy-poll, for benchmarks). */
@@ -595,6 +603,16 @@ eswitch_create__(const char *name, uint32_t pf,
     size_t n_ids;
     int error;
 
+    if (!eswitch_max_conns) {
+        /* No connection table: a ct action would only ever miss. */
+        dev_cfg.disabled_actions = 1u << ESW_ACTION_CT;
+        dev_cfg.disabled_match_fields = ((1u << ESW_MATCH_CT_STATE)
+                                         | (1u << ESW_MATCH_CT_ZONE)
+                                         | (1u << ESW_MATCH_CT_MARK)
+                                         | (1u << ESW_MATCH_CT_LABEL));
+    } else if (eswitch_max_conns != ESWITCH_CONNS_DEFAULT) {
+        dev_cfg.max_conns = eswitch_max_conns;
+    }
     if (pfc) {
         layout.n_vfs = pfc->n_vfs;
         layout.n_sfs = 0;
@@ -642,6 +660,7 @@ eswitch_create__(const char *name, uint32_t pf,
     hmap_init(&esw->claims);
     hmap_init(&esw->fns);
     hmap_insert(&eswitches, &esw->node, hash_string(esw->name, 0));
+    ct_offload_dev_added(dev);
     if (esw->adopted) {
         adopt_hotplugged__(esw, ids, n_ids);
     }
@@ -674,6 +693,7 @@ eswitch_destroy__(struct eswitch *esw) OVS_REQUIRES(eswitch_mutex)
         free(fn);
     }
     hmap_destroy(&esw->fns);
+    ct_offload_dev_removed(esw->dev);
     esw_dev_close(esw->dev);
     free(esw);
 }
@@ -875,6 +895,54 @@ eswitch_set_max_rules(uint32_t max_rules)
     ovs_mutex_lock(&eswitch_mutex);
     eswitch_max_rules = max_rules;
     ovs_mutex_unlock(&eswitch_mutex);
+}
+
+static void
+format_max_conns(struct ds *s, uint32_t max_conns)
+{
+    if (max_conns == ESWITCH_CONNS_DEFAULT) {
+        ds_put_cstr(s, "the driver's default");
+    } else {
+        ds_put_format(s, "%"PRIu32, max_conns);
+    }
+}
+
+void
+eswitch_set_max_conns(uint32_t max_conns)
+{
+    ovs_mutex_lock(&eswitch_mutex);
+    if (max_conns != eswitch_max_conns && !hmap_is_empty(&eswitches)) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        const struct eswitch *esw;
+
+        /* A table is sized when its device is created: say which ones
+         * this does not change. */
+        ds_put_cstr(&s, "eswitch-max-conns ");
+        format_max_conns(&s, eswitch_max_conns);
+        ds_put_cstr(&s, " -> ");
+        format_max_conns(&s, max_conns);
+        ds_put_cstr(&s, ": applies to eswitches created from now on;");
+        HMAP_FOR_EACH (esw, node, &eswitches) {
+            ds_put_format(&s, " %s keeps %"PRIuSIZE",", esw->name,
+                          esw_ct_capacity(esw->dev));
+        }
+        ds_chomp(&s, ',');
+        VLOG_INFO("%s", ds_cstr(&s));
+        ds_destroy(&s);
+    }
+    eswitch_max_conns = max_conns;
+    ovs_mutex_unlock(&eswitch_mutex);
+}
+
+uint32_t
+eswitch_get_max_conns(void)
+{
+    uint32_t max_conns;
+
+    ovs_mutex_lock(&eswitch_mutex);
+    max_conns = eswitch_max_conns;
+    ovs_mutex_unlock(&eswitch_mutex);
+    return max_conns;
 }
 
 /* Applies other_config:eswitch-vhost-dir (an absolute directory) to the

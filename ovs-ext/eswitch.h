@@ -110,6 +110,20 @@ void eswitch_set_ovs_config(const struct smap *other_config);
  * calls it with other_config:eswitch-max-rules (tests of a full table). */
 void eswitch_set_max_rules(uint32_t max_rules);
 
+/* Sets the connection table capacity of eSwitches created from now on:
+ * 'max_conns' connections, 0 for none (the eSwitch then offers neither the
+ * ct action nor the ct_* matches: conntrack stays in software), or
+ * ESWITCH_CONNS_DEFAULT for the driver's default (65536 for sim).
+ * Existing eSwitches keep their table (a change while some exist is
+ * logged, naming them).  The offload provider calls it with
+ * other_config:eswitch-max-conns, 0..ESWITCH_MAX_CONNS (sim's most). */
+#define ESWITCH_CONNS_DEFAULT UINT32_MAX
+#define ESWITCH_MAX_CONNS (1u << 22)
+void eswitch_set_max_conns(uint32_t max_conns);
+
+/* The last value given to eswitch_set_max_conns(). */
+uint32_t eswitch_get_max_conns(void);
+
 /* Makes uplink port 'port_name', with Interface 'options', the manager of
  * its eSwitch (created if needed) and claims the uplink function.  On
  * success stores the eSwitch in '*eswp' and the uplink's vport in

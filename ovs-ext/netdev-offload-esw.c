@@ -45,6 +45,7 @@
 #include "eswitch.h"
 #include "netdev-esw.h"
 #include "offload-xlate.h"
+#include "values.h"
 
 VLOG_DEFINE_THIS_MODULE(netdev_offload_esw);
 
@@ -1270,6 +1271,41 @@ sweep_tunnel_flows(void) OVS_REQUIRES(offload_mutex)
     }
 }
 
+/* Applies other_config:eswitch-max-conns (see the header).  A bad value
+ * is logged once and changes nothing, as a bad eswitch layout. */
+static void
+set_max_conns(const struct smap *other_config)
+{
+    static char *last_error;
+    const char *value = smap_get(other_config, "eswitch-max-conns");
+    uint32_t max_conns = ESWITCH_CONNS_DEFAULT;
+    char *error = NULL;
+
+    if (value && value_parse_uint_arg("eswitch-max-conns", value, 0,
+                                      ESWITCH_MAX_CONNS, &max_conns,
+                                      &error)) {
+        if (!last_error || strcmp(last_error, error)) {
+            uint32_t kept = eswitch_get_max_conns();
+
+            if (kept == ESWITCH_CONNS_DEFAULT) {
+                VLOG_WARN("Open_vSwitch other_config: %s (keeping the "
+                          "driver's default)", error);
+            } else {
+                VLOG_WARN("Open_vSwitch other_config: %s (keeping %"PRIu32
+                          ")", error, kept);
+            }
+            free(last_error);
+            last_error = error;
+        } else {
+            free(error);
+        }
+        return;
+    }
+    free(last_error);
+    last_error = NULL;
+    eswitch_set_max_conns(max_conns);
+}
+
 void
 netdev_offload_esw_set_ovs_config(const struct smap *other_config)
 {
@@ -1279,6 +1315,7 @@ netdev_offload_esw_set_ovs_config(const struct smap *other_config)
 
     max_rules = smap_get_ullong(other_config, "eswitch-max-rules", 0);
     eswitch_set_max_rules(MIN(max_rules, UINT32_MAX));
+    set_max_conns(other_config);
 
     stale_sweep(smap_get_bool(other_config, "flow-restore-wait", false));
     ovs_mutex_lock(&offload_mutex);

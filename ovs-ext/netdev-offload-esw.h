@@ -32,6 +32,12 @@
  *                      back.  OVS itself cannot switch its flow API off.
  *   eswitch-max-rules=N  rule capacity of eSwitches created afterwards
  *                      (tests; 0 or absent: the driver's default).
+ *   eswitch-max-conns=N  connection table capacity of eSwitches created
+ *                      afterwards, 0..4194304 (absent: the driver's
+ *                      default, 65536 for sim; 0: no table, conntrack
+ *                      stays in software); existing eSwitches keep theirs
+ *                      (logged).  A bad value is logged once (WARN) and
+ *                      changes nothing.
  *
  * State: each claimed netdev has its own table of flows (its flow API
  * data, created by init_flow_api and freed by uninit_flow_api, as

@@ -258,6 +258,22 @@ struct format_stats_aux {
     struct json *json;
 };
 
+/* Why conntrack stays in software although hw-offload is on. */
+static void
+format_ct_no_tables(struct ds *out, struct json *json)
+{
+    static const char reason[] = "no eswitch has a connection table "
+                                 "(eswitch-max-conns=0)";
+
+    if (out) {
+        ds_put_format(out, "connection offload: off: %s: conntrack stays "
+                      "in software\n", reason);
+    }
+    if (json) {
+        json_object_put_string(json, "conntrack_off_reason", reason);
+    }
+}
+
 /* Connection offload's counters (ct-offload.h), once OVS's conntrack
  * offered a connection or was flushed. */
 static void
@@ -266,6 +282,9 @@ format_ct_stats(struct ds *out, struct json *json)
     struct ct_offload_stats s;
 
     ct_offload_get_stats(&s);
+    if (ct_offload_no_tables()) {
+        format_ct_no_tables(out, json);
+    }
     if (!s.offered && !s.connections && !s.flushes) {
         return;                 /* No connection tracked yet. */
     }
@@ -284,6 +303,11 @@ format_ct_stats(struct ds *out, struct json *json)
         ds_put_format(out, "  device entries added: %"PRIu64" (refused by a "
                       "device %"PRIu64"), removed: %"PRIu64"\n", s.added,
                       s.add_failed, s.removed);
+        if (s.add_failed) {
+            ds_put_format(out, "  refused by a device: table full %"PRIu64
+                          ", other %"PRIu64"\n", s.add_full,
+                          s.add_failed - s.add_full);
+        }
         ds_put_format(out, "  mark/label updates: %"PRIu64", flushes: %"
                       PRIu64", last-used answers: %"PRIu64"\n", s.updated,
                       s.flushes, s.kept_alive);
@@ -307,6 +331,8 @@ format_ct_stats(struct ds *out, struct json *json)
                         json_integer_create(s.declined_busy));
         json_object_put(j, "added", json_integer_create(s.added));
         json_object_put(j, "add_failed", json_integer_create(s.add_failed));
+        json_object_put(j, "add_failed_full",
+                        json_integer_create(s.add_full));
         json_object_put(j, "removed", json_integer_create(s.removed));
         json_object_put(j, "updated", json_integer_create(s.updated));
         json_object_put(j, "flushes", json_integer_create(s.flushes));
