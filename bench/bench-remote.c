@@ -19,6 +19,11 @@
  *     until the function's host side has them all (remote: through the
  *     send ring);
  *   - N reads of a vport's counters (remote: from shared memory);
+ *   - connection table: esw_ct_add() of N distinct UDP connections, one
+ *     caller (as ct-offload's worker), N reads of their counters
+ *     (esw_ct_get_stats(), what conntrack's sweeper asks through
+ *     ct-offload; remote: from the daemon's shared table), then their
+ *     deletion (pipelined by the remote driver);
  *   - offloaded forwarding: N frames written to a wire uplink's socket
  *     (esw-io-wire.c: the same injection in both, a SOCK_SEQPACKET
  *     connection from this process) and forwarded by one device rule to
@@ -70,6 +75,8 @@ struct result {
     double miss_mpps;
     double send_mpps;
     double stats_mps;           /* Vport counter reads, millions/s. */
+    double ct_add_rate, ct_del_rate;    /* Connections/s. */
+    double ct_stats_mps;        /* Connection counter reads, millions/s. */
     double fwd_mpps;            /* Offloaded forwarding. */
 };
 
@@ -121,7 +128,12 @@ offloaded(struct esw_dev *dev, const char *driver, uint32_t out, size_t n)
     size_t got;
     int fd, error;
 
-    snprintf(io.path, sizeof io.path, "%s/wire-%s.sock", wire_dir, driver);
+    /* A socket of its own each time: the previous run's listener may not
+     * be closed yet (its vport's host side goes after a grace period). */
+    static int n_runs;
+
+    snprintf(io.path, sizeof io.path, "%s/wire-%s-%d.sock", wire_dir, driver,
+             n_runs++);
     error = esw_vport_add(dev, &cfg, &err, &wire);
     if (error) {
         die(err.reason, error);
@@ -191,6 +203,7 @@ offloaded(struct esw_dev *dev, const char *driver, uint32_t out, size_t n)
     }
     esw_rule_del(dev, rule);
     esw_vport_del(dev, wire);
+    unlink(io.path);
     return n / (t1 - t0) / 1e6;
 }
 
@@ -324,6 +337,47 @@ run(const char *driver, size_t n_rules, size_t n_pkts, struct result *res)
     }
     res->stats_mps = n_pkts / (now() - t0) / 1e6;
 
+    /* Connections. */
+    struct esw_ct **cts = calloc(n_rules, sizeof *cts);
+
+    t0 = now();
+    for (size_t i = 0; i < n_rules; i++) {
+        struct esw_ct_spec spec;
+        struct esw_error err;
+
+        memset(&spec, 0, sizeof spec);
+        spec.zone = 1;
+        spec.orig.ip_proto = spec.reply.ip_proto = 17;
+        spec.orig.src.ip4 = spec.reply.dst.ip4 = htonl(0x0a000000 + i);
+        spec.orig.dst.ip4 = spec.reply.src.ip4 = htonl(0x0b000001);
+        spec.orig.src_port = spec.reply.dst_port = htons(1024 + i % 60000);
+        spec.orig.dst_port = spec.reply.src_port = htons(53);
+        error = esw_ct_add(dev, &spec, &err, &cts[i]);
+        if (error) {
+            die(err.reason, error);
+        }
+    }
+    res->ct_add_rate = n_rules / (now() - t0);
+    t0 = now();
+    for (size_t i = 0; i < n_pkts; i++) {
+        struct esw_ct_stats st;
+
+        error = esw_ct_get_stats(dev, cts[i % n_rules], &st);
+        if (error) {
+            die("connection stats", error);
+        }
+    }
+    res->ct_stats_mps = n_pkts / (now() - t0) / 1e6;
+    t0 = now();
+    for (size_t i = 0; i < n_rules; i++) {
+        esw_ct_del(dev, cts[i]);
+    }
+    if (esw_ct_count(dev)) {        /* Also waits for the deletions. */
+        die("connections left", EINVAL);
+    }
+    res->ct_del_rate = n_rules / (now() - t0);
+    free(cts);
+
     /* The best of three: the figure is a wire socket's rate on a loaded
      * machine. */
     res->fwd_mpps = 0;
@@ -416,13 +470,6 @@ main(int argc, char *argv[])
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
     unlink(log);
-    for (int i = 0; i < 2; i++) {
-        char wire[96];
-
-        snprintf(wire, sizeof wire, "%s/wire-%s.sock", dir,
-                 i ? "remote" : "sim");
-        unlink(wire);
-    }
     rmdir(dir);
 
     printf("device API calls, in-process (sim) vs in ovs-eswitchd (remote);"
@@ -438,6 +485,15 @@ main(int argc, char *argv[])
     printf("%-34s %12.2f %12.2f %7.1fx\n", "OVS's sends to a function (Mpps)",
            sim.send_mpps, remote.send_mpps,
            sim.send_mpps / remote.send_mpps);
+    printf("%-34s %12.0f %12.0f %7.1fx\n", "connection insertion (conns/s)",
+           sim.ct_add_rate, remote.ct_add_rate,
+           sim.ct_add_rate / remote.ct_add_rate);
+    printf("%-34s %12.0f %12.0f %7.1fx\n", "connection deletion (conns/s)",
+           sim.ct_del_rate, remote.ct_del_rate,
+           sim.ct_del_rate / remote.ct_del_rate);
+    printf("%-34s %12.2f %12.2f %7.1fx\n", "connection counter reads (M/s)",
+           sim.ct_stats_mps, remote.ct_stats_mps,
+           sim.ct_stats_mps / remote.ct_stats_mps);
     printf("%-34s %12.2f %12.2f %7.1fx\n", "vport counter reads (M/s)",
            sim.stats_mps, remote.stats_mps,
            sim.stats_mps / remote.stats_mps);

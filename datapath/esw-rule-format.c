@@ -503,15 +503,23 @@ esw_rule_spec_format(const struct esw_rule_spec *spec, char *buf,
     return buf;
 }
 
+/* As OVS's ct_dpif_format_tuple(). */
 static void
-put_ct_tuple(struct fmt *f, const char *name, const struct esw_ct_tuple *t)
+put_ct_tuple(struct fmt *f, const char *name, const struct esw_ct_spec *spec,
+             const struct esw_ct_tuple *t)
 {
-    char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
+    char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+    int af = spec->ipv6 ? AF_INET6 : AF_INET;
 
-    inet_ntop(AF_INET, &t->src.ip4, src, sizeof src);
-    inet_ntop(AF_INET, &t->dst.ip4, dst, sizeof dst);
-    put(f, ",%s=(src=%s,dst=%s,sport=%u,dport=%u)", name, src, dst,
-        ntohs(t->src_port), ntohs(t->dst_port));
+    inet_ntop(af, &t->src, src, sizeof src);
+    inet_ntop(af, &t->dst, dst, sizeof dst);
+    if (t->ip_proto == IPPROTO_ICMP || t->ip_proto == IPPROTO_ICMPV6) {
+        put(f, ",%s=(src=%s,dst=%s,id=%u,type=%u,code=%u)", name, src, dst,
+            ntohs(t->icmp_id), t->icmp_type, t->icmp_code);
+    } else {
+        put(f, ",%s=(src=%s,dst=%s,sport=%u,dport=%u)", name, src, dst,
+            ntohs(t->src_port), ntohs(t->dst_port));
+    }
 }
 
 char *
@@ -525,9 +533,12 @@ esw_ct_spec_format(const struct esw_ct_spec *spec, char *buf, size_t size)
     }
     buf[0] = '\0';
     put(&f, "%s", (spec->orig.ip_proto == IPPROTO_TCP ? "tcp"
-                   : spec->orig.ip_proto == IPPROTO_UDP ? "udp" : "?"));
-    put_ct_tuple(&f, "orig", &spec->orig);
-    put_ct_tuple(&f, "reply", &spec->reply);
+                   : spec->orig.ip_proto == IPPROTO_UDP ? "udp"
+                   : spec->orig.ip_proto == IPPROTO_ICMP ? "icmp"
+                   : spec->orig.ip_proto == IPPROTO_ICMPV6 ? "icmpv6"
+                   : "?"));
+    put_ct_tuple(&f, "orig", spec, &spec->orig);
+    put_ct_tuple(&f, "reply", spec, &spec->reply);
     if (spec->zone) {
         put(&f, ",zone=%u", spec->zone);
     }

@@ -1139,10 +1139,61 @@ esw_meter_list(struct esw_dev *dev, uint32_t ids[], size_t max)
 /* Connection table. */
 
 static bool
+ct_addr_eq(const union esw_ip_addr *a, const union esw_ip_addr *b)
+{
+    return !memcmp(a, b, sizeof *a);
+}
+
+static bool
 ct_tuple_eq_reverse(const struct esw_ct_tuple *a, const struct esw_ct_tuple *b)
 {
-    return (a->src.ip4 == b->dst.ip4 && a->dst.ip4 == b->src.ip4
+    return (ct_addr_eq(&a->src, &b->dst) && ct_addr_eq(&a->dst, &b->src)
             && a->src_port == b->dst_port && a->dst_port == b->src_port);
+}
+
+/* ICMP types of OVS's conntrack (lib/conntrack.c's reverse_icmp_type()). */
+#define CT_ICMP4_ECHO_REPLY        0
+#define CT_ICMP4_ECHO_REQUEST      8
+#define CT_ICMP4_TIMESTAMP        13
+#define CT_ICMP4_TIMESTAMPREPLY   14
+#define CT_ICMP4_INFOREQUEST      15
+#define CT_ICMP4_INFOREPLY        16
+#define CT_ICMP6_ECHO_REQUEST    128
+#define CT_ICMP6_ECHO_REPLY      129
+
+/* The checks of an ICMP (ICMPv6 if 'ipv6') connection's tuples 'o' and
+ * 'r': an echo request and its reply, with one id. */
+static int
+ct_check_icmp(const struct esw_ct_tuple *o, const struct esw_ct_tuple *r,
+              bool ipv6, struct esw_error *err)
+{
+    uint8_t req = ipv6 ? CT_ICMP6_ECHO_REQUEST : CT_ICMP4_ECHO_REQUEST;
+    uint8_t rep = ipv6 ? CT_ICMP6_ECHO_REPLY : CT_ICMP4_ECHO_REPLY;
+
+    if (o->icmp_id != r->icmp_id) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1,
+                             "icmp: the two directions' ids differ");
+    }
+    if (o->icmp_code || r->icmp_code) {
+        return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1,
+                             "icmp: code %u, not 0",
+                             o->icmp_code ? o->icmp_code : r->icmp_code);
+    }
+    if (o->icmp_type == req && r->icmp_type == rep) {
+        return 0;
+    }
+    if (!ipv6
+        && ((o->icmp_type == CT_ICMP4_TIMESTAMP
+             && r->icmp_type == CT_ICMP4_TIMESTAMPREPLY)
+            || (o->icmp_type == CT_ICMP4_INFOREQUEST
+                && r->icmp_type == CT_ICMP4_INFOREPLY))) {
+        return esw_error_set(err, EOPNOTSUPP, ESW_ERROR_CT, -1,
+                             "icmp type %u connections not supported "
+                             "(echo only)", o->icmp_type);
+    }
+    return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1,
+                         "icmp types %u and %u: not a request and its "
+                         "reply", o->icmp_type, r->icmp_type);
 }
 
 /* The checks of 'spec' that depend on no device state. */
@@ -1150,24 +1201,33 @@ static int
 ct_check_spec(const struct esw_ct_spec *spec, struct esw_error *err)
 {
     const struct esw_ct_tuple *o = &spec->orig, *r = &spec->reply;
+    uint8_t icmp = spec->ipv6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
     uint16_t nat = spec->nat;
+    bool ports;
+    int error;
 
-    if (spec->ipv6) {
-        return esw_error_set(err, EOPNOTSUPP, ESW_ERROR_CT, -1,
-                             "IPv6 connections not supported");
-    }
-    if (o->ip_proto != IPPROTO_TCP && o->ip_proto != IPPROTO_UDP) {
+    if (o->ip_proto != IPPROTO_TCP && o->ip_proto != IPPROTO_UDP
+        && o->ip_proto != icmp) {
         return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1,
-                             "protocol %u: not tcp or udp", o->ip_proto);
+                             "protocol %u: not tcp, udp or %s", o->ip_proto,
+                             spec->ipv6 ? "icmpv6" : "icmp");
     }
     if (r->ip_proto != o->ip_proto) {
         return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1,
                              "the two directions' protocols differ");
     }
-    if (!o->src_port || !o->dst_port || !r->src_port || !r->dst_port) {
-        return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1, "port 0");
+    ports = o->ip_proto != icmp;
+    if (ports) {
+        if (!o->src_port || !o->dst_port || !r->src_port || !r->dst_port) {
+            return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1, "port 0");
+        }
+    } else {
+        error = ct_check_icmp(o, r, spec->ipv6, err);
+        if (error) {
+            return error;
+        }
     }
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; !spec->ipv6 && i < 2; i++) {
         const struct esw_ct_tuple *t = i ? r : o;
 
         if (memcmp(&t->src.ip6.s6_addr[4], &in6addr_any.s6_addr[4], 12)
@@ -1185,16 +1245,21 @@ ct_check_spec(const struct esw_ct_spec *spec, struct esw_error *err)
         return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1,
                              "nat: source and destination at once");
     }
+    /* ICMP: OVS translates the addresses only (port bits, set when the
+     * nat() action has a port range, change nothing); the ids and types
+     * were checked above. */
     if (nat & ESW_CT_NAT_SRC) {
         /* The reply comes from the original destination. */
-        if (r->src.ip4 != o->dst.ip4 || r->src_port != o->dst_port) {
+        if (!ct_addr_eq(&r->src, &o->dst)
+            || (ports && r->src_port != o->dst_port)) {
             return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1,
                                  "snat: the reply's source is not the "
                                  "original destination");
         }
     } else if (nat & ESW_CT_NAT_DST) {
         /* The reply goes to the original source. */
-        if (r->dst.ip4 != o->src.ip4 || r->dst_port != o->src_port) {
+        if (!ct_addr_eq(&r->dst, &o->src)
+            || (ports && r->dst_port != o->src_port)) {
             return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1,
                                  "dnat: the reply's destination is not the "
                                  "original source");
@@ -1202,7 +1267,9 @@ ct_check_spec(const struct esw_ct_spec *spec, struct esw_error *err)
     } else if (nat) {
         return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1,
                              "nat %#x: a port without its address", nat);
-    } else if (!ct_tuple_eq_reverse(o, r)) {
+    } else if (ports ? !ct_tuple_eq_reverse(o, r)
+               : (!ct_addr_eq(&o->src, &r->dst)
+                  || !ct_addr_eq(&o->dst, &r->src))) {
         return esw_error_set(err, EINVAL, ESW_ERROR_CT, -1,
                              "no nat: the reply tuple is not the reverse "
                              "of the original");

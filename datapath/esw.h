@@ -682,9 +682,14 @@ size_t esw_meter_list(struct esw_dev *, uint32_t ids[], size_t max);
  * original after NAT).  A packet of the original direction that is NATed
  * leaves with the reverse of the reply tuple, a reply with the reverse of
  * the original tuple: addresses and ports are rewritten with their
- * checksums exactly as OVS's conntrack rewrites them.  TCP and UDP over
- * IPv4; NAT changes either the source or the destination (OVS's
- * NAT_ACTION_* bits in 'nat').
+ * checksums exactly as OVS's conntrack rewrites them.  TCP, UDP and ICMP
+ * echo over IPv4, TCP, UDP and ICMPv6 echo over IPv6; NAT changes either
+ * the source or the destination (OVS's NAT_ACTION_* bits in 'nat'): the
+ * address and, for TCP and UDP, the port (OVS never translates an ICMP
+ * echo's id).  An ICMP echo connection is keyed as OVS's conntrack keys
+ * it: addresses, id, type and code; its original tuple is an echo
+ * request's (ICMP type 8, ICMPv6 128), its reply tuple an echo reply's
+ * (0, 129), codes 0, both with the same id.
  *
  * ESW_ACTION_CT (zone Z, nat N), followed by RECIRC: the packet's tuple is
  * looked up in zone Z.  Found, the packet continues in the RECIRC's chain
@@ -693,10 +698,12 @@ size_t esw_meter_list(struct esw_dev *, uint32_t ids[], size_t max);
  * ct_mark and ct_label the entry's; with N the packet is NATed first
  * (unless an earlier CT of the same zone did).  Not found, or a packet
  * OVS's conntrack would judge on its own (TCP SYN, FIN or RST or invalid
- * flags, an IP fragment, a bad IPv4 or L4 checksum, a truncated header, a
- * zero port), or a device without a connection table: a miss in a later
- * chain (see "Chains": the packet goes to the representor exactly as it
- * entered chain 0, and OVS tracks it itself).  An entry's counters count
+ * flags, an IP fragment, an IPv6 extension header, a bad IPv4 or L4
+ * checksum, a truncated header, a zero port, an ICMP message other than
+ * an echo request or reply of code 0: errors, which OVS relates to
+ * another connection, included), or a device without a connection table:
+ * a miss in a later chain (see "Chains": the packet goes to the
+ * representor exactly as it entered chain 0, and OVS tracks it itself).  An entry's counters count
  * the packets that then complete their chains, per direction.
  *
  * ESW_ACTION_CT_CLEAR, anywhere in a rule: the packet's CT metadata is
@@ -726,16 +733,30 @@ size_t esw_meter_list(struct esw_dev *, uint32_t ids[], size_t max);
 #define ESW_CT_NAT_DST      0x04
 #define ESW_CT_NAT_DST_PORT 0x08
 
+/* As OVS's ct_dpif_tuple: for ICMP and ICMPv6 the echo id takes the
+ * source port's place, the type and code the destination port's. */
 struct esw_ct_tuple {
     union esw_ip_addr src, dst;     /* Network order (IPv4: 'ip4'). */
-    uint16_t src_port, dst_port;    /* Network order. */
-    uint8_t ip_proto;               /* IPPROTO_TCP or IPPROTO_UDP. */
+    union {
+        uint16_t src_port;          /* TCP, UDP: network order. */
+        uint16_t icmp_id;           /* ICMP echo: network order. */
+    };
+    union {
+        uint16_t dst_port;          /* TCP, UDP: network order. */
+        struct {
+            uint8_t icmp_type;      /* ICMP echo. */
+            uint8_t icmp_code;
+        };
+    };
+    uint8_t ip_proto;               /* IPPROTO_TCP, IPPROTO_UDP,
+                                     * IPPROTO_ICMP (IPv4) or
+                                     * IPPROTO_ICMPV6 (IPv6). */
 };
 
 struct esw_ct_spec {
     uint16_t zone;
     uint16_t nat;                   /* ESW_CT_NAT_*. */
-    bool ipv6;                      /* Not supported yet (EOPNOTSUPP). */
+    bool ipv6;                      /* Both tuples' addresses are IPv6. */
     struct esw_ct_tuple orig;       /* Original direction. */
     struct esw_ct_tuple reply;      /* Reply direction. */
     uint32_t mark;
@@ -751,10 +772,13 @@ struct esw_ct_stats {
 
 struct esw_ct;
 
-/* Adds a connection, storing its handle in '*ctp'.  EINVAL (not TCP or
- * UDP, the two tuples of different protocols, a zero port, NAT bits that
- * OVS would not set or that do not match the tuples), EOPNOTSUPP (no
- * connection table: caps.max_conns 0; an IPv6 connection), EEXIST (either
+/* Adds a connection, storing its handle in '*ctp'.  EINVAL (not TCP, UDP
+ * or the address family's ICMP, the two tuples of different protocols, a
+ * zero port, an IPv4 address with nonzero padding, ICMP tuples that are
+ * not an echo request and its reply with one id, NAT bits that OVS would
+ * not set or that do not match the tuples), EOPNOTSUPP (no connection
+ * table: caps.max_conns 0; an ICMP connection other than echo, such as
+ * OVS's timestamp and information request connections), EEXIST (either
  * tuple is in the zone already), ENOSPC (caps.max_conns entries).  The
  * entry is used by the next packets. */
 int esw_ct_add(struct esw_dev *, const struct esw_ct_spec *,

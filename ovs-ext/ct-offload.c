@@ -19,6 +19,7 @@
 #include "ct-offload.h"
 
 #include <errno.h>
+#include <netinet/icmp6.h>
 #include <string.h>
 
 #include "cmap.h"
@@ -112,7 +113,7 @@ static atomic_uint64_t n_add_full;      /* Of n_add_failed: ENOSPC. */
 
 /* Counters. */
 static atomic_uint64_t n_offered, n_declined, n_declined_proto,
-    n_declined_ipv6, n_declined_helper, n_declined_busy, n_added,
+    n_declined_helper, n_declined_busy, n_added,
     n_add_failed, n_removed, n_updated, n_flushes, n_kept_alive;
 
 static struct esw_ct *
@@ -168,11 +169,36 @@ ct_offload_tuple_to_esw(const struct ct_dpif_tuple *t,
                         struct esw_ct_tuple *e)
 {
     memset(e, 0, sizeof *e);
-    e->src.ip4 = t->src.ip;
-    e->dst.ip4 = t->dst.ip;
+    if (t->l3_type == AF_INET6) {
+        e->src.ip6 = t->src.in6;
+        e->dst.ip6 = t->dst.in6;
+    } else {
+        e->src.ip4 = t->src.ip;
+        e->dst.ip4 = t->dst.ip;
+    }
+    /* ICMP: the id, type and code overlay the ports in both. */
     e->src_port = t->src_port;
     e->dst_port = t->dst_port;
     e->ip_proto = t->ip_proto;
+}
+
+/* True if the devices can hold a connection whose original tuple is 't':
+ * TCP, UDP, ICMP or ICMPv6 echo (OVS's ICMP timestamp and information
+ * request connections stay in software). */
+static bool
+ct_offload_proto_ok(const struct ct_dpif_tuple *t)
+{
+    switch (t->ip_proto) {
+    case IPPROTO_TCP:
+    case IPPROTO_UDP:
+        return t->l3_type == AF_INET || t->l3_type == AF_INET6;
+    case IPPROTO_ICMP:
+        return t->l3_type == AF_INET && t->icmp_type == ICMP4_ECHO_REQUEST;
+    case IPPROTO_ICMPV6:
+        return t->l3_type == AF_INET6 && t->icmp_type == ICMP6_ECHO_REQUEST;
+    default:
+        return false;
+    }
 }
 
 static void
@@ -180,6 +206,7 @@ conn_to_spec(const struct conntrack_offload_conn *c, struct esw_ct_spec *s)
 {
     memset(s, 0, sizeof *s);
     s->zone = c->zone;
+    s->ipv6 = c->orig.l3_type == AF_INET6;
     s->nat = c->nat_action & (NAT_ACTION_SRC | NAT_ACTION_SRC_PORT
                               | NAT_ACTION_DST | NAT_ACTION_DST_PORT);
     ct_offload_tuple_to_esw(&c->orig, &s->orig);
@@ -201,13 +228,8 @@ hook_conn_add(const struct conntrack_offload_conn *c)
         counter_inc(&n_declined);
         return false;
     }
-    if (c->orig.ip_proto != IPPROTO_TCP && c->orig.ip_proto != IPPROTO_UDP) {
+    if (!ct_offload_proto_ok(&c->orig)) {
         counter_inc(&n_declined_proto);
-        counter_inc(&n_declined);
-        return false;
-    }
-    if (c->orig.l3_type != AF_INET) {
-        counter_inc(&n_declined_ipv6);
         counter_inc(&n_declined);
         return false;
     }
@@ -665,7 +687,6 @@ ct_offload_get_stats(struct ct_offload_stats *s)
     s->offered = counter_get(&n_offered);
     s->declined = counter_get(&n_declined);
     s->declined_proto = counter_get(&n_declined_proto);
-    s->declined_ipv6 = counter_get(&n_declined_ipv6);
     s->declined_helper = counter_get(&n_declined_helper);
     s->declined_busy = counter_get(&n_declined_busy);
     s->added = counter_get(&n_added);

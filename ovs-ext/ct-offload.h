@@ -14,8 +14,9 @@
  * remote driver's, which has none), ovs-ext registers
  * conntrack's offload hooks (OVS patch 0004, lib/conntrack-offload.h).
  * Every committed connection that becomes established (TCP: both peers
- * ESTABLISHED; UDP: traffic both ways) is offered; a TCP or UDP connection
- * over IPv4, without an ALG helper and not related to another one, is
+ * ESTABLISHED; UDP and ICMP: traffic both ways, for ICMP an echo reply)
+ * is offered; a TCP, UDP or ICMP echo connection over IPv4 or IPv6
+ * (ICMPv6 echo), without an ALG helper and not related to another one, is
  * taken: a worker thread ("ct_offload") adds it, with its zone, both
  * tuples (OVS's key and rev_key, NAT included), mark and labels, to the
  * connection table of every eSwitch that has one, and removes it when OVS
@@ -36,8 +37,9 @@ struct ct_dpif_tuple;
 struct esw_ct_tuple;
 struct smap;
 
-/* An IPv4 TCP/UDP tuple of OVS's conntrack as the device's connection
- * table holds it. */
+/* A tuple of OVS's conntrack as the device's connection table holds it
+ * (IPv4 or IPv6 after the tuple's l3_type; ICMP's id, type and code in
+ * the ports' place, as in both structures). */
 void ct_offload_tuple_to_esw(const struct ct_dpif_tuple *,
                              struct esw_ct_tuple *);
 
@@ -53,8 +55,7 @@ bool ct_offload_enabled(void);
 struct ct_offload_stats {
     uint64_t offered;           /* Established connections offered. */
     uint64_t declined;          /* Of which not taken (see below). */
-    uint64_t declined_proto;    /* Not TCP or UDP. */
-    uint64_t declined_ipv6;     /* IPv6 (the device's table is IPv4). */
+    uint64_t declined_proto;    /* Not TCP, UDP or ICMP(v6) echo. */
     uint64_t declined_helper;   /* An ALG helper or a related connection. */
     uint64_t declined_busy;     /* The worker's queue was full. */
     uint64_t added;             /* Device entries added. */

@@ -416,18 +416,26 @@ struct dump_ct_aux {
     struct json *conns;
 };
 
+/* A tuple as dpctl/dump-conntrack names its fields. */
 static struct json *
-ct_tuple_json(const struct esw_ct_tuple *t)
+ct_tuple_json(const struct esw_ct_spec *spec, const struct esw_ct_tuple *t)
 {
     struct json *j = json_object_create();
-    char s[INET_ADDRSTRLEN];
+    int af = spec->ipv6 ? AF_INET6 : AF_INET;
+    char s[INET6_ADDRSTRLEN];
 
-    inet_ntop(AF_INET, &t->src.ip4, s, sizeof s);
+    inet_ntop(af, &t->src, s, sizeof s);
     json_object_put_string(j, "src", s);
-    inet_ntop(AF_INET, &t->dst.ip4, s, sizeof s);
+    inet_ntop(af, &t->dst, s, sizeof s);
     json_object_put_string(j, "dst", s);
-    json_object_put(j, "sport", json_integer_create(ntohs(t->src_port)));
-    json_object_put(j, "dport", json_integer_create(ntohs(t->dst_port)));
+    if (t->ip_proto == IPPROTO_ICMP || t->ip_proto == IPPROTO_ICMPV6) {
+        json_object_put(j, "id", json_integer_create(ntohs(t->icmp_id)));
+        json_object_put(j, "type", json_integer_create(t->icmp_type));
+        json_object_put(j, "code", json_integer_create(t->icmp_code));
+    } else {
+        json_object_put(j, "sport", json_integer_create(ntohs(t->src_port)));
+        json_object_put(j, "dport", json_integer_create(ntohs(t->dst_port)));
+    }
     return j;
 }
 
@@ -455,11 +463,15 @@ dump_ct_cb(struct esw_ct *ct, void *aux_)
 
     j = json_object_create();
     json_object_put_string(j, "connection", buf);
-    json_object_put_string(j, "protocol", (spec.orig.ip_proto == IPPROTO_TCP
-                                           ? "tcp" : "udp"));
+    json_object_put_string(j, "protocol",
+                           (spec.orig.ip_proto == IPPROTO_TCP ? "tcp"
+                            : spec.orig.ip_proto == IPPROTO_UDP ? "udp"
+                            : spec.orig.ip_proto == IPPROTO_ICMP ? "icmp"
+                            : "icmpv6"));
+    json_object_put_string(j, "family", spec.ipv6 ? "ipv6" : "ipv4");
     json_object_put(j, "zone", json_integer_create(spec.zone));
-    json_object_put(j, "orig", ct_tuple_json(&spec.orig));
-    json_object_put(j, "reply", ct_tuple_json(&spec.reply));
+    json_object_put(j, "orig", ct_tuple_json(&spec, &spec.orig));
+    json_object_put(j, "reply", ct_tuple_json(&spec, &spec.reply));
     json_object_put_string(j, "nat", (spec.nat & ESW_CT_NAT_SRC ? "snat"
                                       : spec.nat & ESW_CT_NAT_DST ? "dnat"
                                       : "none"));

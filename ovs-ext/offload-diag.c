@@ -296,10 +296,10 @@ format_ct_stats(struct ds *out, struct json *json)
         ds_put_format(out, "  established connections offered: %"PRIu64
                       " (taken %"PRIu64", stayed in software %"PRIu64")\n",
                       s.offered, s.offered - s.declined, s.declined);
-        ds_put_format(out, "  stayed in software: not tcp/udp %"PRIu64
-                      ", ipv6 %"PRIu64", helper or related %"PRIu64
+        ds_put_format(out, "  stayed in software: not tcp/udp/icmp echo %"
+                      PRIu64", helper or related %"PRIu64
                       ", queue full %"PRIu64"\n", s.declined_proto,
-                      s.declined_ipv6, s.declined_helper, s.declined_busy);
+                      s.declined_helper, s.declined_busy);
         ds_put_format(out, "  device entries added: %"PRIu64" (refused by a "
                       "device %"PRIu64"), removed: %"PRIu64"\n", s.added,
                       s.add_failed, s.removed);
@@ -323,8 +323,6 @@ format_ct_stats(struct ds *out, struct json *json)
         json_object_put(j, "declined", json_integer_create(s.declined));
         json_object_put(j, "declined_proto",
                         json_integer_create(s.declined_proto));
-        json_object_put(j, "declined_ipv6",
-                        json_integer_create(s.declined_ipv6));
         json_object_put(j, "declined_helper",
                         json_integer_create(s.declined_helper));
         json_object_put(j, "declined_busy",
@@ -603,24 +601,38 @@ struct ovs_conn {
     struct ct_dpif_entry e;
 };
 
-static uint32_t
-ct_key_hash(uint16_t zone, uint32_t src, uint32_t dst, uint16_t sport,
-            uint16_t dport, uint8_t proto)
+/* An OVS tuple as the device's ('ipv6' says which addresses). */
+static void
+ct_tuple_to_esw(const struct ct_dpif_tuple *t, struct esw_ct_tuple *e,
+                bool *ipv6)
 {
-    uint32_t h = hash_int(zone, 0);
+    ct_offload_tuple_to_esw(t, e);
+    *ipv6 = t->l3_type == AF_INET6;
+}
 
-    h = hash_int(src, h);
-    h = hash_int(dst, h);
-    h = hash_int((uint32_t) sport << 16 | dport, h);
-    return hash_int(proto, h);
+static uint32_t
+ct_key_hash(uint16_t zone, bool ipv6, const struct esw_ct_tuple *t)
+{
+    uint32_t h = hash_int(zone, ipv6);
+
+    h = hash_bytes(&t->src, sizeof t->src, h);
+    h = hash_bytes(&t->dst, sizeof t->dst, h);
+    h = hash_int((uint32_t) t->src_port << 16 | t->dst_port, h);
+    return hash_int(t->ip_proto, h);
 }
 
 static bool
-ct_tuple_equals(const struct ct_dpif_tuple *t, const struct esw_ct_tuple *e)
+ct_tuple_equals(const struct ct_dpif_tuple *t, bool ipv6,
+                const struct esw_ct_tuple *e)
 {
-    return (t->l3_type == AF_INET && t->ip_proto == e->ip_proto
-            && t->src.ip == e->src.ip4 && t->dst.ip == e->dst.ip4
-            && t->src_port == e->src_port && t->dst_port == e->dst_port);
+    struct esw_ct_tuple x;
+    bool x_ipv6;
+
+    ct_tuple_to_esw(t, &x, &x_ipv6);
+    return (x_ipv6 == ipv6 && x.ip_proto == e->ip_proto
+            && !memcmp(&x.src, &e->src, sizeof x.src)
+            && !memcmp(&x.dst, &e->dst, sizeof x.dst)
+            && x.src_port == e->src_port && x.dst_port == e->dst_port);
 }
 
 static void
@@ -652,13 +664,13 @@ collect_ovs_conns(struct hmap *conns)
 
                 while (!ct_dpif_dump_next(dump, &e)) {
                     struct ovs_conn *c = xmalloc(sizeof *c);
-                    const struct ct_dpif_tuple *t = &e.tuple_orig;
+                    struct esw_ct_tuple t;
+                    bool ipv6;
 
                     c->e = e;
+                    ct_tuple_to_esw(&e.tuple_orig, &t, &ipv6);
                     hmap_insert(conns, &c->node,
-                                ct_key_hash(e.zone, t->src.ip, t->dst.ip,
-                                            t->src_port, t->dst_port,
-                                            t->ip_proto));
+                                ct_key_hash(e.zone, ipv6, &t));
                 }
                 ct_dpif_dump_done(dump);
             }
@@ -722,13 +734,12 @@ check_conntrack(struct svec *problems, size_t *n_conns)
             char buf[ESW_RULE_FORMAT_SIZE];
 
             HMAP_FOR_EACH_WITH_HASH (c, node,
-                                     ct_key_hash(s->zone, o->src.ip4,
-                                                 o->dst.ip4, o->src_port,
-                                                 o->dst_port, o->ip_proto),
+                                     ct_key_hash(s->zone, s->ipv6, o),
                                      &conns) {
                 if (c->e.zone == s->zone
-                    && ct_tuple_equals(&c->e.tuple_orig, o)
-                    && ct_tuple_equals(&c->e.tuple_reply, &s->reply)) {
+                    && ct_tuple_equals(&c->e.tuple_orig, s->ipv6, o)
+                    && ct_tuple_equals(&c->e.tuple_reply, s->ipv6,
+                                       &s->reply)) {
                     found = true;
                     same_md = (c->e.mark == s->mark
                                && c->e.labels.u64.lo == s->label[0]

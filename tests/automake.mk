@@ -47,7 +47,8 @@ EXTRA_DIST += tests/wire-sender.py
 EXTRA_DIST += tests/wire-gap.py
 EXTRA_DIST += tests/eswitchd-other.py
 
-# Frames of TCP and UDP connections for eswitch/inject (offload-ct.at).
+# Frames of TCP, UDP and ICMP connections (IPv4, IPv6) for eswitch/inject
+# (offload-ct.at).
 EXTRA_DIST += tests/ct-packet.py
 
 # The suite is generated with OVS's test macros from the pinned tree.

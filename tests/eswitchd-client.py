@@ -14,7 +14,7 @@ import struct
 import sys
 
 MAGIC = 0x52575345
-VERSION = 3
+VERSION = 4
 HDR = struct.Struct("<IHHIIiI")     # magic version op len seq result n_fds
 OP_HELLO, OP_DEV_OPEN, OP_DEV_CLOSE = 1, 2, 3
 

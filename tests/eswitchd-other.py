@@ -16,7 +16,7 @@ import struct
 import sys
 
 MAGIC = 0x52575345
-VERSION = 3
+VERSION = 4
 HDR = struct.Struct("<IHHIIiI")     # magic version op len seq result n_fds
 EPROTO = 71
 

@@ -2337,9 +2337,22 @@ test_ct(void)
     /* Bad entries change nothing. */
     memset(&spec, 0, sizeof spec);
     spec.zone = 5;
-    ct_tuple_init(&spec.orig, IPPROTO_ICMP, vm, 1, srv, 1);
-    spec.reply = spec.orig;
-    try_ct(dev, "icmp", &spec);
+    /* ICMP: echo only (OVS's timestamp connections stay in software),
+     * a request and its reply with one id, the family's ICMP. */
+    ct_tuple_init(&spec.orig, IPPROTO_ICMP, vm, 7, srv, 13 << 8);
+    ct_tuple_init(&spec.reply, IPPROTO_ICMP, srv, 7, vm, 14 << 8);
+    try_ct(dev, "icmp timestamp", &spec);
+    ct_tuple_init(&spec.orig, IPPROTO_ICMP, vm, 7, srv, 8 << 8);
+    ct_tuple_init(&spec.reply, IPPROTO_ICMP, srv, 8, vm, 0);
+    try_ct(dev, "icmp ids differ", &spec);
+    ct_tuple_init(&spec.reply, IPPROTO_ICMP, srv, 7, vm, 8 << 8);
+    try_ct(dev, "icmp request both ways", &spec);
+    ct_tuple_init(&spec.reply, IPPROTO_ICMP, srv, 7, vm, 1);
+    try_ct(dev, "icmp code 1", &spec);
+    spec.ipv6 = true;
+    ct_tuple_init(&spec.reply, IPPROTO_ICMP, srv, 7, vm, 0);
+    try_ct(dev, "icmp over ipv6", &spec);
+    spec.ipv6 = false;
     ct_tuple_init(&spec.orig, IPPROTO_TCP, vm, 1234, srv, 80);
     ct_tuple_init(&spec.reply, IPPROTO_TCP, srv, 80, vm, 1235);
     try_ct(dev, "no nat, reply not the reverse", &spec);
@@ -2348,9 +2361,6 @@ test_ct(void)
     spec.nat = ESW_CT_NAT_SRC;
     ct_tuple_init(&spec.reply, IPPROTO_TCP, srv, 81, pub, 40000);
     try_ct(dev, "snat, reply from elsewhere", &spec);
-    spec.ipv6 = true;
-    try_ct(dev, "ipv6", &spec);
-    spec.ipv6 = false;
     ct_tuple_init(&spec.reply, IPPROTO_UDP, srv, 80, pub, 40000);
     try_ct(dev, "protocols differ", &spec);
     printf("count %zu\n", esw_ct_count(dev));
@@ -2413,8 +2423,12 @@ test_ct(void)
     ct_send(dev, "tcp reply", p0, vf0, ct_frame(srv, pub, 80, 40000, 0x18, 0),
             ct_frame(srv, vm, 80, 1234, 0x18, 0));
     print_ct_stats(dev, "tcp snat", snat);
-    CHECK_EQ(esw_trace_packet(dev, p0, ct_frame(srv, pub, 80, 40000, 0x10, 0),
-                              &tr), 0);
+    {
+        struct esw_pkt *pkt = ct_frame(srv, pub, 80, 40000, 0x10, 0);
+
+        CHECK_EQ(esw_trace_packet(dev, p0, pkt, &tr), 0);   /* Not taken. */
+        esw_pkt_free(pkt);
+    }
     CHECK_EQ(tr.n_stages, 2);
     esw_pkt_free(tr.to_representor);
     printf("trace reply: chain %"PRIu32" ct_state %#x zone %u mark %"PRIu32
@@ -2478,6 +2492,26 @@ test_ct(void)
     printf("flush all: %zu", esw_ct_flush(dev, NULL));
     printf(", count %zu\n", esw_ct_count(dev));
     esw_ct_del(dev, ct3);
+
+    /* An ICMP echo and an IPv6 connection whose addresses are the IPv4
+     * one's followed by zeros: not the same tuples. */
+    memset(&spec, 0, sizeof spec);
+    ct_tuple_init(&spec.orig, IPPROTO_ICMP, vm, 7, srv, 8 << 8);
+    ct_tuple_init(&spec.reply, IPPROTO_ICMP, pub, 7, vm, 0);
+    spec.nat = ESW_CT_NAT_DST | ESW_CT_NAT_DST_PORT;
+    snat = try_ct(dev, "icmp echo, dnat", &spec);
+    esw_ct_get_spec(dev, snat, &spec);
+    printf("%s\n", esw_ct_spec_format(&spec, buf, sizeof buf));
+    spec.ipv6 = true;
+    spec.orig.ip_proto = spec.reply.ip_proto = IPPROTO_ICMPV6;
+    spec.orig.icmp_type = 128;
+    spec.reply.icmp_type = 129;
+    udp = try_ct(dev, "icmpv6 echo, same address bytes", &spec);
+    esw_ct_get_spec(dev, udp, &spec);
+    printf("%s\n", esw_ct_spec_format(&spec, buf, sizeof buf));
+    printf("count %zu\n", esw_ct_count(dev));
+    esw_ct_del(dev, snat);
+    esw_ct_del(dev, udp);
     esw_ct_del(dev, NULL);
     print_drops(dev, vf0);
     print_drops(dev, p0);
@@ -2676,7 +2710,9 @@ test_ct_clear(void)
 static void
 test_ct_none(void)
 {
-    struct esw_dev *dev = open_dev("esw0", NULL);
+    struct esw_dev *dev = open_dev("esw0", &(struct esw_dev_config) {
+                                       .disabled_actions
+                                           = 1u << ESW_ACTION_CT });
     struct esw_ct_spec spec;
     struct esw_error err;
     struct esw_ct *ct;
@@ -2766,10 +2802,13 @@ test_reset(void)
     struct esw_rule_stats st;
     struct esw_vport_info info;
     struct esw_rule_spec spec;
+    struct esw_ct_spec cs;
+    struct esw_ct *ct, *ct2;
     struct esw_rule *r1;
     struct esw_dev *dev;
     uint32_t p0, vf0, vf1;
     int error = EAGAIN;
+    char buf[512];
 
     if (strcmp(test_driver(), "remote")) {
         printf("the remote driver only\n");
@@ -2793,6 +2832,17 @@ test_reset(void)
     }
     wait_idle(dev);
     CHECK_EQ(capture_count(dev, p0), 10);
+
+    /* Two connections, one deleted: the device keeps the other. */
+    memset(&cs, 0, sizeof cs);
+    cs.zone = 3;
+    cs.mark = 5;
+    ct_tuple_init(&cs.orig, IPPROTO_UDP, 0x0a000001, 5000, 0x0a000002, 53);
+    ct_tuple_init(&cs.reply, IPPROTO_UDP, 0x0a000002, 53, 0x0a000001, 5000);
+    CHECK_EQ(esw_ct_add(dev, &cs, NULL, &ct), 0);
+    cs.orig.src_port = cs.reply.dst_port = htons(5001);
+    CHECK_EQ(esw_ct_add(dev, &cs, NULL, &ct2), 0);
+    esw_ct_del(dev, ct2);
 
     /* The connection breaks: the device is reset, the driver reconnects
      * and takes the device the daemon kept over. */
@@ -2819,6 +2869,11 @@ test_reset(void)
     CHECK_EQ(esw_rule_get_stats(dev, r1, &st), 0);
     printf("rule: %"PRIu64" packets\n", st.packets);
     print_drops(dev, vf0);
+    esw_ct_get_spec(dev, ct, &cs);
+    printf("connections: %zu, %s\n", esw_ct_count(dev),
+           esw_ct_spec_format(&cs, buf, sizeof buf));
+    esw_ct_del(dev, ct);
+    printf("connections: %zu\n", esw_ct_count(dev));
     esw_dev_close(dev);
 }
 

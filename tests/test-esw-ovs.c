@@ -36,7 +36,16 @@
  *       sometimes with a byte changed, popped by OVS's
  *       netdev_vxlan/geneve_pop_header() against esw_pkt_decap(): when
  *       the device pops a frame, OVS must pop it to the same bytes and
- *       metadata; an intact frame both must pop. */
+ *       metadata; an intact frame both must pop.
+ *
+ *   test-esw-ovs ct N SEED
+ *       N random TCP, UDP and ICMP echo connections over IPv4 and IPv6,
+ *       with or without SNAT/DNAT, committed and established by OVS's
+ *       conntrack_execute() and added to the device as ovs-ext's provider
+ *       adds them; then packets of them both ways through both: a plain
+ *       one must be taken by the device with OVS's bytes and ct_state,
+ *       a spoiled one (wrong checksum, ICMP code, IPv6 extension header)
+ *       must be left to OVS. */
 
 #include <config.h>
 
@@ -819,34 +828,86 @@ test_tunnel(unsigned int n, uint64_t seed)
 
 /* ct: OVS's userspace conntrack against the device's connection table. */
 
-/* A frame of 'proto' from 'src':'sport' to 'dst':'dport' (network order),
- * TCP flags 'tcp_flags', 'payload' bytes, checksums right (OVS's
- * flow_compose()); a UDP checksum of 0 if 'udp_zero'. */
+/* A frame of 'proto' over IPv4 or IPv6 ('v6') with tuple 't' (the
+ * device's: addresses, ports or ICMP id and type), TCP flags 'tcp_flags',
+ * 'payload' bytes, checksums right (OVS's flow_compose(); an ICMP echo's
+ * id and sequence number 'seq' added and its checksum computed again); a
+ * UDP checksum of 0 if 'udp_zero'. */
 static struct dp_packet *
-ct_frame(uint8_t proto, ovs_be32 src, ovs_be32 dst, ovs_be16 sport,
-         ovs_be16 dport, uint16_t tcp_flags, size_t payload, bool udp_zero)
+ct_frame(bool v6, uint8_t proto, const struct esw_ct_tuple *t,
+         uint16_t tcp_flags, size_t payload, bool udp_zero, uint16_t seq)
 {
     struct dp_packet *p = dp_packet_new(0);
+    bool icmp = proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
     struct flow flow;
 
     memset(&flow, 0, sizeof flow);
     flow.dl_src = (struct eth_addr) { { { 0x02, 0, 0, 0, 0, 1 } } };
     flow.dl_dst = (struct eth_addr) { { { 0x02, 0, 0, 0, 0, 2 } } };
-    flow.dl_type = htons(ETH_TYPE_IP);
-    flow.nw_src = src;
-    flow.nw_dst = dst;
+    if (v6) {
+        flow.dl_type = htons(ETH_TYPE_IPV6);
+        flow.ipv6_src = t->src.ip6;
+        flow.ipv6_dst = t->dst.ip6;
+    } else {
+        flow.dl_type = htons(ETH_TYPE_IP);
+        flow.nw_src = t->src.ip4;
+        flow.nw_dst = t->dst.ip4;
+    }
     flow.nw_proto = proto;
     flow.nw_ttl = 64;
-    flow.tp_src = sport;
-    flow.tp_dst = dport;
+    if (icmp) {
+        flow.tp_src = htons(t->icmp_type);
+        flow.tp_dst = htons(t->icmp_code);
+    } else {
+        flow.tp_src = t->src_port;
+        flow.tp_dst = t->dst_port;
+    }
     flow.tcp_flags = htons(tcp_flags);
     flow_compose(p, &flow, NULL, payload);
     if (proto == IPPROTO_UDP && udp_zero) {
         struct udp_header *uh = dp_packet_l4(p);
 
         uh->udp_csum = 0;
+    } else if (icmp) {
+        uint8_t *ih = dp_packet_l4(p);
+        size_t len = dp_packet_l4_size(p);
+        ovs_be16 c;
+
+        memcpy(ih + 4, &t->icmp_id, 2);
+        put_unaligned_be16((ovs_be16 *) (ih + 6), htons(seq));
+        memset(ih + 2, 0, 2);
+        c = (v6 ? packet_csum_upperlayer6(dp_packet_l3(p), ih,
+                                          IPPROTO_ICMPV6, len)
+             : csum(ih, len));
+        memcpy(ih + 2, &c, 2);
     }
     return p;
+}
+
+/* 'p' with an empty IPv6 hop-by-hop options header (PadN) before its L4
+ * header: OVS's conntrack tracks it, the device leaves it to OVS. */
+static struct dp_packet *
+ct_add_hopopts(struct dp_packet *p)
+{
+    static const uint8_t padn[6] = { 1, 4, 0, 0, 0, 0 };
+    size_t l3 = (char *) dp_packet_l3(p) - (char *) dp_packet_data(p);
+    const uint8_t *old = dp_packet_data(p);
+    struct dp_packet *q = dp_packet_new(dp_packet_size(p) + 8);
+    struct ovs_16aligned_ip6_hdr *ip6;
+    uint8_t hdr[2];
+
+    dp_packet_put(q, old, l3 + 40);
+    hdr[0] = old[l3 + 6];
+    hdr[1] = 0;
+    dp_packet_put(q, hdr, 2);
+    dp_packet_put(q, padn, sizeof padn);
+    dp_packet_put(q, old + l3 + 40, dp_packet_size(p) - l3 - 40);
+    ip6 = (struct ovs_16aligned_ip6_hdr *) ((uint8_t *) dp_packet_data(q)
+                                            + l3);
+    ip6->ip6_nxt = IPPROTO_HOPOPTS;
+    ip6->ip6_plen = htons(ntohs(ip6->ip6_plen) + 8);
+    dp_packet_delete(p);
+    return q;
 }
 
 /* Runs 'p' (taken) through OVS's conntrack: ct(zone, [commit], [nat]).
@@ -861,16 +922,41 @@ ct_ovs(struct conntrack *ct, struct dp_packet *p, uint16_t zone, bool commit,
     flow_extract(p, &flow);
     pkt_metadata_init(&p->md, u32_to_odp(1));
     dp_packet_batch_init_packet(&batch, p);
-    conntrack_execute(ct, &batch, htons(ETH_TYPE_IP), false, commit, zone,
+    conntrack_execute(ct, &batch, flow.dl_type, false, commit, zone,
                       NULL, NULL, 0, 0, NULL, nat, time_msec(), 0);
     *ct_state = p->md.ct_state;
     return p;
 }
 
+/* A random address of family 'v6' in 'prefix' (IPv4: its first byte;
+ * IPv6: its first two). */
+static void
+ct_rand_addr(bool v6, uint16_t prefix, union esw_ip_addr *a)
+{
+    memset(a, 0, sizeof *a);
+    if (v6) {
+        put_unaligned_be16((ovs_be16 *) a->ip6.s6_addr, htons(prefix));
+        for (int i = 2; i < 16; i++) {
+            a->ip6.s6_addr[i] = chance(50) ? 0 : rnd();
+        }
+    } else {
+        a->ip4 = htonl((uint32_t) prefix << 24 | (rnd() & 0xffffff));
+    }
+}
+
+/* What a packet of an established connection is made into. */
+enum ct_odd {
+    CT_PLAIN,           /* Nothing: the device must take it as OVS. */
+    CT_BAD_CSUM,        /* A wrong L4 checksum: OVS's +inv. */
+    CT_ICMP_CODE,       /* An echo with code 1: OVS's +inv. */
+    CT_HOPOPTS,         /* An IPv6 extension header: OVS's. */
+};
+
 static int
 test_ct(unsigned int n, uint64_t seed)
 {
-    unsigned int n_pkts = 0, n_diff = 0, n_nat = 0, n_tcp = 0;
+    unsigned int n_pkts = 0, n_diff = 0, n_nat = 0, n_tcp = 0, n_icmp = 0;
+    unsigned int n_v6 = 0, n_odd = 0;
     struct esw_rule *r0 = NULL, *r1 = NULL;
     struct esw_rule_spec spec;
     struct esw_error err;
@@ -888,15 +974,17 @@ test_ct(unsigned int n, uint64_t seed)
     }
     for (unsigned int i = 0; i < n; i++) {
         struct conntrack *ct = conntrack_init();
-        uint8_t proto = chance(50) ? IPPROTO_TCP : IPPROTO_UDP;
-        ovs_be32 a = htonl(0x0a000000 | (rnd() & 0xffffff));
-        ovs_be32 b = htonl(0x0a000000 | (rnd() & 0xffffff));
-        ovs_be16 pa = htons(1 + rnd_below(65535));
-        ovs_be16 pb = htons(1 + rnd_below(65535));
+        bool v6 = chance(40);
+        uint8_t icmp_proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+        uint32_t which = rnd_below(10);
+        uint8_t proto = (which < 4 ? IPPROTO_TCP : which < 7 ? IPPROTO_UDP
+                         : icmp_proto);
+        bool icmp = proto == icmp_proto;
         uint16_t zone = rnd_below(4);
         bool action_nat = chance(80);
         struct nat_action_info_t nat, *natp = NULL;
         struct conntrack_dump dump;
+        struct esw_ct_tuple first;
         struct ct_dpif_entry e;
         struct esw_ct_spec cs;
         struct esw_ct *dct;
@@ -905,6 +993,16 @@ test_ct(unsigned int n, uint64_t seed)
         int tot_bkts;
 
         conntrack_set_tcp_seq_chk(ct, false);
+        memset(&first, 0, sizeof first);
+        ct_rand_addr(v6, v6 ? 0xfd00 : 10, &first.src);
+        ct_rand_addr(v6, v6 ? 0xfd00 : 10, &first.dst);
+        if (icmp) {
+            first.icmp_id = htons(rnd());
+            first.icmp_type = v6 ? ICMP6_ECHO_REQUEST : ICMP4_ECHO_REQUEST;
+        } else {
+            first.src_port = htons(1 + rnd_below(65535));
+            first.dst_port = htons(1 + rnd_below(65535));
+        }
         memset(&nat, 0, sizeof nat);
         switch (rnd_below(5)) {
         case 0:
@@ -917,9 +1015,15 @@ test_ct(unsigned int n, uint64_t seed)
             break;
         }
         if (nat.nat_action) {
-            ovs_be32 addr = htonl(0xc0000200 | rnd_below(256));
+            union esw_ip_addr addr;
 
-            nat.min_addr.ipv4 = nat.max_addr.ipv4 = addr;
+            ct_rand_addr(v6, v6 ? 0x2001 : 192, &addr);
+            if (v6) {
+                nat.min_addr.ipv6 = nat.max_addr.ipv6 = addr.ip6;
+            } else {
+                nat.min_addr.ipv4 = nat.max_addr.ipv4 = addr.ip4;
+            }
+            /* A port range: OVS translates no ICMP id for it. */
             if (chance(50)) {
                 nat.nat_action |= (nat.nat_action == NAT_ACTION_SRC
                                    ? NAT_ACTION_SRC_PORT
@@ -930,9 +1034,12 @@ test_ct(unsigned int n, uint64_t seed)
             n_nat++;
         }
         n_tcp += proto == IPPROTO_TCP;
+        n_icmp += icmp;
+        n_v6 += v6;
 
-        /* OVS commits the connection and sees it established. */
-        p = ct_ovs(ct, ct_frame(proto, a, b, pa, pb, TCP_SYN, 0, false),
+        /* OVS commits the connection and sees it established (an echo
+         * request and its reply). */
+        p = ct_ovs(ct, ct_frame(v6, proto, &first, TCP_SYN, 0, false, 1),
                    zone, true, natp, &state);
         dp_packet_delete(p);
         if (conntrack_dump_start(ct, &dump, NULL, &tot_bkts)
@@ -940,21 +1047,22 @@ test_ct(unsigned int n, uint64_t seed)
             ovs_fatal(0, "no connection committed");
         }
         conntrack_dump_done(&dump);
-        p = ct_ovs(ct, ct_frame(proto, e.tuple_reply.src.ip,
-                                e.tuple_reply.dst.ip,
-                                e.tuple_reply.src_port,
-                                e.tuple_reply.dst_port, TCP_SYN | TCP_ACK, 0,
-                                false),
-                   zone, false, natp, &state);
-        dp_packet_delete(p);
 
         /* The device holds it, as ovs-ext's provider adds it. */
         memset(&cs, 0, sizeof cs);
         cs.zone = e.zone;
         cs.nat = nat.nat_action;
+        cs.ipv6 = v6;
         ct_offload_tuple_to_esw(&e.tuple_orig, &cs.orig);
         ct_offload_tuple_to_esw(&e.tuple_reply, &cs.reply);
         ct_dpif_entry_uninit(&e);
+        p = ct_ovs(ct, ct_frame(v6, proto, &cs.reply, TCP_SYN | TCP_ACK, 0,
+                                false, 1),
+                   zone, false, natp, &state);
+        dp_packet_delete(p);
+        if (!(state & CS_ESTABLISHED)) {
+            ovs_fatal(0, "OVS did not see the connection established");
+        }
         if (esw_ct_add(dev, &cs, &err, &dct)) {
             ovs_fatal(0, "esw_ct_add: %s", err.reason);
         }
@@ -973,53 +1081,89 @@ test_ct(unsigned int n, uint64_t seed)
         for (int k = 0; k < 6; k++) {
             bool reply = chance(50);
             const struct esw_ct_tuple *t = reply ? &cs.reply : &cs.orig;
-            struct dp_packet *in = ct_frame(proto, t->src.ip4, t->dst.ip4,
-                                            t->src_port, t->dst_port,
-                                            TCP_ACK | (chance(50) ? TCP_PSH
-                                                       : 0),
-                                            rnd_below(40), chance(30));
-            struct esw_pkt *pkt = esw_pkt_from_data(dp_packet_data(in),
-                                                    dp_packet_size(in));
+            bool udp_zero = proto == IPPROTO_UDP && chance(30);
+            /* A zero UDP checksum is none over IPv4, wrong over IPv6. */
+            enum ct_odd odd = udp_zero && v6 ? CT_BAD_CSUM : CT_PLAIN;
+            struct dp_packet *in;
+            struct esw_pkt *pkt;
             struct esw_trace tr;
-            bool same;
+            bool taken, same;
 
-            if (esw_trace_packet(dev, vport_in, pkt, &tr)
-                || tr.verdict != ESW_TRACE_HIT || tr.n_stages != 2) {
-                ovs_fatal(0, "the device missed an established packet");
+            in = ct_frame(v6, proto, t,
+                          TCP_ACK | (chance(50) ? TCP_PSH : 0),
+                          rnd_below(40), udp_zero, 2 + k);
+            if (!odd && chance(15)) {
+                uint8_t *l4 = dp_packet_l4(in);
+                uint32_t r = rnd_below(3);
+
+                if (r == 0) {
+                    odd = CT_BAD_CSUM;
+                    l4[proto == IPPROTO_TCP ? 17 : proto == IPPROTO_UDP ? 7
+                       : 3] ^= 0x10;
+                } else if (r == 1 && icmp) {
+                    odd = CT_ICMP_CODE;
+                    l4[1] = 1;
+                    l4[3] -= 1;         /* The checksum stays right. */
+                } else if (v6) {
+                    odd = CT_HOPOPTS;
+                    in = ct_add_hopopts(in);
+                }
             }
-            if (esw_host_inject(dev, vport_in, pkt)
-                || esw_dev_wait_idle(dev, 10000)
-                || esw_host_capture_read(dev, vport_out, &pkt, 1) != 1) {
+            pkt = esw_pkt_from_data(dp_packet_data(in), dp_packet_size(in));
+            if (esw_trace_packet(dev, vport_in, pkt, &tr)) {
+                ovs_fatal(0, "trace failed");
+            }
+            esw_pkt_free(tr.to_representor);
+            taken = tr.verdict == ESW_TRACE_HIT && tr.n_stages == 2;
+            if (taken && (esw_host_inject(dev, vport_in, pkt)
+                          || esw_dev_wait_idle(dev, 10000)
+                          || esw_host_capture_read(dev, vport_out, &pkt,
+                                                   1) != 1)) {
                 ovs_fatal(0, "the device did not deliver the frame");
             }
             p = ct_ovs(ct, in, zone, false, action_nat ? &nat : NULL,
                        &state);
-            same = (pkt->len == dp_packet_size(p)
-                    && !memcmp(pkt->data, dp_packet_data(p), pkt->len)
-                    && state == tr.stages[1].key.ct_state);
+            /* A plain packet is the device's, exactly as OVS makes it;
+             * any other goes to OVS untouched. */
+            same = (odd == CT_PLAIN
+                    ? (taken && pkt->len == dp_packet_size(p)
+                       && !memcmp(pkt->data, dp_packet_data(p), pkt->len)
+                       && state == tr.stages[1].key.ct_state)
+                    : !taken);
             if (!same && n_diff++ < 5) {
+                static const char *const odd_names[] = {
+                    "plain", "bad checksum", "icmp code 1", "hop-by-hop",
+                };
                 struct ds s = DS_EMPTY_INITIALIZER;
 
-                ds_put_format(&s, "difference: %s %s nat %#x, ct_state ovs "
-                              "%#x device %#x\n",
-                              proto == IPPROTO_TCP ? "tcp" : "udp",
-                              reply ? "reply" : "orig", cs.nat, state,
-                              tr.stages[1].key.ct_state);
+                ds_put_format(&s, "difference: %s %s %s %s nat %#x, "
+                              "ct_state ovs %#x device %s %#x\n",
+                              v6 ? "ipv6" : "ipv4",
+                              (proto == IPPROTO_TCP ? "tcp"
+                               : proto == IPPROTO_UDP ? "udp" : "icmp"),
+                              reply ? "reply" : "orig", odd_names[odd],
+                              cs.nat, state, taken ? "took it" : "missed",
+                              taken ? tr.stages[1].key.ct_state : 0);
                 put_hex(&s, "ovs", dp_packet_data(p), dp_packet_size(p));
-                put_hex(&s, "device", pkt->data, pkt->len);
+                if (taken) {
+                    put_hex(&s, "device", pkt->data, pkt->len);
+                }
                 fputs(ds_cstr(&s), stdout);
                 ds_destroy(&s);
             }
             n_pkts++;
+            n_odd += odd != CT_PLAIN;
             esw_pkt_free(pkt);
             dp_packet_delete(p);
         }
         esw_ct_del(dev, dct);
         conntrack_destroy(ct);
     }
-    printf("ct: %u connections (tcp: %s, nat: %s), %u established packets: "
-           "%u differences\n", n, n_tcp > n / 4 ? "many" : "few",
-           n_nat > n / 4 ? "many" : "few", n_pkts, n_diff);
+    printf("ct: %u connections (tcp: %s, icmp: %s, ipv6: %s, nat: %s), %u "
+           "established packets (left to OVS: %s): %u differences\n", n,
+           n_tcp > n / 4 ? "many" : "few", n_icmp > n / 5 ? "many" : "few",
+           n_v6 > n / 4 ? "many" : "few", n_nat > n / 4 ? "many" : "few",
+           n_pkts, n_odd > n_pkts / 20 ? "some" : "few", n_diff);
     esw_rule_del(dev, r0);
     esw_rule_del(dev, r1);
     return n_diff ? 1 : 0;

@@ -9,10 +9,12 @@
  * beyond their records or arrays, descriptor indexes out of range or used
  * twice, and every byte changed in turn.  The state is a real one: a
  * session of the device daemon (esw-remote-server.h) with a device, two
- * vports (one with a frame its capture host side holds) and a rule,
+ * vports (one with a frame its capture host side holds), a rule and a
+ * connection,
  * paused and saved.  "test-esw-state FILE" also writes the state to FILE
  * as a seed of tests/fuzz/fuzz-state.c. */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +64,7 @@ make_state(struct esw_rstate_writer *w)
     struct esw_rs_daemon d;
     struct esw_rs_session rs;
     struct esw_rw_rule rule;
+    struct esw_rw_ct ct;
     struct esw_rw_pkt_req *inj;
     uint8_t frame[64];
     size_t inj_len;
@@ -71,6 +74,7 @@ make_state(struct esw_rstate_writer *w)
     strcpy(open.name, "state0");
     open.cfg.max_vports = 8;
     open.cfg.max_rules = 64;
+    open.cfg.max_conns = 4;
     request(s, ESW_ROP_DEV_OPEN, &open, sizeof open);
     vport_add(s, ESW_VPORT_UPLINK, 0);
     vport_add(s, ESW_VPORT_VF, 0);
@@ -83,6 +87,16 @@ make_state(struct esw_rstate_writer *w)
     rule.spec.actions[0].type = ESW_ACTION_OUTPUT;
     rule.spec.actions[0].vport = 0;
     request(s, ESW_ROP_RULE_ADD, &rule, sizeof rule);
+
+    memset(&ct, 0, sizeof ct);
+    ct.id = 9;
+    ct.spec.zone = 1;
+    ct.spec.orig.src[0] = ct.spec.reply.dst[0] = 10;
+    ct.spec.orig.dst[0] = ct.spec.reply.src[0] = 11;
+    ct.spec.orig.src_port = ct.spec.reply.dst_port = htons(1000);
+    ct.spec.orig.dst_port = ct.spec.reply.src_port = htons(53);
+    ct.spec.orig.ip_proto = ct.spec.reply.ip_proto = 17;
+    request(s, ESW_ROP_CT_ADD, &ct, sizeof ct);
 
     /* A frame from the VF that the rule sends to the uplink, whose capture
      * host side holds it until read: the state carries it. */
@@ -183,7 +197,7 @@ main(int argc, char *argv[])
     struct esw_rstate_writer w;
     struct esw_rsession *s = make_state(&w);
     struct esw_rstate st;
-    size_t dev, vport, rule, n_accepted = 0;
+    size_t dev, vport, rule, ct, n_accepted = 0;
     char reason[256];
     uint8_t *copy;
 
@@ -191,10 +205,11 @@ main(int argc, char *argv[])
     CHECK_EQ(esw_rstate_parse(w.data, w.len, w.n_fds, &st, reason,
                               sizeof reason), 0);
     printf("valid: %zu sessions, %"PRIu32" vports, %"PRIu32" rules (id %"
-           PRIu64"), %"PRIu32" frames held, %zu descriptors\n",
+           PRIu64"), %"PRIu32" connections, %"PRIu32" frames held, %zu "
+           "descriptors\n",
            st.n_sessions, st.sessions[0].dev.n_vports,
            st.sessions[0].dev.n_rules,
-           first_rule_id(&st),
+           first_rule_id(&st), st.sessions[0].dev.n_cts,
            st.sessions[0].vports[0].v.n_frames, w.n_fds);
     esw_rstate_destroy(&st);
     if (argc > 1) {
@@ -238,6 +253,7 @@ main(int argc, char *argv[])
     dev = find(w.data, w.len, ESW_RSTATE_DEV);
     vport = find(w.data, w.len, ESW_RSTATE_VPORT);
     rule = find(w.data, w.len, ESW_RSTATE_RULE);
+    ct = find(w.data, w.len, ESW_RSTATE_CT);
     EDIT("rules beyond the device", struct esw_rs_dev, dev,
          rec_->n_rules = 1000);
     EDIT("rules within the device, beyond the records", struct esw_rs_dev,
@@ -271,6 +287,22 @@ main(int argc, char *argv[])
     EDIT("rule actions beyond the array", uint64_t, rule,
          *rec_ = ESW_MAX_ACTIONS + 1);
     EDIT("rule actions beyond its record", uint64_t, rule, *rec_ = 2);
+    EDIT("connections beyond the table", struct esw_rs_dev, dev,
+         rec_->n_cts = 9);
+    EDIT("connections within the table, beyond the records",
+         struct esw_rs_dev, dev, rec_->n_cts = 2);
+    EDIT("connections without their table", struct esw_rs_dev, dev,
+         rec_->ct_fd = -1);
+    EDIT("connection table descriptor used twice", struct esw_rs_dev, dev,
+         rec_->ct_fd = rec_->stats_fd);
+    EDIT("connection without an id", struct esw_rs_ct, ct,
+         rec_->entry.id = 0);
+    EDIT("connection slot beyond the table", struct esw_rs_ct, ct,
+         rec_->entry.slot = 8);
+    EDIT("connection ipv6 not a boolean", struct esw_rs_ct, ct,
+         ((uint8_t *) rec_)[offsetof(struct esw_rs_ct, entry)
+                            + offsetof(struct esw_rw_ct_entry, spec)
+                            + offsetof(struct esw_rw_ct_spec, ipv6)] = 2);
 
     /* Every byte changed in turn: refused or accepted, never a crash or
      * a read outside the state (the ASan build checks). */

@@ -693,13 +693,15 @@ esw_pkt_set(struct esw_pkt *pkt, const struct esw_layout *l,
 #define TCP_RST_ 0x004
 #define TCP_ACK_ 0x010
 
-/* True if the L4 checksum of 'l' in 'frame' is right over IPv4's
- * pseudo-header, as OVS's conntrack checks it. */
+/* True if the L4 checksum of 'l' in 'frame' is right over IPv4's or
+ * IPv6's pseudo-header ('ipv6'), as OVS's conntrack checks it (for IPv6,
+ * packet_csum_upperlayer6() over the fixed header's addresses). */
 static bool
-l4_csum_ok(const uint8_t *frame, const struct esw_layout *l)
+l4_csum_ok(const uint8_t *frame, const struct esw_layout *l, bool ipv6)
 {
     const uint8_t *nh = frame + l->l3;
-    uint32_t sum = csum_add_bytes(0, nh + 12, 8);
+    uint32_t sum = (ipv6 ? csum_add_bytes(0, nh + 8, 32)
+                    : csum_add_bytes(0, nh + 12, 8));
 
     sum += htons(l->nw_proto);
     sum += htons(l->l4_size);
@@ -707,22 +709,38 @@ l4_csum_ok(const uint8_t *frame, const struct esw_layout *l)
     return csum_fold(sum) == 0;
 }
 
+/* ICMP echo types (OVS's conntrack keys these on their id). */
+#define ICMP4_ECHO_REPLY_     0
+#define ICMP4_ECHO_REQUEST_   8
+#define ICMP6_ECHO_REQUEST_ 128
+#define ICMP6_ECHO_REPLY_   129
+
 bool
 esw_pkt_ct_check(const struct esw_pkt *pkt, const struct esw_layout *l,
                  struct esw_ct_pkt *out)
 {
     const uint8_t *frame = pkt->data;
     const uint8_t *nh, *th;
-    size_t ihl;
+    bool ipv6;
 
-    if (l->eth_type != htons(ESW_ETH_TYPE_IPV4) || !l->ip_valid
-        || l->nw_frag || !l->l4) {
+    if (!l->ip_valid || l->nw_frag || !l->l4) {
         return false;
     }
     nh = frame + l->l3;
-    ihl = (size_t) (nh[0] & 0x0f) * 4;
-    if (csum_fold(csum_add_bytes(0, nh, ihl)) != 0) {
-        return false;               /* OVS: conntrack_l3csum_err. */
+    if (l->eth_type == htons(ESW_ETH_TYPE_IPV4)) {
+        size_t ihl = (size_t) (nh[0] & 0x0f) * 4;
+
+        if (csum_fold(csum_add_bytes(0, nh, ihl)) != 0) {
+            return false;           /* OVS: conntrack_l3csum_err. */
+        }
+        ipv6 = false;
+    } else if (l->eth_type == htons(ESW_ETH_TYPE_IPV6)) {
+        if (l->ipv6_nh != l->nw_proto || l->l4 != l->l3 + 40) {
+            return false;           /* Extension headers: OVS's. */
+        }
+        ipv6 = true;
+    } else {
+        return false;
     }
     th = frame + l->l4;
     if (l->nw_proto == IPPROTO_TCP_) {
@@ -740,7 +758,7 @@ esw_pkt_ct_check(const struct esw_pkt *pkt, const struct esw_layout *l,
         if (!(flags & TCP_ACK_) || flags & (TCP_SYN_ | TCP_FIN_ | TCP_RST_)) {
             return false;
         }
-        if (!l4_csum_ok(frame, l)) {
+        if (!l4_csum_ok(frame, l, ipv6)) {
             return false;
         }
     } else if (l->nw_proto == IPPROTO_UDP_) {
@@ -753,35 +771,70 @@ esw_pkt_ct_check(const struct esw_pkt *pkt, const struct esw_layout *l,
         if (udp_len < 8 || udp_len > l->l4_size) {
             return false;
         }
-        if (load16(th + 6) && !l4_csum_ok(frame, l)) {
+        /* A zero checksum is none over IPv4 only. */
+        if ((ipv6 || load16(th + 6)) && !l4_csum_ok(frame, l, ipv6)) {
             return false;
         }
+    } else if (l->nw_proto == (ipv6 ? IPPROTO_ICMPV6_ : IPPROTO_ICMP_)) {
+        uint8_t req = ipv6 ? ICMP6_ECHO_REQUEST_ : ICMP4_ECHO_REQUEST_;
+        uint8_t rep = ipv6 ? ICMP6_ECHO_REPLY_ : ICMP4_ECHO_REPLY_;
+
+        if (l->l4_size < 8 || (th[0] != req && th[0] != rep) || th[1]) {
+            return false;
+        }
+        if (ipv6 ? !l4_csum_ok(frame, l, true)
+            : csum_fold(csum_add_bytes(0, th, l->l4_size)) != 0) {
+            return false;           /* OVS: conntrack_l4csum_err. */
+        }
+        memset(out, 0, sizeof *out);
+        /* As OVS's key: the id, the type (and the code, 0). */
+        out->src_port = load16(th + 4);
+        out->dst_port = load16(th);
+        goto addresses;
     } else {
         return false;
     }
-    out->src = load32(nh + 12);
-    out->dst = load32(nh + 16);
+    memset(out, 0, sizeof *out);
     out->src_port = load16(th);
     out->dst_port = load16(th + 2);
+    if (!out->src_port || !out->dst_port) {
+        return false;
+    }
+addresses:
     out->ip_proto = l->nw_proto;
-    return out->src_port && out->dst_port;
+    out->ipv6 = ipv6;
+    if (ipv6) {
+        memcpy(&out->src.ip6, nh + 8, 16);
+        memcpy(&out->dst.ip6, nh + 24, 16);
+    } else {
+        out->src.ip4 = load32(nh + 12);
+        out->dst.ip4 = load32(nh + 16);
+    }
+    return true;
 }
 
 void
 esw_pkt_nat(struct esw_pkt *pkt, const struct esw_layout *l, bool src,
-            uint32_t addr, uint16_t src_port, uint16_t dst_port)
+            const union esw_ip_addr *addr, uint16_t src_port,
+            uint16_t dst_port)
 {
     uint8_t *frame = pkt->data;
+    uint8_t *nh = frame + l->l3;
     struct esw_set_l4 v = { .src = src_port, .dst = dst_port };
     struct esw_set_l4 m = { .src = 0xffff, .dst = 0xffff };
 
     /* As OVS's nat_packet(): the address unconditionally (its checksums
-     * updated even if it does not change), then both ports, each only if
-     * it changes. */
-    set_ipv4_addr(frame, l, frame + l->l3 + (src ? 12 : 16), addr);
+     * updated even if it does not change), then, for TCP and UDP
+     * (pat_packet()), both ports, each only if it changes. */
+    if (l->eth_type == htons(ESW_ETH_TYPE_IPV6)) {
+        set_ipv6_addr(frame, l, l->nw_proto, nh + (src ? 8 : 24),
+                      addr->ip6.s6_addr, true);
+    } else {
+        set_ipv4_addr(frame, l, nh + (src ? 12 : 16), addr->ip4);
+    }
     if (l->nw_proto == IPPROTO_TCP_) {
         set_tcp(frame, l, &v, &m);
-    } else {
+    } else if (l->nw_proto == IPPROTO_UDP_) {
         set_udp(frame, l, &v, &m);
     }
 }

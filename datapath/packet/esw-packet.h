@@ -399,29 +399,39 @@ void esw_pkt_set(struct esw_pkt *pkt, const struct esw_layout *layout,
 
 /* Connection tracking (ESW_ACTION_CT, esw.h).
  *
- * The tuple of a packet as OVS's conntrack would extract it. */
+ * The tuple of a packet as OVS's conntrack would extract it, laid out as
+ * 'struct esw_ct_tuple': for ICMP and ICMPv6 echo, 'src_port' is the id
+ * and 'dst_port' the type and code bytes in memory order. */
 struct esw_ct_pkt {
-    uint32_t src, dst;              /* IPv4 addresses, network order. */
+    union esw_ip_addr src, dst;     /* IPv4: 'ip4', the rest zero. */
     uint16_t src_port, dst_port;    /* Network order. */
     uint8_t ip_proto;
+    bool ipv6;
 };
 
-/* True if 'pkt' (laid out in 'l', parsed with up to two VLAN tags) is an
- * IPv4 TCP or UDP packet of an established connection that OVS's
- * userspace conntrack would take as it is: not a fragment, its IPv4 header
- * checksum and its L4 header length and checksum right (a zero UDP
- * checksum is none), nonzero ports, and, for TCP, ACK without SYN, FIN or
- * RST (packets that change a connection's state in OVS's tracker).  Then
- * stores its tuple in '*out'. */
+/* True if 'pkt' (laid out in 'l', parsed with up to two VLAN tags) is a
+ * packet of an established connection that OVS's userspace conntrack
+ * would take as it is: IPv4 (its header checksum right) or IPv6 without
+ * extension headers, not a fragment; TCP, UDP, or ICMP (ICMPv6) echo
+ * request or reply of code 0; its L4 header length and checksum right (a
+ * zero UDP checksum over IPv4 is none; ICMPv6's and IPv6's covers the
+ * pseudo-header); nonzero TCP and UDP ports and, for TCP, ACK without
+ * SYN, FIN or RST (packets that change a connection's state in OVS's
+ * tracker).  Then stores its tuple in '*out'.  ICMP errors (related to
+ * another connection in OVS) and other ICMP messages are not taken. */
 bool esw_pkt_ct_check(const struct esw_pkt *pkt, const struct esw_layout *l,
                       struct esw_ct_pkt *out);
 
 /* NATs 'pkt', which passed esw_pkt_ct_check() with layout 'l', as OVS's
- * conntrack does: the IPv4 source ('src') or destination address becomes
- * 'addr', the ports 'src_port' and 'dst_port' (network order), with the
- * checksums updated byte for byte as OVS updates them. */
+ * conntrack does: the source ('src') or destination address becomes
+ * 'addr' (IPv4 or IPv6 as the packet), and for TCP and UDP the ports
+ * become 'src_port' and 'dst_port' (network order; ignored for ICMP, whose
+ * id OVS does not translate), with the checksums updated byte for byte as
+ * OVS updates them (IPv4's header checksum; TCP, UDP and ICMPv6 over the
+ * pseudo-header). */
 void esw_pkt_nat(struct esw_pkt *pkt, const struct esw_layout *l, bool src,
-                 uint32_t addr, uint16_t src_port, uint16_t dst_port);
+                 const union esw_ip_addr *addr, uint16_t src_port,
+                 uint16_t dst_port);
 
 /* CRC32c (Castagnoli) of 'n' bytes, as SCTP uses it: the value to store
  * in the header is its little-endian representation. */

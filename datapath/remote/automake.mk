@@ -5,6 +5,7 @@
 # speak, the daemon's sessions, and the daemon.
 datapath_libesw_a_SOURCES += \
 	datapath/remote/esw-remote.c \
+	datapath/remote/esw-remote-ct.c \
 	datapath/remote/esw-remote-private.h \
 	datapath/remote/esw-remote-reset.c \
 	datapath/remote/esw-remote-proto.c \

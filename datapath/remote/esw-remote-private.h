@@ -52,6 +52,37 @@ struct esw_rule {
 
 #define RULE_HASH_SIZE 4096
 
+/* A connection table entry handle of this driver (esw-remote-ct.c). */
+struct esw_ct {
+    uint64_t id;                        /* The daemon knows it by this. */
+    struct esw_ct *prev, *next;         /* Insertion order ('ct_mutex'). */
+    struct esw_ct *hash_next;           /* 'ct_hash' bucket ('ct_mutex'). */
+    bool deleted;                       /* esw_ct_del()'d during a reset:
+                                         * deleted and freed once the
+                                         * device is back ('ct_mutex'). */
+
+    /* 'ct_stats_mutex'. */
+    struct esw_ct_spec spec;            /* Mark and label as last set. */
+    bool flushed;                       /* Taken out by esw_ct_flush(). */
+    bool gone;                          /* Not in the device (flushed before
+                                         * a reset, or refused by the
+                                         * re-created device): counters as
+                                         * last seen. */
+    bool dirty;                         /* Mark or label changed during a
+                                         * reset: to apply once back. */
+    uint32_t slot;                      /* In 'ct_table', if not 'gone'. */
+    struct esw_ct_stats base;           /* Counted by the devices before
+                                         * the last re-creation. */
+    struct esw_ct_stats seen;           /* Last returned by get_stats. */
+    uint32_t new_slot;                  /* During a reset: the slot in the
+                                         * device coming back... */
+    bool new_gone;                      /* ...or none... */
+    bool new_fold;                      /* ...and whether it was re-added
+                                         * there (its counters from 0). */
+};
+
+#define CT_HASH_SIZE 4096
+
 /* A representor queue, mapped. */
 struct rep_ring {
     struct esw_rring *r;
@@ -152,6 +183,20 @@ struct remote_dev {
     bool warned_add;                    /* Logged a pipelined add that the
                                          * daemon refused ('conn_mutex'). */
 
+    /* Protects the connection list and hash. */
+    pthread_mutex_t ct_mutex;
+    struct esw_ct *ct_head, *ct_tail;
+    struct esw_ct *ct_hash[CT_HASH_SIZE];
+    uint64_t next_ct_id;
+
+    /* Protects each connection's counters, spec and slot, and the mapping
+     * of the daemon's table of connection counters (a leaf lock, never
+     * held across a round trip: esw_ct_get_stats() never waits for the
+     * daemon). */
+    pthread_mutex_t ct_stats_mutex;
+    struct esw_rct *ct_table;           /* NULL: no connection table. */
+    size_t ct_table_size;
+
     /* Protects the record of vports and meters (a leaf lock). */
     pthread_mutex_t rec_mutex;
     struct rvport **vports;             /* [caps.max_vports], NULL: none. */
@@ -188,6 +233,16 @@ int remote_map_stats(int fds[ESW_RPROTO_MAX_FDS], uint32_t max_vports,
 int rconn_call(struct rconn *, uint16_t op, const void *req, size_t req_len,
                void *reply, size_t reply_len, void **varp, size_t *var_lenp,
                int *fds, int *resultp);
+int rconn_send_unacked(struct rconn *, uint16_t op, const void *req,
+                       size_t len, uint64_t id, struct esw_rule *rule);
+int remote_call__(struct remote_dev *, uint16_t op, const void *req,
+                  size_t req_len, void *reply, size_t reply_len, void **varp,
+                  size_t *var_lenp, int *fds);
+int remote_call(struct remote_dev *, uint16_t op, const void *req,
+                size_t req_len, void *reply, size_t reply_len);
+int remote_conn_fail(struct remote_dev *, int fail);
+void remote_conn_break(struct remote_dev *);
+int remote_state_error(struct remote_dev *, int error, struct esw_error *);
 void remote_conn_lost(struct remote_dev *, int error);
 struct rvport *rvport_get__(const struct remote_dev *, uint32_t vport);
 void rvport_free(struct rvport *);
@@ -196,23 +251,37 @@ struct esw_rule *remote_rule_find__(struct remote_dev *, uint64_t id);
 void remote_rule_unlist__(struct remote_dev *, struct esw_rule *);
 void remote_unmap_rings__(struct remote_dev *, uint32_t vport);
 
+/* esw-remote-ct.c: the connection table (see the top of that file). */
+int remote_ct_add(struct esw_dev *, const struct esw_ct_spec *,
+                  struct esw_error *, struct esw_ct **);
+int remote_ct_modify(struct esw_dev *, struct esw_ct *, uint32_t mark,
+                     const uint64_t label[2]);
+void remote_ct_del(struct esw_dev *, struct esw_ct *);
+size_t remote_ct_flush(struct esw_dev *, const uint16_t *zone);
+int remote_ct_get_stats(struct esw_dev *, const struct esw_ct *,
+                        struct esw_ct_stats *);
+void remote_ct_get_spec(struct esw_dev *, const struct esw_ct *,
+                        struct esw_ct_spec *);
+size_t remote_ct_count(struct esw_dev *);
+void remote_ct_foreach(struct esw_dev *, bool (*cb)(struct esw_ct *, void *),
+                       void *aux);
+int remote_ct_map(struct rconn *, const struct esw_caps *,
+                  struct esw_rct **tablep, size_t *sizep);
+int remote_ct_open(struct remote_dev *);
+void remote_ct_free(struct remote_dev *);
+/* A reset: remote_ct_program() makes the device on 'c' hold what the
+ * record holds (re-adding, deleting, re-marking), keeping the new slots
+ * aside; remote_ct_finish() (with 'ct_mutex' and 'conn_mutex' held)
+ * applies what changed meanwhile and makes 'table' and the new slots the
+ * device's. */
+int remote_ct_program(struct remote_dev *, struct rconn *c, size_t *n_cts,
+                      size_t *added, size_t *removed, char *why,
+                      size_t size);
+int remote_ct_finish__(struct remote_dev *, struct rconn *c,
+                       struct esw_rct *table, size_t table_size);
+
 /* esw-remote-reset.c: the device's thread (pthread_create()'s start
  * routine, its argument the device). */
 void *remote_thread(void *dev);
-
-/* The daemon's protocol has no connection table operations: a CT action
- * there would only ever miss, so a remote device offers neither it nor the
- * ct_* match fields (esw_ct_add() fails with EOPNOTSUPP).  Applied to the
- * capabilities the daemon reports, at open and at a reset's re-open. */
-static inline void
-remote_caps_mask(struct esw_caps *caps)
-{
-    caps->actions &= ~(1u << ESW_ACTION_CT);
-    caps->match_fields &= ~((1u << ESW_MATCH_CT_STATE)
-                            | (1u << ESW_MATCH_CT_ZONE)
-                            | (1u << ESW_MATCH_CT_MARK)
-                            | (1u << ESW_MATCH_CT_LABEL));
-    caps->max_conns = 0;
-}
 
 #endif /* esw-remote-private.h */

@@ -19,6 +19,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "esw-remote-ring.h"
+
 #ifndef ESW_RUNDIR
 #define ESW_RUNDIR "/var/run/openvswitch"
 #endif
@@ -67,6 +69,13 @@ static const char *const rop_names[ESW_N_ROPS] = {
     [ESW_ROP_DAEMON_FUNCTIONS] = "daemon-functions",
     [ESW_ROP_DAEMON_HOTPLUG] = "daemon-hotplug",
     [ESW_ROP_DAEMON_UNPLUG] = "daemon-unplug",
+    [ESW_ROP_CT_MAP] = "ct-map",
+    [ESW_ROP_CT_ADD] = "ct-add",
+    [ESW_ROP_CT_MODIFY] = "ct-modify",
+    [ESW_ROP_CT_DEL] = "ct-del",
+    [ESW_ROP_CT_FLUSH] = "ct-flush",
+    [ESW_ROP_CT_COUNT] = "ct-count",
+    [ESW_ROP_CT_LIST] = "ct-list",
 };
 
 const char *
@@ -91,6 +100,10 @@ esw_rproto_abi(void)
         sizeof(struct esw_rw_daemon_hotplug),
         sizeof(struct esw_rw_daemon_unplug),
         sizeof(struct esw_rw_daemon_fns), sizeof(struct esw_rw_daemon_fn),
+        sizeof(struct esw_rw_ct), sizeof(struct esw_rw_ct_reply),
+        sizeof(struct esw_rw_ct_modify), sizeof(struct esw_rw_ct_flush),
+        sizeof(struct esw_rw_cts), sizeof(struct esw_rw_ct_entry),
+        sizeof(struct esw_rct_slot),
     };
     uint64_t hash = 1469598103934665603ULL;     /* FNV-1a. */
 
@@ -99,6 +112,74 @@ esw_rproto_abi(void)
         hash = (hash ^ sizes[i]) * 1099511628211ULL;
     }
     return hash;
+}
+
+/* Connections. */
+
+_Static_assert(sizeof(union esw_ip_addr) == 16, "an address is 16 bytes");
+/* The conversions below copy every field of these structures: one added
+ * to them must be added to esw_rw_ct_tuple or esw_rw_ct_spec and here
+ * (then update these sizes). */
+_Static_assert(sizeof(struct esw_ct_tuple) == 40
+               && offsetof(struct esw_ct_tuple, ip_proto) == 36,
+               "struct esw_ct_tuple changed: encode its new fields");
+_Static_assert(sizeof(struct esw_ct_spec) == 112
+               && offsetof(struct esw_ct_spec, label) == 96,
+               "struct esw_ct_spec changed: encode its new fields");
+
+static void
+ct_tuple_to_wire(const struct esw_ct_tuple *t, struct esw_rw_ct_tuple *w)
+{
+    memcpy(w->src, &t->src, sizeof w->src);
+    memcpy(w->dst, &t->dst, sizeof w->dst);
+    w->src_port = t->src_port;
+    w->dst_port = t->dst_port;
+    w->ip_proto = t->ip_proto;
+}
+
+static void
+ct_tuple_from_wire(const struct esw_rw_ct_tuple *w, struct esw_ct_tuple *t)
+{
+    memset(t, 0, sizeof *t);
+    memcpy(&t->src, w->src, sizeof w->src);
+    memcpy(&t->dst, w->dst, sizeof w->dst);
+    t->src_port = w->src_port;
+    t->dst_port = w->dst_port;
+    t->ip_proto = w->ip_proto;
+}
+
+void
+esw_rproto_ct_spec_to_wire(const struct esw_ct_spec *s,
+                           struct esw_rw_ct_spec *w)
+{
+    memset(w, 0, sizeof *w);
+    w->zone = s->zone;
+    w->nat = s->nat;
+    w->ipv6 = s->ipv6;
+    ct_tuple_to_wire(&s->orig, &w->orig);
+    ct_tuple_to_wire(&s->reply, &w->reply);
+    w->mark = s->mark;
+    w->label[0] = s->label[0];
+    w->label[1] = s->label[1];
+}
+
+int
+esw_rproto_ct_spec_from_wire(const struct esw_rw_ct_spec *w,
+                             struct esw_ct_spec *s)
+{
+    memset(s, 0, sizeof *s);
+    if (w->ipv6 > 1) {
+        return EINVAL;
+    }
+    s->zone = w->zone;
+    s->nat = w->nat;
+    s->ipv6 = w->ipv6;
+    ct_tuple_from_wire(&w->orig, &s->orig);
+    ct_tuple_from_wire(&w->reply, &s->reply);
+    s->mark = w->mark;
+    s->label[0] = w->label[0];
+    s->label[1] = w->label[1];
+    return 0;
 }
 
 int
@@ -398,7 +479,21 @@ esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
     case ESW_ROP_RULE_COUNT:
     case ESW_ROP_IS_IDLE:
     case ESW_ROP_DAEMON_STATUS:
+    case ESW_ROP_CT_MAP:
+    case ESW_ROP_CT_COUNT:
         expected = 0;
+        break;
+    case ESW_ROP_CT_ADD:
+        expected = sizeof(struct esw_rw_ct);
+        break;
+    case ESW_ROP_CT_MODIFY:
+        expected = sizeof(struct esw_rw_ct_modify);
+        break;
+    case ESW_ROP_CT_DEL:
+        expected = sizeof(struct esw_rw_rule_id);
+        break;
+    case ESW_ROP_CT_FLUSH:
+        expected = sizeof(struct esw_rw_ct_flush);
         break;
     case ESW_ROP_DAEMON_UPDATE:
         expected = sizeof(struct esw_rw_update_req);
@@ -433,6 +528,7 @@ esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
     case ESW_ROP_HOST_GET:
     case ESW_ROP_HOST_CAPTURE_READ:
     case ESW_ROP_RULE_LIST:
+    case ESW_ROP_CT_LIST:
         expected = sizeof(struct esw_rw_vport);
         break;
     case ESW_ROP_VPORT_LOOKUP:
@@ -626,7 +722,8 @@ esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
     case ESW_ROP_REP_SEND_RING:
     case ESW_ROP_HOST_GET:
     case ESW_ROP_HOST_CAPTURE_READ:
-    case ESW_ROP_RULE_LIST: {
+    case ESW_ROP_RULE_LIST:
+    case ESW_ROP_CT_LIST: {
         struct esw_rw_vport v;
 
         memcpy(&v, p, sizeof v);
@@ -643,6 +740,11 @@ esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
             && (!v.arg2 || v.arg2 > ESW_RPROTO_MAX_RULES)) {
             return bad(reason, size, "rule-list: batch of %"PRIu32", "
                        "expected 1..%d", v.arg2, ESW_RPROTO_MAX_RULES);
+        }
+        if (hdr->op == ESW_ROP_CT_LIST
+            && (!v.arg2 || v.arg2 > ESW_RPROTO_MAX_CTS)) {
+            return bad(reason, size, "ct-list: batch of %"PRIu32", "
+                       "expected 1..%d", v.arg2, ESW_RPROTO_MAX_CTS);
         }
         if (hdr->op == ESW_ROP_VPORT_SET_ADMIN && v.arg > 1) {
             return bad(reason, size, "vport-set-admin: bad state");
@@ -664,10 +766,54 @@ esw_rproto_decode_request(const struct esw_rmsg_hdr *hdr,
         req->binary = binary;
         break;
     }
+    case ESW_ROP_CT_ADD: {
+        struct esw_rw_ct c;
+
+        memcpy(&c, p, sizeof c);
+        if (esw_rproto_ct_spec_from_wire(&c.spec, &req->ct)) {
+            return bad(reason, size, "ct-add: bad boolean");
+        }
+        if (!c.id) {
+            return bad(reason, size, "ct-add: connection id 0");
+        }
+        req->id = c.id;
+        break;
+    }
+    case ESW_ROP_CT_MODIFY: {
+        struct esw_rw_ct_modify m;
+
+        memcpy(&m, p, sizeof m);
+        req->id = m.id;
+        req->ct.mark = m.mark;
+        req->ct.label[0] = m.label[0];
+        req->ct.label[1] = m.label[1];
+        break;
+    }
+    case ESW_ROP_CT_DEL: {
+        struct esw_rw_rule_id r;
+
+        memcpy(&r, p, sizeof r);
+        req->id = r.id;
+        break;
+    }
+    case ESW_ROP_CT_FLUSH: {
+        struct esw_rw_ct_flush f;
+
+        memcpy(&f, p, sizeof f);
+        if (f.all > 1 || (f.all && f.zone)) {
+            return bad(reason, size, "ct-flush: bad boolean or a zone with "
+                       "every zone");
+        }
+        req->ct.zone = f.zone;
+        req->ct_all = f.all;
+        break;
+    }
     case ESW_ROP_DEV_CLOSE:
     case ESW_ROP_RULE_COUNT:
     case ESW_ROP_IS_IDLE:
     case ESW_ROP_DAEMON_STATUS:
+    case ESW_ROP_CT_MAP:
+    case ESW_ROP_CT_COUNT:
         break;
     case ESW_ROP_REP_SEND:
     case ESW_ROP_TRACE_PACKET:

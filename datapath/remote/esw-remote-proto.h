@@ -58,7 +58,7 @@
 #include "esw-policy-config.h"
 
 #define ESW_RPROTO_MAGIC   0x52575345u     /* "ESWR" in memory order. */
-#define ESW_RPROTO_VERSION 3
+#define ESW_RPROTO_VERSION 4
 #define ESW_RPROTO_MAX_MSG (1u << 20)      /* Payload bound. */
 #define ESW_RPROTO_MAX_BATCH 64            /* Packets in one reply. */
 #define ESW_RPROTO_SOCKET  "ovs-eswitchd.sock"
@@ -109,6 +109,13 @@ enum esw_rop {
     ESW_ROP_DAEMON_HOTPLUG,     /* Admin: a function added to a device
                                  * without a client. */
     ESW_ROP_DAEMON_UNPLUG,      /* Admin: and removed. */
+    ESW_ROP_CT_MAP,             /* Connection table (version 4), see */
+    ESW_ROP_CT_ADD,             /* "Connections" below. */
+    ESW_ROP_CT_MODIFY,
+    ESW_ROP_CT_DEL,
+    ESW_ROP_CT_FLUSH,
+    ESW_ROP_CT_COUNT,
+    ESW_ROP_CT_LIST,
     ESW_N_ROPS
 };
 
@@ -238,6 +245,94 @@ struct esw_rw_trace {           /* TRACE_PACKET reply, then the packet to
     uint64_t stage_rule_ids[ESW_TRACE_MAX_STAGES];
     uint8_t has_pkt;
 };
+
+/* Connections (esw.h, "Connection tracking").
+ *
+ * The client names each entry with a nonzero 64-bit id it chooses, as
+ * rules.  A 'struct esw_ct_spec' travels field by field
+ * (esw_rw_ct_spec: both tuples' addresses as the 16 bytes of
+ * union esw_ip_addr, whatever the family, and 'ipv6' a checked boolean),
+ * so that the wire does not depend on what the device supports.
+ *
+ * Counters do not need a round trip: the daemon keeps every entry's
+ * counters and last use in a table in shared memory (esw-remote-ring.h's
+ * 'struct esw_rct'), one slot per entry, that the client maps once
+ * (CT_MAP) and reads without a system call.  The daemon copies the
+ * device's counters there at least every ESW_RCT_PUBLISH_MS, and before it
+ * answers CT_COUNT, CT_LIST and an IS_IDLE that finds the device idle, so
+ * that a reader after one of those sees the counters as of then.
+ *
+ *   CT_MAP     empty request; reply esw_rw_count (the table's slots), the
+ *              table's memfd attached.  ENOENT: no connection table.
+ *   CT_ADD     request esw_rw_ct; reply esw_rw_ct_reply (the entry's
+ *              slot); esw_ct_add()'s errors, EINVAL for an id in use.
+ *   CT_MODIFY  request esw_rw_ct_modify; ENOENT (no such id, or flushed).
+ *   CT_DEL     request esw_rw_rule_id; ENOENT.  Never fails otherwise:
+ *              the client sends it without waiting, as RULE_DEL.
+ *   CT_FLUSH   request esw_rw_ct_flush; reply esw_rw_count (entries taken
+ *              out).  Flushed entries keep their ids and slots until
+ *              CT_DEL, as esw_ct_flush() keeps handles.
+ *   CT_COUNT   empty request; reply esw_rw_count (entries not flushed).
+ *   CT_LIST    request esw_rw_vport ('arg' the first, 'arg2' the most,
+ *              1..ESW_RPROTO_MAX_CTS, in slot order); reply esw_rw_cts
+ *              followed by 'n' esw_rw_ct_entry. */
+#define ESW_RPROTO_MAX_CTS 256
+
+struct esw_rw_ct_tuple {
+    uint8_t src[16], dst[16];   /* union esw_ip_addr's bytes. */
+    uint16_t src_port, dst_port;    /* Network order. */
+    uint8_t ip_proto;
+};
+
+struct esw_rw_ct_spec {
+    uint16_t zone;
+    uint16_t nat;               /* ESW_CT_NAT_*. */
+    uint8_t ipv6;               /* 0 or 1. */
+    struct esw_rw_ct_tuple orig, reply;
+    uint32_t mark;
+    uint64_t label[2];
+};
+
+struct esw_rw_ct {              /* CT_ADD request. */
+    uint64_t id;
+    struct esw_rw_ct_spec spec;
+};
+
+struct esw_rw_ct_reply {        /* CT_ADD reply. */
+    struct esw_error err;
+    uint32_t slot;
+};
+
+struct esw_rw_ct_modify {       /* CT_MODIFY request. */
+    uint64_t id;
+    uint32_t mark;
+    uint64_t label[2];
+};
+
+struct esw_rw_ct_flush {        /* CT_FLUSH request. */
+    uint16_t zone;
+    uint8_t all;                /* 1: every zone ('zone' 0). */
+};
+
+struct esw_rw_cts {             /* CT_LIST reply: 'n' entries follow,
+                                 * 'total' the slots in use. */
+    uint32_t n;
+    uint32_t total;
+};
+
+struct esw_rw_ct_entry {
+    uint64_t id;
+    uint32_t slot;
+    uint8_t flushed;
+    struct esw_rw_ct_spec spec;
+};
+
+/* Converts a connection spec to and from its wire form.  The latter
+ * returns EINVAL if 'ipv6' is neither 0 nor 1. */
+void esw_rproto_ct_spec_to_wire(const struct esw_ct_spec *,
+                                struct esw_rw_ct_spec *);
+int esw_rproto_ct_spec_from_wire(const struct esw_rw_ct_spec *,
+                                 struct esw_ct_spec *);
 
 /* Admin requests (ovs-eswitchctl), after HELLO on a connection that
  * opens no device.  DAEMON_STATUS: empty request, reply
@@ -391,6 +486,9 @@ struct esw_rreq {
     const uint8_t *hotplug;             /* DAEMON_HOTPLUG: the
                                          * esw_rw_daemon_hotplug, checked,
                                          * in the message. */
+    struct esw_ct_spec ct;              /* CT_ADD; CT_MODIFY: 'mark' and
+                                         * 'label'; CT_FLUSH: 'zone'. */
+    bool ct_all;                        /* CT_FLUSH: every zone. */
 };
 
 /* Decodes DAEMON_HOTPLUG's function 'i' (of a request that

@@ -34,6 +34,7 @@ struct reset_report {
     size_t n_vports, n_meters, n_rules;     /* In the device once back. */
     size_t added_vports, added_meters, added_rules;
     size_t removed_rules;
+    size_t n_cts, added_cts, removed_cts;   /* Connections. */
     bool *vport_added;          /* [max_vports]: re-created now. */
 };
 
@@ -414,7 +415,10 @@ reset_program(struct remote_dev *d, struct rconn *c,
         }
     }
     pthread_mutex_unlock(&d->rules_mutex);
-    error = 0;
+
+    /* Connections. */
+    error = remote_ct_program(d, c, &rep->n_cts, &rep->added_cts,
+                              &rep->removed_cts, why, size);
 
 out:
     for (size_t i = 0; i < n_vports; i++) {
@@ -450,7 +454,8 @@ stats_add(struct esw_vport_stats *a, const struct esw_rstats_vport *c)
  * over. */
 static int
 reset_finish(struct remote_dev *d, struct rconn *c, struct esw_rstats *stats,
-             size_t stats_size, struct reset_report *rep, char *why,
+             size_t stats_size, struct esw_rct *ct_table,
+             size_t ct_table_size, struct reset_report *rep, char *why,
              size_t size)
 {
     uint32_t max = d->up.caps.max_vports;
@@ -461,6 +466,7 @@ reset_finish(struct remote_dev *d, struct rconn *c, struct esw_rstats *stats,
     int error = 0, result;
 
     pthread_mutex_lock(&d->rules_mutex);
+    pthread_mutex_lock(&d->ct_mutex);
     pthread_mutex_lock(&d->conn_mutex);
     if (remote_state(d) != REMOTE_RESET || atomic_load(&d->closing)) {
         error = reset_fail(ECANCELED, 0, NULL, why, size, "reset");
@@ -513,6 +519,14 @@ reset_finish(struct remote_dev *d, struct rconn *c, struct esw_rstats *stats,
         goto out;
     }
 
+    /* Connections: what changed meanwhile, then the commit (it cannot
+     * fail). */
+    error = remote_ct_finish__(d, c, ct_table, ct_table_size);
+    if (error) {
+        reset_fail(error, 0, NULL, why, size, "connections");
+        goto out;
+    }
+
     /* Commit. */
     for (r = d->head; r; r = next) {
         next = r->next;
@@ -557,6 +571,7 @@ reset_finish(struct remote_dev *d, struct rconn *c, struct esw_rstats *stats,
 
 out:
     pthread_mutex_unlock(&d->conn_mutex);
+    pthread_mutex_unlock(&d->ct_mutex);
     pthread_mutex_unlock(&d->rules_mutex);
     free(del_vports);
     free(del_meters);
@@ -577,6 +592,8 @@ reset_attempt(struct remote_dev *d, char *why, size_t size, bool *loudp)
     struct esw_rw_dev_open *o = NULL;
     struct esw_rstats *stats = NULL;
     size_t stats_size = 0;
+    struct esw_rct *ct_table = NULL;
+    size_t ct_table_size = 0;
     int fds[ESW_RPROTO_MAX_FDS];
     long long int start = remote_now_ms();
     struct esw_caps caps;
@@ -627,7 +644,6 @@ reset_attempt(struct remote_dev *d, char *why, size_t size, bool *loudp)
         error = reset_fail(error, result, NULL, why, size, "open");
         goto out;
     }
-    remote_caps_mask(&caps);
     if (memcmp(&caps, &d->up.caps, sizeof caps)) {
         remote_close_fds(fds);
         *loudp = true;
@@ -636,6 +652,9 @@ reset_attempt(struct remote_dev *d, char *why, size_t size, bool *loudp)
         goto out;
     }
     error = remote_map_stats(fds, caps.max_vports, &stats, &stats_size);
+    if (!error) {
+        error = remote_ct_map(&c, &caps, &ct_table, &ct_table_size);
+    }
     if (error) {
         *loudp = true;
         reset_fail(error, 0, NULL, why, size, "counters");
@@ -648,7 +667,8 @@ reset_attempt(struct remote_dev *d, char *why, size_t size, bool *loudp)
              ? reset_program(d, &c, &rep, why, size)
              : reset_fail(ENOMEM, 0, NULL, why, size, "re-programming"));
     if (!error) {
-        error = reset_finish(d, &c, stats, stats_size, &rep, why, size);
+        error = reset_finish(d, &c, stats, stats_size, ct_table,
+                             ct_table_size, &rep, why, size);
     }
     if (error) {
         *loudp = error != ECANCELED;
@@ -661,27 +681,34 @@ reset_attempt(struct remote_dev *d, char *why, size_t size, bool *loudp)
         goto out;
     }
     stats = NULL;               /* The device's now. */
+    ct_table = NULL;
 
     if (rep.created) {
         esw_log(ESW_LOG_INFO, "%s: ovs-eswitchd back after %lld ms: device "
-                "re-created, %zu vports, %zu meters, %zu rules re-programmed "
-                "in %lld ms, representors up", d->up.name,
-                remote_now_ms() - d->lost_at, rep.added_vports,
-                rep.added_meters, rep.added_rules, remote_now_ms() - start);
+                "re-created, %zu vports, %zu meters, %zu rules, %zu "
+                "connections re-programmed in %lld ms, representors up",
+                d->up.name, remote_now_ms() - d->lost_at, rep.added_vports,
+                rep.added_meters, rep.added_rules, rep.added_cts,
+                remote_now_ms() - start);
     } else {
         esw_log(ESW_LOG_INFO, "%s: ovs-eswitchd back after %lld ms: device "
-                "taken over as the daemon kept it (%zu vports, %zu rules), "
-                "%zu vports, %zu meters, %zu rules re-programmed and %zu "
-                "rules removed in %lld ms, representors up", d->up.name,
+                "taken over as the daemon kept it (%zu vports, %zu rules, "
+                "%zu connections), %zu vports, %zu meters, %zu rules, %zu "
+                "connections re-programmed and %zu rules, %zu connections "
+                "removed in %lld ms, representors up", d->up.name,
                 remote_now_ms() - d->lost_at, rep.n_vports, rep.n_rules,
-                rep.added_vports, rep.added_meters, rep.added_rules,
-                rep.removed_rules, remote_now_ms() - start);
+                rep.n_cts, rep.added_vports, rep.added_meters,
+                rep.added_rules, rep.added_cts, rep.removed_rules,
+                rep.removed_cts, remote_now_ms() - start);
     }
 
 out:
     free(rep.vport_added);
     if (stats) {
         munmap(stats, stats_size);
+    }
+    if (ct_table) {
+        munmap(ct_table, ct_table_size);
     }
     if (c.sock >= 0) {
         close(c.sock);

@@ -261,4 +261,54 @@ esw_rstats_check(const struct esw_rstats *st, size_t size,
             && esw_rstats_size(max_vports) == size);
 }
 
+/* Connection counters in shared memory: the device daemon copies each
+ * connection table entry's counters into its slot (esw-remote-proto.h,
+ * "Connections"), which the client reads without a round trip.  One
+ * writer (the daemon's main thread); fields are independent relaxed
+ * atomics, as the device's own counters are.  'id' is the client's id of
+ * the entry the slot holds (0: free), so that a reader checks that the
+ * slot is still its entry's. */
+#define ESW_RCT_MAGIC 0x54434e43u           /* "CNCT". */
+#define ESW_RCT_PUBLISH_MS 100
+
+struct esw_rct_slot {
+    _Atomic uint64_t id;
+    _Atomic uint64_t packets[2], bytes[2];
+    _Atomic uint64_t used_ms;       /* esw_time_msec() clock, 0: never. */
+    _Atomic uint64_t flushed;
+};
+
+struct esw_rct {
+    uint32_t magic;
+    uint32_t n_slots;
+    uint32_t slot_size;
+    _Alignas(64) struct esw_rct_slot slots[];
+};
+
+/* Slots of a device of 'max_conns' entries: room for as many flushed
+ * entries not deleted yet. */
+static inline uint32_t
+esw_rct_n_slots(uint32_t max_conns)
+{
+    return max_conns ? 2 * max_conns : 0;
+}
+
+static inline size_t
+esw_rct_size(uint32_t n_slots)
+{
+    return sizeof(struct esw_rct)
+           + (size_t) n_slots * sizeof(struct esw_rct_slot);
+}
+
+/* Checks a mapping of 'size' bytes received from another process. */
+static inline bool
+esw_rct_check(const struct esw_rct *t, size_t size, uint32_t n_slots)
+{
+    return (size >= sizeof *t
+            && t->magic == ESW_RCT_MAGIC
+            && t->n_slots == n_slots
+            && t->slot_size == sizeof(struct esw_rct_slot)
+            && esw_rct_size(n_slots) == size);
+}
+
 #endif /* esw-remote-ring.h */

@@ -130,6 +130,16 @@ struct srv_ring {
     int efd;                    /* Its eventfd. */
 };
 
+/* A connection table entry of the client's, in its slot of the shared
+ * table. */
+struct sct {
+    uint64_t id;                /* The client's; 0: a free slot. */
+    struct esw_ct *ct;          /* NULL: flushed before a live update (only
+                                 * the id and counters are kept, for its
+                                 * deletion). */
+    struct esw_ct_stats base;   /* Counted before the last live update. */
+};
+
 struct esw_rsession {
     bool hello;
     struct esw_dev *dev;
@@ -151,6 +161,20 @@ struct esw_rsession {
     size_t stats_size;
     int stats_fd;
     struct esw_sim_counter_store counter_store;
+
+    /* Connections: their counters in shared memory ('ct_table', the
+     * memfd 'ct_fd'), a slot per entry ('cts'); ids -> slot + 1. */
+    struct esw_rct *ct_table;
+    size_t ct_table_size;
+    int ct_fd;
+    struct sct *cts;            /* [n_ct_slots]. */
+    uint32_t n_ct_slots, n_cts;
+    uint32_t *ct_free;          /* Free slots, a stack: the lowest first,
+                                 * then the last freed, so that the slots
+                                 * in use stay below the most entries
+                                 * held at once (the publisher's scan). */
+    uint32_t n_ct_free;
+    struct rmap ct_ids;
 
     long long int detached_at;  /* esw_rsession_detach()'s 'now'. */
     bool adopted;               /* Took a kept device over. */
@@ -201,6 +225,7 @@ esw_rsession_create(void)
     if (s) {
         s->send_efd = -1;
         s->stats_fd = -1;
+        s->ct_fd = -1;
     }
     return s;
 }
@@ -274,6 +299,201 @@ stats_destroy(struct esw_rsession *s)
     if (s->stats_fd >= 0) {
         close(s->stats_fd);
         s->stats_fd = -1;
+    }
+}
+
+/* The shared connection counters of a device of 'max_conns' entries
+ * (none if 0).  'fd' >= 0: adopts that memfd (a live update), else
+ * creates one. */
+static int
+ct_table_create(struct esw_rsession *s, uint32_t max_conns, int fd)
+{
+    uint32_t n = esw_rct_n_slots(max_conns);
+    void *map;
+
+    if (!n) {
+        return 0;
+    }
+    s->cts = calloc(n, sizeof *s->cts);
+    s->ct_free = malloc(n * sizeof *s->ct_free);
+    if (!s->cts || !s->ct_free) {
+        return ENOMEM;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        s->ct_free[i] = n - 1 - i;
+    }
+    s->n_ct_free = n;
+    s->n_ct_slots = n;
+    s->ct_table_size = esw_rct_size(n);
+    s->ct_fd = fd >= 0 ? fd : memfd_create("esw-conns", MFD_CLOEXEC);
+    if (s->ct_fd < 0
+        || (fd < 0 && ftruncate(s->ct_fd, s->ct_table_size) < 0)) {
+        return errno == EMFILE || errno == ENFILE ? EMFILE : ENOMEM;
+    }
+    if (fd >= 0) {
+        struct stat st;
+
+        if (fstat(fd, &st) || (uint64_t) st.st_size != s->ct_table_size) {
+            return EINVAL;
+        }
+    }
+    map = mmap(NULL, s->ct_table_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+               s->ct_fd, 0);
+    if (map == MAP_FAILED) {
+        return ENOMEM;
+    }
+    s->ct_table = map;
+    if (fd >= 0) {
+        return esw_rct_check(s->ct_table, s->ct_table_size, n) ? 0 : EINVAL;
+    }
+    s->ct_table->magic = ESW_RCT_MAGIC;
+    s->ct_table->n_slots = n;
+    s->ct_table->slot_size = sizeof(struct esw_rct_slot);
+    return 0;
+}
+
+static void
+ct_table_destroy(struct esw_rsession *s)
+{
+    if (s->ct_table) {
+        munmap(s->ct_table, s->ct_table_size);
+        s->ct_table = NULL;
+    }
+    if (s->ct_fd >= 0) {
+        close(s->ct_fd);
+        s->ct_fd = -1;
+    }
+    free(s->cts);
+    s->cts = NULL;
+    free(s->ct_free);
+    s->ct_free = NULL;
+    s->n_ct_slots = s->n_cts = s->n_ct_free = 0;
+    free(s->ct_ids.slots);
+    memset(&s->ct_ids, 0, sizeof s->ct_ids);
+}
+
+/* Slot 'i''s entry's counters: the device's and those before a live
+ * update. */
+static void
+ct_get_stats(const struct esw_rsession *s, uint32_t i,
+             struct esw_ct_stats *st)
+{
+    const struct sct *c = &s->cts[i];
+
+    memset(st, 0, sizeof *st);
+    if (c->ct) {
+        esw_ct_get_stats(s->dev, c->ct, st);
+    } else {
+        st->flushed = true;
+    }
+    for (int dir = 0; dir < 2; dir++) {
+        st->packets[dir] += c->base.packets[dir];
+        st->bytes[dir] += c->base.bytes[dir];
+    }
+    if (c->base.used_ms > st->used_ms) {
+        st->used_ms = c->base.used_ms;
+    }
+}
+
+/* Copies slot 'i''s entry's counters into the shared table. */
+static void
+ct_publish(struct esw_rsession *s, uint32_t i)
+{
+    struct esw_rct_slot *slot = &s->ct_table->slots[i];
+    struct esw_ct_stats st;
+
+    ct_get_stats(s, i, &st);
+    for (int dir = 0; dir < 2; dir++) {
+        atomic_store_explicit(&slot->packets[dir], st.packets[dir],
+                              memory_order_relaxed);
+        atomic_store_explicit(&slot->bytes[dir], st.bytes[dir],
+                              memory_order_relaxed);
+    }
+    atomic_store_explicit(&slot->used_ms, st.used_ms, memory_order_relaxed);
+    atomic_store_explicit(&slot->flushed, st.flushed, memory_order_relaxed);
+}
+
+void
+esw_rsession_ct_publish(struct esw_rsession *s)
+{
+    for (uint32_t i = 0, n = 0; s->dev && n < s->n_cts
+                                && i < s->n_ct_slots; i++) {
+        if (s->cts[i].id) {
+            ct_publish(s, i);
+            n++;
+        }
+    }
+}
+
+bool
+esw_rsession_has_cts(const struct esw_rsession *s)
+{
+    return s->n_cts > 0;
+}
+
+/* The slot of connection 'id', or NULL. */
+static struct sct *
+session_ct(const struct esw_rsession *s, uint64_t id)
+{
+    struct rmap_slot *slot = id ? rmap_find(&s->ct_ids, id) : NULL;
+
+    return slot ? &s->cts[slot->value - 1] : NULL;
+}
+
+/* Takes slot 'i' (the top of the free stack, but for a restore) for
+ * connection 'id' with 'ct' and counters 'base' (published at once).
+ * ENOMEM. */
+static int
+ct_slot_take(struct esw_rsession *s, uint32_t i, uint64_t id,
+             struct esw_ct *ct, const struct esw_ct_stats *base)
+{
+    struct sct *c = &s->cts[i];
+
+    if (rmap_insert(&s->ct_ids, id, i + 1)) {
+        return ENOMEM;
+    }
+    if (s->n_ct_free && s->ct_free[s->n_ct_free - 1] == i) {
+        s->n_ct_free--;             /* A restore rebuilds the stack. */
+    }
+    c->id = id;
+    c->ct = ct;
+    memset(&c->base, 0, sizeof c->base);
+    if (base) {
+        c->base = *base;
+    }
+    s->n_cts++;
+    ct_publish(s, i);
+    atomic_store_explicit(&s->ct_table->slots[i].id, id,
+                          memory_order_release);
+    return 0;
+}
+
+/* Frees slot 'c' (its entry deleted from the device by the caller). */
+static void
+ct_slot_free(struct esw_rsession *s, struct sct *c)
+{
+    struct rmap_slot *slot = rmap_find(&s->ct_ids, c->id);
+    uint32_t i = c - s->cts;
+
+    if (slot) {
+        rmap_remove(&s->ct_ids, slot);
+    }
+    atomic_store_explicit(&s->ct_table->slots[i].id, 0,
+                          memory_order_release);
+    memset(c, 0, sizeof *c);
+    s->n_cts--;
+    s->ct_free[s->n_ct_free++] = i;
+}
+
+/* Deletes every connection from the device and the table. */
+static void
+ct_del_all(struct esw_rsession *s)
+{
+    for (uint32_t i = 0; s->cts && i < s->n_ct_slots; i++) {
+        if (s->cts[i].id) {
+            esw_ct_del(s->dev, s->cts[i].ct);
+            ct_slot_free(s, &s->cts[i]);
+        }
     }
 }
 
@@ -523,9 +743,11 @@ session_close_dev(struct esw_rsession *s)
         free(s->handles.slots);
         memset(&s->rules, 0, sizeof s->rules);
         memset(&s->handles, 0, sizeof s->handles);
+        ct_del_all(s);
         esw_dev_close(s->dev);
         s->dev = NULL;
         stats_destroy(s);
+        ct_table_destroy(s);
     }
 }
 
@@ -952,6 +1174,98 @@ handle_rule_list(struct esw_rsession *s, const struct esw_rreq *req,
     free(r);
 }
 
+static void
+handle_ct_add(struct esw_rsession *s, const struct esw_rreq *req,
+              struct esw_rreply *reply)
+{
+    struct esw_rw_ct_reply *w = reply_put(reply, NULL, sizeof *w);
+    struct esw_error *err = &w->err;
+    struct esw_ct *ct;
+    uint32_t i;
+
+    esw_error_clear(err);
+    if (!s->ct_table) {
+        reply->result = esw_error_set(err, EOPNOTSUPP, ESW_ERROR_CT, -1,
+                                      "%s has no connection table",
+                                      esw_dev_name(s->dev));
+        return;
+    }
+    if (session_ct(s, req->id)) {
+        reply->result = esw_error_set(err, EINVAL, ESW_ERROR_CT, -1,
+                                      "connection id %llu is taken",
+                                      (unsigned long long) req->id);
+        return;
+    }
+    if (!s->n_ct_free) {
+        reply->result = esw_error_set(err, ENOSPC, ESW_ERROR_CAPACITY, -1,
+                                      "%"PRIu32" connections flushed and "
+                                      "not deleted", s->n_ct_slots);
+        return;
+    }
+    i = s->ct_free[s->n_ct_free - 1];
+    reply->result = esw_ct_add(s->dev, &req->ct, err, &ct);
+    if (!reply->result) {
+        if (ct_slot_take(s, i, req->id, ct, NULL)) {
+            esw_ct_del(s->dev, ct);
+            reply->result = esw_error_set(err, ENOMEM, ESW_ERROR_UNSPECIFIED,
+                                          -1, "out of memory");
+            return;
+        }
+        w->slot = i;
+    }
+}
+
+static void
+handle_ct_del(struct esw_rsession *s, const struct esw_rreq *req,
+              struct esw_rreply *reply)
+{
+    struct sct *c = s->ct_table ? session_ct(s, req->id) : NULL;
+
+    if (!c) {
+        reply->result = ENOENT;
+        return;
+    }
+    esw_ct_del(s->dev, c->ct);
+    ct_slot_free(s, c);
+}
+
+/* CT_LIST: the entries in slots 'arg'.. (at most 'arg2'), with their ids,
+ * slots and specs: what a client that takes over a kept device, or comes
+ * back after its connection broke, compares its record with. */
+static void
+handle_ct_list(struct esw_rsession *s, const struct esw_rreq *req,
+               struct esw_rreply *reply)
+{
+    struct esw_rw_cts *w = reply_put(reply, NULL, sizeof *w);
+    uint32_t n = 0;
+
+    esw_rsession_ct_publish(s);
+    w->total = s->n_cts;
+    for (uint32_t i = req->arg; i < s->n_ct_slots && n < req->arg2; i++) {
+        const struct sct *c = &s->cts[i];
+        struct esw_rw_ct_entry e;
+        struct esw_ct_spec spec;
+        struct esw_ct_stats st;
+
+        if (!c->id) {
+            continue;
+        }
+        memset(&e, 0, sizeof e);
+        e.id = c->id;
+        e.slot = i;
+        ct_get_stats(s, i, &st);
+        e.flushed = st.flushed;
+        if (c->ct) {
+            esw_ct_get_spec(s->dev, c->ct, &spec);
+            esw_rproto_ct_spec_to_wire(&spec, &e.spec);
+        }
+        reply_put(reply, &e, sizeof e);
+        n++;
+    }
+    /* 'w' may have moved. */
+    memcpy(reply->data + offsetof(struct esw_rw_cts, n), &n, sizeof n);
+}
+
 /* Runs 'req' on the session's device. */
 static void
 dispatch(struct esw_rsession *s, const struct esw_rreq *req,
@@ -1255,9 +1569,63 @@ dispatch(struct esw_rsession *s, const struct esw_rreq *req,
     case ESW_ROP_IS_IDLE: {
         struct esw_rw_count w = { .n = esw_dev_is_idle(dev) };
 
+        if (w.n) {
+            /* What the device forwarded is in the counters. */
+            esw_rsession_ct_publish(s);
+        }
         reply_put(reply, &w, sizeof w);
         break;
     }
+    case ESW_ROP_CT_MAP: {
+        struct esw_rw_count w = { .n = s->n_ct_slots };
+
+        reply_put(reply, &w, sizeof w);
+        if (s->ct_table) {
+            reply->fds[0] = s->ct_fd;
+            reply->n_fds = 1;
+        } else {
+            reply->result = ENOENT;
+        }
+        break;
+    }
+    case ESW_ROP_CT_ADD:
+        handle_ct_add(s, req, reply);
+        break;
+    case ESW_ROP_CT_MODIFY: {
+        struct sct *c = s->ct_table ? session_ct(s, req->id) : NULL;
+
+        reply->result = (c && c->ct
+                         ? esw_ct_modify(dev, c->ct, req->ct.mark,
+                                         req->ct.label)
+                         : ENOENT);
+        break;
+    }
+    case ESW_ROP_CT_DEL:
+        handle_ct_del(s, req, reply);
+        break;
+    case ESW_ROP_CT_FLUSH: {
+        /* Only with a table: a device without one has nothing to flush
+         * (and the sim's table operations expect one). */
+        struct esw_rw_count w = {
+            .n = (s->ct_table
+                  ? esw_ct_flush(dev, req->ct_all ? NULL : &req->ct.zone)
+                  : 0),
+        };
+
+        esw_rsession_ct_publish(s);
+        reply_put(reply, &w, sizeof w);
+        break;
+    }
+    case ESW_ROP_CT_COUNT: {
+        struct esw_rw_count w = { .n = s->ct_table ? esw_ct_count(dev) : 0 };
+
+        esw_rsession_ct_publish(s);
+        reply_put(reply, &w, sizeof w);
+        break;
+    }
+    case ESW_ROP_CT_LIST:
+        handle_ct_list(s, req, reply);
+        break;
     case ESW_ROP_RULE_LIST:
         handle_rule_list(s, req, reply);
         break;
@@ -1313,6 +1681,9 @@ session_open(struct esw_rsession *s, const struct esw_rreq *req,
     }
     if (!reply->result) {
         reply->result = stats_create(s, s->dev->caps.max_vports);
+        if (!reply->result) {
+            reply->result = ct_table_create(s, s->dev->caps.max_conns, -1);
+        }
         if (reply->result) {
             session_close_dev(s);
         }
@@ -1785,6 +2156,8 @@ esw_rsession_save(struct esw_rsession *s, struct esw_rstate_writer *w)
     d.n_vports = esw_vport_list(s->dev, vports, max_vports);
     d.n_meters = esw_meter_list(s->dev, meters, max_meters);
     d.n_rules = rc.n + n_phantoms;
+    d.ct_fd = s->ct_table ? esw_rstate_fd(w, s->ct_fd) : -1;
+    d.n_cts = s->n_cts;
     esw_rstate_put(w, ESW_RSTATE_DEV, &d, sizeof d, NULL, 0);
 
     for (uint32_t i = 0; i < d.n_vports; i++) {
@@ -1880,6 +2253,30 @@ esw_rsession_save(struct esw_rsession *s, struct esw_rstate_writer *w)
             esw_rstate_put_rule(w, r);
         }
     }
+    for (uint32_t i = 0, n = 0; n < s->n_cts && i < s->n_ct_slots; i++) {
+        const struct sct *c = &s->cts[i];
+        struct esw_ct_stats st;
+        struct esw_ct_spec spec;
+        struct esw_rs_ct rc_;
+
+        if (!c->id) {
+            continue;
+        }
+        n++;
+        memset(&rc_, 0, sizeof rc_);
+        rc_.entry.id = c->id;
+        rc_.entry.slot = i;
+        ct_get_stats(s, i, &st);
+        rc_.entry.flushed = st.flushed;
+        if (c->ct && !st.flushed) {
+            esw_ct_get_spec(s->dev, c->ct, &spec);
+            esw_rproto_ct_spec_to_wire(&spec, &rc_.entry.spec);
+        }
+        memcpy(rc_.packets, st.packets, sizeof rc_.packets);
+        memcpy(rc_.bytes, st.bytes, sizeof rc_.bytes);
+        rc_.used_ms = st.used_ms;
+        esw_rstate_put(w, ESW_RSTATE_CT, &rc_, sizeof rc_, NULL, 0);
+    }
 out:
     free(rc.rules);
     free(vports);
@@ -1967,6 +2364,71 @@ restore_fail(char *reason, size_t size, const char *format, ...)
     vsnprintf(reason, size, format, args);
     va_end(args);
     return EINVAL;
+}
+
+/* The connections of 'ss': each in the slot it had, its counters going
+ * on from where they were (its entry's are the device's from zero plus
+ * 'base'); one flushed is kept without a device entry, for its
+ * deletion. */
+static int
+restore_cts(struct esw_rsession *s, const struct esw_rstate_session *ss,
+            int fds[], char *reason, size_t size)
+{
+    const struct esw_rs_dev *d = &ss->dev;
+    const char *name = d->open.name;
+    int error;
+
+    if ((d->ct_fd >= 0) != (s->dev->caps.max_conns > 0)) {
+        return restore_fail(reason, size, "%s: a connection table where the "
+                            "device has none, or none where it has one",
+                            name);
+    }
+    if (d->ct_fd < 0) {
+        return 0;
+    }
+    error = ct_table_create(s, s->dev->caps.max_conns,
+                            take_fd(fds, d->ct_fd));
+    if (error) {
+        return restore_fail(reason, size, "%s: the connection counters "
+                            "handed over are not this device's", name);
+    }
+    for (uint32_t i = 0; i < d->n_cts; i++) {
+        struct esw_ct_stats base;
+        struct esw_ct_spec spec;
+        struct esw_error err;
+        struct esw_ct *ct = NULL;
+        struct esw_rs_ct c;
+
+        memcpy(&c, ss->cts[i], sizeof c);
+        if (c.entry.slot >= s->n_ct_slots || s->cts[c.entry.slot].id
+            || session_ct(s, c.entry.id)) {
+            return restore_fail(reason, size, "%s: connection %"PRIu64": "
+                                "its slot or id twice", name, c.entry.id);
+        }
+        if (!c.entry.flushed) {
+            esw_rproto_ct_spec_from_wire(&c.entry.spec, &spec);
+            error = esw_ct_add(s->dev, &spec, &err, &ct);
+            if (error) {
+                return restore_fail(reason, size, "%s: connection %"PRIu64
+                                    ": %s", name, c.entry.id, err.reason);
+            }
+        }
+        memset(&base, 0, sizeof base);
+        memcpy(base.packets, c.packets, sizeof base.packets);
+        memcpy(base.bytes, c.bytes, sizeof base.bytes);
+        base.used_ms = c.used_ms;
+        if (ct_slot_take(s, c.entry.slot, c.entry.id, ct, &base)) {
+            esw_ct_del(s->dev, ct);
+            return ENOMEM;
+        }
+    }
+    s->n_ct_free = 0;
+    for (uint32_t i = s->n_ct_slots; i-- > 0; ) {
+        if (!s->cts[i].id) {
+            s->ct_free[s->n_ct_free++] = i;
+        }
+    }
+    return 0;
 }
 
 static int
@@ -2140,6 +2602,9 @@ restore_dev(struct esw_rsession *s, const struct esw_rstate_session *ss,
         }
     }
     free(r);
+    if (!error) {
+        error = restore_cts(s, ss, fds, reason, size);
+    }
     s->restoring = false;
     return error;
 }

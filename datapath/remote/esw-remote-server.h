@@ -75,6 +75,13 @@ void esw_rreply_destroy(struct esw_rreply *);
 int esw_rsession_send_fd(const struct esw_rsession *);
 void esw_rsession_run(struct esw_rsession *);
 
+/* Copies the counters of 's''s connections into the table its client
+ * reads (esw-remote-proto.h, "Connections"): ovs-eswitchd calls it every
+ * ESW_RCT_PUBLISH_MS for the sessions with connections
+ * (esw_rsession_has_cts()). */
+void esw_rsession_ct_publish(struct esw_rsession *);
+bool esw_rsession_has_cts(const struct esw_rsession *);
+
 /* Keeps 's', whose client went away at 'now' (ms), with its device, if
  * it has one: returns true if the caller must forget 's' (it is kept),
  * false if it must destroy it (no device, or out of memory). */
@@ -132,7 +139,7 @@ bool esw_rsession_adopted_admin(const struct esw_rsession *);
  * client's queued sends sent, what is in flight forwarded (up to 100 ms),
  * then its forwarding threads stopped; esw_rsession_resume() starts them
  * again.  esw_rsession_save() writes the device's records (DEV, VPORT...,
- * METER..., RULE...) of a paused session with a device, its descriptors
+ * METER..., RULE..., CT...) of a paused session with a device, its descriptors
  * added to the writer's; it takes the frames out of capture host sides,
  * which esw_rsession_unsave() gives back (from the parsed state) if the
  * update fails.  esw_rsession_restore() creates a session from the parsed

@@ -30,6 +30,7 @@ esw_rstate_abi(void)
         sizeof(struct esw_rs_dev), sizeof(struct esw_rs_vport),
         sizeof(struct esw_rs_rule), sizeof(struct esw_rs_meter),
         sizeof(struct esw_rw_pkt), sizeof(struct esw_rstats_vport),
+        sizeof(struct esw_rs_ct),
     };
     uint64_t hash = esw_rproto_abi();
 
@@ -426,7 +427,7 @@ static int
 parse_dev(struct reader *r, struct esw_rstate_session *ss)
 {
     struct esw_rs_dev *d = &ss->dev;
-    uint32_t max_vports, max_meters, max_rules;
+    uint32_t max_vports, max_meters, max_rules, max_conns, n_slots;
     uint8_t *seen;
     char what[64];
     int error;
@@ -451,6 +452,17 @@ parse_dev(struct reader *r, struct esw_rstate_session *ss)
                   : SIM_DEFAULT_MAX_METERS);
     max_rules = (d->open.cfg.max_rules ? d->open.cfg.max_rules
                  : SIM_DEFAULT_MAX_RULES);
+    max_conns = (d->open.cfg.max_conns ? d->open.cfg.max_conns
+                 : SIM_DEFAULT_MAX_CONNS);
+    n_slots = max_conns <= SIM_MAX_CONNS ? esw_rct_n_slots(max_conns) : 0;
+    if (d->n_cts > (d->ct_fd == -1 ? 0 : n_slots)) {
+        return refuse(r, "%s: %"PRIu32" connections, beyond the device's "
+                      "%"PRIu32" slots or without their table", what,
+                      d->n_cts, n_slots);
+    }
+    if (d->ct_fd != -1 && check_fd(r, d->ct_fd, false, what)) {
+        return EINVAL;
+    }
     if (max_vports > SIM_MAX_VPORTS || d->n_vports > max_vports
         || max_meters > SIM_MAX_METERS || d->n_meters > max_meters
         || d->n_rules > 2 * (size_t) max_rules) {
@@ -460,7 +472,7 @@ parse_dev(struct reader *r, struct esw_rstate_session *ss)
     }
     /* Each record takes at least its header: counts beyond what the state
      * can hold are refused before anything is allocated for them. */
-    if ((uint64_t) d->n_vports + d->n_meters + d->n_rules
+    if ((uint64_t) d->n_vports + d->n_meters + d->n_rules + d->n_cts
         > r->n_records - r->n_read) {
         return refuse(r, "%s: %"PRIu32" vports, %"PRIu32" meters and %"PRIu32
                       " rules announced, beyond the %"PRIu32" records left",
@@ -471,7 +483,8 @@ parse_dev(struct reader *r, struct esw_rstate_session *ss)
     ss->vports = calloc(d->n_vports ? d->n_vports : 1, sizeof *ss->vports);
     ss->meters = calloc(d->n_meters ? d->n_meters : 1, sizeof *ss->meters);
     ss->rules = calloc(d->n_rules ? d->n_rules : 1, sizeof *ss->rules);
-    if (!seen || !ss->vports || !ss->meters || !ss->rules) {
+    ss->cts = calloc(d->n_cts ? d->n_cts : 1, sizeof *ss->cts);
+    if (!seen || !ss->vports || !ss->meters || !ss->rules || !ss->cts) {
         free(seen);
         return ENOMEM;
     }
@@ -524,6 +537,26 @@ parse_dev(struct reader *r, struct esw_rstate_session *ss)
         }
     }
     free(rule);
+    for (uint32_t i = 0; !error && i < d->n_cts; i++) {
+        struct esw_rs_ct c;
+        struct esw_rw_ct add;
+
+        ss->cts[i] = r->data + r->pos + sizeof(struct esw_rstate_rec);
+        error = next_rec(r, ESW_RSTATE_CT, "connection", &c, sizeof c, NULL,
+                         NULL);
+        if (error) {
+            break;
+        }
+        memset(&add, 0, sizeof add);
+        add.id = c.entry.id;
+        add.spec = c.entry.spec;
+        error = check_request(r, ESW_ROP_CT_ADD, &add, sizeof add, what);
+        if (!error && (c.entry.slot >= n_slots || c.entry.flushed > 1)) {
+            error = refuse(r, "%s: connection %"PRIu64": slot %"PRIu32
+                           " beyond %"PRIu32", or a bad boolean", what,
+                           c.entry.id, c.entry.slot, n_slots);
+        }
+    }
     return error;
 }
 
@@ -564,6 +597,12 @@ esw_rstate_parse(const uint8_t *data, size_t size, size_t n_fds,
     if (hdr.n_fds != n_fds) {
         return refuse(&r, "%zu descriptors received, the header says %"
                       PRIu32, n_fds, hdr.n_fds);
+    }
+    /* Each record takes at least its header: a count beyond what the
+     * bytes can hold is refused before anything is allocated for it. */
+    if (hdr.n_records > (size - sizeof hdr) / sizeof(struct esw_rstate_rec)) {
+        return refuse(&r, "%"PRIu32" records announced, beyond what %zu "
+                      "bytes hold", hdr.n_records, size);
     }
     r.n_records = hdr.n_records;
     r.pos = sizeof hdr;
@@ -655,6 +694,7 @@ esw_rstate_destroy(struct esw_rstate *st)
         free(st->sessions[i].vports);
         free(st->sessions[i].meters);
         free(st->sessions[i].rules);
+        free(st->sessions[i].cts);
     }
     free(st->sessions);
     memset(st, 0, sizeof *st);

@@ -33,6 +33,10 @@
  *       RULE * n_rules     in insertion order, with the client's ids,
  *                          the specs as the device keeps them and their
  *                          counters.
+ *       CT * n_cts         connection table entries, with the client's
+ *                          ids, their slots in the shared table of
+ *                          counters (passed as 'ct_fd'), specs, counters
+ *                          and last use (version 3).
  *   END                    last.
  *
  * The structures embed the protocol's wire structures (esw-remote-proto.h)
@@ -51,7 +55,7 @@
 #include "esw-remote-proto.h"
 
 #define ESW_RSTATE_MAGIC "ESWSTATE"
-#define ESW_RSTATE_VERSION 2
+#define ESW_RSTATE_VERSION 3
 #define ESW_RSTATE_MAX_SIZE (1u << 30)
 #define ESW_RSTATE_MAX_FDS 65536
 
@@ -73,6 +77,7 @@ enum esw_rstate_type {
     ESW_RSTATE_METER,
     ESW_RSTATE_RULE,
     ESW_RSTATE_END,
+    ESW_RSTATE_CT,              /* Version 3. */
 };
 
 struct esw_rstate_rec {
@@ -113,6 +118,9 @@ struct esw_rs_dev {
     int32_t stats_fd;           /* Counter store memfd. */
     int32_t send_efd;           /* The session's send eventfd. */
     uint32_t n_vports, n_meters, n_rules;
+    int32_t ct_fd;              /* Connection counters' memfd, -1: the
+                                 * device has no connection table. */
+    uint32_t n_cts;
 };
 
 struct esw_rs_vport {
@@ -142,6 +150,13 @@ struct esw_rs_rule {
     struct esw_rule_stats stats;
     uint8_t orphaned;               /* A vport of it went away: only its
                                      * id is kept, for its deletion. */
+};
+
+struct esw_rs_ct {
+    struct esw_rw_ct_entry entry;   /* Id, slot, flushed, spec (zero if
+                                     * flushed). */
+    uint64_t packets[2], bytes[2];  /* Counters, both directions... */
+    uint64_t used_ms;               /* ...and last use, as published. */
 };
 
 struct esw_rstate_writer;
@@ -189,6 +204,7 @@ struct esw_rstate_session {
     struct esw_rstate_vport *vports;
     const uint8_t **meters;         /* struct esw_rs_meter each. */
     const uint8_t **rules;          /* RULE records' payloads. */
+    const uint8_t **cts;            /* struct esw_rs_ct each. */
 };
 
 struct esw_rstate {

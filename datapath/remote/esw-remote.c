@@ -86,7 +86,8 @@
  * every later call with ENODEV instead (ENOENT for the calls esw.h does
  * not let return ENODEV: nothing to receive, no descriptor).
  *
- * Lock order: 'rules_mutex', 'conn_mutex', 'rings_mutex', 'rec_mutex'. */
+ * Lock order: 'rules_mutex', 'ct_mutex', 'conn_mutex', 'rings_mutex',
+ * 'rec_mutex', 'ct_stats_mutex'. */
 
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE             /* POLLRDHUP. */
@@ -352,9 +353,10 @@ rconn_send(struct rconn *c, uint16_t op, const void *req, size_t len)
     return error;
 }
 
-/* Sends 'op' 'req' about rule 'id' on 'c' without waiting for its reply,
- * read before the next call's.  'rule': RULE_ADD's, else NULL. */
-static int
+/* Sends 'op' 'req' about rule (or connection) 'id' on 'c' without waiting
+ * for its reply, read before the next call's.  'rule': RULE_ADD's, else
+ * NULL. */
+int
 rconn_send_unacked(struct rconn *c, uint16_t op, const void *req,
                    size_t len, uint64_t id, struct esw_rule *rule)
 {
@@ -441,6 +443,8 @@ op_is_sent_when_leaving(uint16_t op, int *resultp)
     case ESW_ROP_RULE_ADD:
     case ESW_ROP_RULE_MODIFY:
     case ESW_ROP_METER_SET:
+    case ESW_ROP_CT_ADD:
+    case ESW_ROP_CT_MODIFY:
         *resultp = ESHUTDOWN;
         return false;
     case ESW_ROP_DEV_CLOSE:
@@ -454,6 +458,8 @@ op_is_sent_when_leaving(uint16_t op, int *resultp)
     case ESW_ROP_VPORT_SET_REP_QUEUES:
     case ESW_ROP_RULE_DEL:
     case ESW_ROP_METER_DEL:
+    case ESW_ROP_CT_DEL:
+    case ESW_ROP_CT_FLUSH:
         *resultp = 0;
         return false;
     default:
@@ -549,6 +555,42 @@ call_err(struct remote_dev *d, uint16_t op, const void *req, size_t len,
         err->error = error;
     }
     return error;
+}
+
+/* For esw-remote-ct.c. */
+
+int
+remote_call__(struct remote_dev *d, uint16_t op, const void *req,
+              size_t req_len, void *reply, size_t reply_len, void **varp,
+              size_t *var_lenp, int *fds)
+{
+    return call__(d, op, req, req_len, reply, reply_len, varp, var_lenp,
+                  fds);
+}
+
+int
+remote_call(struct remote_dev *d, uint16_t op, const void *req,
+            size_t req_len, void *reply, size_t reply_len)
+{
+    return call(d, op, req, req_len, reply, reply_len);
+}
+
+int
+remote_conn_fail(struct remote_dev *d, int fail)
+{
+    return conn_fail(d, fail);
+}
+
+void
+remote_conn_break(struct remote_dev *d)
+{
+    conn_break(d);
+}
+
+int
+remote_state_error(struct remote_dev *d, int error, struct esw_error *err)
+{
+    return state_error(d, error, err);
 }
 
 /* Connects to the daemon at 'path'.  0 or the errno value (ENOENT,
@@ -1102,6 +1144,7 @@ remote_free(struct remote_dev *d)
         next = rule->next;
         free(rule);
     }
+    remote_ct_free(d);
     for (uint32_t v = 0; d->vports && v < d->up.caps.max_vports; v++) {
         rvport_free(d->vports[v]);
     }
@@ -1117,6 +1160,8 @@ remote_free(struct remote_dev *d)
     pthread_mutex_destroy(&d->rings_mutex);
     pthread_mutex_destroy(&d->rules_mutex);
     pthread_mutex_destroy(&d->rec_mutex);
+    pthread_mutex_destroy(&d->ct_mutex);
+    pthread_mutex_destroy(&d->ct_stats_mutex);
     free(d);
 }
 
@@ -1139,7 +1184,10 @@ remote_open(const char *name, const struct esw_dev_config *cfg,
     pthread_mutex_init(&d->rings_mutex, NULL);
     pthread_mutex_init(&d->rules_mutex, NULL);
     pthread_mutex_init(&d->rec_mutex, NULL);
+    pthread_mutex_init(&d->ct_mutex, NULL);
+    pthread_mutex_init(&d->ct_stats_mutex, NULL);
     d->next_id = 1;
+    d->next_ct_id = 1;
     d->conn.sock = -1;
     d->conn.owner = d;
     d->wake_fd = -1;
@@ -1179,7 +1227,6 @@ remote_open(const char *name, const struct esw_dev_config *cfg,
         remote_close_fds(fds);
         goto error;
     }
-    remote_caps_mask(&d->up.caps);
     max = d->up.caps.max_vports;
     if (max > 65536) {
         remote_close_fds(fds);
@@ -1202,6 +1249,9 @@ remote_open(const char *name, const struct esw_dev_config *cfg,
     error = load_rules(d);
     if (!error) {
         error = load_record(d);
+    }
+    if (!error) {
+        error = remote_ct_open(d);
     }
     if (error) {
         error = error == ENOMEM ? ENOMEM : ENODEV;
@@ -2837,6 +2887,14 @@ const struct esw_driver esw_remote_driver = {
     .meter_get_stats = remote_meter_get_stats,
     .meter_get_config = remote_meter_get_config,
     .meter_list = remote_meter_list,
+    .ct_add = remote_ct_add,
+    .ct_modify = remote_ct_modify,
+    .ct_del = remote_ct_del,
+    .ct_flush = remote_ct_flush,
+    .ct_get_stats = remote_ct_get_stats,
+    .ct_get_spec = remote_ct_get_spec,
+    .ct_count = remote_ct_count,
+    .ct_foreach = remote_ct_foreach,
     .trace_packet = remote_trace_packet,
     .trace_rep_send = remote_trace_rep_send,
     .emu = &remote_emu_ops,

@@ -14,6 +14,7 @@
 #endif
 
 #include "esw-remote-proto.h"
+#include "esw-remote-ring.h"
 #include "esw-remote-server.h"
 #include "esw-remote-state.h"
 
@@ -1391,11 +1392,34 @@ main(int argc, char *argv[])
             client_close(&clients[i]);
         }
     }
+    long long int next_publish = 0;
     while (!exiting) {
         struct pollfd pfds[2 * MAX_CLIENTS + 2];
         size_t map[2 * MAX_CLIENTS + 2];
         int timeout = 1000;
+        bool publish = false;
         nfds_t n = 0;
+
+        /* The connections' counters, for their clients to read (see
+         * esw-remote-proto.h, "Connections"). */
+        for (size_t i = 0; i < MAX_CLIENTS; i++) {
+            publish |= (clients[i].sock >= 0
+                        && esw_rsession_has_cts(clients[i].session));
+        }
+        if (publish) {
+            long long int now = now_ms();
+
+            if (now >= next_publish) {
+                for (size_t i = 0; i < MAX_CLIENTS; i++) {
+                    if (clients[i].sock >= 0) {
+                        esw_rsession_ct_publish(clients[i].session);
+                    }
+                }
+                next_publish = now + ESW_RCT_PUBLISH_MS;
+            }
+            timeout = next_publish - now < timeout ? next_publish - now
+                                                   : timeout;
+        }
 
         if (update.pid) {
             long long int left = update.deadline - now_ms();

@@ -68,27 +68,40 @@ ct_mix(uint32_t h, uint32_t x)
     return h * 5 + 0xe6546b64;
 }
 
+/* The key of a lookup: a packet's tuple (esw_pkt_ct_check()), or an
+ * entry's in 'zone'. */
 static uint32_t
-ct_hash(uint16_t zone, uint32_t src, uint32_t dst, uint16_t src_port,
-        uint16_t dst_port, uint8_t proto)
+ct_hash(uint16_t zone, const struct esw_ct_pkt *k)
 {
     uint32_t h = zone;
 
-    h = ct_mix(h, src);
-    h = ct_mix(h, dst);
-    h = ct_mix(h, (uint32_t) src_port << 16 | dst_port);
-    h = ct_mix(h, proto);
+    for (size_t i = 0; i < (k->ipv6 ? 16 : 4); i += 4) {
+        uint32_t s, d;
+
+        memcpy(&s, &k->src.ip6.s6_addr[i], 4);
+        memcpy(&d, &k->dst.ip6.s6_addr[i], 4);
+        h = ct_mix(h, s);
+        h = ct_mix(h, d);
+    }
+    h = ct_mix(h, (uint32_t) k->src_port << 16 | k->dst_port);
+    h = ct_mix(h, (uint32_t) k->ipv6 << 8 | k->ip_proto);
     h ^= h >> 16;
     h *= 0x85ebca6b;
     h ^= h >> 13;
     return h;
 }
 
-static uint32_t
-ct_tuple_hash(uint16_t zone, const struct esw_ct_tuple *t)
+static void
+ct_tuple_key(const struct esw_ct_spec *spec, const struct esw_ct_tuple *t,
+             struct esw_ct_pkt *k)
 {
-    return ct_hash(zone, t->src.ip4, t->dst.ip4, t->src_port, t->dst_port,
-                   t->ip_proto);
+    memset(k, 0, sizeof *k);
+    k->src = t->src;
+    k->dst = t->dst;
+    k->src_port = t->src_port;
+    k->dst_port = t->dst_port;
+    k->ip_proto = t->ip_proto;
+    k->ipv6 = spec->ipv6;
 }
 
 static const struct esw_ct_tuple *
@@ -98,37 +111,51 @@ ct_node_tuple(const struct sim_ct_node *node)
 }
 
 static struct sim_ct_node *
-ct_lookup(const struct sim_ct_table *t, uint16_t zone, uint32_t src,
-          uint32_t dst, uint16_t src_port, uint16_t dst_port, uint8_t proto)
+ct_lookup(const struct sim_ct_table *t, uint16_t zone,
+          const struct esw_ct_pkt *k)
 {
-    uint32_t hash = ct_hash(zone, src, dst, src_port, dst_port, proto);
+    uint32_t hash = ct_hash(zone, k);
     struct sim_ct_node *node;
 
     for (node = atomic_load_explicit(&t->buckets[hash & t->mask],
                                      memory_order_acquire);
          node;
          node = atomic_load_explicit(&node->next, memory_order_acquire)) {
+        const struct esw_ct_spec *spec = &node->ct->spec;
         const struct esw_ct_tuple *tp;
 
         if (node->hash != hash) {
             continue;
         }
         tp = ct_node_tuple(node);
-        if (node->ct->spec.zone == zone && tp->src.ip4 == src
-            && tp->dst.ip4 == dst && tp->src_port == src_port
-            && tp->dst_port == dst_port && tp->ip_proto == proto) {
+        if (spec->zone == zone && spec->ipv6 == k->ipv6
+            && !memcmp(&tp->src, &k->src, sizeof tp->src)
+            && !memcmp(&tp->dst, &k->dst, sizeof tp->dst)
+            && tp->src_port == k->src_port && tp->dst_port == k->dst_port
+            && tp->ip_proto == k->ip_proto) {
             return node;
         }
     }
     return NULL;
 }
 
+static uint32_t
+ct_tuple_hash(const struct esw_ct_spec *spec, const struct esw_ct_tuple *tp)
+{
+    struct esw_ct_pkt k;
+
+    ct_tuple_key(spec, tp, &k);
+    return ct_hash(spec->zone, &k);
+}
+
 static struct sim_ct_node *
-ct_lookup_tuple(const struct sim_ct_table *t, uint16_t zone,
+ct_lookup_tuple(const struct sim_ct_table *t, const struct esw_ct_spec *spec,
                 const struct esw_ct_tuple *tp)
 {
-    return ct_lookup(t, zone, tp->src.ip4, tp->dst.ip4, tp->src_port,
-                     tp->dst_port, tp->ip_proto);
+    struct esw_ct_pkt k;
+
+    ct_tuple_key(spec, tp, &k);
+    return ct_lookup(t, spec->zone, &k);
 }
 
 int
@@ -234,8 +261,7 @@ sim_ct_execute(struct sim_dev *dev, struct esw_pkt *pkt,
     if (!esw_pkt_ct_check(pkt, &l, &cp)) {
         return false;
     }
-    node = ct_lookup(t, zone, cp.src, cp.dst, cp.src_port, cp.dst_port,
-                     cp.ip_proto);
+    node = ct_lookup(t, zone, &cp);
     if (!node) {
         return false;
     }
@@ -258,12 +284,14 @@ sim_ct_execute(struct sim_dev *dev, struct esw_pkt *pkt,
         bool snat = (node->dir ? spec->nat & ESW_CT_NAT_DST
                                : spec->nat & ESW_CT_NAT_SRC) != 0;
 
+        /* ICMP: the addresses only (esw_pkt_nat() ignores the ports,
+         * which are the other direction's id and type). */
         if (snat) {
-            esw_pkt_nat(pkt, &l, true, other->dst.ip4, other->dst_port,
+            esw_pkt_nat(pkt, &l, true, &other->dst, other->dst_port,
                         other->src_port);
             state |= ESW_CS_SRC_NAT;
         } else {
-            esw_pkt_nat(pkt, &l, false, other->src.ip4, other->dst_port,
+            esw_pkt_nat(pkt, &l, false, &other->src, other->dst_port,
                         other->src_port);
             state |= ESW_CS_DST_NAT;
         }
@@ -323,7 +351,7 @@ sim_ct_add(struct esw_dev *dev_, const struct esw_ct_spec *spec,
     for (int dir = 0; dir < 2; dir++) {
         const struct esw_ct_tuple *tp = dir ? &spec->reply : &spec->orig;
 
-        if (ct_lookup_tuple(t, spec->zone, tp)) {
+        if (ct_lookup_tuple(t, spec, tp)) {
             error = esw_error_set(err, EEXIST, ESW_ERROR_CT, -1,
                                   "the %s tuple is in zone %u already",
                                   dir ? "reply" : "original", spec->zone);
@@ -351,8 +379,7 @@ sim_ct_add(struct esw_dev *dev_, const struct esw_ct_spec *spec,
 
         node->ct = ct;
         node->dir = dir;
-        node->hash = ct_tuple_hash(spec->zone,
-                                   dir ? &spec->reply : &spec->orig);
+        node->hash = ct_tuple_hash(spec, dir ? &spec->reply : &spec->orig);
         bucket = &t->buckets[node->hash & t->mask];
         atomic_init(&node->next,
                     atomic_load_explicit(bucket, memory_order_relaxed));

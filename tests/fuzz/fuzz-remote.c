@@ -10,8 +10,10 @@
  * with flag 0x80, a raw header taken from the input as is).  Each message
  * goes through esw_rproto_check_hdr() and esw_rproto_decode_request(),
  * whose output is checked with abort(), then to a session on a real sim
- * device (opened by a valid handshake first), as ovs-eswitchd would run
- * it.  Nothing may crash, leak or read outside the input. */
+ * device (opened by a valid handshake first, with a connection table of
+ * 4 entries), as ovs-eswitchd would run it, its connection counters
+ * published after each.  Nothing may crash, leak or read outside the
+ * input. */
 
 #include "datapath/remote/esw-remote-proto.h"
 #include "datapath/remote/esw-remote-server.h"
@@ -45,6 +47,49 @@ check_decoded(const struct esw_rmsg_hdr *hdr, const uint8_t *payload,
                                          sizeof req->io.path))) {
         abort();
     }
+    /* Connections: an id for those that name one, every zone only
+     * without a zone, the spec's boolean 0 or 1 on the wire. */
+    if (hdr->op == ESW_ROP_CT_ADD
+        && (!req->id
+            || payload[offsetof(struct esw_rw_ct, spec)
+                       + offsetof(struct esw_rw_ct_spec, ipv6)] > 1
+            || (uint8_t) req->ct.ipv6 > 1)) {
+        abort();
+    }
+    if (hdr->op == ESW_ROP_CT_FLUSH && req->ct_all && req->ct.zone) {
+        abort();
+    }
+    if (hdr->op == ESW_ROP_CT_LIST
+        && (!req->arg2 || req->arg2 > ESW_RPROTO_MAX_CTS)) {
+        abort();
+    }
+}
+
+/* A CT_LIST reply: entries in increasing slots, within the bound, each
+ * with an id. */
+static void
+check_ct_list(const struct esw_rmsg_hdr *hdr, const struct esw_rreply *r)
+{
+    struct esw_rw_cts w;
+    const uint8_t *p;
+
+    if (hdr->op != ESW_ROP_CT_LIST || r->result || r->len < sizeof w) {
+        return;
+    }
+    memcpy(&w, r->data, sizeof w);
+    p = r->data + sizeof w;
+    if (w.n > ESW_RPROTO_MAX_CTS
+        || r->len != sizeof w + w.n * sizeof(struct esw_rw_ct_entry)) {
+        abort();
+    }
+    for (uint32_t i = 0; i < w.n; i++) {
+        struct esw_rw_ct_entry e;
+
+        memcpy(&e, p + i * sizeof e, sizeof e);
+        if (!e.id || e.flushed > 1 || e.spec.ipv6 > 1) {
+            abort();
+        }
+    }
 }
 
 static bool
@@ -67,7 +112,9 @@ run(struct esw_rsession *s, struct esw_rmsg_hdr *hdr, const uint8_t *payload)
     if (reply.result < 0 || reply.len > ESW_RPROTO_MAX_MSG) {
         abort();
     }
+    check_ct_list(hdr, &reply);
     esw_rreply_destroy(&reply);
+    esw_rsession_ct_publish(s);     /* As the daemon's loop does. */
     return keep;
 }
 
@@ -89,6 +136,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     strcpy(open.name, "fuzz0");
     open.cfg.max_vports = 8;
     open.cfg.max_rules = 64;
+    open.cfg.max_conns = 4;         /* 8 slots: full tables reachable. */
     hdr.op = ESW_ROP_DEV_OPEN;
     hdr.len = sizeof open;
     run(s, &hdr, (const uint8_t *) &open);
