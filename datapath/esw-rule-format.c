@@ -476,6 +476,7 @@ format_actions(struct fmt *f, const struct esw_rule_spec *spec)
         case ESW_ACTION_DROP:
         case ESW_ACTION_POP_VLAN:
         case ESW_ACTION_COUNT:
+        case ESW_ACTION_CT_CLEAR:
         case ESW_N_ACTION_TYPES:
         default:
             put(f, "%s", esw_action_type_name(a->type));

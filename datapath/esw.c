@@ -89,7 +89,11 @@ static const char *const action_names[ESW_N_ACTION_TYPES] = {
     [ESW_ACTION_ENCAP] = "encap",
     [ESW_ACTION_DECAP] = "decap",
     [ESW_ACTION_CT] = "ct",
+    [ESW_ACTION_CT_CLEAR] = "ct_clear",
 };
+
+/* caps.actions and disabled_actions are 32-bit bitmaps. */
+_Static_assert(ESW_N_ACTION_TYPES <= 32, "too many action types");
 
 const char *
 esw_action_type_name(enum esw_action_type type)
@@ -807,6 +811,7 @@ check_actions(const struct esw_caps *caps, const struct esw_rule_spec *spec,
 
         case ESW_ACTION_POP_VLAN:
         case ESW_ACTION_SET_ETH_DST:
+        case ESW_ACTION_CT_CLEAR:
             break;
 
         case ESW_ACTION_SET: {

@@ -236,6 +236,12 @@ enum esw_action_type {
                                  * 'ct.nat'; must be followed by RECIRC,
                                  * the last action (see "Connection
                                  * tracking"). */
+    ESW_ACTION_CT_CLEAR,        /* Clear the connection-tracking metadata
+                                 * that earlier CT actions left (ct_state,
+                                 * ct_zone, ct_mark, ct_label: all zero for
+                                 * the rest of the rule and the next
+                                 * chains), as OVS's ct_clear (see
+                                 * "Connection tracking"). */
     ESW_N_ACTION_TYPES
 };
 
@@ -699,6 +705,13 @@ size_t esw_meter_list(struct esw_dev *, uint32_t ids[], size_t max);
  * a miss in a later chain (see "Chains": the packet goes to the
  * representor exactly as it entered chain 0, and OVS tracks it itself).  An entry's counters count
  * the packets that then complete their chains, per direction.
+ *
+ * ESW_ACTION_CT_CLEAR, anywhere in a rule: the packet's CT metadata is
+ * cleared, as OVS's ct_clear clears it (ct_state 0: untracked; ct_zone,
+ * ct_mark and ct_label 0): a later lookup sees ct_state=-trk, and a later
+ * CT starts afresh, even in the zone of an earlier one (its NAT applies
+ * again).  Between a logical switch's and a logical router's pipelines,
+ * OVN clears the first zone's state this way before the second CT.
  *
  * Entries are added and removed by software only: the device never
  * creates, ages or expires one; software asks for its 'used_ms' to keep

@@ -1158,6 +1158,11 @@ xlate_action_list(const struct offload_xlate_ctx *ctx,
                 return OFFLOAD_OK;      /* Its RECIRC is translated. */
             }
             break;
+        case OVS_ACTION_ATTR_CT_CLEAR:
+            /* The CT metadata that the next chains see: the device's. */
+            act.type = ESW_ACTION_CT_CLEAR;
+            r = add_action(spec, &act, reason);
+            break;
         case OVS_ACTION_ATTR_DROP:
             break;
         default: {

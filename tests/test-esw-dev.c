@@ -2518,6 +2518,193 @@ test_ct(void)
     esw_dev_close(dev);
 }
 
+/* ct-clear */
+
+/* Prints the CT metadata of the trace's stages, as looked up in chains
+ * 1 and up. */
+static void
+print_trace_ct(struct esw_dev *dev, const char *what, uint32_t in,
+               struct esw_pkt *pkt)
+{
+    struct esw_trace tr;
+
+    CHECK_EQ(esw_trace_packet(dev, in, pkt, &tr), 0);
+    esw_pkt_free(tr.to_representor);
+    esw_pkt_free(pkt);
+    printf("trace %s: %s", what, (tr.verdict == ESW_TRACE_HIT ? "hit"
+                                  : tr.verdict == ESW_TRACE_MISS ? "miss"
+                                  : "drop"));
+    for (size_t i = 1; i < tr.n_stages; i++) {
+        const struct esw_key *k = &tr.stages[i].key;
+
+        printf(", chain %"PRIu32" ct_state %#x zone %u mark %"PRIu32
+               " label %#"PRIx64":%#"PRIx64, k->chain, k->ct_state,
+               k->ct_zone, k->ct_mark, k->ct_label[1], k->ct_label[0]);
+    }
+    printf("\n");
+}
+
+/* ESW_ACTION_CT_CLEAR.  Without a connection table (the remote driver
+ * offers neither CT nor ct_* matches), only that it travels and leaves
+ * the packet alone. */
+static void
+test_ct_clear(void)
+{
+    struct esw_dev *dev = open_dev("esw0", NULL);
+    uint32_t p0 = add_vport(dev, ESW_VPORT_UPLINK, 0, NULL, 0);
+    uint32_t vf0 = add_vport(dev, ESW_VPORT_VF, 0, &MAC_VF0, 0);
+    uint32_t vm = IP(10, 0, 0, 1), srv = IP(192, 0, 2, 9);
+    struct esw_ct *z5, *z6, *clr, *noclr;
+    struct esw_rule *two_zones, *untracked, *back;
+    struct esw_ct_spec spec;
+    struct esw_rule_spec rs;
+    struct esw_action *a;
+    struct esw_caps caps;
+
+    esw_dev_get_caps(dev, &caps);
+    printf("ct_clear offered: %s\n",
+           caps.actions & (1u << ESW_ACTION_CT_CLEAR) ? "yes" : "no");
+
+    /* Valid anywhere, even with no RECIRC after it: from p0, ct_clear and
+     * out to vf0. */
+    spec_init(&rs, p0, 1);
+    spec_action(&rs, ESW_ACTION_CT_CLEAR);
+    spec_output(&rs, vf0);
+    back = add_rule(dev, &rs);
+    ct_send(dev, "p0, ct_clear, output", p0, vf0,
+            ct_frame(srv, vm, 53, 5353, -1, 0),
+            ct_frame(srv, vm, 53, 5353, -1, 0));
+    printf("rule: %"PRIu64"\n", rule_packets(dev, back));
+
+    if (!caps.max_conns) {
+        /* ct_clear, recirc(1); chain 1: out. */
+        spec_init(&rs, vf0, 1);
+        spec_action(&rs, ESW_ACTION_CT_CLEAR);
+        spec_action(&rs, ESW_ACTION_RECIRC)->chain = 1;
+        add_rule(dev, &rs);
+        spec_init(&rs, vf0, 1);
+        rs.match.chain = 1;
+        rs.mask.chain = UINT32_MAX;
+        spec_output(&rs, p0);
+        untracked = add_rule(dev, &rs);
+        ct_send(dev, "ct_clear, recirc", vf0, p0,
+                ct_frame(vm, srv, 5353, 53, -1, 0),
+                ct_frame(vm, srv, 5353, 53, -1, 0));
+        printf("rule: %"PRIu64"\n", rule_packets(dev, untracked));
+        esw_dev_close(dev);
+        return;
+    }
+
+    /* UDP vm:5353 -> srv:53 in zone 5 (mark 7, a label) and in zone 6;
+     * vm:5354 and vm:5355 in zone 5 (mark 7, a label). */
+    memset(&spec, 0, sizeof spec);
+    spec.zone = 5;
+    spec.mark = 7;
+    spec.label[0] = 0x33;
+    ct_tuple_init(&spec.orig, IPPROTO_UDP, vm, 5353, srv, 53);
+    ct_tuple_init(&spec.reply, IPPROTO_UDP, srv, 53, vm, 5353);
+    z5 = try_ct(dev, "zone 5", &spec);
+    spec.zone = 6;
+    spec.mark = 0;
+    spec.label[0] = 0;
+    z6 = try_ct(dev, "zone 6", &spec);
+    spec.zone = 5;
+    spec.mark = 7;
+    spec.label[0] = 0x33;
+    ct_tuple_init(&spec.orig, IPPROTO_UDP, vm, 5354, srv, 53);
+    ct_tuple_init(&spec.reply, IPPROTO_UDP, srv, 53, vm, 5354);
+    clr = try_ct(dev, "zone 5, port 5354", &spec);
+    ct_tuple_init(&spec.orig, IPPROTO_UDP, vm, 5355, srv, 53);
+    ct_tuple_init(&spec.reply, IPPROTO_UDP, srv, 53, vm, 5355);
+    noclr = try_ct(dev, "zone 5, port 5355", &spec);
+
+    /* Chain 0: ct(zone=5), recirc(1).  Chain 1, established in zone 5:
+     * port 5353, OVN's switch-to-router pattern: ct_clear, ct(zone=6),
+     * recirc(2); port 5354: ct_clear, recirc(3); port 5355: recirc(3)
+     * without the clear.  Chain 2: established in zone 6 with mark 0 and
+     * no label, out.  Chain 3: untracked, out. */
+    spec_init(&rs, vf0, 1);
+    a = spec_action(&rs, ESW_ACTION_CT);
+    a->ct.zone = 5;
+    spec_action(&rs, ESW_ACTION_RECIRC)->chain = 1;
+    add_rule(dev, &rs);
+    for (uint16_t port = 5353; port <= 5355; port++) {
+        spec_init(&rs, vf0, 1);
+        rs.match.chain = 1;
+        rs.mask.chain = UINT32_MAX;
+        rs.match.ct_state = ESW_CS_TRACKED | ESW_CS_ESTABLISHED;
+        rs.mask.ct_state = ESW_CS_TRACKED | ESW_CS_ESTABLISHED;
+        rs.match.ct_zone = 5;
+        rs.mask.ct_zone = UINT16_MAX;
+        rs.match.eth_type = htons(0x0800);
+        rs.mask.eth_type = UINT16_MAX;
+        rs.match.ip_proto = IPPROTO_UDP;
+        rs.mask.ip_proto = UINT8_MAX;
+        rs.match.tp_src = htons(port);
+        rs.mask.tp_src = UINT16_MAX;
+        if (port != 5355) {
+            spec_action(&rs, ESW_ACTION_CT_CLEAR);
+        }
+        if (port == 5353) {
+            a = spec_action(&rs, ESW_ACTION_CT);
+            a->ct.zone = 6;
+        }
+        spec_action(&rs, ESW_ACTION_RECIRC)->chain = port == 5353 ? 2 : 3;
+        add_rule(dev, &rs);
+    }
+    spec_init(&rs, vf0, 1);
+    rs.match.chain = 2;
+    rs.mask.chain = UINT32_MAX;
+    rs.match.ct_state = ESW_CS_TRACKED | ESW_CS_ESTABLISHED;
+    rs.mask.ct_state = ESW_CS_TRACKED | ESW_CS_ESTABLISHED;
+    rs.match.ct_zone = 6;
+    rs.mask.ct_zone = UINT16_MAX;
+    rs.mask.ct_mark = UINT32_MAX;
+    rs.mask.ct_label[0] = rs.mask.ct_label[1] = UINT64_MAX;
+    spec_output(&rs, p0);
+    two_zones = add_rule(dev, &rs);
+    spec_init(&rs, vf0, 1);
+    rs.match.chain = 3;
+    rs.mask.chain = UINT32_MAX;
+    rs.mask.ct_state = ESW_CS_TRACKED;
+    spec_output(&rs, p0);
+    untracked = add_rule(dev, &rs);
+
+    ct_send(dev, "two zones", vf0, p0, ct_frame(vm, srv, 5353, 53, -1, 0),
+            ct_frame(vm, srv, 5353, 53, -1, 0));
+    ct_send(dev, "ct_clear, then -trk", vf0, p0,
+            ct_frame(vm, srv, 5354, 53, -1, 0),
+            ct_frame(vm, srv, 5354, 53, -1, 0));
+    ct_send(dev, "no ct_clear, +trk", vf0, p0,
+            ct_frame(vm, srv, 5355, 53, -1, 0), NULL);
+    print_trace_ct(dev, "two zones", vf0, ct_frame(vm, srv, 5353, 53, -1, 0));
+    print_trace_ct(dev, "ct_clear", vf0, ct_frame(vm, srv, 5354, 53, -1, 0));
+    print_trace_ct(dev, "no ct_clear", vf0,
+                   ct_frame(vm, srv, 5355, 53, -1, 0));
+    print_ct_stats(dev, "zone 5", z5);
+    print_ct_stats(dev, "zone 6", z6);
+    print_ct_stats(dev, "zone 5, port 5354", clr);
+    print_ct_stats(dev, "zone 5, port 5355", noclr);
+    printf("rules: two zones %"PRIu64", untracked %"PRIu64"\n",
+           rule_packets(dev, two_zones), rule_packets(dev, untracked));
+    esw_ct_del(dev, z5);
+    esw_ct_del(dev, z6);
+    esw_ct_del(dev, clr);
+    esw_ct_del(dev, noclr);
+    print_drops(dev, vf0);
+    esw_dev_close(dev);
+
+    /* A device that does not offer it. */
+    dev = open_dev("esw1", &(struct esw_dev_config) {
+                       .disabled_actions = 1u << ESW_ACTION_CT_CLEAR });
+    spec_init(&rs, 0, 1);
+    rs.mask.in_vport = 0;
+    spec_action(&rs, ESW_ACTION_CT_CLEAR);
+    spec_action(&rs, ESW_ACTION_RECIRC)->chain = 1;
+    try_rule(dev, "not offered", &rs);
+    esw_dev_close(dev);
+}
+
 /* ct (remote) */
 
 static void
@@ -2728,6 +2915,8 @@ main(int argc, char *argv[])
         test_ct();
     } else if (!strcmp(cmd, "ct-none")) {
         test_ct_none();
+    } else if (!strcmp(cmd, "ct-clear")) {
+        test_ct_clear();
     } else if (!strcmp(cmd, "churn") && argc == 5) {
         test_churn(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0),
                    strtoul(argv[4], NULL, 0));
@@ -2739,7 +2928,7 @@ main(int argc, char *argv[])
         test_reset();
     } else {
         fprintf(stderr, "usage: %s open|vports|forward|miss|rep-queues|rep-send|"
-                "validate|pipelined|modify|policy|trace|rewrite|chains|meters|ct|ct-none|"
+                "validate|pipelined|modify|policy|trace|rewrite|chains|meters|ct|ct-none|ct-clear|"
                 "churn SEED N THREADS|shutdown|tap|reset\n",
                 argv[0]);
         return 2;

@@ -147,5 +147,22 @@ main(void)
     spec.actions[4].chain = 1;
     spec.n_actions = 5;
     print(&spec);
+
+    /* Connection tracking: OVN's switch-to-router pattern. */
+    memset(&spec, 0, sizeof spec);
+    spec.match.chain = 1;
+    spec.mask.chain = UINT32_MAX;
+    spec.match.ct_state = ESW_CS_TRACKED | ESW_CS_ESTABLISHED;
+    spec.mask.ct_state = ESW_CS_TRACKED | ESW_CS_ESTABLISHED | ESW_CS_NEW;
+    spec.match.ct_zone = 5;
+    spec.mask.ct_zone = UINT16_MAX;
+    spec.actions[0].type = ESW_ACTION_CT_CLEAR;
+    spec.actions[1].type = ESW_ACTION_CT;
+    spec.actions[1].ct.zone = 6;
+    spec.actions[1].ct.nat = true;
+    spec.actions[2].type = ESW_ACTION_RECIRC;
+    spec.actions[2].chain = 2;
+    spec.n_actions = 3;
+    print(&spec);
     return 0;
 }

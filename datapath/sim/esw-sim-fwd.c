@@ -269,6 +269,8 @@ sim_execute(struct sim_fwd_ctx *ctx, struct sim_vport *src,
         case ESW_ACTION_RECIRC:
         case ESW_ACTION_DROP:
         case ESW_ACTION_COUNT:
+        case ESW_ACTION_CT_CLEAR:       /* No CT metadata here: a rule that
+                                         * is not 'chained' is the last. */
         case ESW_N_ACTION_TYPES:
         default:
             break;
@@ -450,6 +452,10 @@ sim_execute_chained(struct sim_fwd_ctx *ctx, struct sim_vport *src,
                     goto miss;
                 }
                 ct_lens[n_ct_hits++] = pkt->len;
+                break;
+            case ESW_ACTION_CT_CLEAR:
+                /* The connections found so far still count the packet. */
+                memset(&ct_md, 0, sizeof ct_md);
                 break;
             case ESW_ACTION_RECIRC:
                 recirc = a;

@@ -108,6 +108,9 @@ sim_rule_version_init(struct sim_rule_version *v, struct esw_rule *rule,
             v->chained = true;
             n_others++;
             break;
+        case ESW_ACTION_CT_CLEAR:
+            /* The CT metadata matters only to the next chains: in a
+             * rule without RECIRC, nothing sees it. */
         case ESW_ACTION_DROP:
         case ESW_ACTION_COUNT:
         case ESW_N_ACTION_TYPES:

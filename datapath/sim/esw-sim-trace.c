@@ -174,6 +174,9 @@ trace_chains(struct sim_dev *dev, const struct sim_vport *src,
                     goto done;
                 }
                 break;
+            case ESW_ACTION_CT_CLEAR:
+                memset(&ct_md, 0, sizeof ct_md);
+                break;
             case ESW_ACTION_RECIRC:
                 recirc = a;
                 break;
