@@ -433,6 +433,15 @@ start_daemon(const char *daemon, const char *sock, const char *log)
     die("the daemon does not listen", ETIMEDOUT);
 }
 
+/* One line of the table: 'label', the two figures with 'prec' decimals and
+ * their ratio. */
+static void
+print_row(const char *label, int prec, double in_process, double remote)
+{
+    printf("%-34s %12.*f %12.*f %7.1fx\n", label, prec, in_process, prec,
+           remote, in_process / remote);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -475,29 +484,18 @@ main(int argc, char *argv[])
     printf("device API calls, in-process (sim) vs in ovs-eswitchd (remote);"
            " %zu rules, %zu misses of 64 bytes\n", n_rules, n_pkts);
     printf("%-34s %12s %12s %8s\n", "", "in-process", "remote", "ratio");
-    printf("%-34s %12.0f %12.0f %7.1fx\n", "rule insertion (rules/s)",
-           sim.add_rate, remote.add_rate, sim.add_rate / remote.add_rate);
-    printf("%-34s %12.0f %12.0f %7.1fx\n", "rule deletion (rules/s)",
-           sim.del_rate, remote.del_rate, sim.del_rate / remote.del_rate);
-    printf("%-34s %12.2f %12.2f %7.1fx\n", "miss path to OVS (Mpps)",
-           sim.miss_mpps, remote.miss_mpps,
-           sim.miss_mpps / remote.miss_mpps);
-    printf("%-34s %12.2f %12.2f %7.1fx\n", "OVS's sends to a function (Mpps)",
-           sim.send_mpps, remote.send_mpps,
-           sim.send_mpps / remote.send_mpps);
-    printf("%-34s %12.0f %12.0f %7.1fx\n", "connection insertion (conns/s)",
-           sim.ct_add_rate, remote.ct_add_rate,
-           sim.ct_add_rate / remote.ct_add_rate);
-    printf("%-34s %12.0f %12.0f %7.1fx\n", "connection deletion (conns/s)",
-           sim.ct_del_rate, remote.ct_del_rate,
-           sim.ct_del_rate / remote.ct_del_rate);
-    printf("%-34s %12.2f %12.2f %7.1fx\n", "connection counter reads (M/s)",
-           sim.ct_stats_mps, remote.ct_stats_mps,
-           sim.ct_stats_mps / remote.ct_stats_mps);
-    printf("%-34s %12.2f %12.2f %7.1fx\n", "vport counter reads (M/s)",
-           sim.stats_mps, remote.stats_mps,
-           sim.stats_mps / remote.stats_mps);
-    printf("%-34s %12.2f %12.2f %7.1fx\n", "offloaded forwarding (Mpps)",
-           sim.fwd_mpps, remote.fwd_mpps, sim.fwd_mpps / remote.fwd_mpps);
+    print_row("rule insertion (rules/s)", 0, sim.add_rate, remote.add_rate);
+    print_row("rule deletion (rules/s)", 0, sim.del_rate, remote.del_rate);
+    print_row("miss path to OVS (Mpps)", 2, sim.miss_mpps, remote.miss_mpps);
+    print_row("OVS's sends to a function (Mpps)", 2,
+              sim.send_mpps, remote.send_mpps);
+    print_row("connection insertion (conns/s)", 0,
+              sim.ct_add_rate, remote.ct_add_rate);
+    print_row("connection deletion (conns/s)", 0,
+              sim.ct_del_rate, remote.ct_del_rate);
+    print_row("connection counter reads (M/s)", 2,
+              sim.ct_stats_mps, remote.ct_stats_mps);
+    print_row("vport counter reads (M/s)", 2, sim.stats_mps, remote.stats_mps);
+    print_row("offloaded forwarding (Mpps)", 2, sim.fwd_mpps, remote.fwd_mpps);
     return 0;
 }

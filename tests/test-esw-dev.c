@@ -2544,9 +2544,9 @@ print_trace_ct(struct esw_dev *dev, const char *what, uint32_t in,
     printf("\n");
 }
 
-/* ESW_ACTION_CT_CLEAR.  Without a connection table (the remote driver
- * offers neither CT nor ct_* matches), only that it travels and leaves
- * the packet alone. */
+/* ESW_ACTION_CT_CLEAR.  Without a connection table (a device opened
+ * without one offers neither CT nor ct_* matches), only that it travels
+ * and leaves the packet alone. */
 static void
 test_ct_clear(void)
 {
