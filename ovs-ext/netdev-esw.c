@@ -61,7 +61,24 @@ VLOG_DEFINE_THIS_MODULE(netdev_esw);
 struct esw_binding {
     struct esw_dev *dev;
     uint32_t vport;
+    struct ovs_list released_node;  /* In 'released' once replaced. */
+    uint64_t released_seq;          /* 'n_released' when it was. */
 };
+
+/* Bindings replaced or cleared whose device reference is not dropped yet.
+ * The last reference to a device closes it: its functions and host sides
+ * go (an uplink's wire socket file with them), and the eSwitch's name is
+ * free for a new device.  An RCU callback alone would drop it at some
+ * moment after OVS has reported the port's removal (cur_cfg), and an
+ * uplink added meanwhile would find the old device and adopt it, with its
+ * old host sides.  So netdev_esw_flush_released() drops these references
+ * once a grace period has passed, before a configuration counts as
+ * applied and before a port is configured; the RCU callback then only
+ * frees the memory (and drops the reference itself if no flush did). */
+static struct ovs_mutex released_mutex = OVS_MUTEX_INITIALIZER;
+static struct ovs_list released OVS_GUARDED_BY(released_mutex)
+    = OVS_LIST_INITIALIZER(&released);
+static uint64_t n_released OVS_GUARDED_BY(released_mutex);
 
 struct netdev_esw {
     struct netdev up;
@@ -164,11 +181,56 @@ netdev_esw_construct(struct netdev *netdev)
     return 0;
 }
 
+/* RCU callback of a replaced binding. */
 static void
 binding_free(struct esw_binding *b)
 {
-    esw_dev_close(b->dev);
+    struct esw_dev *dev;
+
+    ovs_mutex_lock(&released_mutex);
+    dev = b->dev;
+    if (dev) {
+        ovs_list_remove(&b->released_node);
+    }
+    ovs_mutex_unlock(&released_mutex);
+    esw_dev_close(dev);
     free(b);
+}
+
+void
+netdev_esw_flush_released(void)
+{
+    struct esw_binding *b;
+    struct esw_dev **devs;
+    size_t n = 0, max;
+    uint64_t target;
+
+    ovs_mutex_lock(&released_mutex);
+    target = n_released;
+    max = ovs_list_size(&released);
+    ovs_mutex_unlock(&released_mutex);
+    if (!max) {
+        return;
+    }
+
+    /* Every binding released up to 'target' is read by no thread once a
+     * grace period has passed.  Those released meanwhile wait for the next
+     * flush (or their RCU callback). */
+    ovsrcu_synchronize();
+    devs = xmalloc(max * sizeof *devs);
+    ovs_mutex_lock(&released_mutex);
+    LIST_FOR_EACH_SAFE (b, released_node, &released) {
+        if (b->released_seq <= target && n < max) {
+            ovs_list_remove(&b->released_node);
+            devs[n++] = b->dev;
+            b->dev = NULL;      /* binding_free() only frees it. */
+        }
+    }
+    ovs_mutex_unlock(&released_mutex);
+    for (size_t i = 0; i < n; i++) {
+        esw_dev_close(devs[i]);
+    }
+    free(devs);
 }
 
 /* Publishes the binding to ('esw', 'vport'), or none if 'esw' is NULL, and
@@ -188,6 +250,10 @@ set_binding(struct netdev_esw *dev, struct eswitch *esw, uint32_t vport)
     }
     ovsrcu_set(&dev->binding, new);
     if (old) {
+        ovs_mutex_lock(&released_mutex);
+        old->released_seq = ++n_released;
+        ovs_list_push_back(&released, &old->released_node);
+        ovs_mutex_unlock(&released_mutex);
         ovsrcu_postpone(binding_free, old);
     }
     netdev_change_seq_changed(&dev->up);
@@ -287,6 +353,9 @@ netdev_esw_set_config(struct netdev *netdev, const struct smap *args,
     uint32_t vport;
     int error;
 
+    /* A port removed earlier in this configuration may have left its
+     * device open (its eSwitch gone): closed before anything opens it. */
+    netdev_esw_flush_released();
     if (kind == ESW_VPORT_UPLINK) {
         error = eswitch_manage(name, args, &esw, &vport, errp);
     } else {

@@ -36,6 +36,14 @@ bool netdev_is_esw(const struct netdev *);
 bool netdev_esw_get_function(const struct netdev *, struct esw_dev **devp,
                              uint32_t *vportp);
 
+/* Drops the device references of the bindings that netdevs gave up (port
+ * removed or moved to another function) once no thread can read them any
+ * more: waits for an RCU grace period if there are any.  Main thread, no
+ * lock held.  Called before OVS reports a configuration as applied and
+ * before a port is configured, so that an eSwitch whose last port went is
+ * closed (host sides, wire socket) by then. */
+void netdev_esw_flush_released(void);
+
 /* For class identification only. */
 int netdev_esw_construct(struct netdev *);
 

@@ -114,6 +114,12 @@ ovs_ext_set_ovs_config(const struct smap *other_config)
 }
 
 void
+ovs_ext_config_applied(void)
+{
+    netdev_esw_flush_released();
+}
+
+void
 ovs_ext_wait(void)
 {
     netdev_offload_esw_wait();

@@ -30,6 +30,13 @@ void ovs_ext_set_ovs_config(const struct smap *other_config);
 struct ovsdb_idl;
 void ovs_ext_set_ovs_idl(const struct ovsdb_idl *);
 
+/* Called in bridge_run() when ovs-vswitchd is about to report a
+ * configuration as applied (Open_vSwitch:cur_cfg, which "ovs-vsctl" waits
+ * for; see vswitchd-plugin/ovs-hooks.c): what the ports it removed held is
+ * released by then (an eSwitch without ports is closed, with its host
+ * sides). */
+void ovs_ext_config_applied(void);
+
 /* OVS's DPDK and the eSwitch's vhost-user host sides (see
  * ovs-ext/eswitch-dpdk.h and vswitchd-plugin/ovs-hooks.c): 'ovs_init' is
  * OVS's dpdk_init(), which ovs-ext calls itself when its first vhost-user

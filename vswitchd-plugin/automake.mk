@@ -18,6 +18,7 @@ vswitchd_plugin_ovs_vswitchd_LDFLAGS = $(AM_LDFLAGS) $(OVS_VSWITCHD_LDFLAGS) \
 	-Wl,--wrap=netdev_set_flow_api_enabled \
 	-Wl,--wrap=dpdk_init \
 	-Wl,--wrap=ovsrec_open_vswitch_first \
+	-Wl,--wrap=ovsrec_open_vswitch_set_cur_cfg \
 	-Wl,--wrap=dpif_meter_set \
 	-Wl,--wrap=dpif_meter_get \
 	-Wl,--wrap=dpif_meter_del

@@ -79,6 +79,23 @@ __wrap_ovsrec_open_vswitch_first(const struct ovsdb_idl *idl)
     return __real_ovsrec_open_vswitch_first(idl);
 }
 
+/* bridge_run() sets Open_vSwitch:cur_cfg to next_cfg once it has
+ * reconfigured the bridges, in the transaction that tells "ovs-vsctl" (which
+ * waits for it) that the configuration is applied.  ovs-ext first finishes
+ * what the removed ports left (ovs_ext_config_applied()). */
+void __real_ovsrec_open_vswitch_set_cur_cfg(
+    const struct ovsrec_open_vswitch *, int64_t cur_cfg);
+void __wrap_ovsrec_open_vswitch_set_cur_cfg(
+    const struct ovsrec_open_vswitch *, int64_t cur_cfg);
+
+void
+__wrap_ovsrec_open_vswitch_set_cur_cfg(const struct ovsrec_open_vswitch *cfg,
+                                       int64_t cur_cfg)
+{
+    ovs_ext_config_applied();
+    __real_ovsrec_open_vswitch_set_cur_cfg(cfg, cur_cfg);
+}
+
 /* Meters.  ofproto-dpif sets, reads and deletes datapath meters with
  * dpif_meter_set/get/del(); with the kernel datapath, dpif-netlink hands
  * them to the flow API's meter callbacks (meter_offload_set() and co.),

@@ -193,12 +193,24 @@ wire_listen(struct esw_io_wire *w, const struct esw_io_params *params,
                                  "%s: wire %s: exists and is not a socket",
                                  params->vport_name, w->path);
         }
+        /* Stale only if nobody listens: a listener whose backlog is full
+         * (of our own earlier probes, say, never accepted) refuses a
+         * non-blocking connect with EAGAIN. */
         fd = wire_connect(w->path);
+        error = fd < 0 ? errno : 0;
         if (fd >= 0) {
             close(fd);
+        }
+        if (!error || error == EAGAIN) {
             return esw_error_set(err, EADDRINUSE, ESW_ERROR_HOST_IO, -1,
                                  "%s: wire %s: another process listens "
                                  "there", params->vport_name, w->path);
+        }
+        if (error != ECONNREFUSED && error != ENOENT) {
+            return esw_error_set(err, error, ESW_ERROR_HOST_IO, -1,
+                                 "%s: wire %s: cannot tell whether the "
+                                 "socket is in use: %s", params->vport_name,
+                                 w->path, strerror(error));
         }
         if (unlink(w->path) && errno != ENOENT) {
             error = errno;
