@@ -26,7 +26,7 @@ bench-hotplug: $(sbin_PROGRAMS) $(bin_PROGRAMS)
 # "make bench-update".
 EXTRA_DIST += bench/bench-update.sh
 EXTRA_PROGRAMS += bench/bench-update-rules
-bench_bench_update_rules_SOURCES = bench/bench-update-rules.c
+bench_bench_update_rules_SOURCES = bench/bench-update-rules.c bench/util.h
 bench_bench_update_rules_LDADD = datapath/libesw.a $(PTHREAD_LIBS)
 bench: bench-update
 bench-update: $(sbin_PROGRAMS) $(bin_PROGRAMS) bench/bench-update-rules

@@ -39,6 +39,8 @@
 
 #include "datapath/esw.h"
 #include "datapath/esw-emu.h"
+#define BENCH_NAME "bench-remote"
+#include "bench/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,21 +56,7 @@
 
 #define BURST 32
 
-static double
-now(void)
-{
-    struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void __attribute__((noreturn))
-die(const char *what, int error)
-{
-    fprintf(stderr, "bench-remote: %s: %s\n", what, strerror(error));
-    exit(EXIT_FAILURE);
-}
 
 struct result {
     double add_rate, del_rate;  /* Rules/s. */
@@ -82,24 +70,6 @@ struct result {
 
 static char wire_dir[64];       /* Where the wire sockets go. */
 
-static uint32_t
-add_vport(struct esw_dev *dev, uint32_t fn, uint32_t depth)
-{
-    struct esw_io_config io = { .type = ESW_IO_CAPTURE,
-                                .queue_depth = 65536 };
-    struct esw_vport_config cfg = {
-        .kind = ESW_VPORT_VF, .fn = fn, .vport = ESW_VPORT_AUTO,
-        .rep_queue_depth = depth, .io = &io,
-    };
-    struct esw_error err;
-    uint32_t vport;
-    int error = esw_vport_add(dev, &cfg, &err, &vport);
-
-    if (error) {
-        die(err.reason, error);
-    }
-    return vport;
-}
 
 /* Offloaded forwarding: 'n' frames into a wire uplink, a rule forwarding
  * them to 'out' (capture, empty); returns Mpps, until 'out''s counters
@@ -136,7 +106,7 @@ offloaded(struct esw_dev *dev, const char *driver, uint32_t out, size_t n)
              n_runs++);
     error = esw_vport_add(dev, &cfg, &err, &wire);
     if (error) {
-        die(err.reason, error);
+        bench_die(err.reason, error);
     }
     memset(&spec, 0, sizeof spec);
     spec.match.in_vport = wire;
@@ -147,43 +117,43 @@ offloaded(struct esw_dev *dev, const char *driver, uint32_t out, size_t n)
     spec.n_actions = 1;
     error = esw_rule_add(dev, &spec, &err, &rule);
     if (error) {
-        die(err.reason, error);
+        bench_die(err.reason, error);
     }
 
     fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
     memcpy(sun.sun_path, io.path, strlen(io.path) + 1);
     if (fd < 0 || connect(fd, (struct sockaddr *) &sun, sizeof sun)) {
-        die(io.path, errno);
+        bench_die(io.path, errno);
     }
     for (int i = 0; ; i++) {            /* The device accepts it. */
         if (!esw_vport_get_host(dev, wire, &host) && host.host_up) {
             break;
         } else if (i > 5000) {
-            die("the wire is not connected", ETIMEDOUT);
+            bench_die("the wire is not connected", ETIMEDOUT);
         }
         nanosleep(&(struct timespec) { .tv_nsec = 1000 * 1000 }, NULL);
     }
     if (esw_vport_get_stats(dev, out, &st0)) {
-        die("stats", EINVAL);
+        bench_die("stats", EINVAL);
     }
-    t0 = now();
+    t0 = bench_now();
     for (size_t i = 0; i < n; i++) {
         if (send(fd, frame, sizeof frame, 0) != sizeof frame) {
-            die("send on the wire", errno);
+            bench_die("send on the wire", errno);
         }
     }
     do {
         if (esw_vport_get_stats(dev, out, &st)) {
-            die("stats", EINVAL);
+            bench_die("stats", EINVAL);
         }
-        if (now() - t0 > 60) {
-            die("frames not forwarded", ETIMEDOUT);
+        if (bench_now() - t0 > 60) {
+            bench_die("frames not forwarded", ETIMEDOUT);
         }
         /* Not a busy loop: the forwarding thread needs a core of the
          * two. */
         nanosleep(&(struct timespec) { .tv_nsec = 50 * 1000 }, NULL);
     } while (st.tx_packets - st0.tx_packets < n);
-    t1 = now();
+    t1 = bench_now();
     close(fd);
 
     got = 0;
@@ -199,7 +169,7 @@ offloaded(struct esw_dev *dev, const char *driver, uint32_t out, size_t n)
         got += m;
     }
     if (got != n) {
-        die("forwarded frames missing on the host side", EINVAL);
+        bench_die("forwarded frames missing on the host side", EINVAL);
     }
     esw_rule_del(dev, rule);
     esw_vport_del(dev, wire);
@@ -221,13 +191,13 @@ run(const char *driver, size_t n_rules, size_t n_pkts, struct result *res)
 
     error = esw_dev_open("bench0", driver, &cfg, &dev);
     if (error) {
-        die("cannot open the device", error);
+        bench_die("cannot open the device", error);
     }
-    a = add_vport(dev, 0, n_pkts);
-    b = add_vport(dev, 1, 1024);      /* Capture queue 65536 deep. */
+    a = bench_add_vf(dev, 0, 65536, n_pkts);
+    b = bench_add_vf(dev, 1, 65536, 1024);      /* Capture queue 65536 deep. */
 
     /* Rule insertion and deletion. */
-    t0 = now();
+    t0 = bench_now();
     for (size_t i = 0; i < n_rules; i++) {
         struct esw_rule_spec spec;
         struct esw_error err;
@@ -245,18 +215,18 @@ run(const char *driver, size_t n_rules, size_t n_pkts, struct result *res)
         spec.n_actions = 1;
         error = esw_rule_add(dev, &spec, &err, &rules[i]);
         if (error) {
-            die(err.reason, error);
+            bench_die(err.reason, error);
         }
     }
-    res->add_rate = n_rules / (now() - t0);
-    t0 = now();
+    res->add_rate = n_rules / (bench_now() - t0);
+    t0 = bench_now();
     for (size_t i = 0; i < n_rules; i++) {
         esw_rule_del(dev, rules[i]);
     }
     if (esw_rule_count(dev)) {          /* Also waits for the replies. */
-        die("rules left", EINVAL);
+        bench_die("rules left", EINVAL);
     }
-    res->del_rate = n_rules / (now() - t0);
+    res->del_rate = n_rules / (bench_now() - t0);
 
     /* Misses waiting in the representor queue, then read: twice, the
      * second time timed (the queue's memory warm, as in steady state). */
@@ -271,30 +241,30 @@ run(const char *driver, size_t n_rules, size_t n_pkts, struct result *res)
 
             error = esw_host_inject(dev, a, pkt);
             if (error) {
-                die("inject", error);
+                bench_die("inject", error);
             }
         }
         if (esw_dev_wait_idle(dev, 60000)) {
-            die("the device did not settle", ETIMEDOUT);
+            bench_die("the device did not settle", ETIMEDOUT);
         }
         got = 0;
-        t0 = now();
+        t0 = bench_now();
         while (got < n_pkts) {
             size_t n = esw_rep_recv(dev, a, 0, pkts, BURST);
 
             if (!n) {
-                die("missing misses", EINVAL);
+                bench_die("missing misses", EINVAL);
             }
             for (size_t i = 0; i < n; i++) {
                 esw_pkt_free(pkts[i]);
             }
             got += n;
         }
-        res->miss_mpps = got / (now() - t0) / 1e6;
+        res->miss_mpps = got / (bench_now() - t0) / 1e6;
     }
 
     /* OVS's sends to the function behind 'b', until it has them. */
-    t0 = now();
+    t0 = bench_now();
     for (size_t i = 0; i < n_pkts; i++) {
         static const uint8_t frame[64] = {
             2, 0, 0, 0, 0, 0x11, 2, 0, 0, 0, 0, 0xee, 0x08, 0x00,
@@ -302,13 +272,13 @@ run(const char *driver, size_t n_rules, size_t n_pkts, struct result *res)
 
         error = esw_rep_send(dev, b, esw_pkt_from_data(frame, sizeof frame));
         if (error) {
-            die("send", error);
+            bench_die("send", error);
         }
     }
     if (esw_dev_wait_idle(dev, 60000)) {
-        die("the device did not settle", ETIMEDOUT);
+        bench_die("the device did not settle", ETIMEDOUT);
     }
-    res->send_mpps = n_pkts / (now() - t0) / 1e6;
+    res->send_mpps = n_pkts / (bench_now() - t0) / 1e6;
     got = 0;
     while (got < n_pkts) {
         size_t n = esw_host_capture_read(dev, b, pkts, BURST);
@@ -322,25 +292,25 @@ run(const char *driver, size_t n_rules, size_t n_pkts, struct result *res)
         got += n;
     }
     if (got != n_pkts) {
-        die("sends missing on the host side", EINVAL);
+        bench_die("sends missing on the host side", EINVAL);
     }
 
     /* Counter reads (remote: from shared memory). */
-    t0 = now();
+    t0 = bench_now();
     for (size_t i = 0; i < n_pkts; i++) {
         struct esw_vport_stats st;
 
         error = esw_vport_get_stats(dev, a, &st);
         if (error) {
-            die("stats", error);
+            bench_die("stats", error);
         }
     }
-    res->stats_mps = n_pkts / (now() - t0) / 1e6;
+    res->stats_mps = n_pkts / (bench_now() - t0) / 1e6;
 
     /* Connections. */
     struct esw_ct **cts = calloc(n_rules, sizeof *cts);
 
-    t0 = now();
+    t0 = bench_now();
     for (size_t i = 0; i < n_rules; i++) {
         struct esw_ct_spec spec;
         struct esw_error err;
@@ -354,28 +324,28 @@ run(const char *driver, size_t n_rules, size_t n_pkts, struct result *res)
         spec.orig.dst_port = spec.reply.src_port = htons(53);
         error = esw_ct_add(dev, &spec, &err, &cts[i]);
         if (error) {
-            die(err.reason, error);
+            bench_die(err.reason, error);
         }
     }
-    res->ct_add_rate = n_rules / (now() - t0);
-    t0 = now();
+    res->ct_add_rate = n_rules / (bench_now() - t0);
+    t0 = bench_now();
     for (size_t i = 0; i < n_pkts; i++) {
         struct esw_ct_stats st;
 
         error = esw_ct_get_stats(dev, cts[i % n_rules], &st);
         if (error) {
-            die("connection stats", error);
+            bench_die("connection stats", error);
         }
     }
-    res->ct_stats_mps = n_pkts / (now() - t0) / 1e6;
-    t0 = now();
+    res->ct_stats_mps = n_pkts / (bench_now() - t0) / 1e6;
+    t0 = bench_now();
     for (size_t i = 0; i < n_rules; i++) {
         esw_ct_del(dev, cts[i]);
     }
     if (esw_ct_count(dev)) {        /* Also waits for the deletions. */
-        die("connections left", EINVAL);
+        bench_die("connections left", EINVAL);
     }
-    res->ct_del_rate = n_rules / (now() - t0);
+    res->ct_del_rate = n_rules / (bench_now() - t0);
     free(cts);
 
     /* The best of three: the figure is a wire socket's rate on a loaded
@@ -400,13 +370,13 @@ start_daemon(const char *daemon, const char *sock, const char *log)
     pid_t pid;
 
     if (strlen(sock) >= sizeof sun.sun_path) {
-        die(sock, ENAMETOOLONG);
+        bench_die(sock, ENAMETOOLONG);
     }
     snprintf(arg, sizeof arg, "--socket=%s", sock);
     snprintf(log_arg, sizeof log_arg, "--log-file=%s", log);
     pid = fork();
     if (pid < 0) {
-        die("fork", errno);
+        bench_die("fork", errno);
     }
     if (!pid) {
         execl(daemon, daemon, arg, log_arg, (char *) NULL);
@@ -425,12 +395,12 @@ start_daemon(const char *daemon, const char *sock, const char *log)
             close(fd);
         }
         if (waitpid(pid, NULL, WNOHANG) == pid) {
-            die("the daemon exited", ECHILD);
+            bench_die("the daemon exited", ECHILD);
         }
         nanosleep(&(struct timespec) { .tv_nsec = 10 * 1000 * 1000 }, NULL);
     }
     kill(pid, SIGTERM);
-    die("the daemon does not listen", ETIMEDOUT);
+    bench_die("the daemon does not listen", ETIMEDOUT);
 }
 
 /* One line of the table: 'label', the two figures with 'prec' decimals and
@@ -465,7 +435,7 @@ main(int argc, char *argv[])
         }
     }
     if (!mkdtemp(dir)) {
-        die("mkdtemp", errno);
+        bench_die("mkdtemp", errno);
     }
     snprintf(sock, sizeof sock, "%s/ovs-eswitchd.sock", dir);
     snprintf(log, sizeof log, "%s/ovs-eswitchd.log", dir);

@@ -17,6 +17,8 @@
 
 #include "datapath/esw.h"
 #include "datapath/esw-emu.h"
+#define BENCH_NAME "bench-update-rules"
+#include "bench/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,38 +27,8 @@
 #include <string.h>
 #include <time.h>
 
-static double
-now(void)
-{
-    struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
-static void __attribute__((noreturn))
-die(const char *what, int error)
-{
-    fprintf(stderr, "bench-update-rules: %s: %s\n", what, strerror(error));
-    exit(EXIT_FAILURE);
-}
-
-static uint32_t
-add_vport(struct esw_dev *dev, uint32_t fn)
-{
-    struct esw_io_config io = { .type = ESW_IO_CAPTURE };
-    struct esw_vport_config cfg = {
-        .kind = ESW_VPORT_VF, .fn = fn, .vport = ESW_VPORT_AUTO, .io = &io,
-    };
-    struct esw_error err;
-    uint32_t vport;
-    int error = esw_vport_add(dev, &cfg, &err, &vport);
-
-    if (error) {
-        die(err.reason, error);
-    }
-    return vport;
-}
 
 int
 main(int argc, char *argv[])
@@ -82,10 +54,10 @@ main(int argc, char *argv[])
     cfg.max_rules = n + 16;
     error = esw_dev_open("benchupd", "remote", &cfg, &dev);
     if (error) {
-        die("cannot open the device in ovs-eswitchd", error);
+        bench_die("cannot open the device in ovs-eswitchd", error);
     }
-    a = add_vport(dev, 0);
-    b = add_vport(dev, 1);
+    a = bench_add_vf(dev, 0, 0, 0);
+    b = bench_add_vf(dev, 1, 0, 0);
     for (unsigned long i = 0; i < n; i++) {
         struct esw_rule_spec spec;
         struct esw_error err;
@@ -104,18 +76,18 @@ main(int argc, char *argv[])
         spec.n_actions = 1;
         error = esw_rule_add(dev, &spec, &err, &rule);
         if (error) {
-            die(err.reason, error);
+            bench_die(err.reason, error);
         }
         if (!first) {
             first = rule;
         }
     }
 
-    t0 = now();
+    t0 = bench_now();
     if (system("ovs-eswitchctl update --start > /dev/null")) {
-        die("ovs-eswitchctl update --start failed", EINVAL);
+        bench_die("ovs-eswitchctl update --start failed", EINVAL);
     }
-    t_update = now() - t0;
+    t_update = bench_now() - t0;
     f = popen("ovs-eswitchctl update --status", "r");
     while (f && fgets(line, sizeof line, f)) {
         char *p = strstr(line, "paused: ");
@@ -131,11 +103,11 @@ main(int argc, char *argv[])
 
     /* Through the same connection: the device as it was. */
     if (esw_rule_count(dev) != n) {
-        die("rules lost in the update", EINVAL);
+        bench_die("rules lost in the update", EINVAL);
     }
     memset(&st, 0, sizeof st);
     if (first && esw_rule_get_stats(dev, first, &st)) {
-        die("a rule's counters after the update", EINVAL);
+        bench_die("a rule's counters after the update", EINVAL);
     }
     printf("  %7lu rules: forwarding paused %s, update --start %.1f ms; "
            "rules after: %zu\n", n, pause, t_update * 1000,

@@ -23,7 +23,7 @@ dist_man8_MANS += datapath/remote/ovs-eswitchd.8
 # The device in its own process vs in-process: rule insertion and the miss
 # path to OVS's side through the device API (starts ovs-eswitchd).
 BENCHMARKS += bench/bench-remote
-bench_bench_remote_SOURCES = bench/bench-remote.c
+bench_bench_remote_SOURCES = bench/bench-remote.c bench/util.h
 bench_bench_remote_CFLAGS = $(AM_CFLAGS) -O2
 bench_bench_remote_LDADD = datapath/libesw.a $(PTHREAD_LIBS)
 
