@@ -1141,8 +1141,6 @@ struct ddev {
     size_t n_fns;
 };
 
-/* Reads device 'name''s functions into 'd'.  Returns false if the daemon
- * has no such device. */
 /* Exits with status 2 and 'format''s message: the daemon-mode request is
  * refused, as ovs-vswitchd refuses its own (die_server_error()). */
 OVS_NO_RETURN static void OVS_PRINTF_FORMAT(1, 2)
@@ -1157,6 +1155,27 @@ daemon_refuse(const char *format, ...)
     die_server_error(msg);
 }
 
+/* Refuses a request naming eSwitch 'name', which the daemon does not have,
+ * listing those it has (as ovs-vswitchd lists its own). */
+OVS_NO_RETURN static void
+daemon_refuse_no_eswitch(const char *name, const struct ddev *devs,
+                         size_t n_devs)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct echo_buf b;
+
+    ds_put_format(&s, "no such eswitch \"%s\"", echo_arg(name, &b));
+    for (size_t i = 0; i < n_devs; i++) {
+        ds_put_format(&s, "%s%s", i ? ", " : " (eswitches: ", devs[i].name);
+    }
+    if (n_devs) {
+        ds_put_char(&s, ')');
+    }
+    die_server_error(ds_cstr(&s));
+}
+
+/* Reads device 'name''s functions into 'd'.  Returns false if the daemon
+ * has no such device. */
 static bool
 daemon_get_dev(const char *name, struct ddev *d)
 {
@@ -1331,18 +1350,7 @@ daemon_resolve(const char *spec, struct ddev *devs, size_t n_devs,
         }
     }
     if (!esw_found) {
-        struct ds s = DS_EMPTY_INITIALIZER;
-        char *name = xmemdup0(spec, slash - spec);
-
-        ds_put_format(&s, "no such eswitch \"%s\"", echo_arg(name, &b));
-        for (size_t i = 0; i < n_devs; i++) {
-            ds_put_format(&s, "%s%s", i ? ", " : " (eswitches: ",
-                          devs[i].name);
-        }
-        if (n_devs) {
-            ds_put_char(&s, ')');
-        }
-        die_server_error(ds_cstr(&s));
+        daemon_refuse_no_eswitch(xmemdup0(spec, slash - spec), devs, n_devs);
     } else if (!n_found) {
         daemon_refuse("no such function \"%s\"", echo_arg(spec, &b));
     } else if (n_found > 1) {
@@ -1517,18 +1525,8 @@ daemon_hotplug(int argc, char *argv[])
              * name (a typo would make one with the MACs of another). */
             size_t n_devs;
             struct ddev *devs = daemon_get_devs(&n_devs);
-            struct ds s = DS_EMPTY_INITIALIZER;
 
-            ds_put_format(&s, "no such eswitch \"%s\"", echo_arg(eswitch,
-                                                                 &b));
-            for (size_t i = 0; i < n_devs; i++) {
-                ds_put_format(&s, "%s%s", i ? ", " : " (eswitches: ",
-                              devs[i].name);
-            }
-            if (n_devs) {
-                ds_put_char(&s, ')');
-            }
-            die_server_error(ds_cstr(&s));
+            daemon_refuse_no_eswitch(eswitch, devs, n_devs);
         }
         for (size_t i = 0; i < d.n_fns; i++) {
             if (d.fns[i].info.kind == ESW_VPORT_PF) {
